@@ -1,0 +1,1 @@
+"""The annotator's model: pure Python, no Qt (enforced by an import-linter contract)."""

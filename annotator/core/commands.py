@@ -1,0 +1,331 @@
+"""Every edit is a command with do/undo, run through one `CommandStack`.
+
+Each command runs in its own short transaction and is appended to the event history in that same
+transaction, so an edit the stack acknowledged is on disk. A command records the state it replaced
+when it runs (its payload), which is what lets the stack be rebuilt from the history after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, ClassVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
+from annotator.core.store import Store
+from annotator.errors import AnnotatorError, Errors
+
+SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
+               "referent_note", "origin", "status", "model_run_id", "version")
+DOC_STATUSES = ("new", "in_progress", "done")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an edit touched, so views redraw only that."""
+
+    document_id: int | None
+    span_ids: tuple[int, ...] = ()
+    kind: str = "spans"  # spans | state | entities
+
+
+COMMANDS: dict[str, type[Command]] = {}
+
+
+@dataclass
+class Command:
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            COMMANDS[cls.name] = cls
+
+    def do(self, s: Session) -> Change:
+        raise NotImplementedError
+
+    def undo(self, s: Session) -> Change:
+        raise NotImplementedError
+
+    def text(self) -> str:
+        """How menus name it: "Undo <text>"."""
+        return self.name.replace("_", " ")
+
+    def payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_event(command: str, payload: dict[str, Any]) -> Command:
+        return COMMANDS[command](**payload)
+
+
+def _span_row(s: Session, span_id: int) -> Span:
+    row = s.get(Span, span_id)
+    if row is None:
+        raise AnnotatorError(Errors.E032.format(span_id=span_id))
+    return row
+
+
+def _check_bounds(s: Session, document_id: int, start: int, end: int) -> None:
+    # length() counts characters (code points) in SQLite and PostgreSQL alike
+    length = s.scalar(select(func.length(Document.text)).where(Document.id == document_id))
+    if length is None or not 0 <= start < end <= length:
+        raise AnnotatorError(Errors.E030.format(start=start, end=end, length=length or 0))
+
+
+def _check_label(s: Session, label: str) -> None:
+    if s.scalar(select(Label.id).where(Label.name == label)) is None:
+        known = ", ".join(s.scalars(select(Label.name).order_by(Label.position)))
+        raise AnnotatorError(Errors.E031.format(label=label, known=known))
+
+
+@dataclass
+class AddSpan(Command):
+    name: ClassVar[str] = "add_span"
+    document_id: int
+    annotator_id: int
+    start: int
+    end: int
+    label: str
+    origin: str = "human"
+    status: str = "accepted"
+    span_id: int | None = None  # set on first do, so redo recreates the same span
+
+    def do(self, s: Session) -> Change:
+        _check_bounds(s, self.document_id, self.start, self.end)
+        _check_label(s, self.label)
+        clash = s.scalar(select(Span.id).where(
+            Span.document_id == self.document_id, Span.annotator_id == self.annotator_id,
+            Span.start == self.start, Span.end == self.end, Span.label == self.label))
+        if clash is not None:
+            raise AnnotatorError(Errors.E036.format(start=self.start, end=self.end, label=self.label))
+        values = dict(document_id=self.document_id, annotator_id=self.annotator_id, start=self.start,
+                      end=self.end, label=self.label, origin=self.origin, status=self.status)
+        if self.span_id is not None:
+            values["id"] = self.span_id
+        self.span_id = s.execute(insert(Span).values(**values).returning(Span.id)).scalar_one()
+        return Change(self.document_id, (self.span_id,))
+
+    def undo(self, s: Session) -> Change:
+        s.execute(delete(Span).where(Span.id == self.span_id))
+        return Change(self.document_id, (self.span_id,))
+
+    def text(self) -> str:
+        return f"add {self.label}"
+
+
+@dataclass
+class DeleteSpan(Command):
+    name: ClassVar[str] = "delete_span"
+    span_id: int
+    document_id: int | None = None
+    before: dict[str, Any] = field(default_factory=dict)
+
+    def do(self, s: Session) -> Change:
+        row = _span_row(s, self.span_id)
+        self.document_id = row.document_id
+        self.before = {f: getattr(row, f) for f in SPAN_FIELDS}
+        s.execute(delete(Span).where(Span.id == self.span_id))
+        return Change(self.document_id, (self.span_id,))
+
+    def undo(self, s: Session) -> Change:
+        s.execute(insert(Span).values(**self.before))
+        return Change(self.document_id, (self.span_id,))
+
+    def text(self) -> str:
+        return f"delete {self.before.get('label', 'span')}"
+
+
+@dataclass
+class UpdateSpan(Command):
+    """Change some fields of a span; the subclasses name what kind of change it is."""
+
+    name: ClassVar[str] = "update_span"
+    span_id: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    document_id: int | None = None
+    before: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self, s: Session, row: Span) -> None:
+        if "label" in self.changes:
+            _check_label(s, self.changes["label"])
+        if "start" in self.changes or "end" in self.changes:
+            _check_bounds(s, row.document_id, self.changes.get("start", row.start), self.changes.get("end", row.end))
+
+    def do(self, s: Session) -> Change:
+        row = _span_row(s, self.span_id)
+        self.validate(s, row)
+        self.document_id = row.document_id
+        self.before = {f: getattr(row, f) for f in self.changes}
+        self._apply(s, self.changes)
+        return Change(self.document_id, (self.span_id,))
+
+    def undo(self, s: Session) -> Change:
+        _span_row(s, self.span_id)
+        self._apply(s, self.before)
+        return Change(self.document_id, (self.span_id,))
+
+    def _apply(self, s: Session, values: dict[str, Any]) -> None:
+        s.execute(update(Span).where(Span.id == self.span_id)
+                  .values(**values, version=Span.version + 1, updated_at=utcnow()))
+
+
+@dataclass
+class RelabelSpan(UpdateSpan):
+    name: ClassVar[str] = "relabel_span"
+
+    @classmethod
+    def make(cls, span_id: int, label: str) -> RelabelSpan:
+        return cls(span_id, {"label": label, "status": "accepted"})
+
+    def text(self) -> str:
+        return f"relabel as {self.changes['label']}"
+
+
+@dataclass
+class MoveSpan(UpdateSpan):
+    name: ClassVar[str] = "move_span"
+
+    @classmethod
+    def make(cls, span_id: int, start: int, end: int) -> MoveSpan:
+        return cls(span_id, {"start": start, "end": end, "status": "accepted"})
+
+    def text(self) -> str:
+        return "move span boundary"
+
+
+@dataclass
+class AcceptSpan(UpdateSpan):
+    name: ClassVar[str] = "accept_span"
+
+    @classmethod
+    def make(cls, span_id: int) -> AcceptSpan:
+        return cls(span_id, {"status": "accepted"})
+
+    def text(self) -> str:
+        return "accept suggestion"
+
+
+@dataclass
+class SetDocumentStatus(Command):
+    name: ClassVar[str] = "set_document_status"
+    document_id: int
+    annotator_id: int
+    status: str
+    before: str | None = None
+
+    def do(self, s: Session) -> Change:
+        if self.status not in DOC_STATUSES:
+            raise AnnotatorError(Errors.E034.format(status=self.status))
+        state = s.get(DocumentState, (self.document_id, self.annotator_id))
+        if state is None:
+            state = DocumentState(document_id=self.document_id, annotator_id=self.annotator_id, status="new")
+            s.add(state)
+        self.before = state.status
+        state.status, state.updated_at = self.status, utcnow()
+        return Change(self.document_id, kind="state")
+
+    def undo(self, s: Session) -> Change:
+        state = s.get(DocumentState, (self.document_id, self.annotator_id))
+        state.status, state.updated_at = self.before or "new", utcnow()
+        return Change(self.document_id, kind="state")
+
+    def text(self) -> str:
+        return f"mark {self.status.replace('_', ' ')}"
+
+
+Listener = Callable[[Change], None]
+
+
+class CommandStack:
+    """Runs commands for one annotator, keeps undo/redo, and tells listeners what changed."""
+
+    def __init__(self, store: Store, annotator_id: int):
+        self.store = store
+        self.annotator_id = annotator_id
+        self._undo: list[tuple[int, Command]] = []  # (event id, command)
+        self._redo: list[tuple[int, Command]] = []
+        self._listeners: list[Listener] = []
+
+    # --- listening
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    # --- running
+    def push(self, command: Command) -> Change:
+        """Do the command and record it; when this returns, the edit is committed."""
+        with self.store.atomic() as s:
+            change = command.do(s)
+            event_id = self._record(s, command.name, command.payload(), change.document_id)
+        self._undo.append((event_id, command))
+        self._redo.clear()
+        self._notify(change)
+        return change
+
+    def undo(self) -> Change:
+        if not self._undo:
+            raise AnnotatorError(Errors.E035.format(action="undo"))
+        event_id, command = self._undo[-1]
+        with self.store.atomic() as s:
+            change = command.undo(s)
+            s.execute(update(Event).where(Event.id == event_id).values(undone=True))
+            self._record(s, "undo", {"event": event_id}, change.document_id)
+        self._undo.pop()
+        self._redo.append((event_id, command))
+        self._notify(change)
+        return change
+
+    def redo(self) -> Change:
+        if not self._redo:
+            raise AnnotatorError(Errors.E035.format(action="redo"))
+        event_id, command = self._redo[-1]
+        with self.store.atomic() as s:
+            change = command.do(s)
+            s.execute(update(Event).where(Event.id == event_id).values(undone=False, payload=command.payload()))
+            self._record(s, "redo", {"event": event_id}, change.document_id)
+        self._redo.pop()
+        self._undo.append((event_id, command))
+        self._notify(change)
+        return change
+
+    def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
+        return s.execute(insert(Event).values(annotator_id=self.annotator_id, document_id=document_id,
+                                              command=name, payload=payload).returning(Event.id)).scalar_one()
+
+    # --- state for menus
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        return self._undo[-1][1].text() if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._redo[-1][1].text() if self._redo else ""
+
+    def restore(self, limit: int = 200) -> None:
+        """Rebuild undo/redo from the event history, so undo works across restarts."""
+        with self.store.Session() as s:
+            rows = s.execute(select(Event.id, Event.command, Event.payload, Event.undone)
+                             .where(Event.annotator_id == self.annotator_id, Event.command.in_(list(COMMANDS)))
+                             .order_by(Event.id.desc()).limit(limit)).all()
+        rows.reverse()
+        last_done = max((r.id for r in rows if not r.undone), default=0)
+        self._undo = [(r.id, Command.from_event(r.command, r.payload)) for r in rows if not r.undone]
+        self._redo = [(r.id, Command.from_event(r.command, r.payload)) for r in reversed(rows)
+                      if r.undone and r.id > last_done]

@@ -1,0 +1,177 @@
+"""Corpus import: text files, folders of them, and JSONL — all of it in one transaction, or nothing.
+
+Plain text is normalised (BOM stripped, CRLF/CR → LF) before any offset exists; JSONL text is kept
+byte-for-byte because its spans carry offsets into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import insert, select
+
+from annotator.core import labels as label_scheme
+from annotator.core.layers import MODEL_LAYER, get_annotator
+from annotator.core.models import Document, ModelRun, Span
+from annotator.core.records import DocRecord
+from annotator.core.store import Store
+from annotator.core.text import normalize_plain, pack_tokens, title_of
+from annotator.errors import AnnotatorError, Errors
+
+MAX_DOCUMENT_BYTES = 10_000_000
+TEXT_SUFFIXES = (".txt",)
+ProgressFn = Callable[[int, int], None]
+
+
+class Cancelled(Exception):
+    """The user stopped a long import; nothing was stored."""
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # same text as a document already there
+    spans: int = 0  # model suggestions and imported spans stored
+    model: str | None = None
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data:
+        raise AnnotatorError(Errors.E013.format(path=path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AnnotatorError(Errors.E011.format(path=path, offset=e.start)) from None
+
+
+def read_text_file(path: Path) -> DocRecord:
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise AnnotatorError(Errors.E014.format(path=path, size=size, limit=MAX_DOCUMENT_BYTES))
+    text = normalize_plain(_decode(path, path.read_bytes()))
+    if not text.strip():
+        raise AnnotatorError(Errors.E012.format(path=path))
+    return DocRecord(name=path.stem, text=text, title=title_of(text), meta={"source": path.name})
+
+
+def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord]:
+    """Every document the paths hold, read and checked before anything is stored."""
+    from annotator.formats import registry
+
+    records: list[DocRecord] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise AnnotatorError(Errors.E010.format(path=path))
+        if path.is_dir() and fmt in ("auto", "txt"):
+            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES + (".jsonl",))
+            if not files:
+                raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES + (".jsonl",))))
+            records.extend(read_paths(files, fmt))
+            continue
+        kind = fmt if fmt != "auto" else {".txt": "txt", ".jsonl": "jsonl"}.get(path.suffix, "txt")
+        if kind == "txt":
+            records.append(read_text_file(path))
+            continue
+        if path.is_file() and path.stat().st_size == 0:
+            raise AnnotatorError(Errors.E012.format(path=path))
+        for rec in registry.get(kind).read(path):
+            if len(rec.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=len(rec.text.encode()),
+                                                        limit=MAX_DOCUMENT_BYTES))
+            rec.title = rec.title or title_of(rec.text)
+            records.append(rec)
+    return records
+
+
+def import_records(store: Store, records: list[DocRecord], *, model: str | None = None,
+                   use_model: bool = True, as_layer: str | None = None,
+                   progress: ProgressFn | None = None, cancelled: Callable[[], bool] = lambda: False,
+                   nlp=None) -> ImportReport:
+    """Tokenise (and pre-annotate with spaCy unless `use_model` is false), then store in one transaction.
+
+    Documents whose text is already in the project are skipped and reported. Spans carried by the
+    records are stored in the layer `as_layer`, else the record's annotator, else "import".
+    """
+    from annotator.core import nlp as nlp_mod
+
+    report = ImportReport()
+    with store.Session() as session:
+        known = set(session.scalars(select(Document.text_sha256)))
+        names = set(session.scalars(select(Document.name)))
+    fresh: list[tuple[DocRecord, str]] = []
+    for rec in records:
+        digest = sha256(rec.text)
+        if digest in known:
+            report.duplicates.append(rec.name)
+            continue
+        known.add(digest)
+        fresh.append((rec, digest))
+    if use_model and fresh:
+        nlp = nlp or nlp_mod.load_model(model)
+        report.model = "%s-%s" % nlp_mod.model_id(nlp)
+        analysed = nlp_mod.suggest(nlp, (rec.text for rec, _ in fresh))
+    else:
+        analysed = nlp_mod.tokens_only(rec.text for rec, _ in fresh)
+    results = []
+    for i, item in enumerate(analysed, start=1):
+        if cancelled():
+            raise Cancelled()
+        results.append(item)
+        if progress:
+            progress(i, len(fresh))
+
+    with store.atomic() as session:
+        run_id = None
+        if report.model:
+            name, version = nlp_mod.model_id(nlp)
+            run = ModelRun(model_name=name, model_version=version)
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        model_layer = get_annotator(session, MODEL_LAYER, is_model=True).id if report.model else None
+        seen_labels: set[str] = set()
+        span_rows = []
+        for (rec, digest), (tokens, ents) in zip(fresh, results):
+            name = _unique_name(rec.name, names)
+            names.add(name)
+            doc = Document(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
+                           tokens=pack_tokens(tokens), meta=rec.meta)
+            session.add(doc)
+            session.flush()
+            report.added.append(name)
+            for start, end, label in ents:
+                span_rows.append(dict(document_id=doc.id, annotator_id=model_layer, start=start, end=end,
+                                      label=label, origin="model", status="suggested", model_run_id=run_id))
+                seen_labels.add(label)
+            if rec.spans:
+                layer = get_annotator(session, as_layer or rec.annotator or "import").id
+                for sp in rec.spans:
+                    span_rows.append(dict(document_id=doc.id, annotator_id=layer, start=sp.start, end=sp.end,
+                                          label=sp.label, origin="import", status=sp.status))
+                    seen_labels.add(sp.label)
+        if span_rows:
+            session.execute(insert(Span), span_rows)
+        report.spans = len(span_rows)
+        label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
+    return report
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name}-{n}"
+        n += 1
+    return candidate
+
+
+def import_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto", **kwargs) -> ImportReport:
+    """`annotator import`: read everything first (a bad file stops before any write), then store."""
+    return import_records(store, read_paths(paths, fmt), **kwargs)

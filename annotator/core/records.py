@@ -1,0 +1,38 @@
+"""Plain records that formats read and write, so formats never touch the database.
+
+Offsets are code points into `DocRecord.text`, end exclusive (DESIGN.md, "Offsets").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SpanRecord:
+    start: int
+    end: int
+    label: str
+    kb_id: str | None = None  # the linked entity's kb_id; "NIL" when checked and nothing fits
+    status: str = "accepted"
+
+
+@dataclass
+class DocRecord:
+    name: str
+    text: str
+    title: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    spans: list[SpanRecord] = field(default_factory=list)
+    annotator: str | None = None  # the layer the spans belong to, when the source says
+    tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
+
+
+@dataclass
+class FormatReport:
+    """What a reader or writer did: counts, and spans it could not place exactly."""
+
+    documents: int = 0
+    spans: int = 0
+    misaligned: list[tuple[str, int, int, str]] = field(default_factory=list)  # (doc, start, end, text)

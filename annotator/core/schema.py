@@ -1,0 +1,70 @@
+"""Schema versions through Alembic: create a new project, refuse a newer one, upgrade an older one
+(after a backup, for SQLite)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from annotator.errors import AnnotatorError, Errors
+
+if TYPE_CHECKING:
+    from annotator.core.store import Store
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(store: Store) -> str | None:
+    with store.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(store: Store, revision: str = "head") -> None:
+    from annotator.core.store import APPLICATION_ID
+
+    with store.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+        if store.is_sqlite:
+            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+
+
+def ensure_current(store: Store, *, upgrade: bool = True) -> None:
+    """Bring a new project to the current schema; check an existing one."""
+    where = store.path or store.url
+    tables = set(inspect(store.engine).get_table_names())
+    if not tables:
+        migrate(store)
+        return
+    if "alembic_version" not in tables:
+        raise AnnotatorError(Errors.E001.format(path=where))
+    found = current_revision(store)
+    head = head_revision()
+    if found == head:
+        return
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if found not in known:
+        raise AnnotatorError(Errors.E002.format(path=where, found=found, known=head))
+    if not upgrade:
+        raise AnnotatorError(Errors.E005.format(path=where, found=found, known=head))
+    if store.path is not None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
+    migrate(store)

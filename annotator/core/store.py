@@ -1,0 +1,121 @@
+"""Opening a project: a path or SQLAlchemy URL → an engine with the right pragmas and a current schema.
+
+An SQLite project is one file (an application file format): WAL, foreign keys, a busy timeout and
+`synchronous=FULL`, so an edit that `atomic()` committed survives a crash. The file carries our
+`application_id`; anything else is refused before a byte is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from annotator.errors import AnnotatorError, Errors
+
+APPLICATION_ID = 0x414E4E4F  # "ANNO"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def to_url(db: str | os.PathLike) -> str:
+    """A file path or an SQLAlchemy URL → URL."""
+    s = str(db)
+    if "://" in s:
+        return s
+    return "sqlite:///" + str(Path(s).expanduser().resolve())
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(b"SQLite format 3\x00"):
+        raise AnnotatorError(Errors.E003.format(path=path))
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id != APPLICATION_ID:
+        raise AnnotatorError(Errors.E001.format(path=path))
+
+
+class Store:
+    """An open project: engine, session factory and `atomic()` transactions."""
+
+    def __init__(self, db: str | os.PathLike, *, upgrade: bool = True):
+        self.url = to_url(db)
+        try:
+            url = make_url(self.url)
+        except ArgumentError as e:
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e)) from None
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        self.path = Path(url.database) if self.is_sqlite and url.database else None
+        if self.path is not None:
+            _check_sqlite_file(self.path)
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = self._make_engine()
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        from annotator.core import schema  # here: Alembic is only needed when a project opens
+
+        try:
+            schema.ensure_current(self, upgrade=upgrade)
+        except OperationalError as e:
+            self.engine.dispose()
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _make_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(self.url, pool_pre_ping=True)
+
+    @contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        with self.Session() as session:
+            with session.begin():
+                yield session
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """A consistent copy of an SQLite project, taken with the SQLite backup API."""
+        assert self.path is not None, "backups are for SQLite projects"
+        target = Path(target)
+        src = sqlite3.connect(self.path)
+        dst = sqlite3.connect(target)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return target
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def execute(self, sql: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).fetchall()

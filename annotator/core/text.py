@@ -1,0 +1,99 @@
+"""Offsets. Spans are Python code-point offsets into an immutable text, end exclusive.
+
+Qt counts UTF-16 code units; `Utf16Map` converts, and only `ui/` (and formats with another
+convention) may use it. Tokens are stored packed so that snapping needs no spaCy at run time.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left, bisect_right
+from typing import Iterable, Sequence
+
+
+def normalize_plain(text: str) -> str:
+    """What plain-text import stores: no BOM, LF line ends (before any offset exists)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def title_of(text: str) -> str:
+    """The first non-empty line, stripped."""
+    for line in text.split("\n"):
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class Utf16Map:
+    """Code point ↔ UTF-16 code unit positions for one text.
+
+    Only characters outside the BMP (emoji, some CJK) take two units, so the map keeps just their
+    positions: an all-BMP text (the usual case) converts by identity.
+    """
+
+    def __init__(self, text: str):
+        self.astral = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF] if not text.isascii() else []
+        # the UTF-16 position of each astral character
+        self.astral16 = [p + k for k, p in enumerate(self.astral)]
+        self.length = len(text)
+
+    def to_utf16(self, cp: int) -> int:
+        return cp + bisect_left(self.astral, cp) if self.astral else cp
+
+    def to_cp(self, u16: int) -> int:
+        """A UTF-16 position → code point; a position inside a surrogate pair rounds down."""
+        if not self.astral:
+            return u16
+        k = bisect_right(self.astral16, u16 - 1)  # astral characters starting before u16
+        cp = u16 - k
+        if k and self.astral16[k - 1] + 1 == u16:  # between the two halves of a pair
+            cp = self.astral[k - 1]
+        return cp
+
+
+def pack_tokens(tokens: Iterable[tuple[int, int]]) -> bytes:
+    flat = array("i")
+    for start, end in tokens:
+        flat.append(start)
+        flat.append(end)
+    if flat.itemsize != 4:  # pragma: no cover - every platform we ship on has 4-byte ints
+        raise RuntimeError("array('i') is not 32-bit here")
+    return flat.tobytes()
+
+
+class Tokens:
+    """A document's token boundaries, for snapping selections and moving span edges by a token."""
+
+    def __init__(self, packed: bytes):
+        flat = array("i")
+        flat.frombytes(packed)
+        self.starts: Sequence[int] = flat[0::2]
+        self.ends: Sequence[int] = flat[1::2]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(zip(self.starts, self.ends))
+
+    def snap(self, start: int, end: int) -> tuple[int, int]:
+        """[start, end) widened to the tokens it touches, trimmed of surrounding spaces.
+
+        A selection touching no token (only spaces) is returned as it is.
+        """
+        first = bisect_right(self.ends, start)  # first token ending after start
+        last = bisect_left(self.starts, end) - 1  # last token starting before end
+        if first > last:
+            return start, end
+        return self.starts[first], self.ends[last]
+
+    def next_boundary(self, pos: int, *, edge: str, direction: int) -> int:
+        """The nearest token start (edge="start") or end (edge="end") strictly before/after pos."""
+        seq = self.starts if edge == "start" else self.ends
+        if direction > 0:
+            i = bisect_right(seq, pos)
+            return seq[i] if i < len(seq) else pos
+        i = bisect_left(seq, pos) - 1
+        return seq[i] if i >= 0 else pos

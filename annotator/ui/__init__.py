@@ -1,0 +1,1 @@
+"""Every Qt class of the annotator lives here; the core never imports this package."""

@@ -1,0 +1,1 @@
+"""Shipped resources: label scheme, style sheet, icons."""

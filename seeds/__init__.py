@@ -1,0 +1,1 @@
+"""The sample corpus: three news articles and a starter knowledge base."""
