@@ -1,0 +1,116 @@
+"""An open project as one user sees it: their documents, their layer, their command stack.
+
+The window and the command line both work through this class; it holds no Qt.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+
+from annotator.core import commands as cmd
+from annotator.core.labels import LabelInfo, all_labels
+from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
+from annotator.core.models import Document, DocumentState, Span
+from annotator.core.store import Store
+from annotator.core.text import Tokens
+
+
+def default_user() -> str:
+    """ANNOTATOR_USER, else the OS login."""
+    return os.environ.get("ANNOTATOR_USER") or getpass.getuser() or "analyst"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    name: str
+    title: str
+    status: str  # new | in_progress | done, for this user
+    spans: int  # spans in this user's layer (0 until opened)
+    suggested: int  # of which still suggestions
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    id: int
+    name: str
+    title: str
+    text: str
+    tokens: Tokens
+
+
+class Project:
+    """One user's view of a store, with their undo/redo stack restored from the history."""
+
+    def __init__(self, store: Store, user: str | None = None, role: str = "annotator"):
+        self.store = store
+        self.user = user or default_user()
+        with store.atomic() as s:
+            self.annotator_id = get_annotator(s, self.user, role=role).id
+        self.stack = cmd.CommandStack(store, self.annotator_id)
+        self.stack.restore()
+
+    # --- reading
+    def documents(self) -> list[DocumentInfo]:
+        span_counts = (select(Span.document_id, func.count().label("n"),
+                              func.sum(case((Span.status == "suggested", 1), else_=0)).label("sugg"))
+                       .where(Span.annotator_id == self.annotator_id).group_by(Span.document_id).subquery())
+        q = (select(Document.id, Document.name, Document.title, DocumentState.status, span_counts.c.n,
+                    span_counts.c.sugg)
+             .outerjoin(DocumentState, (DocumentState.document_id == Document.id)
+                        & (DocumentState.annotator_id == self.annotator_id))
+             .outerjoin(span_counts, span_counts.c.document_id == Document.id)
+             .order_by(Document.name))
+        with self.store.Session() as s:
+            return [DocumentInfo(r.id, r.name, r.title, r.status or "new", r.n or 0, r.sugg or 0)
+                    for r in s.execute(q)]
+
+    def document(self, document_id: int) -> DocumentText:
+        with self.store.Session() as s:
+            d = s.get(Document, document_id)
+            return DocumentText(d.id, d.name, d.title, d.text, Tokens(d.tokens))
+
+    def open_document(self, document_id: int) -> list[SpanView]:
+        """This user's spans of the document, their layer started from the model's on first open."""
+        with self.store.atomic() as s:
+            open_layer(s, document_id, self.annotator_id)
+        return self.spans(document_id)
+
+    def spans(self, document_id: int) -> list[SpanView]:
+        with self.store.Session() as s:
+            return layer_spans(s, document_id, self.annotator_id)
+
+    def span(self, span_id: int) -> SpanView | None:
+        with self.store.Session() as s:
+            row = s.get(Span, span_id)
+            return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
+                                                     row.origin, row.entity_id, row.nil)
+
+    def labels(self) -> list[LabelInfo]:
+        with self.store.Session() as s:
+            return all_labels(s)
+
+    # --- editing: each call is one committed, undoable command
+    def add_span(self, document_id: int, start: int, end: int, label: str) -> int:
+        command = cmd.AddSpan(document_id, self.annotator_id, start, end, label)
+        self.stack.push(command)
+        return command.span_id
+
+    def delete_span(self, span_id: int) -> None:
+        self.stack.push(cmd.DeleteSpan(span_id))
+
+    def relabel(self, span_id: int, label: str) -> None:
+        self.stack.push(cmd.RelabelSpan.make(span_id, label))
+
+    def move(self, span_id: int, start: int, end: int) -> None:
+        self.stack.push(cmd.MoveSpan.make(span_id, start, end))
+
+    def accept(self, span_id: int) -> None:
+        self.stack.push(cmd.AcceptSpan.make(span_id))
+
+    def set_status(self, document_id: int, status: str) -> None:
+        self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
