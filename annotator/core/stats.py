@@ -1,0 +1,33 @@
+"""Corpus figures for `annotator stats`: documents, spans per layer and label, progress per annotator."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from annotator.core.models import Annotator, Document, DocumentState, Span
+from annotator.core.store import Store
+
+
+def stats(store: Store) -> dict:
+    with store.Session() as s:
+        n_docs = s.scalar(select(func.count()).select_from(Document))
+        layers: dict[str, dict] = {}
+        q = (select(Annotator.name, Span.label, Span.status, func.count())
+             .join(Span, Span.annotator_id == Annotator.id)
+             .group_by(Annotator.name, Span.label, Span.status))
+        for name, label, status, n in s.execute(q):
+            layer = layers.setdefault(name, {"spans": 0, "suggested": 0, "by_label": {}})
+            layer["spans"] += n
+            if status == "suggested":
+                layer["suggested"] += n
+            layer["by_label"][label] = layer["by_label"].get(label, 0) + n
+        progress: dict[str, dict] = {}
+        q = (select(Annotator.name, DocumentState.status, func.count())
+             .join(DocumentState, DocumentState.annotator_id == Annotator.id)
+             .group_by(Annotator.name, DocumentState.status))
+        for name, status, n in s.execute(q):
+            progress.setdefault(name, {"done": 0, "in_progress": 0, "new": 0})[status] = n
+    for layer in layers.values():
+        layer["by_label"] = dict(sorted(layer["by_label"].items()))
+    return {"documents": n_docs, "layers": dict(sorted(layers.items())),
+            "annotators": dict(sorted(progress.items()))}
