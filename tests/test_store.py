@@ -77,3 +77,20 @@ def test_store_backup_is_a_consistent_copy(tmp_path):
     store = Store(tmp_path / "p.db")
     copy = store.backup(tmp_path / "copy.db")
     assert "documents" in Store(copy).table_names()
+
+
+def test_store_reopens_a_project_whose_header_is_still_in_the_wal(tmp_path):
+    """Regression: after a crash the application id may live only in the WAL, not the main file."""
+    path = tmp_path / "p.db"
+    store = Store(path)
+    keep_open = sqlite3.connect(path)  # a reader keeps the WAL from being checkpointed away
+    keep_open.execute("BEGIN")
+    keep_open.execute("SELECT count(*) FROM documents").fetchall()
+    with open(path, "r+b") as fh:  # what the main file says before a checkpoint
+        fh.seek(68)
+        fh.write(b"\x00\x00\x00\x00")
+    store.execute("PRAGMA user_version")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")  # the header page, now in the WAL
+    assert "documents" in Store(path).table_names()
+    keep_open.close()

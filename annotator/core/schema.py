@@ -44,6 +44,9 @@ def migrate(store: Store, revision: str = "head") -> None:
         command.upgrade(alembic_config(conn), revision)
         if store.is_sqlite:
             conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+    if store.is_sqlite:  # put the new header into the main file now, not at the next checkpoint
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def ensure_current(store: Store, *, upgrade: bool = True) -> None:

@@ -51,6 +51,16 @@ def _check_sqlite_file(path: Path) -> None:
         raise AnnotatorError(Errors.E003.format(path=path))
     app_id = int.from_bytes(header[68:72], "big")
     if app_id != APPLICATION_ID:
+        # The header in the file may be stale while the newest page 1 sits in the WAL (after a crash,
+        # before a checkpoint): ask SQLite, read-only.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:
+            raise AnnotatorError(Errors.E003.format(path=path)) from None
+        finally:
+            conn.close()
+    if app_id != APPLICATION_ID:
         raise AnnotatorError(Errors.E001.format(path=path))
 
 

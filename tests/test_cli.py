@@ -1,0 +1,90 @@
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from annotator.cli import main
+from annotator.core.resources import seeds_dir
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNOTATOR_DB", str(tmp_path / "p.db"))
+    monkeypatch.setenv("ANNOTATOR_USER", "ana")
+
+    def invoke(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_cli_import_stats_export(run, tmp_path):
+    result = run("import", seeds_dir(), "--no-model")
+    assert result.exit_code == 0
+    assert result.output == "Imported 3 document(s) with 0 span(s).\n"
+    again = run("import", seeds_dir(), "--no-model")
+    assert "Skipped 3 already in the project" in again.output
+    data = json.loads(run("stats", "--json").output)
+    assert data["documents"] == 3
+
+
+def test_cli_export_with_model_layer(run, tmp_path):
+    run("import", seeds_dir() / "000_8c62d622aab8081a.txt")
+    out = tmp_path / "model.jsonl"
+    result = run("export", "--format", "jsonl", "--out", out, "--layer", "model")
+    assert result.exit_code == 0 and result.output.startswith("Wrote 1 document(s), ")
+    [task] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert task["meta"]["name"] == "000_8c62d622aab8081a"
+    assert task["spans"] and all(s["text"] == task["text"][s["start"]:s["end"]] for s in task["spans"])
+    assert task["spans"] == sorted(task["spans"], key=lambda s: (s["start"], s["end"]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("export", "--format", "nope", "--out", "x"),
+     "Error: [E040] Unknown format 'nope'. Known formats: "),
+    (("export", "--format", "jsonl", "--out", "x", "--layer", "zed"),
+     "Error: [E041] Unknown layer 'zed'. Known layers: (none yet).\n"),
+    (("import", "/no/such/file.txt"), "Error: [E010] '/no/such/file.txt' does not exist. Check the path.\n"),
+])
+def test_cli_errors_are_one_coded_line_and_exit_1(run, args, message):
+    run("stats")
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+
+
+def test_cli_refuses_a_foreign_database(tmp_path):
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database")
+    result = CliRunner().invoke(main, ["--db", str(other), "stats"])
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: [E003] '{other}' is not an SQLite database. Check the path; "
+                             "nothing was written to it.\n")
+
+
+def test_cli_runs_as_a_module_with_exit_code(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "annotator", "--db", str(tmp_path / "p.db"), "export",
+                           "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"), "--layer", "model"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: [E041]")
+
+
+def commands(group=main, prefix=""):
+    for name, command in group.commands.items():
+        yield prefix + name, command
+        if hasattr(command, "commands"):
+            yield from commands(command, prefix + name + " ")
+
+
+@pytest.mark.parametrize("name, command", list(commands()))
+def test_cli_every_command_has_help_and_is_in_the_readme(name, command):
+    assert command.help and len(command.help) > 20
+    assert re.search(rf"annotator {re.escape(name)}\b", README.read_text()), f"README lacks `annotator {name}`"
