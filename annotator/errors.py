@@ -92,6 +92,19 @@ class Errors(metaclass=ErrorsWithCodes):
     E107 = ("Tokens of document '{name}' are not sorted, non-overlapping (start, end) pairs "
             "inside the text (token {index}: {start}-{end}). Re-tokenise the document; nothing "
             "was written.")
+    # The window
+    E300 = ("Nothing to label: select text with the mouse, or pick a span (Tab, or click it), "
+            "then press the label's key.")
+    E301 = "No span is selected. Click a span or press Tab to pick one, then try again."
+    E302 = "The selection holds only spaces. Select at least one word to label it."
+    E303 = "'{text}' is already accepted; nothing to do."
+    E304 = ("A span cannot get shorter than one token. Press Delete to remove it, or hold Alt "
+            "while selecting to label part of a token.")
+    E305 = "An import is already running. Wait for it to finish, or cancel it in the status bar."
+    E306 = ("The import stopped on an unexpected error ({error}). Nothing was imported; please "
+            "report this together with the files you imported.")
+    E307 = "Cannot write the screenshot to '{path}'. Check that the folder exists and is writable."
+    E308 = "Only files and folders on this computer can be imported; '{url}' is not one."
 
 
 class AnnotatorError(Exception):

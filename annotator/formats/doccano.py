@@ -1,0 +1,125 @@
+"""doccano sequence-labelling JSONL: one document per line.
+
+    {"text": "Kim Kwan-jin visits Tokyo.", "label": [[0, 12, "PERSON"], [20, 25, "GPE"]],
+     "name": "a1", "title": "...", "meta": {...}, "kb_ids": [[0, 12, "PERSON", "Q495727"]]}
+
+Reading also takes doccano's other spellings: `"labels": [[s, e, label]]` and
+`"entities": [{"start_offset": s, "end_offset": e, "label": label}]` (the `[s, e, label]` list form
+too). doccano has no KB ids; ours ride in `kb_ids`, an extra key that doccano keeps as metadata,
+matched to spans by (start, end, label) so edits in doccano leave the other links intact. Keys other
+than the known ones go into `meta`, as doccano's exports flatten metadata into the line.
+
+Offsets are code points. doccano itself has counted in code points (2019 fix) and, since its
+rewrite, in UTF-16 code units unless "Count grapheme clusters as one character" is set; with
+emoji in the text check which one an export used. Spans carry no text to check against.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.errors import AnnotatorError, Errors
+
+SUFFIX = ".jsonl"
+_KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "meta", "kb_ids",
+          "id", "annotator"}
+
+
+def to_line(doc: DocRecord) -> dict:
+    spans = sorted(doc.spans, key=lambda s: (s.start, s.end, s.label, s.kb_id is None, s.kb_id or ""))
+    line = {"text": doc.text, "label": [[s.start, s.end, s.label] for s in spans], "name": doc.name}
+    if doc.title:
+        line["title"] = doc.title
+    if doc.meta:
+        line["meta"] = doc.meta
+    if doc.annotator is not None:
+        line["annotator"] = doc.annotator
+    links = [[s.start, s.end, s.label, s.kb_id] for s in spans if s.kb_id is not None]
+    if links:
+        line["kb_ids"] = links
+    return line
+
+
+def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+    report = FormatReport()
+    tmp = Path(out).with_name(Path(out).name + ".part")  # a failed export leaves `out` untouched
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            for doc in docs:
+                fh.write(json.dumps(to_line(doc), ensure_ascii=False) + "\n")
+                report.documents += 1
+                report.spans += len(doc.spans)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return report
+
+
+def read(path: Path) -> list[DocRecord]:
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotatorError(Errors.E010.format(path=path))
+    docs = []
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                where = f"{path}, line {lineno}"
+                raise AnnotatorError(Errors.E011.format(path=where, offset=e.start)) from None
+            if lineno == 1:
+                line = line.removeprefix("\ufeff")
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise AnnotatorError(Errors.E015.format(path=path, line=lineno, reason=e.msg)) from None
+            docs.append(from_line(obj, path, lineno))
+    return docs
+
+
+def _triples(obj: dict, bad) -> list[tuple[int, int, str]]:
+    out = []
+    for key in ("label", "labels", "entities"):
+        for item in obj.get(key) or []:
+            if isinstance(item, dict):
+                item = [item.get("start_offset"), item.get("end_offset"), item.get("label")]
+            if not isinstance(item, (list, tuple)) or len(item) != 3:
+                raise bad(f'each item of "{key}" must be [start, end, label] or an entity object')
+            start, end, label = item
+            if type(start) is not int or type(end) is not int or not isinstance(label, str):
+                raise bad(f'"{key}" item {item!r} needs integer offsets and a string label')
+            out.append((start, end, label))
+    return out
+
+
+def from_line(obj, path: Path, lineno: int) -> DocRecord:
+    def bad(reason: str) -> AnnotatorError:
+        return AnnotatorError(Errors.E100.format(path=path, line=lineno, reason=reason))
+
+    if not isinstance(obj, dict):
+        raise bad("the line is not a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise bad('"text" is missing or not a string')
+    links: dict[tuple, list[str]] = {}  # several spans may share (start, end, label)
+    for item in obj.get("kb_ids") or []:
+        if not isinstance(item, list) or len(item) != 4 or not isinstance(item[3], str):
+            raise bad('each item of "kb_ids" must be [start, end, label, kb_id]')
+        links.setdefault(tuple(item[:3]), []).append(item[3])
+    spans = []
+    for start, end, label in _triples(obj, bad):
+        if not 0 <= start < end <= len(text):
+            raise bad(f"span {start}-{end} lies outside the text ({len(text)} characters)")
+        same = links.get((start, end, label))
+        spans.append(SpanRecord(start, end, label, same.pop(0) if same else None))
+    meta = obj.get("meta")
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    meta.update({k: v for k, v in obj.items() if k not in _KNOWN})
+    name = obj.get("name") or f"{path.stem}-{lineno}"
+    return DocRecord(name=str(name), text=text, title=str(obj.get("title") or ""), meta=meta,
+                     spans=spans, annotator=obj.get("annotator"))

@@ -1,0 +1,147 @@
+"""UIMA CAS XMI with DKPro types, as INCEpTION reads and writes it: one `<name>.xmi` per document
+plus `TypeSystem.xml`, via dkpro-cassis.
+
+    <type4:NamedEntity xmi:id="9" sofa="1" begin="0" end="12" value="PERSON" identifier="Q495727"/>
+    <type2:DocumentMetaData xmi:id="2" sofa="1" begin="0" end="26" documentId="a1"/>
+    <cas:Sofa xmi:id="1" sofaNum="1" sofaID="_InitialView" sofaString="Kim Kwan-jin visits Tokyo."/>
+
+`value` is the label, `identifier` the KB id. XMI counts offsets in UTF-16 code units; cassis converts
+them to and from code points when it saves and loads, so our offsets stay exact (an offset inside a
+surrogate pair or past the end is a coded error on read). Known tokens are written as DKPro `Token`s
+and read back. XML 1.0 cannot hold most control characters: a text with one is refused on write.
+Reading takes a directory or one .xmi; the `TypeSystem.xml` beside it is used when present.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Iterable
+
+from cassis import Cas, TypeSystem, load_cas_from_xmi, load_typesystem
+
+from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.errors import AnnotatorError, Errors
+from annotator.formats.brat import check_names
+
+SUFFIX = ""  # a directory
+NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
+TOKEN = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Token"
+METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
+TYPESYSTEM = "TypeSystem.xml"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def typesystem() -> TypeSystem:
+    """The DKPro types we use, with the features we fill."""
+    ts = TypeSystem()
+    ne = ts.create_type(NAMED_ENTITY, supertypeName="uima.tcas.Annotation")
+    ts.create_feature(ne, "value", "uima.cas.String")
+    ts.create_feature(ne, "identifier", "uima.cas.String")
+    ts.create_type(TOKEN, supertypeName="uima.tcas.Annotation")
+    meta = ts.create_type(METADATA, supertypeName="uima.tcas.DocumentAnnotation")
+    for feature in ("documentTitle", "documentId"):
+        ts.create_feature(meta, feature, "uima.cas.String")
+    return ts
+
+
+def check_text(doc: DocRecord) -> None:
+    """Refuse, before anything is written, a string that XML 1.0 cannot hold."""
+    values = [("text", doc.text), ("title", doc.title), ("name", doc.name)]
+    for sp in doc.spans:
+        values += [("label", sp.label), ("KB id", sp.kb_id or "")]
+    for what, value in values:
+        bad = _NOT_XML.search(value)
+        if bad:
+            shown = value[max(0, bad.start() - 20):bad.end() + 20]  # a text may be long
+            reason = f"U+{ord(bad.group()):04X} at offset {bad.start()} is not allowed in XML 1.0"
+            raise AnnotatorError(Errors.E104.format(fmt="XMI", what=what, value=shown, name=doc.name,
+                                                    reason=reason))
+
+
+def to_cas(doc: DocRecord, ts: TypeSystem) -> Cas:
+    cas = Cas(typesystem=ts)
+    cas.sofa_string = doc.text
+    meta, token, ne = ts.get_type(METADATA), ts.get_type(TOKEN), ts.get_type(NAMED_ENTITY)
+    cas.add(meta(begin=0, end=len(doc.text), documentTitle=doc.title, documentId=doc.name,
+                 language="x-unspecified"))
+    for start, end in doc.tokens or []:
+        cas.add(token(begin=start, end=end))
+    for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
+        cas.add(ne(begin=sp.start, end=sp.end, value=sp.label, identifier=sp.kb_id))
+    return cas
+
+
+def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+    out = Path(out)
+    docs = list(docs)
+    if out.exists() and not out.is_dir():
+        raise AnnotatorError(Errors.E106.format(fmt="XMI", path=out, reason="it is a file"))
+    check_names(docs, "XMI")
+    for doc in docs:
+        check_text(doc)
+    out.mkdir(parents=True, exist_ok=True)
+    ts = typesystem()
+    report = FormatReport()
+    for doc in docs:
+        to_cas(doc, ts).to_xmi(out / f"{doc.name}.xmi")
+        report.documents += 1
+        report.spans += len(doc.spans)
+    ts.to_xml(out / TYPESYSTEM)
+    return report
+
+
+def read(path: Path) -> list[DocRecord]:
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.xmi"))
+        if not files:
+            raise AnnotatorError(Errors.E018.format(path=path, suffixes=".xmi"))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise AnnotatorError(Errors.E010.format(path=path))
+    ts_path = files[0].parent / TYPESYSTEM
+    if ts_path.is_file():
+        try:
+            ts, lenient = load_typesystem(ts_path), False
+        except Exception as e:  # lxml and cassis raise several types for a bad type system
+            reason = f"not a UIMA type system ({e})"
+            raise AnnotatorError(Errors.E101.format(path=ts_path, reason=reason)) from None
+    else:
+        ts, lenient = typesystem(), True  # skip types we do not know rather than fail
+    return [read_one(f, ts, lenient) for f in files]
+
+
+def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with open(path, "rb") as fh:
+                cas = load_cas_from_xmi(fh, typesystem=ts, lenient=lenient)
+    except Exception as e:  # lxml syntax errors carry a line; cassis raises plain exceptions
+        line = getattr(e, "lineno", None)
+        reason = f"not a readable XMI file ({type(e).__name__}: {e})"
+        if line:
+            raise AnnotatorError(Errors.E100.format(path=path, line=line, reason=reason)) from None
+        raise AnnotatorError(Errors.E101.format(path=path, reason=reason)) from None
+    for w in caught:
+        if "offset" in str(w.message):
+            reason = f"an offset is past the end of the text or splits a character ({w.message})"
+            raise AnnotatorError(Errors.E101.format(path=path, reason=reason))
+    text = cas.sofa_string or ""
+    entities = _select(cas, ts, NAMED_ENTITY)
+    spans = [SpanRecord(a.begin, a.end, a.get("value") or "", a.get("identifier")) for a in entities]
+    for sp in spans:
+        if not 0 <= sp.start < sp.end <= len(text):
+            raise AnnotatorError(Errors.E101.format(
+                path=path, reason=f"NamedEntity {sp.start}-{sp.end} lies outside the text or is empty"))
+    tokens = [(a.begin, a.end) for a in _select(cas, ts, TOKEN)] or None
+    metas = _select(cas, ts, METADATA)
+    title = (metas[0].get("documentTitle") or "") if metas else ""
+    return DocRecord(name=path.stem, text=text, title=title, spans=spans, tokens=tokens)
+
+
+def _select(cas: Cas, ts: TypeSystem, type_name: str) -> list:
+    return list(cas.select(type_name)) if ts.contains_type(type_name) else []

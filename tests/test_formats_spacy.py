@@ -1,0 +1,168 @@
+"""The `spacy` format: DocBin with ents, KB ids, sentence starts and user_data; real spaCy reads it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zlib
+
+import pytest
+import spacy
+import srsly
+from spacy.tokens import Doc, DocBin, Span
+from spacy.vocab import Vocab
+
+from annotator.core.records import DocRecord, SpanRecord
+from annotator.errors import AnnotatorError
+from annotator.formats import spacy_docbin
+
+TEXT = "Kim Kwan-jin visits Tokyo.\r\nSeoul  agreed 😀\ton GSOMIA."
+
+
+def sample() -> DocRecord:
+    seoul, gsomia = TEXT.index("Seoul"), TEXT.index("GSOMIA")
+    return DocRecord("a1", TEXT, title="Pacts", meta={"source": "seed", "tags": ["x", 1]}, annotator="ana",
+                     spans=[SpanRecord(0, 12, "PERSON", "Q495727"), SpanRecord(20, 25, "GPE"),
+                            SpanRecord(seoul, seoul + 5, "GPE", "NIL"), SpanRecord(gsomia, gsomia + 6, "ORG")])
+
+
+def test_spacy_reads_a_docbin_built_by_hand(tmp_path):
+    doc = Doc(Vocab(), words=["Kim", "visits", "Tokyo", "."], spaces=[True, True, False, False])
+    doc.ents = [Span(doc, 0, 1, label="PERSON", kb_id="Q1"), Span(doc, 2, 3, label="GPE")]
+    DocBin(docs=[doc]).to_disk(tmp_path / "x.spacy")  # no user_data: names come from the file
+    [rec] = spacy_docbin.read(tmp_path / "x.spacy")
+    assert (rec.name, rec.text) == ("x-1", "Kim visits Tokyo.")
+    assert rec.spans == [SpanRecord(0, 3, "PERSON", "Q1"), SpanRecord(11, 16, "GPE")]
+    assert rec.tokens == [(0, 3), (4, 10), (11, 16), (16, 17)]
+
+
+def test_spacy_round_trip_keeps_text_spans_kb_ids_and_user_data(tmp_path):
+    report = spacy_docbin.write([sample(), DocRecord("empty", "")], tmp_path / "o.spacy")
+    assert (report.documents, report.spans, report.misaligned) == (2, 4, [])
+    rec, empty = spacy_docbin.read(tmp_path / "o.spacy")
+    assert rec.text == TEXT and empty.text == ""
+    assert sorted(rec.spans, key=repr) == sorted(sample().spans, key=repr)
+    assert (rec.name, rec.title, rec.meta, rec.annotator) == ("a1", "Pacts", sample().meta, "ana")
+
+
+def test_spacy_given_tokens_are_kept_and_whitespace_becomes_tokens(tmp_path):
+    rec = DocRecord("t", "a  b\tc", tokens=[(0, 1), (3, 4), (5, 6)], spans=[SpanRecord(3, 6, "X")])
+    spacy_docbin.write([rec], tmp_path / "o.spacy")
+    doc = next(DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab()))
+    assert [t.text for t in doc] == ["a", " ", "b", "\t", "c"]
+    assert doc.text == "a  b\tc"
+    assert spacy_docbin.read(tmp_path / "o.spacy")[0].tokens == rec.tokens
+
+
+def test_spacy_misaligned_and_overlapping_spans_are_reported_not_moved(tmp_path):
+    rec = DocRecord("m", "Kim Kwan-jin visits Tokyo.", spans=[
+        SpanRecord(0, 12, "PERSON"), SpanRecord(1, 3, "X"), SpanRecord(0, 3, "Y"), SpanRecord(20, 24, "GPE")])
+    report = spacy_docbin.write([rec], tmp_path / "o.spacy")
+    assert report.spans == 1
+    assert sorted(report.misaligned) == [("m", 0, 3, "Kim"), ("m", 1, 3, "im"), ("m", 20, 24, "Toky")]
+    assert spacy_docbin.read(tmp_path / "o.spacy")[0].spans == [SpanRecord(0, 12, "PERSON")]
+
+
+def test_spacy_sentences_start_after_newlines_and_full_stops_but_not_inside_entities(tmp_path):
+    text = "Mr. Kim left.\nU.S. Forces Korea. Then"
+    rec = DocRecord("s", text, spans=[SpanRecord(text.index("U.S."), text.index(" Then"), "ORG")])
+    rec.tokens = [(0, 2), (2, 3), (4, 7), (8, 12), (12, 13), (14, 17), (17, 18), (19, 25), (26, 31),
+                  (31, 32), (33, 37)]
+    spacy_docbin.write([rec], tmp_path / "o.spacy")
+    doc = next(DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab()))
+    assert doc.has_annotation("SENT_START")
+    assert [s.text for s in doc.sents] == ["Mr.", "Kim left.\n", "U.S. Forces Korea.", "Then"]
+    assert all(ent.sent.start <= ent.start and ent.end <= ent.sent.end for ent in doc.ents)
+
+
+def test_spacy_bad_tokens_raise_a_coded_error(tmp_path):
+    rec = DocRecord("t", "abc", tokens=[(0, 2), (1, 3)])
+    with pytest.raises(AnnotatorError) as err:
+        spacy_docbin.write([rec], tmp_path / "o.spacy")
+    assert err.value.code == "E107"
+
+
+@pytest.mark.parametrize("payload", [
+    b"not a docbin",
+    zlib.compress(b"\x93\x01\x02"),  # msgpack, but not a DocBin's map
+    zlib.compress(srsly.msgpack_dumps({"attrs": [65], "strings": []})),  # truncated: keys missing
+])
+def test_spacy_malformed_file_raises_a_coded_error(tmp_path, payload):
+    (tmp_path / "bad.spacy").write_bytes(payload)
+    with pytest.raises(AnnotatorError) as err:
+        spacy_docbin.read(tmp_path / "bad.spacy")
+    assert err.value.code == "E101" and "bad.spacy" in str(err.value)
+
+
+def test_spacy_user_data_that_is_not_a_dict_is_refused(tmp_path):
+    doc = Doc(Vocab(), words=["a"])
+    doc.user_data["meta"] = "not a dict"
+    DocBin(docs=[doc], store_user_data=True).to_disk(tmp_path / "u.spacy")
+    with pytest.raises(AnnotatorError) as err:
+        spacy_docbin.read(tmp_path / "u.spacy")
+    assert err.value.code == "E101"
+
+
+def test_spacy_missing_file_raises_e010(tmp_path):
+    with pytest.raises(AnnotatorError) as err:
+        spacy_docbin.read(tmp_path / "nope.spacy")
+    assert err.value.code == "E010"
+
+
+def corpus(n: int) -> list[DocRecord]:
+    docs = []
+    cities = ["Tokyo", "Seoul", "Busan", "Osaka"]
+    for i in range(n):
+        city = cities[i % 4]
+        text = f"Kim Kwan-jin visits {city} on day {i}.\nThe pact 😀 is called GSOMIA."
+        spans = [SpanRecord(0, 12, "PERSON", "Q495727"), SpanRecord(20, 20 + len(city), "GPE")]
+        if i % 3:
+            spans.append(SpanRecord(text.index("GSOMIA"), text.index("GSOMIA") + 6, "ORG", "NIL"))
+        docs.append(DocRecord(f"d{i}", text, spans=spans))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def ner_config(tmp_path_factory):
+    from spacy.cli.init_config import init_config
+
+    path = tmp_path_factory.mktemp("cfg") / "config.cfg"
+    init_config(lang="en", pipeline=["ner"], optimize="efficiency", gpu=False).to_disk(path)
+    return path
+
+
+def test_spacy_train_runs_on_our_export(tmp_path, ner_config):
+    spacy_docbin.write(corpus(10), tmp_path / "train.spacy")
+    run = subprocess.run(
+        [sys.executable, "-m", "spacy", "train", str(ner_config), "--paths.train", str(tmp_path / "train.spacy"),
+         "--paths.dev", str(tmp_path / "train.spacy"), "--training.max_epochs", "1",
+         "--training.max_steps", "5", "--training.eval_frequency", "5"],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_spacy_debug_data_accepts_our_export(tmp_path, ner_config):
+    # debug data fails any corpus under 100 documents ("Low number of examples"), so give it 120
+    spacy_docbin.write(corpus(120), tmp_path / "train.spacy")
+    run = subprocess.run(
+        [sys.executable, "-m", "spacy", "debug", "data", str(ner_config), "--paths.train",
+         str(tmp_path / "train.spacy"), "--paths.dev", str(tmp_path / "train.spacy")],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No entities crossing sentence boundaries" in run.stdout
+    assert "No entities consisting of or starting/ending with whitespace" in run.stdout
+
+
+def test_spacy_export_loads_into_a_real_pipeline_vocab(tmp_path):
+    spacy_docbin.write(corpus(3), tmp_path / "o.spacy")
+    nlp = spacy.blank("en")
+    docs = list(DocBin().from_disk(tmp_path / "o.spacy").get_docs(nlp.vocab))
+    assert [(e.text, e.label_, e.kb_id_) for e in docs[1].ents] == [
+        ("Kim Kwan-jin", "PERSON", "Q495727"), ("Seoul", "GPE", ""), ("GSOMIA", "ORG", "NIL")]
+
+
+def test_spacy_sentence_boundary_survives_extra_whitespace(tmp_path):
+    rec = DocRecord("w", "Tokyo.  Seoul \u00a0agreed", tokens=[(0, 5), (5, 6), (8, 13), (15, 21)])
+    spacy_docbin.write([rec], tmp_path / "o.spacy")
+    doc = next(DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab()))
+    assert [s.text for s in doc.sents] == ["Tokyo.  ", "Seoul \u00a0agreed"]
