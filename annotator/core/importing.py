@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from annotator.core import labels as label_scheme
 from annotator.core.layers import MODEL_LAYER, get_annotator
-from annotator.core.models import Document, ModelRun, Span
+from annotator.core.models import Document, ModelRun, Span, utcnow
 from annotator.core.records import DocRecord
 from annotator.core.store import Store
 from annotator.core.text import normalize_plain, pack_tokens, title_of
@@ -138,23 +138,26 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             run_id = run.id
         model_layer = get_annotator(session, MODEL_LAYER, is_model=True).id if report.model else None
         seen_labels: set[str] = set()
-        span_rows = []
-        for (rec, digest), (tokens, ents) in zip(fresh, results):
+        doc_rows = []
+        for rec, digest in fresh:
             name = _unique_name(rec.name, names)
             names.add(name)
-            doc = Document(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
-                           tokens=pack_tokens(tokens), meta=rec.meta)
-            session.add(doc)
-            session.flush()
-            report.added.append(name)
+            doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
+                                 meta=rec.meta, imported_at=utcnow()))
+        doc_ids = [] if not doc_rows else list(session.scalars(
+            insert(Document).returning(Document.id, sort_by_parameter_order=True),
+            [dict(row, tokens=pack_tokens(tokens)) for row, (tokens, _) in zip(doc_rows, results)]))
+        report.added = [row["name"] for row in doc_rows]
+        span_rows = []
+        for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
             for start, end, label in ents:
-                span_rows.append(dict(document_id=doc.id, annotator_id=model_layer, start=start, end=end,
+                span_rows.append(dict(document_id=doc_id, annotator_id=model_layer, start=start, end=end,
                                       label=label, origin="model", status="suggested", model_run_id=run_id))
                 seen_labels.add(label)
             if rec.spans:
                 layer = get_annotator(session, as_layer or rec.annotator or "import").id
                 for sp in rec.spans:
-                    span_rows.append(dict(document_id=doc.id, annotator_id=layer, start=sp.start, end=sp.end,
+                    span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end,
                                           label=sp.label, origin="import", status=sp.status))
                     seen_labels.add(sp.label)
         if span_rows:

@@ -61,7 +61,11 @@ def blank_tokenizer():
 
 
 def doc_tokens(doc) -> list[tuple[int, int]]:
-    return [(t.idx, t.idx + len(t.text)) for t in doc]
+    """(start, end) of each token, read from spaCy's arrays rather than token by token (import speed)."""
+    from spacy.attrs import IDX, LENGTH
+
+    arr = doc.to_array([IDX, LENGTH]).tolist()
+    return [(i, i + n) for i, n in arr]
 
 
 def tokenize(text: str) -> list[tuple[int, int]]:
