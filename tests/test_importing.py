@@ -132,3 +132,15 @@ def test_importing_jsonl_spans_go_to_a_layer(store, tmp_path):
     from annotator.core.exporting import records
     [rec] = list(records(store, "ana", [1]))
     assert [(s.start, s.end, s.label) for s in rec.spans] == [(0, 5, "GPE")]
+
+
+def test_importing_links_keep_their_kb_ids_and_nil(store, tmp_path):
+    path = write_jsonl(tmp_path / "l.jsonl", [{"text": "Seoul and Tokyo and Busan", "_annotator_id": "ana",
+                                               "spans": [{"start": 0, "end": 5, "label": "GPE", "kb_id": "Q8684"},
+                                                         {"start": 10, "end": 15, "label": "GPE", "kb_id": "NIL"},
+                                                         {"start": 20, "end": 25, "label": "GPE"}]}])
+    report = import_paths(store, [path], use_model=False)
+    assert report.new_entities == ["Q8684"]
+    from annotator.core.exporting import records
+    [rec] = list(records(store, "ana", [1]))
+    assert [s.kb_id for s in rec.spans] == ["Q8684", "NIL", None]

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from annotator.core import labels as label_scheme
 from annotator.core.layers import MODEL_LAYER, get_annotator
-from annotator.core.models import Document, ModelRun, Span, utcnow
+from annotator.core.models import Document, Entity, ModelRun, Span, utcnow
 from annotator.core.records import DocRecord
 from annotator.core.store import Store
 from annotator.core.text import normalize_plain, pack_tokens, title_of
@@ -24,6 +25,7 @@ from annotator.errors import AnnotatorError, Errors
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
 ProgressFn = Callable[[int, int], None]
+NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
 
 
 class Cancelled(Exception):
@@ -36,6 +38,7 @@ class ImportReport:
     duplicates: list[str] = field(default_factory=list)  # same text as a document already there
     spans: int = 0  # model suggestions and imported spans stored
     model: str | None = None
+    new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
 
 
 def sha256(text: str) -> str:
@@ -156,15 +159,35 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 seen_labels.add(label)
             if rec.spans:
                 layer = get_annotator(session, as_layer or rec.annotator or "import").id
+                entity_of = _entities_for_links(session, rec, report)
                 for sp in rec.spans:
                     span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end,
-                                          label=sp.label, origin="import", status=sp.status))
+                                          label=sp.label, origin="import", status=sp.status,
+                                          entity_id=entity_of.get(sp.kb_id), nil=sp.kb_id == NIL))
                     seen_labels.add(sp.label)
         if span_rows:
             session.execute(insert(Span), span_rows)
         report.spans = len(span_rows)
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
     return report
+
+
+def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) -> dict[str, int]:
+    """kb_id → entity id for the record's linked spans; an id the KB lacks gets an entity named after
+    its first mention, so that no imported link is lost (reported in `report.new_entities`)."""
+    wanted = {sp.kb_id: sp for sp in rec.spans if sp.kb_id and sp.kb_id != NIL}
+    if not wanted:
+        return {}
+    found = dict(session.execute(select(Entity.kb_id, Entity.id).where(Entity.kb_id.in_(list(wanted)))).all())
+    for kb_id, sp in wanted.items():
+        if kb_id not in found:
+            entity = Entity(kb_id=kb_id, name=rec.text[sp.start:sp.end], type=sp.label,
+                            description="Created when importing a link to an id the knowledge base lacked.")
+            session.add(entity)
+            session.flush()
+            found[kb_id] = entity.id
+            report.new_entities.append(kb_id)
+    return found
 
 
 def _unique_name(name: str, taken: set[str]) -> str:
