@@ -67,8 +67,8 @@ class Errors(metaclass=ErrorsWithCodes):
     # Agreement
     E150 = ("No tokens for document '{doc}', which {n} annotators labelled. Token-level agreement "
             "needs the document's tokens; pass them for every document in two or more layers.")
-    E151 = ("Tokens of document '{doc}' are not sorted, non-overlapping (start, end) pairs with "
-            "start < end. Re-tokenise the document.")
+    E151 = ("Tokens of document '{doc}' are not (start, end) integer pairs in increasing order of "
+            "start. Re-tokenise the document.")
     E152 = ("Span {start}-{end} ({label}) of annotator '{annotator}' in document '{doc}' is empty "
             "or negative. Delete or fix the span and compute agreement again.")
     E153 = ("Offsets up to {offset} in {docs} documents are too large to compare in one pass. "
@@ -105,6 +105,37 @@ class Errors(metaclass=ErrorsWithCodes):
             "report this together with the files you imported.")
     E307 = "Cannot write the screenshot to '{path}'. Check that the folder exists and is writable."
     E308 = "Only files and folders on this computer can be imported; '{url}' is not one."
+    # Knowledge base and linking
+    E200 = "KB file '{path}' does not exist. Check the path."
+    E201 = ("Cannot tell the type of KB file '{path}' from its suffix. Name it .jsonl or .csv; "
+            "nothing was imported.")
+    E202 = ("'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; "
+            "nothing was imported.")
+    E203 = ("'{path}', line {line}: {reason}. Fix the row and import again; nothing was "
+            "imported.")
+    E204 = ("'{path}', line {line}: the entity has no name. Every entity needs a non-empty "
+            "\"name\"; nothing was imported.")
+    E205 = ("'{path}', line {line}: id '{kb_id}' was already used on line {first}. Give each "
+            "entity its own id (or merge the rows); nothing was imported.")
+    E206 = ("'{path}': the CSV header has no '{column}' column (found: {found}). The columns are "
+            "id, name, type, description, aliases, alias_counts; nothing was imported.")
+    E207 = ("'{path}', line {line}: not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 "
+            "and import again; nothing was imported.")
+    E208 = "Unknown KB export format '{fmt}'. Use one of: {known}."
+    E209 = "Cannot write the KB to '{path}': {reason}. Check the path; nothing was written."
+    E210 = ("Entity {entity_id} does not exist (it may have been merged or deleted). Search the "
+            "knowledge base again.")
+    E211 = ("KB id '{kb_id}' is already used by '{name}'. Choose another id, or link to that "
+            "entity instead.")
+    E212 = "An entity needs a non-empty name. Type a name and try again."
+    E213 = "Cannot merge '{name}' into itself. Pick two different entities."
+    E214 = ("Span {span_id} is not linked to an entity, so there is nothing to propagate. Link "
+            "it first.")
+    E215 = "Unknown propagation scope '{scope}'. Use 'document' or 'corpus'."
+    E216 = ("Cannot undo creating '{name}': {n} other mention(s) now link to it. Unlink or "
+            "relink them first, then undo.")
+    E217 = ("Cannot change '{field}' of an entity. Editable fields: name, type, description, "
+            "kb_id.")
 
 
 class AnnotatorError(Exception):

@@ -3,7 +3,9 @@
 Decisions, so that the numbers can be read and compared:
 
 - Documents: only documents held by two or more layers count; a pair uses the documents both hold.
-  A document held with an empty span list counts (the annotator found nothing there).
+  A document held with an empty span list counts (the annotator found nothing there). Every pair of
+  annotators is listed, a pair sharing no document with n_docs 0 and nulls. `n_docs` is the number
+  of documents a value was computed over (1 in `by_document`; all counted ones in `by_label`).
 - Pooling: `overall`, `by_label` and `by_document` pool counts over all annotator pairs and never
   average pair values: F1 from summed matches and span counts, κ from the summed pairwise confusion
   matrices (pair (a, b) with a < b by name; a gives the rows), link agreement from summed matched
@@ -12,11 +14,13 @@ Decisions, so that the numbers can be read and compared:
   not blank the total.
 - Span F1 (Hripcsak & Rothschild 2005): 2·matches / (|A| + |B|), the F1 of either layer against the
   other. Exact: same offsets and label. Overlap: the exact matches, then the remaining spans paired
-  one-to-one, greedily by largest overlap, with spans of the same label that share a code point.
+  one-to-one, greedily by largest overlap (not a maximum matching), with spans of the same label
+  that share a code point.
   A span repeated in one layer (same offsets and label) counts once.
-- Tokens: a token takes the tag of the first span it overlaps, even partly (spans ordered by start,
-  longest first, then label): B- on the span's first token, I- after, O elsewhere. Per label, the
-  other labels' tags count as O.
+- Tokens: per document, non-empty, sorted, non-overlapping (start, end) pairs (the order of starts
+  is checked, E151). A token takes the tag of the first span it overlaps, even partly (spans ordered
+  by start, longest first, then label): B- on the span's first token, I- after, O elsewhere. Per
+  label, the other labels' tags count as O.
 - Link agreement: among exact matches where at least one side is linked (kb_id not None), the share
   with equal kb_id; "NIL" is a value like any other. Matches linked on neither side are left out.
 - Undefined values are None (JSON null): F1 when neither side has a span; κ and α with no tokens or
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -49,7 +53,7 @@ class Measures:
     n_docs: int
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return dict(vars(self))  # fields in declaration order; faster than asdict for 10^4 rows
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,13 @@ class AgreementReport:
 
     def to_json(self) -> dict:
         """A JSON-serialisable dict (like spaCy's `to_json`); undefined values are None."""
-        return {
-            "pairs": [p.to_json() for p in self.pairs],
-            "overall": self.overall.to_json(),
-            "by_label": {k: m.to_json() for k, m in self.by_label.items()},
-            "by_document": {k: m.to_json() for k, m in self.by_document.items()},
-        }
+        with _no_gc():
+            return {
+                "pairs": [p.to_json() for p in self.pairs],
+                "overall": self.overall.to_json(),
+                "by_label": {k: m.to_json() for k, m in self.by_label.items()},
+                "by_document": {k: m.to_json() for k, m in self.by_document.items()},
+            }
 
 
 def compute(layers: dict[str, dict[str, list[SpanRecord]]], tokens: dict[str, list[tuple[int, int]]],
@@ -92,8 +97,9 @@ def compute(layers: dict[str, dict[str, list[SpanRecord]]], tokens: dict[str, li
 
 @contextmanager
 def _no_gc():
-    """Pause the cyclic garbage collector: the inputs hold ~10^6 objects, and a full collection
-    set off by the report's own objects would walk them all. Nothing here makes cycles."""
+    """Pause the cyclic garbage collector: the caller's spans and tokens are ~10^6 objects, and a
+    full collection set off by the report's own objects would walk them all. Nothing here makes
+    cycles."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -145,7 +151,7 @@ def _compute(c: Corpus) -> AgreementReport:
 
 
 def _span_counts(c: Corpus, a, b, shared):
-    """Span tallies of one pair, by document and by label: rows as in `compute`'s `spans`."""
+    """Span tallies of one pair, by document and by label: rows as in `_compute`'s `spans`."""
     in_a, in_b = shared[a.doc], shared[b.doc]
     ia, ib = exact_matches(a, b)
     extra = overlap_matches(a, b, shared, ia, ib, max(len(c.labels), 1), c.stride)
@@ -153,7 +159,8 @@ def _span_counts(c: Corpus, a, b, shared):
     linked = (kb_a >= 0) | (kb_b >= 0)
     rows = [(a.doc[in_a], a.label[in_a], None), (b.doc[in_b], b.label[in_b], None),
             (a.doc[ia], a.label[ia], None),
-            (np.concatenate([a.doc[ia], a.doc[extra]]), np.concatenate([a.label[ia], a.label[extra]]), None),
+            (np.concatenate([a.doc[ia], a.doc[extra]]),
+             np.concatenate([a.label[ia], a.label[extra]]), None),
             (a.doc[ia], a.label[ia], linked), (a.doc[ia], a.label[ia], linked & (kb_a == kb_b))]
     by_doc = [np.bincount(d, w, minlength=len(c.docs)) for d, _, w in rows]
     by_label = [np.bincount(lab, w, minlength=len(c.labels)) for _, lab, w in rows]
@@ -161,7 +168,8 @@ def _span_counts(c: Corpus, a, b, shared):
 
 
 def _token_counts(c: Corpus, a, b, shared, weight, n_tags):
-    """Confusion matrix (plain and α-weighted) over shared documents, tokens and disagreements per document."""
+    """Tag confusion matrix over the shared documents, plain and α-weighted; tokens and
+    disagreements per document."""
     nz = np.flatnonzero((a.tags != 0) | (b.tags != 0))  # O against O is counted, not enumerated
     nz = nz[shared[c.tok_doc[nz]]]
     ta, tb, doc = a.tags[nz], b.tags[nz], c.tok_doc[nz]
@@ -182,7 +190,7 @@ def _ratio(num, den):
 
 
 def _span_values(t):
-    """(F1 exact, F1 overlap, link agreement) from tallies `t` (rows as in `compute`'s `spans`)."""
+    """(F1 exact, F1 overlap, link agreement) from tallies `t` (rows as in `_compute`'s `spans`)."""
     return _ratio(2 * t[2], t[0] + t[1]), _ratio(2 * t[3], t[0] + t[1]), _ratio(t[5], t[4])
 
 
@@ -253,9 +261,9 @@ def disagreements(layers: dict[str, list[SpanRecord]]) -> list[Disagreement]:
     by_key = [{(s.start, s.end, s.label, s.kb_id): s for s in layers[n]} for n in names]
     common = set(by_key[0]).intersection(*by_key[1:])
     found = [Disagreement("agreed", k[0], k[1], {n: (spans[k],) for n, spans in zip(names, by_key)})
-             for k in common]
-    rest = sorted(((s, n) for n, spans in zip(names, by_key) for k, s in spans.items() if k not in common),
-                  key=lambda item: (item[0].start, item[0].end, item[1], item[0].label))
+             for k in sorted(common, key=lambda k: (k[0], k[1], k[2], k[3] or ""))]
+    rest = sorted(((s, n) for n, spans in zip(names, by_key) for k, s in spans.items()
+                   if k not in common), key=lambda item: (item[0].start, item[0].end, item[1], item[0].label))
     regions: list[list] = []
     for span, name in rest:
         if regions and span.start < regions[-1][1]:

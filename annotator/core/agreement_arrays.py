@@ -1,7 +1,7 @@
 """Annotation layers as flat numpy arrays, so agreement over 10,000s of documents stays vectorised.
 
 Token tags are small ints: 0 is O, 2*l+1 is B- and 2*l+2 is I- of label l (`Corpus.labels[l]`).
-Positions become one int64 key per document, `doc * stride + offset`.
+A position becomes one int64 key, `doc * stride + offset`, so one sorted array serves every document.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -51,13 +51,12 @@ def build(layers, tokens, labels=None) -> Corpus:
     annotators = sorted(layers)
     held = Counter(chain.from_iterable(layers[a].keys() for a in annotators))
     docs = sorted(d for d, n in held.items() if n >= 2)
-    starts, ends, n_tokens, tok_doc = _tokens(docs, tokens, held)
+    starts, n_tokens, tok_doc, lists = _tokens(docs, tokens, held)
     label_codes = _Codes({label: i for i, label in enumerate(labels or ())})
     kb_codes = _Codes({None: -1})
     raw = [_spans(layers[a], docs, label_codes, kb_codes) for a in annotators]
     names = list(label_codes)
-    if labels is None:
-        labels = sorted(names)
+    labels = sorted(names) if labels is None else list(dict.fromkeys(labels))
     lookup = np.array([labels.index(n) if n in labels else len(labels) for n in names] + [0], np.int64)
     cols = []
     for annotator, (present, doc, start, end, label, kb) in zip(annotators, raw):
@@ -69,24 +68,22 @@ def build(layers, tokens, labels=None) -> Corpus:
         label = lookup[label]
         keep = label < len(labels)  # spans outside the requested labels do not count
         cols.append((present, doc[keep], start[keep], end[keep], label[keep], kb[keep]))
-    stride = 1 + max([int(ends.max(initial=0))] + [int(c[3].max(initial=0)) for c in cols])
+    stride = 1 + max([int(starts.max(initial=0))] + [int(c[3].max(initial=0)) for c in cols])
     if (len(docs) * max(len(labels), 1) + 1) * stride >= 2**62:
         raise AnnotatorError(Errors.E153.format(offset=stride - 1, docs=len(docs)))
-    key_starts = np.repeat(np.arange(len(docs), dtype=np.int64) * stride, n_tokens)
-    key_ends = key_starts + ends
-    key_starts += starts
-    tok_keys = (key_starts, key_ends)
+    starts += np.repeat(np.arange(len(docs), dtype=np.int64) * stride, n_tokens)  # now keys
+    tokens_of = _TokenIndex(starts, np.concatenate([[0], np.cumsum(n_tokens)]), lists, stride)
     parts = [np.concatenate(c) for c in zip(*(c[1:5] for c in cols))] or [np.zeros(0, np.int64)] * 4
     keys = _pack(parts, (len(docs), stride, stride, max(len(labels), 1)), stride)
     bounds = np.cumsum([0] + [len(c[1]) for c in cols])
     corpus_layers = [
-        _layer(*c, keys[lo:hi], tok_keys, tok_doc, n_tokens, stride, 2 * len(labels) + 1)
+        _layer(*c, keys[lo:hi], tokens_of, tok_doc, n_tokens, 2 * len(labels) + 1)
         for c, lo, hi in zip(cols, bounds[:-1], bounds[1:])
     ]
     coders = np.zeros(len(docs), np.int64)
     for layer in corpus_layers:
         coders += layer.present
-    return Corpus(annotators, docs, list(labels), stride, tok_doc, n_tokens, coders, corpus_layers)
+    return Corpus(annotators, docs, labels, stride, tok_doc, n_tokens, coders, corpus_layers)
 
 
 class _Codes(dict):
@@ -98,31 +95,62 @@ class _Codes(dict):
 
 
 def _tokens(docs, tokens, held):
-    """Concatenated token starts and ends; E150/E151 on missing or malformed tokens."""
+    """Token starts, concatenated; E150/E151 on missing tokens or starts out of order.
+
+    Token ends stay in the Python lists: a span starting where a token starts needs none, and
+    reading them all would double the cost of the one step that cannot be vectorised.
+    """
     for d in docs:
         if d not in tokens:
             raise AnnotatorError(Errors.E150.format(doc=d, n=held[d]))
     lists = [tokens[d] for d in docs]
     n_tokens = np.fromiter(map(len, lists), np.int64, len(lists))
-    values = chain.from_iterable(chain.from_iterable(lists))
-    try:
-        flat = np.fromiter(values, np.int64, 2 * n_tokens.sum())  # sized: no regrowing
-        extra = next(values, None) is not None
-    except (TypeError, ValueError):  # too few values, or not integers
-        extra = True
-    if extra:  # not two values per token
-        bad = next((d for d, toks in zip(docs, lists) if any(len(t) != 2 for t in toks)), docs[0])
-        raise AnnotatorError(Errors.E151.format(doc=bad))
     tok_doc = np.repeat(np.arange(len(docs), dtype=np.int32), n_tokens)
-    starts, ends = flat[0::2], flat[1::2]
-    bad = (starts < 0) | (ends <= starts)
-    crossing = starts[1:] < ends[:-1]
-    first = np.cumsum(n_tokens)[:-1] - 1  # a document's first token may start anywhere
-    crossing[first[(first >= 0) & (first < len(crossing))]] = False
-    bad[1:] |= crossing
+    try:
+        starts = np.fromiter(map(itemgetter(0), chain.from_iterable(lists)), np.int64, len(tok_doc))
+    except (TypeError, ValueError, IndexError):
+        raise AnnotatorError(Errors.E151.format(doc=_malformed(docs, lists))) from None
+    bad = starts < 0
+    bad[1:] |= (starts[1:] <= starts[:-1]) & (tok_doc[1:] == tok_doc[:-1])
     if bad.any():
         raise AnnotatorError(Errors.E151.format(doc=docs[tok_doc[np.argmax(bad)]]))
-    return starts, ends, n_tokens, tok_doc
+    return starts, n_tokens, tok_doc, lists
+
+
+def _malformed(docs, lists):
+    """The first document whose tokens are not (int, int) pairs, for E151."""
+    for d, toks in zip(docs, lists):
+        try:
+            np.fromiter(map(itemgetter(0), toks), np.int64, len(toks))
+        except (TypeError, ValueError, IndexError):
+            return d
+    return docs[0]
+
+
+@dataclass
+class _TokenIndex:
+    keys: np.ndarray  # doc * stride + token start, ascending
+    offsets: np.ndarray  # (D + 1,) first token of each document
+    lists: list  # the (start, end) lists, for the few token ends needed
+    stride: int
+
+    def first(self, doc, start):
+        """Index of the first token ending after `start` in `doc` (else past the document's last)."""
+        query = doc * self.stride + start
+        i = np.searchsorted(self.keys, query, side="right") - 1  # last token starting <= start
+        first = i + 1
+        in_doc = i >= self.offsets[doc]
+        aligned = np.zeros(len(i), bool)
+        aligned[in_doc] = self.keys[i[in_doc]] == query[in_doc]
+        first[aligned] = i[aligned]
+        for k in np.flatnonzero(in_doc & ~aligned).tolist():  # rare: start inside a token or a gap
+            if self.lists[doc[k]][i[k] - self.offsets[doc[k]]][1] > start[k]:
+                first[k] = i[k]
+        return first
+
+    def stop(self, doc, end):
+        """Index of the first token starting at or after `end` in `doc`."""
+        return np.searchsorted(self.keys, doc * self.stride + end, side="left")
 
 
 def _spans(layer, docs, label_codes, kb_codes):
@@ -157,22 +185,20 @@ def _pack(cols, sizes, stride):
     return key
 
 
-def _layer(present, doc, start, end, label, kb, key, tok_keys, tok_doc, n_tokens, stride, n_tags):
+def _layer(present, doc, start, end, label, kb, key, tokens_of, tok_doc, n_tokens, n_tags):
     order = np.argsort(key, kind="stable")
     key = key[order]
     first = np.ones(len(key), bool)
     first[1:] = key[1:] != key[:-1]  # the same span twice in a layer counts once
     key, order = key[first], order[first]
     doc, start, end, label, kb = (a[order] for a in (doc, start, end, label, kb))
-    tags, counts = _tag(doc, start, end, label, tok_keys, tok_doc, n_tokens * present, stride, n_tags)
+    tags, counts = _tag(doc, start, end, label, tokens_of, tok_doc, n_tokens * present, n_tags)
     return Layer(present, doc, start, end, label, kb, key, tags, counts)
 
 
-def _tag(doc, start, end, label, tok_keys, tok_doc, n_tokens, stride, n_tags):
+def _tag(doc, start, end, label, tokens_of, tok_doc, n_tokens, n_tags):
     """BIO tag per token: a token takes the tag of the first span (in layer order) it overlaps."""
-    tok_starts, tok_ends = tok_keys
-    first = np.searchsorted(tok_ends, doc * stride + start, side="right")
-    stop = np.searchsorted(tok_starts, doc * stride + end, side="left")
+    first, stop = tokens_of.first(doc, start), tokens_of.stop(doc, end)
     n = np.clip(stop - first, 0, None)
     pos = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     tok = np.repeat(first, n) + pos
