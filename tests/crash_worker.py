@@ -18,11 +18,13 @@ def main(db: str, seed: int) -> None:
         roll = rng.random()
         if mine and roll < 0.2:
             span_id = mine.pop(rng.randrange(len(mine)))
+            print(f"deleting {span_id}", flush=True)  # in flight: may or may not land if killed now
             project.delete_span(span_id)
             print(f"deleted {span_id}", flush=True)
         elif mine and roll < 0.4:
             span_id = rng.choice(mine)
             label = rng.choice(["ORG", "GPE", "PERSON"])
+            print(f"relabelling {span_id} {label}", flush=True)
             project.relabel(span_id, label)
             print(f"relabelled {span_id} {label}", flush=True)
         else:

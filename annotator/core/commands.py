@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, ClassVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
@@ -61,22 +61,54 @@ class Command:
         return COMMANDS[command](**payload)
 
 
-def _span_row(s: Session, span_id: int) -> Span:
-    row = s.get(Span, span_id)
+# Statements built once: building SQLAlchemy statements per edit cost more than the commit itself.
+_SPAN_BY_ID = select(*(getattr(Span, f) for f in SPAN_FIELDS)).where(Span.id == bindparam("span_id"))
+_LABEL_ID = select(Label.id).where(Label.name == bindparam("label"))
+_CLASH = select(Span.id).where(Span.document_id == bindparam("document_id"),
+                               Span.annotator_id == bindparam("annotator_id"), Span.start == bindparam("start"),
+                               Span.end == bindparam("end"), Span.label == bindparam("label"))
+_INSERT_SPAN = insert(Span).returning(Span.id)
+_DELETE_SPAN = delete(Span).where(Span.id == bindparam("span_id"))
+_INSERT_EVENT = insert(Event).returning(Event.id)
+_UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undone=True)
+_REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
+               .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _update_span(fields: tuple[str, ...]):
+    if fields not in _UPDATES:
+        _UPDATES[fields] = (update(Span).where(Span.id == bindparam("span_id"))
+                            .values(**{f: bindparam(f"new_{f}") for f in fields},
+                                    version=Span.version + 1, updated_at=bindparam("new_updated_at")))
+    return _UPDATES[fields]
+
+
+def _span_row(s: Session, span_id: int):
+    row = s.connection().execute(_SPAN_BY_ID, {"span_id": span_id}).first()
     if row is None:
         raise AnnotatorError(Errors.E032.format(span_id=span_id))
     return row
 
 
+# Text never changes after import, so each document's length is read once per project.
+_LENGTHS: dict[tuple[str, int], int] = {}
+
+
 def _check_bounds(s: Session, document_id: int, start: int, end: int) -> None:
-    # length() counts characters (code points) in SQLite and PostgreSQL alike
-    length = s.scalar(select(func.length(Document.text)).where(Document.id == document_id))
+    key = (str(s.get_bind().url), document_id)
+    length = _LENGTHS.get(key)
+    if length is None:
+        # length() counts characters (code points) in SQLite and PostgreSQL alike
+        length = s.scalar(select(func.length(Document.text)).where(Document.id == document_id))
+        if length is not None:
+            _LENGTHS[key] = length
     if length is None or not 0 <= start < end <= length:
         raise AnnotatorError(Errors.E030.format(start=start, end=end, length=length or 0))
 
 
 def _check_label(s: Session, label: str) -> None:
-    if s.scalar(select(Label.id).where(Label.name == label)) is None:
+    if s.connection().execute(_LABEL_ID, {"label": label}).first() is None:
         known = ", ".join(s.scalars(select(Label.name).order_by(Label.position)))
         raise AnnotatorError(Errors.E031.format(label=label, known=known))
 
@@ -96,20 +128,22 @@ class AddSpan(Command):
     def do(self, s: Session) -> Change:
         _check_bounds(s, self.document_id, self.start, self.end)
         _check_label(s, self.label)
-        clash = s.scalar(select(Span.id).where(
-            Span.document_id == self.document_id, Span.annotator_id == self.annotator_id,
-            Span.start == self.start, Span.end == self.end, Span.label == self.label))
+        conn = s.connection()
+        clash = conn.execute(_CLASH, dict(document_id=self.document_id, annotator_id=self.annotator_id,
+                                          start=self.start, end=self.end, label=self.label)).first()
         if clash is not None:
             raise AnnotatorError(Errors.E036.format(start=self.start, end=self.end, label=self.label))
         values = dict(document_id=self.document_id, annotator_id=self.annotator_id, start=self.start,
                       end=self.end, label=self.label, origin=self.origin, status=self.status)
         if self.span_id is not None:
             values["id"] = self.span_id
-        self.span_id = s.execute(insert(Span).values(**values).returning(Span.id)).scalar_one()
+        values.update(entity_id=None, nil=False, referent_note="", model_run_id=None, version=1,
+                      created_at=utcnow(), updated_at=utcnow())
+        self.span_id = conn.execute(_INSERT_SPAN, values).scalar_one()
         return Change(self.document_id, (self.span_id,))
 
     def undo(self, s: Session) -> Change:
-        s.execute(delete(Span).where(Span.id == self.span_id))
+        s.connection().execute(_DELETE_SPAN, {"span_id": self.span_id})
         return Change(self.document_id, (self.span_id,))
 
     def text(self) -> str:
@@ -126,12 +160,12 @@ class DeleteSpan(Command):
     def do(self, s: Session) -> Change:
         row = _span_row(s, self.span_id)
         self.document_id = row.document_id
-        self.before = {f: getattr(row, f) for f in SPAN_FIELDS}
-        s.execute(delete(Span).where(Span.id == self.span_id))
+        self.before = dict(row._mapping)
+        s.connection().execute(_DELETE_SPAN, {"span_id": self.span_id})
         return Change(self.document_id, (self.span_id,))
 
     def undo(self, s: Session) -> Change:
-        s.execute(insert(Span).values(**self.before))
+        s.connection().execute(insert(Span), [dict(self.before, created_at=utcnow(), updated_at=utcnow())])
         return Change(self.document_id, (self.span_id,))
 
     def text(self) -> str:
@@ -168,8 +202,9 @@ class UpdateSpan(Command):
         return Change(self.document_id, (self.span_id,))
 
     def _apply(self, s: Session, values: dict[str, Any]) -> None:
-        s.execute(update(Span).where(Span.id == self.span_id)
-                  .values(**values, version=Span.version + 1, updated_at=utcnow()))
+        fields = tuple(sorted(values))
+        params = {f"new_{f}": values[f] for f in fields}
+        s.connection().execute(_update_span(fields), dict(params, span_id=self.span_id, new_updated_at=utcnow()))
 
 
 @dataclass
@@ -277,7 +312,7 @@ class CommandStack:
         event_id, command = self._undo[-1]
         with self.store.atomic() as s:
             change = command.undo(s)
-            s.execute(update(Event).where(Event.id == event_id).values(undone=True))
+            s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
             self._record(s, "undo", {"event": event_id}, change.document_id)
         self._undo.pop()
         self._redo.append((event_id, command))
@@ -290,7 +325,7 @@ class CommandStack:
         event_id, command = self._redo[-1]
         with self.store.atomic() as s:
             change = command.do(s)
-            s.execute(update(Event).where(Event.id == event_id).values(undone=False, payload=command.payload()))
+            s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
             self._record(s, "redo", {"event": event_id}, change.document_id)
         self._redo.pop()
         self._undo.append((event_id, command))
@@ -298,8 +333,9 @@ class CommandStack:
         return change
 
     def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
-        return s.execute(insert(Event).values(annotator_id=self.annotator_id, document_id=document_id,
-                                              command=name, payload=payload).returning(Event.id)).scalar_one()
+        return s.connection().execute(_INSERT_EVENT, dict(
+            annotator_id=self.annotator_id, document_id=document_id, command=name, payload=payload,
+            created_at=utcnow(), undone=False)).scalar_one()
 
     # --- state for menus
     @property
