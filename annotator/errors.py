@@ -136,6 +136,27 @@ class Errors(metaclass=ErrorsWithCodes):
             "relink them first, then undo.")
     E217 = ("Cannot change '{field}' of an entity. Editable fields: name, type, description, "
             "kb_id.")
+    # Review: roles, agreement from the project, adjudication, merging
+    E154 = ("Agreement needs two or more annotators' layers; found {n}{names}. Name them with "
+            "--annotators A,B, or let a second annotator label some of the same documents.")
+    E155 = "Unknown role '{role}'. Use one of: annotator, reviewer."
+    E156 = ("Only reviewers can edit the gold layer, and '{name}' is not a reviewer. A reviewer "
+            "(or the project lead) can run `annotator role {name} reviewer`; until then, edit your "
+            "own layer.")
+    E157 = ("'{name}' is the {what} layer, not a person: its role cannot be changed. Give the role "
+            "to an annotator by name.")
+    E158 = ("'{path}' is this project itself; nothing to merge. Give the path of a colleague's "
+            "project file.")
+    E159 = ("'{name}' has not opened document '{doc}', so there is no layer of theirs to compare. "
+            "Adjudicate between annotators who labelled it: {known}.")
+    E160 = ("The disagreement at {start}-{end} in document '{doc}' was already decided ({decision} "
+            "by {who}). Undo that decision first, or edit the gold span itself.")
+    E161 = ("'{name}' cannot be one of the layers compared in adjudication: {why}. Name the "
+            "annotators whose layers go into gold.")
+    E162 = ("'{name}' is not one of the annotators compared here ({known}). Take the version of "
+            "one of them, reject the disagreement, or enter your own span.")
+    E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
+            "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
 
 
 class AnnotatorError(Exception):

@@ -47,8 +47,9 @@ def test_importing_folder_and_jsonl(store, tmp_path):
     (folder / "one.txt").write_text("First article.")
     write_jsonl(folder / "more.jsonl", [{"text": "Second.", "name": "second", "meta": {"src": "x"}},
                                         {"text": "Third."}])
-    report = import_paths(store, [folder], use_model=False)
+    report = import_paths(store, [folder, folder / "more.jsonl"], use_model=False)
     assert sorted(report.added) == ["more-2", "one", "second"]
+    assert import_paths(store, [folder], use_model=False).duplicates == ["one"]  # a folder means its .txt
     with store.Session() as s:
         assert s.scalar(select(Document.meta).where(Document.name == "second")) == {"src": "x"}
 

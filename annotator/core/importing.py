@@ -19,6 +19,7 @@ from annotator.core.layers import MODEL_LAYER, get_annotator
 from annotator.core.models import Document, Entity, ModelRun, Span, utcnow
 from annotator.core.records import DocRecord
 from annotator.core.store import Store
+from annotator.core.suggestions import suggest_links
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Errors
 
@@ -39,6 +40,7 @@ class ImportReport:
     spans: int = 0  # model suggestions and imported spans stored
     model: str | None = None
     new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
+    suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
 
 
 def sha256(text: str) -> str:
@@ -74,9 +76,11 @@ def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord
         if not path.exists():
             raise AnnotatorError(Errors.E010.format(path=path))
         if path.is_dir() and fmt in ("auto", "txt"):
-            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES + (".jsonl",))
+            # a folder is a corpus of text files; JSONL is named explicitly (a folder may hold other
+            # JSONL, such as the sample corpus's knowledge base)
+            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
             if not files:
-                raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES + (".jsonl",))))
+                raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES)))
             records.extend(read_paths(files, fmt))
             continue
         kind = fmt if fmt != "auto" else {".txt": "txt", ".jsonl": "jsonl"}.get(path.suffix, "txt")
@@ -168,6 +172,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
         if span_rows:
             session.execute(insert(Span), span_rows)
         report.spans = len(span_rows)
+        report.suggested_links = suggest_links(session, doc_ids)
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
     return report
 

@@ -76,7 +76,7 @@ class Alias(Base):
     """A surface text known to name an entity; `count` is how often analysts linked it (the prior)."""
 
     __tablename__ = "aliases"
-    __table_args__ = (UniqueConstraint("entity_id", "text"),)
+    __table_args__ = (UniqueConstraint("entity_id", "text"), Index("ix_aliases_norm_count", "norm", "count"))
     id: Mapped[int] = mapped_column(primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
@@ -99,7 +99,8 @@ class Span(Base):
     """An entity mention in one annotator's layer; offsets are code points, end exclusive."""
 
     __tablename__ = "spans"
-    __table_args__ = (Index("ix_spans_document_layer", "document_id", "annotator_id", "start"),)
+    __table_args__ = (Index("ix_spans_document_layer", "document_id", "annotator_id", "start"),
+                      Index("ix_spans_entity", "entity_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 
 from annotator.core import commands as cmd
+from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
 from annotator.core.labels import LabelInfo, all_labels
 from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
-from annotator.core.models import Document, DocumentState, Span
+from annotator.core.models import Annotator, Document, DocumentState, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
 
@@ -114,3 +115,73 @@ class Project:
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
+
+    # --- linking (core/linking.py, candidates.py, mentions.py): each edit one undoable command
+    def candidates(self, span_id: int, limit: int = 10) -> list[cand.Candidate]:
+        """Ranked entities for a span of this layer, each with a snippet of a mention linked to it."""
+        with self.store.Session() as s:
+            row = s.get(Span, span_id)
+            if row is None:
+                return []
+            return cand.candidates(s, linking.surface(s, row), label=row.label, document_id=row.document_id,
+                                   annotator_id=self.annotator_id, limit=limit)
+
+    def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:
+        with self.store.Session() as s:
+            return cand.search(s, query, label=label, annotator_id=self.annotator_id, limit=limit)
+
+    def span_link(self, span_id: int) -> mentions.SpanLink | None:
+        with self.store.Session() as s:
+            return mentions.span_link(s, span_id)
+
+    def link(self, span_id: int, entity_id: int) -> None:
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id))
+
+    def accept_link(self, span_id: int) -> None:
+        """Enter on a span: confirm it together with its suggested link (which teaches the alias)."""
+        with self.store.Session() as s:
+            entity_id = s.scalar(select(Span.entity_id).where(Span.id == span_id))
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id) if entity_id is not None
+                        else cmd.AcceptSpan.make(span_id))
+
+    def mark_nil(self, span_id: int) -> None:
+        self.stack.push(linking.NilSpan.make(span_id))
+
+    def unlink(self, span_id: int) -> None:
+        self.stack.push(linking.UnlinkSpan.make(span_id))
+
+    def set_referent_note(self, span_id: int, note: str) -> None:
+        self.stack.push(linking.SetReferentNote.make(span_id, note))
+
+    def new_entity_from_span(self, span_id: int, name: str = "", type: str = "", description: str = "",
+                             kb_id: str | None = None) -> int:
+        command = linking.NewEntityFromSpan(span_id, entity_name=name, entity_type=type, description=description,
+                                            kb_id=kb_id, created_by=self.annotator_id)
+        self.stack.push(command)
+        return command.entity_id
+
+    def propagation_preview(self, span_id: int, scope: str = "document") -> suggestions.Targets:
+        """What `propagate` would queue, so the window can offer it ("3 more in this document")."""
+        with self.store.Session() as s:
+            return suggestions.propagation_targets(s, span_id, self.annotator_id, scope)
+
+    def propagate(self, span_id: int, scope: str = "document") -> list[int]:
+        """Queue the span's link as suggestions on identical mentions; returns the spans touched."""
+        return list(self.stack.push(linking.PropagateLink(span_id, self.annotator_id, scope)).span_ids)
+
+    def edit_entity(self, entity_id: int, **changes) -> None:
+        self.stack.push(linking.EditEntity(entity_id, changes))
+
+    def merge_entities(self, source_id: int, target_id: int) -> None:
+        self.stack.push(linking.MergeEntities(source_id, target_id))
+
+    def entity_mentions(self, entity_id: int, limit: int | None = None) -> list[mentions.Mention]:
+        """Mentions linked to the entity: this user's layer, or every layer for a reviewer."""
+        with self.store.Session() as s:
+            reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
+            return mentions.entity_mentions(s, entity_id, annotator_id=None if reviewer else self.annotator_id,
+                                            limit=limit)
+
+    def link_stats(self) -> dict[str, mentions.LinkCounts]:
+        with self.store.Session() as s:
+            return mentions.link_stats(s, self.annotator_id)

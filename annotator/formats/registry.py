@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "doccano": "annotator.formats.doccano",
     "labelstudio": "annotator.formats.labelstudio",
     "xmi": "annotator.formats.xmi",
+    "spacy-kb": "annotator.formats.spacy_kb",  # a knowledge base: see `annotator kb export`
 }
 
 

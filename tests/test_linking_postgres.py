@@ -1,0 +1,134 @@
+"""Candidate search and linking on a real, throwaway PostgreSQL: with pg_trgm, and degraded to LIKE."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pytest
+from sqlalchemy import select
+
+from annotator.core import candidates as cand
+from annotator.core import kb
+from annotator.core.kb_files import KbEntry
+
+pytestmark = pytest.mark.postgres
+
+
+def _as_postgres(*cmd: str) -> None:
+    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def pg_server():
+    """(socket dir, port) of a PostgreSQL cluster started for these tests and removed after them."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if not found:
+        pytest.skip("PostgreSQL TESTS SKIPPED: no PostgreSQL binaries under /usr/lib/postgresql")
+    bindir = os.path.dirname(found[-1])
+    root = tempfile.mkdtemp(prefix="annotator-pg-")
+    data, sock = os.path.join(root, "data"), os.path.join(root, "sock")
+    os.makedirs(sock)
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        for path in (root, sock):
+            shutil.chown(path, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    try:
+        _as_postgres(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
+        _as_postgres(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"),
+                     "-o", f"-p {port} -k {sock} -c listen_addresses=''", "start")
+    except (subprocess.SubprocessError, OSError) as e:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"PostgreSQL TESTS SKIPPED: could not start a throwaway server ({e})")
+    yield sock, port
+    _as_postgres(f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_store(pg_server, request):
+    import psycopg
+
+    from annotator.core.store import Store
+
+    sock, port = pg_server
+    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
+    with psycopg.connect(host=sock, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = Store(f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}")
+    with store.atomic() as s:
+        kb.add_entities(s, [KbEntry("Kim Kwan-jin", "local:kim", "PERSON", "minister", ["Kim"]),
+                            KbEntry("Seoul", "Q8684", "GPE", "city", []),
+                            KbEntry("Government of South Korea", "local:gov", "ORG", "", ["Seoul"]),
+                            KbEntry("General Security of Military Information Agreement", "local:gsomia", "LAW",
+                                    "", ["GSOMIA"])])
+    yield store
+    store.close()
+
+
+def kb_ids(found) -> list[str]:
+    return [c.kb_id for c in found]
+
+
+def check_candidates(store) -> None:
+    with store.Session() as s:
+        assert kb_ids(cand.candidates(s, "Seoul", label="GPE"))[:2] == ["Q8684", "local:gov"]
+        assert kb_ids(cand.candidates(s, "Kim Kwan-jn", label="PERSON"))[0] == "local:kim"  # a typo
+        assert kb_ids(cand.candidates(s, "Military Information", label="LAW"))[0] == "local:gsomia"  # inside
+        assert kb_ids(cand.candidates(s, "gsom", label="LAW"))[0] == "local:gsomia"  # a prefix
+        assert kb_ids(cand.search(s, "Q8684"))[0] == "Q8684"
+
+
+def test_linking_postgres_candidates_with_pg_trgm(pg_store):
+    with pg_store.Session() as s:
+        assert cand.backend(s.connection()) == "pg_trgm"
+    check_candidates(pg_store)
+
+
+def test_linking_postgres_candidates_degrade_to_like(pg_store):
+    from annotator.core.store import Store
+
+    with pg_store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP EXTENSION pg_trgm CASCADE")
+    again = Store(pg_store.url)  # a new engine finds out afresh what the database offers
+    try:
+        with again.Session() as s:
+            assert cand.backend(s.connection()) == "like"
+        check_candidates(again)
+    finally:
+        again.close()
+
+
+def test_linking_postgres_commands_learn_and_undo(pg_store):
+    from annotator.core.importing import import_records
+    from annotator.core.models import Alias, Entity
+    from annotator.core.project import Project
+    from annotator.core.records import DocRecord
+
+    import_records(pg_store, [DocRecord("a1", "Seoul said so. Seoul again.")], use_model=False)
+    project = Project(pg_store, "ana")
+    doc = project.documents()[0].id
+    project.open_document(doc)
+    first = project.add_span(doc, 0, 5, "GPE")
+    with pg_store.Session() as s:
+        gov = s.scalar(select(Entity.id).where(Entity.kb_id == "local:gov"))
+    project.link(first, gov)
+    assert len(project.propagate(first)) == 1
+    new = project.new_entity_from_span(first, name="Seoul (test)")
+    with pg_store.Session() as s:
+        assert s.scalar(select(Alias.count).where(Alias.entity_id == gov, Alias.norm == "seoul")) == 0
+        assert s.scalar(select(Alias.count).where(Alias.entity_id == new, Alias.norm == "seoul")) == 1
+    for _ in range(3):
+        project.stack.undo()
+    with pg_store.Session() as s:
+        assert s.scalar(select(Alias.count).where(Alias.entity_id == gov, Alias.norm == "seoul")) == 0
+        assert s.get(Entity, new) is None
+    assert [sp.entity_id for sp in project.spans(doc)] == [None]
