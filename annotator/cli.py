@@ -100,7 +100,9 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
         report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,
                               progress=callback)
     click.echo(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
-               + (f" suggested by {report.model}" if report.model else "") + ".")
+               + (f" suggested by {report.model}" if report.model else "") + "."
+               + (f" {report.suggested_links} got a suggested link from the knowledge base."
+                  if report.suggested_links else ""))
     if report.duplicates:
         click.echo(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
 
@@ -127,6 +129,42 @@ def export_cmd(ctx, fmt, out, layer, status):
                    + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
 
 
+@main.group("kb")
+def kb_group():
+    """The knowledge base of canonical entities that mentions link to."""
+
+
+@kb_group.command("import")
+@click.argument("file", type=click.Path())
+@click.pass_context
+@coded_errors
+def kb_import_cmd(ctx, file):
+    """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none."""
+    from annotator.core.kb import import_kb
+
+    report = import_kb(open_store(ctx), file)
+    click.echo(f"Added {len(report.added)} entit{'y' if len(report.added) == 1 else 'ies'} "
+               f"with {report.aliases} alias(es).")
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)} already in the knowledge base"
+                   + (f"; {len(report.conflicting)} differ from the file: {', '.join(report.conflicting[:10])}"
+                      if report.conflicting else "") + ".")
+
+
+@kb_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "spacy-kb"]), required=True,
+              help="jsonl or csv (entities with aliases and counts), or spacy-kb (a directory spaCy loads).")
+@click.option("--out", required=True, type=click.Path(), help="File (or directory, for spacy-kb) to write.")
+@click.pass_context
+@coded_errors
+def kb_export_cmd(ctx, fmt, out):
+    """Write the knowledge base, with alias counts as priors."""
+    from annotator.core.kb import export_kb
+
+    n = export_kb(open_store(ctx), fmt, out)
+    click.echo(f"Wrote {n} entities to {out}.")
+
+
 @main.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -145,6 +183,9 @@ def stats_cmd(ctx, as_json):
         click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
     for name, progress in data["annotators"].items():
         click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")
+    for name, changes in data.get("provenance", {}).items():
+        totals = ", ".join(f"{v} {k}" for k, v in changes["totals"].items())
+        click.echo(f"Model suggestions, {name}: {totals} ({changes['documents']} documents)")
 
 
 @main.command("screenshot")
@@ -161,3 +202,99 @@ def screenshot_cmd(ctx, doc_name, out, size):
     width, height = (int(v) for v in size.lower().split("x"))
     screenshot(ctx.obj["db"], doc_name, out, size=(width, height), user=ctx.obj["user"])
     click.echo(f"Wrote {out}.")
+
+
+def _names(value: str | None) -> list[str] | None:
+    """"A,B" -> ["A", "B"]; None stays None."""
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _agreement_table(report: dict) -> list[str]:
+    """The report as aligned text lines: overall, each pair, each label (per document: --json)."""
+    columns = [("span_f1_exact", "F1 exact"), ("span_f1_overlap", "F1 overlap"), ("token_kappa", "kappa"),
+               ("token_alpha", "alpha"), ("link_agreement", "links")]
+    rows = [("overall", report["overall"])]
+    rows += [(f"{p['a']} / {p['b']}", p) for p in report["pairs"]]
+    rows += [(f"label {k}", m) for k, m in report["by_label"].items()]
+    width = max(len(name) for name, _ in rows)
+    lines = [" " * width + "".join(f"{title:>12}" for _, title in columns) + f"{'docs':>7}"]
+    for name, m in rows:
+        cells = "".join(f"{'-' if m[key] is None else format(m[key], '.3f'):>12}" for key, _ in columns)
+        lines.append(f"{name:<{width}}{cells}{m['n_docs']:>7}")
+    return lines
+
+
+@main.command("agreement")
+@click.option("--annotators", help="Layers to compare, comma-separated (default: every person's layer; "
+              "not the model, not gold).")
+@click.option("--labels", help="Labels to measure, comma-separated (default: every label in use).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: pairs, overall, by_label, by_document.")
+@click.pass_context
+@coded_errors
+def agreement_cmd(ctx, annotators, labels, as_json):
+    """Inter-annotator agreement on the documents two or more of the layers hold."""
+    from annotator.core.review import project_agreement
+
+    report = project_agreement(open_store(ctx), _names(annotators), _names(labels)).to_json()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    names = sorted({n for p in report["pairs"] for n in (p["a"], p["b"])})
+    click.echo(f"Agreement of {', '.join(names)} over {report['overall']['n_docs']} document(s) "
+               "(- where undefined; per document: --json)")
+    for line in _agreement_table(report):
+        click.echo(line)
+
+
+@main.command("merge")
+@click.argument("other", type=click.Path())
+@click.pass_context
+@coded_errors
+def merge_cmd(ctx, other):
+    """Bring a colleague's project file in: their layers, documents, entities and history."""
+    from annotator.core.merging import merge
+
+    report = merge(open_store(ctx), other)
+    click.echo(f"Merged {other}: {len(report.documents)} document(s), {report.layers} layer document(s) with "
+               f"{report.spans} span(s), {len(report.entities)} entit(y/ies), {report.aliases} alias(es), "
+               f"{len(report.annotators)} annotator(s), {len(report.labels)} label(s), {report.events} "
+               f"history event(s) added.")
+    if not report.added_anything:
+        click.echo("Nothing new: everything in it is already here.")
+    for theirs, here in report.renamed:
+        click.echo(f"Document '{theirs}' is '{here}' here (the name was taken by another text).")
+    for c in report.entity_conflicts:
+        diff = "; ".join(f"{k}: {c.ours[k]!r} here, {c.theirs[k]!r} there" for k in c.ours if c.ours[k] != c.theirs[k])
+        click.echo(f"Conflict, entity {c.kb_id} kept as it is here — {diff}")
+    for layer, doc in report.layer_conflicts:
+        click.echo(f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one.")
+
+
+@main.command("role")
+@click.argument("name", required=False)
+@click.argument("role", required=False)
+@click.pass_context
+@coded_errors
+def role_cmd(ctx, name, role):
+    """Show roles, or give NAME the role ROLE (annotator or reviewer; reviewers see every layer and
+    edit gold)."""
+    from annotator.core.review import roles, set_role
+    from annotator.errors import Errors
+
+    store = open_store(ctx)
+    if role is None:
+        known = roles(store)
+        if name is not None and name not in {info.name for info in known}:
+            raise AnnotatorError(Errors.E050.format(name=name, known=", ".join(i.name for i in known) or "(none yet)"))
+        for info in known:
+            if name in (None, info.name):
+                kind = " (model)" if info.is_model else " (gold layer)" if info.is_gold else ""
+                click.echo(f"{info.name}: {info.role}{kind}")
+        return
+    change = set_role(store, name, role, by=ctx.obj["user"])
+    if change.before is None:
+        click.echo(f"Added {name} as {role}.")
+    elif change.before == role:
+        click.echo(f"{name} is already {role}.")
+    else:
+        click.echo(f"{name} is now {role} (was {change.before}).")

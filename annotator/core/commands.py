@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
+from annotator.core.review import check_command
 from annotator.core.store import Store
 from annotator.errors import AnnotatorError, Errors
 
@@ -299,6 +300,7 @@ class CommandStack:
     def push(self, command: Command) -> Change:
         """Do the command and record it; when this returns, the edit is committed."""
         with self.store.atomic() as s:
+            check_command(s, self.annotator_id, command)  # only reviewers edit gold
             change = command.do(s)
             event_id = self._record(s, command.name, command.payload(), change.document_id)
         self._undo.append((event_id, command))

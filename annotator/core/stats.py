@@ -1,10 +1,12 @@
-"""Corpus figures for `annotator stats`: documents, spans per layer and label, progress per annotator."""
+"""Corpus figures for `annotator stats`: documents, spans per layer and label, progress per annotator,
+and how each analyst changed the model's suggestions (`provenance`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from annotator.core.models import Annotator, Document, DocumentState, Span
+from annotator.core.provenance import provenance
 from annotator.core.store import Store
 
 
@@ -27,7 +29,8 @@ def stats(store: Store) -> dict:
              .group_by(Annotator.name, DocumentState.status))
         for name, status, n in s.execute(q):
             progress.setdefault(name, {"done": 0, "in_progress": 0, "new": 0})[status] = n
+        changes = provenance(s)
     for layer in layers.values():
         layer["by_label"] = dict(sorted(layer["by_label"].items()))
     return {"documents": n_docs, "layers": dict(sorted(layers.items())),
-            "annotators": dict(sorted(progress.items()))}
+            "annotators": dict(sorted(progress.items())), "provenance": changes}

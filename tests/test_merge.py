@@ -1,0 +1,176 @@
+"""`merge`: two project files made with the real core — two users, overlapping documents, one
+entity both know under the same kb_id but describe differently."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import pytest
+from sqlalchemy import func, select
+
+from annotator.core.merging import MERGED, merge
+from annotator.core.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
+from annotator.core.project import Project
+from annotator.core.store import Store
+from annotator.errors import AnnotatorError
+from test_review import SEEDS, doc_id, entity_id, label, make_store
+
+TABLES = (Annotator, Document, DocumentState, Entity, Alias, Event, Label, Span)
+
+
+def counts(store):
+    with store.Session() as s:
+        return {t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in TABLES}
+
+
+def layer(store, user, document_index):
+    """(start, end, label, kb_id or "NIL" or None, status) of a user's layer in a sample article."""
+    with store.Session() as s:
+        a = s.scalar(select(Annotator.id).where(Annotator.name == user))
+        rows = s.execute(select(Span.start, Span.end, Span.label, Span.nil, Span.status, Entity.kb_id)
+                         .outerjoin(Entity, Entity.id == Span.entity_id)
+                         .where(Span.annotator_id == a, Span.document_id == doc_id(store, document_index))
+                         .order_by(Span.start, Span.end)).all()
+    return [(r.start, r.end, r.label, "NIL" if r.nil else r.kb_id, r.status) for r in rows]
+
+
+def file_digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def two(tmp_path):
+    """ours: ana on articles 0-1. theirs: bob on articles 1-2 (plus a label of its own, a new
+    entity, Japan renamed), and an "ana" layer of article 1 that differs from ours."""
+    ours = make_store(tmp_path / "ours.db", docs=(0, 1))
+    ana = Project(ours, "ana")
+    for i in (0, 1):
+        ana.open_document(doc_id(ours, i))
+    label(ana, doc_id(ours, 0), "Japan", "GPE", kb="Q17")
+    label(ana, doc_id(ours, 1), "South Korea", "GPE", kb="Q884")
+
+    theirs = make_store(tmp_path / "theirs.db", docs=(1, 2))
+    bob = Project(theirs, "bob")
+    d1, d2 = doc_id(theirs, 1), doc_id(theirs, 2)
+    bob.open_document(d1)
+    bob.open_document(d2)
+    label(bob, d1, "South Korea", "GPE", kb="Q884")
+    label(bob, d1, "Seoul", "GPE", kb="NIL")
+    kim = label(bob, d1, "Kim Kwan-jin", "PERSON")
+    bob.new_entity_from_span(kim, description="South Korean defence minister (2010-2014)")
+    label(bob, d2, "Japan", "GPE", kb="Q17")
+    bob.edit_entity(entity_id(theirs, "Q17"), name="Nippon", description="Japan, as bob calls it")
+    bob.set_status(d2, "done")
+    other_ana = Project(theirs, "ana")
+    other_ana.open_document(d1)
+    label(other_ana, d1, "Seoul", "GPE")
+    theirs.close()
+    yield ours, tmp_path / "theirs.db"
+    ours.close()
+
+
+def test_merge_copies_layers_documents_entities_and_history(two):
+    ours, theirs_path = two
+    before = file_digest(theirs_path)
+    report = merge(ours, theirs_path)
+    assert file_digest(theirs_path) == before  # the other file is only read
+
+    assert report.documents == [SEEDS[2].stem] and report.annotators == ["bob"]
+    assert report.entities == ["local:kim-kwan-jin-2"]  # the starter KB has "local:kim-kwan-jin"
+    conflicts = [(c.kb_id, c.ours["name"], c.theirs["name"]) for c in report.entity_conflicts]
+    assert conflicts == [("Q17", "Japan", "Nippon")]
+    assert report.layer_conflicts == [("ana", SEEDS[1].stem)]
+    assert report.layers == 2 and report.spans == 4 and report.states == 2
+
+    other = Store(theirs_path, upgrade=False)
+    try:
+        for i in (1, 2):
+            assert layer(ours, "bob", i) == layer(other, "bob", i)
+        assert [sp[2:4] for sp in layer(ours, "ana", 1)] == [("GPE", "Q884")]  # ours, not their "ana"
+        assert [sp[2:4] for sp in layer(other, "ana", 1)] == [("GPE", None)]
+        with ours.Session() as s, other.Session() as t:
+            d2 = doc_id(ours, 2)
+            assert s.scalar(select(Document.tokens).where(Document.id == d2)) == \
+                t.scalar(select(Document.tokens).where(Document.name == SEEDS[2].stem))
+            japan = s.scalar(select(Entity).where(Entity.kb_id == "Q17"))
+            assert (japan.name, japan.description) == ("Japan", "Island country in East Asia.")  # kept
+            bob_id = s.scalar(select(Annotator.id).where(Annotator.name == "bob"))
+            linked = s.scalar(select(Span.entity_id).where(Span.annotator_id == bob_id, Span.document_id == d2))
+            assert linked == japan.id  # their link, to our entity
+            kim = s.scalar(select(Entity).where(Entity.kb_id == "local:kim-kwan-jin-2"))
+            assert kim.created_by == bob_id and kim.description.startswith("South Korean defence minister")
+            assert {a.text for a in kim.aliases} == {"Kim Kwan-jin"}
+            assert s.get(DocumentState, (d2, bob_id)).status == "done"
+            their_events = t.scalar(select(func.count()).select_from(Event).where(
+                Event.annotator_id == t.scalar(select(Annotator.id).where(Annotator.name == "bob"))))
+            merged = s.scalars(select(Event).where(Event.annotator_id == bob_id)).all()
+            assert len(merged) == their_events and {e.command for e in merged} == {MERGED}
+            assert {e.payload["command"] for e in merged} >= {"add_span", "link_span", "new_entity_from_span",
+                                                               "edit_entity", "set_document_status"}
+    finally:
+        other.close()
+    bob_here = Project(ours, "bob")  # copied history is audit only: nothing of it to undo here
+    assert not bob_here.stack.can_undo
+
+
+def test_merge_twice_adds_nothing(two):
+    ours, theirs_path = two
+    merge(ours, theirs_path)
+    after_first = counts(ours)
+    again = merge(ours, theirs_path)
+    assert counts(ours) == after_first
+    assert not again.added_anything and again.spans == 0 and again.events == 0
+    assert again.unchanged == 2  # bob's two documents; (ana, article 1) differs: a conflict again
+    assert again.layer_conflicts == [("ana", SEEDS[1].stem)]
+    assert [c.kb_id for c in again.entity_conflicts] == ["Q17"]  # still reported, still not applied
+
+
+def test_merge_back_and_forth_does_not_duplicate_history(two):
+    ours, theirs_path = two
+    merge(ours, theirs_path)
+    theirs = Store(theirs_path)
+    try:
+        merge(theirs, ours.path)  # bob takes ours in, including his own history copied back
+        with theirs.Session() as t:
+            assert not t.scalar(select(func.count()).select_from(Event).where(
+                Event.command == MERGED, Event.payload["command"].as_string() == "add_span",
+                Event.annotator_id == t.scalar(select(Annotator.id).where(Annotator.name == "bob"))))
+    finally:
+        theirs.close()
+    before = counts(ours)
+    assert merge(ours, theirs_path).events == 0
+    assert counts(ours) == before
+
+
+def test_merge_is_one_transaction(two, monkeypatch):
+    ours, theirs_path = two
+    before = counts(ours)
+    from annotator.core import merging
+
+    def boom(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(merging._Merge, "events", boom)  # fails after layers were written
+    with pytest.raises(RuntimeError):
+        merge(ours, theirs_path)
+    assert counts(ours) == before
+
+
+def test_merge_errors_are_coded(two, tmp_path):
+    ours, _ = two
+    text = tmp_path / "notes.db"
+    text.write_text("not a database")
+    foreign = tmp_path / "foreign.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path, code in ((tmp_path / "missing.db", "E010"), (text, "E003"), (foreign, "E001"), (empty, "E001"),
+                       (ours.path, "E158")):
+        with pytest.raises(AnnotatorError) as e:
+            merge(ours, path)
+        assert e.value.code == code, path
+    assert empty.stat().st_size == 0  # not turned into a project

@@ -1,0 +1,64 @@
+"""Review on a real, throwaway PostgreSQL: agreement read from the server (the row path, not SQLite's
+group_concat), merging an SQLite file into it twice, and adjudication."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import func, select
+
+from annotator.core.adjudication import start_adjudication
+from annotator.core.merging import merge
+from annotator.core.models import Event, Span
+from annotator.core.project import Project
+from annotator.core.review import project_agreement, set_role
+from annotator.core.store import Store
+from test_linking_postgres import pg_server  # noqa: F401 - the module's throwaway server fixture
+from test_review import doc_id, label, make_store
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_empty(pg_server, request):  # noqa: F811
+    sock, port = pg_server
+    name = "r_" + request.node.name.lower()[:50]
+    with psycopg.connect(host=sock, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = Store(f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}")
+    yield store
+    store.close()
+
+
+def test_review_postgres_merge_agreement_and_adjudication(pg_empty, tmp_path):
+    sqlite = make_store(tmp_path / "team.db", docs=(0, 1))
+    d0 = doc_id(sqlite, 0)
+    ana, bob = Project(sqlite, "ana"), Project(sqlite, "bob")
+    for p in (ana, bob):
+        p.open_document(d0)
+        label(p, d0, "Japan", "GPE", kb="Q17")
+    label(ana, d0, "Kim Kwan-jin", "PERSON")
+    label(bob, d0, "Naoki Tanaka", "PERSON", kb="NIL")
+    expected = project_agreement(sqlite).to_json()
+    sqlite.close()
+
+    first = merge(pg_empty, tmp_path / "team.db")
+    assert len(first.documents) == 2 and first.spans == 4 and first.events > 0
+    with pg_empty.Session() as s:
+        n_events = s.scalar(select(func.count()).select_from(Event))
+    again = merge(pg_empty, tmp_path / "team.db")
+    assert not again.added_anything
+    with pg_empty.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == n_events
+        assert s.scalar(select(func.count()).select_from(Span)) == 4
+
+    assert project_agreement(pg_empty).to_json() == expected
+
+    set_role(pg_empty, "rev", "reviewer")
+    d0_pg = doc_id(pg_empty, 0)
+    adj = start_adjudication(pg_empty, d0_pg, "rev", ["ana", "bob"])
+    assert adj.agreed == 1 and sorted(d.kind for d in adj) == ["missing", "missing"]
+    adj.take(adj[0], "ana")
+    adj.undo()
+    assert len(adj) == 2
