@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core import labels as label_scheme
 from annotator.core.layers import MODEL_LAYER, get_annotator
-from annotator.core.models import Document, Entity, ModelRun, Span, utcnow
+from annotator.core.models import Document, DocumentState, Entity, ModelRun, Span, utcnow
 from annotator.core.records import DocRecord
 from annotator.core.store import Store
 from annotator.core.suggestions import suggest_links
@@ -155,7 +155,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             insert(Document).returning(Document.id, sort_by_parameter_order=True),
             [dict(row, tokens=pack_tokens(tokens)) for row, (tokens, _) in zip(doc_rows, results)]))
         report.added = [row["name"] for row in doc_rows]
-        span_rows = []
+        span_rows, state_rows = [], []
         for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
             for start, end, label in ents:
                 span_rows.append(dict(document_id=doc_id, annotator_id=model_layer, start=start, end=end,
@@ -163,6 +163,9 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 seen_labels.add(label)
             if rec.spans:
                 layer = get_annotator(session, as_layer or rec.annotator or "import").id
+                # the layer has this document now: it exports, and the model's copy is not added on open
+                state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress",
+                                       seconds_spent=0.0, updated_at=utcnow()))
                 entity_of = _entities_for_links(session, rec, report)
                 for sp in rec.spans:
                     span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end,
@@ -171,6 +174,8 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                     seen_labels.add(sp.label)
         if span_rows:
             session.execute(insert(Span), span_rows)
+        if state_rows:
+            session.execute(insert(DocumentState), state_rows)
         report.spans = len(span_rows)
         report.suggested_links = suggest_links(session, doc_ids)
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])

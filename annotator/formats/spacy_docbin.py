@@ -18,11 +18,15 @@ entity inside one sentence. On read, `tokens` are the doc's non-whitespace token
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from pathlib import Path
 from typing import Iterable
 
+import numpy
 import spacy
 import srsly
+from spacy.attrs import ENT_IOB, ENT_KB_ID, ENT_TYPE, ORTH, SENT_START
+from spacy.strings import StringStore
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
@@ -49,38 +53,41 @@ def words_and_spaces(doc: DocRecord) -> tuple[list[str], list[bool], list[int]]:
     words: list[str] = []
     spaces: list[bool] = []
     starts: list[int] = []
-    pos = 0
-
-    def gap(upto: int) -> None:
-        nonlocal pos
-        if pos < upto and text[pos] == " " and words:
-            spaces[-1] = True
-            pos += 1
-        if pos < upto:
-            words.append(text[pos:upto])
-            spaces.append(False)
-            starts.append(pos)
-
+    pos, size = 0, len(text)
     for i, (start, end) in enumerate(tokens):
-        if not pos <= start < end <= len(text):
+        if not pos <= start < end <= size:
             raise AnnotatorError(Errors.E107.format(name=doc.name, index=i, start=start, end=end))
-        gap(start)
+        if pos < start:  # a gap: one space goes to the word before, the rest is a whitespace token
+            if words and text[pos] == " ":
+                spaces[-1] = True
+                pos += 1
+            if pos < start:
+                words.append(text[pos:start])
+                spaces.append(False)
+                starts.append(pos)
         words.append(text[start:end])
         spaces.append(False)
         starts.append(start)
         pos = end
-    gap(len(text))
+    if pos < size:
+        if words and text[pos] == " ":
+            spaces[-1] = True
+            pos += 1
+        if pos < size:
+            words.append(text[pos:])
+            spaces.append(False)
+            starts.append(pos)
     return words, spaces, starts
 
 
-def place_spans(doc: DocRecord, starts: list[int], n_chars: list[int], report: FormatReport):
+def place_spans(doc: DocRecord, words: list[str], starts: list[int], report: FormatReport):
     """(first token, last token + 1, span) for spans on token boundaries, without overlaps."""
-    first = {s: i for i, s in enumerate(starts)}
-    after = {s + n: i + 1 for i, (s, n) in enumerate(zip(starts, n_chars))}
-    placed, taken_until = [], -1
+    placed, taken_until, n = [], -1, len(starts)
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.start - s.end, s.label)):
-        i, j = first.get(sp.start), after.get(sp.end)
-        if i is None or j is None or i >= j or i < taken_until:
+        i = bisect_left(starts, sp.start)
+        j = bisect_left(starts, sp.end)  # the span's last token is j - 1
+        if (i == n or starts[i] != sp.start or j == 0 or starts[j - 1] + len(words[j - 1]) != sp.end
+                or i >= j or i < taken_until):
             report.misaligned.append((doc.name, sp.start, sp.end, doc.text[sp.start:sp.end]))
             continue
         placed.append((i, j, sp))
@@ -90,25 +97,26 @@ def place_spans(doc: DocRecord, starts: list[int], n_chars: list[int], report: F
 
 def sentence_starts(words: list[str], placed) -> list[bool]:
     """A sentence starts after a line break or an end mark (whitespace between is skipped)."""
-    inside = bytearray(len(words))
-    for i, j, _ in placed:
-        inside[i + 1:j] = b"\x01" * (j - i - 1)
-    starts = [False] * len(words)
+    starts = []
     pending = True
-    for k, word in enumerate(words):
+    for word in words:
         if word.isspace():
             pending = pending or "\n" in word or "\r" in word
-            continue
-        starts[k] = pending and not inside[k]
-        pending = word in _SENTENCE_ENDS
+            starts.append(False)
+        else:
+            starts.append(pending)
+            pending = word in _SENTENCE_ENDS
+    for i, j, _ in placed:  # never inside an entity
+        starts[i + 1:j] = [False] * (j - i - 1)
     if words:
         starts[0] = True
     return starts
 
 
 def to_doc(record: DocRecord, vocab: Vocab, report: FormatReport) -> Doc:
+    """The record as a spaCy Doc: what `write` stores, built through spaCy's own objects (slower)."""
     words, spaces, starts = words_and_spaces(record)
-    placed = place_spans(record, starts, [len(w) for w in words], report)
+    placed = place_spans(record, words, starts, report)
     doc = Doc(vocab, words=words, spaces=spaces, sent_starts=sentence_starts(words, placed))
     doc.ents = [Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed]
     report.spans += len(placed)
@@ -122,20 +130,116 @@ def user_data(record: DocRecord) -> dict:
     return data
 
 
+class _TokenArrays:
+    """The arrays `DocBin.add(to_doc(record))` would store, built straight from the records.
+
+    Building a Doc per record and letting DocBin read it back token by token costs three times
+    the DocBin's own serialisation, so the writer fills the DocBin's columns directly: ORTH,
+    ENT_IOB, ENT_TYPE, ENT_KB_ID and SENT_START; every other column of a Doc made from words is 0.
+    Values are StringStore ids (spaCy's symbol ids for labels such as PERSON, hashes otherwise),
+    exactly as a Vocab would give them. Records are gathered in batches and converted to numpy once
+    per batch. tests/test_formats_db.py checks the file against one written from `to_doc` Docs.
+    """
+
+    BATCH = 2048
+    B, I, O = 3, 1, 2  # ENT_IOB codes
+    YES, NO = 1, 2**64 - 1  # SENT_START 1 and -1 as uint64
+
+    def __init__(self, doc_bin: DocBin):
+        self.doc_bin = doc_bin
+        self.columns = {attr: doc_bin.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
+        self.store = StringStore()
+        self.ids: dict[str, int] = {}  # every string stored so far, with its id
+        self.no_groups = Doc(Vocab()).spans.to_bytes()  # what an empty doc.spans packs to
+        self.any_token = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.orth: list[int] = []
+        self.iob: list[int] = []
+        self.type: list[int] = []
+        self.kb: list[int] = []
+        self.sent: list[int] = []
+        self.space: list[bool] = []
+        self.lengths: list[int] = []
+
+    def _id(self, string: str) -> int:
+        found = self.ids.get(string)
+        if found is None:
+            found = self.ids[string] = self.store.add(string)
+        return found
+
+    def add(self, record: DocRecord, report: FormatReport) -> None:
+        words, spaces, starts = words_and_spaces(record)
+        placed = place_spans(record, words, starts, report)
+        n, base = len(words), len(self.orth)
+        ids, new = self.ids.get, self._id
+        self.orth.extend([ids(w) or new(w) for w in words])
+        self.space.extend(spaces)
+        self.lengths.append(n)
+        yes, no, sent = self.YES, self.NO, self.sent
+        pending = True
+        for word in words:
+            if word.isspace():
+                pending = pending or "\n" in word or "\r" in word
+                sent.append(no)
+            else:
+                sent.append(yes if pending else no)
+                pending = word in _SENTENCE_ENDS
+        if n:
+            sent[base] = yes
+            self.any_token = True
+        self.iob.extend([self.O] * n)
+        self.type.extend([0] * n)
+        self.kb.extend([0] * n)
+        for i, j, sp in placed:
+            i, j = base + i, base + j
+            self.iob[i] = self.B
+            self.iob[i + 1:j] = [self.I] * (j - i - 1)
+            self.sent[i + 1:j] = [no] * (j - i - 1)
+            self.type[i:j] = [new(sp.label)] * (j - i)
+            if sp.kb_id:
+                self.kb[i:j] = [new(sp.kb_id)] * (j - i)
+        report.spans += len(placed)
+        if len(self.lengths) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.lengths:
+            return
+        n_docs, bounds = len(self.lengths), numpy.cumsum(self.lengths)[:-1]
+        tokens = numpy.zeros((len(self.orth), len(self.doc_bin.attrs)), dtype=numpy.uint64)
+        for attr, values in ((ORTH, self.orth), (ENT_IOB, self.iob), (ENT_TYPE, self.type),
+                             (ENT_KB_ID, self.kb), (SENT_START, self.sent)):
+            tokens[:, self.columns[attr]] = numpy.array(values, dtype=numpy.uint64)
+        spaces = numpy.array(self.space, dtype=bool).reshape((len(self.space), 1))
+        doc_bin = self.doc_bin
+        doc_bin.tokens.extend(numpy.split(tokens, bounds))
+        doc_bin.spaces.extend(numpy.split(spaces, bounds))
+        doc_bin.flags.extend({"has_unknown_spaces": False} for _ in range(n_docs))
+        doc_bin.cats.extend({} for _ in range(n_docs))
+        doc_bin.span_groups.extend([self.no_groups] * n_docs)
+        self._reset()
+
+    def finish(self) -> None:
+        self.flush()
+        self.doc_bin.strings.update(self.ids)
+        if self.any_token:  # the empty tag, lemma, norm, morph, dep, ... of every token
+            self.doc_bin.strings.add("")
+
+
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     report = FormatReport()
-    vocab = Vocab()  # a fresh string store per export, so exports do not grow a shared one
+    doc_bin = DocBin(store_user_data=True)
+    arrays = _TokenArrays(doc_bin)
     # DocBin.add packs user_data with a new msgpack Packer per doc, which scans the installed
     # packages' entry points each time (~1 ms a doc); one Packer for the whole export avoids it.
-    packer = srsly.msgpack.Packer(use_bin_type=True)
-    packed = []
-    doc_bin = DocBin(store_user_data=False)
+    pack = srsly.msgpack.Packer(use_bin_type=True).pack
     for record in docs:
-        doc_bin.add(to_doc(record, vocab, report))
-        packed.append(packer.pack(user_data(record)))
+        arrays.add(record, report)
+        doc_bin.user_data.append(pack(user_data(record)))
         report.documents += 1
-    doc_bin.store_user_data = True
-    doc_bin.user_data = packed
+    arrays.finish()
     tmp = Path(out).with_name(Path(out).name + ".part")
     doc_bin.to_disk(tmp)
     tmp.replace(out)
