@@ -127,17 +127,17 @@ def test_linking_referent_note(proj):
     assert span_row(proj, sid)[3] == ""
 
 
-def test_linking_accept_link_confirms_a_suggestion_and_learns(proj):
+def test_linking_accept_confirms_a_suggestion_and_learns(proj):
     sid, kim = span_id(proj, "Kim Kwan-jin"), entity_id(proj, "local:kim-kwan-jin")
     with proj.store.atomic() as s:
         s.get(Span, sid).entity_id = kim  # a suggested link, as suggest_links leaves it
     assert proj.span_link(sid).suggested
-    proj.accept_link(sid)
+    proj.accept(sid)
     assert span_row(proj, sid) == (kim, False, "accepted", "")
     assert not proj.span_link(sid).suggested
     assert count(proj, "local:kim-kwan-jin", "Kim Kwan-jin") == 1
     plain = span_id(proj, "South Korea")
-    proj.accept_link(plain)  # no link: a plain accept
+    proj.accept(plain)  # no link: a plain accept
     assert span_row(proj, plain) == (None, False, "accepted", "")
 
 

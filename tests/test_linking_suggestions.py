@@ -131,7 +131,7 @@ def test_linking_propagated_suggestion_can_be_confirmed_or_rejected(linked):
     project.propagate(first)
     gov = entity_id(project.store, "local:government-of-south-korea")
     second, third = (next(s for s in project.spans(doc) if s.start == i) for i in seouls[1:3])
-    project.accept_link(second.id)
+    project.accept(second.id)
     project.unlink(third.id)
     assert project.span_link(second.id).entity_id == gov and not project.span_link(second.id).suggested
     assert project.span_link(third.id).entity_id is None and project.span(third.id).status == "accepted"

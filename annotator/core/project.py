@@ -111,7 +111,11 @@ class Project:
         self.stack.push(cmd.MoveSpan.make(span_id, start, end))
 
     def accept(self, span_id: int) -> None:
-        self.stack.push(cmd.AcceptSpan.make(span_id))
+        """Enter on a span: confirm it, with its suggested link if it has one (which teaches the alias)."""
+        with self.store.Session() as s:
+            entity_id = s.scalar(select(Span.entity_id).where(Span.id == span_id))
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id) if entity_id is not None
+                        else cmd.AcceptSpan.make(span_id))
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
@@ -136,13 +140,6 @@ class Project:
 
     def link(self, span_id: int, entity_id: int) -> None:
         self.stack.push(linking.LinkSpan.make(span_id, entity_id))
-
-    def accept_link(self, span_id: int) -> None:
-        """Enter on a span: confirm it together with its suggested link (which teaches the alias)."""
-        with self.store.Session() as s:
-            entity_id = s.scalar(select(Span.entity_id).where(Span.id == span_id))
-        self.stack.push(linking.LinkSpan.make(span_id, entity_id) if entity_id is not None
-                        else cmd.AcceptSpan.make(span_id))
 
     def mark_nil(self, span_id: int) -> None:
         self.stack.push(linking.NilSpan.make(span_id))
