@@ -1,0 +1,134 @@
+"""Starting the window (`run`) and rendering it to a PNG (`screenshot`).
+
+The window shows before spaCy is imported: on an empty project the bundled seeds are imported (with
+the model) in a background thread after the window is up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from annotator.core.project import Project, default_user
+from annotator.core.resources import resource, seeds_dir
+from annotator.core.store import Store
+from annotator.errors import AnnotatorError, Errors
+from annotator.ui.qt_main_window import QtMainWindow
+from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
+
+
+def application(offscreen: bool = False) -> QApplication:
+    """The QApplication, created on first use (offscreen when asked and there is no display)."""
+    app = QApplication.instance()
+    if app is None:
+        if offscreen and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(sys.argv[:1])
+        app.setStyle("Fusion")  # the same clean look on every platform; colours come from the window
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName("annotator")
+    return app
+
+
+def default_db() -> str:
+    """ANNOTATOR_DB, else project.db in the user data directory."""
+    if os.environ.get("ANNOTATOR_DB"):
+        return os.environ["ANNOTATOR_DB"]
+    from platformdirs import user_data_dir
+
+    return str(Path(user_data_dir("annotator", appauthor=False)) / "project.db")
+
+
+def seed_files() -> list[Path]:
+    """The bundled sample articles (only the .txt: the starter KB is not a corpus)."""
+    return sorted(seeds_dir().glob("*.txt"))
+
+
+def make_window(project: Project) -> QtMainWindow:
+    window = QtMainWindow(project)
+    window.apply_style(resource("annotator.qss").read_text(encoding="utf-8"))
+    return window
+
+
+def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
+           import_seeds: bool = True) -> QtMainWindow:
+    """Open the project and show its window; an empty project gets the seeds (in the background)."""
+    db = str(db or default_db())
+    user = user or os.environ.get("ANNOTATOR_USER") or last_user() or default_user()
+    project = Project(Store(db), user)
+    window = make_window(project)
+    window.restore_layout()
+    window.show()
+    window.refresh_documents()
+    remember_project(db, user)
+    docs = window.documents.model.docs
+    if not docs and import_seeds:
+        window.import_paths(seed_files(), use_model=True)
+    elif docs:
+        last = settings().value(f"last_document/{db}")
+        by_name = {d.name: d for d in docs}
+        doc = by_name.get(last) or next((d for d in docs if d.status != "done"), docs[0])
+        window.open_document(doc.id)
+    window.model.opened.connect(lambda: settings().setValue(f"last_document/{db}", window.model.name))
+    return window
+
+
+def run(db: str | os.PathLike | None = None, user: str | None = None) -> int:
+    """`annotator`: the window on a project; returns the exit code."""
+    app = application()
+    try:
+        window = launch(db, user)
+    except AnnotatorError as e:
+        QMessageBox.critical(None, "annotator", str(e))
+        return 1
+    report_uncaught_errors(window)
+    code = app.exec()
+    window.project.store.close()
+    return code
+
+
+def report_uncaught_errors(window: QtMainWindow) -> None:
+    """An exception escaping a slot is printed and shown in the status bar instead of going unseen."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb) -> None:
+        previous(kind, value, tb)
+        if isinstance(value, AnnotatorError):
+            window.show_error(str(value))
+        else:
+            window.show_error(f"Unexpected error ({kind.__name__}: {value}). Edits already saved are "
+                              "safe; please report this.")
+
+    sys.excepthook = hook
+
+
+def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
+               size: tuple[int, int] = (1280, 800), user: str | None = None) -> Path:
+    """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen."""
+    app = application(offscreen=True)
+    project = Project(Store(db), user or default_user())
+    window = make_window(project)
+    window.persist_layout = False  # a screenshot must not overwrite the user's window layout
+    try:
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.resize(*size)
+        window.show()
+        window.refresh_documents()
+        window.open_document_named(doc_name)
+        if window.model.order:
+            window.model.set_current(window.model.order[0][2])
+        window.view.verticalScrollBar().setValue(0)
+        window.view.highlighter.flush()
+        app.processEvents()
+        out = Path(out_png)
+        if not window.grab().save(str(out), "PNG"):
+            raise AnnotatorError(Errors.E307.format(path=out))
+        return out
+    finally:
+        window.close()
+        project.store.close()

@@ -1,0 +1,182 @@
+"""The left panel: the project's documents with this user's status and progress, and a filter box.
+
+Rows change one at a time (a document's status or counts); a reset happens only when the list is
+first filled. New documents from an import are inserted as rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt,
+                            Signal)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTableView, QVBoxLayout,
+                               QWidget)
+
+from annotator.core.project import DocumentInfo
+from annotator.ui.qt_span_panel import fixed_columns
+
+COLUMNS = ("Document", "Status")
+STATUS_TEXT = {"new": "new", "in_progress": "in progress", "done": "✓ done"}
+Role = Qt.ItemDataRole
+
+
+class QtDocumentListModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.docs: list[DocumentInfo] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self.docs)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if not index.isValid():
+            return None
+        doc, col = self.docs[index.row()], index.column()
+        if role == Role.DisplayRole:
+            if col == 0:
+                return doc.title or doc.name
+            return status_text(doc)
+        if role == Role.ToolTipRole:
+            return f"{doc.title}\n{doc.name}\n{doc.spans} spans, {doc.suggested} still suggestions"
+        if role == Role.ForegroundRole and col == 1 and doc.status == "done":
+            return QColor("#2E7D32")
+        if role == Role.UserRole:
+            return doc.id
+        if role == Role.UserRole + 1:  # what the filter box matches
+            return f"{doc.name} {doc.title} {STATUS_TEXT.get(doc.status, doc.status)}"
+        return None
+
+    def set_documents(self, docs: list[DocumentInfo]) -> None:
+        """Update rows in place, insert new documents, and drop vanished ones."""
+        if not self.docs:
+            self.beginResetModel()
+            self.docs = list(docs)
+            self.endResetModel()
+            return
+        fresh = {d.id: d for d in docs}
+        for row in reversed(range(len(self.docs))):
+            if self.docs[row].id not in fresh:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.docs[row]
+                self.endRemoveRows()
+        known = {d.id for d in self.docs}
+        for row, doc in enumerate(self.docs):
+            if fresh[doc.id] != doc:
+                self.update(doc.id, **{f: getattr(fresh[doc.id], f) for f in ("name", "title", "status",
+                                                                              "spans", "suggested")})
+        for doc in docs:
+            if doc.id not in known:
+                row = next((i for i, d in enumerate(self.docs) if d.name > doc.name), len(self.docs))
+                self.beginInsertRows(QModelIndex(), row, row)
+                self.docs.insert(row, doc)
+                self.endInsertRows()
+
+    def update(self, document_id: int, **changes) -> None:
+        row = self.row_of(document_id)
+        if row < 0:
+            return
+        new = replace(self.docs[row], **changes)
+        if new != self.docs[row]:
+            self.docs[row] = new
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def row_of(self, document_id: int) -> int:
+        return next((i for i, d in enumerate(self.docs) if d.id == document_id), -1)
+
+    def done_count(self) -> tuple[int, int]:
+        return sum(1 for d in self.docs if d.status == "done"), len(self.docs)
+
+
+def status_text(doc: DocumentInfo) -> str:
+    """"new", "12/40 checked" (accepted or added / all spans) while in progress, "✓ done"."""
+    if doc.status == "in_progress":
+        return f"{doc.spans - doc.suggested}/{doc.spans} checked"
+    return STATUS_TEXT.get(doc.status, doc.status)
+
+
+class QtDocumentList(QWidget):
+    """Emits `activated(document id)` when the user picks a document."""
+
+    activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("documentList")
+        self.model = QtDocumentListModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterRole(Role.UserRole + 1)
+        self.proxy.setFilterKeyColumn(0)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setDynamicSortFilter(False)  # a status change must not drop the open row under the user
+        self.current_id: int | None = None
+        self.heading = QLabel("Documents")
+        self.heading.setObjectName("panelHeading")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name, title or status")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._filter)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.verticalHeader().hide()
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        fixed_columns(self.table, {1: "000/000 checked"})
+        self.table.selectionModel().currentRowChanged.connect(self._on_row)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 4, 10)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table, 1)
+
+    def _filter(self, text: str) -> None:
+        """Filtering only changes what is listed: it never opens another document."""
+        with QSignalBlocker(self.table.selectionModel()):
+            self.proxy.setFilterFixedString(text)
+        if self.current_id is not None:
+            self.select(self.current_id)
+
+    def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid() and current.data(Role.UserRole) != self.current_id:
+            self.activated.emit(current.data(Role.UserRole))
+
+    def select(self, document_id: int) -> None:
+        """Show `document_id` as the selected row without emitting `activated`."""
+        self.current_id = document_id
+        row = self.model.row_of(document_id)
+        if row < 0:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        with QSignalBlocker(self.table.selectionModel()):
+            if index.isValid():
+                self.table.selectRow(index.row())
+                self.table.setCurrentIndex(index)
+            else:
+                self.table.clearSelection()
+
+    def neighbour(self, document_id: int | None, direction: int) -> int | None:
+        """The document shown above (-1) or below (+1) `document_id` in the filtered list."""
+        count = self.proxy.rowCount()
+        if count == 0:
+            return None
+        row = self.model.row_of(document_id) if document_id is not None else -1
+        index = self.proxy.mapFromSource(self.model.index(row, 0)) if row >= 0 else QModelIndex()
+        target = index.row() + direction if index.isValid() else (0 if direction > 0 else count - 1)
+        if not 0 <= target < count:
+            return None
+        return self.proxy.index(target, 0).data(Role.UserRole)

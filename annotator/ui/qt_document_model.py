@@ -1,0 +1,254 @@
+"""The open document of one Project, as the widgets share it.
+
+It is the one subscriber to the core command stack for the window: each core `Change` becomes a list
+of `SpanDelta`s (before/after of each touched span), so every view redraws only what changed. Edits go
+through its methods, which turn coded core errors into the `failed` signal instead of exceptions.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from typing import Callable, NamedTuple
+
+from PySide6.QtCore import QObject, Signal
+
+from annotator.core.commands import Change
+from annotator.core.labels import LabelInfo
+from annotator.core.project import Project
+from annotator.core.text import Tokens, Utf16Map
+from annotator.errors import AnnotatorError, Errors
+from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span
+
+
+class SpanDelta(NamedTuple):
+    id: int
+    old: SpanRow | None  # None: the span is new
+    new: SpanRow | None  # None: the span was deleted
+
+
+def _key(span: SpanRow) -> tuple[int, int, int]:
+    return span.start, span.end, span.id
+
+
+class QtDocumentModel(QObject):
+    opened = Signal()  # another document is open (or none)
+    spansChanged = Signal(object)  # list[SpanDelta] of the open document
+    currentChanged = Signal(object, object)  # (old span id | None, new span id | None)
+    stateChanged = Signal(int, str)  # (document id, status) for this user
+    documentTouched = Signal(int)  # spans of a document that is not open changed
+    saved = Signal(str)  # an edit was committed; its name
+    failed = Signal(str)  # a coded message: the edit was refused, nothing changed
+    stackChanged = Signal()  # undo/redo availability or text changed
+
+    def __init__(self, project: Project, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.labels: dict[str, LabelInfo] = {}
+        self.reload_labels()
+        self.doc_id: int | None = None
+        self.name = self.title = self.text = self.display = ""
+        self.u16 = Utf16Map("")
+        self.tokens = Tokens(b"")
+        self.block_starts: list[int] = [0]
+        self.spans: dict[int, SpanRow] = {}
+        self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
+        self.suggested = 0  # how many spans are still suggestions
+        self.current: int | None = None
+        project.stack.subscribe(self._on_change)
+
+    def close(self) -> None:
+        """Stop listening to the stack (the window closes; the project may live on)."""
+        try:
+            self.project.stack.unsubscribe(self._on_change)
+        except ValueError:  # already closed
+            pass
+
+    def reload_labels(self) -> None:
+        self.labels = {info.name: info for info in self.project.labels()}
+
+    # --- opening
+    def open(self, document_id: int) -> None:
+        spans, started = read_layer(self.project, document_id)
+        doc = self.project.document(document_id)
+        self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
+        self.display = display_text(doc.text)
+        self.u16 = Utf16Map(doc.text)
+        self.tokens = doc.tokens
+        self.block_starts = block_starts(self.display)
+        self.spans = {s.id: s for s in spans}
+        self.order = [(s.start, s.end, s.id) for s in spans]  # read_layer sorts by (start, end, id)
+        self.suggested = [s.status for s in spans].count("suggested")
+        self.current = None
+        self.opened.emit()
+        if started:
+            self.stateChanged.emit(document_id, "in_progress")
+
+    # --- reading
+    def span_text(self, span: SpanRow) -> str:
+        return self.text[span.start:span.end]
+
+    def current_span(self) -> SpanRow | None:
+        return self.spans.get(self.current) if self.current is not None else None
+
+    def spans_at(self, pos: int) -> list[SpanRow]:
+        """Spans containing code point `pos`, innermost (shortest) first."""
+        hits = [s for s in self.spans.values() if s.start <= pos < s.end]
+        return sorted(hits, key=lambda s: (s.end - s.start, s.start))
+
+    def index_of(self, span_id: int) -> int:
+        span = self.spans[span_id]
+        return bisect_left(self.order, _key(span))
+
+    def counts(self) -> tuple[int, int]:
+        """(spans, of which suggested) in the open document."""
+        return len(self.spans), self.suggested
+
+    # --- current span and navigation
+    def set_current(self, span_id: int | None) -> None:
+        if span_id is not None and span_id not in self.spans:
+            span_id = None
+        if span_id != self.current:
+            old, self.current = self.current, span_id
+            self.currentChanged.emit(old, span_id)
+
+    def step(self, direction: int, from_pos: int = 0) -> None:
+        """Make the next (+1) or previous (-1) span current; without one, start from `from_pos`."""
+        if not self.order:
+            return
+        span = self.current_span()
+        if span is not None:
+            i = bisect_left(self.order, _key(span)) + direction
+        elif direction > 0:
+            i = bisect_left(self.order, (from_pos, -1, -1))
+        else:
+            i = bisect_left(self.order, (from_pos, -1, -1)) - 1
+        i %= len(self.order)  # wrap around the document
+        self.set_current(self.order[i][2])
+
+    # --- editing: each call is one committed, undoable command
+    def _run(self, fn: Callable, *args):
+        try:
+            return fn(*args)
+        except AnnotatorError as e:
+            self.failed.emit(str(e))
+            return None
+
+    def _need_current(self) -> SpanRow | None:
+        span = self.current_span()
+        if span is None:
+            self.failed.emit(Errors.E301)
+        return span
+
+    def add(self, start: int, end: int, label: str) -> int | None:
+        if self.doc_id is None:
+            return None
+        if not self.text[start:end].strip():
+            self.failed.emit(Errors.E302)
+            return None
+        span_id = self._run(self.project.add_span, self.doc_id, start, end, label)
+        if span_id is not None:
+            self.set_current(span_id)
+        return span_id
+
+    def relabel(self, label: str) -> None:
+        span = self._need_current()
+        if span is not None and (span.label != label or span.status != "accepted"):
+            self._run(self.project.relabel, span.id, label)
+
+    def delete(self) -> None:
+        span = self._need_current()
+        if span is not None:
+            self._run(self.project.delete_span, span.id)
+
+    def accept(self) -> None:
+        span = self._need_current()
+        if span is None:
+            return
+        if span.status == "accepted":
+            self.failed.emit(Errors.E303.format(text=self.span_text(span)))
+            return
+        self._run(self.project.accept, span.id)
+
+    def move_edge(self, edge: str, direction: int) -> None:
+        """Move the current span's start or end to the next token boundary in `direction`."""
+        span = self._need_current()
+        if span is None:
+            return
+        start, end = span.start, span.end
+        if edge == "end":
+            end = self.tokens.next_boundary(end, edge="end", direction=direction)
+        else:
+            start = self.tokens.next_boundary(start, edge="start", direction=direction)
+        if start >= end:
+            self.failed.emit(Errors.E304)
+        elif (start, end) != (span.start, span.end):
+            self._run(self.project.move, span.id, start, end)
+
+    def set_status(self, status: str) -> None:
+        if self.doc_id is not None:
+            self._run(self.project.set_status, self.doc_id, status)
+
+    def status(self) -> str:
+        return document_status(self.project, self.doc_id) if self.doc_id is not None else "new"
+
+    def undo(self) -> None:
+        self._history(self.project.stack.undo)
+
+    def redo(self) -> None:
+        self._history(self.project.stack.redo)
+
+    def _history(self, fn: Callable[[], Change]) -> None:
+        """Undo/redo; an edit of another document opens that document, so the user sees what changed."""
+        self._pending_other = True
+        try:
+            change = self._run(fn)
+        finally:
+            self._pending_other = False
+        if change is None or change.document_id is None:
+            return
+        if change.document_id != self.doc_id:
+            self.open(change.document_id)
+        alive = [i for i in change.span_ids if i in self.spans]
+        if alive:
+            self.set_current(alive[0])
+
+    _pending_other = False
+
+    # --- core change events
+    def _on_change(self, change: Change) -> None:
+        self.stackChanged.emit()
+        self.saved.emit(change.kind)
+        if change.kind == "state" and change.document_id is not None:
+            self.stateChanged.emit(change.document_id, document_status(self.project, change.document_id))
+            return
+        if change.document_id != self.doc_id or change.kind != "spans":
+            if change.document_id is not None and not self._pending_other:
+                self.documentTouched.emit(change.document_id)
+            return
+        deltas = []
+        for span_id in change.span_ids:
+            deltas.append(self._apply(span_id, read_span(self.project, span_id)))
+        if deltas:
+            self.spansChanged.emit(deltas)
+        if self.current is not None and self.current not in self.spans:
+            self._current_after_delete(deltas)
+
+    def _apply(self, span_id: int, new: SpanRow | None) -> SpanDelta:
+        old = self.spans.pop(span_id, None)
+        if old is not None:
+            del self.order[bisect_left(self.order, _key(old))]
+            self.suggested -= old.status == "suggested"
+        if new is not None:
+            self.spans[span_id] = new
+            insort(self.order, _key(new))
+            self.suggested += new.status == "suggested"
+        return SpanDelta(span_id, old, new)
+
+    def _current_after_delete(self, deltas: list[SpanDelta]) -> None:
+        """The span after the deleted one becomes current, so Delete, Delete, ... walks on."""
+        gone = next((d.old for d in deltas if d.id == self.current and d.old is not None), None)
+        nxt = None
+        if gone is not None and self.order:
+            i = bisect_right(self.order, _key(gone))
+            nxt = self.order[i][2] if i < len(self.order) else None
+        self.set_current(nxt)

@@ -1,0 +1,201 @@
+"""The article: a read-only QPlainTextEdit (plain text only) where spans are selected and edited.
+
+Mouse selections snap to tokens on release (Alt keeps characters); a click picks the span under the
+pointer. Keys are QActions (see qt_actions) that call the methods here, so the menus show them all.
+Qt positions are UTF-16 units; they become code points here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextCursor, QTextOption
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from annotator.errors import Errors
+from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_highlighter import QtSpanHighlighter
+
+ARTICLE_FONTS = ["Charter", "Georgia", "Source Serif 4", "Noto Serif", "DejaVu Serif", "serif"]
+ARTICLE_POINT_SIZE = 12.5
+OUTLINE = QColor("#1A1A1A")
+MAX_VISIBLE_BLOCKS = 80  # more text blocks than any screen shows at once
+
+
+class QtDocumentView(QPlainTextEdit):
+    def __init__(self, model: QtDocumentModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.setObjectName("article")
+        self.setReadOnly(True)
+        self.setFrameShape(QPlainTextEdit.Shape.NoFrame)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setAcceptDrops(False)  # dropped files go to the window, which imports them
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        font = QFont()
+        font.setFamilies(ARTICLE_FONTS)
+        font.setPointSizeF(ARTICLE_POINT_SIZE)
+        self.setFont(font)
+        self.document().setUndoRedoEnabled(False)
+        self.document().setDocumentMargin(18)
+        self.highlighter = QtSpanHighlighter(model, self.document())
+        self.highlighter.blockChanged.connect(self._repaint_block)
+        model.opened.connect(self._on_opened)
+        model.currentChanged.connect(self._on_current)
+        model.spansChanged.connect(self._on_spans)
+        self.verticalScrollBar().valueChanged.connect(self._highlight_visible)
+
+    # --- positions
+    def to_qt(self, cp: int) -> int:
+        return self.model.u16.to_utf16(cp)
+
+    def to_cp(self, pos: int) -> int:
+        return self.model.u16.to_cp(pos)
+
+    def selection(self) -> tuple[int, int] | None:
+        """The selected text as code points, or None."""
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            return None
+        return self.to_cp(cursor.selectionStart()), self.to_cp(cursor.selectionEnd())
+
+    def select(self, start: int, end: int) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self.to_qt(start))
+        cursor.setPosition(self.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+
+    # --- model events
+    def _on_opened(self) -> None:
+        self.highlighter.load(self, self._screenful())
+        QTimer.singleShot(0, self._highlight_visible)  # in case more than estimated is on screen
+
+    def _screenful(self) -> int:
+        """About how many characters the viewport shows (generously), from the font's metrics."""
+        metrics = self.fontMetrics()
+        columns = self.viewport().width() // max(1, metrics.averageCharWidth())
+        lines = self.viewport().height() // max(1, metrics.lineSpacing())
+        return int(max(columns, 40) * max(lines, 20) * 1.3)
+
+    def _on_spans(self, deltas) -> None:
+        """The outline follows the current span when its edges move: repaint just where it was and is."""
+        for d in deltas:
+            if d.id == self.model.current:
+                self._repaint_spans(d.old, d.new)
+
+    def _repaint_block(self, block_number: int) -> None:
+        first = self.firstVisibleBlock().blockNumber()
+        if not first <= block_number <= first + MAX_VISIBLE_BLOCKS:
+            return  # off screen: measuring it would lay it out for nothing
+        block = self.document().findBlockByNumber(block_number)
+        rect = self.blockBoundingGeometry(block).translated(self.contentOffset())
+        if rect.bottom() >= 0 and rect.top() <= self.viewport().height():
+            self.viewport().update(rect.adjusted(0, -2, 0, 2).toAlignedRect())
+
+    def _repaint_spans(self, *spans) -> None:
+        for span in spans:
+            if span is not None:
+                for rect in self.range_rects(self.to_qt(span.start), self.to_qt(span.end)):
+                    self.viewport().update(rect.adjusted(-4, -3, 4, 3).toAlignedRect())
+
+    def _on_current(self, old, new) -> None:
+        self._repaint_spans(self.model.spans.get(old) if old is not None else None)
+        span = self.model.spans.get(new) if new is not None else None
+        if span is not None:
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(self.to_qt(span.end))
+            self.setTextCursor(cursor)  # also drops any text selection: the span is the focus now
+            self.ensureCursorVisible()
+            cursor.setPosition(self.to_qt(span.start))
+            self.setTextCursor(cursor)
+            self.ensureCursorVisible()
+        self._repaint_spans(span)
+
+    def _highlight_visible(self, *_args) -> None:
+        if not self.highlighter.pending():
+            return
+        block, offset, height = self.firstVisibleBlock(), self.contentOffset(), self.viewport().height()
+        while block.isValid() and self.blockBoundingGeometry(block).translated(offset).top() <= height:
+            self.highlighter.ensure(block.blockNumber())
+            block = block.next()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._highlight_visible()
+
+    # --- actions (connected by the window's QActions)
+    def apply_label(self, label: str) -> None:
+        """Digit key: label the selection as a new span, else relabel the current span."""
+        selected = self.selection()
+        if selected is not None:
+            self.model.add(*selected, label)  # the new span becomes current, which clears the selection
+        elif self.model.current is not None:
+            self.model.relabel(label)
+        else:
+            self.model.failed.emit(Errors.E300)
+
+    def step(self, direction: int) -> None:
+        self.model.step(direction, from_pos=self.to_cp(self.textCursor().position()))
+
+    # --- mouse
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton or self.model.doc_id is None:
+            return
+        selected = self.selection()
+        if selected is not None:
+            if not event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                start, end = self.model.tokens.snap(*selected)
+                self.select(start, end)
+            self.model.set_current(None)
+            return
+        self._pick(event.position())
+
+    def _pick(self, point: QPointF) -> None:
+        """The span under the pointer becomes current; clicking again cycles through nested spans."""
+        cursor = self.cursorForPosition(point.toPoint())
+        pos = cursor.position()
+        if self.cursorRect(cursor).center().x() > point.x() and pos > 0:
+            pos -= 1  # the pointer is on the character before the nearest boundary
+        hits = self.model.spans_at(self.to_cp(pos))
+        current = self.model.current
+        ids = [s.id for s in hits]
+        if current in ids and len(ids) > 1:
+            self.model.set_current(ids[(ids.index(current) + 1) % len(ids)])
+        else:
+            self.model.set_current(ids[0] if ids else None)
+
+    # --- painting: outline the current span
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().paintEvent(event)
+        span = self.model.current_span()
+        if span is None:
+            return
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(OUTLINE, 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for rect in self.range_rects(self.to_qt(span.start), self.to_qt(span.end)):
+            painter.drawRoundedRect(rect.adjusted(-1.5, -0.5, 1.5, 0.5), 3, 3)
+        painter.end()
+
+    def range_rects(self, a: int, b: int) -> list[QRectF]:
+        """Viewport rectangles covering the text between Qt positions a and b, one per line."""
+        rects: list[QRectF] = []
+        block = self.document().findBlock(a)
+        offset, bottom = self.contentOffset(), self.viewport().height()
+        while block.isValid() and block.position() < b:
+            origin = self.blockBoundingGeometry(block).translated(offset).topLeft()
+            if origin.y() > bottom:
+                break
+            layout, base = block.layout(), block.position()
+            for i in range(layout.lineCount()):
+                line = layout.lineAt(i)
+                s = max(a, base + line.textStart())
+                e = min(b, base + line.textStart() + line.textLength())
+                if s >= e:
+                    continue
+                x1, x2 = line.cursorToX(s - base)[0], line.cursorToX(e - base)[0]
+                rects.append(QRectF(min(x1, x2), line.y(), abs(x2 - x1), line.height()).translated(origin))
+            block = block.next()
+        return rects

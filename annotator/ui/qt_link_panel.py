@@ -1,0 +1,356 @@
+"""The linking panel: the current span's link, a knowledge-base search and the ranked candidates.
+
+Keyboard: L (anywhere) focuses the search box; typing filters (debounced); Up/Down move in the list;
+Enter links the chosen candidate and hands the focus back to the article. Ctrl+N marks the span NIL,
+Ctrl+Shift+N creates an entity from the span (inline name/type/description), Ctrl+Shift+P queues the
+link on identical mentions of the document. Each edit is one undoable command of the project stack.
+Everything is plain text (no rich-text labels).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMenuBar, QPushButton, QVBoxLayout, QWidget)
+
+from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_document_model import QtDocumentModel
+
+DEBOUNCE_MS = 120
+Key = Qt.Key
+EntityRole = Qt.ItemDataRole.UserRole
+ENTER = (Key.Key_Return, Key.Key_Enter)
+
+# (attribute, menu text, shortcuts, status tip, slot name): the linking keys in one place
+LINK_KEYS = [
+    ("focus_search", "&Link… (search the knowledge base)", ["L"], "Focus the entity search of the current span",
+     "focus_search"),
+    ("nil", "Mark &NIL", ["Ctrl+N"], "Nothing in the knowledge base fits this span", "mark_nil"),
+    ("new_entity", "New &entity from span…", ["Ctrl+Shift+N"],
+     "Create an entity named after the span, its label as type, and link the span to it", "show_new_entity"),
+    ("propagate", "&Propagate link in document", ["Ctrl+Shift+P"],
+     "Suggest the span's link on identical mentions in this document", "propagate"),
+    ("unlink", "&Remove link", ["Ctrl+Shift+U"], "Remove the span's link (or NIL)", "unlink"),
+]
+
+
+def short(text: str | None, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def candidate_text(c) -> str:
+    """Name · TYPE · kb_id, a short description, and where it was linked before (keyword in context)."""
+    lines = [f"{c.name} · {c.type or '—'} · {c.kb_id}"]
+    if c.description:
+        lines.append(f"   {short(c.description, 90)}")
+    if c.snippet is not None:
+        s = c.snippet
+        lines.append(f"   …{short(s.left, 40)} [{s.text}] {short(s.right, 40)}…")
+    return "\n".join(lines)
+
+
+class QtLinkPanel(QWidget):
+    finished = Signal()  # an edit was made from the keyboard: the article may take the focus back
+    failed = Signal(str)
+
+    def __init__(self, model: QtDocumentModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.project = model.project
+        self.setObjectName("linkPanel")
+        self.span_id: int | None = None
+        self.entries: list = []  # the candidates shown, in list order
+
+        self.heading = QLabel("Link")
+        self.heading.setObjectName("linkHeading")
+        self.state = QLabel()
+        self.state.setObjectName("linkState")
+        self.state.setTextFormat(Qt.TextFormat.PlainText)
+        self.state.setWordWrap(True)
+        self.search = QLineEdit()
+        self.search.setObjectName("linkSearch")
+        self.search.setPlaceholderText("Search the knowledge base (L)")
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.list.setObjectName("linkCandidates")
+        self.list.setWordWrap(True)
+        self.list.setAlternatingRowColors(True)
+        self.empty = QLabel()
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setWordWrap(True)
+
+        self.link_button = QPushButton("Link (Enter)")
+        self.nil_button = QPushButton("NIL")
+        self.new_button = QPushButton("New entity…")
+        self.propagate_button = QPushButton("Propagate")
+        for b, tip in ((self.link_button, "Link the span to the chosen entity (Enter)"),
+                       (self.nil_button, "Nothing in the knowledge base fits (Ctrl+N)"),
+                       (self.new_button, "Create an entity from the span and link it (Ctrl+Shift+N)"),
+                       (self.propagate_button, "Suggest this link on identical mentions in the document "
+                                               "(Ctrl+Shift+P)")):
+            b.setToolTip(tip)
+        buttons = QHBoxLayout()
+        for b in (self.link_button, self.nil_button, self.new_button, self.propagate_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            buttons.addWidget(b)
+
+        # inline "new entity" form, hidden until asked for
+        self.new_form = QWidget()
+        form = QFormLayout(self.new_form)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.new_name, self.new_type, self.new_description = QLineEdit(), QLineEdit(), QLineEdit()
+        self.new_create = QPushButton("Create and link (Enter)")
+        form.addRow("Name", self.new_name)
+        form.addRow("Type", self.new_type)
+        form.addRow("Description", self.new_description)
+        form.addRow(self.new_create)
+        self.new_form.hide()
+
+        column = QVBoxLayout(self)
+        column.setContentsMargins(6, 6, 6, 6)
+        for widget in (self.heading, self.state, self.search):
+            column.addWidget(widget)
+        column.addWidget(self.list, 1)
+        column.addWidget(self.empty)
+        column.addLayout(buttons)
+        column.addWidget(self.new_form)
+
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.run_search)
+        self.search.textEdited.connect(lambda _t: self.timer.start())
+        self.search.installEventFilter(self)
+        self.list.installEventFilter(self)
+        for field in (self.new_name, self.new_type, self.new_description):
+            field.installEventFilter(self)
+        self.list.itemDoubleClicked.connect(lambda _item: self.link_selected())
+        self.link_button.clicked.connect(self.link_selected)
+        self.nil_button.clicked.connect(self.mark_nil)
+        self.new_button.clicked.connect(self.show_new_entity)
+        self.propagate_button.clicked.connect(self.propagate)
+        self.new_create.clicked.connect(self.create_entity)
+
+        model.currentChanged.connect(self._on_current)
+        model.opened.connect(lambda: self._on_current(None, model.current))
+        model.spansChanged.connect(self._on_spans)
+        model.stackChanged.connect(self.refresh_state)
+        self.actions_by_name: dict = {}
+        self._on_current(None, model.current)
+
+    # --- menu
+    def add_menu(self, window, bar: QMenuBar):
+        """Every linking command with its shortcut, in a section at the end of the Edit menu
+        (window-wide shortcuts; a text box that has the focus keeps typing L)."""
+        menu = next((a.menu() for a in bar.actions() if a.menu() is not None and a.text() == "&Edit"), None)
+        if menu is None:
+            menu = bar.addMenu("Lin&k")
+        menu.addSeparator()
+        for name, text, keys, tip, slot in LINK_KEYS:
+            action = make_action(window, text, keys, getattr(self, slot), tip)
+            self.actions_by_name[name] = action
+            menu.addAction(action)
+            if name == "focus_search":
+                menu.addSeparator()
+        self.refresh_state()
+        return menu
+
+    # --- state
+    def _on_current(self, _old, new) -> None:
+        self.span_id = new
+        self.new_form.hide()
+        self.search.clear()
+        self.refresh_state()
+        if new is None:
+            self.show_candidates([])
+        else:
+            self.timer.start()  # candidates after a short pause, so Tab through spans stays quick
+
+    def _on_spans(self, deltas) -> None:
+        if any(d.id == self.span_id for d in deltas):
+            self.refresh_state()
+
+    def refresh_state(self) -> None:
+        span = self.model.current_span()
+        has = span is not None
+        for w in (self.search, self.list, self.link_button, self.nil_button, self.new_button):
+            w.setEnabled(has)
+        link = self.project.span_link(span.id) if has else None
+        linked = link is not None and link.entity_id is not None and not link.nil
+        self.propagate_button.setEnabled(linked)
+        self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
+        for name, action in self.actions_by_name.items():
+            action.setEnabled({"propagate": linked, "unlink": self.unlink_enabled}.get(name, has))
+        if not has:
+            text, kind = "No span selected", "none"
+        elif link is None:
+            text, kind = "Not linked", "unlinked"
+        elif link.nil:
+            text, kind = "NIL — nothing in the knowledge base fits", "nil"
+        elif link.entity_id is None:
+            text, kind = "Not linked", "unlinked"
+        elif link.suggested:
+            text, kind = f"Suggested link: {link.name} ({link.kb_id}) — Enter on the span confirms it", "suggested"
+        else:
+            text, kind = f"Linked: {link.name} ({link.kb_id})", "linked"
+        if has:
+            self.heading.setText(f"Link · {short(self.model.span_text(span), 40)} · {span.label}")
+        else:
+            self.heading.setText("Link")
+        self.state.setText(text)
+        self.state.setProperty("kind", kind)
+        italic = self.state.font()
+        italic.setItalic(kind == "suggested")
+        self.state.setFont(italic)
+        colour = {"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind, "#1F1F1F")
+        self.state.setStyleSheet(f"color: {colour}")
+        self.kind = kind
+
+    # --- search
+    def run_search(self) -> None:
+        self.timer.stop()
+        span = self.model.current_span()
+        if span is None:
+            self.show_candidates([])
+            return
+        query = self.search.text().strip()
+        try:
+            found = (self.project.search_entities(query, label=span.label) if query
+                     else self.project.candidates(span.id))
+        except Exception as e:  # noqa: BLE001 (a search must never take the window down)
+            self.failed.emit(str(e))
+            found = []
+        self.show_candidates(found, query)
+
+    def show_candidates(self, found: list, query: str = "") -> None:
+        self.entries = list(found)
+        self.list.clear()
+        for c in self.entries:
+            item = QListWidgetItem(candidate_text(c))
+            item.setData(EntityRole, c.entity_id)
+            item.setToolTip(f"{c.name} ({c.kb_id}) — {c.description}\nscore {c.score:.2f}, {c.why} match")
+            self.list.addItem(item)
+        if self.entries:
+            self.list.setCurrentRow(0)
+        if self.span_id is None:
+            self.empty.setText("")
+        elif not self.entries:
+            self.empty.setText(f"No entity matches “{query}”." if query else
+                               "No candidates. Type to search, Ctrl+N for NIL, Ctrl+Shift+N for a new entity.")
+        else:
+            self.empty.setText("")
+        self.empty.setVisible(bool(self.empty.text()))
+
+    def focus_search(self) -> None:
+        if self.model.current_span() is None:
+            self.failed.emit("Select a span first (Tab moves to the next one), then press L to link it.")
+            return
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+        if self.timer.isActive():
+            self.run_search()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(obj, event)
+        key = event.key()
+        if obj in (self.new_name, self.new_type, self.new_description):
+            if key in ENTER:
+                self.create_entity()
+                return True
+            if key == Key.Key_Escape:
+                self.new_form.hide()
+                self.search.setFocus()
+                return True
+            return False
+        if obj is self.search:
+            if key in (Key.Key_Down, Key.Key_Up, Key.Key_PageDown, Key.Key_PageUp):
+                if self.timer.isActive():
+                    self.run_search()
+                step = {Key.Key_Down: 1, Key.Key_Up: -1, Key.Key_PageDown: 5, Key.Key_PageUp: -5}[key]
+                if self.list.count():
+                    row = min(max(self.list.currentRow() + step, 0), self.list.count() - 1)
+                    self.list.setCurrentRow(row)
+                return True
+            if key in ENTER:
+                if self.timer.isActive():
+                    self.run_search()
+                self.link_selected()
+                return True
+            if key == Key.Key_Escape:
+                self.finished.emit()
+                return True
+        if obj is self.list:
+            if key in ENTER:
+                self.link_selected()
+                return True
+            if key == Key.Key_Escape:
+                self.finished.emit()
+                return True
+        return super().eventFilter(obj, event)
+
+    # --- edits
+    def _edit(self, fn, *args):
+        try:
+            return fn(*args)
+        except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+            self.failed.emit(str(e))
+            return None
+
+    def selected_entity(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(EntityRole) if item is not None else None
+
+    def link_selected(self) -> None:
+        span, entity_id = self.model.current_span(), self.selected_entity()
+        if span is None or entity_id is None:
+            return
+        self._edit(self.project.link, span.id, entity_id)
+        self.refresh_state()
+        self.finished.emit()
+
+    def mark_nil(self) -> None:
+        span = self.model.current_span()
+        if span is not None:
+            self._edit(self.project.mark_nil, span.id)
+            self.refresh_state()
+
+    def unlink(self) -> None:
+        span = self.model.current_span()
+        if span is not None and self.unlink_enabled:
+            self._edit(self.project.unlink, span.id)
+            self.refresh_state()
+
+    def show_new_entity(self) -> None:
+        span = self.model.current_span()
+        if span is None:
+            return
+        self.new_name.setText(" ".join(self.model.span_text(span).split()))
+        self.new_type.setText(span.label)
+        self.new_description.clear()
+        self.new_form.show()
+        self.new_name.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.new_name.selectAll()
+
+    def create_entity(self) -> int | None:
+        span = self.model.current_span()
+        if span is None:
+            return None
+        entity_id = self._edit(self.project.new_entity_from_span, span.id, self.new_name.text().strip(),
+                               self.new_type.text().strip(), self.new_description.text().strip())
+        if entity_id is not None:
+            self.new_form.hide()
+            self.refresh_state()
+            self.finished.emit()
+        return entity_id
+
+    def propagate(self) -> list[int]:
+        span = self.model.current_span()
+        if span is None or self.kind not in ("linked", "suggested"):
+            return []
+        touched = self._edit(self.project.propagate, span.id, "document") or []
+        self.empty.setText(f"Link suggested on {len(touched)} identical mention(s) in this document."
+                           if touched else "No other identical mention in this document.")
+        self.empty.show()
+        return touched

@@ -1,0 +1,265 @@
+"""The main window: documents on the left, the article in the centre, the span panel on the right.
+
+It wires the widgets to one QtDocumentModel and keeps the status bar (user, saved state, progress)
+up to date. Long work (imports) runs in a QtImporter thread.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from annotator.core.project import Project
+from annotator.errors import AnnotatorError, Errors
+from annotator.ui.qt_actions import QtActions
+from annotator.ui.qt_document_list import QtDocumentList
+from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_import import QtImporter, QtImportProgress
+from annotator.ui.qt_label_bar import QtLabelBar
+from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_settings import settings
+from annotator.ui.qt_span_panel import QtSpanPanel
+
+MESSAGE_MS = 10_000
+PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFFFF",
+           QPalette.ColorRole.AlternateBase: "#FAF9F6", QPalette.ColorRole.Button: "#FBFAF8",
+           QPalette.ColorRole.Text: "#1F1F1F", QPalette.ColorRole.WindowText: "#1F1F1F",
+           QPalette.ColorRole.ButtonText: "#1F1F1F", QPalette.ColorRole.Highlight: "#CFE0F7",
+           QPalette.ColorRole.HighlightedText: "#111111", QPalette.ColorRole.PlaceholderText: "#8A867E"}
+IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
+
+
+class QtMainWindow(QMainWindow):
+    def __init__(self, project: Project, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.model = QtDocumentModel(project, self)
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(900, 560)
+
+        self.documents = QtDocumentList()
+        self.view = QtDocumentView(self.model)
+        self.labels = QtLabelBar()
+        self.panel = QtSpanPanel(self.model)
+        self.link_panel = QtLinkPanel(self.model)  # below the span panel, in its own splitter
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.addWidget(self.panel)
+        self.right.addWidget(self.link_panel)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(5)
+        for widget, stretch in ((self.documents, 0), (self.view, 1), (self.right, 0)):
+            self.splitter.addWidget(widget)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes([290, 660, 330])
+        # the article keeps a readable width; on a small screen the side panels give way first
+        self.view.setMinimumWidth(440)
+        self.documents.setMinimumWidth(180)
+        self.panel.setMinimumWidth(240)
+        centre = QWidget()
+        centre.setObjectName("centre")
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.labels)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(centre)
+
+        self.menu_actions = QtActions(self, [self.view, self.panel.table])
+        self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
+        self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
+        self.link_panel.add_menu(self, self.menuBar())
+        self.link_panel.finished.connect(self.view.setFocus)
+        self.link_panel.failed.connect(self.show_error)
+        self.importer = QtImporter(self)
+        self._build_status_bar()
+
+        self.documents.activated.connect(self.open_document)
+        self.model.opened.connect(self._on_opened)
+        self.model.stateChanged.connect(self._on_state)
+        self.model.documentTouched.connect(lambda _doc: self.refresh_documents())
+        self.model.spansChanged.connect(self._on_spans)
+        self.model.saved.connect(self._on_saved)
+        self.model.failed.connect(self.show_error)
+        self.importer.finished.connect(self._on_imported)
+        self.importer.failed.connect(self.show_error)
+        self.importer.cancelled.connect(lambda: self.show_message("Import cancelled; nothing was imported."))
+        self._update_title()
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.import_progress = QtImportProgress(self.importer)
+        self.progress_label = QLabel()
+        self.saved_label = QLabel("All changes saved ✓")
+        self.saved_label.setObjectName("savedLabel")
+        self.saved_label.setToolTip("Every edit is committed to the project file as you make it; "
+                                    "there is nothing to save.")
+        self.user_label = QLabel(f"User: {self.project.user}")
+        for widget in (self.import_progress, self.progress_label, self.saved_label, self.user_label):
+            bar.addPermanentWidget(widget)
+
+    def apply_style(self, qss: str) -> None:
+        """Colours from the palette; the style sheet only where nothing repaints on every edit."""
+        palette = self.palette()
+        for role, colour in PALETTE.items():
+            palette.setColor(role, QColor(colour))
+        self.setPalette(palette)
+        styled = [self.labels, self.statusBar(), self.panel.heading, self.panel.text, self.documents.heading]
+        for widget in styled:
+            widget.setStyleSheet(qss)
+
+    # --- documents
+    def refresh_documents(self) -> None:
+        self.documents.model.set_documents(self.project.documents())
+        if self.model.doc_id is not None:
+            self.documents.select(self.model.doc_id)
+        self._update_progress()
+
+    def open_document(self, document_id: int) -> None:
+        if document_id != self.model.doc_id:
+            self.model.open(document_id)
+
+    def open_document_named(self, name: str) -> None:
+        row = next((d for d in self.documents.model.docs if d.name == name), None)
+        if row is None:
+            known = ", ".join(d.name for d in self.documents.model.docs) or "none"
+            raise AnnotatorError(Errors.E033.format(name=name, known=known))
+        self.open_document(row.id)
+
+    def step_document(self, direction: int) -> None:
+        target = self.documents.neighbour(self.model.doc_id, direction)
+        if target is not None:
+            self.open_document(target)
+
+    def toggle_done(self) -> None:
+        if self.model.doc_id is None:
+            return
+        self.model.set_status("in_progress" if self.model.status() == "done" else "done")
+        self.menu_actions.set_done(self.model.status() == "done")
+
+    def focus_filter(self) -> None:
+        self.documents.filter.setFocus()
+        self.documents.filter.selectAll()
+
+    def _on_opened(self) -> None:
+        doc_id = self.model.doc_id
+        total, suggested = self.model.counts()
+        self.documents.model.update(doc_id, spans=total, suggested=suggested)
+        self.documents.select(doc_id)
+        self.menu_actions.set_done(self.model.status() == "done")
+        self.view.setFocus()
+        self._update_title()
+
+    def _on_state(self, document_id: int, status: str) -> None:
+        self.documents.model.update(document_id, status=status)
+        if document_id == self.model.doc_id:
+            self.menu_actions.set_done(status == "done")
+        self._update_progress()
+
+    def _on_spans(self, _deltas) -> None:
+        total, suggested = self.model.counts()
+        self.documents.model.update(self.model.doc_id, spans=total, suggested=suggested)
+
+    def _on_saved(self, _kind: str) -> None:
+        self.saved_label.setText("Saved ✓")
+        self.saved_label.setToolTip(f"Last edit committed at {time.strftime('%H:%M:%S')}; "
+                                    "every edit is saved as you make it.")
+
+    def _update_progress(self) -> None:
+        done, total = self.documents.model.done_count()
+        self.progress_label.setText(f"Done: {done} of {total} documents")
+
+    def _update_title(self) -> None:
+        project = self.project.store.path.name if self.project.store.path else self.project.store.url
+        doc = f"{self.model.title or self.model.name} — " if self.model.doc_id is not None else ""
+        self.setWindowTitle(f"{doc}{project} — annotator")
+
+    # --- messages
+    def show_message(self, text: str, error: bool = False) -> None:
+        bar = self.statusBar()
+        bar.setProperty("error", error)
+        bar.style().unpolish(bar)
+        bar.style().polish(bar)
+        bar.showMessage(text, MESSAGE_MS)
+
+    def show_error(self, text: str) -> None:
+        self.show_message(text, error=True)
+
+    # --- importing
+    use_model = True  # imports pre-annotate with spaCy
+
+    def import_paths(self, paths: list[str | Path], use_model: bool | None = None) -> bool:
+        use_model = self.use_model if use_model is None else use_model
+        return self.importer.start(self.project.store.url, list(paths), use_model)
+
+    def import_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import documents", "", IMPORT_SUFFIXES)
+        if files:
+            self.import_paths(files)
+
+    def import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of documents")
+        if folder:
+            self.import_paths([folder])
+
+    def _on_imported(self, report) -> None:
+        self.model.reload_labels()
+        self.menu_actions.set_labels(self.model.labels.values())
+        self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
+        self.panel.reload_labels()
+        self.menu_actions.update()
+        self.refresh_documents()
+        model = f" with {report.model}" if report.model else ""
+        skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
+        self.show_message(f"Imported {len(report.added)} documents{model} ({report.spans} suggestions){skipped}.")
+        if self.model.doc_id is None and self.documents.model.docs:
+            self.open_document(self.documents.model.docs[0].id)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        urls = event.mimeData().urls()
+        remote = next((u for u in urls if not u.isLocalFile()), None)
+        if remote is not None:
+            self.show_error(Errors.E308.format(url=remote.toString()))
+            return
+        event.acceptProposedAction()
+        self.import_paths([u.toLocalFile() for u in urls])
+
+    # --- settings
+    def restore_layout(self) -> None:
+        s = settings()
+        geometry, state, split = (s.value(k) for k in ("window/geometry", "window/state", "window/splitter"))
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        if isinstance(split, QByteArray):
+            self.splitter.restoreState(split)
+
+    persist_layout = True  # false for offscreen renders
+
+    def save_layout(self) -> None:
+        if not self.persist_layout:
+            return
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/splitter", self.splitter.saveState())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.save_layout()
+        self.importer.wait()
+        self.model.close()
+        super().closeEvent(event)

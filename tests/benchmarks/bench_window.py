@@ -1,0 +1,149 @@
+"""The window: shown soon after launch, and a long article opens nearly as fast as plain Qt shows it.
+
+    python tests/benchmarks/bench_window.py --out report.json [--quick]
+
+- launch: from starting a Python process to the window painted on an existing project (seeds imported),
+  against the same process showing a bare QMainWindow with a QPlainTextEdit. Target ≤ 1.5 s.
+- open: a 10,000-word article with 1,000 spans opened in the window and painted, against plain
+  `QPlainTextEdit.setPlainText` of the same text painted in a widget of the same size. Target ≤ 1.5×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from annotator.core.importing import import_paths, import_records  # noqa: E402
+from annotator.core.project import Project  # noqa: E402
+from annotator.core.records import DocRecord, SpanRecord  # noqa: E402
+from annotator.core.resources import seeds_dir  # noqa: E402
+from annotator.core.store import Store  # noqa: E402
+
+SHOW_WINDOW = """
+import sys
+from PySide6.QtCore import QTimer
+from annotator.ui.qt_app import application, launch
+app = application(offscreen=True)
+window = launch(sys.argv[1], "bench", import_seeds=False)
+QTimer.singleShot(0, lambda: (print("shown", flush=True), app.quit()))
+app.exec()
+"""
+SHOW_PLAIN = """
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QPlainTextEdit
+app = QApplication([])
+window = QMainWindow()
+window.setCentralWidget(QPlainTextEdit())
+window.resize(1280, 800)
+window.show()
+QTimer.singleShot(0, lambda: (print("shown", flush=True), app.quit()))
+app.exec()
+"""
+
+
+def time_process(code: str, *args: str) -> float:
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+    assert "shown" in out
+    return time.perf_counter() - t
+
+
+def long_article(words: int, spans: int) -> DocRecord:
+    rng = random.Random(7)
+    vocab = ["the", "ministry", "said", "on", "Monday", "that", "talks", "with", "Seoul", "Tokyo", "would",
+             "resume", "after", "a", "pause", "of", "several", "months", "officials", "agreed"]
+    text, offsets = [], []
+    pos = 0
+    for i in range(words):
+        word = rng.choice(vocab)
+        text.append(word)
+        offsets.append((pos, pos + len(word)))
+        pos += len(word) + 1
+        if i % 60 == 59:
+            text.append("\n")
+            pos += 1
+    body = " ".join(text).replace(" \n ", "\n\n")
+    # recompute offsets on the final text: words are separated by one space or a blank line
+    offsets, pos = [], 0
+    for line in body.split("\n"):
+        for word in line.split(" "):
+            if word:
+                offsets.append((pos, pos + len(word)))
+            pos += len(word) + 1
+    chosen = sorted(rng.sample(range(len(offsets)), spans))
+    return DocRecord(name="long", text=body, spans=[SpanRecord(*offsets[i], "GPE") for i in chosen],
+                     annotator="bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    rounds = 2 if args.quick else 7
+    words, n_spans = (2000, 200) if args.quick else (10_000, 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        store = Store(tmp / "p.db")
+        import_paths(store, sorted(seeds_dir().glob("*.txt")), use_model=False)
+        import_records(store, [long_article(words, n_spans)], use_model=False)
+        store.close()
+        launch = [time_process(SHOW_WINDOW, str(tmp / "p.db")) for _ in range(rounds)]
+        plain_launch = [time_process(SHOW_PLAIN) for _ in range(rounds)]
+
+        from PySide6.QtWidgets import QPlainTextEdit
+
+        from annotator.ui.qt_app import application, make_window
+
+        app = application(offscreen=True)
+        project = Project(Store(tmp / "p.db"), user="bench")
+        long_id = next(d.id for d in project.documents() if d.name == "long")
+        text = project.document(long_id).text
+        window = make_window(project)
+        window.resize(1280, 800)
+        window.show()
+        plain = QPlainTextEdit()
+        plain.resize(window.view.size())
+        plain.show()
+        app.processEvents()
+        opened, baseline = [], []
+        for _ in range(rounds):
+            window.open_document(1)  # another document, so that the long one really opens again
+            app.processEvents()
+            t = time.perf_counter()
+            window.open_document(long_id)
+            app.processEvents()
+            opened.append(time.perf_counter() - t)
+            plain.setPlainText("")
+            app.processEvents()
+            t = time.perf_counter()
+            plain.setPlainText(text)
+            app.processEvents()
+            baseline.append(time.perf_counter() - t)
+        assert len(window.model.spans) >= n_spans
+        window.close()
+    result = {"window": {
+        "launch_s": round(statistics.median(launch), 3), "plain_qt_launch_s": round(statistics.median(plain_launch), 3),
+        "launch_target_s_max": 1.5,
+        "open_words": words, "open_spans": n_spans,
+        "open_ms": round(statistics.median(opened) * 1000, 2),
+        "plain_set_plain_text_ms": round(statistics.median(baseline) * 1000, 2),
+        "open_ratio": round(statistics.median(opened) / statistics.median(baseline), 3),
+        "open_ratio_target_max": 1.5,
+    }}
+    print(json.dumps(result, indent=2))
+    Path(args.out).write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

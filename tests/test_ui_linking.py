@@ -1,0 +1,234 @@
+"""The linking panel, driven from the keyboard as a user does, checked in the widgets and in the database."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from annotator.core import kb
+from annotator.core.models import Alias, Entity, Span
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+
+
+@pytest.fixture
+def project(project):
+    """The sample project with the starter KB loaded (which queues link suggestions) before the window opens."""
+    kb.load_starter(project.store)
+    return project
+
+
+def span_id(window, text: str, nth: int = 0) -> int:
+    doc = window.project.document(window.model.doc_id)
+    start = -1
+    for _ in range(nth + 1):
+        start = doc.text.index(text, start + 1)
+    return next(s.id for s in window.project.spans(doc.id) if s.start == start and s.end == start + len(text))
+
+
+def entity_id(project, kb_id: str) -> int:
+    with project.store.Session() as s:
+        return s.scalar(select(Entity.id).where(Entity.kb_id == kb_id))
+
+
+def db_span(project, sid) -> tuple:
+    with project.store.Session() as s:
+        r = s.get(Span, sid)
+        return r.entity_id, bool(r.nil), r.status
+
+
+def select_span(window, ui, sid: int) -> None:
+    """Click inside the span in the article, as a user does."""
+    span = window.model.spans[sid]
+    ui.click(window.view, span.start + 1)
+    assert window.model.current == sid
+
+
+def names(panel) -> list[str]:
+    return [c.name for c in panel.entries]
+
+
+def search_for(window, ui, qtbot, text: str) -> None:
+    """Press L in the article, type, and wait for the debounced search."""
+    panel = window.link_panel
+    ui.key(window.view, Key.Key_L)
+    assert panel.search.hasFocus()
+    qtbot.keyClicks(panel.search, text)
+    qtbot.waitUntil(lambda: not panel.timer.isActive(), timeout=2000)
+
+
+def test_ui_link_by_typing_part_of_a_name(window, ui, qtbot):
+    panel, sid = window.link_panel, span_id(window, "Kim Kwan-jin")
+    kim = entity_id(window.project, "local:kim-kwan-jin")
+    assert db_span(window.project, sid) == (kim, False, "suggested")  # the starter KB suggested it
+    select_span(window, ui, sid)
+    assert panel.state.text().startswith("Suggested link: Kim Kwan-jin (local:kim-kwan-jin)")
+    assert panel.state.font().italic()  # a suggestion looks different from a confirmed link
+    qtbot.waitUntil(lambda: "Kim Kwan-jin" in names(panel), timeout=2000)  # the initial list: candidates
+    search_for(window, ui, qtbot, "Kwan")
+    assert names(panel) == ["Kim Kwan-jin"]
+    assert "PERSON" in panel.list.item(0).text()
+    ui.key(panel.search, Key.Key_Down)
+    ui.key(panel.search, Key.Key_Return)
+    assert db_span(window.project, sid) == (kim, False, "accepted")
+    assert panel.state.text() == "Linked: Kim Kwan-jin (local:kim-kwan-jin)"
+    assert not panel.state.font().italic()
+    assert window.model.spans[sid].status == "accepted"
+    assert window.view.hasFocus()  # back to the article: Tab goes on to the next span
+
+
+def test_ui_arrow_keys_choose_and_undo_restores(window, ui, qtbot):
+    panel, sid = window.link_panel, span_id(window, "Naoki Tanaka")
+    assert db_span(window.project, sid) == (None, False, "accepted")
+    select_span(window, ui, sid)
+    assert panel.state.text() == "Not linked"
+    search_for(window, ui, qtbot, "Kim")
+    assert names(panel)[:2] == ["Kim Min-seok", "Kim Kwan-jin"]
+    assert panel.list.currentRow() == 0
+    ui.key(panel.search, Key.Key_Down)
+    assert panel.list.currentRow() == 1
+    ui.key(panel.search, Key.Key_Down)
+    ui.key(panel.search, Key.Key_Up)
+    ui.key(panel.search, Key.Key_Enter)
+    kim = entity_id(window.project, "local:kim-kwan-jin")
+    assert db_span(window.project, sid) == (kim, False, "accepted")
+    assert panel.state.text() == "Linked: Kim Kwan-jin (local:kim-kwan-jin)"
+    assert window.menu_actions.undo.text().startswith("&Undo")
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
+    assert db_span(window.project, sid) == (None, False, "accepted")
+    assert panel.state.text() == "Not linked"
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier | Mod.ShiftModifier)
+    assert db_span(window.project, sid) == (kim, False, "accepted")
+    assert panel.state.text() == "Linked: Kim Kwan-jin (local:kim-kwan-jin)"
+
+
+def test_ui_undo_of_a_link_restores_a_suggestion(window, ui, qtbot):
+    panel, sid = window.link_panel, span_id(window, "Japan")
+    japan = entity_id(window.project, "Q17")
+    select_span(window, ui, sid)
+    qtbot.waitUntil(lambda: names(panel)[:1] == ["Japan"], timeout=2000)
+    ui.key(window.view, Key.Key_L)
+    ui.key(panel.search, Key.Key_Down)  # second candidate, e.g. the government of Japan (metonymy)
+    other = panel.selected_entity()
+    assert other != japan
+    ui.key(panel.search, Key.Key_Return)
+    assert db_span(window.project, sid) == (other, False, "accepted")
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
+    assert db_span(window.project, sid) == (japan, False, "suggested")
+    assert panel.state.text().startswith("Suggested link: Japan (Q17)")
+
+
+def test_ui_nil_from_the_keyboard_and_the_button(window, ui, qtbot):
+    panel = window.link_panel
+    assert window.link_panel.actions_by_name["nil"].shortcut().toString() == "Ctrl+N"
+    japan, korea = span_id(window, "Japan"), span_id(window, "South Korea")
+    select_span(window, ui, japan)
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier)
+    assert db_span(window.project, japan) == (None, True, "accepted")
+    assert panel.state.text().startswith("NIL")
+    assert window.model.spans[japan].nil
+    select_span(window, ui, korea)
+    qtbot.mouseClick(panel.nil_button, Qt.MouseButton.LeftButton)
+    assert db_span(window.project, korea)[1] is True
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
+    assert db_span(window.project, korea) == (entity_id(window.project, "Q884"), False, "suggested")
+
+
+def test_ui_new_entity_from_span(window, ui, qtbot):
+    panel, project = window.link_panel, window.project
+    text = "government source"
+    start = project.document(window.model.doc_id).text.index(text)
+    sid = window.model.add(start, start + len(text), "ORG")
+    assert window.model.current == sid
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    assert panel.new_form.isVisible()
+    assert (panel.new_name.text(), panel.new_type.text()) == (text, "ORG")
+    qtbot.keyClicks(panel.new_description, "an unnamed official")
+    ui.key(panel.new_description, Key.Key_Return)
+    with project.store.Session() as s:
+        entity = s.scalars(select(Entity).where(Entity.name == text)).one()
+        assert (entity.type, entity.description) == ("ORG", "an unnamed official")
+        assert [a.text for a in s.scalars(select(Alias).where(Alias.entity_id == entity.id))] == [text]
+        new_id = entity.id
+        kb_id = entity.kb_id
+    assert db_span(project, sid) == (new_id, False, "accepted")
+    assert panel.state.text() == f"Linked: {text} ({kb_id})"
+    assert not panel.new_form.isVisible()
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)  # undo removes the entity and its alias
+    with project.store.Session() as s:
+        assert s.get(Entity, new_id) is None
+        assert s.scalar(select(Alias).where(Alias.entity_id == new_id)) is None
+    assert panel.state.text() == "Not linked"
+
+
+def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
+    panel, project = window.link_panel, window.project
+    sid, japan = span_id(window, "Japan"), entity_id(project, "Q17")
+    select_span(window, ui, sid)
+    qtbot.waitUntil(lambda: names(panel)[:1] == ["Japan"], timeout=2000)
+    ui.key(window.view, Key.Key_L)
+    ui.key(panel.search, Key.Key_Return)  # confirm Japan → Q17
+    preview = project.propagation_preview(sid)
+    assert preview.new or preview.existing
+    before = set(window.model.spans)
+    assert panel.propagate_button.isEnabled()
+    qtbot.mouseClick(panel.propagate_button, Qt.MouseButton.LeftButton)
+    with project.store.Session() as s:
+        rows = s.execute(select(Span.id, Span.entity_id, Span.status, Span.start, Span.end)
+                         .where(Span.document_id == window.model.doc_id, Span.id != sid,
+                                Span.entity_id == japan)).all()
+    text = project.document(window.model.doc_id).text
+    assert len(rows) == len(preview.new) + len(preview.existing) >= 5
+    assert all(r.status == "suggested" and text[r.start:r.end] == "Japan" for r in rows)
+    assert {r.id for r in rows} <= set(window.model.spans)  # the article and span list show them
+    assert set(window.model.spans) - before
+    assert "identical mention" in panel.empty.text()
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
+    with project.store.Session() as s:
+        assert s.scalar(select(Span.id).where(Span.entity_id == japan, Span.status == "suggested",
+                                              Span.document_id == window.model.doc_id, Span.id != sid)) is None
+    assert set(window.model.spans) == before
+
+
+def test_ui_l_still_types_in_text_boxes(window, ui, qtbot):
+    panel = window.link_panel
+    select_span(window, ui, span_id(window, "Kim Kwan-jin"))
+    search_for(window, ui, qtbot, "Lee")
+    assert panel.search.text() == "Lee"
+    assert names(panel)[0].startswith("Lee")
+    window.documents.filter.setFocus()
+    qtbot.keyClicks(window.documents.filter, "l")
+    assert window.documents.filter.text() == "l"
+    assert panel.search.text() == "Lee"
+
+
+def test_ui_link_menu_lists_every_shortcut(window):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    ours = set(window.link_panel.actions_by_name.values())
+    keys = {a.text(): a.shortcut().toString() for a in menu.actions() if a in ours}
+    assert len(keys) == len(ours)
+    assert keys["&Link… (search the knowledge base)"] == "L"
+    assert keys["Mark &NIL"] == "Ctrl+N"
+    assert keys["New &entity from span…"] == "Ctrl+Shift+N"
+    assert keys["&Propagate link in document"] == "Ctrl+Shift+P"
+    others = {a.shortcut().toString() for m in window.menuBar().actions()
+              for a in m.menu().actions() if a not in ours} - {""}
+    assert not others & set(keys.values())  # no clash with the rest of the window
+
+
+def test_ui_search_is_debounced(window, ui, qtbot, monkeypatch):
+    panel = window.link_panel
+    select_span(window, ui, span_id(window, "Naoki Tanaka"))
+    qtbot.waitUntil(lambda: not panel.timer.isActive(), timeout=2000)
+    calls = []
+    real = window.project.search_entities
+    monkeypatch.setattr(window.project, "search_entities", lambda *a, **k: calls.append(a) or real(*a, **k))
+    ui.key(window.view, Key.Key_L)
+    qtbot.keyClicks(panel.search, "Tanaka")
+    assert calls == []  # nothing while typing
+    qtbot.waitUntil(lambda: bool(calls), timeout=2000)
+    assert len(calls) == 1 and calls[0][0] == "Tanaka"
+    assert names(panel)[0] == "Naoki Tanaka"
