@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from sqlalchemy import func, select
 
-from annotator.core.models import Span
+from annotator.core.models import Entity, Span
 from annotator.ui.qt_app import launch, screenshot
 
 STARTUP = """
@@ -87,6 +87,8 @@ def test_ui_first_run_imports_seeds_with_model_in_background(tmp_path, qtbot):
     assert not window.import_progress.isVisible()
     with window.project.store.Session() as s:
         assert s.scalar(select(func.count()).select_from(Span).where(Span.origin == "model")) > 50
+        assert s.scalar(select(func.count()).select_from(Entity)) > 50  # the starter knowledge base
+        assert s.scalar(select(func.count()).select_from(Span).where(Span.entity_id.is_not(None))) > 20
     assert window.model.spans and all(s.status == "suggested" for s in window.model.spans.values())
     assert "Imported 3 documents with en_core_web_sm" in window.statusBar().currentMessage()
     window.close()

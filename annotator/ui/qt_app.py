@@ -68,6 +68,9 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     remember_project(db, user)
     docs = window.documents.model.docs
     if not docs and import_seeds:
+        from annotator.core.kb import load_starter
+
+        load_starter(project.store)  # first, so that the import suggests links from it
         window.import_paths(seed_files(), use_model=True)
     elif docs:
         last = settings().value(f"last_document/{db}")
