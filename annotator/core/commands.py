@@ -284,6 +284,7 @@ class CommandStack:
         self._undo: list[tuple[int, Command]] = []  # (event id, command)
         self._redo: list[tuple[int, Command]] = []
         self._listeners: list[Listener] = []
+        self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
 
     # --- listening
     def subscribe(self, listener: Listener) -> None:
@@ -293,6 +294,7 @@ class CommandStack:
         self._listeners.remove(listener)
 
     def _notify(self, change: Change) -> None:
+        self.generation += 1
         for listener in list(self._listeners):
             listener(change)
 

@@ -173,6 +173,11 @@ class QtLinkPanel(QWidget):
 
     def refresh_state(self) -> None:
         span = self.model.current_span()
+        # several signals arrive per edit; redraw (and query the link) only when the span's link changed
+        key = (span, self.project.stack.generation)
+        if key == getattr(self, "_shown", None):
+            return
+        self._shown = key
         has = span is not None
         for w in (self.search, self.list, self.link_button, self.nil_button, self.new_button):
             w.setEnabled(has)
@@ -200,11 +205,12 @@ class QtLinkPanel(QWidget):
             self.heading.setText("Link")
         self.state.setText(text)
         self.state.setProperty("kind", kind)
-        italic = self.state.font()
-        italic.setItalic(kind == "suggested")
-        self.state.setFont(italic)
-        colour = {"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind, "#1F1F1F")
-        self.state.setStyleSheet(f"color: {colour}")
+        if kind != getattr(self, "kind", None):  # restyling a widget is costly: only when the kind changes
+            italic = self.state.font()
+            italic.setItalic(kind == "suggested")
+            self.state.setFont(italic)
+            colour = {"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind, "#1F1F1F")
+            self.state.setStyleSheet(f"color: {colour}")
         self.kind = kind
 
     # --- search
