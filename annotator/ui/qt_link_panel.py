@@ -181,7 +181,8 @@ class QtLinkPanel(QWidget):
         has = span is not None
         for w in (self.search, self.list, self.link_button, self.nil_button, self.new_button):
             w.setEnabled(has)
-        link = self.project.span_link(span.id) if has else None
+        # an unlinked span (the usual case) needs no look-up of its entity
+        link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
         linked = link is not None and link.entity_id is not None and not link.nil
         self.propagate_button.setEnabled(linked)
         self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
