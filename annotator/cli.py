@@ -170,7 +170,8 @@ def kb_export_cmd(ctx, fmt, out):
 @click.pass_context
 @coded_errors
 def stats_cmd(ctx, as_json):
-    """Documents, spans per layer and label, and documents done per annotator."""
+    """Documents, spans per layer and label (linked, suggested a link, NIL, unlinked), and documents
+    done per annotator."""
     from annotator.core.stats import stats
 
     data = stats(open_store(ctx))
@@ -181,6 +182,9 @@ def stats_cmd(ctx, as_json):
     for name, layer in data["layers"].items():
         labels = ", ".join(f"{k} {v}" for k, v in layer["by_label"].items())
         click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
+        for label, c in layer["links"].items():
+            click.echo(f"  {label}: {c['linked']} linked, {c['suggested']} link(s) suggested, {c['nil']} NIL, "
+                       f"{c['unlinked']} unlinked")
     for name, progress in data["annotators"].items():
         click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")
     for name, changes in data.get("provenance", {}).items():
