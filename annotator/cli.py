@@ -117,16 +117,14 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @coded_errors
 def export_cmd(ctx, fmt, out, layer, status):
     """Export a layer's annotations with exact offsets."""
-    from annotator.core.exporting import export
+    from annotator.core.exporting import export, summary
 
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
         report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status, progress=callback)
-    click.echo(f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}.")
-    if report.misaligned:
-        click.echo(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
-                   + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    for line in summary(report, out):
+        click.echo(line)
 
 
 @main.group("kb")
