@@ -4,6 +4,7 @@ Cancel must leave nothing behind, and the window must stay responsive meanwhile.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -90,7 +91,6 @@ def test_ui_export_jsonl_writes_what_the_cli_writes(window, qtbot, tmp_path):
     assert window.statusBar().currentMessage() == cli_lines[0].replace(str(tmp_path / "cli.jsonl"), str(out))
     # and the file holds the database's spans of the tester's layer
     first = window.documents.model.docs[0].id
-    import json
     tasks = {json.loads(line)["meta"]["name"]: json.loads(line) for line in out.read_text("utf-8").splitlines()}
     task = tasks[window.project.document(first).name]
     assert [(s["start"], s["end"], s["label"]) for s in task["spans"]] == [
@@ -103,7 +103,8 @@ def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window,
     start = window.model.text.index("counterpart")
     ui.drag(view, start + 7, start + 11, Mod.AltModifier)  # "part": not a token of its own
     ui.key(view, Key.Key_1)
-    assert (start + 7, start + 11, "PERSON") in [(s.start, s.end, s.label) for s in window.project.spans(window.model.doc_id)]
+    layer = [(s.start, s.end, s.label) for s in window.project.spans(window.model.doc_id)]
+    assert (start + 7, start + 11, "PERSON") in layer
     dialog = open_dialog(window, qtbot)
     choose(qtbot, dialog.format, "c")
     assert dialog.format.currentData() == "conll"
