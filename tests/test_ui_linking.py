@@ -173,6 +173,10 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     ui.key(panel.search, Key.Key_Return)  # confirm Japan → Q17
     preview = project.propagation_preview(sid)
     assert preview.new or preview.existing
+    # linking offers to propagate, without asking anything
+    assert panel.offer_box.isVisible()
+    assert panel.offer.text() == (f"{preview.total} identical mentions in this document — Propagate (Ctrl+Shift+P)")
+    assert panel.offer_here.isVisible() and not panel.offer_corpus.isVisible()
     before = set(window.model.spans)
     assert panel.propagate_button.isEnabled()
     qtbot.mouseClick(panel.propagate_button, Qt.MouseButton.LeftButton)
@@ -185,7 +189,7 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert all(r.status == "suggested" and text[r.start:r.end] == "Japan" for r in rows)
     assert {r.id for r in rows} <= set(window.model.spans)  # the article and span list show them
     assert set(window.model.spans) - before
-    assert "identical mention" in panel.empty.text()
+    assert panel.offer.text() == f"Link suggested on {len(rows)} identical mentions in this document."
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
     with project.store.Session() as s:
         assert s.scalar(select(Span.id).where(Span.entity_id == japan, Span.status == "suggested",
@@ -214,6 +218,7 @@ def test_ui_link_menu_lists_every_shortcut(window):
     assert keys["Mark &NIL"] == "Ctrl+N"
     assert keys["New &entity from span…"] == "Ctrl+Shift+N"
     assert keys["&Propagate link in document"] == "Ctrl+Shift+P"
+    assert keys["Propagate link to &corpus"] == "Ctrl+Alt+P"
     others = {a.shortcut().toString() for m in window.menuBar().actions()
               for a in m.menu().actions() if a not in ours} - {""}
     assert not others & set(keys.values())  # no clash with the rest of the window

@@ -3,7 +3,10 @@
 Keyboard: L (anywhere) focuses the search box; typing filters (debounced); Up/Down move in the list;
 Enter links the chosen candidate and hands the focus back to the article. Ctrl+N marks the span NIL,
 Ctrl+Shift+N creates an entity from the span (inline name/type/description), Ctrl+Shift+P queues the
-link on identical mentions of the document. Each edit is one undoable command of the project stack.
+link on identical mentions of the document, Ctrl+Alt+P on those of the other documents (as suggested
+links, which Enter confirms one by one). After a link is made the panel says how many identical
+mentions there are, without asking. A linked span has a referent note (metonymy: "Seoul" meaning the
+government), saved when editing it finishes. Each edit is one undoable command of the project stack.
 Everything is plain text (no rich-text labels).
 """
 
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMenuBar, QPushButton, QVBoxLayout, QWidget)
+                               QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -30,6 +33,8 @@ LINK_KEYS = [
      "Create an entity named after the span, its label as type, and link the span to it", "show_new_entity"),
     ("propagate", "&Propagate link in document", ["Ctrl+Shift+P"],
      "Suggest the span's link on identical mentions in this document", "propagate"),
+    ("propagate_corpus", "Propagate link to &corpus", ["Ctrl+Alt+P"],
+     "Suggest the span's link on identical mentions in the other documents you have opened", "propagate_corpus"),
     ("unlink", "&Remove link", ["Ctrl+Shift+U"], "Remove the span's link (or NIL)", "unlink"),
 ]
 
@@ -50,9 +55,14 @@ def candidate_text(c) -> str:
     return "\n".join(lines)
 
 
+def mentions_text(n: int) -> str:
+    return f"{n} identical mention{'s' if n != 1 else ''}"
+
+
 class QtLinkPanel(QWidget):
     finished = Signal()  # an edit was made from the keyboard: the article may take the focus back
     failed = Signal(str)
+    entityRequested = Signal(int)  # show this entity in the entity view
 
     def __init__(self, model: QtDocumentModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -68,6 +78,44 @@ class QtLinkPanel(QWidget):
         self.state.setObjectName("linkState")
         self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.state.setWordWrap(True)
+        self.entity_button = QToolButton()
+        self.entity_button.setObjectName("linkEntityButton")
+        self.entity_button.setText("Entity…")
+        self.entity_button.setToolTip("Every mention of this entity across the corpus; edit or merge it (Ctrl+Shift+E)")
+        self.entity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.entity_button.hide()
+        state_row = QHBoxLayout()
+        state_row.setContentsMargins(0, 0, 0, 0)
+        state_row.addWidget(self.state, 1)
+        state_row.addWidget(self.entity_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.note = QLineEdit()
+        self.note.setObjectName("referentNote")
+        self.note.setPlaceholderText("optional note, e.g. “the government” for “Seoul”")
+        self.note.setToolTip("What the mention refers to here, when it is not the entity's literal type "
+                             "(metonymy). Saved when you press Enter or leave the field; Ctrl+Z undoes it.")
+        self.note_span: int | None = None  # the span the note field belongs to
+        self.note_saved = ""  # its note in the database
+        # after a link is made: how many identical mentions a propagation would reach (non-modal)
+        self.offer_box = QWidget()
+        self.offer_box.setObjectName("propagationOffer")
+        self.offer = QLabel()
+        self.offer.setTextFormat(Qt.TextFormat.PlainText)
+        self.offer.setWordWrap(True)
+        self.offer_here = QPushButton()
+        self.offer_corpus = QPushButton()
+        offer_buttons = QHBoxLayout()
+        offer_buttons.setContentsMargins(0, 0, 0, 0)
+        for b, tip in ((self.offer_here, "Suggest this link on them (Ctrl+Shift+P)"),
+                       (self.offer_corpus, "Suggest this link on them (Ctrl+Alt+P)")):
+            b.setToolTip(tip)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            offer_buttons.addWidget(b)
+        offer_buttons.addStretch(1)
+        offer_column = QVBoxLayout(self.offer_box)
+        offer_column.setContentsMargins(0, 0, 0, 0)
+        offer_column.addWidget(self.offer)
+        offer_column.addLayout(offer_buttons)
+        self.offer_box.hide()
         self.search = QLineEdit()
         self.search.setObjectName("linkSearch")
         self.search.setPlaceholderText("Search the knowledge base (L)")
@@ -109,7 +157,15 @@ class QtLinkPanel(QWidget):
 
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
-        for widget in (self.heading, self.state, self.search):
+        column.addWidget(self.heading)
+        column.addLayout(state_row)
+        self.note_row = QWidget()
+        note_row = QHBoxLayout(self.note_row)
+        note_row.setContentsMargins(0, 0, 0, 0)
+        note_row.addWidget(QLabel("Refers to"))
+        note_row.addWidget(self.note, 1)
+        self.note_row.hide()
+        for widget in (self.note_row, self.offer_box, self.search):
             column.addWidget(widget)
         column.addWidget(self.list, 1)
         column.addWidget(self.empty)
@@ -131,6 +187,13 @@ class QtLinkPanel(QWidget):
         self.new_button.clicked.connect(self.show_new_entity)
         self.propagate_button.clicked.connect(self.propagate)
         self.new_create.clicked.connect(self.create_entity)
+        self.entity_button.clicked.connect(self.show_entity)
+        self.offer_here.clicked.connect(self.propagate)
+        self.offer_corpus.clicked.connect(self.propagate_corpus)
+        self.note.editingFinished.connect(self.save_note)
+        self.note.installEventFilter(self)
+        self._seen: tuple[int | None, int | None] = (None, None)  # (span, linked entity) last shown
+        self._propagating = False
 
         model.currentChanged.connect(self._on_current)
         model.opened.connect(lambda: self._on_current(None, model.current))
@@ -158,6 +221,7 @@ class QtLinkPanel(QWidget):
 
     # --- state
     def _on_current(self, _old, new) -> None:
+        self.save_note()  # typed, then moved on without leaving the field: keep it
         self.span_id = new
         self.new_form.hide()
         self.search.clear()
@@ -187,7 +251,10 @@ class QtLinkPanel(QWidget):
         self.propagate_button.setEnabled(linked)
         self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
         for name, action in self.actions_by_name.items():
-            action.setEnabled({"propagate": linked, "unlink": self.unlink_enabled}.get(name, has))
+            action.setEnabled({"propagate": linked, "propagate_corpus": linked,
+                               "unlink": self.unlink_enabled}.get(name, has))
+        self.entity_button.setVisible(linked)
+        self._show_note(span.id if has else None, link, linked)
         if not has:
             text, kind = "No span selected", "none"
         elif link is None:
@@ -206,6 +273,14 @@ class QtLinkPanel(QWidget):
             self.heading.setText("Link")
         self.state.setText(text)
         self.state.setProperty("kind", kind)
+        # a link was just made on this span (not merely shown): offer to propagate it
+        seen = (span.id if has else None, link.entity_id if kind == "linked" else None)
+        if kind == "linked" and seen[0] == self._seen[0] and (seen[1] != self._seen[1] or (
+                not self.offer_box.isHidden() and not self._propagating)):  # linked, or the counts changed (undo)
+            self.offer_propagation(span.id)
+        elif kind != "linked" or seen[0] != self._seen[0]:
+            self.offer_box.hide()
+        self._seen = seen
         if kind != getattr(self, "kind", None):  # restyling a widget is costly: only when the kind changes
             italic = self.state.font()
             italic.setItalic(kind == "suggested")
@@ -262,6 +337,16 @@ class QtLinkPanel(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
+        if obj is self.note:
+            if key in ENTER:
+                self.save_note()
+                self.finished.emit()
+                return True
+            if key == Key.Key_Escape:
+                self.note.setText(self.note_saved)
+                self.finished.emit()
+                return True
+            return False
         if obj in (self.new_name, self.new_type, self.new_description):
             if key in ENTER:
                 self.create_entity()
@@ -353,11 +438,85 @@ class QtLinkPanel(QWidget):
         return entity_id
 
     def propagate(self) -> list[int]:
+        return self._propagate("document")
+
+    def propagate_corpus(self) -> list[int]:
+        return self._propagate("corpus")
+
+    def _propagate(self, scope: str) -> list[int]:
+        """Queue the current span's link on identical mentions, as suggestions, and say where."""
         span = self.model.current_span()
         if span is None or self.kind not in ("linked", "suggested"):
             return []
-        touched = self._edit(self.project.propagate, span.id, "document") or []
-        self.empty.setText(f"Link suggested on {len(touched)} identical mention(s) in this document."
-                           if touched else "No other identical mention in this document.")
-        self.empty.show()
+        preview = self._edit(self.project.propagation_preview, span.id, scope)
+        if preview is None:
+            return []
+        self._propagating = True  # the offer is redrawn below, with what was done
+        try:
+            touched = self._edit(self.project.propagate, span.id, scope) or []
+        finally:
+            self._propagating = False
+        here = preview.per_document.get(self.model.doc_id, 0)
+        elsewhere, docs = preview.elsewhere(self.model.doc_id), len(set(preview.per_document) - {self.model.doc_id})
+        if not touched:
+            done = ("No other identical mention in this document." if scope == "document" else
+                    "No identical mention to propagate to in the documents you have opened.")
+        elif scope == "document":
+            done = f"Link suggested on {mentions_text(len(touched))} in this document."
+        else:
+            where = [f"{here} in this document"] if here else []
+            if elsewhere:
+                where.append(f"{elsewhere} in {docs} other document{'s' if docs != 1 else ''}")
+            done = f"Link suggested on {mentions_text(len(touched))}: {', '.join(where)}."
+        self.offer_propagation(span.id, done)
         return touched
+
+    def offer_propagation(self, span_id: int, done: str = "") -> None:
+        """One line under the link: what was just propagated, and how many identical mentions are left
+        (in this document, in the others) with the keys that propagate there."""
+        try:
+            preview = self.project.propagation_preview(span_id, "corpus")
+        except Exception:  # noqa: BLE001 (the span lost its link meanwhile: nothing to offer)
+            preview = None
+        here = preview.per_document.get(self.model.doc_id, 0) if preview else 0
+        elsewhere = preview.elsewhere(self.model.doc_id) if preview else 0
+        parts = []
+        if here:
+            parts.append(f"{mentions_text(here)} in this document")
+        if elsewhere:
+            parts.append(f"{mentions_text(elsewhere) if not here else elsewhere} in other documents")
+        offer = ""
+        if parts:
+            keys = " / ".join(k for n, k in ((here, "Ctrl+Shift+P"), (elsewhere, "Ctrl+Alt+P")) if n)
+            offer = ("Still " if done else "") + ", ".join(parts) + f" — Propagate ({keys})"
+        self.offer.setText("\n".join(t for t in (done, offer) if t))
+        self.offer_here.setText(f"In this document ({here})")
+        self.offer_corpus.setText(f"In other documents ({elsewhere})")
+        self.offer_here.setVisible(bool(here))
+        self.offer_corpus.setVisible(bool(elsewhere))
+        self.offer_box.setVisible(bool(self.offer.text()))
+
+    # --- entity view and referent note
+    def show_entity(self) -> None:
+        span = self.model.current_span()
+        if span is not None and span.entity_id is not None:
+            self.entityRequested.emit(span.entity_id)
+
+    def _show_note(self, span_id: int | None, link, linked: bool) -> None:
+        note = link.referent_note if link is not None else ""
+        visible = span_id is not None and (linked or bool(note))
+        typing = self.note.hasFocus() and self.note.isModified() and span_id == self.note_span
+        self.note_span = span_id if visible else None
+        self.note_saved = note or ""
+        if not typing:
+            self.note.setText(self.note_saved)
+        self.note_row.setVisible(visible)
+
+    def save_note(self) -> None:
+        """The referent note as typed, if it changed: one undoable command."""
+        if self.note_span is None:
+            return
+        text = self.note.text().strip()
+        if text != self.note_saved:
+            self.note_saved = text
+            self._edit(self.project.set_referent_note, self.note_span, text)
