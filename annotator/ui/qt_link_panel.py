@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QLis
 
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_text_line import QtTextLine
 
 DEBOUNCE_MS = 120
 Key = Qt.Key
@@ -72,50 +73,32 @@ class QtLinkPanel(QWidget):
         self.span_id: int | None = None
         self.entries: list = []  # the candidates shown, in list order
 
-        self.heading = QLabel("Link")
+        # fixed-height text lines: the panel's layout never changes with an edit
+        self.heading = QtTextLine("Link", bold=True)
         self.heading.setObjectName("linkHeading")
-        self.state = QLabel()
+        self.state = QtTextLine(lines=2)
         self.state.setObjectName("linkState")
-        self.state.setTextFormat(Qt.TextFormat.PlainText)
-        self.state.setWordWrap(True)
+        # the widgets below are always there (enabled or not, empty or not): showing or hiding one would
+        # relayout the whole right column on an edit
         self.entity_button = QToolButton()
         self.entity_button.setObjectName("linkEntityButton")
         self.entity_button.setText("Entity…")
         self.entity_button.setToolTip("Every mention of this entity across the corpus; edit or merge it (Ctrl+Shift+E)")
         self.entity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.entity_button.hide()
+        self.entity_button.setEnabled(False)
         state_row = QHBoxLayout()
         state_row.setContentsMargins(0, 0, 0, 0)
         state_row.addWidget(self.state, 1)
         state_row.addWidget(self.entity_button, 0, Qt.AlignmentFlag.AlignTop)
         self.note = QLineEdit()
         self.note.setObjectName("referentNote")
-        self.note.setPlaceholderText("optional note, e.g. “the government” for “Seoul”")
         self.note.setToolTip("What the mention refers to here, when it is not the entity's literal type "
                              "(metonymy). Saved when you press Enter or leave the field; Ctrl+Z undoes it.")
         self.note_span: int | None = None  # the span the note field belongs to
         self.note_saved = ""  # its note in the database
         # after a link is made: how many identical mentions a propagation would reach (non-modal)
-        self.offer_box = QWidget()
-        self.offer_box.setObjectName("propagationOffer")
-        self.offer = QLabel()
-        self.offer.setTextFormat(Qt.TextFormat.PlainText)
-        self.offer.setWordWrap(True)
-        self.offer_here = QPushButton()
-        self.offer_corpus = QPushButton()
-        offer_buttons = QHBoxLayout()
-        offer_buttons.setContentsMargins(0, 0, 0, 0)
-        for b, tip in ((self.offer_here, "Suggest this link on them (Ctrl+Shift+P)"),
-                       (self.offer_corpus, "Suggest this link on them (Ctrl+Alt+P)")):
-            b.setToolTip(tip)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            offer_buttons.addWidget(b)
-        offer_buttons.addStretch(1)
-        offer_column = QVBoxLayout(self.offer_box)
-        offer_column.setContentsMargins(0, 0, 0, 0)
-        offer_column.addWidget(self.offer)
-        offer_column.addLayout(offer_buttons)
-        self.offer_box.hide()
+        self.offer = QtTextLine(colour="#1F4E79", lines=2)
+        self.offer.setObjectName("propagationOffer")
         self.search = QLineEdit()
         self.search.setObjectName("linkSearch")
         self.search.setPlaceholderText("Search the knowledge base (L)")
@@ -124,22 +107,23 @@ class QtLinkPanel(QWidget):
         self.list.setObjectName("linkCandidates")
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
-        self.empty = QLabel()
-        self.empty.setTextFormat(Qt.TextFormat.PlainText)
-        self.empty.setWordWrap(True)
+        self.empty = QtTextLine(colour="#6B675F", lines=2)
 
         self.link_button = QPushButton("Link (Enter)")
         self.nil_button = QPushButton("NIL")
         self.new_button = QPushButton("New entity…")
         self.propagate_button = QPushButton("Propagate")
+        self.corpus_button = QPushButton("To corpus")
         for b, tip in ((self.link_button, "Link the span to the chosen entity (Enter)"),
                        (self.nil_button, "Nothing in the knowledge base fits (Ctrl+N)"),
                        (self.new_button, "Create an entity from the span and link it (Ctrl+Shift+N)"),
                        (self.propagate_button, "Suggest this link on identical mentions in the document "
-                                               "(Ctrl+Shift+P)")):
+                                               "(Ctrl+Shift+P)"),
+                       (self.corpus_button, "Suggest this link on identical mentions in the other documents "
+                                            "you have opened (Ctrl+Alt+P)")):
             b.setToolTip(tip)
         buttons = QHBoxLayout()
-        for b in (self.link_button, self.nil_button, self.new_button, self.propagate_button):
+        for b in (self.link_button, self.nil_button, self.new_button, self.propagate_button, self.corpus_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             buttons.addWidget(b)
 
@@ -159,14 +143,13 @@ class QtLinkPanel(QWidget):
         column.setContentsMargins(6, 6, 6, 6)
         column.addWidget(self.heading)
         column.addLayout(state_row)
-        self.note_row = QWidget()
-        note_row = QHBoxLayout(self.note_row)
+        note_row = QHBoxLayout()
         note_row.setContentsMargins(0, 0, 0, 0)
         note_row.addWidget(QLabel("Refers to"))
         note_row.addWidget(self.note, 1)
-        self.note_row.hide()
-        for widget in (self.note_row, self.offer_box, self.search):
-            column.addWidget(widget)
+        column.addLayout(note_row)
+        column.addWidget(self.offer)
+        column.addWidget(self.search)
         column.addWidget(self.list, 1)
         column.addWidget(self.empty)
         column.addLayout(buttons)
@@ -188,8 +171,7 @@ class QtLinkPanel(QWidget):
         self.propagate_button.clicked.connect(self.propagate)
         self.new_create.clicked.connect(self.create_entity)
         self.entity_button.clicked.connect(self.show_entity)
-        self.offer_here.clicked.connect(self.propagate)
-        self.offer_corpus.clicked.connect(self.propagate_corpus)
+        self.corpus_button.clicked.connect(self.propagate_corpus)
         self.note.editingFinished.connect(self.save_note)
         self.note.installEventFilter(self)
         self._seen: tuple[int | None, int | None] = (None, None)  # (span, linked entity) last shown
@@ -249,11 +231,12 @@ class QtLinkPanel(QWidget):
         link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
         linked = link is not None and link.entity_id is not None and not link.nil
         self.propagate_button.setEnabled(linked)
+        self.corpus_button.setEnabled(linked)
         self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
         for name, action in self.actions_by_name.items():
             action.setEnabled({"propagate": linked, "propagate_corpus": linked,
                                "unlink": self.unlink_enabled}.get(name, has))
-        self.entity_button.setVisible(linked)
+        self.entity_button.setEnabled(linked)
         self._show_note(span.id if has else None, link, linked)
         if not has:
             text, kind = "No span selected", "none"
@@ -276,17 +259,16 @@ class QtLinkPanel(QWidget):
         # a link was just made on this span (not merely shown): offer to propagate it
         seen = (span.id if has else None, link.entity_id if kind == "linked" else None)
         if kind == "linked" and seen[0] == self._seen[0] and (seen[1] != self._seen[1] or (
-                not self.offer_box.isHidden() and not self._propagating)):  # linked, or the counts changed (undo)
+                bool(self.offer.text()) and not self._propagating)):  # linked, or the counts changed (undo)
             self.offer_propagation(span.id)
         elif kind != "linked" or seen[0] != self._seen[0]:
-            self.offer_box.hide()
+            self.offer.setText("")
         self._seen = seen
         if kind != getattr(self, "kind", None):  # restyling a widget is costly: only when the kind changes
             italic = self.state.font()
             italic.setItalic(kind == "suggested")
             self.state.setFont(italic)
-            colour = {"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind, "#1F1F1F")
-            self.state.setStyleSheet(f"color: {colour}")
+            self.state.setColour({"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind))
         self.kind = kind
 
     # --- search
@@ -322,7 +304,6 @@ class QtLinkPanel(QWidget):
                                "No candidates. Type to search, Ctrl+N for NIL, Ctrl+Shift+N for a new entity.")
         else:
             self.empty.setText("")
-        self.empty.setVisible(bool(self.empty.text()))
 
     def focus_search(self) -> None:
         if self.model.current_span() is None:
@@ -460,20 +441,21 @@ class QtLinkPanel(QWidget):
         elsewhere, docs = preview.elsewhere(self.model.doc_id), len(set(preview.per_document) - {self.model.doc_id})
         if not touched:
             done = ("No other identical mention in this document." if scope == "document" else
-                    "No identical mention to propagate to in the documents you have opened.")
+                    "No identical mention in the documents you have opened.")
         elif scope == "document":
-            done = f"Link suggested on {mentions_text(len(touched))} in this document."
+            done = f"Link suggested on {mentions_text(len(touched))} here."
         else:
-            where = [f"{here} in this document"] if here else []
+            where = [f"{here} here"] if here else []
             if elsewhere:
                 where.append(f"{elsewhere} in {docs} other document{'s' if docs != 1 else ''}")
-            done = f"Link suggested on {mentions_text(len(touched))}: {', '.join(where)}."
+            done = f"Link suggested on {mentions_text(len(touched))} ({', '.join(where)})."
         self.offer_propagation(span.id, done)
         return touched
 
     def offer_propagation(self, span_id: int, done: str = "") -> None:
-        """One line under the link: what was just propagated, and how many identical mentions are left
-        (in this document, in the others) with the keys that propagate there."""
+        """Two lines under the link: what was just propagated, and how many identical mentions are left
+        here and in the other documents, with the keys that propagate there. Only text changes: the
+        line keeps its height."""
         try:
             preview = self.project.propagation_preview(span_id, "corpus")
         except Exception:  # noqa: BLE001 (the span lost its link meanwhile: nothing to offer)
@@ -482,19 +464,14 @@ class QtLinkPanel(QWidget):
         elsewhere = preview.elsewhere(self.model.doc_id) if preview else 0
         parts = []
         if here:
-            parts.append(f"{mentions_text(here)} in this document")
+            parts.append(f"{mentions_text(here)} here")
         if elsewhere:
             parts.append(f"{mentions_text(elsewhere) if not here else elsewhere} in other documents")
         offer = ""
         if parts:
             keys = " / ".join(k for n, k in ((here, "Ctrl+Shift+P"), (elsewhere, "Ctrl+Alt+P")) if n)
-            offer = ("Still " if done else "") + ", ".join(parts) + f" — Propagate ({keys})"
-        self.offer.setText("\n".join(t for t in (done, offer) if t))
-        self.offer_here.setText(f"In this document ({here})")
-        self.offer_corpus.setText(f"In other documents ({elsewhere})")
-        self.offer_here.setVisible(bool(here))
-        self.offer_corpus.setVisible(bool(elsewhere))
-        self.offer_box.setVisible(bool(self.offer.text()))
+            offer = ("Still " if done else "") + ", ".join(parts) + f" — {keys}"
+        self.offer.setText(" ".join(t for t in (done, offer) if t))
 
     # --- entity view and referent note
     def show_entity(self) -> None:
@@ -503,14 +480,17 @@ class QtLinkPanel(QWidget):
             self.entityRequested.emit(span.entity_id)
 
     def _show_note(self, span_id: int | None, link, linked: bool) -> None:
+        """The note field is always there; it takes a note for a linked span (or one that has a note)."""
         note = link.referent_note if link is not None else ""
-        visible = span_id is not None and (linked or bool(note))
+        usable = span_id is not None and (linked or bool(note))
         typing = self.note.hasFocus() and self.note.isModified() and span_id == self.note_span
-        self.note_span = span_id if visible else None
+        self.note_span = span_id if usable else None
         self.note_saved = note or ""
         if not typing:
             self.note.setText(self.note_saved)
-        self.note_row.setVisible(visible)
+        self.note.setEnabled(usable)
+        self.note.setPlaceholderText("optional note, e.g. “the government” for “Seoul”" if usable else
+                                     "a note once the span is linked")
 
     def save_note(self) -> None:
         """The referent note as typed, if it changed: one undoable command."""
