@@ -177,10 +177,13 @@ class Project:
         reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
         return None if reviewer else self.annotator_id
 
-    def entity_mentions(self, entity_id: int, limit: int | None = None) -> list[mentions.Mention]:
-        """Mentions linked to the entity: this user's layer, or every layer for a reviewer."""
+    def entity_mentions(self, entity_id: int, limit: int | None = None,
+                        width: int = mentions.SNIPPET_WIDTH) -> list[mentions.Mention]:
+        """Mentions linked to the entity, with `width` characters of context on each side: this user's
+        layer, or every layer for a reviewer."""
         with self.store.Session() as s:
-            return mentions.entity_mentions(s, entity_id, annotator_id=self._shown_layer(s), limit=limit)
+            return mentions.entity_mentions(s, entity_id, annotator_id=self._shown_layer(s), limit=limit,
+                                            width=width)
 
     def entity(self, entity_id: int) -> mentions.EntityInfo | None:
         """One entity with its mention counts (None once merged away or deleted)."""

@@ -31,6 +31,7 @@ ENTITY_COLUMNS = ("Name", "Type", "Mentions")
 MENTION_COLUMNS = ("Document", "Left context", "Mention", "Right context", "Label", "Note", "Status", "Layer")
 DOC, LEFT, MENTION, RIGHT, LABEL, NOTE, STATUS, LAYER = range(len(MENTION_COLUMNS))
 SUGGESTED_COLOUR = "#8A5A00"
+CONTEXT = 80  # characters each side: more than a column shows, so the table elides ("…") where it cuts
 
 
 def plural(n: int, word: str) -> str:
@@ -493,14 +494,16 @@ class QtEntityView(QWidget):
 
     def _show_mentions(self) -> None:
         chosen = self.current_mention()
-        rows = self.project.entity_mentions(self.entity.id) if self.entity is not None else []
+        rows = self.project.entity_mentions(self.entity.id, width=CONTEXT) if self.entity is not None else []
         self.mention_model.set_rows(rows)
         self.mentions.setColumnHidden(LAYER, not any(m.annotator != self.project.user for m in rows))  # reviewers
         self.mentions.setColumnHidden(NOTE, not any(m.referent_note for m in rows))
-        if rows:  # the mention column as wide as its widest text, within reason
-            metrics = QFontMetrics(self.mention_model.bold)
-            widest = max(metrics.horizontalAdvance(m.snippet.text) for m in rows[:500])
-            self.mentions.horizontalHeader().resizeSection(MENTION, min(max(widest + 20, 80), 260))
+        if rows:  # the document and mention columns as wide as their widest text, within reason
+            header = self.mentions.horizontalHeader()
+            widest = max(QFontMetrics(self.mention_model.bold).horizontalAdvance(m.snippet.text) for m in rows[:500])
+            header.resizeSection(MENTION, min(max(widest + 20, 80), 260))
+            widest = max(self.fontMetrics().horizontalAdvance(m.snippet.document) for m in rows[:500])
+            header.resizeSection(DOC, min(max(widest + 16, 80), 220))
         if self.entity is None:
             self.mention_heading.setText("Mentions")
         elif not rows:
