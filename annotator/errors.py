@@ -61,7 +61,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."
     E042 = "Format '{fmt}' cannot be {action}."
-    E043 = "Cannot write '{path}': {reason}."
+    E043 = ("Cannot write '{path}': {reason}. Choose a folder that exists and that you can write "
+            "to; nothing was written.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     # Agreement
@@ -105,6 +106,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "report this together with the files you imported.")
     E307 = "Cannot write the screenshot to '{path}'. Check that the folder exists and is writable."
     E308 = "Only files and folders on this computer can be imported; '{url}' is not one."
+    E309 = ("The export stopped on an unexpected error ({error}). Nothing was written; please "
+            "report this together with the format and layer you exported.")
+    E310 = "An export is already running. Wait for it to finish, or cancel it."
     # Knowledge base and linking
     E200 = "KB file '{path}' does not exist. Check the path."
     E201 = ("Cannot tell the type of KB file '{path}' from its suffix. Name it .jsonl or .csv; "
@@ -157,6 +161,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "one of them, reject the disagreement, or enter your own span.")
     E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
             "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
+
+
+class Cancelled(Exception):
+    """The user stopped long work (an import, an export); nothing was stored or written."""
 
 
 class AnnotatorError(Exception):

@@ -53,6 +53,8 @@ class QtActions(QObject):
                                         "Import .txt or .jsonl files")
         self.import_folder = make_action(w, "Import &folder…", ["Ctrl+Shift+O"], w.import_folder_dialog,
                                          "Import every .txt and .jsonl file of a folder")
+        self.export = make_action(w, "&Export…", ["Ctrl+E"], w.export_dialog,
+                                  "Export a layer's annotations (jsonl, spacy, brat, conll, …)")
         self.quit = make_action(w, "&Quit", ["Ctrl+Q"], w.close, "Close the window; every edit is already saved")
         self.undo = make_action(w, "&Undo", ["Ctrl+Z"], m.undo, "Undo the last edit")
         self.redo = make_action(w, "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], m.redo, "Redo the last undone edit")
@@ -91,6 +93,8 @@ class QtActions(QObject):
         bar.clear()
         file = bar.addMenu("&File")
         file.addActions([self.import_files, self.import_folder])
+        file.addSeparator()
+        file.addAction(self.export)
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")
