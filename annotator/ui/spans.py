@@ -66,14 +66,16 @@ def document_status(project, document_id: int) -> str:
     return row[0] if row is not None else "new"
 
 
-_SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil FROM spans WHERE id = :i')
+_SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil FROM spans '
+                 "WHERE id = :i AND document_id = :d")
 
 
-def read_span(project, span_id: int) -> SpanRow | None:
-    """One span as it is now in the database (None once deleted). Plain SQL, no ORM object: this runs
+def read_span(project, span_id: int, document_id: int) -> SpanRow | None:
+    """One span of a document as it is now in the database (None once deleted, or when it is in another
+    document: an edit such as corpus propagation touches several). Plain SQL, no ORM object: this runs
     on the path of every edit."""
     with project.store.engine.connect() as conn:
-        r = conn.execute(_SPAN_SQL, {"i": span_id}).first()
+        r = conn.execute(_SPAN_SQL, {"i": span_id, "d": document_id}).first()
     return None if r is None else SpanRow._make(r)
 
 
