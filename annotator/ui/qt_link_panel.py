@@ -13,7 +13,7 @@ Everything is plain text (no rich-text labels).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.ui.qt_actions import make_action
@@ -122,10 +122,11 @@ class QtLinkPanel(QWidget):
                        (self.corpus_button, "Suggest this link on identical mentions in the other documents "
                                             "you have opened (Ctrl+Alt+P)")):
             b.setToolTip(tip)
-        buttons = QHBoxLayout()
-        for b in (self.link_button, self.nil_button, self.new_button, self.propagate_button, self.corpus_button):
+        buttons = QGridLayout()  # two rows, so the panel stays narrow and the article keeps its width
+        for i, b in enumerate((self.link_button, self.nil_button, self.new_button, self.propagate_button,
+                               self.corpus_button)):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            buttons.addWidget(b)
+            buttons.addWidget(b, i // 3, i % 3)
 
         # inline "new entity" form, hidden until asked for
         self.new_form = QWidget()
