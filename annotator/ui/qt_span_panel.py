@@ -19,6 +19,7 @@ from annotator.ui.spans import SpanRow
 
 COLUMNS = ("Text", "Label", "Status")
 Role = Qt.ItemDataRole
+_ROLES = frozenset({Role.DisplayRole, Role.BackgroundRole, Role.ForegroundRole, Role.ToolTipRole, Role.UserRole})
 
 
 def _key(span: SpanRow) -> tuple[int, int, int]:
@@ -50,6 +51,8 @@ class QtSpanTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if role not in _ROLES:  # the view asks ~8 roles per cell on every repaint: answer the rest at once
+            return None
         span = self.span_at(index.row())
         if span is None:
             return None
