@@ -3,6 +3,9 @@
 It is the one subscriber to the core command stack for the window: each core `Change` becomes a list
 of `SpanDelta`s (before/after of each touched span), so every view redraws only what changed. Edits go
 through its methods, which turn coded core errors into the `failed` signal instead of exceptions.
+
+Given a `layer_id`, it shows another layer read-only (gold, in the adjudication view): the same
+signals, fed by the same stack, but its editing methods are not for it (gold changes by decisions).
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ class QtDocumentModel(QObject):
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
     stackChanged = Signal()  # undo/redo availability or text changed
 
-    def __init__(self, project: Project, parent: QObject | None = None):
+    def __init__(self, project: Project, parent: QObject | None = None, layer_id: int | None = None):
         super().__init__(parent)
         self.project = project
+        self.layer_id = project.annotator_id if layer_id is None else layer_id
         self.labels: dict[str, LabelInfo] = {}
         self.reload_labels()
         self.doc_id: int | None = None
@@ -68,7 +72,7 @@ class QtDocumentModel(QObject):
 
     # --- opening
     def open(self, document_id: int) -> None:
-        spans, started = read_layer(self.project, document_id)
+        spans, started = read_layer(self.project, document_id, self.layer_id)
         doc = self.project.document(document_id)
         self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
         self.display = display_text(doc.text)
@@ -207,6 +211,8 @@ class QtDocumentModel(QObject):
         if change is None or change.document_id is None:
             return
         if change.document_id != self.doc_id:
+            if document_status(self.project, change.document_id) == "new":
+                return  # not this user's layer (a gold decision): the adjudication view shows it
             self.open(change.document_id)
         alive = [i for i in change.span_ids if i in self.spans]
         if alive:
@@ -227,7 +233,9 @@ class QtDocumentModel(QObject):
             return
         deltas = []
         for span_id in change.span_ids:
-            deltas.append(self._apply(span_id, read_span(self.project, span_id)))
+            new = read_span(self.project, span_id, self.layer_id)
+            if new is not None or span_id in self.spans:  # a span of another layer is not ours to show
+                deltas.append(self._apply(span_id, new))
         if deltas:
             self.spansChanged.emit(deltas)
         if self.current is not None and self.current not in self.spans:
