@@ -22,6 +22,7 @@ from annotator.ui.qt_document_view import QtDocumentView
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 
@@ -72,6 +73,7 @@ class QtMainWindow(QMainWindow):
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(centre)
 
+        self.review = QtReview(self)  # agreement, adjudication, provenance, merging
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
@@ -209,12 +211,16 @@ class QtMainWindow(QMainWindow):
         if folder:
             self.import_paths([folder])
 
-    def _on_imported(self, report) -> None:
+    def reload_labels(self) -> None:
+        """The label scheme may have grown (an import, a merge): menus, chips and the panel follow."""
         self.model.reload_labels()
         self.menu_actions.set_labels(self.model.labels.values())
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.reload_labels()
         self.menu_actions.update()
+
+    def _on_imported(self, report) -> None:
+        self.reload_labels()
         self.refresh_documents()
         model = f" with {report.model}" if report.model else ""
         skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
@@ -261,5 +267,6 @@ class QtMainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.save_layout()
         self.importer.wait()
+        self.review.close()
         self.model.close()
         super().closeEvent(event)
