@@ -73,14 +73,14 @@ def gold_records(rows) -> list[SpanRecord]:
 
 
 class QtDisagreementModel(QAbstractTableModel):
-    """Rows of disagreements: [document,] kind, text, each annotator's version, decision."""
+    """Rows of disagreements: [document,] kind, text, decision, each annotator's version."""
 
     def __init__(self, texts: dict[int, str] | None = None, show_document: bool = True, parent=None):
         super().__init__(parent)
         self.items: list[Item] = []
         self.texts: dict[int, str] = texts if texts is not None else {}  # document id -> text
         self.show_document = show_document
-        self.columns = (["Document"] if show_document else []) + ["#", "Kind", "Text", "Versions", "Decision"]
+        self.columns = (["Document"] if show_document else []) + ["#", "Kind", "Text", "Decision", "Versions"]
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
         return 0 if parent.isValid() else len(self.items)
