@@ -113,6 +113,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E312 = ("Nothing to put in gold: select the gold span's text in the article (E starts from the first "
             "version), then press a label's digit, or Enter to keep the label shown.")
     E313 = "No disagreement is selected. Pick one in the list (N and P move through them)."
+    E314 = ("There is no annotator {letter} in this adjudication: it compares {known}. Press the letter "
+            "of one of them.")
     E315 = "A merge is already running. Wait for its report before merging another file."
     # Knowledge base and linking
     E200 = "KB file '{path}' does not exist. Check the path."

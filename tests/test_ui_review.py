@@ -354,3 +354,72 @@ def test_ui_review_provenance_is_blind_for_annotators(team, qtbot):
         assert {r[0] for r in panel.model.rows} == {"bob"}
     finally:
         w.close()
+
+
+def test_ui_review_windows_load_only_when_opened(team):
+    """The window starts without numpy and the agreement code (launch time); the Review menu loads them."""
+    import subprocess
+    import sys
+
+    store, _ = team
+    code = ("import sys\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from annotator.core.project import Project\n"
+            "from annotator.core.store import Store\n"
+            "from annotator.ui.qt_app import make_window\n"
+            "w = make_window(Project(Store(sys.argv[1]), 'rev'))\n"
+            "w.show()\n"
+            "app.processEvents()\n"
+            "print(sorted(m for m in ('numpy', 'annotator.core.agreement', 'annotator.ui.qt_agreement') if m in sys.modules))\n"
+            "w.menu_actions.agreement.trigger()\n"
+            "print('numpy' in sys.modules)\n"
+            "w.close()\n")
+    out = subprocess.run([sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_ui_review_edit_by_mouse_and_digit_escape_cancels(team, reviewer, qtbot, ui):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    qtbot.keyClick(view.table, Key.Key_N)
+    qtbot.keyClick(view.table, Key.Key_N)
+    assert view.current().disagreement.kind == "boundary"
+    before = event_count(store)
+    qtbot.keyClick(view.table, Key.Key_E)
+    qtbot.keyClick(view.view, Key.Key_Escape)  # cancels the edit; the view stays open
+    assert not view.editing and view.isVisible() and event_count(store) == before
+    qtbot.keyClick(view.table, Key.Key_E)
+    start = view.text.index("counterpart")
+    ui.drag(view.view, start + 2, start + 6)  # part of a word: the selection snaps to the token
+    assert view.text.__getitem__(slice(*view.view.selection())) == "counterpart"
+    person = reviewer.model.labels["PERSON"].shortcut
+    qtbot.keyClick(view.view, getattr(Key, f"Key_{person}"))  # the label's digit puts it in gold as PERSON
+    assert ("counterpart", "PERSON", None) in gold_spans(store, d0)
+    with store.Session() as s:
+        assert [(x.kind, x.disagreement) for x in decisions(s, d0)] == [("edit", "boundary")]
+    qtbot.keyClick(view.table, Key.Key_C)  # only A and B are compared here
+    assert view.error.text().startswith("[E314]")
+    assert event_count(store) == before + 1
+
+
+def test_ui_review_gold_and_own_layer_stay_apart_on_one_stack(team, reviewer, qtbot):
+    """The main window (rev's own layer) and the adjudication view (gold) share one command stack;
+    each shows only its own layer's spans."""
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    gold_before = dict(view.gold.spans)
+    text = reviewer.model.text
+    start = text.index("Seoul")
+    reviewer.model.add(start, start + len("Seoul"), "GPE")  # an edit of rev's own layer
+    assert len(reviewer.model.spans) == 1 and view.gold.spans == gold_before
+    qtbot.keyClick(view.table, Key.Key_A)  # a gold decision
+    assert len(view.gold.spans) == len(gold_before) + 1
+    assert len(reviewer.model.spans) == 1  # the gold span did not appear in rev's own layer
+    assert reviewer.menu_actions.undo.text() == "&Undo take ana's version"
+    activate(qtbot, reviewer)
+    qtbot.keyClick(reviewer.view, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo from the main window
+    assert view.progress.text().startswith("0 of 4 resolved")  # the view follows
+    assert view.gold.spans == gold_before and reviewer.model.doc_id == d0

@@ -198,6 +198,9 @@ class QtAdjudicationView(QWidget):
         self.take_actions = [action(f"Take {letter(i)} · {a}", [letter(i)] if i < TAKE_LETTERS else [],
                                     lambda i=i: self.take(i), f"Gold gets {a}'s version")
                              for i, a in enumerate(self.annotators)]
+        # the other take letters explain themselves (E314) rather than doing nothing
+        for i in range(len(self.annotators), TAKE_LETTERS):
+            action(f"Take {letter(i)}", [letter(i)], lambda i=i: self.take(i), "No such annotator here")
         self.edit_action = action("Edit", ["E"], self.start_edit, "Enter your own version of the gold span")
         self.reject_action = action("Reject", ["R", "Delete"], self.reject, "Nothing of this goes to gold")
         self.next_action = action("Next", ["N"], lambda: self.step(+1), "Next disagreement")
@@ -369,6 +372,10 @@ class QtAdjudicationView(QWidget):
     def take(self, i: int) -> bool:
         item = self._need_item()
         if item is None:
+            return False
+        if i >= len(self.annotators):
+            self.show_error(Errors.E314.format(letter=letter(i), known=", ".join(
+                f"{letter(k)} {a}" for k, a in enumerate(self.annotators))))
             return False
         return self._decide(self.adjudication.take, item.disagreement, self.annotators[i])
 

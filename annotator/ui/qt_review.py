@@ -8,16 +8,20 @@ adjudication (the core's E156).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
 
-from annotator.core import review, triage
-from annotator.core.merging import MergeReport, merge
+from annotator.core import review
 from annotator.errors import AnnotatorError, Errors
-from annotator.ui.qt_adjudication import QtAdjudicationView
-from annotator.ui.qt_agreement import QtAgreementDashboard
-from annotator.ui.qt_merge import QtMergeReport, merge_file_dialog
-from annotator.ui.qt_provenance import QtProvenancePanel
 from annotator.ui.qt_tasks import QtStoreTask
+
+if TYPE_CHECKING:  # the review windows (and numpy, with the agreement code) load when first opened
+    from annotator.core.merging import MergeReport
+    from annotator.ui.qt_adjudication import QtAdjudicationView
+    from annotator.ui.qt_agreement import QtAgreementDashboard
+    from annotator.ui.qt_merge import QtMergeReport
+    from annotator.ui.qt_provenance import QtProvenancePanel
 
 
 class QtReview(QObject):
@@ -49,6 +53,8 @@ class QtReview(QObject):
             self.window.show_error(Errors.E164.format(name=self.project.user, what="the agreement dashboard"))
             return None
         if self.dashboard is None:
+            from annotator.ui.qt_agreement import QtAgreementDashboard
+
             self.dashboard = QtAgreementDashboard(self.project, self.window.model.labels, self.window)
             self.dashboard.openDisagreement.connect(lambda d, names, at: self.adjudicate(d, names, at))
             self.dashboard.failed.connect(self.window.show_error)
@@ -69,6 +75,9 @@ class QtReview(QObject):
             return None
 
     def _adjudicate(self, document_id, annotators, at):
+        from annotator.core import triage
+        from annotator.ui.qt_adjudication import QtAdjudicationView
+
         document_id = self.window.model.doc_id if document_id is None else document_id
         with self.project.store.Session() as s:
             review.check_reviewer(s, self.project.annotator_id)  # E156 before anything else is said
@@ -105,6 +114,8 @@ class QtReview(QObject):
         if self.provenance is None or self.provenance.reviewer != reviewer:
             if self.provenance is not None:
                 self.provenance.close()
+            from annotator.ui.qt_provenance import QtProvenancePanel
+
             self.provenance = QtProvenancePanel(self.project, reviewer, self.window)
         self._raise(self.provenance)
         self.provenance.refresh()
@@ -113,12 +124,16 @@ class QtReview(QObject):
     # --- merging
     def merge_dialog(self):
         """Choose the other project file; the merge starts when one is chosen."""
+        from annotator.ui.qt_merge import merge_file_dialog
+
         dialog = merge_file_dialog(self.window)
         dialog.fileSelected.connect(self.merge_project)
         dialog.open()
         return dialog
 
     def merge_project(self, path: str) -> bool:
+        from annotator.core.merging import merge
+
         if not self.merge_task.start(self.project.store.url, merge, path, what="The merge"):
             self.window.show_error(Errors.E315)
             return False
@@ -126,6 +141,8 @@ class QtReview(QObject):
         return True
 
     def _on_merged(self, report: MergeReport) -> None:
+        from annotator.ui.qt_merge import QtMergeReport
+
         self.window.reload_labels()
         self.window.refresh_documents()
         if self.dashboard is not None and self.dashboard.isVisible():
