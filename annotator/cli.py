@@ -117,16 +117,14 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @coded_errors
 def export_cmd(ctx, fmt, out, layer, status):
     """Export a layer's annotations with exact offsets."""
-    from annotator.core.exporting import export
+    from annotator.core.exporting import export, summary
 
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
         report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status, progress=callback)
-    click.echo(f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}.")
-    if report.misaligned:
-        click.echo(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
-                   + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    for line in summary(report, out):
+        click.echo(line)
 
 
 @main.group("kb")
@@ -170,7 +168,8 @@ def kb_export_cmd(ctx, fmt, out):
 @click.pass_context
 @coded_errors
 def stats_cmd(ctx, as_json):
-    """Documents, spans per layer and label, and documents done per annotator."""
+    """Documents, spans per layer and label (linked, suggested a link, NIL, unlinked), and documents
+    done per annotator."""
     from annotator.core.stats import stats
 
     data = stats(open_store(ctx))
@@ -181,6 +180,9 @@ def stats_cmd(ctx, as_json):
     for name, layer in data["layers"].items():
         labels = ", ".join(f"{k} {v}" for k, v in layer["by_label"].items())
         click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
+        for label, c in layer["links"].items():
+            click.echo(f"  {label}: {c['linked']} linked, {c['suggested']} link(s) suggested, {c['nil']} NIL, "
+                       f"{c['unlinked']} unlinked")
     for name, progress in data["annotators"].items():
         click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")
     for name, changes in data.get("provenance", {}).items():

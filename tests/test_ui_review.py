@@ -401,7 +401,7 @@ def test_ui_review_edit_by_mouse_and_digit_escape_cancels(team, reviewer, qtbot,
     with store.Session() as s:
         assert [(x.kind, x.disagreement) for x in decisions(s, d0)] == [("edit", "boundary")]
     qtbot.keyClick(view.table, Key.Key_C)  # only A and B are compared here
-    assert view.error.text().startswith("[E314]")
+    assert view.error.text().startswith("[E316]")
     assert event_count(store) == before + 1
 
 

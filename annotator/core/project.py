@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func, select
 
@@ -18,6 +19,9 @@ from annotator.core.layers import SpanView, get_annotator, layer_spans, open_lay
 from annotator.core.models import Annotator, Document, DocumentState, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
+
+if TYPE_CHECKING:
+    from annotator.core.review import LayerInfo
 
 
 def default_user() -> str:
@@ -90,6 +94,13 @@ class Project:
             row = s.get(Span, span_id)
             return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
                                                      row.origin, row.entity_id, row.nil)
+
+    def visible_layers(self) -> list[LayerInfo]:
+        """The layers this user may see and export: all for a reviewer, else their own and the model's."""
+        from annotator.core.review import visible_layers
+
+        with self.store.Session() as s:
+            return visible_layers(s, self.annotator_id)
 
     def labels(self) -> list[LabelInfo]:
         with self.store.Session() as s:

@@ -55,6 +55,8 @@ class QtActions(QObject):
                                          "Import every .txt and .jsonl file of a folder")
         self.merge = make_action(w, "&Merge project…", ["Ctrl+Shift+M"], w.review.merge_dialog,
                                  "Bring a colleague's project file in: their layers, documents, entities, history")
+        self.export = make_action(w, "&Export…", ["Ctrl+E"], w.export_dialog,
+                                  "Export a layer's annotations (jsonl, spacy, brat, conll, …)")
         self.quit = make_action(w, "&Quit", ["Ctrl+Q"], w.close, "Close the window; every edit is already saved")
         self.agreement = make_action(w, "&Agreement…", ["Ctrl+Shift+A"], w.review.show_agreement,
                                      "Agreement between annotators, with their disagreements (reviewers)")
@@ -97,6 +99,8 @@ class QtActions(QObject):
         file = bar.addMenu("&File")
         file.addActions([self.import_files, self.import_folder])
         file.addAction(self.merge)
+        file.addSeparator()
+        file.addAction(self.export)
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")

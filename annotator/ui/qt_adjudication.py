@@ -198,7 +198,7 @@ class QtAdjudicationView(QWidget):
         self.take_actions = [action(f"Take {letter(i)} · {a}", [letter(i)] if i < TAKE_LETTERS else [],
                                     lambda i=i: self.take(i), f"Gold gets {a}'s version")
                              for i, a in enumerate(self.annotators)]
-        # the other take letters explain themselves (E314) rather than doing nothing
+        # the other take letters explain themselves (E316) rather than doing nothing
         for i in range(len(self.annotators), TAKE_LETTERS):
             action(f"Take {letter(i)}", [letter(i)], lambda i=i: self.take(i), "No such annotator here")
         self.edit_action = action("Edit", ["E"], self.start_edit, "Enter your own version of the gold span")
@@ -350,7 +350,7 @@ class QtAdjudicationView(QWidget):
     def _need_item(self) -> triage.Item | None:
         item = self.current()
         if item is None:
-            self.show_error(Errors.E313)
+            self.show_error(Errors.E315)
         return item
 
     def _decide(self, fn, *args) -> bool:
@@ -374,7 +374,7 @@ class QtAdjudicationView(QWidget):
         if item is None:
             return False
         if i >= len(self.annotators):
-            self.show_error(Errors.E314.format(letter=letter(i), known=", ".join(
+            self.show_error(Errors.E316.format(letter=letter(i), known=", ".join(
                 f"{letter(k)} {a}" for k, a in enumerate(self.annotators))))
             return False
         return self._decide(self.adjudication.take, item.disagreement, self.annotators[i])
@@ -426,7 +426,7 @@ class QtAdjudicationView(QWidget):
         if item is None:
             return False
         if sel is None or not self.text[sel[0]:sel[1]].strip():
-            self.show_error(Errors.E312)
+            self.show_error(Errors.E314)
             return False
         label = label or self.edit_label
         span = SpanRecord(sel[0], sel[1], label, self._edit_kb(item, sel[0], sel[1], label))

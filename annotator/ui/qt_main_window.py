@@ -1,7 +1,7 @@
 """The main window: documents on the left, the article in the centre, the span panel on the right.
 
 It wires the widgets to one QtDocumentModel and keeps the status bar (user, saved state, progress)
-up to date. Long work (imports) runs in a QtImporter thread.
+up to date. Long work runs in threads: imports in a QtImporter, exports (File → Export…) in a QtExporter.
 """
 
 from __future__ import annotations
@@ -228,6 +228,21 @@ class QtMainWindow(QMainWindow):
         if self.model.doc_id is None and self.documents.model.docs:
             self.open_document(self.documents.model.docs[0].id)
 
+    # --- exporting
+    _export = None  # the export dialog, built on first use (it keeps the last choices)
+
+    def export_dialog(self):
+        """File → Export…: the options of `annotator export`; the export runs in a thread."""
+        if self._export is None:
+            from annotator.ui.qt_export import CANCELLED, QtExportDialog, QtExporter
+
+            self._export = QtExportDialog(self.project, QtExporter(self), self)
+            self._export.exported.connect(self.show_message)
+            self._export.failed.connect(self.show_error)
+            self._export.cancelled.connect(lambda: self.show_message(CANCELLED))
+        self._export.reopen()
+        return self._export
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
@@ -268,5 +283,7 @@ class QtMainWindow(QMainWindow):
         self.save_layout()
         self.importer.wait()
         self.review.close()
+        if self._export is not None:
+            self._export.exporter.wait()
         self.model.close()
         super().closeEvent(event)

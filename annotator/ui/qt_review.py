@@ -82,14 +82,14 @@ class QtReview(QObject):
         with self.project.store.Session() as s:
             review.check_reviewer(s, self.project.annotator_id)  # E156 before anything else is said
             if document_id is None:
-                raise AnnotatorError(Errors.E310)
+                raise AnnotatorError(Errors.E312)
             if annotators is None:
                 names = triage.holders(s, document_id, review.people_layers(s))
                 others = [n for n in names if n != self.project.user]
                 annotators = others if len(others) >= 2 else names
                 if len(annotators) < 2:
                     doc = self.project.document(document_id).name
-                    raise AnnotatorError(Errors.E311.format(doc=doc, names=", ".join(annotators) or "none"))
+                    raise AnnotatorError(Errors.E313.format(doc=doc, names=", ".join(annotators) or "none"))
         view = self.adjudication
         if view is not None and view.isVisible() and view.document_id == document_id \
                 and view.annotators == list(annotators):
@@ -135,7 +135,7 @@ class QtReview(QObject):
         from annotator.core.merging import merge
 
         if not self.merge_task.start(self.project.store.url, merge, path, what="The merge"):
-            self.window.show_error(Errors.E315)
+            self.window.show_error(Errors.E317)
             return False
         self.window.show_message(f"Merging {path}…")
         return True

@@ -35,7 +35,7 @@ class QtStoreWorker(QObject):
             self.failed.emit(str(e))
         except Exception as e:  # noqa: BLE001 - a worker must report, never die silently
             traceback.print_exc()
-            self.failed.emit(Errors.E309.format(task=self.what, error=f"{type(e).__name__}: {e}"))
+            self.failed.emit(Errors.E311.format(task=self.what, error=f"{type(e).__name__}: {e}"))
         else:
             self.finished.emit(result)
         finally:
