@@ -423,3 +423,27 @@ def test_ui_review_gold_and_own_layer_stay_apart_on_one_stack(team, reviewer, qt
     qtbot.keyClick(reviewer.view, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo from the main window
     assert view.progress.text().startswith("0 of 4 resolved")  # the view follows
     assert view.gold.spans == gold_before and reviewer.model.doc_id == d0
+
+
+def _boom(store, what):
+    if what == "coded":
+        from annotator.errors import AnnotatorError, Errors
+
+        raise AnnotatorError(Errors.E317)
+    raise RuntimeError("disk on fire")
+
+
+@pytest.mark.parametrize("what, message", [
+    ("coded", "[E317] A merge is already running"),
+    ("bug", "[E311] Listing disagreements stopped on an unexpected error (RuntimeError: disk on fire)"),
+])
+def test_ui_review_background_failures_arrive_as_coded_messages(team, qtbot, what, message):
+    from annotator.ui.qt_tasks import QtStoreTask
+
+    store, _ = team
+    task = QtStoreTask()
+    with qtbot.waitSignal(task.failed, timeout=10_000) as got:
+        assert task.start(store.url, _boom, what, what="Listing disagreements")
+        assert not task.start(store.url, _boom, what)  # one call at a time
+    assert got.args[0].startswith(message)
+    assert not task.running()
