@@ -122,7 +122,8 @@ def export_cmd(ctx, fmt, out, layer, status):
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
-        report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status, progress=callback)
+        report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status,
+                        viewer=ctx.obj["user"], progress=callback)
     for line in summary(report, out):
         click.echo(line)
 

@@ -183,12 +183,36 @@ class Project:
     def merge_entities(self, source_id: int, target_id: int) -> None:
         self.stack.push(linking.MergeEntities(source_id, target_id))
 
-    def entity_mentions(self, entity_id: int, limit: int | None = None) -> list[mentions.Mention]:
-        """Mentions linked to the entity: this user's layer, or every layer for a reviewer."""
+    def _shown_layer(self, s) -> int | None:
+        """Whose mentions the entity view shows: this user's layer, or every layer (None) for a reviewer."""
+        reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
+        return None if reviewer else self.annotator_id
+
+    def entity_mentions(self, entity_id: int, limit: int | None = None,
+                        width: int = mentions.SNIPPET_WIDTH) -> list[mentions.Mention]:
+        """Mentions linked to the entity, with `width` characters of context on each side: this user's
+        layer, or every layer for a reviewer."""
         with self.store.Session() as s:
-            reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
-            return mentions.entity_mentions(s, entity_id, annotator_id=None if reviewer else self.annotator_id,
-                                            limit=limit)
+            return mentions.entity_mentions(s, entity_id, annotator_id=self._shown_layer(s), limit=limit,
+                                            width=width)
+
+    def entity(self, entity_id: int) -> mentions.EntityInfo | None:
+        """One entity with its mention counts (None once merged away or deleted)."""
+        found = self.entity_infos([entity_id])
+        return found[0] if found else None
+
+    def entity_infos(self, entity_ids: list[int]) -> list[mentions.EntityInfo]:
+        with self.store.Session() as s:
+            return mentions.entity_infos(s, entity_ids, annotator_id=self._shown_layer(s))
+
+    def entities(self, type: str | None = None, limit: int = 200) -> list[mentions.EntityInfo]:
+        """Entities to browse, the most mentioned first (see `mentions.entity_list`)."""
+        with self.store.Session() as s:
+            return mentions.entity_list(s, type=type, annotator_id=self._shown_layer(s), limit=limit)
+
+    def entity_types(self) -> list[str]:
+        with self.store.Session() as s:
+            return mentions.entity_types(s)
 
     def link_stats(self) -> dict[str, mentions.LinkCounts]:
         with self.store.Session() as s:

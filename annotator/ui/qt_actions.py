@@ -80,6 +80,9 @@ class QtActions(QObject):
                                      "Mark the document done (again to reopen it)")
         self.mark_done.setCheckable(True)
         self.find = make_action(w, "&Filter documents…", ["Ctrl+F"], w.focus_filter, "Filter the document list")
+        self.entity_view = make_action(w, "&Entity view…", ["Ctrl+Shift+E"], w.show_entity_view,
+                                       "Every mention of the current span's entity across the corpus; browse, "
+                                       "edit and merge entities")
         self.labels: dict[str, QAction] = {}
         self.build_menus()
         m.currentChanged.connect(self.update_span)
@@ -113,6 +116,8 @@ class QtActions(QObject):
         nav.addActions([self.next_span, self.prev_span])
         nav.addSeparator()
         nav.addActions([self.next_doc, self.prev_doc, self.find])
+        nav.addSeparator()
+        nav.addAction(self.entity_view)
         nav.addSeparator()
         nav.addAction(self.mark_done)
         self.labels_menu = bar.addMenu("&Labels")

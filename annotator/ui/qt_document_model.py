@@ -42,6 +42,7 @@ class QtDocumentModel(QObject):
     saved = Signal(str)  # an edit was committed; its name
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
     stackChanged = Signal()  # undo/redo availability or text changed
+    entitiesChanged = Signal(object)  # the core Change of an edit of the knowledge base (edit, merge)
 
     def __init__(self, project: Project, parent: QObject | None = None, layer_id: int | None = None):
         super().__init__(parent)
@@ -227,14 +228,21 @@ class QtDocumentModel(QObject):
         if change.kind == "state" and change.document_id is not None:
             self.stateChanged.emit(change.document_id, document_status(self.project, change.document_id))
             return
-        if change.document_id != self.doc_id or change.kind != "spans":
-            if change.document_id is not None and not self._pending_other:
-                self.documentTouched.emit(change.document_id)
+        if change.kind == "entities":
+            self.entitiesChanged.emit(change)
+        else:
+            others = {change.document_id, *change.documents} - {self.doc_id, None}
+            if self._pending_other:  # undo/redo is about to open it
+                others.discard(change.document_id)
+            for other in sorted(others):
+                self.documentTouched.emit(other)
+        if self.doc_id is None or (change.kind == "spans" and self.doc_id not in (change.document_id,
+                                                                                  *change.documents)):
             return
         deltas = []
-        for span_id in change.span_ids:
-            new = read_span(self.project, span_id, self.layer_id)
-            if new is not None or span_id in self.spans:  # a span of another layer is not ours to show
+        for span_id in change.span_ids:  # a merge's spans, or propagation's, may be in other documents
+            new = read_span(self.project, span_id, self.doc_id, self.layer_id)
+            if new is not None or span_id in self.spans:  # nor is a span of another layer ours to show
                 deltas.append(self._apply(span_id, new))
         if deltas:
             self.spansChanged.emit(deltas)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -19,6 +19,7 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_entity_view import QtEntityView
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
@@ -80,13 +81,19 @@ class QtMainWindow(QMainWindow):
         self.link_panel.add_menu(self, self.menuBar())
         self.link_panel.finished.connect(self.view.setFocus)
         self.link_panel.failed.connect(self.show_error)
+        self.link_panel.entityRequested.connect(self.show_entity_view)
+        self.entity_view: QtEntityView | None = None  # made when first asked for
         self.importer = QtImporter(self)
         self._build_status_bar()
 
         self.documents.activated.connect(self.open_document)
         self.model.opened.connect(self._on_opened)
         self.model.stateChanged.connect(self._on_state)
-        self.model.documentTouched.connect(lambda _doc: self.refresh_documents())
+        self.touched = QTimer(self)  # one refresh of the list for an edit that touched many documents
+        self.touched.setSingleShot(True)
+        self.touched.setInterval(0)
+        self.touched.timeout.connect(self.refresh_documents)
+        self.model.documentTouched.connect(lambda _doc: self.touched.start())
         self.model.spansChanged.connect(self._on_spans)
         self.model.saved.connect(self._on_saved)
         self.model.failed.connect(self.show_error)
@@ -145,6 +152,32 @@ class QtMainWindow(QMainWindow):
             return
         self.model.set_status("in_progress" if self.model.status() == "done" else "done")
         self.menu_actions.set_done(self.model.status() == "done")
+
+    # --- the entity view
+    def show_entity_view(self, entity_id: int | None = None) -> QtEntityView:
+        """Open the entity view on `entity_id`, else on the current span's entity, else as it was."""
+        if entity_id is None:
+            span = self.model.current_span()
+            entity_id = span.entity_id if span is not None else None
+        if self.entity_view is None:
+            self.entity_view = QtEntityView(self.model, self)
+            self.entity_view.openMention.connect(self.show_mention)
+        self.entity_view.present(entity_id)
+        return self.entity_view
+
+    def show_mention(self, document_id: int, span_id: int, start: int, end: int) -> None:
+        """A mention picked in the entity view: its document open here, the span current."""
+        self.open_document(document_id)
+        if span_id in self.model.spans:
+            self.model.set_current(span_id)
+        else:  # a colleague's layer (reviewers see them): show where it is
+            self.model.set_current(None)
+            self.view.select(start, end)
+            self.view.ensureCursorVisible()
+            self.show_message("That mention is in another annotator's layer; its text is selected.")
+        self.raise_()
+        self.activateWindow()
+        self.view.setFocus()
 
     def focus_filter(self) -> None:
         self.documents.filter.setFocus()
@@ -280,6 +313,8 @@ class QtMainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.entity_view is not None:
+            self.entity_view.close()
         self.save_layout()
         self.importer.wait()
         self.review.close()

@@ -71,16 +71,17 @@ def document_status(project, document_id: int) -> str:
 
 
 _SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil FROM spans '
-                 "WHERE id = :i AND annotator_id = :a")
+                 "WHERE id = :i AND document_id = :d AND annotator_id = :a")
 
 
-def read_span(project, span_id: int, layer_id: int | None = None) -> SpanRow | None:
-    """One span of the layer (default: this user's) as it is now in the database; None once deleted,
-    or when it belongs to another layer (the one stack also edits gold). Plain SQL, no ORM object:
-    this runs on the path of every edit."""
+def read_span(project, span_id: int, document_id: int, layer_id: int | None = None) -> SpanRow | None:
+    """One span of a document in a layer (default: this user's) as it is now in the database; None once
+    deleted, or when it is in another document (an edit such as corpus propagation touches several) or
+    another layer (the one stack also edits gold). Plain SQL, no ORM object: this runs on the path of
+    every edit."""
     layer = project.annotator_id if layer_id is None else layer_id
     with project.store.engine.connect() as conn:
-        r = conn.execute(_SPAN_SQL, {"i": span_id, "a": layer}).first()
+        r = conn.execute(_SPAN_SQL, {"i": span_id, "d": document_id, "a": layer}).first()
     return None if r is None else SpanRow._make(r)
 
 
