@@ -258,19 +258,8 @@ def merge_cmd(ctx, other):
     from annotator.core.merging import merge
 
     report = merge(open_store(ctx), other)
-    click.echo(f"Merged {other}: {len(report.documents)} document(s), {report.layers} layer document(s) with "
-               f"{report.spans} span(s), {len(report.entities)} entit(y/ies), {report.aliases} alias(es), "
-               f"{len(report.annotators)} annotator(s), {len(report.labels)} label(s), {report.events} "
-               f"history event(s) added.")
-    if not report.added_anything:
-        click.echo("Nothing new: everything in it is already here.")
-    for theirs, here in report.renamed:
-        click.echo(f"Document '{theirs}' is '{here}' here (the name was taken by another text).")
-    for c in report.entity_conflicts:
-        diff = "; ".join(f"{k}: {c.ours[k]!r} here, {c.theirs[k]!r} there" for k in c.ours if c.ours[k] != c.theirs[k])
-        click.echo(f"Conflict, entity {c.kb_id} kept as it is here — {diff}")
-    for layer, doc in report.layer_conflicts:
-        click.echo(f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one.")
+    for line in [report.summary(), *report.notes()]:
+        click.echo(line)
 
 
 @main.command("role")

@@ -187,16 +187,26 @@ def _resolve_layers(session: Session, annotators: Iterable[str] | None) -> list[
             if name not in found:
                 raise AnnotatorError(Errors.E050.format(name=name, known=known_annotators(session)))
         chosen = sorted((found[n], n) for n in names)
-    else:  # people's layers (no model, no gold) holding at least one document
-        opened = select(DocumentState.document_id).where(DocumentState.annotator_id == Annotator.id).exists()
-        labelled = select(Span.id).where(Span.annotator_id == Annotator.id).exists()
-        chosen = sorted(session.execute(
-            select(Annotator.id, Annotator.name)
-            .where(~Annotator.is_model, Annotator.name != GOLD, opened | labelled)).all())
+    else:
+        chosen = sorted((i, n) for i, n in _people(session))
     if len(chosen) < 2:
         names = ", ".join(sorted(n for _, n in chosen))
         raise AnnotatorError(Errors.E154.format(n=len(chosen), names=f" ({names})" if names else ""))
     return [(i, n) for i, n in chosen]
+
+
+def _people(session: Session) -> list[tuple[int, str]]:
+    opened = select(DocumentState.document_id).where(DocumentState.annotator_id == Annotator.id).exists()
+    labelled = select(Span.id).where(Span.annotator_id == Annotator.id).exists()
+    return list(session.execute(select(Annotator.id, Annotator.name)
+                                .where(~Annotator.is_model, Annotator.name != GOLD, opened | labelled)
+                                .order_by(Annotator.name)).all())
+
+
+def people_layers(session: Session) -> list[str]:
+    """The people's layers (no model, no gold) holding at least one document, by name: what
+    agreement compares by default."""
+    return [n for _, n in _people(session)]
 
 
 def _chunks(ids: list, n: int = _CHUNK):

@@ -3,6 +3,9 @@
 It is the one subscriber to the core command stack for the window: each core `Change` becomes a list
 of `SpanDelta`s (before/after of each touched span), so every view redraws only what changed. Edits go
 through its methods, which turn coded core errors into the `failed` signal instead of exceptions.
+
+Given a `layer_id`, it shows another layer read-only (gold, in the adjudication view): the same
+signals, fed by the same stack, but its editing methods are not for it (gold changes by decisions).
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ class QtDocumentModel(QObject):
     stackChanged = Signal()  # undo/redo availability or text changed
     entitiesChanged = Signal(object)  # the core Change of an edit of the knowledge base (edit, merge)
 
-    def __init__(self, project: Project, parent: QObject | None = None):
+    def __init__(self, project: Project, parent: QObject | None = None, layer_id: int | None = None):
         super().__init__(parent)
         self.project = project
+        self.layer_id = project.annotator_id if layer_id is None else layer_id
         self.labels: dict[str, LabelInfo] = {}
         self.reload_labels()
         self.doc_id: int | None = None
@@ -69,7 +73,7 @@ class QtDocumentModel(QObject):
 
     # --- opening
     def open(self, document_id: int) -> None:
-        spans, started = read_layer(self.project, document_id)
+        spans, started = read_layer(self.project, document_id, self.layer_id)
         doc = self.project.document(document_id)
         self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
         self.display = display_text(doc.text)
@@ -208,6 +212,8 @@ class QtDocumentModel(QObject):
         if change is None or change.document_id is None:
             return
         if change.document_id != self.doc_id:
+            if document_status(self.project, change.document_id) == "new":
+                return  # not this user's layer (a gold decision): the adjudication view shows it
             self.open(change.document_id)
         alive = [i for i in change.span_ids if i in self.spans]
         if alive:
@@ -235,8 +241,8 @@ class QtDocumentModel(QObject):
             return
         deltas = []
         for span_id in change.span_ids:  # a merge's spans, or propagation's, may be in other documents
-            new = read_span(self.project, span_id, self.doc_id)
-            if new is not None or span_id in self.spans:
+            new = read_span(self.project, span_id, self.doc_id, self.layer_id)
+            if new is not None or span_id in self.spans:  # nor is a span of another layer ours to show
                 deltas.append(self._apply(span_id, new))
         if deltas:
             self.spansChanged.emit(deltas)

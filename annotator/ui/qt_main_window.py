@@ -23,6 +23,7 @@ from annotator.ui.qt_entity_view import QtEntityView
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 
@@ -73,6 +74,7 @@ class QtMainWindow(QMainWindow):
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(centre)
 
+        self.review = QtReview(self)  # agreement, adjudication, provenance, merging
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
@@ -242,12 +244,16 @@ class QtMainWindow(QMainWindow):
         if folder:
             self.import_paths([folder])
 
-    def _on_imported(self, report) -> None:
+    def reload_labels(self) -> None:
+        """The label scheme may have grown (an import, a merge): menus, chips and the panel follow."""
         self.model.reload_labels()
         self.menu_actions.set_labels(self.model.labels.values())
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.reload_labels()
         self.menu_actions.update()
+
+    def _on_imported(self, report) -> None:
+        self.reload_labels()
         self.refresh_documents()
         model = f" with {report.model}" if report.model else ""
         skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
@@ -311,6 +317,7 @@ class QtMainWindow(QMainWindow):
             self.entity_view.close()
         self.save_layout()
         self.importer.wait()
+        self.review.close()
         if self._export is not None:
             self._export.exporter.wait()
         self.model.close()
