@@ -19,9 +19,9 @@ Only reviewers may decide; anyone else gets the core's coded error and nothing c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 from sqlalchemy import select
 
 from annotator.core import triage
@@ -34,6 +34,7 @@ from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import KIND_TITLES, QtDisagreementModel, gold_records, letter, marked, version_text
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_tables import row_table
 
 TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"
 
@@ -113,15 +114,7 @@ class QtAdjudicationView(QWidget):
         self.setWindowTitle(f"Adjudicate {self.gold.name} — annotator")
 
         self.model = QtDisagreementModel({self.document_id: self.text}, show_document=False, parent=self)
-        self.table = QTableView()
-        self.table.setObjectName("adjudicationList")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self.model, "adjudicationList")
         self.table.setColumnHidden(self.model.columns.index("Versions"), True)  # the right side shows them
         header = self.table.horizontalHeader()
         metrics = self.fontMetrics()

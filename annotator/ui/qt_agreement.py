@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSizePolicy, QSplitter, QTableView, QVBoxLayout, QWidget)
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from annotator.core.review import people_layers, project_agreement
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel
 from annotator.ui.qt_tasks import QtStoreTask
+from annotator.ui.qt_tables import row_table
 
 Role = Qt.ItemDataRole
 ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
@@ -201,8 +202,7 @@ class QtLabelBars(QWidget):
 
 
 def _table(model: QAbstractTableModel, name: str, sortable: bool = False) -> QTableView:
-    table = QTableView()
-    table.setObjectName(name)
+    table = row_table(model, name)
     if sortable:
         proxy = QSortFilterProxyModel(table)
         proxy.setSourceModel(model)
@@ -210,15 +210,7 @@ def _table(model: QAbstractTableModel, name: str, sortable: bool = False) -> QTa
         table.setModel(proxy)
         table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the report's order first
         table.setSortingEnabled(True)
-    else:
-        table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setTabKeyNavigation(False)
-    table.verticalHeader().hide()
     table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(False)
@@ -291,15 +283,7 @@ class QtAgreementDashboard(QWidget):
         self.documents = _table(self.documents_model, "agreementDocuments", sortable=True)
         self.bars = QtLabelBars()
         self.disagreement_model = QtDisagreementModel(parent=self)
-        self.disagreements = QTableView()
-        self.disagreements.setObjectName("agreementDisagreements")
-        self.disagreements.setModel(self.disagreement_model)
-        self.disagreements.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.disagreements.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.disagreements.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.disagreements.setTabKeyNavigation(False)
-        self.disagreements.setWordWrap(False)
-        self.disagreements.verticalHeader().hide()
+        self.disagreements = row_table(self.disagreement_model, "agreementDisagreements")
         self.disagreements.horizontalHeader().setStretchLastSection(True)
         self.disagreements.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.list_heading = caption("Disagreements")

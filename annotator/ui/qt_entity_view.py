@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QMenuBar, QPushButton, QSplitter,
                                QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
 
@@ -21,6 +21,7 @@ from annotator.core.mentions import EntityInfo, Mention
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
+from annotator.ui.qt_tables import row_table
 
 Key = Qt.Key
 Role = Qt.ItemDataRole
@@ -183,9 +184,7 @@ class QtEntityView(QWidget):
         self.type_filter.setObjectName("entityTypeFilter")
         self.type_filter.setToolTip("Show entities of one type")
         self.list_model = QtEntityListModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("entityTable")
-        self.table.setModel(self.list_model)
+        self.table = row_table(self.list_model, "entityTable")
         self._table_defaults(self.table)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -264,9 +263,7 @@ class QtEntityView(QWidget):
 
         self.mention_heading = plain_label(name="panelHeading")
         self.mention_model = QtMentionModel(self)
-        self.mentions = QTableView()
-        self.mentions.setObjectName("mentionTable")
-        self.mentions.setModel(self.mention_model)
+        self.mentions = row_table(self.mention_model, "mentionTable")
         self._table_defaults(self.mentions)
         self.mentions.setItemDelegate(QtKwicDelegate(self.mentions))
         metrics = self.fontMetrics()
@@ -334,14 +331,9 @@ class QtEntityView(QWidget):
 
     @staticmethod
     def _table_defaults(table: QTableView) -> None:
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setTabKeyNavigation(False)
-        table.setWordWrap(False)
+        """What both tables of the view add to a row table: stripes and rows of one fixed height."""
         table.setShowGrid(False)
         table.setAlternatingRowColors(True)
-        table.verticalHeader().hide()
         rows = table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
