@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from annotator.core import commands as cmd
 from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
@@ -48,6 +48,10 @@ class DocumentText:
     tokens: Tokens
 
 
+_DOCUMENT = select(Document.id, Document.name, Document.title, Document.text, Document.tokens).where(
+    Document.id == bindparam("id"))
+
+
 class Project:
     """One user's view of a store, with their undo/redo stack restored from the history."""
 
@@ -75,9 +79,10 @@ class Project:
                     for r in s.execute(q)]
 
     def document(self, document_id: int) -> DocumentText:
-        with self.store.Session() as s:
-            d = s.get(Document, document_id)
-            return DocumentText(d.id, d.name, d.title, d.text, Tokens(d.tokens))
+        # a plain row, no ORM object: this is on the path of opening a document
+        with self.store.engine.connect() as conn:
+            d = conn.execute(_DOCUMENT, {"id": document_id}).one()
+        return DocumentText(d.id, d.name, d.title, d.text, Tokens(d.tokens))
 
     def open_document(self, document_id: int) -> list[SpanView]:
         """This user's spans of the document, their layer started from the model's on first open."""

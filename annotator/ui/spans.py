@@ -5,6 +5,7 @@ and spans bucketed by text block. Plain Python (no Qt), so they are testable on 
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Iterable, NamedTuple
@@ -37,8 +38,11 @@ _LAYER_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, ni
                   "WHERE document_id = :d AND annotator_id = :a")
 
 
+_ORDER = attrgetter("start", "end", "id")
+
+
 def _sorted_rows(rows) -> list[SpanRow]:
-    return sorted(map(SpanRow._make, rows), key=lambda r: (r.start, r.end, r.id))
+    return sorted(map(SpanRow._make, rows), key=_ORDER)
 
 
 _STATE_SQL = text("SELECT status FROM document_states WHERE document_id = :d AND annotator_id = :a")
