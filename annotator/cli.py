@@ -298,3 +298,51 @@ def role_cmd(ctx, name, role):
         click.echo(f"{name} is already {role}.")
     else:
         click.echo(f"{name} is now {role} (was {change.before}).")
+
+
+@main.group("db")
+def db_group():
+    """The project database itself, for whoever runs it: create, upgrade, users."""
+
+
+@db_group.command("init")
+@click.pass_context
+@coded_errors
+def db_init_cmd(ctx):
+    """Create the project schema in a new, empty database or file (a project at the current schema
+    is left as it is)."""
+    from annotator.core.store import Store
+
+    store = Store(ctx.obj["db"])
+    try:
+        state = store.schema
+        where = store.path or store.url
+        if state.action == "created":
+            click.echo(f"Created a new project in {where} (schema {state.revision}).")
+        else:
+            click.echo(f"{where} is already a project at schema {state.revision}; nothing to do.")
+    finally:
+        store.close()
+
+
+@db_group.command("upgrade")
+@click.pass_context
+@coded_errors
+def db_upgrade_cmd(ctx):
+    """Bring a project made by an older annotator to the current schema (an SQLite file is backed up
+    first)."""
+    from annotator.core.store import Store
+
+    store = Store(ctx.obj["db"], upgrade=True)
+    try:
+        state = store.schema
+        where = store.path or store.url
+        if state.action == "upgraded":
+            click.echo(f"Upgraded {where} from schema {state.before} to {state.revision}."
+                       + (f" Backup: {state.backup}" if state.backup else ""))
+        elif state.action == "created":
+            click.echo(f"Created a new project in {where} (schema {state.revision}).")
+        else:
+            click.echo(f"{where} is already at schema {state.revision}; nothing to do.")
+    finally:
+        store.close()

@@ -26,8 +26,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E003 = "'{path}' is not an SQLite database. Check the path; nothing was written to it."
     E004 = ("Cannot open database '{url}': {reason}. Check the path or URL given to --db "
             "or ANNOTATOR_DB.")
-    E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` (a backup is made "
-            "first) to bring it to {known}.")
+    E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
+            "(an SQLite file is backed up first). Nothing was changed.")
     # Importing
     E010 = "'{path}' does not exist. Check the path."
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "

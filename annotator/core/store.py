@@ -65,9 +65,13 @@ def _check_sqlite_file(path: Path) -> None:
 
 
 class Store:
-    """An open project: engine, session factory and `atomic()` transactions."""
+    """An open project: engine, session factory and `atomic()` transactions.
 
-    def __init__(self, db: str | os.PathLike, *, upgrade: bool = True):
+    A new (empty) database gets the current schema; an older one is refused (E005) unless
+    `upgrade` is true: upgrading is the user's decision (`annotator db upgrade`, or the window asks).
+    """
+
+    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False):
         self.url = to_url(db)
         try:
             url = make_url(self.url)
@@ -84,7 +88,7 @@ class Store:
         from annotator.core import schema  # here: Alembic is only needed when a project opens
 
         try:
-            schema.ensure_current(self, upgrade=upgrade)
+            self.schema = schema.ensure_current(self, upgrade=upgrade)
         except OperationalError as e:
             self.engine.dispose()
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None

@@ -55,12 +55,32 @@ def make_window(project: Project) -> QtMainWindow:
     return window
 
 
+def ask_upgrade(message: str) -> bool:
+    """The question put to the user when the project's schema is older than this annotator's."""
+    answer = QMessageBox.question(
+        None, "Upgrade the project?",
+        f"{message}\n\nUpgrade it now? Colleagues using an older annotator will not be able to open it "
+        "afterwards.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def open_store(db: str) -> Store:
+    """The project's store; an older schema is upgraded (after a backup, for SQLite) if the user agrees."""
+    try:
+        return Store(db)
+    except AnnotatorError as e:
+        if e.code != "E005" or not ask_upgrade(str(e)):
+            raise
+    return Store(db, upgrade=True)
+
+
 def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
            import_seeds: bool = True) -> QtMainWindow:
     """Open the project and show its window; an empty project gets the seeds (in the background)."""
     db = str(db or default_db())
     user = user or os.environ.get("ANNOTATOR_USER") or last_user() or default_user()
-    project = Project(Store(db), user)
+    project = Project(open_store(db), user)
     window = make_window(project)
     window.restore_layout()
     window.show()
