@@ -1,5 +1,6 @@
 # make run: create .venv, install, open the window on the sample corpus.
-# make test: the whole suite, headless.  make bench: benchmarks, JSON report in bench-report.json.
+# make test: the whole suite, headless.  make bench: benchmarks, JSON report in bench-report.json,
+# printed as the README's table.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -21,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) tests/benchmarks/run.py --out bench-report.json
+	$(PY) tests/benchmarks/table.py bench-report.json
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports

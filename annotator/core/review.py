@@ -15,19 +15,22 @@ the layer is what the annotator left behind. Spans and tokens go to `agreement.c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
 from sqlalchemy import bindparam, case, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from annotator.core.agreement import AgreementReport, compute
-from annotator.core.agreement_arrays import SpanTable
 from annotator.core.layers import get_annotator
 from annotator.core.models import Annotator, Document, DocumentState, Entity, Event, Label, Span
 from annotator.core.records import SpanRecord
 from annotator.core.store import Store
 from annotator.errors import AnnotatorError, Errors
+
+if TYPE_CHECKING:  # numpy and the agreement code load with the first agreement, not with every edit
+    import numpy as np
+
+    from annotator.core.agreement import AgreementReport
+    from annotator.core.agreement_arrays import SpanTable
 
 GOLD = "gold"
 ROLES = ("annotator", "reviewer")
@@ -199,6 +202,8 @@ def int_columns(session: Session, cols, where) -> list[np.ndarray]:
 
     SQLite gets each column as one comma-joined string (one C pass, no Python object per value);
     other databases fetch rows."""
+    import numpy as np
+
     if session.get_bind().dialect.name == "sqlite":
         texts = session.execute(select(*(func.group_concat(c) for c in cols)).where(where)).one()
         return [np.array([], np.int64) if t is None else np.fromstring(t, dtype=np.int64, sep=",")
@@ -230,6 +235,10 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None
                      ) -> tuple[dict[str, SpanTable], dict[str, np.ndarray]]:
     """The layers (default: every person's layer holding a document; not the model's, not gold)
     and the tokens of the documents two or more of them hold, ready for `agreement.compute`."""
+    import numpy as np
+
+    from annotator.core.agreement_arrays import SpanTable
+
     chosen = _resolve_layers(session, annotators)
     ids = [i for i, _ in chosen]
     kb = case((Span.nil, -2), else_=func.coalesce(Span.entity_id, -1))  # -2: NIL, -1: not linked
@@ -275,6 +284,8 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None
 def project_agreement(store: Store, annotators: Iterable[str] | None = None,
                       labels: Iterable[str] | None = None) -> AgreementReport:
     """`annotator agreement`: agreement of the project's layers (see `agreement_inputs`)."""
+    from annotator.core.agreement import compute
+
     with store.Session() as s:
         if labels is not None:
             labels = list(dict.fromkeys(labels))

@@ -147,6 +147,7 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
             window.model.set_current(window.model.order[0][2])
         window.view.verticalScrollBar().setValue(0)
         window.view.highlighter.flush()
+        window.link_panel.run_search()  # the candidates, without waiting for the typing pause
         app.processEvents()
         out = Path(out_png)
         if not window.grab().save(str(out), "PNG"):

@@ -10,11 +10,12 @@ Everything is plain text (no rich-text labels).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QVBoxLayout, QWidget)
 
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_text_line import QtTextLine
 
 DEBOUNCE_MS = 120
 Key = Qt.Key
@@ -62,12 +63,11 @@ class QtLinkPanel(QWidget):
         self.span_id: int | None = None
         self.entries: list = []  # the candidates shown, in list order
 
-        self.heading = QLabel("Link")
+        # fixed-height text lines: the panel's layout never changes with an edit
+        self.heading = QtTextLine("Link", bold=True)
         self.heading.setObjectName("linkHeading")
-        self.state = QLabel()
+        self.state = QtTextLine(lines=2)
         self.state.setObjectName("linkState")
-        self.state.setTextFormat(Qt.TextFormat.PlainText)
-        self.state.setWordWrap(True)
         self.search = QLineEdit()
         self.search.setObjectName("linkSearch")
         self.search.setPlaceholderText("Search the knowledge base (L)")
@@ -76,9 +76,7 @@ class QtLinkPanel(QWidget):
         self.list.setObjectName("linkCandidates")
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
-        self.empty = QLabel()
-        self.empty.setTextFormat(Qt.TextFormat.PlainText)
-        self.empty.setWordWrap(True)
+        self.empty = QtTextLine(colour="#6B675F", lines=2)
 
         self.link_button = QPushButton("Link (Enter)")
         self.nil_button = QPushButton("NIL")
@@ -210,8 +208,7 @@ class QtLinkPanel(QWidget):
             italic = self.state.font()
             italic.setItalic(kind == "suggested")
             self.state.setFont(italic)
-            colour = {"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind, "#1F1F1F")
-            self.state.setStyleSheet(f"color: {colour}")
+            self.state.setColour({"suggested": "#8A5A00", "nil": "#6B6B6B", "linked": "#1B5E20"}.get(kind))
         self.kind = kind
 
     # --- search
@@ -247,7 +244,6 @@ class QtLinkPanel(QWidget):
                                "No candidates. Type to search, Ctrl+N for NIL, Ctrl+Shift+N for a new entity.")
         else:
             self.empty.setText("")
-        self.empty.setVisible(bool(self.empty.text()))
 
     def focus_search(self) -> None:
         if self.model.current_span() is None:

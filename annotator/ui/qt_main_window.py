@@ -111,7 +111,7 @@ class QtMainWindow(QMainWindow):
         for role, colour in PALETTE.items():
             palette.setColor(role, QColor(colour))
         self.setPalette(palette)
-        styled = [self.labels, self.statusBar(), self.panel.heading, self.panel.text, self.documents.heading]
+        styled = [self.labels, self.statusBar(), self.panel.heading, self.documents.heading]
         for widget in styled:
             widget.setStyleSheet(qss)
 

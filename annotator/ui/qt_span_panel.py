@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSignalBlocker, QSize, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSignalBlocker, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QSizePolicy, QTableView, QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_text_line import QtTextLine
 from annotator.ui.spans import SpanRow
 
 COLUMNS = ("Text", "Label", "Status")
@@ -111,46 +112,6 @@ class QtSpanTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(j, 0), self.index(j, len(COLUMNS) - 1))
 
 
-class QtTextLine(QWidget):
-    """One line of plain text, elided to fit, for text that changes with every edit.
-
-    A QLabel asks its layout to recompute on every setText, and that travels up to the main window:
-    the whole window was laid out and repainted after each edit.
-    """
-
-    def __init__(self, text: str = "", colour: str | None = None, bold: bool = False, parent=None):
-        super().__init__(parent)
-        self._text = text
-        self._colour = QColor(colour) if colour else None
-        if bold:
-            font = self.font()
-            font.setBold(True)
-            self.setFont(font)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
-        if text != self._text:
-            self._text = text
-            self.setToolTip(text)
-            self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(160, self.fontMetrics().height() + 6)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(40, self.fontMetrics().height() + 6)
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt name)
-        painter = QPainter(self)
-        painter.setPen(self._colour or self.palette().windowText().color())
-        text = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.width())
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-        painter.end()
-
-
 def fixed_columns(table: QTableView, widest: dict[int, str]) -> None:
     """Column 0 stretches, the others get the width of their widest value and rows a fixed height.
 
@@ -177,11 +138,8 @@ class QtSpanPanel(QWidget):
         self.model = model
         self.heading = QLabel("Selected span")
         self.heading.setObjectName("panelHeading")
-        self.text = QLabel()
+        self.text = QtTextLine(lines=2, boxed=True, point_size=12)  # plain text, fixed height
         self.text.setObjectName("spanText")
-        self.text.setTextFormat(Qt.TextFormat.PlainText)  # article text is never rich text
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label = QComboBox()
         self.label.setToolTip("Relabel the span (or press the label's digit key)")
         self.label.activated.connect(self._on_label_chosen)

@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_agreement.py --out report.json [--quick] [--repeat N] [--check]
 
-Two measurements, merged as {"agreement": {...}} into the JSON file at --out:
+Two measurements, written as {"agreement": {...}} to the JSON file at --out:
 
 - compute only, in memory: `annotator.core.agreement.compute` on generated layers of SpanRecords
   and token lists (inputs built beforehand, not timed). `seconds` is the median of the runs; also
@@ -194,9 +194,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n_docs = FULL_DOCS // 10 if args.quick else FULL_DOCS
     result = run(n_docs, args.repeat or (1 if args.quick else 5))
-    report = json.loads(args.out.read_text()) if args.out.exists() else {}
-    report["agreement"] = result
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.write_text(json.dumps({"agreement": result}, indent=2) + "\n")
     project = result["project"]
     print(f"agreement, compute only (in-memory records): {result['seconds']} s for {n_docs} documents "
           f"(target {TARGET_SECONDS} s for {FULL_DOCS}; first run {result['first_run_seconds']} s, "

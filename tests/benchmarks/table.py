@@ -1,0 +1,75 @@
+"""The README's speed table, from a `make bench` report.
+
+    python tests/benchmarks/table.py bench-report.json
+
+One row per figure an issue names: what we measured, the raw limit measured in the same run, and the
+target. Sections missing from the report (a benchmark that failed or was not run) are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
+    out = []
+    if "importing" in r:
+        i = r["importing"]
+        out.append(("Import + pre-annotate + store", f"{i['import_words_per_s']:,} words/s",
+                    f"raw `nlp.pipe` {i['raw_nlp_pipe_words_per_s']:,} words/s", f"ratio {i['ratio']} (≥ 0.9)",
+                    i["ratio"] >= i["target_ratio_min"]))
+    if "window" in r:
+        w = r["window"]
+        out.append((f"Open a {w['open_words']:,}-word article with {w['open_spans']:,} spans", f"{w['open_ms']} ms",
+                    f"`setPlainText` {w['plain_set_plain_text_ms']} ms", f"ratio {w['open_ratio']} (≤ 1.5)",
+                    w["open_ratio"] <= w["open_ratio_target_max"]))
+        out.append(("Window shown after launch", f"{w['launch_s']} s", f"bare Qt window {w['plain_qt_launch_s']} s",
+                    "≤ 1.5 s", w["launch_s"] <= w["launch_target_s_max"]))
+    if "editing" in r:
+        e = r["editing"]
+        ok = e["edit"]["median_ms"] <= e["target"]["median_ms_max"] and e["edit"]["p99_ms"] <= e["target"]["p99_ms_max"]
+        out.append(("One edit committed and re-rendered",
+                    f"median {e['edit']['median_ms']} ms, p99 {e['edit']['p99_ms']} ms",
+                    f"SQLite commit {e['raw_sqlite_commit']['median_ms']} ms, repaint {e['repaint_only']['median_ms']} ms",
+                    "median ≤ 5 ms, p99 ≤ 16 ms", ok))
+    if "linking" in r:
+        k = r["linking"]
+        out.append((f"Candidates, KB of {k['aliases']:,} aliases", f"p95 {k['candidates']['p95_ms']} ms",
+                    f"indexed look-up p95 {k['baseline_indexed_lookup']['p95_ms']} ms", "p95 ≤ 20 ms",
+                    k["meets_target"]))
+    if "agreement" in r:
+        a = r["agreement"]
+        p = a.get("project", {})
+        total = p.get("total_seconds", a["seconds"])  # what `annotator agreement` spends: load + compute
+        out.append((f"Agreement, {a.get('documents', 10000):,} docs × 3 annotators × ~30 spans",
+                    f"{total} s from the project file ({a['seconds']} s compute)",
+                    "—", "≤ 2 s", a["within_target"] is not None and total <= 2.0))
+    if "formats" in r:
+        for name, label in (("jsonl", "plain `json.dumps`"), ("spacy", "DocBin of pre-made Docs")):
+            f = r["formats"].get(name)
+            if f:
+                out.append((f"Export {f['documents']:,} documents, `{name}`", f"{f['docs_per_s']:,} docs/s",
+                            label, f"ratio {f['ratio']} (≥ 0.5)", f["meets_target"]))
+    if "team" in r:
+        t = r["team"]
+        for key, title in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):
+            s = t.get(key)
+            if s:
+                out.append((f"{title}: {s['clients']} clients × {s['edits_per_client']} edits",
+                            f"p99 {s['p99_ms']} ms; lost {s['lost']}, duplicated {s['duplicated']}",
+                            s.get("baseline", "—"), "no lost or duplicated edit",
+                            s["lost"] == 0 and s["duplicated"] == 0))
+    return out
+
+
+def markdown(report: dict) -> str:
+    lines = ["| Figure | Measured | Raw limit, same run | Target | Met |", "|---|---|---|---|---|"]
+    for name, ours, raw, target, ok in rows(report):
+        lines.append(f"| {name} | {ours} | {raw} | {target} | {'yes' if ok else '**no**'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))
