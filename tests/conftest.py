@@ -39,9 +39,11 @@ def isolated_qsettings(tmp_path_factory):
 
 def pytest_generate_tests(metafunc):
     """A module with `BACKENDS = ("sqlite", "postgresql")` runs each of its tests on both, except
-    those marked `single_backend` (about the SQLite file itself, or needing no project)."""
+    those marked `single_backend` (about the SQLite file itself, or needing no project) and those
+    that choose their own (`@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)`)."""
     backends = getattr(metafunc.module, "BACKENDS", None)
-    if backends and not metafunc.definition.get_closest_marker("single_backend"):
+    own = any("backend" in m.args[0] for m in metafunc.definition.iter_markers("parametrize"))
+    if backends and not own and not metafunc.definition.get_closest_marker("single_backend"):
         metafunc.parametrize("backend", backends, indirect=True)
 
 

@@ -41,6 +41,13 @@ def new_store(path: Path, **kwargs) -> Store:
     return store
 
 
+def reopen(store: Store, **kwargs) -> Store:
+    """A second, independent connection to the same project (another desktop), closed when the test ends."""
+    other = Store(store.url, **kwargs)
+    _opened.append(other)
+    return other
+
+
 def close_stores() -> None:
     """End of a test: close what `new_store` opened, drop its PostgreSQL databases, back to SQLite."""
     global _pg

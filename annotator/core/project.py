@@ -15,7 +15,7 @@ from annotator.core import commands as cmd
 from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
 from annotator.core.labels import LabelInfo, all_labels
 from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
-from annotator.core.models import Annotator, Document, DocumentState, Span
+from annotator.core.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
 
@@ -33,6 +33,16 @@ class DocumentInfo:
     status: str  # new | in_progress | done, for this user
     spans: int  # spans in this user's layer (0 until opened)
     suggested: int  # of which still suggestions
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    id: int
+    kb_id: str
+    name: str
+    type: str
+    description: str
+    version: int  # pass it to edit_entity/merge_entities: a change by someone else meanwhile is caught
 
 
 @dataclass(frozen=True)
@@ -89,33 +99,40 @@ class Project:
         with self.store.Session() as s:
             row = s.get(Span, span_id)
             return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
-                                                     row.origin, row.entity_id, row.nil)
+                                                     row.origin, row.entity_id, row.nil, row.version)
+
+    def entity(self, entity_id: int) -> EntityInfo | None:
+        with self.store.Session() as s:
+            row = s.get(Entity, entity_id)
+            return None if row is None else EntityInfo(row.id, row.kb_id, row.name, row.type, row.description,
+                                                       row.version)
 
     def labels(self) -> list[LabelInfo]:
         with self.store.Session() as s:
             return all_labels(s)
 
-    # --- editing: each call is one committed, undoable command
+    # --- editing: each call is one committed, undoable command. `version` is the version of the span
+    # (or entity) the user saw: when someone else changed it since, the edit is refused (ConflictError).
     def add_span(self, document_id: int, start: int, end: int, label: str) -> int:
         command = cmd.AddSpan(document_id, self.annotator_id, start, end, label)
         self.stack.push(command)
         return command.span_id
 
-    def delete_span(self, span_id: int) -> None:
-        self.stack.push(cmd.DeleteSpan(span_id))
+    def delete_span(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(cmd.DeleteSpan(span_id, seen_version=version))
 
-    def relabel(self, span_id: int, label: str) -> None:
-        self.stack.push(cmd.RelabelSpan.make(span_id, label))
+    def relabel(self, span_id: int, label: str, version: int | None = None) -> None:
+        self.stack.push(cmd.RelabelSpan.make(span_id, label, version))
 
-    def move(self, span_id: int, start: int, end: int) -> None:
-        self.stack.push(cmd.MoveSpan.make(span_id, start, end))
+    def move(self, span_id: int, start: int, end: int, version: int | None = None) -> None:
+        self.stack.push(cmd.MoveSpan.make(span_id, start, end, version))
 
-    def accept(self, span_id: int) -> None:
+    def accept(self, span_id: int, version: int | None = None) -> None:
         """Enter on a span: confirm it, with its suggested link if it has one (which teaches the alias)."""
         with self.store.Session() as s:
             entity_id = s.scalar(select(Span.entity_id).where(Span.id == span_id))
-        self.stack.push(linking.LinkSpan.make(span_id, entity_id) if entity_id is not None
-                        else cmd.AcceptSpan.make(span_id))
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id, version) if entity_id is not None
+                        else cmd.AcceptSpan.make(span_id, version))
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
@@ -138,17 +155,17 @@ class Project:
         with self.store.Session() as s:
             return mentions.span_link(s, span_id)
 
-    def link(self, span_id: int, entity_id: int) -> None:
-        self.stack.push(linking.LinkSpan.make(span_id, entity_id))
+    def link(self, span_id: int, entity_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id, version))
 
-    def mark_nil(self, span_id: int) -> None:
-        self.stack.push(linking.NilSpan.make(span_id))
+    def mark_nil(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.NilSpan.make(span_id, version))
 
-    def unlink(self, span_id: int) -> None:
-        self.stack.push(linking.UnlinkSpan.make(span_id))
+    def unlink(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.UnlinkSpan.make(span_id, version))
 
-    def set_referent_note(self, span_id: int, note: str) -> None:
-        self.stack.push(linking.SetReferentNote.make(span_id, note))
+    def set_referent_note(self, span_id: int, note: str, version: int | None = None) -> None:
+        self.stack.push(linking.SetReferentNote.make(span_id, note, version))
 
     def new_entity_from_span(self, span_id: int, name: str = "", type: str = "", description: str = "",
                              kb_id: str | None = None) -> int:
@@ -166,11 +183,13 @@ class Project:
         """Queue the span's link as suggestions on identical mentions; returns the spans touched."""
         return list(self.stack.push(linking.PropagateLink(span_id, self.annotator_id, scope)).span_ids)
 
-    def edit_entity(self, entity_id: int, **changes) -> None:
-        self.stack.push(linking.EditEntity(entity_id, changes))
+    def edit_entity(self, entity_id: int, version: int | None = None, **changes) -> None:
+        self.stack.push(linking.EditEntity(entity_id, changes, seen_version=version))
 
-    def merge_entities(self, source_id: int, target_id: int) -> None:
-        self.stack.push(linking.MergeEntities(source_id, target_id))
+    def merge_entities(self, source_id: int, target_id: int, versions: tuple[int, int] | None = None) -> None:
+        """`versions`: (source, target) as the user saw them."""
+        self.stack.push(linking.MergeEntities(source_id, target_id,
+                                              seen_versions=list(versions) if versions else None))
 
     def entity_mentions(self, entity_id: int, limit: int | None = None) -> list[mentions.Mention]:
         """Mentions linked to the entity: this user's layer, or every layer for a reviewer."""

@@ -41,6 +41,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def serialize(session: Session, key: int, sub: int) -> None:
+    """One writer at a time for (`key`, `sub`) until the transaction ends, so a check-then-write (is
+    this disagreement decided yet?) cannot interleave with another client's. SQLite needs nothing:
+    `Store.atomic` holds the database's write lock from the start."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, :s)"), {"k": key, "s": sub})
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it."""
     if not path.exists() or path.stat().st_size == 0:
@@ -105,9 +113,15 @@ class Store:
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any exception."""
+        """One transaction: committed when the block ends, rolled back on any exception.
+
+        On SQLite it takes the write lock first (BEGIN IMMEDIATE), waiting up to the busy timeout:
+        what an edit reads to check itself cannot change before it writes, and a second process
+        waits its turn instead of failing with "database is locked" when it goes from reading to writing."""
         with self.Session() as session:
             with session.begin():
+                if self.is_sqlite:
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
 
     def table_names(self) -> list[str]:

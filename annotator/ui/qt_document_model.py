@@ -16,7 +16,7 @@ from annotator.core.commands import Change
 from annotator.core.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConflictError, Errors
 from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span
 
 
@@ -126,12 +126,23 @@ class QtDocumentModel(QObject):
         self.set_current(self.order[i][2])
 
     # --- editing: each call is one committed, undoable command
-    def _run(self, fn: Callable, *args):
+    def _run(self, fn: Callable, *args, **kwargs):
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except AnnotatorError as e:
+            if isinstance(e, ConflictError) and e.table == "spans":
+                self.reload_spans([e.row_id])  # show the span as it is now, next to the message
             self.failed.emit(str(e))
             return None
+
+    def reload_spans(self, span_ids) -> None:
+        """Re-read spans of the open document that changed behind this window's back."""
+        deltas = [self._apply(i, new) for i in span_ids
+                  if i in self.spans and (new := read_span(self.project, i)) != self.spans[i]]
+        if deltas:
+            self.spansChanged.emit(deltas)
+        if self.current is not None and self.current not in self.spans:
+            self._current_after_delete(deltas)
 
     def _need_current(self) -> SpanRow | None:
         span = self.current_span()
@@ -153,12 +164,12 @@ class QtDocumentModel(QObject):
     def relabel(self, label: str) -> None:
         span = self._need_current()
         if span is not None and (span.label != label or span.status != "accepted"):
-            self._run(self.project.relabel, span.id, label)
+            self._run(self.project.relabel, span.id, label, version=span.version)
 
     def delete(self) -> None:
         span = self._need_current()
         if span is not None:
-            self._run(self.project.delete_span, span.id)
+            self._run(self.project.delete_span, span.id, version=span.version)
 
     def accept(self) -> None:
         span = self._need_current()
@@ -167,7 +178,7 @@ class QtDocumentModel(QObject):
         if span.status == "accepted":
             self.failed.emit(Errors.E303.format(text=self.span_text(span)))
             return
-        self._run(self.project.accept, span.id)
+        self._run(self.project.accept, span.id, version=span.version)
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""
@@ -182,7 +193,7 @@ class QtDocumentModel(QObject):
         if start >= end:
             self.failed.emit(Errors.E304)
         elif (start, end) != (span.start, span.end):
-            self._run(self.project.move, span.id, start, end)
+            self._run(self.project.move, span.id, start, end, version=span.version)
 
     def set_status(self, status: str) -> None:
         if self.doc_id is not None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QVBoxLayout, QWidget)
 
+from annotator.errors import ConflictError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_text_line import QtTextLine
@@ -294,10 +295,12 @@ class QtLinkPanel(QWidget):
         return super().eventFilter(obj, event)
 
     # --- edits
-    def _edit(self, fn, *args):
+    def _edit(self, fn, *args, **kwargs):
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+            if isinstance(e, ConflictError) and e.table == "spans":
+                self.model.reload_spans([e.row_id])  # someone else changed it: show it as it is now
             self.failed.emit(str(e))
             return None
 
@@ -309,20 +312,20 @@ class QtLinkPanel(QWidget):
         span, entity_id = self.model.current_span(), self.selected_entity()
         if span is None or entity_id is None:
             return
-        self._edit(self.project.link, span.id, entity_id)
+        self._edit(self.project.link, span.id, entity_id, version=span.version)
         self.refresh_state()
         self.finished.emit()
 
     def mark_nil(self) -> None:
         span = self.model.current_span()
         if span is not None:
-            self._edit(self.project.mark_nil, span.id)
+            self._edit(self.project.mark_nil, span.id, version=span.version)
             self.refresh_state()
 
     def unlink(self) -> None:
         span = self.model.current_span()
         if span is not None and self.unlink_enabled:
-            self._edit(self.project.unlink, span.id)
+            self._edit(self.project.unlink, span.id, version=span.version)
             self.refresh_state()
 
     def show_new_entity(self) -> None:
