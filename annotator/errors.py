@@ -28,16 +28,6 @@ class Errors(metaclass=ErrorsWithCodes):
             "or ANNOTATOR_DB.")
     E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
             "(an SQLite file is backed up first). Nothing was changed.")
-    # Team mode on a database server
-    E006 = ("Lost the connection to the database server ({reason}). {what} The window stays "
-            "read-only until the server answers again; then try again.")
-    E007 = ("The database server refused this change for '{user}' ({reason}): annotators change only "
-            "their own layer; gold and the knowledge base are for reviewers. Nothing was changed; ask "
-            "the project's admin for the reviewer role (`annotator db users add {user} --role reviewer`).")
-    E008 = ("Only the project's admin (the owner of database '{database}') can {action}; you are "
-            "connected as '{user}'. Ask the admin, or connect as them.")
-    E009 = ("You are connected to the team database as '{login}', so you work as '{login}', not "
-            "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
     # Importing
     E010 = "'{path}' does not exist. Check the path."
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
@@ -171,6 +161,18 @@ class Errors(metaclass=ErrorsWithCodes):
             "one of them, reject the disagreement, or enter your own span.")
     E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
             "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
+    # Team mode on a database server
+    E400 = ("Lost the connection to the database server ({reason}). {what} The window stays "
+            "read-only until the server answers again; then try again.")
+    E401 = ("The database server refused this change for '{user}' ({reason}): annotators change only "
+            "their own layer; gold and the knowledge base are for reviewers. Nothing was changed; ask "
+            "the project's admin for the reviewer role (`annotator db users add {user} --role reviewer`).")
+    E402 = ("Only the project's admin (the owner of database '{database}') can {action}; you are "
+            "connected as '{user}'. Ask the admin, or connect as them.")
+    E403 = ("You are connected to the team database as '{login}', so you work as '{login}', not "
+            "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
+    E404 = ("'{login}' is not a member of the team project in database '{database}' ({reason}). Ask the "
+            "project's admin to run `annotator db users add {login}`.")
 
 
 class AnnotatorError(Exception):

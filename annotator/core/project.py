@@ -18,6 +18,7 @@ from annotator.core.layers import SpanView, get_annotator, layer_spans, open_lay
 from annotator.core.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
+from annotator.errors import AnnotatorError, Errors
 
 
 def default_user() -> str:
@@ -59,7 +60,10 @@ class Project:
 
     def __init__(self, store: Store, user: str | None = None, role: str = "annotator"):
         self.store = store
-        self.user = user or default_user()
+        member = store.member  # on a team server a member works as their login, the server checks it
+        if member is not None and user not in (None, member):
+            raise AnnotatorError(Errors.E403.format(login=member, user=user))
+        self.user = member or user or store.login or default_user()
         with store.atomic() as s:
             self.annotator_id = get_annotator(s, self.user, role=role).id
         self.stack = cmd.CommandStack(store, self.annotator_id)

@@ -67,6 +67,7 @@ def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
     where = store.path or store.url
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
+        store.check_admin("create the project")
         migrate(store)
         return SchemaState("created", HEAD)
     if "alembic_version" not in tables:
@@ -79,9 +80,15 @@ def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
         raise AnnotatorError(Errors.E002.format(path=where, found=found, known=head))
     if not upgrade:
         raise AnnotatorError(Errors.E005.format(path=where, found=found, known=head))
+    store.check_admin("upgrade the project")
     backup = None
     if store.path is not None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
     migrate(store)
+    if not store.is_sqlite:
+        from annotator.core.team import grant_members
+
+        with store.engine.begin() as conn:
+            grant_members(conn)  # members get the tables the upgrade added
     return SchemaState("upgraded", head, found, backup)

@@ -15,13 +15,22 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from annotator.errors import AnnotatorError, Errors
 
 APPLICATION_ID = 0x414E4E4F  # "ANNO"
 BUSY_TIMEOUT_MS = 10_000
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a row-level security policy or a missing grant said no
+
+
+def _sqlstate(e: DBAPIError) -> str | None:
+    return getattr(e.orig, "sqlstate", None)
+
+
+def _first_line(e: DBAPIError) -> str:
+    return str(e.orig).strip().splitlines()[0]
 
 
 def to_url(db: str | os.PathLike) -> str:
@@ -96,13 +105,48 @@ class Store:
         from annotator.core import schema  # here: Alembic is only needed when a project opens
 
         try:
+            self.login, self.is_admin = self._who()
             self.schema = schema.ensure_current(self, upgrade=upgrade)
         except OperationalError as e:
             self.engine.dispose()
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
+        except DBAPIError as e:
+            self.engine.dispose()
+            if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:  # a login the admin has not added
+                raise AnnotatorError(Errors.E404.format(login=self.login, database=url.database,
+                                                       reason=_first_line(e))) from None
+            raise
         except BaseException:
             self.engine.dispose()
             raise
+
+    def _who(self) -> tuple[str | None, bool]:
+        """(the database login, whether it is the project's admin: the owner of the database or a
+        superuser). SQLite: (None, True), the file's user manages it."""
+        if self.is_sqlite:
+            return None, True
+        with self.engine.connect() as conn:
+            login, admin = conn.exec_driver_sql(
+                "SELECT current_user, pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database "
+                "WHERE datname = current_database()").one()
+        return login, bool(admin)
+
+    @property
+    def member(self) -> str | None:
+        """On a team server, the login of a member who is not the admin: they work as that name."""
+        return None if self.is_admin else self.login
+
+    def check_admin(self, action: str) -> None:
+        """E402 unless this connection may manage the project (`action`: what it was about to do)."""
+        if not self.is_admin:
+            raise AnnotatorError(Errors.E402.format(user=self.login, database=make_url(self.url).database,
+                                                    action=action))
+
+    def coded(self, e: DBAPIError) -> Exception:
+        """The coded error for a database failure the user can act on, else `e` itself."""
+        if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:
+            return AnnotatorError(Errors.E401.format(user=self.login, reason=_first_line(e)))
+        return e
 
     def _make_engine(self) -> Engine:
         if self.is_sqlite:
@@ -118,11 +162,17 @@ class Store:
         On SQLite it takes the write lock first (BEGIN IMMEDIATE), waiting up to the busy timeout:
         what an edit reads to check itself cannot change before it writes, and a second process
         waits its turn instead of failing with "database is locked" when it goes from reading to writing."""
-        with self.Session() as session:
-            with session.begin():
-                if self.is_sqlite:
-                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-                yield session
+        try:
+            with self.Session() as session:
+                with session.begin():
+                    if self.is_sqlite:
+                        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                    yield session
+        except DBAPIError as e:
+            coded = self.coded(e)
+            if coded is e:
+                raise
+            raise coded from e
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
