@@ -162,8 +162,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
             "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
     # Team mode on a database server
-    E400 = ("Lost the connection to the database server ({reason}). {what} The window stays "
-            "read-only until the server answers again; then try again.")
+    E400 = ("Lost the connection to the database server ({reason}). {what} Edits wait until the "
+            "server answers again (the window is read-only meanwhile); then try again.")
     E401 = ("The database server refused this change for '{user}' ({reason}): annotators change only "
             "their own layer; gold and the knowledge base are for reviewers. Nothing was changed; ask "
             "the project's admin for the reviewer role (`annotator db users add {user} --role reviewer`).")
@@ -191,3 +191,8 @@ class ConflictError(AnnotatorError):
     def __init__(self, message: str, table: str, row_id: int, current: dict | None):
         super().__init__(message)
         self.table, self.row_id, self.current = table, row_id, current
+
+
+class ConnectionLost(AnnotatorError):
+    """The database server went away (restarted, network cut): E400. Nothing was committed by the
+    statement that failed; the command stack retries an edit once on a new connection."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
 from annotator.core.review import check_command
 from annotator.core.store import Store
-from annotator.errors import AnnotatorError, ConflictError, Errors
+from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
 
 SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
                "referent_note", "origin", "status", "model_run_id", "version")
@@ -350,13 +350,42 @@ class CommandStack:
             listener(change)
 
     # --- running
+    def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
+        """Run `work` (which records one event and returns (event id, change)) in one transaction.
+
+        A dropped connection (server restarted, network cut: ConnectionLost) is retried once on a new
+        one. When it dropped while committing, the first try may have gone through: its event row
+        says so, and it is not done twice."""
+        for attempt in (1, 2):
+            done = None
+            try:
+                with self.store.atomic() as s:
+                    s.info["actor"] = self.annotator_id
+                    done = work(s)
+                return done
+            except ConnectionLost:
+                if done is not None and self._committed(done[0]):
+                    return done  # the answer to COMMIT was lost, not the commit
+                if attempt == 2:
+                    raise
+
+    def _committed(self, event_id: int) -> bool:
+        try:
+            with self.store.Session() as s:
+                return s.scalar(select(Event.id).where(Event.id == event_id)) is not None
+        except ConnectionLost:
+            raise AnnotatorError(Errors.E400.format(
+                reason="no answer to the commit", what="Your last edit may or may not have been saved: look "
+                "at it once the server is back.")) from None
+
     def push(self, command: Command) -> Change:
         """Do the command and record it; when this returns, the edit is committed."""
-        with self.store.atomic() as s:
-            s.info["actor"] = self.annotator_id
+        def work(s: Session) -> tuple[int, Change]:
             check_command(s, self.annotator_id, command)  # only reviewers edit gold
             change = command.do(s)
-            event_id = self._record(s, command.name, command.payload(), change.document_id)
+            return self._record(s, command.name, command.payload(), change.document_id), change
+
+        event_id, change = self._transact(work)
         self._undo.append((event_id, command))
         self._redo.clear()
         self._notify(change)
@@ -366,11 +395,13 @@ class CommandStack:
         if not self._undo:
             raise AnnotatorError(Errors.E035.format(action="undo"))
         event_id, command = self._undo[-1]
-        with self.store.atomic() as s:
-            s.info["actor"] = self.annotator_id
+
+        def work(s: Session) -> tuple[int, Change]:
             change = command.undo(s)
             s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
-            self._record(s, "undo", {"event": event_id}, change.document_id)
+            return self._record(s, "undo", {"event": event_id}, change.document_id), change
+
+        _, change = self._transact(work)
         self._undo.pop()
         self._redo.append((event_id, command))
         self._notify(change)
@@ -380,11 +411,13 @@ class CommandStack:
         if not self._redo:
             raise AnnotatorError(Errors.E035.format(action="redo"))
         event_id, command = self._redo[-1]
-        with self.store.atomic() as s:
-            s.info["actor"] = self.annotator_id
+
+        def work(s: Session) -> tuple[int, Change]:
             change = command.do(s)
             s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
-            self._record(s, "redo", {"event": event_id}, change.document_id)
+            return self._record(s, "redo", {"event": event_id}, change.document_id), change
+
+        _, change = self._transact(work)
         self._redo.pop()
         self._undo.append((event_id, command))
         self._notify(change)

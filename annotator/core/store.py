@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConnectionLost, Errors
 
 APPLICATION_ID = 0x414E4E4F  # "ANNO"
 BUSY_TIMEOUT_MS = 10_000
@@ -31,6 +31,21 @@ def _sqlstate(e: DBAPIError) -> str | None:
 
 def _first_line(e: DBAPIError) -> str:
     return str(e.orig).strip().splitlines()[0]
+
+
+def _lost_connection(ctx) -> ConnectionLost | None:
+    """SQLAlchemy's error hook on a server's engine: a dropped or refused connection (SQLSTATE class
+    08, a server shutting down 57P, or no connection at all) becomes a coded E400. The pool still
+    invalidates the dead connection; the pre-ping's own failures are left to the pool (it reconnects)."""
+    if ctx.is_pre_ping:
+        return None
+    state = getattr(ctx.original_exception, "sqlstate", None)
+    lost = ctx.is_disconnect or (state or "").startswith(("08", "57P"))
+    lost = lost or (state is None and ctx.connection is None)  # connecting failed: the server is down
+    if not lost:
+        return None
+    reason = (str(ctx.original_exception).strip().splitlines() or ["no answer"])[0]
+    return ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed."))
 
 
 def to_url(db: str | os.PathLike) -> str:
@@ -110,6 +125,9 @@ class Store:
         except OperationalError as e:
             self.engine.dispose()
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
+        except ConnectionLost as e:
+            self.engine.dispose()
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.__cause__ or e)) from None
         except DBAPIError as e:
             self.engine.dispose()
             if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:  # a login the admin has not added
@@ -153,7 +171,9 @@ class Store:
             engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(self.url, pool_pre_ping=True)
+        engine = create_engine(self.url, pool_pre_ping=True)
+        event.listen(engine, "handle_error", _lost_connection)
+        return engine
 
     @contextmanager
     def atomic(self) -> Iterator[Session]:
