@@ -16,7 +16,7 @@ from annotator.core.commands import Change
 from annotator.core.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
-from annotator.errors import AnnotatorError, ConflictError, Errors
+from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
 from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span
 
 
@@ -38,6 +38,7 @@ class QtDocumentModel(QObject):
     documentTouched = Signal(int)  # spans of a document that is not open changed
     saved = Signal(str)  # an edit was committed; its name
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
+    connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
 
     def __init__(self, project: Project, parent: QObject | None = None):
@@ -54,6 +55,7 @@ class QtDocumentModel(QObject):
         self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
         self.suggested = 0  # how many spans are still suggestions
         self.current: int | None = None
+        self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
         project.stack.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -127,18 +129,37 @@ class QtDocumentModel(QObject):
 
     # --- editing: each call is one committed, undoable command
     def _run(self, fn: Callable, *args, **kwargs):
+        if self.read_only:
+            self.failed.emit(self.read_only)
+            return None
         try:
             return fn(*args, **kwargs)
         except AnnotatorError as e:
-            if isinstance(e, ConflictError) and e.table == "spans":
-                self.reload_spans([e.row_id])  # show the span as it is now, next to the message
+            self.after_error(e)
             self.failed.emit(str(e))
             return None
 
-    def reload_spans(self, span_ids) -> None:
-        """Re-read spans of the open document that changed behind this window's back."""
-        deltas = [self._apply(i, new) for i in span_ids
-                  if i in self.spans and (new := read_span(self.project, i)) != self.spans[i]]
+    def after_error(self, e: AnnotatorError) -> None:
+        """An edit was refused: a conflict shows the span as it is now; a lost server makes the window
+        read-only (the watcher lifts it when the server answers again)."""
+        if isinstance(e, ConflictError) and e.table == "spans":
+            self.reload_spans([e.row_id])
+        elif isinstance(e, ConnectionLost):
+            self.connectionLost.emit(str(e))
+
+    def reload_layer(self) -> None:
+        """Re-read the open document's layer after changes made elsewhere; views get the differences."""
+        if self.doc_id is None:
+            return
+        fresh = {s.id: s for s in read_layer(self.project, self.doc_id)[0]}
+        self.reload_spans(set(self.spans) | set(fresh), fresh)
+
+    def reload_spans(self, span_ids, fresh: dict[int, SpanRow] | None = None) -> None:
+        """Re-read spans of the open document that changed behind this window's back (`fresh`: the
+        layer as just read, else each span is read)."""
+        if fresh is None:
+            fresh = {i: read_span(self.project, i) for i in span_ids if i in self.spans}
+        deltas = [self._apply(i, fresh.get(i)) for i in sorted(span_ids) if fresh.get(i) != self.spans.get(i)]
         if deltas:
             self.spansChanged.emit(deltas)
         if self.current is not None and self.current not in self.spans:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QVBoxLayout, QWidget)
 
-from annotator.errors import ConflictError
+from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_text_line import QtTextLine
@@ -181,7 +181,11 @@ class QtLinkPanel(QWidget):
         for w in (self.search, self.list, self.link_button, self.nil_button, self.new_button):
             w.setEnabled(has)
         # an unlinked span (the usual case) needs no look-up of its entity
-        link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
+        try:
+            link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
+        except AnnotatorError as e:  # the server is away: say so, show what the span row knows
+            self.model.after_error(e)
+            link = None
         linked = link is not None and link.entity_id is not None and not link.nil
         self.propagate_button.setEnabled(linked)
         self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
@@ -296,13 +300,23 @@ class QtLinkPanel(QWidget):
 
     # --- edits
     def _edit(self, fn, *args, **kwargs):
+        if self.model.read_only:
+            self.failed.emit(self.model.read_only)
+            return None
         try:
             return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
-            if isinstance(e, ConflictError) and e.table == "spans":
-                self.model.reload_spans([e.row_id])  # someone else changed it: show it as it is now
+            if isinstance(e, AnnotatorError):
+                self.model.after_error(e)
             self.failed.emit(str(e))
             return None
+
+    def reload(self) -> None:
+        """The knowledge base changed elsewhere: show the current span's link and candidates afresh."""
+        self._shown = None
+        self.refresh_state()
+        if self.model.current_span() is not None:
+            self.timer.start()
 
     def selected_entity(self) -> int | None:
         item = self.list.currentItem()
