@@ -170,3 +170,22 @@ def test_team_concurrency_a_writer_racing_in_between_read_and_write_is_caught(te
     conn.close()
     assert len(failure) == 1 and failure[0].current["label"] == "LOC"
     assert the_gold_span(rev1).label == "LOC"
+
+
+def test_team_concurrency_activity_says_what_others_changed(team):
+    store, other, d, rev1, rev2 = team
+    from annotator.core import activity
+
+    before = activity.mark(store)
+    assert activity.since(store, before, before, rev1.annotator_id).any is False
+    gold = the_gold_span(rev2)
+    rev2.relabel(gold.id, "ORG", version=gold.version)  # gold, by rev2
+    korea = rev2.search_entities("South Korea")[0].entity_id
+    rev2.edit_entity(korea, name="ROK")  # the knowledge base
+    rev2.stack.undo()
+    after = activity.mark(other)
+    found = activity.since(store, before, after, rev1.annotator_id)
+    assert found.documents == {d} and found.gold == {d} and found.knowledge_base and found.by == ("rev2",)
+    assert not found.new_documents
+    mine = activity.since(store, before, after, rev2.annotator_id)
+    assert mine.by == () and mine.gold == {d}  # rev2's own changes are not "by others"
