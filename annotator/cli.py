@@ -122,16 +122,15 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @coded_errors
 def export_cmd(ctx, fmt, out, layer, status):
     """Export a layer's annotations with exact offsets."""
-    from annotator.core.exporting import export
+    from annotator.core.exporting import export, summary
 
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
-        report = export(store, fmt, out, layer=layer or user_of(ctx, store), status=status, progress=callback)
-    click.echo(f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}.")
-    if report.misaligned:
-        click.echo(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
-                   + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+        user = user_of(ctx, store)
+        report = export(store, fmt, out, layer=layer or user, status=status, viewer=user, progress=callback)
+    for line in summary(report, out):
+        click.echo(line)
 
 
 @main.group("kb")
@@ -175,7 +174,8 @@ def kb_export_cmd(ctx, fmt, out):
 @click.pass_context
 @coded_errors
 def stats_cmd(ctx, as_json):
-    """Documents, spans per layer and label, and documents done per annotator."""
+    """Documents, spans per layer and label (linked, suggested a link, NIL, unlinked), and documents
+    done per annotator."""
     from annotator.core.stats import stats
 
     data = stats(open_store(ctx))
@@ -186,6 +186,9 @@ def stats_cmd(ctx, as_json):
     for name, layer in data["layers"].items():
         labels = ", ".join(f"{k} {v}" for k, v in layer["by_label"].items())
         click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
+        for label, c in layer["links"].items():
+            click.echo(f"  {label}: {c['linked']} linked, {c['suggested']} link(s) suggested, {c['nil']} NIL, "
+                       f"{c['unlinked']} unlinked")
     for name, progress in data["annotators"].items():
         click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")
     for name, changes in data.get("provenance", {}).items():
@@ -260,19 +263,8 @@ def merge_cmd(ctx, other):
     from annotator.core.merging import merge
 
     report = merge(open_store(ctx), other)
-    click.echo(f"Merged {other}: {len(report.documents)} document(s), {report.layers} layer document(s) with "
-               f"{report.spans} span(s), {len(report.entities)} entit(y/ies), {report.aliases} alias(es), "
-               f"{len(report.annotators)} annotator(s), {len(report.labels)} label(s), {report.events} "
-               f"history event(s) added.")
-    if not report.added_anything:
-        click.echo("Nothing new: everything in it is already here.")
-    for theirs, here in report.renamed:
-        click.echo(f"Document '{theirs}' is '{here}' here (the name was taken by another text).")
-    for c in report.entity_conflicts:
-        diff = "; ".join(f"{k}: {c.ours[k]!r} here, {c.theirs[k]!r} there" for k in c.ours if c.ours[k] != c.theirs[k])
-        click.echo(f"Conflict, entity {c.kb_id} kept as it is here — {diff}")
-    for layer, doc in report.layer_conflicts:
-        click.echo(f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one.")
+    for line in [report.summary(), *report.notes()]:
+        click.echo(line)
 
 
 @main.command("role")

@@ -63,7 +63,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."
     E042 = "Format '{fmt}' cannot be {action}."
-    E043 = "Cannot write '{path}': {reason}."
+    E043 = ("Cannot write '{path}': {reason}. Choose a folder that exists and that you can write "
+            "to; nothing was written.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     # Agreement
@@ -107,6 +108,20 @@ class Errors(metaclass=ErrorsWithCodes):
             "report this together with the files you imported.")
     E307 = "Cannot write the screenshot to '{path}'. Check that the folder exists and is writable."
     E308 = "Only files and folders on this computer can be imported; '{url}' is not one."
+    E309 = ("The export stopped on an unexpected error ({error}). Nothing was written; please "
+            "report this together with the format and layer you exported.")
+    E310 = "An export is already running. Wait for it to finish, or cancel it."
+    E311 = "{task} stopped on an unexpected error ({error}). Nothing was changed; please report this."
+    E312 = ("No document is open. Open one from the document list (or from the agreement dashboard), "
+            "then adjudicate it.")
+    E313 = ("Document '{doc}' is held by fewer than two annotators' layers ({names}), so there is nothing "
+            "to adjudicate. Pick a document that two or more annotators labelled.")
+    E314 = ("Nothing to put in gold: select the gold span's text in the article (E starts from the first "
+            "version), then press a label's digit, or Enter to keep the label shown.")
+    E315 = "No disagreement is selected. Pick one in the list (N and P move through them)."
+    E316 = ("There is no annotator {letter} in this adjudication: it compares {known}. Press the letter "
+            "of one of them.")
+    E317 = "A merge is already running. Wait for its report before merging another file."
     # Knowledge base and linking
     E200 = "KB file '{path}' does not exist. Check the path."
     E201 = ("Cannot tell the type of KB file '{path}' from its suffix. Name it .jsonl or .csv; "
@@ -161,6 +176,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "one of them, reject the disagreement, or enter your own span.")
     E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
             "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
+    E164 = ("'{name}' is not a reviewer, and {what} shows colleagues' work: annotation is blind. A "
+            "reviewer (or the project lead) can run `annotator role {name} reviewer`.")
+
     # Team mode on a database server
     E400 = ("Lost the connection to the database server ({reason}). {what} Edits wait until the "
             "server answers again (the window is read-only meanwhile); then try again.")
@@ -173,6 +191,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
     E404 = ("'{login}' is not a member of the team project in database '{database}' ({reason}). Ask the "
             "project's admin to run `annotator db users add {login}`.")
+
+
+class Cancelled(Exception):
+    """The user stopped long work (an import, an export); nothing was stored or written."""
 
 
 class AnnotatorError(Exception):

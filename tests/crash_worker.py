@@ -29,6 +29,7 @@ def main(db: str, seed: int) -> None:
             print(f"relabelled {span_id} {label}", flush=True)
         else:
             start = rng.randrange(text_len - 10)
+            print("adding 0", flush=True)  # in flight: its id is known only once acknowledged
             try:
                 span_id = project.add_span(1, start, start + rng.randint(1, 9), rng.choice(["ORG", "GPE"]))
             except AnnotatorError:  # the same span again: refused, nothing to acknowledge

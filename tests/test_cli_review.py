@@ -160,3 +160,29 @@ def test_cli_review_merge_of_a_non_project_and_of_itself(team, tmp_path):
         assert result.exit_code == 1 and result.stderr.startswith(f"Error: [{code}] ")
     assert notes.read_text() == "hello"
     Store(path).close()
+
+
+def test_cli_export_is_blind_for_annotators(tmp_path):
+    """`annotator export` shows an annotator their own layer and the model's, never a colleague's."""
+    from click.testing import CliRunner
+
+    from annotator.cli import main
+    from annotator.core.project import Project
+    from annotator.core.resources import seeds_dir
+    from annotator.core.store import Store
+
+    db, out = tmp_path / "p.db", tmp_path / "out.jsonl"
+
+    def run(user, *args):
+        return CliRunner().invoke(main, ["--db", str(db), "--user", user, *map(str, args)])
+
+    seed = seeds_dir() / "000_8c62d622aab8081a.txt"
+    assert run("ana", "import", seed).exit_code == 0
+    store = Store(db)
+    Project(store, "ana").open_document(1)  # her layer starts as a copy of the model's
+    store.close()
+    assert run("ana", "export", "--format", "jsonl", "--out", out).exit_code == 0  # her own layer
+    result = run("bob", "export", "--format", "jsonl", "--out", out, "--layer", "ana")
+    assert result.exit_code == 1 and result.output.startswith("Error: [E163] 'bob' cannot see the layer of 'ana'")
+    assert run("rev", "role", "rev", "reviewer").exit_code == 0
+    assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana").exit_code == 0

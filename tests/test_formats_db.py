@@ -77,7 +77,7 @@ N_SPANS = sum(len(d["spans"]) for d in CORPUS)
 
 
 def cli(db: Path, *args):
-    return CliRunner().invoke(main, ["--db", str(db), "--user", "tester", *map(str, args)],
+    return CliRunner().invoke(main, ["--db", str(db), "--user", LAYER, *map(str, args)],
                               catch_exceptions=False)
 
 

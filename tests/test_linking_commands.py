@@ -195,6 +195,7 @@ def test_linking_edit_entity(proj):
         e = s.get(Entity, japan)
         assert (e.name, e.description, e.kb_id) == ("State of Japan", "island country", "Q17")
     assert count(proj, "Q17", "State of Japan") == 0  # the new name is an alias
+    assert proj.stack.undo_text == "rename Japan to State of Japan"
     proj.stack.undo()
     assert snapshot(proj.store) == before
     for changes, code in [({"kb_id": "Q884"}, "E211"), ({"name": " "}, "E212"), ({"colour": "red"}, "E217")]:
@@ -221,7 +222,7 @@ def test_linking_merge_entities_and_undo(proj):
     assert span_row(proj, second)[0] == city
     assert count(proj, "Q8684", "Seoul") == 2
     assert count(proj, "Q8684", "South Korean government") == 0  # moved over
-    assert proj.stack.undo_text == "merge Government of South Korea"
+    assert proj.stack.undo_text == "merge Government of South Korea into Seoul"
     proj.stack.undo()
     assert snapshot(proj.store) == before
     with pytest.raises(AnnotatorError) as e:

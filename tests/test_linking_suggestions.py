@@ -154,9 +154,40 @@ def test_linking_propagate_across_the_corpus_only_into_started_layers(linked):
                   for d in docs}
     assert by_doc[docs[1]] and not by_doc[docs[2]] and by_doc[doc]
     assert sorted(touched) == sorted(by_doc[doc] + by_doc[docs[1]])
+    assert project.stack.undo_text == f"propagate link to {len(touched)} mentions in the corpus"
     project.stack.undo()
     with project.store.Session() as s:
         assert not s.scalars(select(Span.id).where(Span.origin == "propagated")).all()
+
+
+def test_linking_propagation_preview_counts_per_document(linked):
+    """The window's offer ("3 identical mentions here, 5 in other documents") comes from these counts."""
+    project, doc, first, seouls = linked
+    docs = [d.id for d in project.documents()]
+    project.open_document(docs[1])
+    here = project.propagation_preview(first)
+    corpus = project.propagation_preview(first, scope="corpus")
+    assert here.per_document == {doc: len(seouls) - 1} and here.elsewhere(doc) == 0
+    other = project.document(docs[1]).text.count("Seoul")
+    assert corpus.per_document[doc] == len(seouls) - 1 and corpus.elsewhere(doc) == corpus.per_document[docs[1]]
+    assert 0 < corpus.per_document[docs[1]] <= other and docs[2] not in corpus.per_document
+    assert corpus.total == len(project.propagate(first, scope="corpus"))
+
+
+def test_linking_entity_list_most_mentioned_first_and_by_type(linked):
+    project, doc, first, seouls = linked
+    gov = entity_id(project.store, "local:government-of-south-korea")
+    project.propagate(first)
+    listed = project.entities()
+    assert listed[0].id == gov and (listed[0].mentions, listed[0].documents) == (len(seouls), 1)
+    assert all(e.mentions == 0 for e in listed[1:])  # then the rest of the KB, in the order added
+    assert [e.id for e in listed[1:]] == sorted(e.id for e in listed[1:])
+    laws = project.entities(type="LAW")
+    assert laws and {e.type for e in laws} == {"LAW"}
+    assert project.entity_types() == sorted({e.type for e in project.entities(limit=10_000)})
+    assert [e.name for e in project.entity_infos([gov, -1])] == ["Government of South Korea"]
+    assert project.entity(-1) is None
+    assert Project(project.store, "colleague").entity(gov).mentions == 0  # blind layers
 
 
 def test_linking_propagate_needs_a_linked_span_and_a_known_scope(linked):

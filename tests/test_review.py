@@ -130,9 +130,10 @@ def test_review_visible_layers_are_blind_for_annotators(team):
         assert e.value.code == "E163"
         check_visible(s, "rev", "bob")
         check_visible(s, "ana", "ana")
+        assert names("nobody") == ["model"]  # a user new to the project has no layer yet
         with pytest.raises(AnnotatorError) as e:
-            visible_layers(s, "nobody")
-        assert e.value.code == "E050"
+            check_visible(s, "nobody", "ana")
+        assert e.value.code == "E163"
 
 
 def test_review_set_role_records_and_refuses_model_and_gold(team):

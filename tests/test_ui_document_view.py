@@ -185,3 +185,30 @@ def test_ui_span_list_updates_rows_without_reset(window, ui, qtbot):
     assert (resets, inserted, removed) == ([], [1], [1])
     rows = [table.span_at(i) for i in range(table.rowCount())]
     assert [(s.start, s.end) for s in rows] == [s[:2] for s in spans(window)]
+
+
+def on_screen(window, start: int, end: int, label: str) -> float:
+    """Share of the span's first line on screen (the window's backing store, not a fresh render)
+    painted in the label's colour."""
+    view = window.view
+    rect = view.range_rects(view.to_qt(start), view.to_qt(end))[0].toAlignedRect()
+    corner = view.viewport().mapTo(window, rect.topLeft())
+    image = window.screen().grabWindow(window.winId(), corner.x(), corner.y(), rect.width(), rect.height()).toImage()
+    want = colour(window, label)
+    hits = sum(image.pixelColor(x, y) == want for x in range(image.width()) for y in range(image.height()))
+    return hits / (image.width() * image.height())
+
+
+def test_ui_each_edit_repaints_its_span_on_screen(window, ui, qtbot):
+    """Edits repaint only their spans' lines: what is on screen must still follow every edit."""
+    view = window.view
+    start, end = find(window, "Defense Minister")
+    ui.drag(view, start + 2, end - 3)
+    ui.key(view, Key.Key_2)  # ORG
+    qtbot.waitUntil(lambda: on_screen(window, start, end, "ORG") > 0.3, timeout=2000)
+    ui.key(view, Key.Key_3)  # relabel: GPE
+    qtbot.waitUntil(lambda: on_screen(window, start, end, "GPE") > 0.3, timeout=2000)
+    assert on_screen(window, start, end, "ORG") == 0
+    ui.key(view, Key.Key_Delete)
+    qtbot.waitUntil(lambda: on_screen(window, start, end, "GPE") == 0, timeout=2000)
+    assert (start, end) not in [(s, e) for s, e, _, _ in spans(window)]

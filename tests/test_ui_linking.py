@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
 from annotator.core import kb
@@ -164,15 +165,26 @@ def test_ui_new_entity_from_span(window, ui, qtbot):
     assert panel.state.text() == "Not linked"
 
 
+def geometry(panel) -> dict:
+    """Where each widget of the panel is, and whether it is shown."""
+    return {w.objectName() or repr(w): (w.isVisible(), w.geometry().getRect())
+            for w in panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)}
+
+
 def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     panel, project = window.link_panel, window.project
     sid, japan = span_id(window, "Japan"), entity_id(project, "Q17")
     select_span(window, ui, sid)
     qtbot.waitUntil(lambda: names(panel)[:1] == ["Japan"], timeout=2000)
+    layout = geometry(panel)
+    assert not panel.offer.text()  # a suggested link: nothing offered yet
     ui.key(window.view, Key.Key_L)
     ui.key(panel.search, Key.Key_Return)  # confirm Japan → Q17
     preview = project.propagation_preview(sid)
     assert preview.new or preview.existing
+    # linking offers to propagate, without asking anything (the other articles are not started)
+    assert panel.offer.text() == f"{preview.total} identical mentions here — Ctrl+Shift+P"
+    assert panel.offer.isVisible() and panel.corpus_button.isEnabled()
     before = set(window.model.spans)
     assert panel.propagate_button.isEnabled()
     qtbot.mouseClick(panel.propagate_button, Qt.MouseButton.LeftButton)
@@ -185,7 +197,8 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert all(r.status == "suggested" and text[r.start:r.end] == "Japan" for r in rows)
     assert {r.id for r in rows} <= set(window.model.spans)  # the article and span list show them
     assert set(window.model.spans) - before
-    assert "identical mention" in panel.empty.text()
+    assert panel.offer.text() == f"Link suggested on {len(rows)} identical mentions here."
+    assert geometry(panel) == layout  # the texts changed, not the layout of the right column
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
     with project.store.Session() as s:
         assert s.scalar(select(Span.id).where(Span.entity_id == japan, Span.status == "suggested",
@@ -214,6 +227,7 @@ def test_ui_link_menu_lists_every_shortcut(window):
     assert keys["Mark &NIL"] == "Ctrl+N"
     assert keys["New &entity from span…"] == "Ctrl+Shift+N"
     assert keys["&Propagate link in document"] == "Ctrl+Shift+P"
+    assert keys["Propagate link to &corpus"] == "Ctrl+Alt+P"
     others = {a.shortcut().toString() for m in window.menuBar().actions()
               for a in m.menu().actions() if a not in ours} - {""}
     assert not others & set(keys.values())  # no clash with the rest of the window

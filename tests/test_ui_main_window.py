@@ -122,7 +122,7 @@ def test_ui_restart_keeps_edits_status_and_undo(project, tmp_path, qtbot, ui):
 
 def test_ui_menus_list_every_action_with_its_shortcut(window):
     menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
-    assert list(menus) == ["File", "Edit", "Navigate", "Labels"]
+    assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review"]
     shortcuts = {a.text().replace("&", ""): a.shortcut().toString()
                  for m in menus.values() for a in m.actions() if not a.isSeparator()}
     assert shortcuts["Next span"] == "Tab"
@@ -134,6 +134,9 @@ def test_ui_menus_list_every_action_with_its_shortcut(window):
     assert shortcuts["Extend start by a token"] == "Ctrl+Shift+Left"
     assert shortcuts["Next document"] == "Ctrl+PgDown"
     assert shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Redo"] == "Ctrl+Shift+Z"
+    assert shortcuts["Merge project…"] == "Ctrl+Shift+M"
+    assert shortcuts["Agreement…"] == "Ctrl+Shift+A" and shortcuts["Adjudicate document…"] == "Ctrl+Shift+J"
+    assert shortcuts["Model provenance…"] == "Ctrl+Shift+R"
     for info in window.model.labels.values():
         if info.shortcut:
             assert shortcuts[f"{info.shortcut}  {info.name}"] == info.shortcut

@@ -36,6 +36,7 @@ class Change:
     document_id: int | None
     span_ids: tuple[int, ...] = ()
     kind: str = "spans"  # spans | state | entities
+    documents: tuple[int, ...] = ()  # every document whose spans it touched, when more than one can be
 
 
 COMMANDS: dict[str, type[Command]] = {}

@@ -1,8 +1,17 @@
 """Export a layer through any registered format. Documents stream in chunks so that a corpus of
-100,000 documents never sits in memory twice."""
+100,000 documents never sits in memory twice.
+
+The format writes into a temporary folder beside the output, and the result is moved into place
+only when everything was written: a failed or cancelled export leaves nothing behind, and an
+existing file is replaced only by a complete one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -11,9 +20,10 @@ from sqlalchemy import select
 from annotator.core.layers import MODEL_LAYER
 from annotator.core.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.core.review import check_visible
 from annotator.core.store import Store
 from annotator.core.text import Tokens
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Cancelled, Errors
 
 CHUNK = 1000
 STATUSES = ("done", "all")
@@ -67,23 +77,79 @@ def records(store: Store, layer: str, ids: list[int]) -> Iterator[DocRecord]:
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "all",
-           progress: Callable[[int, int], None] | None = None) -> FormatReport:
-    """Write the layer's documents to `out` in format `fmt`."""
+           viewer: str | None = None, progress: Callable[[int, int], None] | None = None,
+           cancelled: Callable[[], bool] = lambda: False) -> FormatReport:
+    """Write the layer's documents to `out` in format `fmt`.
+
+    `progress(done, total)` is called with (0, total) first and after each document read;
+    `cancelled()` true stops the export with `Cancelled`, nothing written. With `viewer`, the layer
+    must be one they may see (blind annotation: E163)."""
     from annotator.formats import registry
 
-    writer = registry.get(fmt)
-    if not hasattr(writer, "write"):
-        raise AnnotatorError(Errors.E042.format(fmt=fmt, action="written"))
+    kind = registry.info(fmt)
+    writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
     ids = document_ids(store, layer, status)
+    if viewer is not None:
+        with store.Session() as s:
+            check_visible(s, viewer, layer)
+    out = Path(out)
+    if kind.folder and out.exists() and not out.is_dir():
+        raise AnnotatorError(Errors.E106.format(fmt=fmt, path=out, reason="it is a file"))
+    if not kind.folder and out.is_dir():
+        raise AnnotatorError(Errors.E043.format(path=out, reason="it is a folder"))
 
     def counted() -> Iterator[DocRecord]:
+        if progress:
+            progress(0, len(ids))
         for n, rec in enumerate(records(store, layer, ids), start=1):
+            if cancelled():
+                raise Cancelled()
             yield rec
             if progress:
                 progress(n, len(ids))
 
-    out = Path(out)
     try:
-        return writer.write(counted(), out)
+        return _write_in_place(writer, counted(), out, kind.folder, cancelled)
     except OSError as e:
         raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
+
+
+def _write_in_place(writer, docs: Iterator[DocRecord], out: Path, folder: bool,
+                    cancelled: Callable[[], bool]) -> FormatReport:
+    """Write into a temporary folder beside `out`, then move the result there. A folder format
+    creates missing parent folders (and removes them again if the export fails)."""
+    created = [p for p in reversed(out.parents) if not p.exists()] if folder else []
+    if created:
+        out.parent.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        report = writer.write(docs, work / out.name)
+        if cancelled():
+            raise Cancelled()
+        _move(work / out.name, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        for parent in reversed(created):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _move(written: Path, out: Path) -> None:
+    """A file replaces `out`; a folder becomes `out`, or its files join an existing `out` folder."""
+    if written.is_dir() and out.is_dir():
+        for item in written.iterdir():
+            os.replace(item, out / item.name)
+    else:
+        os.replace(written, out)
+
+
+def summary(report: FormatReport, out: str | Path) -> list[str]:
+    """What an export did, for the command line and the window's status bar."""
+    lines = [f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}."]
+    if report.misaligned:
+        lines.append(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
+                     + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    return lines

@@ -21,16 +21,12 @@ from annotator.core.records import DocRecord
 from annotator.core.store import Store
 from annotator.core.suggestions import suggest_links
 from annotator.core.text import normalize_plain, pack_tokens, title_of
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Cancelled, Errors
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
 ProgressFn = Callable[[int, int], None]
 NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
-
-
-class Cancelled(Exception):
-    """The user stopped a long import; nothing was stored."""
 
 
 @dataclass

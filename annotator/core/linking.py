@@ -253,10 +253,12 @@ class PropagateLink(Command):
     document_id: int | None = None
     updated: list[dict[str, Any]] = field(default_factory=list)  # span id + the fields it had
     created: list[int] = field(default_factory=list)
+    documents: list[int] = field(default_factory=list)  # where it queued suggestions
 
     def do(self, s: Session) -> Change:
         targets = propagation_targets(s, self.span_id, self.annotator_id, self.scope)
         self.document_id = _span(s, self.span_id).document_id
+        self.documents = sorted(targets.per_document)
         self.updated, self.created = [], []
         q = select(Span.id, Span.entity_id, Span.status, Span.nil).where(Span.id.in_(targets.existing))
         for row in s.execute(q):
@@ -269,7 +271,7 @@ class PropagateLink(Command):
             self.created.append(s.execute(insert(Span).values(
                 document_id=doc_id, annotator_id=self.annotator_id, start=start, end=end, label=targets.label,
                 entity_id=targets.entity_id, origin="propagated", status="suggested").returning(Span.id)).scalar_one())
-        return Change(self.document_id, tuple(targets.existing) + tuple(self.created))
+        return Change(self.document_id, tuple(targets.existing) + tuple(self.created), documents=tuple(self.documents))
 
     def undo(self, s: Session) -> Change:
         if self.created:
@@ -278,11 +280,13 @@ class PropagateLink(Command):
             s.execute(update(Span).where(Span.id == before["id"])
                       .values(entity_id=before["entity_id"], status=before["status"], nil=before["nil"],
                               version=Span.version + 1, updated_at=utcnow()))
-        return Change(self.document_id, tuple(b["id"] for b in self.updated) + tuple(self.created))
+        return Change(self.document_id, tuple(b["id"] for b in self.updated) + tuple(self.created),
+                      documents=tuple(self.documents))
 
     def text(self) -> str:
         n = len(self.updated) + len(self.created)
-        return f"propagate link to {n} mention{'s' if n != 1 else ''}"
+        where = " in the corpus" if self.scope == "corpus" else ""
+        return f"propagate link to {n} mention{'s' if n != 1 else ''}{where}"
 
 
 @dataclass
@@ -296,9 +300,11 @@ class EditEntity(Command):
     before: dict[str, Any] = field(default_factory=dict)
     added_alias: int | None = None
     seen_version: int | None = None
+    entity_name: str = ""  # the name before the edit, for the menus
 
     def do(self, s: Session) -> Change:
         row = _entity(s, self.entity_id)
+        self.entity_name = row.name
         for key, value in self.changes.items():
             if key not in ENTITY_FIELDS:
                 raise AnnotatorError(Errors.E217.format(field=key))
@@ -335,7 +341,10 @@ class EditEntity(Command):
         return Change(None, kind="entities")
 
     def text(self) -> str:
-        return "edit entity"
+        new = self.changes.get("name")
+        if isinstance(new, str) and new.strip() and new.strip() != self.entity_name and self.entity_name:
+            return f"rename {self.entity_name} to {new.strip()}"
+        return f"edit entity {self.entity_name}" if self.entity_name else "edit entity"
 
 
 @dataclass
@@ -350,7 +359,8 @@ class MergeEntities(Command):
     span_ids: list[int] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)  # alias ids now on the target
     folded: list[dict[str, Any]] = field(default_factory=list)  # source aliases added into a target alias
-    seen_versions: list[int] | None = None  # (source, target) as the user saw them; E218 if either moved on
+    seen_versions: list[int | None] | None = None  # (source, target) as the user saw them; E218 if one moved on
+    target_name: str = ""  # for the menus
 
     def do(self, s: Session) -> Change:
         src, dst = _entity(s, self.source_id), _entity(s, self.target_id)
@@ -360,6 +370,7 @@ class MergeEntities(Command):
             _expect_entity(s, src, version=self.seen_versions[0])
             _expect_entity(s, dst, version=self.seen_versions[1])
         _update_entity(s, dst.id, dst.version)  # the target changes too (mentions, aliases)
+        self.target_name = dst.name
         self.source = {k: getattr(src, k) for k in ("id", "kb_id", "name", "type", "description", "created_by",
                                                    "version")}
         self.source["created_at"] = src.created_at.isoformat() if src.created_at else None
@@ -405,4 +416,5 @@ class MergeEntities(Command):
         return Change(None, tuple(self.span_ids), kind="entities")
 
     def text(self) -> str:
-        return f"merge {self.source.get('name', 'entity')}"
+        into = f" into {self.target_name}" if self.target_name else ""
+        return f"merge {self.source.get('name', 'entity')}{into}"

@@ -1,10 +1,13 @@
-"""The entity view (every mention of an entity, in context) and link figures per label."""
+"""The entity view (the entities with their mention counts, every mention of one in context) and
+link figures per label."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from typing import Iterable
+
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from annotator.core.candidates import SNIPPET_WIDTH, Snippet, kwic
@@ -36,6 +39,68 @@ def entity_mentions(session: Session, entity_id: int, *, annotator_id: int | Non
     return [Mention(r.id, r.name, r.label, r.status, r.referent_note,
                     kwic(r.document_id, r.document, r.start, r.end, r.around, r.lo, width))
             for r in session.execute(q)]
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    """An entity as the entity view lists it, with its mentions in the layer(s) shown."""
+
+    id: int
+    kb_id: str
+    name: str
+    type: str
+    description: str
+    mentions: int  # linked spans, suggested links included
+    documents: int  # documents those spans are in
+    version: int = 1  # pass it with an edit or merge: a change by someone else meanwhile is caught (E218)
+
+
+CHUNK = 500
+
+
+def _mention_counts(annotator_id: int | None):
+    q = (select(Span.entity_id, func.count().label("mentions"), func.count(distinct(Span.document_id)).label("docs"))
+         .where(Span.entity_id.is_not(None)).group_by(Span.entity_id))
+    return q if annotator_id is None else q.where(Span.annotator_id == annotator_id)
+
+
+def entity_infos(session: Session, entity_ids: Iterable[int], *, annotator_id: int | None = None) -> list[EntityInfo]:
+    """The entities in the order given, each with its mention counts; ids that no longer exist are left out."""
+    ids = list(dict.fromkeys(entity_ids))
+    rows, counts = {}, {}
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        rows.update((r.id, r) for r in session.execute(
+            select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description, Entity.version)
+            .where(Entity.id.in_(chunk))))
+        counts.update((r.entity_id, (r.mentions, r.docs)) for r in session.execute(
+            _mention_counts(annotator_id).where(Span.entity_id.in_(chunk))))
+    return [EntityInfo(r.id, r.kb_id, r.name, r.type or "", r.description or "", *counts.get(r.id, (0, 0)),
+                       r.version) for r in (rows.get(i) for i in ids) if r is not None]
+
+
+def entity_list(session: Session, *, type: str | None = None, annotator_id: int | None = None,
+                limit: int = 200) -> list[EntityInfo]:
+    """Entities to browse: the most mentioned first, then the others in the order they were added
+    (by id: no sort over a knowledge base of a million entities)."""
+    counted = _mention_counts(annotator_id)
+    if type:
+        counted = counted.join(Entity, Entity.id == Span.entity_id).where(Entity.type == type)
+    top = list(session.scalars(counted.with_only_columns(Span.entity_id)
+                               .order_by(func.count().desc(), Span.entity_id).limit(limit)))
+    rest: list[int] = []
+    if len(top) < limit:
+        q = select(Entity.id).order_by(Entity.id).limit(limit - len(top))
+        if type:
+            q = q.where(Entity.type == type)
+        if top:
+            q = q.where(Entity.id.not_in(top))
+        rest = list(session.scalars(q))
+    return entity_infos(session, top + rest, annotator_id=annotator_id)
+
+
+def entity_types(session: Session) -> list[str]:
+    return [t for t in session.scalars(select(Entity.type).distinct().order_by(Entity.type)) if t]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,10 @@ class EntityConflict:
     ours: dict[str, str]  # name, type, description
     theirs: dict[str, str]
 
+    def difference(self) -> str:
+        return "; ".join(f"{k}: {self.ours[k]!r} here, {self.theirs[k]!r} there"
+                         for k in self.ours if self.ours[k] != self.theirs[k])
+
 
 @dataclass
 class MergeReport:
@@ -72,6 +76,24 @@ class MergeReport:
     def added_anything(self) -> bool:
         return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
                     or self.model_runs or self.layers or self.states or self.events)
+
+    def summary(self) -> str:
+        """One line: what was added (the CLI prints it; the window shows it)."""
+        return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
+                f"{self.spans} span(s), {len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
+                f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
+                f"history event(s) added.")
+
+    def notes(self) -> list[str]:
+        """Renamed documents and conflicts, a line each; what was kept is always this project's."""
+        lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
+        lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
+                  for theirs, here in self.renamed]
+        for c in self.entity_conflicts:
+            lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
+        lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
+                  for layer, doc in self.layer_conflicts]
+        return lines
 
 
 def _open_other(store: Store, other: str | os.PathLike) -> Store:

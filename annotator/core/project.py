@@ -8,17 +8,21 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from annotator.core import commands as cmd
 from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
 from annotator.core.labels import LabelInfo, all_labels
 from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
-from annotator.core.models import Annotator, Document, DocumentState, Entity, Span
+from annotator.core.models import Annotator, Document, DocumentState, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
+
+if TYPE_CHECKING:
+    from annotator.core.review import LayerInfo
 
 
 def default_user() -> str:
@@ -37,22 +41,16 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
-class EntityInfo:
-    id: int
-    kb_id: str
-    name: str
-    type: str
-    description: str
-    version: int  # pass it to edit_entity/merge_entities: a change by someone else meanwhile is caught
-
-
-@dataclass(frozen=True)
 class DocumentText:
     id: int
     name: str
     title: str
     text: str
     tokens: Tokens
+
+
+_DOCUMENT = select(Document.id, Document.name, Document.title, Document.text, Document.tokens).where(
+    Document.id == bindparam("id"))
 
 
 class Project:
@@ -85,9 +83,10 @@ class Project:
                     for r in s.execute(q)]
 
     def document(self, document_id: int) -> DocumentText:
-        with self.store.Session() as s:
-            d = s.get(Document, document_id)
-            return DocumentText(d.id, d.name, d.title, d.text, Tokens(d.tokens))
+        # a plain row, no ORM object: this is on the path of opening a document
+        with self.store.engine.connect() as conn:
+            d = conn.execute(_DOCUMENT, {"id": document_id}).one()
+        return DocumentText(d.id, d.name, d.title, d.text, Tokens(d.tokens))
 
     def open_document(self, document_id: int) -> list[SpanView]:
         """This user's spans of the document, their layer started from the model's on first open."""
@@ -105,11 +104,12 @@ class Project:
             return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
                                                      row.origin, row.entity_id, row.nil, row.version)
 
-    def entity(self, entity_id: int) -> EntityInfo | None:
+    def visible_layers(self) -> list[LayerInfo]:
+        """The layers this user may see and export: all for a reviewer, else their own and the model's."""
+        from annotator.core.review import visible_layers
+
         with self.store.Session() as s:
-            row = s.get(Entity, entity_id)
-            return None if row is None else EntityInfo(row.id, row.kb_id, row.name, row.type, row.description,
-                                                       row.version)
+            return visible_layers(s, self.annotator_id)
 
     def labels(self) -> list[LabelInfo]:
         with self.store.Session() as s:
@@ -190,17 +190,42 @@ class Project:
     def edit_entity(self, entity_id: int, version: int | None = None, **changes) -> None:
         self.stack.push(linking.EditEntity(entity_id, changes, seen_version=version))
 
-    def merge_entities(self, source_id: int, target_id: int, versions: tuple[int, int] | None = None) -> None:
-        """`versions`: (source, target) as the user saw them."""
+    def merge_entities(self, source_id: int, target_id: int,
+                       versions: tuple[int | None, int | None] | None = None) -> None:
+        """`versions`: (source, target) as the user saw them (None: not seen, not checked)."""
         self.stack.push(linking.MergeEntities(source_id, target_id,
                                               seen_versions=list(versions) if versions else None))
 
-    def entity_mentions(self, entity_id: int, limit: int | None = None) -> list[mentions.Mention]:
-        """Mentions linked to the entity: this user's layer, or every layer for a reviewer."""
+    def _shown_layer(self, s) -> int | None:
+        """Whose mentions the entity view shows: this user's layer, or every layer (None) for a reviewer."""
+        reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
+        return None if reviewer else self.annotator_id
+
+    def entity_mentions(self, entity_id: int, limit: int | None = None,
+                        width: int = mentions.SNIPPET_WIDTH) -> list[mentions.Mention]:
+        """Mentions linked to the entity, with `width` characters of context on each side: this user's
+        layer, or every layer for a reviewer."""
         with self.store.Session() as s:
-            reviewer = s.scalar(select(Annotator.role).where(Annotator.id == self.annotator_id)) == "reviewer"
-            return mentions.entity_mentions(s, entity_id, annotator_id=None if reviewer else self.annotator_id,
-                                            limit=limit)
+            return mentions.entity_mentions(s, entity_id, annotator_id=self._shown_layer(s), limit=limit,
+                                            width=width)
+
+    def entity(self, entity_id: int) -> mentions.EntityInfo | None:
+        """One entity with its mention counts (None once merged away or deleted)."""
+        found = self.entity_infos([entity_id])
+        return found[0] if found else None
+
+    def entity_infos(self, entity_ids: list[int]) -> list[mentions.EntityInfo]:
+        with self.store.Session() as s:
+            return mentions.entity_infos(s, entity_ids, annotator_id=self._shown_layer(s))
+
+    def entities(self, type: str | None = None, limit: int = 200) -> list[mentions.EntityInfo]:
+        """Entities to browse, the most mentioned first (see `mentions.entity_list`)."""
+        with self.store.Session() as s:
+            return mentions.entity_list(s, type=type, annotator_id=self._shown_layer(s), limit=limit)
+
+    def entity_types(self) -> list[str]:
+        with self.store.Session() as s:
+            return mentions.entity_types(s)
 
     def link_stats(self) -> dict[str, mentions.LinkCounts]:
         with self.store.Session() as s:

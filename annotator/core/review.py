@@ -80,10 +80,16 @@ def is_reviewer(session: Session, annotator_id: int) -> bool:
 
 def visible_layers(session: Session, annotator: Annotator | LayerInfo | str | int) -> list[LayerInfo]:
     """The layers `annotator` may see, by name: every layer for a reviewer; else their own and the
-    model's (blind annotation: no colleague's layer, and not gold)."""
-    row = _annotator(session, annotator)
+    model's (blind annotation: no colleague's layer, and not gold). A user not in the project yet
+    has no layer of their own: they see the model's."""
+    if isinstance(annotator, str) and session.scalar(select(Annotator.id).where(Annotator.name == annotator)) is None:
+        row = None
+    else:
+        row = _annotator(session, annotator)
     q = select(Annotator).order_by(Annotator.name)
-    if row.role != "reviewer":
+    if row is None:
+        q = q.where(Annotator.is_model)
+    elif row.role != "reviewer":
         q = q.where((Annotator.id == row.id) | Annotator.is_model)
     return [_info(r) for r in session.scalars(q)]
 
@@ -92,7 +98,8 @@ def check_visible(session: Session, viewer: Annotator | LayerInfo | str | int, l
     """E163 unless `viewer` may see `layer` (E050 for an unknown layer)."""
     target = _annotator(session, layer)
     if target.id not in {info.id for info in visible_layers(session, viewer)}:
-        raise AnnotatorError(Errors.E163.format(viewer=_annotator(session, viewer).name, layer=target.name))
+        name = viewer if isinstance(viewer, str) else _annotator(session, viewer).name
+        raise AnnotatorError(Errors.E163.format(viewer=name, layer=target.name))
 
 
 @dataclass(frozen=True)
@@ -181,16 +188,26 @@ def _resolve_layers(session: Session, annotators: Iterable[str] | None) -> list[
             if name not in found:
                 raise AnnotatorError(Errors.E050.format(name=name, known=known_annotators(session)))
         chosen = sorted((found[n], n) for n in names)
-    else:  # people's layers (no model, no gold) holding at least one document
-        opened = select(DocumentState.document_id).where(DocumentState.annotator_id == Annotator.id).exists()
-        labelled = select(Span.id).where(Span.annotator_id == Annotator.id).exists()
-        chosen = sorted(session.execute(
-            select(Annotator.id, Annotator.name)
-            .where(~Annotator.is_model, Annotator.name != GOLD, opened | labelled)).all())
+    else:
+        chosen = sorted((i, n) for i, n in _people(session))
     if len(chosen) < 2:
         names = ", ".join(sorted(n for _, n in chosen))
         raise AnnotatorError(Errors.E154.format(n=len(chosen), names=f" ({names})" if names else ""))
     return [(i, n) for i, n in chosen]
+
+
+def _people(session: Session) -> list[tuple[int, str]]:
+    opened = select(DocumentState.document_id).where(DocumentState.annotator_id == Annotator.id).exists()
+    labelled = select(Span.id).where(Span.annotator_id == Annotator.id).exists()
+    return list(session.execute(select(Annotator.id, Annotator.name)
+                                .where(~Annotator.is_model, Annotator.name != GOLD, opened | labelled)
+                                .order_by(Annotator.name)).all())
+
+
+def people_layers(session: Session) -> list[str]:
+    """The people's layers (no model, no gold) holding at least one document, by name: what
+    agreement compares by default."""
+    return [n for _, n in _people(session)]
 
 
 def _chunks(ids: list, n: int = _CHUNK):

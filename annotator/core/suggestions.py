@@ -90,6 +90,15 @@ class Targets:
     surface: str
     existing: list[int] = field(default_factory=list)
     new: list[tuple[int, int, int]] = field(default_factory=list)  # (document id, start, end)
+    per_document: dict[int, int] = field(default_factory=dict)  # document id → mentions it would touch
+
+    @property
+    def total(self) -> int:
+        return len(self.existing) + len(self.new)
+
+    def elsewhere(self, document_id: int) -> int:
+        """Mentions outside `document_id`: what corpus scope adds to document scope."""
+        return sum(n for doc, n in self.per_document.items() if doc != document_id)
 
 
 def occurrences(text: str, surface: str, tokens: Tokens) -> list[tuple[int, int]]:
@@ -132,6 +141,7 @@ def propagation_targets(session: Session, span_id: int, annotator_id: int, scope
     for doc_id, text, packed in session.execute(q.order_by(Document.id)):
         spans = session.execute(select(Span.id, Span.start, Span.end, Span.entity_id, Span.nil)
                                 .where(Span.document_id == doc_id, Span.annotator_id == annotator_id)).all()
+        before = targets.total
         for start, end in occurrences(text, surface, Tokens(packed)):
             if doc_id == source.document_id and (start, end) == (source.start, source.end):
                 continue
@@ -140,4 +150,6 @@ def propagation_targets(session: Session, span_id: int, annotator_id: int, scope
                 targets.existing += [s.id for s in same if s.entity_id is None and not s.nil]
             elif not any(s.start < end and start < s.end for s in spans):
                 targets.new.append((doc_id, start, end))
+        if targets.total > before:
+            targets.per_document[doc_id] = targets.total - before
     return targets

@@ -1,32 +1,58 @@
 """Formats by name. Each format is a module with `read(path) -> list[DocRecord]` and
 `write(docs, out) -> FormatReport`; modules are imported on first use so that exporting JSONL
-never pays for importing spaCy."""
+never pays for importing spaCy. What callers need before that (file or folder, documents or a
+knowledge base) is listed here, so the export dialog can offer the formats without importing them."""
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 
 from annotator.errors import AnnotatorError, Errors
 
-FORMATS: dict[str, str] = {
-    "jsonl": "annotator.formats.jsonl",
-    "spacy": "annotator.formats.spacy_docbin",
-    "brat": "annotator.formats.brat",
-    "conll": "annotator.formats.conll",
-    "doccano": "annotator.formats.doccano",
-    "labelstudio": "annotator.formats.labelstudio",
-    "xmi": "annotator.formats.xmi",
-    "spacy-kb": "annotator.formats.spacy_kb",  # a knowledge base: see `annotator kb export`
+
+@dataclass(frozen=True)
+class Format:
+    module: str
+    title: str  # what the export dialog shows beside the name
+    suffix: str  # of the file written, as the module's SUFFIX; "" when the format writes a folder
+    tokens: bool = False  # spans are placed on tokens: those off token boundaries are reported
+    documents: bool = True  # False: a knowledge base, written by `annotator kb export`, not `export`
+
+    @property
+    def folder(self) -> bool:
+        return not self.suffix
+
+
+FORMATS: dict[str, Format] = {
+    "jsonl": Format("annotator.formats.jsonl", "Prodigy-style JSONL", ".jsonl"),
+    "spacy": Format("annotator.formats.spacy_docbin", "spaCy DocBin, for spacy train", ".spacy", tokens=True),
+    "brat": Format("annotator.formats.brat", "brat standoff, .txt and .ann per document", ""),
+    "conll": Format("annotator.formats.conll", "CoNLL-2003, IOB2 tags", ".conll", tokens=True),
+    "doccano": Format("annotator.formats.doccano", "doccano JSONL", ".jsonl"),
+    "labelstudio": Format("annotator.formats.labelstudio", "Label Studio JSON tasks", ".json"),
+    "xmi": Format("annotator.formats.xmi", "UIMA CAS XMI, for INCEpTION", ""),
+    "spacy-kb": Format("annotator.formats.spacy_kb", "spaCy knowledge base", "", documents=False),
 }
+
+
+def info(name: str) -> Format:
+    """What the registry knows of format `name`, or a coded error listing the known ones."""
+    if name not in FORMATS:
+        raise AnnotatorError(Errors.E040.format(fmt=name, known=", ".join(sorted(FORMATS))))
+    return FORMATS[name]
 
 
 def get(name: str) -> ModuleType:
     """The module implementing format `name`, or a coded error listing the known ones."""
-    if name not in FORMATS:
-        raise AnnotatorError(Errors.E040.format(fmt=name, known=", ".join(sorted(FORMATS))))
-    return importlib.import_module(FORMATS[name])
+    return importlib.import_module(info(name).module)
 
 
 def names() -> list[str]:
     return sorted(FORMATS)
+
+
+def export_names() -> list[str]:
+    """The formats `annotator export` writes documents in (spacy-kb is a knowledge base)."""
+    return [name for name in names() if FORMATS[name].documents]

@@ -53,7 +53,17 @@ class QtActions(QObject):
                                         "Import .txt or .jsonl files")
         self.import_folder = make_action(w, "Import &folder…", ["Ctrl+Shift+O"], w.import_folder_dialog,
                                          "Import every .txt and .jsonl file of a folder")
+        self.merge = make_action(w, "&Merge project…", ["Ctrl+Shift+M"], w.review.merge_dialog,
+                                 "Bring a colleague's project file in: their layers, documents, entities, history")
+        self.export = make_action(w, "&Export…", ["Ctrl+E"], w.export_dialog,
+                                  "Export a layer's annotations (jsonl, spacy, brat, conll, …)")
         self.quit = make_action(w, "&Quit", ["Ctrl+Q"], w.close, "Close the window; every edit is already saved")
+        self.agreement = make_action(w, "&Agreement…", ["Ctrl+Shift+A"], w.review.show_agreement,
+                                     "Agreement between annotators, with their disagreements (reviewers)")
+        self.adjudicate = make_action(w, "A&djudicate document…", ["Ctrl+Shift+J"], lambda: w.review.adjudicate(),
+                                      "Decide the gold version of the open document (reviewers)")
+        self.provenance = make_action(w, "Model &provenance…", ["Ctrl+Shift+R"], w.review.show_provenance,
+                                      "How analysts changed the model's suggestions, per label")
         self.undo = make_action(w, "&Undo", ["Ctrl+Z"], m.undo, "Undo the last edit")
         self.redo = make_action(w, "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], m.redo, "Redo the last undone edit")
         slots = {"delete": m.delete, "accept": m.accept,
@@ -70,6 +80,9 @@ class QtActions(QObject):
                                      "Mark the document done (again to reopen it)")
         self.mark_done.setCheckable(True)
         self.find = make_action(w, "&Filter documents…", ["Ctrl+F"], w.focus_filter, "Filter the document list")
+        self.entity_view = make_action(w, "&Entity view…", ["Ctrl+Shift+E"], w.show_entity_view,
+                                       "Every mention of the current span's entity across the corpus; browse, "
+                                       "edit and merge entities")
         self.labels: dict[str, QAction] = {}
         self.build_menus()
         m.currentChanged.connect(self.update_span)
@@ -88,6 +101,9 @@ class QtActions(QObject):
         bar.clear()
         file = bar.addMenu("&File")
         file.addActions([self.import_files, self.import_folder])
+        file.addAction(self.merge)
+        file.addSeparator()
+        file.addAction(self.export)
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")
@@ -101,9 +117,15 @@ class QtActions(QObject):
         nav.addSeparator()
         nav.addActions([self.next_doc, self.prev_doc, self.find])
         nav.addSeparator()
+        nav.addAction(self.entity_view)
+        nav.addSeparator()
         nav.addAction(self.mark_done)
         self.labels_menu = bar.addMenu("&Labels")
         self.set_labels(self.window.model.labels.values())
+        review = bar.addMenu("&Review")
+        review.addActions([self.agreement, self.adjudicate])
+        review.addSeparator()
+        review.addAction(self.provenance)
 
     def set_labels(self, labels) -> None:
         """One action per label: its digit key applies it to the selection or the current span."""

@@ -11,11 +11,12 @@ from dataclasses import replace
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt,
                             Signal)
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTableView, QVBoxLayout,
+from PySide6.QtWidgets import (QLabel, QLineEdit, QVBoxLayout,
                                QWidget)
 
 from annotator.core.project import DocumentInfo
 from annotator.ui.qt_span_panel import fixed_columns
+from annotator.ui.qt_tables import row_table
 
 COLUMNS = ("Document", "Status")
 STATUS_TEXT = {"new": "new", "in_progress": "in progress", "done": "✓ done"}
@@ -126,15 +127,8 @@ class QtDocumentList(QWidget):
         self.filter.setPlaceholderText("Filter by name, title or status")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.setWordWrap(False)
+        self.table = row_table(self.proxy)
         self.table.setShowGrid(False)
-        self.table.verticalHeader().hide()
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         fixed_columns(self.table, {1: "000/000 checked"})
         self.table.selectionModel().currentRowChanged.connect(self._on_row)

@@ -3,6 +3,9 @@
 It is the one subscriber to the core command stack for the window: each core `Change` becomes a list
 of `SpanDelta`s (before/after of each touched span), so every view redraws only what changed. Edits go
 through its methods, which turn coded core errors into the `failed` signal instead of exceptions.
+
+Given a `layer_id`, it shows another layer read-only (gold, in the adjudication view): the same
+signals, fed by the same stack, but its editing methods are not for it (gold changes by decisions).
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ class QtDocumentModel(QObject):
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
     connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
+    entitiesChanged = Signal(object)  # the core Change of an edit of the knowledge base (edit, merge)
 
-    def __init__(self, project: Project, parent: QObject | None = None):
+    def __init__(self, project: Project, parent: QObject | None = None, layer_id: int | None = None):
         super().__init__(parent)
         self.project = project
+        self.layer_id = project.annotator_id if layer_id is None else layer_id
         self.labels: dict[str, LabelInfo] = {}
         self.reload_labels()
         self.doc_id: int | None = None
@@ -70,7 +75,7 @@ class QtDocumentModel(QObject):
 
     # --- opening
     def open(self, document_id: int) -> None:
-        spans, started = read_layer(self.project, document_id)
+        spans, started = read_layer(self.project, document_id, self.layer_id)
         doc = self.project.document(document_id)
         self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
         self.display = display_text(doc.text)
@@ -151,14 +156,14 @@ class QtDocumentModel(QObject):
         """Re-read the open document's layer after changes made elsewhere; views get the differences."""
         if self.doc_id is None:
             return
-        fresh = {s.id: s for s in read_layer(self.project, self.doc_id)[0]}
+        fresh = {s.id: s for s in read_layer(self.project, self.doc_id, self.layer_id)[0]}
         self.reload_spans(set(self.spans) | set(fresh), fresh)
 
     def reload_spans(self, span_ids, fresh: dict[int, SpanRow] | None = None) -> None:
         """Re-read spans of the open document that changed behind this window's back (`fresh`: the
         layer as just read, else each span is read)."""
         if fresh is None:
-            fresh = {i: read_span(self.project, i) for i in span_ids if i in self.spans}
+            fresh = {i: read_span(self.project, i, self.doc_id, self.layer_id) for i in span_ids if i in self.spans}
         deltas = [self._apply(i, fresh.get(i)) for i in sorted(span_ids) if fresh.get(i) != self.spans.get(i)]
         if deltas:
             self.spansChanged.emit(deltas)
@@ -239,6 +244,8 @@ class QtDocumentModel(QObject):
         if change is None or change.document_id is None:
             return
         if change.document_id != self.doc_id:
+            if document_status(self.project, change.document_id) == "new":
+                return  # not this user's layer (a gold decision): the adjudication view shows it
             self.open(change.document_id)
         alive = [i for i in change.span_ids if i in self.spans]
         if alive:
@@ -253,13 +260,22 @@ class QtDocumentModel(QObject):
         if change.kind == "state" and change.document_id is not None:
             self.stateChanged.emit(change.document_id, document_status(self.project, change.document_id))
             return
-        if change.document_id != self.doc_id or change.kind != "spans":
-            if change.document_id is not None and not self._pending_other:
-                self.documentTouched.emit(change.document_id)
+        if change.kind == "entities":
+            self.entitiesChanged.emit(change)
+        else:
+            others = {change.document_id, *change.documents} - {self.doc_id, None}
+            if self._pending_other:  # undo/redo is about to open it
+                others.discard(change.document_id)
+            for other in sorted(others):
+                self.documentTouched.emit(other)
+        if self.doc_id is None or (change.kind == "spans" and self.doc_id not in (change.document_id,
+                                                                                  *change.documents)):
             return
         deltas = []
-        for span_id in change.span_ids:
-            deltas.append(self._apply(span_id, read_span(self.project, span_id)))
+        for span_id in change.span_ids:  # a merge's spans, or propagation's, may be in other documents
+            new = read_span(self.project, span_id, self.doc_id, self.layer_id)
+            if new is not None or span_id in self.spans:  # nor is a span of another layer ours to show
+                deltas.append(self._apply(span_id, new))
         if deltas:
             self.spansChanged.emit(deltas)
         if self.current is not None and self.current not in self.spans:

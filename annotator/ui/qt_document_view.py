@@ -78,10 +78,10 @@ class QtDocumentView(QPlainTextEdit):
         return int(max(columns, 40) * max(lines, 20) * 1.3)
 
     def _on_spans(self, deltas) -> None:
-        """The outline follows the current span when its edges move: repaint just where it was and is."""
+        """An edit changes the formats of its spans only: repaint the lines where each was and is (not
+        the whole paragraph), which also moves the current span's outline."""
         for d in deltas:
-            if d.id == self.model.current:
-                self._repaint_spans(d.old, d.new)
+            self._repaint_spans(d.old, d.new)
 
     def _repaint_block(self, block_number: int) -> None:
         first = self.firstVisibleBlock().blockNumber()

@@ -103,13 +103,14 @@ class QtSpanHighlighter(QSyntaxHighlighter):
         if not self._pending:
             self._idle.stop()
 
-    def _refresh(self, block_number: int) -> None:
+    def _refresh(self, block_number: int, announce: bool = True) -> None:
         """Re-highlight one block, and have the view repaint that block only.
 
         QSyntaxHighlighter marks the block dirty with a range that reaches into the next block, which
         QPlainTextDocumentLayout answers with a repaint of the whole viewport (several ms per edit).
         Formats never change the text's size, so the layout's signals are held back and the view is
-        told which block to repaint instead.
+        told which block to repaint instead — or nothing (`announce` false) when an edit changed the
+        formats of known spans only: the view repaints just their lines.
         """
         self._pending.discard(block_number)
         block = self.document().findBlockByNumber(block_number)
@@ -121,7 +122,8 @@ class QtSpanHighlighter(QSyntaxHighlighter):
             self.rehighlightBlock(block)
         finally:
             layout.blockSignals(was_blocked)
-        self.blockChanged.emit(block_number)
+        if announce:
+            self.blockChanged.emit(block_number)
 
     # --- model events: only the touched blocks
     def _on_spans(self, deltas) -> None:
@@ -132,7 +134,7 @@ class QtSpanHighlighter(QSyntaxHighlighter):
             if d.new is not None:
                 blocks.update(self.index.add(d.new))
         for n in sorted(blocks):
-            self._refresh(n)
+            self._refresh(n, announce=False)  # the view repaints the spans' lines (QtDocumentView._on_spans)
 
     def _on_current(self, old: int | None, new: int | None) -> None:
         blocks: set[int] = set()
@@ -141,7 +143,7 @@ class QtSpanHighlighter(QSyntaxHighlighter):
             if span is not None:
                 blocks.update(self.index.blocks_of(span.start, span.end))
         for n in sorted(blocks):
-            self._refresh(n)
+            self._refresh(n, announce=False)  # the view repaints both spans (QtDocumentView._on_current)
 
     # --- drawing
     def highlightBlock(self, text: str) -> None:  # noqa: N802 (Qt name)

@@ -1,109 +1,33 @@
-"""Importing in the background: spaCy loads and runs in a QThread, so the window stays responsive.
-
-The worker opens its own Store on the same database (one engine per thread) and reports progress with
-signals; cancelling makes `import_paths` raise `Cancelled` before anything is written.
+"""Importing in the background: spaCy loads and runs in a QThread (ui/qt_jobs.py), so the window stays
+responsive; cancelling makes `import_paths` raise `Cancelled` before anything is stored.
 """
 
 from __future__ import annotations
 
-import traceback
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import Errors
+from annotator.ui.qt_jobs import QtJobRunner
 
 
-class QtImportWorker(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object)  # ImportReport
-    failed = Signal(str)
-    cancelled = Signal()
+def _import(paths: list[str], use_model: bool, store, progress, cancelled):
+    from annotator.core.importing import import_paths
 
-    def __init__(self, url: str, paths: list[str], use_model: bool):
-        super().__init__()
-        self.url, self.paths, self.use_model = url, paths, use_model
-        self.stop = False
-
-    @Slot()
-    def run(self) -> None:
-        from annotator.core.importing import Cancelled, import_paths
-        from annotator.core.store import Store
-
-        store = None
-        try:
-            store = Store(self.url)
-            report = import_paths(store, self.paths, use_model=self.use_model, progress=self.progress.emit,
-                                  cancelled=lambda: self.stop)
-        except Cancelled:
-            self.cancelled.emit()
-        except AnnotatorError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # noqa: BLE001 - a worker must report, never die silently
-            traceback.print_exc()
-            self.failed.emit(Errors.E306.format(error=f"{type(e).__name__}: {e}"))
-        else:
-            self.finished.emit(report)
-        finally:
-            if store is not None:
-                store.close()
+    return import_paths(store, paths, use_model=use_model, progress=progress, cancelled=cancelled)
 
 
-class QtImporter(QObject):
-    """Runs one import at a time; its signals arrive on the UI thread."""
+class QtImporter(QtJobRunner):
+    """Runs one import at a time; `finished` carries the ImportReport."""
 
-    started = Signal(str)
-    progress = Signal(int, int)
-    finished = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    ended = Signal()  # after any of finished / failed / cancelled
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: QtImportWorker | None = None
-
-    def running(self) -> bool:
-        return self._thread is not None
+    busy = Errors.E305
+    unexpected = Errors.E306
 
     def start(self, url: str, paths: list[str | Path], use_model: bool = True) -> bool:
-        if self.running():
-            self.failed.emit(Errors.E305)
-            return False
-        self._thread = QThread()
-        self._worker = QtImportWorker(url, [str(p) for p in paths], use_model)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.progress.connect(self.progress)
-        for signal, slot in ((self._worker.finished, self.finished), (self._worker.failed, self.failed),
-                             (self._worker.cancelled, self.cancelled)):
-            signal.connect(slot)
-            signal.connect(self._done)
-        self._thread.start()
         names = ", ".join(Path(p).name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
-        self.started.emit(names)
-        return True
-
-    def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.stop = True
-
-    def wait(self, msecs: int = 60_000) -> None:
-        """Cancel and wait for the thread (the window is closing)."""
-        if self._thread is not None:
-            self.cancel()
-            self._thread.quit()
-            self._thread.wait(msecs)
-
-    def _done(self, *_args) -> None:
-        thread, self._thread, self._worker = self._thread, None, None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
-            thread.deleteLater()
-        self.ended.emit()
+        return self.run_job(url, partial(_import, [str(p) for p in paths], use_model), names)
 
 
 class QtImportProgress(QWidget):

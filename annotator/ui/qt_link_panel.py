@@ -3,15 +3,18 @@
 Keyboard: L (anywhere) focuses the search box; typing filters (debounced); Up/Down move in the list;
 Enter links the chosen candidate and hands the focus back to the article. Ctrl+N marks the span NIL,
 Ctrl+Shift+N creates an entity from the span (inline name/type/description), Ctrl+Shift+P queues the
-link on identical mentions of the document. Each edit is one undoable command of the project stack.
+link on identical mentions of the document, Ctrl+Alt+P on those of the other documents (as suggested
+links, which Enter confirms one by one). After a link is made the panel says how many identical
+mentions there are, without asking. A linked span has a referent note (metonymy: "Seoul" meaning the
+government), saved when editing it finishes. Each edit is one undoable command of the project stack.
 Everything is plain text (no rich-text labels).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                               QMenuBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
@@ -32,6 +35,8 @@ LINK_KEYS = [
      "Create an entity named after the span, its label as type, and link the span to it", "show_new_entity"),
     ("propagate", "&Propagate link in document", ["Ctrl+Shift+P"],
      "Suggest the span's link on identical mentions in this document", "propagate"),
+    ("propagate_corpus", "Propagate link to &corpus", ["Ctrl+Alt+P"],
+     "Suggest the span's link on identical mentions in the other documents you have opened", "propagate_corpus"),
     ("unlink", "&Remove link", ["Ctrl+Shift+U"], "Remove the span's link (or NIL)", "unlink"),
 ]
 
@@ -52,9 +57,14 @@ def candidate_text(c) -> str:
     return "\n".join(lines)
 
 
+def mentions_text(n: int) -> str:
+    return f"{n} identical mention{'s' if n != 1 else ''}"
+
+
 class QtLinkPanel(QWidget):
     finished = Signal()  # an edit was made from the keyboard: the article may take the focus back
     failed = Signal(str)
+    entityRequested = Signal(int)  # show this entity in the entity view
 
     def __init__(self, model: QtDocumentModel, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +79,27 @@ class QtLinkPanel(QWidget):
         self.heading.setObjectName("linkHeading")
         self.state = QtTextLine(lines=2)
         self.state.setObjectName("linkState")
+        # the widgets below are always there (enabled or not, empty or not): showing or hiding one would
+        # relayout the whole right column on an edit
+        self.entity_button = QToolButton()
+        self.entity_button.setObjectName("linkEntityButton")
+        self.entity_button.setText("Entity…")
+        self.entity_button.setToolTip("Every mention of this entity across the corpus; edit or merge it (Ctrl+Shift+E)")
+        self.entity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.entity_button.setEnabled(False)
+        state_row = QHBoxLayout()
+        state_row.setContentsMargins(0, 0, 0, 0)
+        state_row.addWidget(self.state, 1)
+        state_row.addWidget(self.entity_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.note = QLineEdit()
+        self.note.setObjectName("referentNote")
+        self.note.setToolTip("What the mention refers to here, when it is not the entity's literal type "
+                             "(metonymy). Saved when you press Enter or leave the field; Ctrl+Z undoes it.")
+        self.note_span: int | None = None  # the span the note field belongs to
+        self.note_saved = ""  # its note in the database
+        # after a link is made: how many identical mentions a propagation would reach (non-modal)
+        self.offer = QtTextLine(colour="#1F4E79", lines=2)
+        self.offer.setObjectName("propagationOffer")
         self.search = QLineEdit()
         self.search.setObjectName("linkSearch")
         self.search.setPlaceholderText("Search the knowledge base (L)")
@@ -83,16 +114,20 @@ class QtLinkPanel(QWidget):
         self.nil_button = QPushButton("NIL")
         self.new_button = QPushButton("New entity…")
         self.propagate_button = QPushButton("Propagate")
+        self.corpus_button = QPushButton("To corpus")
         for b, tip in ((self.link_button, "Link the span to the chosen entity (Enter)"),
                        (self.nil_button, "Nothing in the knowledge base fits (Ctrl+N)"),
                        (self.new_button, "Create an entity from the span and link it (Ctrl+Shift+N)"),
                        (self.propagate_button, "Suggest this link on identical mentions in the document "
-                                               "(Ctrl+Shift+P)")):
+                                               "(Ctrl+Shift+P)"),
+                       (self.corpus_button, "Suggest this link on identical mentions in the other documents "
+                                            "you have opened (Ctrl+Alt+P)")):
             b.setToolTip(tip)
-        buttons = QHBoxLayout()
-        for b in (self.link_button, self.nil_button, self.new_button, self.propagate_button):
+        buttons = QGridLayout()  # two rows, so the panel stays narrow and the article keeps its width
+        for i, b in enumerate((self.link_button, self.nil_button, self.new_button, self.propagate_button,
+                               self.corpus_button)):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            buttons.addWidget(b)
+            buttons.addWidget(b, i // 3, i % 3)
 
         # inline "new entity" form, hidden until asked for
         self.new_form = QWidget()
@@ -108,8 +143,15 @@ class QtLinkPanel(QWidget):
 
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
-        for widget in (self.heading, self.state, self.search):
-            column.addWidget(widget)
+        column.addWidget(self.heading)
+        column.addLayout(state_row)
+        note_row = QHBoxLayout()
+        note_row.setContentsMargins(0, 0, 0, 0)
+        note_row.addWidget(QLabel("Refers to"))
+        note_row.addWidget(self.note, 1)
+        column.addLayout(note_row)
+        column.addWidget(self.offer)
+        column.addWidget(self.search)
         column.addWidget(self.list, 1)
         column.addWidget(self.empty)
         column.addLayout(buttons)
@@ -130,6 +172,12 @@ class QtLinkPanel(QWidget):
         self.new_button.clicked.connect(self.show_new_entity)
         self.propagate_button.clicked.connect(self.propagate)
         self.new_create.clicked.connect(self.create_entity)
+        self.entity_button.clicked.connect(self.show_entity)
+        self.corpus_button.clicked.connect(self.propagate_corpus)
+        self.note.editingFinished.connect(self.save_note)
+        self.note.installEventFilter(self)
+        self._seen: tuple[int | None, int | None] = (None, None)  # (span, linked entity) last shown
+        self._propagating = False
 
         model.currentChanged.connect(self._on_current)
         model.opened.connect(lambda: self._on_current(None, model.current))
@@ -157,6 +205,7 @@ class QtLinkPanel(QWidget):
 
     # --- state
     def _on_current(self, _old, new) -> None:
+        self.save_note()  # typed, then moved on without leaving the field: keep it
         self.span_id = new
         self.new_form.hide()
         self.search.clear()
@@ -188,9 +237,13 @@ class QtLinkPanel(QWidget):
             link = None
         linked = link is not None and link.entity_id is not None and not link.nil
         self.propagate_button.setEnabled(linked)
+        self.corpus_button.setEnabled(linked)
         self.unlink_enabled = link is not None and (link.entity_id is not None or bool(link.nil))
         for name, action in self.actions_by_name.items():
-            action.setEnabled({"propagate": linked, "unlink": self.unlink_enabled}.get(name, has))
+            action.setEnabled({"propagate": linked, "propagate_corpus": linked,
+                               "unlink": self.unlink_enabled}.get(name, has))
+        self.entity_button.setEnabled(linked)
+        self._show_note(span.id if has else None, link, linked)
         if not has:
             text, kind = "No span selected", "none"
         elif link is None:
@@ -209,6 +262,14 @@ class QtLinkPanel(QWidget):
             self.heading.setText("Link")
         self.state.setText(text)
         self.state.setProperty("kind", kind)
+        # a link was just made on this span (not merely shown): offer to propagate it
+        seen = (span.id if has else None, link.entity_id if kind == "linked" else None)
+        if kind == "linked" and seen[0] == self._seen[0] and (seen[1] != self._seen[1] or (
+                bool(self.offer.text()) and not self._propagating)):  # linked, or the counts changed (undo)
+            self.offer_propagation(span.id)
+        elif kind != "linked" or seen[0] != self._seen[0]:
+            self.offer.setText("")
+        self._seen = seen
         if kind != getattr(self, "kind", None):  # restyling a widget is costly: only when the kind changes
             italic = self.state.font()
             italic.setItalic(kind == "suggested")
@@ -263,6 +324,16 @@ class QtLinkPanel(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
+        if obj is self.note:
+            if key in ENTER:
+                self.save_note()
+                self.finished.emit()
+                return True
+            if key == Key.Key_Escape:
+                self.note.setText(self.note_saved)
+                self.finished.emit()
+                return True
+            return False
         if obj in (self.new_name, self.new_type, self.new_description):
             if key in ENTER:
                 self.create_entity()
@@ -366,11 +437,84 @@ class QtLinkPanel(QWidget):
         return entity_id
 
     def propagate(self) -> list[int]:
+        return self._propagate("document")
+
+    def propagate_corpus(self) -> list[int]:
+        return self._propagate("corpus")
+
+    def _propagate(self, scope: str) -> list[int]:
+        """Queue the current span's link on identical mentions, as suggestions, and say where."""
         span = self.model.current_span()
         if span is None or self.kind not in ("linked", "suggested"):
             return []
-        touched = self._edit(self.project.propagate, span.id, "document") or []
-        self.empty.setText(f"Link suggested on {len(touched)} identical mention(s) in this document."
-                           if touched else "No other identical mention in this document.")
-        self.empty.show()
+        preview = self._edit(self.project.propagation_preview, span.id, scope)
+        if preview is None:
+            return []
+        self._propagating = True  # the offer is redrawn below, with what was done
+        try:
+            touched = self._edit(self.project.propagate, span.id, scope) or []
+        finally:
+            self._propagating = False
+        here = preview.per_document.get(self.model.doc_id, 0)
+        elsewhere, docs = preview.elsewhere(self.model.doc_id), len(set(preview.per_document) - {self.model.doc_id})
+        if not touched:
+            done = ("No other identical mention in this document." if scope == "document" else
+                    "No identical mention in the documents you have opened.")
+        elif scope == "document":
+            done = f"Link suggested on {mentions_text(len(touched))} here."
+        else:
+            where = [f"{here} here"] if here else []
+            if elsewhere:
+                where.append(f"{elsewhere} in {docs} other document{'s' if docs != 1 else ''}")
+            done = f"Link suggested on {mentions_text(len(touched))} ({', '.join(where)})."
+        self.offer_propagation(span.id, done)
         return touched
+
+    def offer_propagation(self, span_id: int, done: str = "") -> None:
+        """Two lines under the link: what was just propagated, and how many identical mentions are left
+        here and in the other documents, with the keys that propagate there. Only text changes: the
+        line keeps its height."""
+        try:
+            preview = self.project.propagation_preview(span_id, "corpus")
+        except Exception:  # noqa: BLE001 (the span lost its link meanwhile: nothing to offer)
+            preview = None
+        here = preview.per_document.get(self.model.doc_id, 0) if preview else 0
+        elsewhere = preview.elsewhere(self.model.doc_id) if preview else 0
+        parts = []
+        if here:
+            parts.append(f"{mentions_text(here)} here")
+        if elsewhere:
+            parts.append(f"{mentions_text(elsewhere) if not here else elsewhere} in other documents")
+        offer = ""
+        if parts:
+            keys = " / ".join(k for n, k in ((here, "Ctrl+Shift+P"), (elsewhere, "Ctrl+Alt+P")) if n)
+            offer = ("Still " if done else "") + ", ".join(parts) + f" — {keys}"
+        self.offer.setText(" ".join(t for t in (done, offer) if t))
+
+    # --- entity view and referent note
+    def show_entity(self) -> None:
+        span = self.model.current_span()
+        if span is not None and span.entity_id is not None:
+            self.entityRequested.emit(span.entity_id)
+
+    def _show_note(self, span_id: int | None, link, linked: bool) -> None:
+        """The note field is always there; it takes a note for a linked span (or one that has a note)."""
+        note = link.referent_note if link is not None else ""
+        usable = span_id is not None and (linked or bool(note))
+        typing = self.note.hasFocus() and self.note.isModified() and span_id == self.note_span
+        self.note_span = span_id if usable else None
+        self.note_saved = note or ""
+        if not typing:
+            self.note.setText(self.note_saved)
+        self.note.setEnabled(usable)
+        self.note.setPlaceholderText("optional note, e.g. “the government” for “Seoul”" if usable else
+                                     "a note once the span is linked")
+
+    def save_note(self) -> None:
+        """The referent note as typed, if it changed: one undoable command."""
+        if self.note_span is None:
+            return
+        text = self.note.text().strip()
+        if text != self.note_saved:
+            self.note_saved = text
+            self._edit(self.project.set_referent_note, self.note_span, text)

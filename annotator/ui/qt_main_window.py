@@ -1,7 +1,7 @@
 """The main window: documents on the left, the article in the centre, the span panel on the right.
 
 It wires the widgets to one QtDocumentModel and keeps the status bar (user, saved state, progress)
-up to date. Long work (imports) runs in a QtImporter thread.
+up to date. Long work runs in threads: imports in a QtImporter, exports (File → Export…) in a QtExporter.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -19,9 +19,11 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_entity_view import QtEntityView
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
@@ -73,12 +75,15 @@ class QtMainWindow(QMainWindow):
         column.addWidget(self.splitter, 1)
         self.setCentralWidget(centre)
 
+        self.review = QtReview(self)  # agreement, adjudication, provenance, merging
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
         self.link_panel.add_menu(self, self.menuBar())
         self.link_panel.finished.connect(self.view.setFocus)
         self.link_panel.failed.connect(self.show_error)
+        self.link_panel.entityRequested.connect(self.show_entity_view)
+        self.entity_view: QtEntityView | None = None  # made when first asked for
         self.importer = QtImporter(self)
         self.watcher = QtWatcher(project, self)  # changes by others; the server coming and going
         self._build_status_bar()
@@ -86,7 +91,11 @@ class QtMainWindow(QMainWindow):
         self.documents.activated.connect(self.open_document)
         self.model.opened.connect(self._on_opened)
         self.model.stateChanged.connect(self._on_state)
-        self.model.documentTouched.connect(lambda _doc: self.refresh_documents())
+        self.touched = QTimer(self)  # one refresh of the list for an edit that touched many documents
+        self.touched.setSingleShot(True)
+        self.touched.setInterval(0)
+        self.touched.timeout.connect(self.refresh_documents)
+        self.model.documentTouched.connect(lambda _doc: self.touched.start())
         self.model.spansChanged.connect(self._on_spans)
         self.model.saved.connect(self._on_saved)
         self.model.failed.connect(self.show_error)
@@ -159,6 +168,32 @@ class QtMainWindow(QMainWindow):
             return
         self.model.set_status("in_progress" if self.model.status() == "done" else "done")
         self.menu_actions.set_done(self.model.status() == "done")
+
+    # --- the entity view
+    def show_entity_view(self, entity_id: int | None = None) -> QtEntityView:
+        """Open the entity view on `entity_id`, else on the current span's entity, else as it was."""
+        if entity_id is None:
+            span = self.model.current_span()
+            entity_id = span.entity_id if span is not None else None
+        if self.entity_view is None:
+            self.entity_view = QtEntityView(self.model, self)
+            self.entity_view.openMention.connect(self.show_mention)
+        self.entity_view.present(entity_id)
+        return self.entity_view
+
+    def show_mention(self, document_id: int, span_id: int, start: int, end: int) -> None:
+        """A mention picked in the entity view: its document open here, the span current."""
+        self.open_document(document_id)
+        if span_id in self.model.spans:
+            self.model.set_current(span_id)
+        else:  # a colleague's layer (reviewers see them): show where it is
+            self.model.set_current(None)
+            self.view.select(start, end)
+            self.view.ensureCursorVisible()
+            self.show_message("That mention is in another annotator's layer; its text is selected.")
+        self.raise_()
+        self.activateWindow()
+        self.view.setFocus()
 
     def focus_filter(self) -> None:
         self.documents.filter.setFocus()
@@ -251,18 +286,37 @@ class QtMainWindow(QMainWindow):
         if folder:
             self.import_paths([folder])
 
-    def _on_imported(self, report) -> None:
+    def reload_labels(self) -> None:
+        """The label scheme may have grown (an import, a merge): menus, chips and the panel follow."""
         self.model.reload_labels()
         self.menu_actions.set_labels(self.model.labels.values())
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.reload_labels()
         self.menu_actions.update()
+
+    def _on_imported(self, report) -> None:
+        self.reload_labels()
         self.refresh_documents()
         model = f" with {report.model}" if report.model else ""
         skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
         self.show_message(f"Imported {len(report.added)} documents{model} ({report.spans} suggestions){skipped}.")
         if self.model.doc_id is None and self.documents.model.docs:
             self.open_document(self.documents.model.docs[0].id)
+
+    # --- exporting
+    _export = None  # the export dialog, built on first use (it keeps the last choices)
+
+    def export_dialog(self):
+        """File → Export…: the options of `annotator export`; the export runs in a thread."""
+        if self._export is None:
+            from annotator.ui.qt_export import CANCELLED, QtExportDialog, QtExporter
+
+            self._export = QtExportDialog(self.project, QtExporter(self), self)
+            self._export.exported.connect(self.show_message)
+            self._export.failed.connect(self.show_error)
+            self._export.cancelled.connect(lambda: self.show_message(CANCELLED))
+        self._export.reopen()
+        return self._export
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.mimeData().hasUrls():
@@ -301,7 +355,12 @@ class QtMainWindow(QMainWindow):
         s.setValue("window/splitter", self.splitter.saveState())
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.entity_view is not None:
+            self.entity_view.close()
         self.save_layout()
         self.importer.wait()
+        self.review.close()
+        if self._export is not None:
+            self._export.exporter.wait()
         self.model.close()
         super().closeEvent(event)

@@ -10,15 +10,17 @@ from bisect import bisect_left
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSignalBlocker, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QTableView, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_text_line import QtTextLine
 from annotator.ui.spans import SpanRow
+from annotator.ui.qt_tables import row_table
 
 COLUMNS = ("Text", "Label", "Status")
 Role = Qt.ItemDataRole
+_ROLES = frozenset({Role.DisplayRole, Role.BackgroundRole, Role.ForegroundRole, Role.ToolTipRole, Role.UserRole})
 
 
 def _key(span: SpanRow) -> tuple[int, int, int]:
@@ -50,6 +52,8 @@ class QtSpanTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if role not in _ROLES:  # the view asks ~8 roles per cell on every repaint: answer the rest at once
+            return None
         span = self.span_at(index.row())
         if span is None:
             return None
@@ -155,16 +159,8 @@ class QtSpanPanel(QWidget):
 
         self.list_heading = QtTextLine("Spans", colour="#5F5B53", bold=True)
         self.table_model = QtSpanTableModel(model, self)
-        self.table = QTableView()
-        self.table.setObjectName("spanTable")
-        self.table.setModel(self.table_model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self.table_model, "spanTable")
         self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
         fixed_columns(self.table, {1: "PRODUCT", 2: "suggested"})
         self.table.selectionModel().currentRowChanged.connect(self._on_row)
 

@@ -5,6 +5,7 @@ and spans bucketed by text block. Plain Python (no Qt), so they are testable on 
 from __future__ import annotations
 
 import re
+from operator import attrgetter
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Iterable, NamedTuple
@@ -38,18 +39,25 @@ _LAYER_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, ni
                   "WHERE document_id = :d AND annotator_id = :a")
 
 
+_ORDER = attrgetter("start", "end", "id")
+
+
 def _sorted_rows(rows) -> list[SpanRow]:
-    return sorted(map(SpanRow._make, rows), key=lambda r: (r.start, r.end, r.id))
+    return sorted(map(SpanRow._make, rows), key=_ORDER)
 
 
 _STATE_SQL = text("SELECT status FROM document_states WHERE document_id = :d AND annotator_id = :a")
 
 
-def read_layer(project, document_id: int) -> tuple[list[SpanRow], bool]:
+def read_layer(project, document_id: int, layer_id: int | None = None) -> tuple[list[SpanRow], bool]:
     """This user's spans of a document, starting their layer from the model's on first open.
 
     Returns (spans, started): started is true when this call created the user's state (new → in progress).
+    Another layer (`layer_id`, e.g. gold under adjudication) is only read, never started.
     """
+    if layer_id is not None and layer_id != project.annotator_id:
+        with project.store.engine.connect() as conn:
+            return list(map(SpanRow._make, conn.execute(_LAYER_SQL, {"d": document_id, "a": layer_id}).all())), False
     params = {"d": document_id, "a": project.annotator_id}
     with project.store.engine.connect() as conn:
         started = conn.execute(_STATE_SQL, params).first() is None
@@ -67,14 +75,18 @@ def document_status(project, document_id: int) -> str:
     return row[0] if row is not None else "new"
 
 
-_SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil, version FROM spans WHERE id = :i')
+_SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil, version FROM spans '
+                 "WHERE id = :i AND document_id = :d AND annotator_id = :a")
 
 
-def read_span(project, span_id: int) -> SpanRow | None:
-    """One span as it is now in the database (None once deleted). Plain SQL, no ORM object: this runs
-    on the path of every edit."""
+def read_span(project, span_id: int, document_id: int, layer_id: int | None = None) -> SpanRow | None:
+    """One span of a document in a layer (default: this user's) as it is now in the database; None once
+    deleted, or when it is in another document (an edit such as corpus propagation touches several) or
+    another layer (the one stack also edits gold). Plain SQL, no ORM object: this runs on the path of
+    every edit."""
+    layer = project.annotator_id if layer_id is None else layer_id
     with project.store.engine.connect() as conn:
-        r = conn.execute(_SPAN_SQL, {"i": span_id}).first()
+        r = conn.execute(_SPAN_SQL, {"i": span_id, "d": document_id, "a": layer}).first()
     return None if r is None else SpanRow._make(r)
 
 

@@ -1,0 +1,495 @@
+"""The adjudication view of one document (Review → Adjudicate…, or from the agreement dashboard).
+
+Opening it runs the core's `start_adjudication`: the spans all compared annotators agree on go to gold
+(one undoable command) and the disagreements are listed by kind. Left: the list, with progress
+("4 of 11 resolved"). Centre: the article showing the gold layer (the main view's classes, read-only
+on gold), the current disagreement selected. Right: each annotator's version in plain text, the
+spans marked ⟦ ⟧, and what gold has there now.
+
+Keyboard (every key is an action with its shortcut shown on a button):
+  A, B, C, D   take that annotator's version        R, Delete   reject (nothing goes to gold)
+  E            edit: the first version is selected in the article; drag (snaps to tokens) or
+               Shift+←/→ and Ctrl+Shift+←/→ to change it, a label's digit (or Enter, keeping the
+               label shown) puts it in gold, Esc cancels
+  N, P         next / previous disagreement (Up/Down in the list too)
+  Ctrl+Z, Ctrl+Shift+Z   undo / redo        Ctrl+Return   mark the gold version done
+Each decision is a core command on the window's stack: undoable, durable, recorded with who decided.
+Only reviewers may decide; anyone else gets the core's coded error and nothing changes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+from sqlalchemy import select
+
+from annotator.core import triage
+from annotator.core.adjudication import Adjudication, start_adjudication
+from annotator.core.models import Annotator
+from annotator.core.records import SpanRecord
+from annotator.core.review import GOLD
+from annotator.errors import AnnotatorError, Errors
+from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_disagreements import KIND_TITLES, QtDisagreementModel, gold_records, letter, marked, version_text
+from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_tables import row_table
+
+TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"
+
+
+KIND_COLOURS = {"boundary": "#8A5A00", "label": "#6A1B9A", "link": "#0B4F9C", "missing": "#B00020"}
+
+
+def plain(text: str = "", name: str = "", style: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # article text is never rich text
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    if style:
+        label.setStyleSheet(style)
+    return label
+
+
+class QtVersionCard(QFrame):
+    """One version of the current disagreement: a title ("A · ana"), the spans, the text around them."""
+
+    def __init__(self, title: str, name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setStyleSheet(f"QFrame#{name} {{ background: #FFFFFF; border: 1px solid #E2E0DA; border-radius: 4px; }}")
+        self.title = plain(title, style="font-weight: 600; color: #3D3A35")
+        self.spans = plain()
+        self.context = plain(style="color: #5F5B53")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(8, 6, 8, 6)
+        column.setSpacing(2)
+        for label in (self.title, self.spans, self.context):
+            column.addWidget(label)
+
+    def set(self, spans: str, context: str) -> None:
+        self.spans.setText(spans)
+        self.context.setText(context)
+        self.context.setVisible(bool(context))
+
+    def text(self) -> str:
+        return "\n".join(w.text() for w in (self.title, self.spans, self.context) if w.text())
+
+
+class QtAdjudicationView(QWidget):
+    """One document being adjudicated by the project's user (a reviewer)."""
+
+    failed = Signal(str)  # a coded message; the window shows it in its status bar too
+    message = Signal(str)
+
+    @classmethod
+    def start(cls, project, document_id: int, annotators: list[str], labels: dict, at=None, parent=None):
+        """Begin or resume adjudicating; raises the core's coded errors (E156: not a reviewer, E159,
+        …) before any window exists."""
+        adjudication = start_adjudication(project.store, document_id, project, annotators)
+        return cls(project, adjudication, labels, at, parent)
+
+    def __init__(self, project, adjudication: Adjudication, labels: dict, at=None, parent=None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.project = project
+        self.adjudication = adjudication
+        self.document_id = adjudication.document_id
+        self.annotators = list(adjudication.annotators)
+        self.labels = labels  # name -> LabelInfo
+        self.editing = False
+        self.edit_label = ""
+        self.setObjectName("adjudicationView")
+        self.resize(1280, 800)
+
+        with project.store.Session() as s:
+            gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
+        self.gold = QtDocumentModel(project, self, layer_id=gold)
+        self.view = QtDocumentView(self.gold)
+        self.view.setObjectName("goldArticle")
+        self.gold.open(self.document_id)
+        self.text = self.gold.text
+        self.setWindowTitle(f"Adjudicate {self.gold.name} — annotator")
+
+        self.model = QtDisagreementModel({self.document_id: self.text}, show_document=False, parent=self)
+        self.table = row_table(self.model, "adjudicationList")
+        self.table.setColumnHidden(self.model.columns.index("Versions"), True)  # the right side shows them
+        header = self.table.horizontalHeader()
+        metrics = self.fontMetrics()
+        for name, sample in (("#", "00"), ("Kind", "boundary"), ("Decision", "took annotator")):
+            col = self.model.columns.index(name)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, metrics.horizontalAdvance(sample) + 18)
+        header.setSectionResizeMode(self.model.columns.index("Text"), QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.table.setMinimumWidth(300)
+
+        title = f"{self.gold.title} ({self.gold.name})" if self.gold.title else self.gold.name
+        self.heading = plain(title, "adjudicationHeading", "font-weight: 600; color: #3D3A35")
+        self.compared = plain("Comparing " + ", ".join(f"{letter(i)} {a}" for i, a in enumerate(self.annotators)),
+                              style="color: #5F5B53")
+        self.progress = plain("", "adjudicationProgress", "font-weight: 600; color: #1B5E20; padding: 4px 0")
+        self.kind = plain("", "adjudicationKind")
+        self.versions = [QtVersionCard(f"{letter(i)} · {a}", f"version{letter(i)}")
+                         for i, a in enumerate(self.annotators)]
+        self.gold_now = QtVersionCard("Gold", "goldNow")
+        self.edit_hint = plain("", "editHint")
+        self.edit_hint.setStyleSheet("color: #0B4F9C")
+        self.edit_hint.hide()
+        self.error = plain("", "adjudicationError")
+        self.error.setStyleSheet("color: #B00020")
+        self.error.hide()
+
+        self._build_actions()
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.heading)
+        column.addWidget(self.compared)
+        column.addWidget(self.progress)
+        column.addWidget(self.table, 1)
+        right = QWidget()
+        right.setMinimumWidth(320)
+        side = QVBoxLayout(right)
+        side.setContentsMargins(6, 0, 0, 0)
+        side.addWidget(self.kind)
+        for card in self.versions:
+            side.addWidget(card)
+        side.addWidget(self.gold_now)
+        side.addWidget(self.edit_hint)
+        side.addWidget(self.error)
+        side.addSpacing(6)
+        for row in self.button_rows:
+            side.addLayout(row)
+        side.addStretch(1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        for widget in (left, self.view, right):
+            split.addWidget(widget)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 580, 370])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(split)
+
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_row())
+        project.stack.subscribe(self._on_change)
+        self.refresh()
+        if at is None or not self.go_to(*at):
+            self.go_next_open(-1)
+        self.table.setFocus()
+
+    # --- actions
+    def _build_actions(self) -> None:
+        def action(text, keys, slot, tip):
+            a = make_action(self, text, keys, slot, tip)
+            self.addAction(a)
+            return a
+
+        self.take_actions = [action(f"Take {letter(i)} · {a}", [letter(i)] if i < TAKE_LETTERS else [],
+                                    lambda i=i: self.take(i), f"Gold gets {a}'s version")
+                             for i, a in enumerate(self.annotators)]
+        # the other take letters explain themselves (E316) rather than doing nothing
+        for i in range(len(self.annotators), TAKE_LETTERS):
+            action(f"Take {letter(i)}", [letter(i)], lambda i=i: self.take(i), "No such annotator here")
+        self.edit_action = action("Edit", ["E"], self.start_edit, "Enter your own version of the gold span")
+        self.reject_action = action("Reject", ["R", "Delete"], self.reject, "Nothing of this goes to gold")
+        self.next_action = action("Next", ["N"], lambda: self.step(+1), "Next disagreement")
+        self.prev_action = action("Previous", ["P"], lambda: self.step(-1), "Previous disagreement")
+        self.undo_action = action("Undo", ["Ctrl+Z"], self.undo, "Undo the last decision")
+        self.redo_action = action("Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "Redo")
+        self.finish_action = action("Gold done", ["Ctrl+Return", "Ctrl+Enter"], self.finish,
+                                    "Mark the gold version of this document done (for export)")
+        self.escape_action = action("Close", ["Escape"], self.escape, "Cancel the edit, or close this view")
+        # keys of the edit mode, enabled only while editing
+        self.commit_action = action("Put in gold", ["Return", "Enter"], lambda: self.commit_edit(),
+                                    "Put the selected text in gold with the label shown")
+        edges = [("end", +1, "Shift+Right"), ("end", -1, "Shift+Left"), ("start", -1, "Ctrl+Shift+Left"),
+                 ("start", +1, "Ctrl+Shift+Right")]
+        self.edge_actions = [action(f"Move {e} {'right' if d > 0 else 'left'}", [k],
+                                    lambda e=e, d=d: self.move_edge(e, d), "Move the gold span's edge by a token")
+                             for e, d, k in edges]
+        self.label_actions = [action(f"{info.shortcut}  {info.name}", [info.shortcut, f"Num+{info.shortcut}"],
+                                     lambda n=info.name: self.commit_edit(n), f"Put in gold as {info.name}")
+                              for info in self.labels.values() if info.shortcut]
+        self._set_editing(False)
+
+        def button(a, text):
+            b = QPushButton(text)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setToolTip(a.toolTip())
+            b.clicked.connect(a.trigger)
+            return b
+
+        takes = QHBoxLayout()
+        for i, a in enumerate(self.take_actions):
+            key = letter(i) if i < TAKE_LETTERS else "…"
+            takes.addWidget(button(a, f"{key} · take {self.annotators[i]}"))
+        others = QHBoxLayout()
+        for a, text in ((self.edit_action, "E · edit"), (self.reject_action, "R · reject"),
+                        (self.prev_action, "P · previous"), (self.next_action, "N · next")):
+            others.addWidget(button(a, text))
+        last = QHBoxLayout()
+        self.undo_button = button(self.undo_action, "Undo (Ctrl+Z)")
+        last.addWidget(self.undo_button)
+        last.addWidget(button(self.finish_action, "Gold done (Ctrl+Return)"))
+        self.button_rows = [takes, others, last]
+
+    def _set_editing(self, on: bool) -> None:
+        self.editing = on
+        for a in (self.commit_action, *self.edge_actions, *self.label_actions):
+            a.setEnabled(on)
+
+    # --- state
+    def refresh(self) -> None:
+        """Read the disagreements and decisions again; the current row stays where it was."""
+        with self.project.store.Session() as s:
+            found = triage.document_items(s, self.document_id, self.annotators)
+        row = self.table.currentIndex().row()
+        self.model.set_items(found)
+        if 0 <= row < len(found) and self.table.currentIndex().row() != row:
+            self._select(row)
+        total, open_ = len(found), self.model.open_count()
+        agreed = self.adjudication.agreed
+        self.progress.setText(f"{total - open_} of {total} resolved"
+                              + (f" · {agreed} agreed span{'s' if agreed != 1 else ''} went to gold" if agreed else ""))
+        stack = self.project.stack
+        self.undo_action.setText(f"Undo {stack.undo_text}" if stack.can_undo else "Undo")
+        self.undo_button.setToolTip(self.undo_action.text() + " (Ctrl+Z)")
+        self._on_row()
+
+    def current(self) -> triage.Item | None:
+        return self.model.item(self.table.currentIndex().row())
+
+    def _select(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    def go_to(self, start: int, end: int) -> bool:
+        row = self.model.row_of(self.document_id, start, end)
+        if row >= 0:
+            self._select(row)
+        return row >= 0
+
+    def go_next_open(self, after: int) -> None:
+        """The first open disagreement after row `after` (wrapping), else stay."""
+        items = self.model.items
+        n = len(items)
+        for k in range(1, n + 1):
+            row = (after + k) % n
+            if items[row].decision is None:
+                self._select(row)
+                return
+        if n and not self.table.currentIndex().isValid():
+            self._select(0)
+
+    def step(self, direction: int) -> None:
+        n = self.model.rowCount()
+        if n:
+            row = self.table.currentIndex().row()
+            self._select((row + direction) % n if row >= 0 else 0)
+
+    def _on_row(self) -> None:
+        self._clear_error()  # a message was about the row left behind
+        if self.editing:
+            self._cancel_edit()
+        item = self.current()
+        if item is None:
+            self.kind.setText("Nothing to adjudicate: the annotators agree on every span." if not self.model.items
+                              else "Pick a disagreement in the list.")
+            for card in (*self.versions, self.gold_now):
+                card.set("", "")
+            return
+        d = item.disagreement
+        self.kind.setText(KIND_TITLES.get(d.kind, d.kind) + ("" if item.decision is None else " (decided)"))
+        self.kind.setStyleSheet(f"font-weight: 600; color: {KIND_COLOURS.get(d.kind, '#1F1F1F')}")
+        for card, name in zip(self.versions, self.annotators):
+            spans = d.spans.get(name, ())
+            card.set(version_text(self.text, spans), marked(self.text, d.start, d.end, spans))
+        gold = [SpanRecord(s.start, s.end, s.label) for s in self.gold.spans.values()
+                if s.start < d.end and d.start < s.end]
+        if item.decision is not None:
+            decided = {"take": f"took {item.decision.taken}'s version", "reject": "rejected it",
+                       "edit": "entered their own"}.get(item.decision.kind, item.decision.kind)
+            self.gold_now.title.setText(f"Gold · {item.decision.reviewer} {decided}")
+            gold = gold_records(item.decision.spans) if item.decision.spans else gold
+        else:
+            self.gold_now.title.setText("Gold now")
+        gold.sort(key=lambda s: (s.start, s.end))
+        self.gold_now.set(version_text(self.text, gold), marked(self.text, d.start, d.end, gold) if gold else "")
+        self.view.select(d.start, d.end)
+        self.view.ensureCursorVisible()
+
+    def _on_change(self, change) -> None:
+        """Any command of the stack on this document (a decision here, an undo in the main window)."""
+        if change.document_id == self.document_id:
+            self.adjudication.refresh()
+            self.refresh()
+
+    # --- messages
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.failed.emit(text)
+
+    def _clear_error(self) -> None:
+        self.error.hide()
+
+    # --- decisions
+    def _need_item(self) -> triage.Item | None:
+        item = self.current()
+        if item is None:
+            self.show_error(Errors.E315)
+        return item
+
+    def _decide(self, fn, *args) -> bool:
+        """Run one decision; on success go on to the next open disagreement."""
+        row = self.table.currentIndex().row()
+        self._clear_error()
+        try:
+            fn(*args)
+        except AnnotatorError as e:
+            self.show_error(str(e))
+            return False
+        self._set_editing(False)
+        self.edit_hint.hide()
+        self.refresh()
+        self.go_next_open(row)
+        self.table.setFocus()
+        return True
+
+    def take(self, i: int) -> bool:
+        item = self._need_item()
+        if item is None:
+            return False
+        if i >= len(self.annotators):
+            self.show_error(Errors.E316.format(letter=letter(i), known=", ".join(
+                f"{letter(k)} {a}" for k, a in enumerate(self.annotators))))
+            return False
+        return self._decide(self.adjudication.take, item.disagreement, self.annotators[i])
+
+    def reject(self) -> bool:
+        item = self._need_item()
+        return item is not None and self._decide(self.adjudication.reject, item.disagreement)
+
+    # --- edit: the reviewer's own gold span
+    def start_edit(self) -> None:
+        item = self._need_item()
+        if item is None:
+            return
+        d = item.disagreement
+        first = next((s for a in self.annotators for s in d.spans.get(a, ())), None)
+        start, end = (first.start, first.end) if first is not None else (d.start, d.end)
+        self.edit_label = first.label if first is not None else next(iter(self.labels), "")
+        self._clear_error()
+        self._set_editing(True)
+        self.view.select(start, end)
+        self.view.setFocus()
+        self._edit_hint()
+
+    def _edit_hint(self) -> None:
+        sel = self.view.selection()
+        shown = f"“{' '.join(self.text[sel[0]:sel[1]].split())}”" if sel else "(select text)"
+        self.edit_hint.setText(f"Edit: {shown} {self.edit_label}. Drag in the article (snaps to tokens), "
+                               "Shift+←/→ move the end, Ctrl+Shift+←/→ the start; a label's digit puts it in "
+                               f"gold with that label, Enter keeps {self.edit_label}; Esc cancels.")
+        self.edit_hint.show()
+
+    def move_edge(self, edge: str, direction: int) -> None:
+        sel = self.view.selection()
+        if sel is None:
+            return
+        start, end = sel
+        tokens = self.gold.tokens
+        if edge == "end":
+            end = tokens.next_boundary(end, edge="end", direction=direction)
+        else:
+            start = tokens.next_boundary(start, edge="start", direction=direction)
+        if start < end:
+            self.view.select(start, end)
+        self._edit_hint()
+
+    def commit_edit(self, label: str | None = None) -> bool:
+        item = self._need_item()
+        sel = self.view.selection()
+        if item is None:
+            return False
+        if sel is None or not self.text[sel[0]:sel[1]].strip():
+            self.show_error(Errors.E314)
+            return False
+        label = label or self.edit_label
+        span = SpanRecord(sel[0], sel[1], label, self._edit_kb(item, sel[0], sel[1], label))
+        return self._decide(self.adjudication.edit, item.disagreement, [span])
+
+    def _edit_kb(self, item: triage.Item, start: int, end: int, label: str) -> str | None:
+        """The link the edited span keeps: that of a version with the same offsets and label, else of
+        the first version with the same label that has one; else none (link it in gold later)."""
+        spans = [s for a in self.annotators for s in item.disagreement.spans.get(a, ())]
+        exact = [s for s in spans if (s.start, s.end, s.label) == (start, end, label)]
+        for s in exact + [s for s in spans if s.label == label]:
+            if s.kb_id is not None:
+                return s.kb_id
+        return None
+
+    def _cancel_edit(self) -> None:
+        self._set_editing(False)
+        self.edit_hint.hide()
+
+    def escape(self) -> None:
+        if self.editing:
+            self._cancel_edit()
+            self._on_row()
+            self.table.setFocus()
+        else:
+            self.close()
+
+    # --- history
+    def undo(self) -> None:
+        self._history(self.adjudication.undo)
+
+    def redo(self) -> None:
+        self._history(self.adjudication.redo)
+
+    def _history(self, fn) -> None:
+        """Undo/redo; the disagreement it reopened (or closed) becomes current."""
+        before = {triage_key(i): i.decision for i in self.model.items}
+        self._clear_error()
+        try:
+            fn()
+        except AnnotatorError as e:
+            self.show_error(str(e))
+            return
+        self.refresh()
+        for row, item in enumerate(self.model.items):
+            if before.get(triage_key(item), item.decision) != item.decision:
+                self._select(row)
+                break
+        self.message.emit(f"{self.undo_action.text()} is next; Ctrl+Z to undo it." if self.project.stack.can_undo
+                          else "Nothing left to undo.")
+
+    def finish(self) -> None:
+        self._clear_error()
+        try:
+            self.adjudication.finish()
+        except AnnotatorError as e:
+            self.show_error(str(e))
+            return
+        open_ = self.model.open_count()
+        self.message.emit(f"Gold version of {self.gold.name} marked done"
+                          + (f" ({open_} disagreement{'s' if open_ != 1 else ''} still open)." if open_ else "."))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        try:
+            self.project.stack.unsubscribe(self._on_change)
+        except ValueError:
+            pass
+        self.gold.close()
+        super().closeEvent(event)
+
+
+def triage_key(item: triage.Item) -> tuple[int, int, str]:
+    return item.disagreement.start, item.disagreement.end, item.disagreement.kind

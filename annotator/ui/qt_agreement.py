@@ -1,0 +1,493 @@
+"""The agreement dashboard (Review → Agreement…, reviewers only): the core's agreement report as
+tables (pairs and overall, per label, per document), a bar chart per label, and click-through to the
+disagreements behind the numbers.
+
+Activating a document row lists that document's disagreements; activating a label row or its bar lists
+the disagreements involving that label; activating a disagreement asks the window to open the
+adjudication view at it (`openDisagreement`). The report is computed in a background thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+                               QSizePolicy, QSplitter, QTableView, QVBoxLayout, QWidget)
+from sqlalchemy import select
+
+from annotator.core import triage
+from annotator.core.agreement import AgreementReport, Measures
+from annotator.core.models import Document
+from annotator.core.review import people_layers, project_agreement
+from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_disagreements import QtDisagreementModel
+from annotator.ui.qt_tasks import QtStoreTask
+from annotator.ui.qt_tables import row_table
+
+Role = Qt.ItemDataRole
+ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
+SortRole = Role.UserRole + 1
+MEASURES = [("span_f1_exact", "F1 exact"), ("span_f1_overlap", "F1 overlap"), ("token_kappa", "κ tokens"),
+            ("token_alpha", "α tokens"), ("link_agreement", "Links"), ("n_docs", "Docs")]
+EXACT_COLOUR = QColor("#3F6EA8")
+OVERLAP_COLOUR = QColor("#A9C2E0")
+GRID_COLOUR = QColor("#E2E0DA")
+TEXT_COLOUR = QColor("#1F1F1F")
+MUTED_COLOUR = QColor("#6B675F")
+
+
+def cell(value) -> str:
+    """How a measure shows: three decimals, a dash where undefined (as the CLI prints it)."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text  # a tiny negative α is no disagreement to point at
+
+
+class QtMeasuresModel(QAbstractTableModel):
+    """Rows of (key, title, Measures); column 0 the title, then one column per measure."""
+
+    def __init__(self, first: str, parent=None):
+        super().__init__(parent)
+        self.first = first
+        self.rows: list[tuple[object, str, Measures]] = []
+
+    def set_rows(self, rows: list[tuple[object, str, Measures]]) -> None:
+        self.beginResetModel()  # a new report: every row changes
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(MEASURES) + 1
+
+    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
+            return self.first if section == 0 else MEASURES[section - 1][1]
+        return None
+
+    def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if not 0 <= index.row() < len(self.rows):
+            return None
+        key, title, m = self.rows[index.row()]
+        col = index.column()
+        value = None if col == 0 else getattr(m, MEASURES[col - 1][0])
+        if role == Role.DisplayRole:
+            return title if col == 0 else cell(value)
+        if role == ValueRole:
+            return key if col == 0 else value
+        if role == SortRole:
+            if col == 0:
+                return title
+            return -1.0 if value is None else float(value)
+        if role == Role.TextAlignmentRole and col > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Role.ForegroundRole and col > 0 and value is None:
+            return MUTED_COLOUR
+        return None
+
+
+class QtLabelBars(QWidget):
+    """F1 per label as horizontal bars (exact: solid; overlap: the paler bar behind it), painted with
+    QPainter. A click on a label's row, or Enter on the focused row, emits `labelActivated`."""
+
+    labelActivated = Signal(str)
+    ROW = 30
+    TOP = 26
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("labelBars")
+        self.rows: list[tuple[str, Measures, QColor]] = []
+        self.focus_row = 0
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(260)
+
+    def set_rows(self, rows: list[tuple[str, Measures, QColor]]) -> None:
+        self.rows = rows
+        self.focus_row = min(self.focus_row, max(len(rows) - 1, 0))
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(360, self.TOP + self.ROW * max(len(self.rows), 1) + 8)
+
+    def _name_width(self) -> int:
+        """Where the bars start: after the swatch (22 px) and the longest label name."""
+        metrics = self.fontMetrics()
+        return 22 + max([metrics.horizontalAdvance(name) for name, _, _ in self.rows] + [40]) + 10
+
+    def row_rect(self, i: int) -> QRectF:
+        return QRectF(0, self.TOP + i * self.ROW, self.width(), self.ROW)
+
+    VALUES = 96  # room for the numbers right of the bars
+
+    def bar_rect(self, i: int, value: float | None) -> QRectF:
+        """Where row i's bar of `value` is drawn (full width at 1.0)."""
+        x = self._name_width()
+        room = max(self.width() - x - self.VALUES, 10)
+        return QRectF(x, self.TOP + i * self.ROW + 6, room * (value or 0.0), self.ROW - 12)
+
+    def row_at(self, y: float) -> int:
+        i = int((y - self.TOP) // self.ROW)
+        return i if y >= self.TOP and 0 <= i < len(self.rows) else -1
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), self.palette().base())
+        metrics = self.fontMetrics()
+        x0 = self._name_width()
+        full = self.bar_rect(0, 1.0).width()
+        small = QFont(self.font())
+        small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
+        # legend
+        painter.setFont(small)
+        painter.setPen(MUTED_COLOUR)
+        painter.fillRect(QRectF(x0, 8, 12, 10), EXACT_COLOUR)
+        painter.drawText(QRectF(x0 + 16, 4, 90, 18), Qt.AlignmentFlag.AlignVCenter, "F1 exact")
+        painter.fillRect(QRectF(x0 + 90, 8, 12, 10), OVERLAP_COLOUR)
+        painter.drawText(QRectF(x0 + 106, 4, 100, 18), Qt.AlignmentFlag.AlignVCenter, "F1 overlap")
+        # grid at 0, .5, 1
+        painter.setPen(QPen(GRID_COLOUR, 1))
+        bottom = self.TOP + self.ROW * len(self.rows)
+        for frac in (0.0, 0.5, 1.0):
+            x = x0 + full * frac
+            painter.drawLine(int(x), self.TOP - 2, int(x), bottom)
+        if not self.rows:
+            painter.setPen(MUTED_COLOUR)
+            painter.drawText(QRectF(0, self.TOP, self.width(), self.ROW), Qt.AlignmentFlag.AlignCenter,
+                             "No labels to compare")
+        for i, (name, m, colour) in enumerate(self.rows):
+            row = self.row_rect(i)
+            if i == self.focus_row and self.hasFocus():
+                painter.fillRect(row, QColor("#EEF3FA"))
+            painter.fillRect(QRectF(6, row.top() + 9, 10, row.height() - 18), colour)
+            painter.setFont(self.font())
+            painter.setPen(TEXT_COLOUR)
+            painter.drawText(QRectF(22, row.top(), x0 - 26, row.height()),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             metrics.elidedText(name, Qt.TextElideMode.ElideRight, x0 - 26))
+            painter.fillRect(self.bar_rect(i, m.span_f1_overlap), OVERLAP_COLOUR)
+            exact = self.bar_rect(i, m.span_f1_exact)
+            painter.fillRect(exact.adjusted(0, 4, 0, -4), EXACT_COLOUR)
+            painter.setFont(small)
+            painter.setPen(TEXT_COLOUR if m.span_f1_exact is not None else MUTED_COLOUR)
+            painter.drawText(QRectF(x0 + full + 6, row.top(), self.VALUES - 6, row.height()),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             f"{cell(m.span_f1_exact)} / {cell(m.span_f1_overlap)}")
+        painter.end()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        i = self.row_at(event.position().y())
+        if i >= 0:
+            self.focus_row = i
+            self.update()
+            self.labelActivated.emit(self.rows[i][0])
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        key = event.key()
+        if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.rows:
+            self.focus_row = (self.focus_row + (1 if key == Qt.Key.Key_Down else -1)) % len(self.rows)
+            self.update()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.rows:
+            self.labelActivated.emit(self.rows[self.focus_row][0])
+        else:
+            super().keyPressEvent(event)
+
+
+def _table(model: QAbstractTableModel, name: str, sortable: bool = False) -> QTableView:
+    table = row_table(model, name)
+    if sortable:
+        proxy = QSortFilterProxyModel(table)
+        proxy.setSourceModel(model)
+        proxy.setSortRole(SortRole)
+        table.setModel(proxy)
+        table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the report's order first
+        table.setSortingEnabled(True)
+    table.setAlternatingRowColors(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(False)
+    metrics = table.fontMetrics()
+    for col, (_, title) in enumerate(MEASURES, start=1):
+        table.setColumnWidth(col, max(metrics.horizontalAdvance(title), metrics.horizontalAdvance("0.000")) + 26)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(40)
+    table.verticalHeader().setDefaultSectionSize(metrics.height() + 10)
+    return table
+
+
+def caption(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("panelHeading")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet("color: #5F5B53; font-weight: 600; padding: 4px 0 2px 0")  # a static label
+    return label
+
+
+class QtAgreementDashboard(QWidget):
+    """The dashboard window of one reviewer's project. `openDisagreement(document_id, annotators,
+    (start, end))` asks for the adjudication view."""
+
+    openDisagreement = Signal(int, object, object)
+    failed = Signal(str)
+
+    def __init__(self, project, labels: dict, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.project = project
+        self.labels = labels  # name -> LabelInfo, for the bar colours
+        self.report: AgreementReport | None = None
+        self.annotators: list[str] = []  # compared in the report shown
+        self.pending: list[str] = []  # compared in the report being computed
+        self.doc_ids: dict[str, int] = {}
+        self.listing: tuple[str, str] | None = None  # ("document" | "label", name) listed now
+        self.setObjectName("agreementDashboard")
+        self.setWindowTitle("Agreement — annotator")
+        self.resize(1280, 800)
+
+        self.task = QtStoreTask(self)
+        self.task.finished.connect(self._on_report)
+        self.task.failed.connect(self._on_failed)
+        self.list_task = QtStoreTask(self)
+        self.list_task.finished.connect(self._on_items)
+        self.list_task.failed.connect(self._on_failed)
+
+        # who is compared
+        self.choice = QHBoxLayout()
+        self.choice.setContentsMargins(0, 0, 0, 0)
+        self.checks: dict[str, QCheckBox] = {}
+        self.compute_button = QPushButton("Compute (F5)")
+        self.compute_button.setToolTip("Compute agreement between the checked annotators (F5)")
+        self.compute_button.clicked.connect(self.compute)
+        self.status = QLabel()
+        self.status.setObjectName("muted")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #B00020")
+        self.error.hide()
+
+        self.pairs_model = QtMeasuresModel("Annotators", self)
+        self.labels_model = QtMeasuresModel("Label", self)
+        self.documents_model = QtMeasuresModel("Document", self)
+        self.pairs = _table(self.pairs_model, "agreementPairs")
+        self.label_table = _table(self.labels_model, "agreementLabels", sortable=True)
+        self.documents = _table(self.documents_model, "agreementDocuments", sortable=True)
+        self.bars = QtLabelBars()
+        self.disagreement_model = QtDisagreementModel(parent=self)
+        self.disagreements = row_table(self.disagreement_model, "agreementDisagreements")
+        self.disagreements.horizontalHeader().setStretchLastSection(True)
+        self.disagreements.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.list_heading = caption("Disagreements")
+        self.list_hint = QLabel("Activate a document or a label (Enter, double-click, or a click on its bar) "
+                                "to list its disagreements; Enter on one opens the adjudication view there.")
+        self.list_hint.setObjectName("muted")
+        self.list_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.list_hint.setWordWrap(True)
+
+        def box(*parts) -> QWidget:
+            widget = QWidget()
+            column = QVBoxLayout(widget)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            for part in parts:
+                column.addWidget(part, 0 if isinstance(part, QLabel) else 1)
+            return widget
+
+        tables = QSplitter(Qt.Orientation.Vertical)
+        tables.addWidget(box(caption("Per label (activate one to list its disagreements)"), self.label_table))
+        tables.addWidget(box(caption("Per document (sort by a column to find the worst)"), self.documents))
+        tables.setSizes([250, 350])
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(caption("Pairs and overall"))
+        left_column.addWidget(self.pairs)
+        left_column.addWidget(tables, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(box(caption("F1 per label (click a bar to list its disagreements)"), self.bars))
+        right.addWidget(box(self.list_heading, self.list_hint, self.disagreements))
+        right.setSizes([220, 480])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([700, 580])
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Compare:"))
+        head.addLayout(self.choice)
+        head.addStretch(1)
+        head.addWidget(self.compute_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addLayout(head)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        layout.addWidget(split, 1)
+
+        self.documents.activated.connect(self._on_document)
+        self.label_table.activated.connect(self._on_label_row)
+        self.bars.labelActivated.connect(self.list_label)
+        self.disagreements.activated.connect(self._on_disagreement)
+        self.addAction(make_action(self, "Compute", ["F5"], self.compute, "Compute agreement again"))
+        self.addAction(make_action(self, "Close", ["Escape"], self.close, "Close the dashboard"))
+        project.stack.subscribe(self._on_change)
+        self.set_annotators()
+
+    # --- who is compared
+    def set_annotators(self) -> None:
+        """One check box per person's layer holding a document; all checked but the reviewer's own
+        (when two others remain): their layer started from the model's when they opened a document."""
+        with self.project.store.Session() as s:
+            names = people_layers(s)
+        for box in self.checks.values():
+            box.deleteLater()
+        self.checks = {}
+        others = [n for n in names if n != self.project.user]
+        for name in names:
+            box = QCheckBox(name)
+            box.setChecked(name != self.project.user or len(others) < 2)
+            self.checks[name] = box
+            self.choice.addWidget(box)
+
+    def chosen(self) -> list[str]:
+        return [n for n, box in self.checks.items() if box.isChecked()]
+
+    # --- computing
+    def compute(self) -> bool:
+        names = self.chosen()
+        self.error.hide()
+        started = self.task.start(self.project.store.url, project_agreement, names, what="Computing agreement")
+        if started:
+            self.pending = names
+            self.status.setText(f"Computing agreement of {', '.join(names) or 'nobody'}…")
+            self.compute_button.setEnabled(False)
+        return started
+
+    def _on_report(self, report: AgreementReport) -> None:
+        self.compute_button.setEnabled(True)
+        self.report, self.annotators = report, self.pending
+        with self.project.store.Session() as s:
+            self.doc_ids = dict(s.execute(select(Document.name, Document.id)
+                                          .where(Document.name.in_(list(report.by_document)))).all())
+        self.pairs_model.set_rows([("overall", "Overall", report.overall)] +
+                                  [((p.a, p.b), f"{p.a} / {p.b}", p.measures) for p in report.pairs])
+        self.labels_model.set_rows([(k, k, m) for k, m in report.by_label.items()])
+        self.documents_model.set_rows([(k, k, m) for k, m in report.by_document.items()])
+        self.bars.set_rows([(k, m, QColor(self.labels[k].colour if k in self.labels else "#CCCCCC"))
+                            for k, m in report.by_label.items()])
+        self.bars.setMinimumHeight(self.bars.sizeHint().height())
+        rows = self.pairs_model.rowCount()
+        self.pairs.setFixedHeight(self.pairs.horizontalHeader().height() + 4
+                                  + self.pairs.verticalHeader().defaultSectionSize() * min(rows, 6))
+        n = report.overall.n_docs
+        self.status.setText(f"Agreement of {', '.join(self.annotators)} over {n} document{'s' if n != 1 else ''} "
+                            f"that two or more of them labelled (– where a value is undefined).")
+        if self.listing is not None:
+            kind, name = self.listing
+            (self.list_document if kind == "document" else self.list_label)(name)
+
+    def _on_failed(self, message: str) -> None:
+        self.compute_button.setEnabled(True)
+        self.status.setText("")
+        self.error.setText(message)
+        self.error.show()
+        self.failed.emit(message)
+
+    # --- click-through
+    def _on_document(self, index: QModelIndex) -> None:
+        self.list_document(index.siblingAtColumn(0).data(ValueRole))
+
+    def _on_label_row(self, index: QModelIndex) -> None:
+        self.list_label(index.siblingAtColumn(0).data(ValueRole))
+
+    def list_document(self, name: str) -> None:
+        """The document's disagreements, at once (one document is quick)."""
+        self.listing = ("document", name)
+        doc_id = self.doc_ids.get(name)
+        with self.project.store.Session() as s:
+            found = [] if doc_id is None else triage.document_items(s, doc_id, self.annotators)
+        self._show_items(found, f"Disagreements in {name}")
+
+    def list_label(self, label: str) -> None:
+        """Disagreements involving `label`, over the documents that have any (in the background)."""
+        self.listing = ("label", label)
+        if self.report is None:
+            return
+        self.list_heading.setText(f"Disagreements involving {label}: listing…")
+        # while another listing runs, this one starts when it ends (see _on_items)
+        self.list_task.start(self.project.store.url, _label_items, self.annotators, triage.imperfect(self.report),
+                             label, what="Listing disagreements")
+
+    def _on_items(self, result) -> None:
+        label, found = result
+        if self.listing != ("label", label):  # asked for something else meanwhile
+            if self.listing is not None and self.listing[0] == "label":
+                self.list_label(self.listing[1])
+            return
+        self._show_items(found, f"Disagreements involving {label}")
+
+    def _show_items(self, found: list[triage.Item], title: str) -> None:
+        texts = {}
+        missing = {i.document_id for i in found} - set(self.disagreement_model.texts)
+        for doc_id in missing:
+            texts[doc_id] = self.project.document(doc_id).text
+        self.disagreement_model.set_items(found, texts)
+        n, open_ = len(found), self.disagreement_model.open_count()
+        self.list_heading.setText(f"{title}: {n} ({open_} open)" if n else f"{title}: none")
+        self.disagreements.resizeColumnsToContents()
+        if n and not self.disagreements.currentIndex().isValid():
+            self.disagreements.setCurrentIndex(self.disagreement_model.index(0, 0))
+
+    def _on_disagreement(self, index: QModelIndex) -> None:
+        item = self.disagreement_model.item(index.row())
+        if item is not None:
+            d = item.disagreement
+            self.openDisagreement.emit(item.document_id, list(item.annotators), (d.start, d.end))
+
+    def _on_change(self, change) -> None:
+        """A decision (anywhere) on a listed document: its rows' decisions follow."""
+        if self.listing is None or change.document_id is None:
+            return
+        listed = {i.document_id for i in self.disagreement_model.items}
+        if change.document_id not in listed:
+            return
+        kind, name = self.listing
+        if kind == "document":
+            self.list_document(name)
+        else:
+            with self.project.store.Session() as s:
+                fresh = triage.document_items(s, change.document_id, self.annotators)
+            fresh = [i for i in fresh if name in i.labels]
+            items = [i for i in self.disagreement_model.items if i.document_id != change.document_id]
+            at = next(k for k, i in enumerate(self.disagreement_model.items) if i.document_id == change.document_id)
+            self._show_items(items[:at] + fresh + items[at:], f"Disagreements involving {name}")
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        try:
+            self.project.stack.unsubscribe(self._on_change)
+        except ValueError:
+            pass
+        self.task.wait()
+        self.list_task.wait()
+        super().closeEvent(event)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        try:  # shown again after a close: listen again
+            self.project.stack.unsubscribe(self._on_change)
+        except ValueError:
+            pass
+        self.project.stack.subscribe(self._on_change)
+
+
+def _label_items(store, annotators, documents, label):
+    with store.Session() as s:
+        return label, triage.items(s, annotators, documents, label)

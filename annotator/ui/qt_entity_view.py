@@ -1,0 +1,703 @@
+"""The entity view: browse the knowledge base, see every mention of an entity across the corpus
+(keyword in context), edit the entity, merge it into another.
+
+A window of its own (non-modal, owned by the main window), opened with Ctrl+Shift+E or from the link
+panel. Left: the entities, most mentioned first, with a search box (the link panel's search) and a type
+filter. Right: the chosen entity's fields, merging, and its mentions. Enter or a double-click on a
+mention opens its document in the main window with the span selected. Edits are commands of the
+project stack, so Ctrl+Z here undoes them as it does in the main window. Article text is plain text:
+table cells and plain-text labels only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QMenuBar, QPushButton, QSplitter,
+                               QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
+
+from annotator.core.mentions import EntityInfo, Mention
+from annotator.errors import ConflictError
+from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_document_model import QtDocumentModel
+from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
+from annotator.ui.qt_tables import row_table
+
+Key = Qt.Key
+Role = Qt.ItemDataRole
+ALL_TYPES = "All types"
+LIST_LIMIT = 200  # entities listed without a search
+SEARCH_LIMIT = 50
+ENTITY_COLUMNS = ("Name", "Type", "Mentions")
+MENTION_COLUMNS = ("Document", "Left context", "Mention", "Right context", "Label", "Note", "Status", "Layer")
+DOC, LEFT, MENTION, RIGHT, LABEL, NOTE, STATUS, LAYER = range(len(MENTION_COLUMNS))
+SUGGESTED_COLOUR = "#8A5A00"
+CONTEXT = 80  # characters each side: more than a column shows, so the table elides ("…") where it cuts
+
+
+def plural(n: int, word: str) -> str:
+    many = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{n} {word if n == 1 else many}"
+
+
+class QtEntityListModel(QAbstractTableModel):
+    """The entities listed on the left (a search result or the browse list: replaced as a whole)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[EntityInfo] = []
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(ENTITY_COLUMNS)
+
+    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
+            return ENTITY_COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if not index.isValid():
+            return None
+        e, col = self.rows[index.row()], index.column()
+        if role == Role.DisplayRole:
+            return (e.name, e.type or "—", str(e.mentions))[col]
+        if role == Role.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Role.ForegroundRole and e.mentions == 0:
+            return QColor("#6B675F")
+        if role == Role.ToolTipRole:
+            return f"{e.name} ({e.kb_id})\n{e.description}".rstrip()
+        if role == EntityRole:
+            return e.id
+        return None
+
+    def set_rows(self, rows: list[EntityInfo]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row_of(self, entity_id: int | None) -> int:
+        return next((i for i, e in enumerate(self.rows) if e.id == entity_id), -1)
+
+
+class QtMentionModel(QAbstractTableModel):
+    """Mentions of one entity, keyword in context: document, left context, mention, right context."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[Mention] = []
+        self.bold = QFont()
+        self.bold.setBold(True)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(MENTION_COLUMNS)
+
+    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
+            return MENTION_COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if not index.isValid():
+            return None
+        m, col = self.rows[index.row()], index.column()
+        suggested = m.status == "suggested"
+        if role == Role.DisplayRole:
+            s = m.snippet
+            return (s.document, s.left, s.text, s.right, m.label, m.referent_note,
+                    "suggested" if suggested else "✓ linked", m.annotator)[col]
+        if role == Role.TextAlignmentRole:
+            align = Qt.AlignmentFlag.AlignRight if col == LEFT else (
+                Qt.AlignmentFlag.AlignHCenter if col == MENTION else Qt.AlignmentFlag.AlignLeft)
+            return int(align | Qt.AlignmentFlag.AlignVCenter)
+        if role == Role.FontRole and (col == MENTION or suggested):
+            font = QFont(self.bold) if col == MENTION else QFont()
+            font.setItalic(suggested)
+            return font
+        if role == Role.ForegroundRole and suggested and col in (MENTION, STATUS):
+            return QColor(SUGGESTED_COLOUR)
+        if role == Role.ToolTipRole:
+            s = m.snippet
+            note = f"\nNote: {m.referent_note}" if m.referent_note else ""
+            state = "a suggested link (Enter on the span confirms it)" if suggested else "linked"
+            return (f"{s.document}, {s.start}–{s.end}: …{s.left} [{s.text}] {s.right}…\n"
+                    f"{m.label}, {state}, layer {m.annotator}{note}\nEnter or double-click opens it")
+        return None
+
+    def set_rows(self, rows: list[Mention]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def row_of(self, span_id: int | None) -> int:
+        return next((i for i, m in enumerate(self.rows) if m.span_id == span_id), -1)
+
+
+class QtKwicDelegate(QStyledItemDelegate):
+    """The left context is cut on its left, so the words next to the mention stay visible."""
+
+    def initStyleOption(self, option, index) -> None:  # noqa: N802 (Qt name)
+        super().initStyleOption(option, index)
+        if index.column() == LEFT:
+            option.textElideMode = Qt.TextElideMode.ElideLeft
+
+
+def plain_label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # entity names and contexts come from the corpus
+    label.setWordWrap(wrap)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+class QtEntityView(QWidget):
+    """Emits `openMention(document id, span id, start, end)` for the main window to show."""
+
+    openMention = Signal(int, int, int, int)
+
+    def __init__(self, model: QtDocumentModel, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.model = model
+        self.project = model.project
+        self.setObjectName("entityView")
+        self.setWindowTitle("Entities — annotator")
+        self.resize(1240, 680)
+        self.entity: EntityInfo | None = None  # the entity shown on the right
+        self.form_values: dict[str, str] = {}  # the fields as last loaded, to tell what the user changed
+        self.merge_candidates: list = []
+        self.merge_target = None  # a candidate chosen, awaiting confirmation
+        self.dirty = False  # something changed while the window was hidden
+
+        # --- left: the entities
+        self.search = QLineEdit()
+        self.search.setObjectName("entitySearch")
+        self.search.setPlaceholderText("Search entities: name, alias or id (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.type_filter = QComboBox()
+        self.type_filter.setObjectName("entityTypeFilter")
+        self.type_filter.setToolTip("Show entities of one type")
+        self.list_model = QtEntityListModel(self)
+        self.table = row_table(self.list_model, "entityTable")
+        self._table_defaults(self.table)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, sample in ((1, "PERSON"), (2, "Mentions")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 18)
+        self.list_note = plain_label(name="muted")
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(10, 10, 4, 10)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.type_filter)
+        left_column.addLayout(filters)
+        left_column.addWidget(self.table, 1)
+        left_column.addWidget(self.list_note)
+
+        # --- right: the entity, its fields, merging, its mentions
+        self.heading = plain_label(name="entityHeading")
+        heading_font = self.heading.font()
+        heading_font.setPointSizeF(heading_font.pointSizeF() * 1.25)
+        heading_font.setBold(True)
+        self.heading.setFont(heading_font)
+        self.description = plain_label(name="muted")
+        self.name_edit, self.kb_id_edit, self.description_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        self.name_edit.setObjectName("entityName")
+        self.kb_id_edit.setObjectName("entityKbId")
+        self.description_edit.setObjectName("entityDescription")
+        self.kb_id_edit.setToolTip("An external id (a Wikidata QID such as Q884) or the local id the app minted")
+        self.type_edit = QComboBox()
+        self.type_edit.setObjectName("entityType")
+        self.type_edit.setEditable(True)
+        self.save_button = QPushButton("Save changes (Ctrl+S)")
+        self.merge_button = QPushButton("Merge into… (Ctrl+M)")
+        self.save_button.setToolTip("Save the name, type, id and description (one undoable edit)")
+        self.merge_button.setToolTip("Merge this entity into another: its mentions and aliases follow")
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        id_row = QHBoxLayout()
+        id_row.addWidget(self.type_edit, 1)
+        id_row.addWidget(QLabel("KB id"))
+        id_row.addWidget(self.kb_id_edit, 2)
+        form.addRow("Name", self.name_edit)
+        form.addRow("Type", id_row)
+        form.addRow("Description", self.description_edit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.merge_button)
+        buttons.addStretch(1)
+
+        self.merge_box = QWidget()
+        self.merge_box.setObjectName("mergeBox")
+        self.merge_prompt = plain_label()
+        self.merge_search = QLineEdit()
+        self.merge_search.setObjectName("mergeSearch")
+        self.merge_search.setPlaceholderText("Search the entity to merge into")
+        self.merge_search.setClearButtonEnabled(True)
+        self.merge_list = QListWidget()
+        self.merge_list.setObjectName("mergeCandidates")
+        self.merge_list.setWordWrap(True)
+        self.merge_list.setMaximumHeight(150)
+        self.merge_confirm = plain_label(name="mergeConfirm")
+        self.merge_go = QPushButton("Merge (Enter)")
+        self.merge_cancel = QPushButton("Cancel (Esc)")
+        merge_buttons = QHBoxLayout()
+        merge_buttons.setContentsMargins(0, 0, 0, 0)
+        merge_buttons.addWidget(self.merge_confirm, 1)
+        merge_buttons.addWidget(self.merge_go)
+        merge_buttons.addWidget(self.merge_cancel)
+        merge_column = QVBoxLayout(self.merge_box)
+        merge_column.setContentsMargins(0, 4, 0, 4)
+        for widget in (self.merge_prompt, self.merge_search, self.merge_list):
+            merge_column.addWidget(widget)
+        merge_column.addLayout(merge_buttons)
+        self.merge_box.hide()
+
+        self.mention_heading = plain_label(name="panelHeading")
+        self.mention_model = QtMentionModel(self)
+        self.mentions = row_table(self.mention_model, "mentionTable")
+        self._table_defaults(self.mentions)
+        self.mentions.setItemDelegate(QtKwicDelegate(self.mentions))
+        metrics = self.fontMetrics()
+        header = self.mentions.horizontalHeader()
+        widths = {DOC: "000_8c62d622aab8", MENTION: "Kim Kwan-jin", LABEL: "PRODUCT", NOTE: "the government of",
+                  STATUS: "suggested…", LAYER: "annotator"}
+        for column, sample in widths.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
+        for column in (LEFT, RIGHT):  # the contexts share the width left: the table fits the window
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.message = plain_label(name="entityMessage")
+
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(8, 10, 10, 10)
+        right_column.addWidget(self.heading)
+        right_column.addWidget(self.description)
+        right_column.addLayout(form)
+        right_column.addLayout(buttons)
+        right_column.addWidget(self.merge_box)
+        right_column.addSpacing(6)
+        right_column.addWidget(self.mention_heading)
+        right_column.addWidget(self.mentions, 1)
+        right_column.addWidget(self.message)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([340, 900])
+        self.splitter.setChildrenCollapsible(False)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.splitter)
+        self._build_menu(column)
+
+        # --- wiring
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DEBOUNCE_MS)
+        self.timer.timeout.connect(self.reload_entities)
+        self.search.textEdited.connect(lambda _t: self.timer.start())
+        self.type_filter.activated.connect(lambda _i: self.reload_entities())
+        self.merge_timer = QTimer(self)
+        self.merge_timer.setSingleShot(True)
+        self.merge_timer.setInterval(DEBOUNCE_MS)
+        self.merge_timer.timeout.connect(self.run_merge_search)
+        self.merge_search.textEdited.connect(lambda _t: (self._clear_target(), self.merge_timer.start()))
+        self.merge_list.currentRowChanged.connect(lambda _r: self._clear_target())
+        self.merge_list.itemDoubleClicked.connect(lambda _item: self.choose_target())
+        self.merge_go.clicked.connect(self.merge)
+        self.merge_cancel.clicked.connect(self.cancel_merge)
+        self.table.selectionModel().currentRowChanged.connect(self._on_entity_row)
+        self.mentions.doubleClicked.connect(lambda index: self.open_mention(index.row()))
+        self.save_button.clicked.connect(self.save)
+        self.merge_button.clicked.connect(self.start_merge)
+        for widget in (self.search, self.table, self.mentions, self.merge_search, self.merge_list,
+                       self.name_edit, self.kb_id_edit, self.description_edit):
+            widget.installEventFilter(self)
+        model.stackChanged.connect(self._on_stack)
+        self.reload_types()
+        self.reload_entities()
+        self.show_entity(None)
+
+    @staticmethod
+    def _table_defaults(table: QTableView) -> None:
+        """What both tables of the view add to a row table: stripes and rows of one fixed height."""
+        table.setShowGrid(False)
+        table.setAlternatingRowColors(True)
+        rows = table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
+
+    def _build_menu(self, column: QVBoxLayout) -> None:
+        """The view's keys, each in its menu (they work while this window is the active one)."""
+        bar = QMenuBar(self)
+        menu = bar.addMenu("&Entity")
+        self.actions_by_name = {}
+        for name, text, keys, slot, tip in [
+            ("find", "&Find entity…", ["Ctrl+F"], self.focus_search, "Search the knowledge base"),
+            ("save", "&Save changes", ["Ctrl+S"], self.save, "Save the entity's name, type, id and description"),
+            ("merge", "&Merge into…", ["Ctrl+M"], self.start_merge, "Merge this entity into another"),
+            ("open", "&Open mention\tEnter", [], self.open_current_mention,
+             "Open the chosen mention in the main window (Enter on it, or double-click)"),
+            ("undo", "&Undo", ["Ctrl+Z"], self.model.undo, "Undo the last edit"),
+            ("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.model.redo, "Redo the last undone edit"),
+            ("close", "&Close", ["Escape"], self.escape, "Close the merge box, else this window"),
+        ]:
+            action = make_action(self, text, keys, slot, tip)  # Enter is not a shortcut: it acts per field
+            self.addAction(action)
+            menu.addAction(action)
+            if name in ("merge", "open", "redo"):
+                menu.addSeparator()
+            self.actions_by_name[name] = action
+        column.setMenuBar(bar)
+        self._on_stack_text()
+
+    # --- opening
+    def present(self, entity_id: int | None = None) -> None:
+        """Show the window (raised, active), on `entity_id` if given."""
+        if self.dirty:
+            self.refresh()
+        if entity_id is not None:
+            self.show_entity(entity_id)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        (self.mentions if entity_id is not None and self.mention_model.rows else self.search).setFocus()
+
+    # --- the entity list
+    def reload_types(self) -> None:
+        current = self.type_filter.currentText() or ALL_TYPES
+        with QSignalBlocker(self.type_filter):
+            self.type_filter.clear()
+            self.type_filter.addItems([ALL_TYPES, *self.project.entity_types()])
+            self.type_filter.setCurrentText(current)
+        types = sorted({*self.model.labels, *self.project.entity_types()})
+        typed = self.type_edit.currentText()
+        with QSignalBlocker(self.type_edit):
+            self.type_edit.clear()
+            self.type_edit.addItems(types)
+            self.type_edit.setCurrentText(typed)
+
+    def chosen_type(self) -> str | None:
+        text = self.type_filter.currentText()
+        return None if text in ("", ALL_TYPES) else text
+
+    def reload_entities(self) -> None:
+        """The browse list, or the search result (filtered by type), keeping the chosen entity."""
+        self.timer.stop()
+        query, kind = self.search.text().strip(), self.chosen_type()
+        try:
+            if query:
+                found = self.project.search_entities(query, label=kind, limit=SEARCH_LIMIT)
+                rows = [e for e in self.project.entity_infos([c.entity_id for c in found])
+                        if kind is None or e.type == kind]
+                note = (f"{plural(len(rows), 'entity')} match “{short(query, 30)}”" if rows
+                        else f"No entity matches “{short(query, 30)}”.")
+            else:
+                rows = self.project.entities(type=kind, limit=LIST_LIMIT)
+                note = ("The most mentioned first; type to search the whole knowledge base."
+                        if len(rows) >= LIST_LIMIT else f"{plural(len(rows), 'entity')}, the most mentioned first.")
+        except Exception as e:  # noqa: BLE001 (a search must never take the window down)
+            self.show_message(str(e), error=True)
+            return
+        chosen = self.entity.id if self.entity is not None else None
+        with QSignalBlocker(self.table.selectionModel()):
+            self.list_model.set_rows(rows)
+        self.list_note.setText(note)
+        self._select_entity_row(chosen)
+
+    def _select_entity_row(self, entity_id: int | None) -> None:
+        row = self.list_model.row_of(entity_id)
+        with QSignalBlocker(self.table.selectionModel()):
+            if row < 0:
+                self.table.clearSelection()
+                self.table.setCurrentIndex(QModelIndex())
+            else:
+                index = self.list_model.index(row, 0)
+                self.table.selectRow(row)
+                self.table.setCurrentIndex(index)
+                self.table.scrollTo(index)
+
+    def _on_entity_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.show_entity(self.list_model.rows[current.row()].id)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    # --- one entity
+    def show_entity(self, entity_id: int | None) -> None:
+        """Show the entity (fields, mentions); one the list does not hold is added at its top."""
+        info = self.project.entity(entity_id) if entity_id is not None else None
+        changed = (info.id if info else None) != (self.entity.id if self.entity else None)
+        self.entity = info
+        if changed:
+            self.cancel_merge()
+        if info is not None and self.list_model.row_of(info.id) < 0:
+            with QSignalBlocker(self.table.selectionModel()):
+                self.list_model.set_rows([info, *self.list_model.rows])
+        self._select_entity_row(info.id if info else None)
+        self._show_fields(info, reload=changed)
+        self._show_mentions()
+
+    def _show_fields(self, info: EntityInfo | None, reload: bool) -> None:
+        has = info is not None
+        for widget in (self.name_edit, self.type_edit, self.kb_id_edit, self.description_edit, self.save_button,
+                       self.merge_button, self.mentions):
+            widget.setEnabled(has)
+        for name in ("save", "merge"):
+            self.actions_by_name[name].setEnabled(has)
+        if not has:
+            self.heading.setText("No entity chosen")
+            self.description.setText("Pick an entity on the left, or open this view on a linked span "
+                                     "(Ctrl+Shift+E in the main window).")
+            self.form_values = {}
+            for edit in (self.name_edit, self.kb_id_edit, self.description_edit):
+                edit.clear()
+            self.type_edit.setCurrentText("")
+            return
+        self.heading.setText(f"{info.name} · {info.type or '—'} · {info.kb_id}")
+        self.description.setText(info.description or "No description.")
+        values = {"name": info.name, "type": info.type, "kb_id": info.kb_id, "description": info.description}
+        # edits typed and not saved yet survive a refresh caused by some other edit
+        if reload or self.fields() == self.form_values:
+            self.name_edit.setText(info.name)
+            self.type_edit.setCurrentText(info.type)
+            self.kb_id_edit.setText(info.kb_id)
+            self.description_edit.setText(info.description)
+            for edit in (self.name_edit, self.kb_id_edit, self.description_edit):
+                edit.setCursorPosition(0)
+        self.form_values = values
+
+    def fields(self) -> dict[str, str]:
+        return {"name": self.name_edit.text().strip(), "type": self.type_edit.currentText().strip(),
+                "kb_id": self.kb_id_edit.text().strip(), "description": self.description_edit.text().strip()}
+
+    def _show_mentions(self) -> None:
+        chosen = self.current_mention()
+        rows = self.project.entity_mentions(self.entity.id, width=CONTEXT) if self.entity is not None else []
+        self.mention_model.set_rows(rows)
+        self.mentions.setColumnHidden(LAYER, not any(m.annotator != self.project.user for m in rows))  # reviewers
+        self.mentions.setColumnHidden(NOTE, not any(m.referent_note for m in rows))
+        if rows:  # the document and mention columns as wide as their widest text, within reason
+            header = self.mentions.horizontalHeader()
+            widest = max(QFontMetrics(self.mention_model.bold).horizontalAdvance(m.snippet.text) for m in rows[:500])
+            header.resizeSection(MENTION, min(max(widest + 20, 80), 260))
+            widest = max(self.fontMetrics().horizontalAdvance(m.snippet.document) for m in rows[:500])
+            header.resizeSection(DOC, min(max(widest + 16, 80), 220))
+        if self.entity is None:
+            self.mention_heading.setText("Mentions")
+        elif not rows:
+            self.mention_heading.setText("No mentions linked yet")
+        else:
+            docs = len({m.snippet.document_id for m in rows})
+            suggested = sum(m.status == "suggested" for m in rows)
+            waiting = f", {suggested} of them suggested" if suggested else ""
+            self.mention_heading.setText(f"{plural(len(rows), 'mention')} in {plural(docs, 'document')}{waiting}"
+                                         " — Enter or double-click opens one")
+        row = self.mention_model.row_of(chosen.span_id) if chosen is not None else -1
+        if rows:
+            self.mentions.setCurrentIndex(self.mention_model.index(max(row, 0), 0))
+
+    def current_mention(self) -> Mention | None:
+        row = self.mentions.currentIndex().row()
+        return self.mention_model.rows[row] if 0 <= row < len(self.mention_model.rows) else None
+
+    def open_mention(self, row: int) -> None:
+        if 0 <= row < len(self.mention_model.rows):
+            s = self.mention_model.rows[row].snippet
+            self.openMention.emit(s.document_id, self.mention_model.rows[row].span_id, s.start, s.end)
+
+    def open_current_mention(self) -> None:
+        self.open_mention(self.mentions.currentIndex().row())
+
+    # --- editing
+    def save(self) -> None:
+        if self.entity is None:
+            return
+        changes = {k: v for k, v in self.fields().items() if v != self.form_values.get(k)}
+        if not changes:
+            self.show_message("Nothing to save: the fields are as stored.")
+            return
+        if self._edit(self.project.edit_entity, self.entity.id, version=self.entity.version, **changes):
+            self.show_message(f"Saved: {self.project.stack.undo_text}. Ctrl+Z undoes it.")
+
+    def start_merge(self) -> None:
+        if self.entity is None:
+            return
+        self.merge_prompt.setText(f"Merge “{self.entity.name}” ({plural(self.entity.mentions, 'mention')}) into:")
+        self.merge_search.clear()
+        self.merge_list.clear()
+        self.merge_candidates = []
+        self._clear_target()
+        self.merge_box.show()
+        self.merge_search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def run_merge_search(self) -> None:
+        """The link panel's search, ranked for this entity's type; the entity itself left out."""
+        self.merge_timer.stop()
+        query = self.merge_search.text().strip()
+        found = []
+        if query and self.entity is not None:
+            try:
+                found = [c for c in self.project.search_entities(query, label=self.entity.type or None)
+                         if c.entity_id != self.entity.id]
+            except Exception as e:  # noqa: BLE001
+                self.show_message(str(e), error=True)
+        self.merge_candidates = found
+        with QSignalBlocker(self.merge_list):
+            self.merge_list.clear()
+            for c in found:
+                item = QListWidgetItem(candidate_text(c))
+                item.setData(EntityRole, c.entity_id)
+                self.merge_list.addItem(item)
+            if found:
+                self.merge_list.setCurrentRow(0)
+        self._clear_target()
+        if query and not found:
+            self.merge_confirm.setText(f"No other entity matches “{short(query, 30)}”.")
+
+    def choose_target(self) -> None:
+        """First Enter: name the target and what the merge does; a second Enter (or the button) merges."""
+        if self.merge_timer.isActive():
+            self.run_merge_search()
+        row = self.merge_list.currentRow()
+        if self.entity is None or not 0 <= row < len(self.merge_candidates):
+            return
+        target = self.merge_candidates[row]
+        self.merge_target = target
+        self.merge_confirm.setText(
+            f"Merge “{self.entity.name}” into “{target.name}” ({target.kb_id})? Its "
+            f"{plural(self.entity.mentions, 'mention')} and aliases move over and “{self.entity.name}” is "
+            "removed; Ctrl+Z brings it back. Enter merges, Esc cancels.")
+        self.merge_go.setEnabled(True)
+
+    def _clear_target(self) -> None:
+        self.merge_target = None
+        self.merge_confirm.setText("Pick the target (Up/Down, Enter), then confirm.")
+        self.merge_go.setEnabled(False)
+
+    def merge(self) -> None:
+        source, target = self.entity, self.merge_target
+        if source is None or target is None:
+            return
+        if self._edit(self.project.merge_entities, source.id, target.entity_id, versions=(source.version, None)):
+            self.merge_box.hide()
+            self.show_entity(target.entity_id)
+            self.show_message(f"Merged “{source.name}” into “{target.name}”: "
+                              f"{plural(source.mentions, 'mention')} moved. Ctrl+Z undoes it.")
+            self.mentions.setFocus()
+
+    def cancel_merge(self) -> None:
+        self.merge_box.hide()
+        self._clear_target()
+
+    def escape(self) -> None:
+        if not self.merge_box.isHidden():
+            self.cancel_merge()
+            self.mentions.setFocus()
+        else:
+            self.close()
+
+    def _edit(self, fn, *args, **kwargs) -> bool:
+        try:
+            fn(*args, **kwargs)
+            return True
+        except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+            if isinstance(e, ConflictError) and self.entity is not None:
+                self.show_entity(self.entity.id if e.current is not None else None)  # as it is now
+            self.show_message(str(e), error=True)
+            return False
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #B00020" if error else "color: #1B5E20")
+
+    # --- the project changed (an edit here, in the main window, an undo)
+    def _on_stack(self) -> None:
+        self._on_stack_text()
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.dirty = True
+
+    def _on_stack_text(self) -> None:
+        stack = self.project.stack
+        undo, redo = self.actions_by_name["undo"], self.actions_by_name["redo"]
+        undo.setEnabled(stack.can_undo)
+        undo.setText(f"&Undo {stack.undo_text}" if stack.can_undo else "&Undo")
+        redo.setEnabled(stack.can_redo)
+        redo.setText(f"&Redo {stack.redo_text}" if stack.can_redo else "&Redo")
+
+    def refresh(self) -> None:
+        self.dirty = False
+        shown = self.entity.id if self.entity is not None else None
+        self.reload_types()
+        self.reload_entities()
+        self.show_entity(shown)
+        if shown is not None and self.entity is None:
+            self.show_message("That entity no longer exists (merged or deleted); Ctrl+Z may bring it back.")
+
+    # --- keys
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(obj, event)
+        key = event.key()
+        if obj in (self.search, self.merge_search):
+            lst = self.table if obj is self.search else self.merge_list
+            if key in (Key.Key_Down, Key.Key_Up, Key.Key_PageDown, Key.Key_PageUp):
+                timer = self.timer if obj is self.search else self.merge_timer
+                if timer.isActive():
+                    timer.timeout.emit()
+                step = {Key.Key_Down: 1, Key.Key_Up: -1, Key.Key_PageDown: 5, Key.Key_PageUp: -5}[key]
+                self._step(lst, step)
+                return True
+        if key not in ENTER:
+            return super().eventFilter(obj, event)
+        if obj is self.search:
+            if self.timer.isActive():
+                self.reload_entities()
+            if self.table.currentIndex().isValid() or self.list_model.rows:
+                if not self.table.currentIndex().isValid():
+                    self.table.setCurrentIndex(self.list_model.index(0, 0))
+                self.mentions.setFocus()
+            return True
+        if obj is self.table:
+            self.mentions.setFocus()
+            return True
+        if obj is self.mentions:
+            self.open_current_mention()
+            return True
+        if obj in (self.merge_search, self.merge_list):
+            if self.merge_target is not None:
+                self.merge()
+            else:
+                self.choose_target()
+            return True
+        if obj in (self.name_edit, self.kb_id_edit, self.description_edit):
+            self.save()
+            return True
+        return super().eventFilter(obj, event)
+
+    @staticmethod
+    def _step(widget, step: int) -> None:
+        count = widget.count() if isinstance(widget, QListWidget) else widget.model().rowCount()
+        if not count:
+            return
+        if isinstance(widget, QListWidget):
+            widget.setCurrentRow(min(max(widget.currentRow() + step, 0), count - 1))
+        else:
+            row = min(max(widget.currentIndex().row() + step, 0), count - 1)
+            widget.setCurrentIndex(widget.model().index(row, 0))

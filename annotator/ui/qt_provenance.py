@@ -1,0 +1,141 @@
+"""Model provenance (Review → Model provenance…): how each analyst changed the model's suggestions,
+per label — the core's `provenance` report as a table (computed in a background thread).
+
+Blind annotation holds here too: an annotator sees only their own rows; a reviewer sees everyone's.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from annotator.core.provenance import provenance
+from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_agreement import caption
+from annotator.ui.qt_tasks import QtStoreTask
+
+Role = Qt.ItemDataRole
+# (outcome key in the core report, column title)
+OUTCOMES = [("accepted", "Accepted as-is"), ("relabelled", "Relabelled"), ("boundary", "Boundary changed"),
+            ("deleted", "Deleted"), ("added", "Added"), ("suggested", "Left as suggestion")]
+COLUMNS = ["Annotator", "Label"] + [title for _, title in OUTCOMES]
+ALL = "all labels"
+
+
+def _report(store):
+    with store.Session() as s:
+        return provenance(s)
+
+
+class QtProvenanceModel(QAbstractTableModel):
+    """Per analyst: a row of totals ("all labels"), then a row per label."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[tuple[str, str, dict[str, int], int]] = []  # annotator, label, counts, documents
+
+    def set_report(self, report: dict[str, dict]) -> None:
+        self.beginResetModel()
+        self.rows = []
+        for name, data in report.items():
+            self.rows.append((name, ALL, data["totals"], data["documents"]))
+            self.rows += [(name, label, counts, data["documents"]) for label, counts in data["by_label"].items()]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
+        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role=Role.DisplayRole):
+        if not 0 <= index.row() < len(self.rows):
+            return None
+        name, label, counts, docs = self.rows[index.row()]
+        col = index.column()
+        if role in (Role.DisplayRole, Role.UserRole):
+            if col == 0:
+                return name if label == ALL else ""
+            if col == 1:
+                return label
+            value = counts.get(OUTCOMES[col - 2][0], 0)
+            return str(value) if role == Role.DisplayRole else value
+        if role == Role.TextAlignmentRole and col > 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Role.FontRole and label == ALL:
+            bold = QFont()
+            bold.setBold(True)
+            return bold
+        if role == Role.ForegroundRole and col > 1 and counts.get(OUTCOMES[col - 2][0], 0) == 0:
+            return QColor("#A8A49C")
+        if role == Role.ToolTipRole and col == 0:
+            return f"{name}: {docs} document(s) opened"
+        return None
+
+    def value(self, annotator: str, label: str, outcome: str) -> int | None:
+        """The count shown for (annotator, label or "all labels", outcome); None without such a row."""
+        row = next((r for r in self.rows if r[0] == annotator and r[1] == label), None)
+        return None if row is None else row[2].get(outcome, 0)
+
+
+class QtProvenancePanel(QWidget):
+    def __init__(self, project, reviewer: bool, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.project = project
+        self.reviewer = reviewer
+        self.setObjectName("provenancePanel")
+        self.setWindowTitle("Model provenance — annotator")
+        self.resize(900, 520)
+        self.heading = caption("How analysts changed the model's suggestions")
+        self.note = QLabel()
+        self.note.setObjectName("muted")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setWordWrap(True)
+        self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2 + 6)  # never clipped by the table
+        self.model = QtProvenanceModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("provenanceTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.task = QtStoreTask(self)
+        self.task.finished.connect(self._on_report)
+        self.task.failed.connect(self._on_failed)
+        self.addAction(make_action(self, "Refresh", ["F5"], self.refresh, "Compute the report again"))
+        self.addAction(make_action(self, "Close", ["Escape"], self.close, "Close the panel"))
+
+    def refresh(self) -> bool:
+        self.note.setText("Computing…")
+        return self.task.start(self.project.store.url, _report, what="The provenance report")
+
+    def _on_report(self, report: dict) -> None:
+        if not self.reviewer:  # blind: only the user's own rows
+            report = {k: v for k, v in report.items() if k == self.project.user}
+        self.model.set_report(report)
+        who = "every analyst" if self.reviewer else "you (annotation is blind: colleagues' rows are for reviewers)"
+        self.note.setText(f"Per label, for {who}, in the documents they opened: the model's spans accepted as "
+                          "they were, relabelled, with a boundary moved, deleted or left as suggestions, and the "
+                          "spans the analyst added." if report else
+                          "No analyst has opened a document with model suggestions yet.")
+
+    def _on_failed(self, message: str) -> None:
+        self.note.setText(message)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.task.wait()
+        super().closeEvent(event)

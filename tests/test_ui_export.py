@@ -1,0 +1,258 @@
+"""File → Export… driven as a user: Ctrl+E, pick a format and a path, Export; the file must be what
+`annotator export` writes for the same options, the progress bar must reach the total, errors and
+Cancel must leave nothing behind, and the window must stay responsive meanwhile."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from click.testing import CliRunner
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFileDialog, QLineEdit
+from sqlalchemy import insert
+
+from annotator.cli import main
+from annotator.core.exporting import document_ids
+from annotator.core.importing import sha256
+from annotator.core.layers import MODEL_LAYER, get_annotator
+from annotator.core.models import Document, DocumentState, Span, utcnow
+from annotator.core.project import Project
+from annotator.core.review import gold_annotator, set_role
+from annotator.core.text import pack_tokens
+from annotator.formats import registry
+from annotator.ui.qt_export import CANCELLED
+
+Key = Qt.Key
+Mod = Qt.KeyboardModifier
+USER = "tester"
+
+
+def cli_export(window, *args) -> list[str]:
+    """Run `annotator export` on the window's project as the same user; its output lines."""
+    result = CliRunner().invoke(main, ["--db", str(window.project.store.path), "--user", USER, "export",
+                                       *[str(a) for a in args]])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def open_dialog(window, qtbot):
+    qtbot.keyClick(window.view, Key.Key_E, Mod.ControlModifier)
+    dialog = window._export
+    assert dialog is not None and dialog.isVisible() and dialog.isModal()
+    return dialog
+
+
+def choose(qtbot, combo, typed: str) -> None:
+    """Focus a combo box and type the start of an item, as one does with the keyboard."""
+    combo.setFocus()
+    qtbot.keyClicks(combo, typed)
+
+
+def type_path(qtbot, dialog, path) -> None:
+    qtbot.keyClick(dialog.path, Key.Key_A, Mod.ControlModifier)
+    qtbot.keyClicks(dialog.path, str(path))
+
+
+def press_export(qtbot, dialog, signal, timeout: int = 60_000) -> None:
+    with qtbot.waitSignal(signal, timeout=timeout):
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+
+
+def leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".part" in p.name or p.name.startswith("."))
+
+
+def open_all(window) -> None:
+    for doc in window.documents.model.docs:
+        window.open_document(doc.id)
+
+
+def test_ui_export_jsonl_writes_what_the_cli_writes(window, qtbot, tmp_path):
+    open_all(window)
+    dialog = open_dialog(window, qtbot)
+    assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == registry.export_names()
+    assert dialog.layer.currentData() == USER and dialog.status.currentData() == "all"
+    choose(qtbot, dialog.format, "jsonl")
+    assert dialog.format.currentData() == "jsonl"
+    out = tmp_path / "mine.jsonl"
+    type_path(qtbot, dialog, out)
+    press_export(qtbot, dialog, dialog.exported)
+
+    cli_lines = cli_export(window, "--format", "jsonl", "--out", tmp_path / "cli.jsonl")
+    assert out.read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
+    total = len(document_ids(window.project.store, USER, "all"))
+    assert total == 3
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (total, total)
+    assert dialog.progress.text() == "3 / 3 documents"
+    assert not dialog.isVisible()
+    assert window.statusBar().currentMessage() == cli_lines[0].replace(str(tmp_path / "cli.jsonl"), str(out))
+    # and the file holds the database's spans of the tester's layer
+    first = window.documents.model.docs[0].id
+    tasks = {json.loads(line)["meta"]["name"]: json.loads(line) for line in out.read_text("utf-8").splitlines()}
+    task = tasks[window.project.document(first).name]
+    assert [(s["start"], s["end"], s["label"]) for s in task["spans"]] == [
+        (s.start, s.end, s.label) for s in window.project.spans(first)]
+    assert not leftovers(tmp_path)
+
+
+def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window, qtbot, ui, tmp_path):
+    view = window.view
+    start = window.model.text.index("counterpart")
+    ui.drag(view, start + 7, start + 11, Mod.AltModifier)  # "part": not a token of its own
+    ui.key(view, Key.Key_1)
+    layer = [(s.start, s.end, s.label) for s in window.project.spans(window.model.doc_id)]
+    assert (start + 7, start + 11, "PERSON") in layer
+    dialog = open_dialog(window, qtbot)
+    choose(qtbot, dialog.format, "c")
+    assert dialog.format.currentData() == "conll"
+    assert dialog.path.text().endswith(".conll")  # the suggested name follows the format
+    assert "token boundaries" in dialog.hint.text()
+    out = tmp_path / "mine.conll"
+    type_path(qtbot, dialog, out)
+    press_export(qtbot, dialog, dialog.exported)
+
+    cli_lines = cli_export(window, "--format", "conll", "--out", tmp_path / "cli.conll")
+    assert out.read_bytes() == (tmp_path / "cli.conll").read_bytes()
+    assert len(cli_lines) == 2 and cli_lines[1].startswith("1 span(s) are not on token boundaries")
+    message = window.statusBar().currentMessage()
+    assert message == " ".join(cli_lines).replace(str(tmp_path / "cli.conll"), str(out))
+    assert "'part'" in message
+
+
+def test_ui_export_error_shows_the_coded_message_and_writes_nothing(window, qtbot, tmp_path):
+    dialog = open_dialog(window, qtbot)
+    out = tmp_path / "missing" / "out.jsonl"
+    type_path(qtbot, dialog, out)
+    press_export(qtbot, dialog, dialog.failed)
+
+    expected = (f"[E043] Cannot write '{out}': No such file or directory. Choose a folder that exists and "
+                "that you can write to; nothing was written.")
+    assert dialog.isVisible() and dialog.message.isVisible() and dialog.message.text() == expected
+    assert dialog.message.textFormat() == Qt.TextFormat.PlainText
+    assert window.statusBar().currentMessage() == expected and window.statusBar().property("error")
+    assert not (tmp_path / "missing").exists() and not leftovers(tmp_path)
+    assert dialog.export_button.isEnabled() and dialog.path.isEnabled() and not dialog.progress.isVisible()
+    # fixing the path and pressing Export again works
+    type_path(qtbot, dialog, tmp_path / "out.jsonl")
+    press_export(qtbot, dialog, dialog.exported)
+    assert (tmp_path / "out.jsonl").exists() and not dialog.isVisible()
+
+
+def add_bulk_documents(store, layer: str, n: int) -> None:
+    """n short documents already opened in `layer`, one span each (bulk inserts: fast to build)."""
+    texts = [f"Kim Kwan-jin visits Tokyo, number {i}." for i in range(n)]
+    with store.atomic() as s:
+        annotator = get_annotator(s, layer).id
+        ids = list(s.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True), [
+            dict(name=f"bulk{i}", title=t, text=t, text_sha256=sha256(t), meta={}, imported_at=utcnow(),
+                 tokens=pack_tokens([(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", t)]))
+            for i, t in enumerate(texts)]))
+        s.execute(insert(DocumentState), [dict(document_id=i, annotator_id=annotator, status="in_progress",
+                                               seconds_spent=0.0, updated_at=utcnow()) for i in ids])
+        s.execute(insert(Span), [dict(document_id=i, annotator_id=annotator, start=0, end=12, label="PERSON",
+                                      origin="human", status="accepted") for i in ids])
+
+
+def test_ui_export_cancel_writes_nothing_and_the_window_stays_responsive(window, qtbot, tmp_path):
+    add_bulk_documents(window.project.store, USER, 8000)
+    total = len(document_ids(window.project.store, USER, "all"))
+    dialog = open_dialog(window, qtbot)
+    out = tmp_path / "big.jsonl"
+    type_path(qtbot, dialog, out)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert dialog.close_button.text() == "Cancel" and not dialog.export_button.isEnabled()
+    qtbot.waitUntil(lambda: 0 < dialog.progress.value() < total, timeout=30_000)
+    assert dialog.progress.maximum() == total  # determinate: documents written / total
+    with qtbot.waitSignal(dialog.cancelled, timeout=30_000):
+        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+    timer.stop()
+
+    assert not out.exists() and not leftovers(tmp_path)
+    assert dialog.isVisible() and dialog.message.text() == CANCELLED
+    assert window.statusBar().currentMessage() == CANCELLED
+    assert dialog.close_button.text() == "Close" and dialog.export_button.isEnabled()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) > 3 and max(gaps) < 0.5, f"the UI froze for {max(gaps):.2f} s"
+
+
+def test_ui_export_layers_follow_roles_and_the_reviewer_exports_a_colleague(window, qtbot, tmp_path):
+    store = window.project.store
+    first = window.documents.model.docs[0].id
+    colleague = Project(store, "cy")
+    colleague.open_document(first)
+    colleague.add_span(first, 0, 5, "ORG")
+    with store.atomic() as s:
+        get_annotator(s, MODEL_LAYER, is_model=True)
+        gold_annotator(s)
+    dialog = open_dialog(window, qtbot)
+    assert [dialog.layer.itemText(i) for i in range(dialog.layer.count())] == [
+        "tester (yours)", "model (suggestions)"]  # blind: no colleague, no gold
+    qtbot.keyClick(dialog, Key.Key_Escape)
+    assert not dialog.isVisible()
+
+    set_role(store, USER, "reviewer")
+    dialog = open_dialog(window, qtbot)
+    assert [dialog.layer.itemText(i) for i in range(dialog.layer.count())] == [
+        "tester (yours)", "cy", "gold (adjudicated)", "model (suggestions)"]
+    choose(qtbot, dialog.layer, "c")
+    assert dialog.layer.currentData() == "cy"
+    assert dialog.path.text().endswith("-cy.jsonl")
+    out = tmp_path / "cy.jsonl"
+    type_path(qtbot, dialog, out)
+    press_export(qtbot, dialog, dialog.exported)
+    cli_export(window, "--format", "jsonl", "--layer", "cy", "--out", tmp_path / "cli.jsonl")
+    assert out.read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
+    assert '"_annotator_id": "cy"' in out.read_text("utf-8")
+
+
+@pytest.mark.parametrize("status", ["done", "all"])
+def test_ui_export_brat_to_a_folder_chosen_with_browse(window, qtbot, tmp_path, status):
+    open_all(window)
+    qtbot.keyClick(window.view, Key.Key_Return, Mod.ControlModifier)  # the open document is done
+    dialog = open_dialog(window, qtbot)
+    choose(qtbot, dialog.format, "b")
+    assert dialog.format.currentData() == "brat" and "folder" in dialog.hint.text()
+    choose(qtbot, dialog.status, "O" if status == "done" else "E")
+    assert dialog.status.currentData() == status
+    target = tmp_path / "brat-out"
+    target.mkdir()
+    qtbot.mouseClick(dialog.browse, Qt.MouseButton.LeftButton)
+    browser = dialog.browse_dialog
+    assert browser.isVisible() and browser.fileMode() == QFileDialog.FileMode.Directory
+    assert browser.directory().absolutePath() == str(tmp_path)  # beside the project file
+    name = browser.findChild(QLineEdit, "fileNameEdit")
+    name.selectAll()
+    qtbot.keyClicks(name, target.name)
+    qtbot.keyClick(name, Key.Key_Return)
+    assert not browser.isVisible() and dialog.path.text() == str(target)
+    press_export(qtbot, dialog, dialog.exported)
+
+    cli_export(window, "--format", "brat", "--status", status, "--out", tmp_path / "cli")
+    ours = {p.name: p.read_bytes() for p in target.iterdir()}
+    assert ours == {p.name: p.read_bytes() for p in (tmp_path / "cli").iterdir()}
+    assert len([n for n in ours if n.endswith(".ann")]) == (1 if status == "done" else 3)
+
+
+def test_ui_export_browse_for_a_file_adds_the_format_suffix(window, qtbot, tmp_path):
+    dialog = open_dialog(window, qtbot)
+    choose(qtbot, dialog.format, "l")
+    assert dialog.format.currentData() == "labelstudio"
+    qtbot.mouseClick(dialog.browse, Qt.MouseButton.LeftButton)
+    browser = dialog.browse_dialog
+    assert browser.acceptMode() == QFileDialog.AcceptMode.AcceptSave
+    name = browser.findChild(QLineEdit, "fileNameEdit")
+    assert name.text() == "project-tester.json"  # the suggestion, preselected
+    name.selectAll()
+    qtbot.keyClicks(name, "picked")
+    qtbot.keyClick(name, Key.Key_Return)
+    assert dialog.path.text() == str(tmp_path / "picked.json")
+    press_export(qtbot, dialog, dialog.exported)
+    cli_export(window, "--format", "labelstudio", "--out", tmp_path / "cli.json")
+    assert (tmp_path / "picked.json").read_bytes() == (tmp_path / "cli.json").read_bytes()

@@ -1,0 +1,449 @@
+"""The review windows, used as a reviewer would: the agreement dashboard (numbers from the core,
+click-through to disagreements), the adjudication view (each kind resolved by keyboard, undo, gold in
+the database), the reviewer guard, merging a colleague's file from the window, model provenance."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from sqlalchemy import func, select
+
+from annotator.core.models import Annotator, Entity, Event, Span
+from annotator.core.project import Project
+from annotator.core.provenance import provenance
+from annotator.core.review import GOLD, decisions, project_agreement, set_role
+from annotator.core.store import Store
+from annotator.ui.qt_agreement import MEASURES, ValueRole, cell
+from conftest import show_active
+from test_review import SEEDS, doc_id, entity_id, label, make_store
+from test_review_adjudication import gold_spans
+
+Key = Qt.Key
+
+
+@pytest.fixture
+def team(tmp_path):
+    """ana and bob label articles 0 and 1. In article 0 they agree on S.Korea and the first Japan and
+    disagree in each way: Kim Kwan-jin only ana's (missing), the second Japan linked differently
+    (link), "Japanese" / "Japanese counterpart" (boundary), Naoki Tanaka PERSON / ORG (label).
+    rev is a reviewer."""
+    store = make_store(tmp_path / "team.db", docs=(0, 1))
+    d0, d1 = doc_id(store, 0), doc_id(store, 1)
+    ana, bob = Project(store, "ana"), Project(store, "bob")
+    for p in (ana, bob):
+        p.open_document(d0)
+        p.open_document(d1)
+        label(p, d0, "S.Korea", "GPE", kb="Q884")
+        label(p, d0, "Japan", "GPE", kb="Q17")
+        label(p, d1, "South Korea", "GPE", kb="Q884")
+    label(ana, d0, "Kim Kwan-jin", "PERSON")
+    label(ana, d0, "Japan", "GPE", nth=1, kb="Q17")
+    label(bob, d0, "Japan", "GPE", nth=1, kb="NIL")
+    label(ana, d0, "Naoki Tanaka", "PERSON")
+    label(bob, d0, "Naoki Tanaka", "ORG")
+    label(ana, d0, "Japanese", "NORP")
+    label(bob, d0, "Japanese counterpart", "NORP")
+    set_role(store, "rev", "reviewer")
+    yield store, d0
+    store.close()
+
+
+def open_window(qtbot, store, user, document_id):
+    from annotator.ui.qt_app import make_window
+
+    w = make_window(Project(store, user))
+    w.use_model = False
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    show_active(qtbot, w)
+    w.refresh_documents()
+    w.open_document(document_id)
+    return w
+
+
+@pytest.fixture
+def reviewer(team, qtbot):
+    store, d0 = team
+    w = open_window(qtbot, store, "rev", d0)
+    yield w
+    w.close()
+
+
+def activate(qtbot, widget) -> None:
+    """Make a review window the active one, as a click on it would: its keys reach only it. (The
+    window system activates asynchronously; wait until Qt agrees.)"""
+    show_active(qtbot, widget)
+    qtbot.waitUntil(widget.isActiveWindow, timeout=5_000)
+
+
+def dashboard(window, qtbot):
+    """Review → Agreement… by its shortcut, and wait for the report."""
+    qtbot.keyClick(window, Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    dash = window.review.dashboard
+    assert dash is not None and dash.isVisible()
+    qtbot.waitUntil(lambda: dash.report is not None and not dash.task.running(), timeout=15_000)
+    return dash
+
+
+def rows(model):
+    """(title, [value per measure]) per row of a measures table, values as the model holds them."""
+    out = []
+    for r in range(model.rowCount()):
+        values = [model.index(r, c).data(ValueRole) for c in range(1, len(MEASURES) + 1)]
+        out.append((model.index(r, 0).data(), values))
+    return out
+
+
+def measures(m):
+    return [getattr(m, key) for key, _ in MEASURES]
+
+
+def event_count(store):
+    with store.Session() as s:
+        return s.scalar(select(func.count()).select_from(Event))
+
+
+def test_ui_review_dashboard_shows_the_cores_numbers(team, reviewer, qtbot):
+    store, d0 = team
+    dash = dashboard(reviewer, qtbot)
+    assert dash.chosen() == ["ana", "bob"]  # rev's own layer (started on opening) is not compared
+    core = project_agreement(store, ["ana", "bob"])
+    assert rows(dash.pairs_model) == [("Overall", measures(core.overall)), ("ana / bob", measures(core.pairs[0].measures))]
+    assert rows(dash.labels_model) == [(k, measures(m)) for k, m in core.by_label.items()]
+    assert rows(dash.documents_model) == [(k, measures(m)) for k, m in core.by_document.items()]
+    # what the table shows is those numbers, three decimals, "–" where undefined
+    overall = core.overall
+    shown = [dash.pairs.model().index(0, c).data() for c in range(1, len(MEASURES) + 1)]
+    assert shown == [cell(v) for v in measures(overall)]
+    assert shown[0] == f"{overall.span_f1_exact:.3f}" and shown[-1] == "2"
+    assert dash.labels_model.index(list(core.by_label).index("PERSON"), 5).data() == "–"  # no PERSON link matched
+    # one painted bar per label, with the core's F1
+    assert [(name, m) for name, m, _ in dash.bars.rows] == list(core.by_label.items())
+    assert cell(-0.0004) == "0.000"  # no "-0.000" for a value that rounds to zero
+
+
+def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(team, reviewer, qtbot):
+    store, d0 = team
+    dash = dashboard(reviewer, qtbot)
+    table = dash.documents
+    names = [table.model().index(r, 0).data() for r in range(table.model().rowCount())]
+    table.setFocus()
+    table.setCurrentIndex(table.model().index(names.index(SEEDS[0].stem), 0))
+    qtbot.keyClick(table, Key.Key_Return)
+    model = dash.disagreement_model
+    assert [i.disagreement.kind for i in model.items] == ["missing", "link", "boundary", "label"]
+    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (4 open)"
+    # Enter on the third (boundary) opens the adjudication view there
+    dash.disagreements.setFocus()
+    dash.disagreements.setCurrentIndex(model.index(2, 0))
+    qtbot.keyClick(dash.disagreements, Key.Key_Return)
+    view = reviewer.review.adjudication
+    assert view is not None and view.isVisible() and view.document_id == d0
+    assert view.current().disagreement.kind == "boundary"
+    assert view.progress.text() == "0 of 4 resolved · 2 agreed spans went to gold"
+    assert gold_spans(store, d0) == [("S.Korea", "GPE", "Q884"), ("Japan", "GPE", "Q17")]
+    # a decision in the view shows in the dashboard's list
+    activate(qtbot, view)
+    qtbot.keyClick(view.table, Key.Key_B)
+    assert model.items[2].decision is not None and model.items[2].decision.taken == "bob"
+    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (3 open)"
+
+
+def test_ui_review_label_bar_click_lists_that_labels_disagreements(team, reviewer, qtbot):
+    store, d0 = team
+    dash = dashboard(reviewer, qtbot)
+    bars = dash.bars
+    i = [name for name, _, _ in bars.rows].index("NORP")
+    qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(40, int(bars.row_rect(i).center().y())))
+    assert dash.list_heading.text() == "Disagreements involving NORP: listing…"  # in the background
+    qtbot.waitUntil(lambda: not dash.list_task.running(), timeout=10_000)
+    assert dash.list_heading.text() == "Disagreements involving NORP: 1 (1 open)"
+    assert [(i.document, i.disagreement.kind) for i in dash.disagreement_model.items] == [(SEEDS[0].stem, "boundary")]
+
+
+def adjudicate(reviewer, qtbot):
+    """Review → Adjudicate document… (Ctrl+Shift+J) on the open article."""
+    qtbot.keyClick(reviewer, Key.Key_J, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    view = reviewer.review.adjudication
+    assert view is not None
+    activate(qtbot, view)
+    return view
+
+
+def test_ui_review_each_kind_resolved_by_keyboard_then_undo(team, reviewer, qtbot):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    assert view.annotators == ["ana", "bob"]
+    assert [i.disagreement.kind for i in view.model.items] == ["missing", "link", "boundary", "label"]
+    assert view.current().disagreement.kind == "missing"
+    assert view.versions[0].spans.text() == "“Kim Kwan-jin” PERSON"
+    assert view.versions[1].spans.text() == "(no span)"
+
+    qtbot.keyClick(view.table, Key.Key_A)  # missing: take ana's
+    assert view.current().disagreement.kind == "link"  # on to the next open one
+    assert view.progress.text().startswith("1 of 4 resolved")
+    qtbot.keyClick(view.table, Key.Key_B)  # link: take bob's (NIL)
+    assert view.current().disagreement.kind == "boundary"
+    qtbot.keyClick(view.table, Key.Key_E)  # boundary: edit, from ana's "Japanese" ...
+    first = view.current().disagreement.spans["ana"][0]
+    assert view.editing and view.view.selection() == (first.start, first.end)
+    qtbot.keyClick(view.view, Key.Key_Left, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    start, end = view.view.selection()
+    assert view.text[start:end] == "his Japanese"  # ... its start a token to the left
+    qtbot.keyClick(view.view, Key.Key_Return)  # keeps the label shown (NORP)
+    assert not view.editing and view.current().disagreement.kind == "label"
+    qtbot.keyClick(view.table, Key.Key_R)  # label: reject
+    assert view.progress.text().startswith("4 of 4 resolved")
+
+    gold = gold_spans(store, d0)
+    assert sorted(gold) == sorted([("S.Korea", "GPE", "Q884"), ("Japan", "GPE", "Q17"), ("Kim Kwan-jin", "PERSON", None),
+                                   ("Japan", "GPE", "NIL"), ("his Japanese", "NORP", None)])
+    with store.Session() as s:
+        found = [(x.kind, x.disagreement, x.taken, x.reviewer) for x in decisions(s, d0)]
+    assert found == [("take", "missing", "ana", "rev"), ("take", "link", "bob", "rev"),
+                     ("edit", "boundary", None, "rev"), ("reject", "label", None, "rev")]
+    # the gold article in the view shows what the database has
+    assert sorted(view.text[s.start:s.end] for s in view.gold.spans.values()) == sorted(t for t, _, _ in gold)
+
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the rejection
+    assert view.progress.text().startswith("3 of 4 resolved")
+    assert view.current().disagreement.kind == "label" and view.current().decision is None
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # and the edit
+    assert ("his Japanese", "NORP", None) not in gold_spans(store, d0)
+    assert view.current().disagreement.kind == "boundary"
+    with store.Session() as s:
+        assert [x.disagreement for x in decisions(s, d0)] == ["missing", "link"]
+    assert "his Japanese" not in [view.text[s.start:s.end] for s in view.gold.spans.values()]
+
+    qtbot.keyClick(view.table, Key.Key_N)  # N / P move through the list
+    assert view.current().disagreement.kind == "label"
+    qtbot.keyClick(view.table, Key.Key_P)
+    qtbot.keyClick(view.table, Key.Key_P)
+    assert view.current().disagreement.kind == "link"
+    assert view.kind.text().endswith("(decided)")
+
+
+def test_ui_review_a_decided_disagreement_cannot_be_decided_again(team, reviewer, qtbot):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    qtbot.keyClick(view.table, Key.Key_A)
+    qtbot.keyClick(view.table, Key.Key_P)  # back on the decided one
+    before = event_count(store)
+    qtbot.keyClick(view.table, Key.Key_B)
+    assert view.error.isVisible() and view.error.text().startswith("[E160]")
+    assert event_count(store) == before
+    qtbot.keyClick(view.table, Key.Key_N)  # moving on clears the message
+    assert not view.error.isVisible()
+
+
+def test_ui_review_annotator_cannot_open_review_or_adjudicate(team, qtbot):
+    store, d0 = team
+    before, gold_before = event_count(store), gold_spans(store, d0)
+    w = open_window(qtbot, store, "ana", d0)
+    try:
+        before = event_count(store)  # opening the window may start nothing new: ana's layer exists
+        mods = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        qtbot.keyClick(w, Key.Key_A, mods)
+        assert w.review.dashboard is None
+        assert w.statusBar().currentMessage().startswith("[E164] 'ana' is not a reviewer")
+        qtbot.keyClick(w, Key.Key_J, mods)
+        assert w.review.adjudication is None
+        assert w.statusBar().currentMessage().startswith("[E156]")
+        assert event_count(store) == before and gold_spans(store, d0) == gold_before == []
+    finally:
+        w.close()
+
+
+def test_ui_review_reviewer_demoted_meanwhile_gets_the_coded_error(team, reviewer, qtbot):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    gold = gold_spans(store, d0)
+    set_role(store, "rev", "annotator")
+    before = event_count(store)
+    qtbot.keyClick(view.table, Key.Key_A)
+    assert view.error.isVisible() and view.error.text().startswith("[E156]")
+    assert reviewer.statusBar().currentMessage().startswith("[E156]")
+    assert view.progress.text().startswith("0 of 4 resolved")
+    assert gold_spans(store, d0) == gold and event_count(store) == before
+
+
+@pytest.fixture
+def theirs(team, tmp_path):
+    """A colleague's project file: cy labels article 0 and 2, and calls Q17 "Nippon"."""
+    other = make_store(tmp_path / "theirs.db", docs=(0, 2))
+    cy = Project(other, "cy")
+    d0, d2 = doc_id(other, 0), doc_id(other, 2)
+    cy.open_document(d0)
+    cy.open_document(d2)
+    label(cy, d0, "Kim Kwan-jin", "PERSON")
+    label(cy, d2, "Japan", "GPE", kb="Q17")
+    cy.edit_entity(entity_id(other, "Q17"), name="Nippon")
+    other.close()
+    return tmp_path / "theirs.db"
+
+
+def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothing(team, reviewer, theirs, qtbot):
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+
+    store, d0 = team
+    assert len(reviewer.documents.model.docs) == 2
+    qtbot.keyClick(reviewer, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    name.setText(str(theirs))
+    qtbot.keyClick(name, Key.Key_Return)
+    qtbot.waitUntil(lambda: reviewer.review.merge_report is not None, timeout=15_000)
+    report = reviewer.review.merge_report
+    assert report.isVisible()
+    assert report.summary.text().startswith(f"Merged {theirs}: 1 document(s)")
+    table = report.conflicts
+    assert [[table.item(0, c).text() for c in range(4)]] == [["entity", "Q17", "name: Japan", "name: Nippon"]]
+    assert "Conflict, entity Q17 kept as it is here" in report.notes.text()
+    # the database: their layer and document came in, our entity is as it was
+    with store.Session() as s:
+        assert s.scalar(select(Entity.name).where(Entity.kb_id == "Q17")) == "Japan"
+        cy = s.scalar(select(Annotator.id).where(Annotator.name == "cy"))
+        assert s.scalar(select(func.count()).select_from(Span).where(Span.annotator_id == cy)) == 2
+    # the window: the new article is listed, and the status bar says what happened
+    assert len(reviewer.documents.model.docs) == 3
+    assert reviewer.statusBar().currentMessage().endswith("1 conflict(s): kept this project's.")
+    report.close()
+
+
+def add_model_spans(store, document_id, spans):
+    """The model's suggestions, as pre-annotation would have left them: (surface, label)."""
+    from sqlalchemy import insert
+
+    from annotator.core.layers import get_annotator
+
+    text = Project(store, "reader").document(document_id).text
+    with store.atomic() as s:
+        model = get_annotator(s, "model", is_model=True).id
+        s.execute(insert(Span), [dict(document_id=document_id, annotator_id=model, start=text.index(t),
+                                      end=text.index(t) + len(t), label=lab, origin="model", status="suggested")
+                                 for t, lab in spans])
+
+
+def test_ui_review_provenance_panel_shows_the_cores_report(team, reviewer, qtbot):
+    store, d0 = team
+    add_model_spans(store, d0, [("Naoki Tanaka", "PERSON"), ("Defense Minister", "PERSON")])
+    qtbot.keyClick(reviewer, Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    panel = reviewer.review.provenance
+    qtbot.waitUntil(lambda: bool(panel.model.rows) and not panel.task.running(), timeout=10_000)
+    with store.Session() as s:
+        core = provenance(s)
+    assert sorted({r[0] for r in panel.model.rows}) == sorted(core)  # a reviewer sees every analyst
+    for name, data in core.items():
+        assert panel.model.value(name, "all labels", "added") == data["totals"]["added"]
+        for label_name, counts in data["by_label"].items():
+            for outcome, n in counts.items():
+                assert panel.model.value(name, label_name, outcome) == n
+    assert panel.model.value("ana", "PERSON", "accepted") == 1  # Naoki Tanaka as the model had it
+    assert panel.model.value("bob", "PERSON", "relabelled") == 1  # ORG
+    assert panel.model.value("ana", "PERSON", "deleted") == 1  # no Defense Minister
+    assert panel.model.value("ana", "all labels", "added") == 6
+
+
+def test_ui_review_provenance_is_blind_for_annotators(team, qtbot):
+    store, d0 = team
+    w = open_window(qtbot, store, "bob", d0)
+    try:
+        qtbot.keyClick(w, Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        panel = w.review.provenance
+        qtbot.waitUntil(lambda: bool(panel.model.rows) and not panel.task.running(), timeout=10_000)
+        assert {r[0] for r in panel.model.rows} == {"bob"}
+    finally:
+        w.close()
+
+
+def test_ui_review_windows_load_only_when_opened(team):
+    """The window starts without numpy and the agreement code (launch time); the Review menu loads them."""
+    import subprocess
+    import sys
+
+    store, _ = team
+    code = ("import sys\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from annotator.core.project import Project\n"
+            "from annotator.core.store import Store\n"
+            "from annotator.ui.qt_app import make_window\n"
+            "w = make_window(Project(Store(sys.argv[1]), 'rev'))\n"
+            "w.show()\n"
+            "app.processEvents()\n"
+            "print(sorted(m for m in ('numpy', 'annotator.core.agreement', 'annotator.ui.qt_agreement') if m in sys.modules))\n"
+            "w.menu_actions.agreement.trigger()\n"
+            "print('numpy' in sys.modules)\n"
+            "w.close()\n")
+    out = subprocess.run([sys.executable, "-c", code, str(store.path)], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
+def test_ui_review_edit_by_mouse_and_digit_escape_cancels(team, reviewer, qtbot, ui):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    qtbot.keyClick(view.table, Key.Key_N)
+    qtbot.keyClick(view.table, Key.Key_N)
+    assert view.current().disagreement.kind == "boundary"
+    before = event_count(store)
+    qtbot.keyClick(view.table, Key.Key_E)
+    qtbot.keyClick(view.view, Key.Key_Escape)  # cancels the edit; the view stays open
+    assert not view.editing and view.isVisible() and event_count(store) == before
+    qtbot.keyClick(view.table, Key.Key_E)
+    start = view.text.index("counterpart")
+    ui.drag(view.view, start + 2, start + 6)  # part of a word: the selection snaps to the token
+    assert view.text.__getitem__(slice(*view.view.selection())) == "counterpart"
+    person = reviewer.model.labels["PERSON"].shortcut
+    qtbot.keyClick(view.view, getattr(Key, f"Key_{person}"))  # the label's digit puts it in gold as PERSON
+    assert ("counterpart", "PERSON", None) in gold_spans(store, d0)
+    with store.Session() as s:
+        assert [(x.kind, x.disagreement) for x in decisions(s, d0)] == [("edit", "boundary")]
+    qtbot.keyClick(view.table, Key.Key_C)  # only A and B are compared here
+    assert view.error.text().startswith("[E316]")
+    assert event_count(store) == before + 1
+
+
+def test_ui_review_gold_and_own_layer_stay_apart_on_one_stack(team, reviewer, qtbot):
+    """The main window (rev's own layer) and the adjudication view (gold) share one command stack;
+    each shows only its own layer's spans."""
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    gold_before = dict(view.gold.spans)
+    text = reviewer.model.text
+    start = text.index("Seoul")
+    reviewer.model.add(start, start + len("Seoul"), "GPE")  # an edit of rev's own layer
+    assert len(reviewer.model.spans) == 1 and view.gold.spans == gold_before
+    qtbot.keyClick(view.table, Key.Key_A)  # a gold decision
+    assert len(view.gold.spans) == len(gold_before) + 1
+    assert len(reviewer.model.spans) == 1  # the gold span did not appear in rev's own layer
+    assert reviewer.menu_actions.undo.text() == "&Undo take ana's version"
+    activate(qtbot, reviewer)
+    qtbot.keyClick(reviewer.view, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo from the main window
+    assert view.progress.text().startswith("0 of 4 resolved")  # the view follows
+    assert view.gold.spans == gold_before and reviewer.model.doc_id == d0
+
+
+def _boom(store, what):
+    if what == "coded":
+        from annotator.errors import AnnotatorError, Errors
+
+        raise AnnotatorError(Errors.E317)
+    raise RuntimeError("disk on fire")
+
+
+@pytest.mark.parametrize("what, message", [
+    ("coded", "[E317] A merge is already running"),
+    ("bug", "[E311] Listing disagreements stopped on an unexpected error (RuntimeError: disk on fire)"),
+])
+def test_ui_review_background_failures_arrive_as_coded_messages(team, qtbot, what, message):
+    from annotator.ui.qt_tasks import QtStoreTask
+
+    store, _ = team
+    task = QtStoreTask()
+    with qtbot.waitSignal(task.failed, timeout=10_000) as got:
+        assert task.start(store.url, _boom, what, what="Listing disagreements")
+        assert not task.start(store.url, _boom, what)  # one call at a time
+    assert got.args[0].startswith(message)
+    assert not task.running()
