@@ -45,6 +45,13 @@ def open_store(ctx: click.Context):
     return Store(ctx.obj["db"])
 
 
+def user_of(ctx: click.Context, store) -> str:
+    """--user (or ANNOTATOR_USER); on a database server the login; else the OS login."""
+    from annotator.core.project import default_user
+
+    return ctx.obj["user"] or store.login or default_user()
+
+
 def progress_bar(description: str):
     """A rich progress bar on a terminal, nothing when output is piped; returns (context, callback)."""
     from contextlib import nullcontext
@@ -71,9 +78,7 @@ def main(ctx: click.Context, db: str | None, user: str | None) -> None:
 
     Without a command, opens the window (an empty project gets the bundled sample articles).
     """
-    from annotator.core.project import default_user
-
-    ctx.obj = {"db": db or default_db(), "user": user or default_user()}
+    ctx.obj = {"db": db or default_db(), "user": user}
     if ctx.invoked_subcommand is None:
         from annotator.ui.qt_app import run
 
@@ -122,8 +127,8 @@ def export_cmd(ctx, fmt, out, layer, status):
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
-        report = export(store, fmt, out, layer=layer or ctx.obj["user"], status=status,
-                        viewer=ctx.obj["user"], progress=callback)
+        user = user_of(ctx, store)
+        report = export(store, fmt, out, layer=layer or user, status=status, viewer=user, progress=callback)
     for line in summary(report, out):
         click.echo(line)
 
@@ -283,10 +288,102 @@ def role_cmd(ctx, name, role):
                 kind = " (model)" if info.is_model else " (gold layer)" if info.is_gold else ""
                 click.echo(f"{info.name}: {info.role}{kind}")
         return
-    change = set_role(store, name, role, by=ctx.obj["user"])
+    change = set_role(store, name, role, by=user_of(ctx, store))
     if change.before is None:
         click.echo(f"Added {name} as {role}.")
     elif change.before == role:
         click.echo(f"{name} is already {role}.")
     else:
         click.echo(f"{name} is now {role} (was {change.before}).")
+
+
+@main.group("db")
+def db_group():
+    """The project database itself, for whoever runs it: create, upgrade, users."""
+
+
+@db_group.command("init")
+@click.pass_context
+@coded_errors
+def db_init_cmd(ctx):
+    """Create the project schema in a new, empty database or file (a project at the current schema
+    is left as it is)."""
+    from annotator.core.store import Store
+
+    store = Store(ctx.obj["db"])
+    try:
+        state = store.schema
+        where = store.path or store.url
+        if state.action == "created":
+            click.echo(f"Created a new project in {where} (schema {state.revision}).")
+        else:
+            click.echo(f"{where} is already a project at schema {state.revision}; nothing to do.")
+    finally:
+        store.close()
+
+
+@db_group.command("upgrade")
+@click.pass_context
+@coded_errors
+def db_upgrade_cmd(ctx):
+    """Bring a project made by an older annotator to the current schema (an SQLite file is backed up
+    first)."""
+    from annotator.core.store import Store
+
+    store = Store(ctx.obj["db"], upgrade=True)
+    try:
+        state = store.schema
+        where = store.path or store.url
+        if state.action == "upgraded":
+            click.echo(f"Upgraded {where} from schema {state.before} to {state.revision}."
+                       + (f" Backup: {state.backup}" if state.backup else ""))
+        elif state.action == "created":
+            click.echo(f"Created a new project in {where} (schema {state.revision}).")
+        else:
+            click.echo(f"{where} is already at schema {state.revision}; nothing to do.")
+    finally:
+        store.close()
+
+
+@db_group.group("users", invoke_without_command=True)
+@click.pass_context
+@coded_errors
+def db_users_cmd(ctx):
+    """List the project's people and their roles (on PostgreSQL, whether their login is a member)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from annotator.core.team import users
+
+    store = open_store(ctx)
+    try:
+        for member in users(store):
+            note = " (admin)" if member.admin else "" if member.login else " (no database login)"
+            click.echo(f"{member.name}: {member.role}{note}")
+    finally:
+        store.close()
+
+
+@db_users_cmd.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["annotator", "reviewer"]), default="annotator", show_default=True,
+              help="annotator: labels their own layer; reviewer: also gold, every layer and the knowledge base.")
+@click.option("--password", help="On PostgreSQL, the new login's password (else set it on the server).")
+@click.pass_context
+@coded_errors
+def db_users_add_cmd(ctx, name, role, password):
+    """Add a person with a role, or change their role (admin only). On PostgreSQL their database login is
+    created if the server has none and joins the project; the server then enforces the role."""
+    from annotator.core.team import add_user
+
+    store = open_store(ctx)
+    try:
+        before, created = add_user(store, name, role, by=user_of(ctx, store), password=password)
+    finally:
+        store.close()
+    login = " (new database login)" if created else ""
+    if before is None:
+        click.echo(f"Added {name} as {role}{login}.")
+    elif before == role:
+        click.echo(f"{name} is {role}{login}.")
+    else:
+        click.echo(f"{name} is now {role} (was {before}){login}.")

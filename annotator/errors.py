@@ -26,8 +26,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E003 = "'{path}' is not an SQLite database. Check the path; nothing was written to it."
     E004 = ("Cannot open database '{url}': {reason}. Check the path or URL given to --db "
             "or ANNOTATOR_DB.")
-    E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` (a backup is made "
-            "first) to bring it to {known}.")
+    E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
+            "(an SQLite file is backed up first). Nothing was changed.")
     # Importing
     E010 = "'{path}' does not exist. Check the path."
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
@@ -57,6 +57,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E034 = "Unknown document status '{status}'; use one of: new, in_progress, done."
     E035 = "Nothing to {action}: no edit of yours is left on that side of the history."
     E036 = "A span {start}-{end} labelled {label} already exists in this layer."
+    E037 = ("Span {span_id} was changed by someone else since you saw it (now: {state}). Your edit "
+            "was not applied; look at the span as it is now and edit it again if you still want to.")
     # Export
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."
@@ -151,6 +153,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "relink them first, then undo.")
     E217 = ("Cannot change '{field}' of an entity. Editable fields: name, type, description, "
             "kb_id.")
+    E218 = ("Entity {entity_id} was changed by someone else since you saw it (now: {state}). Your "
+            "edit was not applied; look at the entity as it is now and edit it again if you still want to.")
     # Review: roles, agreement from the project, adjudication, merging
     E154 = ("Agreement needs two or more annotators' layers; found {n}{names}. Name them with "
             "--annotators A,B, or let a second annotator label some of the same documents.")
@@ -175,6 +179,19 @@ class Errors(metaclass=ErrorsWithCodes):
     E164 = ("'{name}' is not a reviewer, and {what} shows colleagues' work: annotation is blind. A "
             "reviewer (or the project lead) can run `annotator role {name} reviewer`.")
 
+    # Team mode on a database server
+    E400 = ("Lost the connection to the database server ({reason}). {what} Edits wait until the "
+            "server answers again (the window is read-only meanwhile); then try again.")
+    E401 = ("The database server refused this change for '{user}' ({reason}): annotators change only "
+            "their own layer; gold and the knowledge base are for reviewers. Nothing was changed; ask "
+            "the project's admin for the reviewer role (`annotator db users add {user} --role reviewer`).")
+    E402 = ("Only the project's admin (the owner of database '{database}') can {action}; you are "
+            "connected as '{user}'. Ask the admin, or connect as them.")
+    E403 = ("You are connected to the team database as '{login}', so you work as '{login}', not "
+            "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
+    E404 = ("'{login}' is not a member of the team project in database '{database}' ({reason}). Ask the "
+            "project's admin to run `annotator db users add {login}`.")
+
 
 class Cancelled(Exception):
     """The user stopped long work (an import, an export); nothing was stored or written."""
@@ -187,3 +204,17 @@ class AnnotatorError(Exception):
         super().__init__(message)
         match = re.match(r"\[(E\d{3})\]", message)
         self.code = match.group(1) if match else None
+
+
+class ConflictError(AnnotatorError):
+    """Someone else changed a shared row (a span, an entity) since this user saw it: the edit was
+    not applied. `current` is the row as it is now (None: it was deleted), for the view to show."""
+
+    def __init__(self, message: str, table: str, row_id: int, current: dict | None):
+        super().__init__(message)
+        self.table, self.row_id, self.current = table, row_id, current
+
+
+class ConnectionLost(AnnotatorError):
+    """The database server went away (restarted, network cut): E400. Nothing was committed by the
+    statement that failed; the command stack retries an edit once on a new connection."""

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh SQLite project per test, and Qt settings kept out of the user's home."""
+"""Shared fixtures: a fresh project per test (SQLite, or PostgreSQL too in modules that set
+`BACKENDS`), the throwaway PostgreSQL server, and Qt settings kept out of the user's home."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from annotator.core.project import Project
 from annotator.core.records import SpanRecord
 from annotator.core.resources import seeds_dir
 from annotator.core.store import Store
+
+import factories
+from pg import PgCluster
 
 USER = "tester"
 # Hand-made spans in the first seed article, in the tester's own layer: (text, label, status)
@@ -33,12 +37,38 @@ def isolated_qsettings(tmp_path_factory):
     yield
 
 
+def pytest_generate_tests(metafunc):
+    """A module with `BACKENDS = ("sqlite", "postgresql")` runs each of its tests on both, except
+    those marked `single_backend` (about the SQLite file itself, or needing no project) and those
+    that choose their own (`@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)`)."""
+    backends = getattr(metafunc.module, "BACKENDS", None)
+    own = any("backend" in m.args[0] for m in metafunc.definition.iter_markers("parametrize"))
+    if backends and not own and not metafunc.definition.get_closest_marker("single_backend"):
+        metafunc.parametrize("backend", backends, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The throwaway PostgreSQL server (started once; see tests/pg.py)."""
+    cluster = PgCluster()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(autouse=True)
+def backend(request):
+    """"sqlite", or "postgresql" in the parametrised modules: `factories.new_store` follows it."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        factories.use_postgres(request.getfixturevalue("pg_cluster"))
+    yield name
+    factories.close_stores()
+
+
 @pytest.fixture
-def store(tmp_path):
-    """A new, empty project file."""
-    s = Store(tmp_path / "project.db")
-    yield s
-    s.close()
+def store(tmp_path, backend):
+    """A new, empty project."""
+    return factories.new_store(tmp_path / "project.db")
 
 
 @pytest.fixture

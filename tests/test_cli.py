@@ -10,12 +10,15 @@ from click.testing import CliRunner
 from annotator.cli import main
 from annotator.core.resources import seeds_dir
 
+from factories import new_db
+
 README = Path(__file__).parent.parent / "README.md"
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANNOTATOR_DB", str(tmp_path / "p.db"))
+    monkeypatch.setenv("ANNOTATOR_DB", new_db(tmp_path / "p.db"))
     monkeypatch.setenv("ANNOTATOR_USER", "ana")
 
     def invoke(*args):
@@ -60,6 +63,7 @@ def test_cli_errors_are_one_coded_line_and_exit_1(run, args, message):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.single_backend
 def test_cli_refuses_a_foreign_database(tmp_path):
     other = tmp_path / "notes.txt"
     other.write_text("not a database")
@@ -69,6 +73,7 @@ def test_cli_refuses_a_foreign_database(tmp_path):
                              "nothing was written to it.\n")
 
 
+@pytest.mark.single_backend
 def test_cli_runs_as_a_module_with_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "annotator", "--db", str(tmp_path / "p.db"), "export",
                            "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"), "--layer", "model"],
@@ -84,6 +89,7 @@ def commands(group=main, prefix=""):
             yield from commands(command, prefix + name + " ")
 
 
+@pytest.mark.single_backend
 @pytest.mark.parametrize("name, command", list(commands()))
 def test_cli_every_command_has_help_and_is_in_the_readme(name, command):
     assert command.help and len(command.help) > 20

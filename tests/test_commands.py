@@ -7,6 +7,8 @@ from annotator.errors import AnnotatorError
 
 from factories import seeded_store
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 @pytest.fixture
 def project(tmp_path):
@@ -117,7 +119,7 @@ def test_commands_undo_survives_a_restart(tmp_path):
     first.stack.undo()  # the second add is now redoable
     store.close()
 
-    again = Project(type(store)(store.path), user="ana")
+    again = Project(type(store)(store.url), user="ana")
     assert again.stack.undo_text == "relabel as ORG" and again.stack.redo_text == "add GPE"
     again.stack.undo()
     assert again.span(span_id).label == "GPE"

@@ -8,12 +8,14 @@ from annotator.core.nlp import load_model
 from annotator.core.store import Store
 from annotator.errors import AnnotatorError
 
-from factories import write_jsonl
+from factories import new_store, write_jsonl
+
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
 @pytest.fixture
 def store(tmp_path):
-    return Store(tmp_path / "p.db")
+    return new_store(tmp_path / "p.db")
 
 
 def count(store, model):

@@ -14,6 +14,8 @@ from annotator.core.kb_files import join_bars, split_bars
 from annotator.core.models import Alias, Entity
 from annotator.errors import AnnotatorError
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 def write_jsonl(path, rows):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -39,12 +41,14 @@ SAMPLE = [
 ]
 
 
+@pytest.mark.single_backend
 def test_kb_normalize_folds_case_quotes_dashes_and_spaces():
     assert kb.normalize("  North  Korea\u2019s ") == "north korea's"
     assert kb.normalize("Seoul\u2013Tokyo") == kb.normalize("SEOUL-tokyo") == "seoul-tokyo"
     assert kb.normalize("Ｋｉｍ") == "kim"  # NFKC: full-width letters
 
 
+@pytest.mark.single_backend
 def test_kb_mention_keys_drop_the_and_possessive():
     assert kb.mention_keys("the U.S.") == ["the u.s.", "u.s."]
     assert kb.mention_keys("Seoul\u2019s") == ["seoul's", "seoul"]
@@ -71,6 +75,7 @@ def test_kb_import_csv_with_escaped_bars_and_counts(store, tmp_path):
     assert aliases_of(store, "Q884") == {"South Korea": 0, "S.Korea": 1, "Korea": 2, "A|B": 0}
 
 
+@pytest.mark.single_backend
 def test_kb_bars_split_and_join_round_trip():
     items = ["a", "b|c", "d\\", "e\\|f"]
     assert split_bars(join_bars(items)) == items
@@ -138,8 +143,11 @@ def test_kb_import_is_atomic_when_the_database_refuses(store, tmp_path):
     from sqlalchemy.exc import DatabaseError
 
     with store.engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON aliases WHEN new.text = 'Boom' "
-                             "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        if store.is_sqlite:
+            conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON aliases WHEN new.text = 'Boom' "
+                                 "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        else:
+            conn.exec_driver_sql("ALTER TABLE aliases ADD CONSTRAINT refuse CHECK (text <> 'Boom')")
     rows = [{"id": "Q17", "name": "Japan"}, {"id": "Q148", "name": "China", "aliases": ["Boom"]}]
     with pytest.raises(DatabaseError):
         kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", rows))
@@ -217,6 +225,7 @@ def test_kb_starter_loads_the_sample_entities_idempotently(store):
         assert s.scalar(select(Entity.kb_id).where(Entity.name == "South Korea")) == "Q884"
 
 
+@pytest.mark.single_backend
 def test_kb_starter_file_is_well_formed():
     from annotator.core.kb_files import read
     from annotator.core.resources import seeds_dir

@@ -10,6 +10,8 @@ from annotator.core import kb
 from annotator.formats import registry, spacy_kb
 from annotator.errors import AnnotatorError
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 @pytest.fixture
 def exported(store, tmp_path):

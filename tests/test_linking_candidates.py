@@ -16,6 +16,7 @@ from annotator.core.layers import get_annotator
 from annotator.core.models import Document, Entity, Span
 from annotator.core.records import DocRecord
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 TEXT = "Seoul is pursuing the pacts, Kim Kwan-jin said in Seoul."
 
 
@@ -157,11 +158,13 @@ def test_linking_search_by_id_name_part_and_typo(kbstore):
         assert cand.search(s, "") == []
 
 
+@pytest.mark.single_backend
 def test_linking_one_edit_neighbourhood():
     edits = cand.one_edit("kim")
     assert {"km", "ikm", "kin", "kima"} <= edits and "kim" not in edits
 
 
+@pytest.mark.single_backend
 def test_linking_backend_is_fts5_on_this_sqlite(kbstore):
     with kbstore.Session() as s:
         assert cand.backend(s.connection()) == "fts5"

@@ -12,6 +12,8 @@ from annotator.core.project import Project
 from annotator.core.resources import seeds_dir
 from annotator.errors import AnnotatorError
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 @pytest.fixture
 def proj(project):

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-
 import pytest
 from sqlalchemy import select
 
@@ -19,51 +12,12 @@ from annotator.core.kb_files import KbEntry
 pytestmark = pytest.mark.postgres
 
 
-def _as_postgres(*cmd: str) -> None:
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*prefix, *cmd], check=True, capture_output=True, text=True, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def pg_server():
-    """(socket dir, port) of a PostgreSQL cluster started for these tests and removed after them."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
-    if not found:
-        pytest.skip("PostgreSQL TESTS SKIPPED: no PostgreSQL binaries under /usr/lib/postgresql")
-    bindir = os.path.dirname(found[-1])
-    root = tempfile.mkdtemp(prefix="annotator-pg-")
-    data, sock = os.path.join(root, "data"), os.path.join(root, "sock")
-    os.makedirs(sock)
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        for path in (root, sock):
-            shutil.chown(path, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    try:
-        _as_postgres(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
-        _as_postgres(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(root, "log"),
-                     "-o", f"-p {port} -k {sock} -c listen_addresses=''", "start")
-    except (subprocess.SubprocessError, OSError) as e:
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"PostgreSQL TESTS SKIPPED: could not start a throwaway server ({e})")
-    yield sock, port
-    _as_postgres(f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop")
-    shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.fixture
-def pg_store(pg_server, request):
-    import psycopg
-
+def pg_store(pg_cluster):
     from annotator.core.store import Store
 
-    sock, port = pg_server
-    name = "t_" + request.node.name.lower().replace("[", "_").replace("]", "")[:50]
-    with psycopg.connect(host=sock, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    store = Store(f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}")
+    name = pg_cluster.create_database()
+    store = Store(pg_cluster.url(name))
     with store.atomic() as s:
         kb.add_entities(s, [KbEntry("Kim Kwan-jin", "local:kim", "PERSON", "minister", ["Kim"]),
                             KbEntry("Seoul", "Q8684", "GPE", "city", []),
@@ -72,6 +26,7 @@ def pg_store(pg_server, request):
                                     "", ["GSOMIA"])])
     yield store
     store.close()
+    pg_cluster.drop_database(name)
 
 
 def kb_ids(found) -> list[str]:

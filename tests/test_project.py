@@ -2,6 +2,8 @@ from annotator.core.project import Project
 
 from factories import seeded_store
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 def test_project_first_open_copies_model_suggestions_into_my_layer(tmp_path):
     store = seeded_store(tmp_path, model=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
+import pytest
 from sqlalchemy import insert
 
 from annotator.core.layers import get_annotator
@@ -13,6 +14,8 @@ from annotator.core.project import Project
 from annotator.core.provenance import compare, provenance
 from annotator.core.stats import stats
 from test_review import doc_id, make_store
+
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 # The model's suggestions in article 0: (surface, label)
 MODEL = [("S.Korea", "GPE"), ("Japan", "GPE"), ("Kim Kwan-jin", "PERSON"), ("Naoki Tanaka", "ORG"),
@@ -66,6 +69,7 @@ def test_provenance_counts_each_kind_of_change(tmp_path):
     store.close()
 
 
+@pytest.mark.single_backend
 def test_provenance_compare_matches_one_to_one_in_order():
     model = [(0, 5, "PER"), (0, 5, "PER"), (10, 20, "ORG"), (30, 40, "LOC")]
     analyst = [(0, 5, "PER", "accepted"), (0, 5, "ORG", "accepted"), (12, 18, "ORG", "accepted"),

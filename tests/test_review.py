@@ -26,15 +26,19 @@ from annotator.core.review import (GOLD, agreement_inputs, check_command, check_
                                    project_agreement, set_role, visible_layers)
 from annotator.core.store import Store
 from annotator.errors import AnnotatorError
+from factories import new_store
+
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 SEEDS = sorted(seeds_dir().glob("*.txt"))
 
 
 # --- helpers shared with the other review tests
 
-def make_store(path: Path, docs=(0, 1, 2), kb: bool = True) -> Store:
-    """A project file with some of the sample articles (no model: fast) and the starter KB."""
-    store = Store(path)
+def make_store(path: Path, docs=(0, 1, 2), kb: bool = True, file: bool = False) -> Store:
+    """A project with some of the sample articles (no model: fast) and the starter KB; on the test's
+    backend, or an SQLite file whatever the backend (`file`: a colleague's file to merge)."""
+    store = Store(path) if file else new_store(path)
     import_records(store, read_paths([SEEDS[i] for i in docs]), use_model=False)
     if kb:
         load_starter(store)

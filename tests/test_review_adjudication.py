@@ -20,6 +20,8 @@ from annotator.core.store import Store
 from annotator.errors import AnnotatorError
 from test_review import SEEDS, doc_id, label, make_store
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 def gold_spans(store, document_id):
     """Gold's spans of the document as (text, label, kb_id or "NIL" or None)."""
@@ -124,9 +126,9 @@ def test_review_adjudication_decisions_are_durable_and_cannot_be_taken_twice(cas
     adj = start_adjudication(store, d, "rev", ["ana", "bob"])
     label_dis = by_kind(adj)["label"]
     adj.take(label_dis, "ana")
-    path = store.path
+    url = store.url
     store.close()
-    reopened = Store(path)
+    reopened = Store(url)
     try:
         rev = Project(reopened, "rev")  # the window's project: its stack is restored from the history
         resumed = start_adjudication(reopened, d, rev, ["ana", "bob"])

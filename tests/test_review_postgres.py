@@ -3,7 +3,6 @@ group_concat), merging an SQLite file into it twice, and adjudication."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -13,22 +12,18 @@ from annotator.core.models import Event, Span
 from annotator.core.project import Project
 from annotator.core.review import project_agreement, set_role
 from annotator.core.store import Store
-from test_linking_postgres import pg_server  # noqa: F401 - the module's throwaway server fixture
 from test_review import doc_id, label, make_store
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_empty(pg_server, request):  # noqa: F811
-    sock, port = pg_server
-    name = "r_" + request.node.name.lower()[:50]
-    with psycopg.connect(host=sock, port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    store = Store(f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}")
+def pg_empty(pg_cluster):
+    name = pg_cluster.create_database()
+    store = Store(pg_cluster.url(name))
     yield store
     store.close()
+    pg_cluster.drop_database(name)
 
 
 def test_review_postgres_merge_agreement_and_adjudication(pg_empty, tmp_path):

@@ -23,11 +23,14 @@ from sqlalchemy.orm import Session
 
 from annotator.core import review
 from annotator.core.agreement import Disagreement, disagreements
-from annotator.core.commands import Change, Command, CommandStack, SetDocumentStatus, _check_bounds, _check_label
+from annotator.core.commands import (Change, Command, CommandStack, SetDocumentStatus, _check_bounds, _check_label,
+                                     span_conflict)
 from annotator.core.models import Annotator, Document, DocumentState, Entity, Span, utcnow
 from annotator.core.records import SpanRecord
-from annotator.core.store import Store
+from annotator.core.store import Store, serialize
 from annotator.errors import AnnotatorError, Errors
+
+GOLD_LOCK = 0x474F4C44  # "GOLD": advisory lock key, with the document id, for decisions on one document
 
 
 def _record(span: SpanRecord) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class GoldEdit(Command):
 
     def do(self, s: Session) -> Change:
         review.check_reviewer(s, self.reviewer_id)
+        serialize(s, GOLD_LOCK, self.document_id)  # two reviewers deciding at once: one after the other
         gold = review.gold_annotator(s).id
         self.check(s)
         self.span_ids = [self._insert(s, gold, row, self.span_ids[i] if i < len(self.span_ids) else None)
@@ -61,7 +65,12 @@ class GoldEdit(Command):
         return Change(self.document_id, tuple(i for i in self.span_ids if i is not None))
 
     def undo(self, s: Session) -> Change:
+        serialize(s, GOLD_LOCK, self.document_id)
         ids = [i for i in self.span_ids if i is not None]
+        put = {i: row for i, row in zip(self.span_ids, self.rows) if i is not None}
+        for r in s.execute(select(Span.id, Span.start, Span.end, Span.label).where(Span.id.in_(ids))):
+            if (r.start, r.end, r.label) != (put[r.id]["start"], put[r.id]["end"], put[r.id]["label"]):
+                raise span_conflict(s, r.id)  # another reviewer changed it since: not undone behind their back
         if ids:
             s.execute(delete(Span).where(Span.id.in_(ids)))
         if self.created_state:

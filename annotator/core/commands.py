@@ -3,6 +3,12 @@
 Each command runs in its own short transaction and is appended to the event history in that same
 transaction, so an edit the stack acknowledged is on disk. A command records the state it replaced
 when it runs (its payload), which is what lets the stack be rebuilt from the history after a restart.
+
+Optimistic concurrency (several people on one database): a span's `version` grows with every
+change. An edit made on what the user saw carries that version (`seen_version`) and is refused with
+a `ConflictError` (E037) when the row has moved on; the UPDATE itself is conditional on the version
+it read, so a writer racing in between is caught too. Undo and redo check that the fields are still
+as this user left them, so they never silently overwrite someone else's later change.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from sqlalchemy.orm import Session
 from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
 from annotator.core.review import check_command
 from annotator.core.store import Store
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
 
 SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
                "referent_note", "origin", "status", "model_run_id", "version")
@@ -70,7 +76,6 @@ _CLASH = select(Span.id).where(Span.document_id == bindparam("document_id"),
                                Span.annotator_id == bindparam("annotator_id"), Span.start == bindparam("start"),
                                Span.end == bindparam("end"), Span.label == bindparam("label"))
 _INSERT_SPAN = insert(Span).returning(Span.id)
-_DELETE_SPAN = delete(Span).where(Span.id == bindparam("span_id"))
 _INSERT_EVENT = insert(Event).returning(Event.id)
 _UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undone=True)
 _REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
@@ -78,9 +83,12 @@ _REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
 _UPDATES: dict[tuple[str, ...], Any] = {}
 
 
+_DELETE_SPAN_AT = delete(Span).where(Span.id == bindparam("span_id"), Span.version == bindparam("version"))
+
+
 def _update_span(fields: tuple[str, ...]):
     if fields not in _UPDATES:
-        _UPDATES[fields] = (update(Span).where(Span.id == bindparam("span_id"))
+        _UPDATES[fields] = (update(Span).where(Span.id == bindparam("span_id"), Span.version == bindparam("version"))
                             .values(**{f: bindparam(f"new_{f}") for f in fields},
                                     version=Span.version + 1, updated_at=bindparam("new_updated_at")))
     return _UPDATES[fields]
@@ -91,6 +99,29 @@ def _span_row(s: Session, span_id: int):
     if row is None:
         raise AnnotatorError(Errors.E032.format(span_id=span_id))
     return row
+
+
+def span_conflict(s: Session, span_id: int) -> ConflictError:
+    """E037 with the span as it is now (None if it is gone)."""
+    row = s.connection().execute(_SPAN_BY_ID, {"span_id": span_id}).first()
+    if row is None:
+        return ConflictError(Errors.E037.format(span_id=span_id, state="deleted"), "spans", span_id, None)
+    current = dict(row._mapping)
+    link = " NIL" if row.nil else f" linked to entity {row.entity_id}" if row.entity_id is not None else ""
+    state = f"{row.start}-{row.end} {row.label}, {row.status}{link}, version {row.version}"
+    return ConflictError(Errors.E037.format(span_id=span_id, state=state), "spans", span_id, current)
+
+
+def expect_fields(s: Session, row, values: dict[str, Any]) -> None:
+    """E037 unless the span's fields are still `values` (what this user's edit left there)."""
+    if any(getattr(row, f) != v for f, v in values.items()):
+        raise span_conflict(s, row.id)
+
+
+def expect_version(s: Session, row, seen: int | None) -> None:
+    """E037 when the user saw another version of the span than the one now stored."""
+    if seen is not None and row.version != seen:
+        raise span_conflict(s, row.id)
 
 
 # Text never changes after import, so each document's length is read once per project.
@@ -145,7 +176,11 @@ class AddSpan(Command):
         return Change(self.document_id, (self.span_id,))
 
     def undo(self, s: Session) -> Change:
-        s.connection().execute(_DELETE_SPAN, {"span_id": self.span_id})
+        row = _span_row(s, self.span_id)
+        expect_fields(s, row, dict(start=self.start, end=self.end, label=self.label, status=self.status,
+                                   entity_id=None, nil=False))
+        if s.connection().execute(_DELETE_SPAN_AT, {"span_id": self.span_id, "version": row.version}).rowcount != 1:
+            raise span_conflict(s, self.span_id)
         return Change(self.document_id, (self.span_id,))
 
     def text(self) -> str:
@@ -158,12 +193,18 @@ class DeleteSpan(Command):
     span_id: int
     document_id: int | None = None
     before: dict[str, Any] = field(default_factory=dict)
+    seen_version: int | None = None
 
     def do(self, s: Session) -> Change:
         row = _span_row(s, self.span_id)
+        if self.before:  # redo: the span must be as undo put it back
+            expect_version(s, row, self.before["version"])
+        else:
+            expect_version(s, row, self.seen_version)
         self.document_id = row.document_id
         self.before = dict(row._mapping)
-        s.connection().execute(_DELETE_SPAN, {"span_id": self.span_id})
+        if s.connection().execute(_DELETE_SPAN_AT, {"span_id": self.span_id, "version": row.version}).rowcount != 1:
+            raise span_conflict(s, self.span_id)
         return Change(self.document_id, (self.span_id,))
 
     def undo(self, s: Session) -> Change:
@@ -183,6 +224,7 @@ class UpdateSpan(Command):
     changes: dict[str, Any] = field(default_factory=dict)
     document_id: int | None = None
     before: dict[str, Any] = field(default_factory=dict)
+    seen_version: int | None = None  # the version the user saw (None: whatever is stored)
 
     def validate(self, s: Session, row: Span) -> None:
         if "label" in self.changes:
@@ -192,21 +234,30 @@ class UpdateSpan(Command):
 
     def do(self, s: Session) -> Change:
         row = _span_row(s, self.span_id)
+        if self.before:  # redo: the fields must be as undo left them
+            expect_fields(s, row, self.before)
+        else:
+            expect_version(s, row, self.seen_version)
         self.validate(s, row)
         self.document_id = row.document_id
         self.before = {f: getattr(row, f) for f in self.changes}
-        self._apply(s, self.changes)
+        self._apply(s, self.changes, row.version)
         return Change(self.document_id, (self.span_id,))
 
     def undo(self, s: Session) -> Change:
-        _span_row(s, self.span_id)
-        self._apply(s, self.before)
+        row = _span_row(s, self.span_id)
+        expect_fields(s, row, self.changes)  # nobody changed what this edit set
+        self._apply(s, self.before, row.version)
         return Change(self.document_id, (self.span_id,))
 
-    def _apply(self, s: Session, values: dict[str, Any]) -> None:
+    def _apply(self, s: Session, values: dict[str, Any], version: int) -> None:
+        """The UPDATE, on condition that the span is still at `version` (else E037)."""
         fields = tuple(sorted(values))
         params = {f"new_{f}": values[f] for f in fields}
-        s.connection().execute(_update_span(fields), dict(params, span_id=self.span_id, new_updated_at=utcnow()))
+        result = s.connection().execute(_update_span(fields), dict(params, span_id=self.span_id, version=version,
+                                                                   new_updated_at=utcnow()))
+        if result.rowcount != 1:
+            raise span_conflict(s, self.span_id)
 
 
 @dataclass
@@ -214,8 +265,8 @@ class RelabelSpan(UpdateSpan):
     name: ClassVar[str] = "relabel_span"
 
     @classmethod
-    def make(cls, span_id: int, label: str) -> RelabelSpan:
-        return cls(span_id, {"label": label, "status": "accepted"})
+    def make(cls, span_id: int, label: str, version: int | None = None) -> RelabelSpan:
+        return cls(span_id, {"label": label, "status": "accepted"}, seen_version=version)
 
     def text(self) -> str:
         return f"relabel as {self.changes['label']}"
@@ -226,8 +277,8 @@ class MoveSpan(UpdateSpan):
     name: ClassVar[str] = "move_span"
 
     @classmethod
-    def make(cls, span_id: int, start: int, end: int) -> MoveSpan:
-        return cls(span_id, {"start": start, "end": end, "status": "accepted"})
+    def make(cls, span_id: int, start: int, end: int, version: int | None = None) -> MoveSpan:
+        return cls(span_id, {"start": start, "end": end, "status": "accepted"}, seen_version=version)
 
     def text(self) -> str:
         return "move span boundary"
@@ -238,8 +289,8 @@ class AcceptSpan(UpdateSpan):
     name: ClassVar[str] = "accept_span"
 
     @classmethod
-    def make(cls, span_id: int) -> AcceptSpan:
-        return cls(span_id, {"status": "accepted"})
+    def make(cls, span_id: int, version: int | None = None) -> AcceptSpan:
+        return cls(span_id, {"status": "accepted"}, seen_version=version)
 
     def text(self) -> str:
         return "accept suggestion"
@@ -300,12 +351,42 @@ class CommandStack:
             listener(change)
 
     # --- running
+    def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
+        """Run `work` (which records one event and returns (event id, change)) in one transaction.
+
+        A dropped connection (server restarted, network cut: ConnectionLost) is retried once on a new
+        one. When it dropped while committing, the first try may have gone through: its event row
+        says so, and it is not done twice."""
+        for attempt in (1, 2):
+            done = None
+            try:
+                with self.store.atomic() as s:
+                    s.info["actor"] = self.annotator_id
+                    done = work(s)
+                return done
+            except ConnectionLost:
+                if done is not None and self._committed(done[0]):
+                    return done  # the answer to COMMIT was lost, not the commit
+                if attempt == 2:
+                    raise
+
+    def _committed(self, event_id: int) -> bool:
+        try:
+            with self.store.Session() as s:
+                return s.scalar(select(Event.id).where(Event.id == event_id)) is not None
+        except ConnectionLost:
+            raise AnnotatorError(Errors.E400.format(
+                reason="no answer to the commit", what="Your last edit may or may not have been saved: look "
+                "at it once the server is back.")) from None
+
     def push(self, command: Command) -> Change:
         """Do the command and record it; when this returns, the edit is committed."""
-        with self.store.atomic() as s:
+        def work(s: Session) -> tuple[int, Change]:
             check_command(s, self.annotator_id, command)  # only reviewers edit gold
             change = command.do(s)
-            event_id = self._record(s, command.name, command.payload(), change.document_id)
+            return self._record(s, command.name, command.payload(), change.document_id), change
+
+        event_id, change = self._transact(work)
         self._undo.append((event_id, command))
         self._redo.clear()
         self._notify(change)
@@ -315,10 +396,13 @@ class CommandStack:
         if not self._undo:
             raise AnnotatorError(Errors.E035.format(action="undo"))
         event_id, command = self._undo[-1]
-        with self.store.atomic() as s:
+
+        def work(s: Session) -> tuple[int, Change]:
             change = command.undo(s)
             s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
-            self._record(s, "undo", {"event": event_id}, change.document_id)
+            return self._record(s, "undo", {"event": event_id}, change.document_id), change
+
+        _, change = self._transact(work)
         self._undo.pop()
         self._redo.append((event_id, command))
         self._notify(change)
@@ -328,10 +412,13 @@ class CommandStack:
         if not self._redo:
             raise AnnotatorError(Errors.E035.format(action="redo"))
         event_id, command = self._redo[-1]
-        with self.store.atomic() as s:
+
+        def work(s: Session) -> tuple[int, Change]:
             change = command.do(s)
             s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
-            self._record(s, "redo", {"event": event_id}, change.document_id)
+            return self._record(s, "redo", {"event": event_id}, change.document_id), change
+
+        _, change = self._transact(work)
         self._redo.pop()
         self._undo.append((event_id, command))
         self._notify(change)

@@ -35,10 +35,12 @@ class SpanView:
     origin: str
     entity_id: int | None
     nil: bool
+    version: int = 1  # what an edit of it passes on, so a change by someone else meanwhile is caught
 
 
 def _view(row: Span) -> SpanView:
-    return SpanView(row.id, row.start, row.end, row.label, row.status, row.origin, row.entity_id, row.nil)
+    return SpanView(row.id, row.start, row.end, row.label, row.status, row.origin, row.entity_id, row.nil,
+                    row.version)
 
 
 def layer_spans(session: Session, document_id: int, annotator_id: int) -> list[SpanView]:

@@ -20,7 +20,7 @@ from annotator.core.commands import Change, Command, UpdateSpan
 from annotator.core.kb import mint_kb_id, normalize
 from annotator.core.models import Alias, Document, Entity, Span, utcnow
 from annotator.core.suggestions import propagation_targets
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConflictError, Errors
 
 ENTITY_FIELDS = ("name", "type", "description", "kb_id")
 
@@ -39,6 +39,32 @@ def _entity(s: Session, entity_id: int) -> Entity:
     return row
 
 
+def entity_conflict(s: Session, entity_id: int) -> ConflictError:
+    """E218 with the entity as it is now (None if it is gone: merged or deleted)."""
+    row = s.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description, Entity.version)
+                    .where(Entity.id == entity_id)).first()
+    if row is None:
+        return ConflictError(Errors.E218.format(entity_id=entity_id, state="deleted or merged"), "entities",
+                             entity_id, None)
+    state = f"{row.name!r} ({row.kb_id}, {row.type or 'no type'}), version {row.version}"
+    return ConflictError(Errors.E218.format(entity_id=entity_id, state=state), "entities", entity_id,
+                         dict(row._mapping))
+
+
+def _expect_entity(s: Session, row: Entity, *, version: int | None = None, fields: dict[str, Any] | None = None):
+    """E218 unless the entity is at the version the user saw, or still has `fields` (undo, redo)."""
+    if (version is not None and row.version != version) or any(getattr(row, k) != v for k, v in (fields or {}).items()):
+        raise entity_conflict(s, row.id)
+
+
+def _update_entity(s: Session, entity_id: int, version: int, **values) -> None:
+    """UPDATE the entity on condition it is still at `version`; its version grows by one."""
+    result = s.execute(update(Entity).where(Entity.id == entity_id, Entity.version == version)
+                       .values(**values, version=Entity.version + 1))
+    if result.rowcount != 1:
+        raise entity_conflict(s, entity_id)
+
+
 def surface(s: Session, span: Span) -> str:
     return s.scalar(select(func.substr(Document.text, span.start + 1, span.end - span.start))
                     .where(Document.id == span.document_id))
@@ -53,8 +79,8 @@ def learn(s: Session, entity_id: int, text: str, delta: int) -> dict[str, Any] |
     if alias is None:
         if delta <= 0:
             return None
-        alias_id = s.execute(insert(Alias).values(entity_id=entity_id, text=text, norm=norm, count=delta)
-                             .returning(Alias.id)).scalar_one()
+        alias_id = s.execute(insert(Alias).values(entity_id=entity_id, text=text, norm=norm, count=delta,
+                                                  created_by=actor(s)).returning(Alias.id)).scalar_one()
         return {"alias_id": alias_id, "delta": delta, "created": True}
     applied = max(delta, -alias.count)
     s.execute(update(Alias).where(Alias.id == alias.id).values(count=Alias.count + applied))
@@ -70,6 +96,11 @@ def unlearn(s: Session, record: dict[str, Any]) -> None:
         s.execute(delete(Alias).where(Alias.id == record["alias_id"]))
     else:
         s.execute(update(Alias).where(Alias.id == record["alias_id"]).values(count=left))
+
+
+def actor(s: Session) -> int | None:
+    """Who runs the command in this session (the command stack says), for `created_by`."""
+    return s.info.get("actor")
 
 
 def _confirmed(entity_id: int | None, status: str) -> int | None:
@@ -110,8 +141,8 @@ class LinkSpan(LinkEdit):
     entity_name: str = ""
 
     @classmethod
-    def make(cls, span_id: int, entity_id: int) -> LinkSpan:
-        return cls(span_id, {"entity_id": entity_id, "nil": False, "status": "accepted"})
+    def make(cls, span_id: int, entity_id: int, version: int | None = None) -> LinkSpan:
+        return cls(span_id, {"entity_id": entity_id, "nil": False, "status": "accepted"}, seen_version=version)
 
     def validate(self, s: Session, row: Span) -> None:
         super().validate(s, row)
@@ -128,8 +159,8 @@ class NilSpan(LinkEdit):
     name: ClassVar[str] = "nil_span"
 
     @classmethod
-    def make(cls, span_id: int) -> NilSpan:
-        return cls(span_id, {"entity_id": None, "nil": True, "status": "accepted"})
+    def make(cls, span_id: int, version: int | None = None) -> NilSpan:
+        return cls(span_id, {"entity_id": None, "nil": True, "status": "accepted"}, seen_version=version)
 
     def text(self) -> str:
         return "mark NIL"
@@ -142,8 +173,8 @@ class UnlinkSpan(LinkEdit):
     name: ClassVar[str] = "unlink_span"
 
     @classmethod
-    def make(cls, span_id: int) -> UnlinkSpan:
-        return cls(span_id, {"entity_id": None, "nil": False, "status": "accepted"})
+    def make(cls, span_id: int, version: int | None = None) -> UnlinkSpan:
+        return cls(span_id, {"entity_id": None, "nil": False, "status": "accepted"}, seen_version=version)
 
     def text(self) -> str:
         return "unlink"
@@ -156,8 +187,8 @@ class SetReferentNote(UpdateSpan):
     name: ClassVar[str] = "set_referent_note"
 
     @classmethod
-    def make(cls, span_id: int, note: str) -> SetReferentNote:
-        return cls(span_id, {"referent_note": note.strip()})
+    def make(cls, span_id: int, note: str, version: int | None = None) -> SetReferentNote:
+        return cls(span_id, {"referent_note": note.strip()}, seen_version=version)
 
     def text(self) -> str:
         return "set referent note"
@@ -192,11 +223,13 @@ class NewEntityFromSpan(LinkEdit):
             values["id"] = self.entity_id
         self.entity_id = s.execute(insert(Entity).values(**values).returning(Entity.id)).scalar_one()
         s.execute(insert(Alias).values(entity_id=self.entity_id, text=self.entity_name,
-                                       norm=normalize(self.entity_name), count=0))
+                                       norm=normalize(self.entity_name), count=0, created_by=self.created_by))
         self.changes = {"entity_id": self.entity_id, "nil": False, "status": "accepted"}
         return super().do(s)
 
     def undo(self, s: Session) -> Change:
+        _expect_entity(s, _entity(s, self.entity_id), fields=dict(
+            kb_id=self.kb_id, name=self.entity_name, type=self.entity_type, description=self.description))
         change = super().undo(s)
         others = s.scalar(select(func.count()).select_from(Span).where(Span.entity_id == self.entity_id))
         if others:
@@ -258,13 +291,15 @@ class PropagateLink(Command):
 
 @dataclass
 class EditEntity(Command):
-    """Change an entity's name, type, description or kb_id. A new name also becomes an alias."""
+    """Change an entity's name, type, description or kb_id. A new name also becomes an alias.
+    `seen_version`: the entity's version when the user looked at it (E218 if it has moved on)."""
 
     name: ClassVar[str] = "edit_entity"
     entity_id: int
     changes: dict[str, Any] = field(default_factory=dict)
     before: dict[str, Any] = field(default_factory=dict)
     added_alias: int | None = None
+    seen_version: int | None = None
     entity_name: str = ""  # the name before the edit, for the menus
 
     def do(self, s: Session) -> Change:
@@ -275,29 +310,34 @@ class EditEntity(Command):
                 raise AnnotatorError(Errors.E217.format(field=key))
             if key in ("name", "kb_id") and not str(value or "").strip():
                 raise AnnotatorError(Errors.E212)
-        changes = {k: v.strip() if isinstance(v, str) else v for k, v in self.changes.items()}
+        if self.before:  # redo: as undo left it
+            _expect_entity(s, row, fields=self.before)
+        else:
+            _expect_entity(s, row, version=self.seen_version)
+        self.changes = changes = {k: v.strip() if isinstance(v, str) else v for k, v in self.changes.items()}
         kb_id = changes.get("kb_id")
         if kb_id and kb_id != row.kb_id:
             other = s.scalar(select(Entity.name).where(Entity.kb_id == kb_id))
             if other is not None:
                 raise AnnotatorError(Errors.E211.format(kb_id=kb_id, name=other))
         self.before = {k: getattr(row, k) for k in changes}
-        s.execute(update(Entity).where(Entity.id == self.entity_id).values(**changes, version=Entity.version + 1))
+        _update_entity(s, self.entity_id, row.version, **changes)
         self.added_alias = None
         if "name" in changes:
             norm = normalize(changes["name"])
             known = s.scalar(select(Alias.id).where(Alias.entity_id == self.entity_id, Alias.norm == norm).limit(1))
             if known is None:  # not yet an alias: add it with no count
                 self.added_alias = s.execute(insert(Alias).values(
-                    entity_id=self.entity_id, text=changes["name"], norm=norm, count=0)
+                    entity_id=self.entity_id, text=changes["name"], norm=norm, count=0, created_by=actor(s))
                     .returning(Alias.id)).scalar_one()
         return Change(None, kind="entities")
 
     def undo(self, s: Session) -> Change:
-        _entity(s, self.entity_id)
+        row = _entity(s, self.entity_id)
+        _expect_entity(s, row, fields=self.changes)  # nobody changed what this edit set
         if self.added_alias is not None:
             s.execute(delete(Alias).where(Alias.id == self.added_alias))
-        s.execute(update(Entity).where(Entity.id == self.entity_id).values(**self.before, version=Entity.version + 1))
+        _update_entity(s, self.entity_id, row.version, **self.before)
         return Change(None, kind="entities")
 
     def text(self) -> str:
@@ -319,12 +359,17 @@ class MergeEntities(Command):
     span_ids: list[int] = field(default_factory=list)
     moved: list[int] = field(default_factory=list)  # alias ids now on the target
     folded: list[dict[str, Any]] = field(default_factory=list)  # source aliases added into a target alias
+    seen_versions: list[int | None] | None = None  # (source, target) as the user saw them; E218 if one moved on
     target_name: str = ""  # for the menus
 
     def do(self, s: Session) -> Change:
         src, dst = _entity(s, self.source_id), _entity(s, self.target_id)
         if src.id == dst.id:
             raise AnnotatorError(Errors.E213.format(name=src.name))
+        if self.seen_versions and not self.source:  # first do (a redo re-reads what it merges)
+            _expect_entity(s, src, version=self.seen_versions[0])
+            _expect_entity(s, dst, version=self.seen_versions[1])
+        _update_entity(s, dst.id, dst.version)  # the target changes too (mentions, aliases)
         self.target_name = dst.name
         self.source = {k: getattr(src, k) for k in ("id", "kb_id", "name", "type", "description", "created_by",
                                                    "version")}
@@ -347,7 +392,8 @@ class MergeEntities(Command):
                 self.moved.append(a.id)
         if self.moved:
             s.execute(update(Alias).where(Alias.id.in_(self.moved)).values(entity_id=dst.id))
-        s.execute(delete(Entity).where(Entity.id == src.id))
+        if s.execute(delete(Entity).where(Entity.id == src.id, Entity.version == src.version)).rowcount != 1:
+            raise entity_conflict(s, src.id)
         return Change(None, tuple(self.span_ids), kind="entities")
 
     def undo(self, s: Session) -> Change:
@@ -355,6 +401,8 @@ class MergeEntities(Command):
 
         values = dict(self.source)
         values["created_at"] = datetime.fromisoformat(values["created_at"]) if values["created_at"] else utcnow()
+        dst = _entity(s, self.target_id)
+        _update_entity(s, dst.id, dst.version)
         s.execute(insert(Entity).values(**values))
         if self.moved:
             s.execute(update(Alias).where(Alias.id.in_(self.moved)).values(entity_id=self.source_id))

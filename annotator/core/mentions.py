@@ -52,6 +52,7 @@ class EntityInfo:
     description: str
     mentions: int  # linked spans, suggested links included
     documents: int  # documents those spans are in
+    version: int = 1  # pass it with an edit or merge: a change by someone else meanwhile is caught (E218)
 
 
 CHUNK = 500
@@ -70,11 +71,12 @@ def entity_infos(session: Session, entity_ids: Iterable[int], *, annotator_id: i
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         rows.update((r.id, r) for r in session.execute(
-            select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description).where(Entity.id.in_(chunk))))
+            select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description, Entity.version)
+            .where(Entity.id.in_(chunk))))
         counts.update((r.entity_id, (r.mentions, r.docs)) for r in session.execute(
             _mention_counts(annotator_id).where(Span.entity_id.in_(chunk))))
-    return [EntityInfo(r.id, r.kb_id, r.name, r.type or "", r.description or "", *counts.get(r.id, (0, 0)))
-            for r in (rows.get(i) for i in ids) if r is not None]
+    return [EntityInfo(r.id, r.kb_id, r.name, r.type or "", r.description or "", *counts.get(r.id, (0, 0)),
+                       r.version) for r in (rows.get(i) for i in ids) if r is not None]
 
 
 def entity_list(session: Session, *, type: str | None = None, annotator_id: int | None = None,

@@ -82,6 +82,8 @@ class Alias(Base):
     text: Mapped[str] = mapped_column(Text)
     norm: Mapped[str] = mapped_column(Text, index=True)  # casefolded text, for exact look-up
     count: Mapped[int] = mapped_column(Integer, default=0)
+    # who added it (None: imported with the KB); on a team server annotators may remove only their own
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
     entity: Mapped[Entity] = relationship(back_populates="aliases")
 
 

@@ -19,6 +19,7 @@ from annotator.core.layers import SpanView, get_annotator, layer_spans, open_lay
 from annotator.core.models import Annotator, Document, DocumentState, Span
 from annotator.core.store import Store
 from annotator.core.text import Tokens
+from annotator.errors import AnnotatorError, Errors
 
 if TYPE_CHECKING:
     from annotator.core.review import LayerInfo
@@ -57,7 +58,10 @@ class Project:
 
     def __init__(self, store: Store, user: str | None = None, role: str = "annotator"):
         self.store = store
-        self.user = user or default_user()
+        member = store.member  # on a team server a member works as their login, the server checks it
+        if member is not None and user not in (None, member):
+            raise AnnotatorError(Errors.E403.format(login=member, user=user))
+        self.user = member or user or store.login or default_user()
         with store.atomic() as s:
             self.annotator_id = get_annotator(s, self.user, role=role).id
         self.stack = cmd.CommandStack(store, self.annotator_id)
@@ -98,7 +102,7 @@ class Project:
         with self.store.Session() as s:
             row = s.get(Span, span_id)
             return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
-                                                     row.origin, row.entity_id, row.nil)
+                                                     row.origin, row.entity_id, row.nil, row.version)
 
     def visible_layers(self) -> list[LayerInfo]:
         """The layers this user may see and export: all for a reviewer, else their own and the model's."""
@@ -111,27 +115,28 @@ class Project:
         with self.store.Session() as s:
             return all_labels(s)
 
-    # --- editing: each call is one committed, undoable command
+    # --- editing: each call is one committed, undoable command. `version` is the version of the span
+    # (or entity) the user saw: when someone else changed it since, the edit is refused (ConflictError).
     def add_span(self, document_id: int, start: int, end: int, label: str) -> int:
         command = cmd.AddSpan(document_id, self.annotator_id, start, end, label)
         self.stack.push(command)
         return command.span_id
 
-    def delete_span(self, span_id: int) -> None:
-        self.stack.push(cmd.DeleteSpan(span_id))
+    def delete_span(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(cmd.DeleteSpan(span_id, seen_version=version))
 
-    def relabel(self, span_id: int, label: str) -> None:
-        self.stack.push(cmd.RelabelSpan.make(span_id, label))
+    def relabel(self, span_id: int, label: str, version: int | None = None) -> None:
+        self.stack.push(cmd.RelabelSpan.make(span_id, label, version))
 
-    def move(self, span_id: int, start: int, end: int) -> None:
-        self.stack.push(cmd.MoveSpan.make(span_id, start, end))
+    def move(self, span_id: int, start: int, end: int, version: int | None = None) -> None:
+        self.stack.push(cmd.MoveSpan.make(span_id, start, end, version))
 
-    def accept(self, span_id: int) -> None:
+    def accept(self, span_id: int, version: int | None = None) -> None:
         """Enter on a span: confirm it, with its suggested link if it has one (which teaches the alias)."""
         with self.store.Session() as s:
             entity_id = s.scalar(select(Span.entity_id).where(Span.id == span_id))
-        self.stack.push(linking.LinkSpan.make(span_id, entity_id) if entity_id is not None
-                        else cmd.AcceptSpan.make(span_id))
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id, version) if entity_id is not None
+                        else cmd.AcceptSpan.make(span_id, version))
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
@@ -154,17 +159,17 @@ class Project:
         with self.store.Session() as s:
             return mentions.span_link(s, span_id)
 
-    def link(self, span_id: int, entity_id: int) -> None:
-        self.stack.push(linking.LinkSpan.make(span_id, entity_id))
+    def link(self, span_id: int, entity_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.LinkSpan.make(span_id, entity_id, version))
 
-    def mark_nil(self, span_id: int) -> None:
-        self.stack.push(linking.NilSpan.make(span_id))
+    def mark_nil(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.NilSpan.make(span_id, version))
 
-    def unlink(self, span_id: int) -> None:
-        self.stack.push(linking.UnlinkSpan.make(span_id))
+    def unlink(self, span_id: int, version: int | None = None) -> None:
+        self.stack.push(linking.UnlinkSpan.make(span_id, version))
 
-    def set_referent_note(self, span_id: int, note: str) -> None:
-        self.stack.push(linking.SetReferentNote.make(span_id, note))
+    def set_referent_note(self, span_id: int, note: str, version: int | None = None) -> None:
+        self.stack.push(linking.SetReferentNote.make(span_id, note, version))
 
     def new_entity_from_span(self, span_id: int, name: str = "", type: str = "", description: str = "",
                              kb_id: str | None = None) -> int:
@@ -182,11 +187,14 @@ class Project:
         """Queue the span's link as suggestions on identical mentions; returns the spans touched."""
         return list(self.stack.push(linking.PropagateLink(span_id, self.annotator_id, scope)).span_ids)
 
-    def edit_entity(self, entity_id: int, **changes) -> None:
-        self.stack.push(linking.EditEntity(entity_id, changes))
+    def edit_entity(self, entity_id: int, version: int | None = None, **changes) -> None:
+        self.stack.push(linking.EditEntity(entity_id, changes, seen_version=version))
 
-    def merge_entities(self, source_id: int, target_id: int) -> None:
-        self.stack.push(linking.MergeEntities(source_id, target_id))
+    def merge_entities(self, source_id: int, target_id: int,
+                       versions: tuple[int | None, int | None] | None = None) -> None:
+        """`versions`: (source, target) as the user saw them (None: not seen, not checked)."""
+        self.stack.push(linking.MergeEntities(source_id, target_id,
+                                              seen_versions=list(versions) if versions else None))
 
     def _shown_layer(self, s) -> int | None:
         """Whose mentions the entity view shows: this user's layer, or every layer (None) for a reviewer."""

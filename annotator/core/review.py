@@ -114,6 +114,7 @@ def set_role(store: Store, name: str, role: str, *, by: str | None = None) -> Ro
     project). Recorded in the history as a `set_role` event of `by` (default: `name`)."""
     if role not in ROLES:
         raise AnnotatorError(Errors.E155.format(role=role))
+    store.check_admin("change roles")  # on a team server; the database would refuse anyway
     with store.atomic() as s:
         row = s.scalar(select(Annotator).where(Annotator.name == name))
         if row is not None and (row.is_model or row.name == GOLD):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,24 +51,44 @@ def migrate(store: Store, revision: str = "head") -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def ensure_current(store: Store, *, upgrade: bool = True) -> None:
-    """Bring a new project to the current schema; check an existing one."""
+@dataclass(frozen=True)
+class SchemaState:
+    """What opening a project did to its schema."""
+
+    action: str  # "created" (a new project), "current" (nothing to do) or "upgraded"
+    revision: str  # the schema now
+    before: str | None = None  # the schema found, when upgraded
+    backup: Path | None = None  # the copy made before upgrading an SQLite file
+
+
+def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
+    """Bring a new project to the current schema; check an existing one, and upgrade it only when
+    asked (`annotator db upgrade`, or the window's question): E005 otherwise."""
     where = store.path or store.url
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
+        store.check_admin("create the project")
         migrate(store)
-        return
+        return SchemaState("created", HEAD)
     if "alembic_version" not in tables:
         raise AnnotatorError(Errors.E001.format(path=where))
     found = current_revision(store)
     head = HEAD
     if found == head:
-        return
+        return SchemaState("current", head)
     if found not in REVISIONS:
         raise AnnotatorError(Errors.E002.format(path=where, found=found, known=head))
     if not upgrade:
         raise AnnotatorError(Errors.E005.format(path=where, found=found, known=head))
+    store.check_admin("upgrade the project")
+    backup = None
     if store.path is not None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
+        backup = store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
     migrate(store)
+    if not store.is_sqlite:
+        from annotator.core.team import grant_members
+
+        with store.engine.begin() as conn:
+            grant_members(conn)  # members get the tables the upgrade added
+    return SchemaState("upgraded", head, found, backup)

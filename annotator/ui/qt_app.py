@@ -55,12 +55,34 @@ def make_window(project: Project) -> QtMainWindow:
     return window
 
 
+def ask_upgrade(message: str) -> bool:
+    """The question put to the user when the project's schema is older than this annotator's."""
+    answer = QMessageBox.question(
+        None, "Upgrade the project?",
+        f"{message}\n\nUpgrade it now? Colleagues using an older annotator will not be able to open it "
+        "afterwards.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def open_store(db: str) -> Store:
+    """The project's store; an older schema is upgraded (after a backup, for SQLite) if the user agrees."""
+    try:
+        return Store(db)
+    except AnnotatorError as e:
+        if e.code != "E005" or not ask_upgrade(str(e)):
+            raise
+    return Store(db, upgrade=True)
+
+
 def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
            import_seeds: bool = True) -> QtMainWindow:
     """Open the project and show its window; an empty project gets the seeds (in the background)."""
     db = str(db or default_db())
-    user = user or os.environ.get("ANNOTATOR_USER") or last_user() or default_user()
-    project = Project(Store(db), user)
+    store = open_store(db)
+    # on a team server a member works as their login (Project refuses another explicit name)
+    user = user or os.environ.get("ANNOTATOR_USER") or store.member or last_user() or default_user()
+    project = Project(store, user)
     window = make_window(project)
     window.restore_layout()
     window.show()
@@ -114,7 +136,8 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
                size: tuple[int, int] = (1280, 800), user: str | None = None) -> Path:
     """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen."""
     app = application(offscreen=True)
-    project = Project(Store(db), user or default_user())
+    store = Store(db)
+    project = Project(store, user or store.member or default_user())
     window = make_window(project)
     window.persist_layout = False  # a screenshot must not overwrite the user's window layout
     try:

@@ -19,7 +19,7 @@ from annotator.core.commands import Change
 from annotator.core.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
 from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span
 
 
@@ -41,6 +41,7 @@ class QtDocumentModel(QObject):
     documentTouched = Signal(int)  # spans of a document that is not open changed
     saved = Signal(str)  # an edit was committed; its name
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
+    connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
     entitiesChanged = Signal(object)  # the core Change of an edit of the knowledge base (edit, merge)
 
@@ -59,6 +60,7 @@ class QtDocumentModel(QObject):
         self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
         self.suggested = 0  # how many spans are still suggestions
         self.current: int | None = None
+        self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
         project.stack.subscribe(self._on_change)
 
     def close(self) -> None:
@@ -131,12 +133,42 @@ class QtDocumentModel(QObject):
         self.set_current(self.order[i][2])
 
     # --- editing: each call is one committed, undoable command
-    def _run(self, fn: Callable, *args):
+    def _run(self, fn: Callable, *args, **kwargs):
+        if self.read_only:
+            self.failed.emit(self.read_only)
+            return None
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except AnnotatorError as e:
+            self.after_error(e)
             self.failed.emit(str(e))
             return None
+
+    def after_error(self, e: AnnotatorError) -> None:
+        """An edit was refused: a conflict shows the span as it is now; a lost server makes the window
+        read-only (the watcher lifts it when the server answers again)."""
+        if isinstance(e, ConflictError) and e.table == "spans":
+            self.reload_spans([e.row_id])
+        elif isinstance(e, ConnectionLost):
+            self.connectionLost.emit(str(e))
+
+    def reload_layer(self) -> None:
+        """Re-read the open document's layer after changes made elsewhere; views get the differences."""
+        if self.doc_id is None:
+            return
+        fresh = {s.id: s for s in read_layer(self.project, self.doc_id, self.layer_id)[0]}
+        self.reload_spans(set(self.spans) | set(fresh), fresh)
+
+    def reload_spans(self, span_ids, fresh: dict[int, SpanRow] | None = None) -> None:
+        """Re-read spans of the open document that changed behind this window's back (`fresh`: the
+        layer as just read, else each span is read)."""
+        if fresh is None:
+            fresh = {i: read_span(self.project, i, self.doc_id, self.layer_id) for i in span_ids if i in self.spans}
+        deltas = [self._apply(i, fresh.get(i)) for i in sorted(span_ids) if fresh.get(i) != self.spans.get(i)]
+        if deltas:
+            self.spansChanged.emit(deltas)
+        if self.current is not None and self.current not in self.spans:
+            self._current_after_delete(deltas)
 
     def _need_current(self) -> SpanRow | None:
         span = self.current_span()
@@ -158,12 +190,12 @@ class QtDocumentModel(QObject):
     def relabel(self, label: str) -> None:
         span = self._need_current()
         if span is not None and (span.label != label or span.status != "accepted"):
-            self._run(self.project.relabel, span.id, label)
+            self._run(self.project.relabel, span.id, label, version=span.version)
 
     def delete(self) -> None:
         span = self._need_current()
         if span is not None:
-            self._run(self.project.delete_span, span.id)
+            self._run(self.project.delete_span, span.id, version=span.version)
 
     def accept(self) -> None:
         span = self._need_current()
@@ -172,7 +204,7 @@ class QtDocumentModel(QObject):
         if span.status == "accepted":
             self.failed.emit(Errors.E303.format(text=self.span_text(span)))
             return
-        self._run(self.project.accept, span.id)
+        self._run(self.project.accept, span.id, version=span.version)
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""
@@ -187,7 +219,7 @@ class QtDocumentModel(QObject):
         if start >= end:
             self.failed.emit(Errors.E304)
         elif (start, end) != (span.start, span.end):
-            self._run(self.project.move, span.id, start, end)
+            self._run(self.project.move, span.id, start, end, version=span.version)
 
     def set_status(self, status: str) -> None:
         if self.doc_id is not None:

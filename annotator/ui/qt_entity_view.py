@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
                                QStyledItemDelegate, QTableView, QVBoxLayout, QWidget)
 
 from annotator.core.mentions import EntityInfo, Mention
+from annotator.errors import ConflictError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
@@ -530,7 +531,7 @@ class QtEntityView(QWidget):
         if not changes:
             self.show_message("Nothing to save: the fields are as stored.")
             return
-        if self._edit(self.project.edit_entity, self.entity.id, **changes):
+        if self._edit(self.project.edit_entity, self.entity.id, version=self.entity.version, **changes):
             self.show_message(f"Saved: {self.project.stack.undo_text}. Ctrl+Z undoes it.")
 
     def start_merge(self) -> None:
@@ -592,7 +593,7 @@ class QtEntityView(QWidget):
         source, target = self.entity, self.merge_target
         if source is None or target is None:
             return
-        if self._edit(self.project.merge_entities, source.id, target.entity_id):
+        if self._edit(self.project.merge_entities, source.id, target.entity_id, versions=(source.version, None)):
             self.merge_box.hide()
             self.show_entity(target.entity_id)
             self.show_message(f"Merged “{source.name}” into “{target.name}”: "
@@ -615,6 +616,8 @@ class QtEntityView(QWidget):
             fn(*args, **kwargs)
             return True
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+            if isinstance(e, ConflictError) and self.entity is not None:
+                self.show_entity(self.entity.id if e.current is not None else None)  # as it is now
             self.show_message(str(e), error=True)
             return False
 

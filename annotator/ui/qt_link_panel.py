@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
+from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_text_line import QtTextLine
@@ -229,7 +230,11 @@ class QtLinkPanel(QWidget):
         for w in (self.search, self.list, self.link_button, self.nil_button, self.new_button):
             w.setEnabled(has)
         # an unlinked span (the usual case) needs no look-up of its entity
-        link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
+        try:
+            link = self.project.span_link(span.id) if has and (span.entity_id is not None or span.nil) else None
+        except AnnotatorError as e:  # the server is away: say so, show what the span row knows
+            self.model.after_error(e)
+            link = None
         linked = link is not None and link.entity_id is not None and not link.nil
         self.propagate_button.setEnabled(linked)
         self.corpus_button.setEnabled(linked)
@@ -365,12 +370,24 @@ class QtLinkPanel(QWidget):
         return super().eventFilter(obj, event)
 
     # --- edits
-    def _edit(self, fn, *args):
+    def _edit(self, fn, *args, **kwargs):
+        if self.model.read_only:
+            self.failed.emit(self.model.read_only)
+            return None
         try:
-            return fn(*args)
+            return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+            if isinstance(e, AnnotatorError):
+                self.model.after_error(e)
             self.failed.emit(str(e))
             return None
+
+    def reload(self) -> None:
+        """The knowledge base changed elsewhere: show the current span's link and candidates afresh."""
+        self._shown = None
+        self.refresh_state()
+        if self.model.current_span() is not None:
+            self.timer.start()
 
     def selected_entity(self) -> int | None:
         item = self.list.currentItem()
@@ -380,20 +397,20 @@ class QtLinkPanel(QWidget):
         span, entity_id = self.model.current_span(), self.selected_entity()
         if span is None or entity_id is None:
             return
-        self._edit(self.project.link, span.id, entity_id)
+        self._edit(self.project.link, span.id, entity_id, version=span.version)
         self.refresh_state()
         self.finished.emit()
 
     def mark_nil(self) -> None:
         span = self.model.current_span()
         if span is not None:
-            self._edit(self.project.mark_nil, span.id)
+            self._edit(self.project.mark_nil, span.id, version=span.version)
             self.refresh_state()
 
     def unlink(self) -> None:
         span = self.model.current_span()
         if span is not None and self.unlink_enabled:
-            self._edit(self.project.unlink, span.id)
+            self._edit(self.project.unlink, span.id, version=span.version)
             self.refresh_state()
 
     def show_new_entity(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.project import Project
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, ConnectionLost, Errors
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -26,6 +26,7 @@ from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
+from annotator.ui.qt_watcher import QtWatcher
 
 MESSAGE_MS = 10_000
 PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFFFF",
@@ -84,6 +85,7 @@ class QtMainWindow(QMainWindow):
         self.link_panel.entityRequested.connect(self.show_entity_view)
         self.entity_view: QtEntityView | None = None  # made when first asked for
         self.importer = QtImporter(self)
+        self.watcher = QtWatcher(project, self)  # changes by others; the server coming and going
         self._build_status_bar()
 
         self.documents.activated.connect(self.open_document)
@@ -100,6 +102,9 @@ class QtMainWindow(QMainWindow):
         self.importer.finished.connect(self._on_imported)
         self.importer.failed.connect(self.show_error)
         self.importer.cancelled.connect(lambda: self.show_message("Import cancelled; nothing was imported."))
+        self.watcher.changed.connect(self._on_activity)
+        self.watcher.connection.connect(self._on_connection)
+        self.model.connectionLost.connect(lambda message: self.watcher.set_online(False, message))
         self._update_title()
 
     def _build_status_bar(self) -> None:
@@ -111,7 +116,14 @@ class QtMainWindow(QMainWindow):
         self.saved_label.setToolTip("Every edit is committed to the project file as you make it; "
                                     "there is nothing to save.")
         self.user_label = QLabel(f"User: {self.project.user}")
-        for widget in (self.import_progress, self.progress_label, self.saved_label, self.user_label):
+        self.offline_label = QLabel("Server unreachable — read-only")
+        self.offline_label.setObjectName("offlineLabel")
+        self.offline_label.setStyleSheet("color: #B00020; font-weight: bold")  # rarely shown: no repaint cost
+        self.offline_label.setToolTip("The database server does not answer. You can read what is open; "
+                                      "edits are refused until it answers again (checked every few seconds).")
+        self.offline_label.hide()
+        for widget in (self.import_progress, self.offline_label, self.progress_label, self.saved_label,
+                       self.user_label):
             bar.addPermanentWidget(widget)
 
     def apply_style(self, qss: str) -> None:
@@ -133,7 +145,11 @@ class QtMainWindow(QMainWindow):
 
     def open_document(self, document_id: int) -> None:
         if document_id != self.model.doc_id:
-            self.model.open(document_id)
+            try:
+                self.model.open(document_id)
+            except AnnotatorError as e:  # the server is away: the open document stays
+                self.model.after_error(e)
+                self.show_error(str(e))
 
     def open_document_named(self, name: str) -> None:
         row = next((d for d in self.documents.model.docs if d.name == name), None)
@@ -201,6 +217,32 @@ class QtMainWindow(QMainWindow):
     def _on_spans(self, _deltas) -> None:
         total, suggested = self.model.counts()
         self.documents.model.update(self.model.doc_id, spans=total, suggested=suggested)
+
+    def _on_activity(self, found) -> None:
+        """Changes made elsewhere (core.activity.Activity): redraw what they touched, and say whose."""
+        if self.model.doc_id in found.documents:
+            self.model.reload_layer()
+        if found.new_documents or (found.by and found.documents):
+            self.refresh_documents()
+        if found.by or found.knowledge_base:
+            self.link_panel.reload()
+        if found.by:
+            what = [w for w, yes in (("the knowledge base", found.knowledge_base),
+                                     (f"gold of {len(found.gold)} document(s)", found.gold),
+                                     ("new documents", found.new_documents)) if yes]
+            self.show_message(f"Updated with changes by {', '.join(found.by)}"
+                              + (f" ({'; '.join(what)})" if what else "") + ".")
+
+    def _on_connection(self, online: bool, message: str) -> None:
+        """Offline: read-only, said in the status bar; back online: catch up with what changed."""
+        self.model.read_only = None if online else message
+        self.offline_label.setVisible(not online)
+        if online:
+            self.model.reload_layer()
+            self.refresh_documents()
+            self.show_message("The database server answers again; edits are saved as before.")
+        else:
+            self.show_error(message)
 
     def _on_saved(self, _kind: str) -> None:
         self.saved_label.setText("Saved ✓")

@@ -1,0 +1,162 @@
+"""Opening a project made by an older annotator: refused with E005 until the user agrees, then
+upgraded through Alembic (an SQLite file backed up first) without losing a row.
+
+`data/project-0001.db` was made at the oldest schema (revision 0001) by `data/make_project_0001.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from annotator.cli import main
+from annotator.core import schema
+from annotator.core.project import Project
+from annotator.core.store import Store
+from annotator.errors import AnnotatorError
+
+OLD = Path(__file__).parent / "data" / "project-0001.db"
+TABLES = ("annotators", "labels", "documents", "model_runs", "entities", "aliases", "spans", "document_states",
+          "events")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dump(path: Path, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of the 0001 tables (only the given columns, if any), in id order."""
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        out = {}
+        for table in TABLES:
+            cols = columns[table] if columns else [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            out[table] = conn.execute(f"SELECT {', '.join(f'{c!r}' for c in cols)} FROM {table} "
+                                      "ORDER BY 1, 2").fetchall()
+        return out
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def old(tmp_path) -> Path:
+    path = tmp_path / "old.db"
+    shutil.copy(OLD, path)
+    return path
+
+
+def cli(db, *args):
+    return CliRunner().invoke(main, ["--db", str(db), "--user", "ana", *args], catch_exceptions=False)
+
+
+def test_schema_upgrade_the_committed_file_is_at_the_oldest_revision():
+    assert schema.REVISIONS[0] == "0001" and schema.HEAD != "0001"
+    conn = sqlite3.connect(f"{OLD.as_uri()}?immutable=1", uri=True)  # no -wal/-shm beside the committed file
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    conn.close()
+
+
+def test_schema_upgrade_an_older_file_is_refused_untouched(old):
+    before = digest(old)
+    with pytest.raises(AnnotatorError) as e:
+        Store(old)
+    assert e.value.code == "E005" and "annotator db upgrade" in str(e.value)
+    assert digest(old) == before
+    result = cli(old, "stats")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: [E005] ") and "`annotator db upgrade`" in result.stderr
+    assert digest(old) == before
+
+
+def test_schema_upgrade_through_the_cli_keeps_every_row_and_a_backup(old):
+    rows_before = dump(old)
+    columns = {t: [r[1] for r in sqlite3.connect(old).execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    result = cli(old, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Upgraded {old} from schema 0001 to {schema.HEAD}. Backup: ")
+    backup = Path(result.stdout.split("Backup: ")[1].strip())
+    assert backup.parent == old.parent and backup.name.startswith(f"old.before-{schema.HEAD}-")
+    assert dump(backup) == rows_before  # the backup is the old project as it was
+    assert dump(old, columns) == rows_before  # and nothing was lost on the way up
+    assert cli(old, "db", "upgrade").stdout == f"{old} is already at schema {schema.HEAD}; nothing to do.\n"
+
+    store = Store(old)
+    try:
+        assert store.schema.action == "current"
+        ana = Project(store, "ana")
+        assert [(d.name, d.status, d.spans) for d in ana.documents()] == [("a1", "done", 3), ("a2", "in_progress", 2)]
+        assert ana.stack.undo_text == "mark done"  # the history of the old file still undoes
+        ana.stack.undo()
+        assert ana.documents()[0].status == "in_progress"
+        found = ana.search_entities("Kim Kwan-jn")  # a typo: the search index was built for the old rows
+        assert found and found[0].kb_id == "local:kim"
+        spans = ana.spans(1)
+        ana.relabel(spans[-1].id, "PERSON")  # editing works on the upgraded file
+        assert ana.span(spans[-1].id).label == "PERSON"
+    finally:
+        store.close()
+
+
+def test_schema_upgrade_a_postgresql_database(pg_cluster):
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name)
+    engine = create_engine(url)
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=False), "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO annotators (id, name, role, is_model) VALUES (7, 'ana', 'annotator', false)"))
+    engine.dispose()
+    with pytest.raises(AnnotatorError) as e:
+        Store(url)
+    assert e.value.code == "E005"
+    result = cli(url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Upgraded {url} from schema 0001 to {schema.HEAD}.\n"
+    store = Store(url)
+    try:
+        assert store.execute("SELECT id, name FROM annotators") == [(7, "ana")]
+    finally:
+        store.close()
+    pg_cluster.drop_database(name)
+
+
+def test_schema_upgrade_db_init_creates_a_project_once(tmp_path):
+    db = tmp_path / "new.db"
+    assert cli(db, "db", "init").stdout == f"Created a new project in {db} (schema {schema.HEAD}).\n"
+    assert cli(db, "db", "init").stdout == f"{db} is already a project at schema {schema.HEAD}; nothing to do.\n"
+
+
+@pytest.mark.parametrize("agree", [True, False])
+def test_schema_upgrade_the_window_asks_first(old, qtbot, monkeypatch, agree):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from annotator.ui import qt_app
+
+    before = digest(old)
+    asked = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        asked.append(box.text())
+        box.button(QMessageBox.StandardButton.Yes if agree else QMessageBox.StandardButton.No).click()
+
+    QTimer.singleShot(100, answer)
+    if not agree:
+        with pytest.raises(AnnotatorError) as e:
+            qt_app.launch(old, "ana", import_seeds=False)
+        assert e.value.code == "E005" and digest(old) == before
+    else:
+        window = qt_app.launch(old, "ana", import_seeds=False)
+        qtbot.addWidget(window)
+        assert [d.name for d in window.documents.model.docs] == ["a1", "a2"]
+        assert window.project.store.schema.action == "upgraded" and window.project.store.schema.backup.exists()
+        window.close()
+        window.project.store.close()
+    assert len(asked) == 1 and "[E005]" in asked[0] and "Upgrade it now?" in asked[0]
