@@ -226,6 +226,9 @@ class QtMainWindow(QMainWindow):
             self.refresh_documents()
         if found.by or found.knowledge_base:
             self.link_panel.reload()
+        view = self.review.adjudication
+        if view is not None and view.isVisible() and view.document_id in found.documents:
+            view.reload()
         if found.by:
             what = [w for w, yes in (("the knowledge base", found.knowledge_base),
                                      (f"gold of {len(found.gold)} document(s)", found.gold),
