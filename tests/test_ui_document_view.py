@@ -212,3 +212,23 @@ def test_ui_each_edit_repaints_its_span_on_screen(window, ui, qtbot):
     ui.key(view, Key.Key_Delete)
     qtbot.waitUntil(lambda: on_screen(window, start, end, "GPE") == 0, timeout=2000)
     assert (start, end) not in [(s, e) for s, e, _, _ in spans(window)]
+
+
+def test_ui_shift_tab_to_a_span_off_screen_scrolls_it_into_view(window, ui):
+    """Shift+Tab from the first span wraps to the last one, far below: the view scrolls to show it whole."""
+    view = window.view
+    window.resize(1280, 420)  # a short window: the end of the article is off screen
+    text = window.model.text
+    end = len(text.rstrip())
+    start = text.rindex(" ", 0, end - 1) + 1  # the article's last word
+    last = window.project.add_span(window.model.doc_id, start, end, "ORG")
+    ui.click(view, find(window, "Kim Kwan-jin")[0] + 1)
+    assert view.verticalScrollBar().value() == 0
+    first = min(window.model.spans.values(), key=lambda s: (s.start, s.end))
+    while window.model.current != first.id:
+        ui.key(view, Key.Key_Tab, Mod.ShiftModifier)
+    ui.key(view, Key.Key_Tab, Mod.ShiftModifier)  # from the first span, wraps round to the last
+    assert window.model.current == last
+    rects = view.range_rects(view.to_qt(start), view.to_qt(end))
+    assert view.verticalScrollBar().value() > 0
+    assert rects and rects[0].top() >= 0 and rects[-1].bottom() <= view.viewport().height()

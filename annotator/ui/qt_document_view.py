@@ -95,21 +95,35 @@ class QtDocumentView(QPlainTextEdit):
     def _repaint_spans(self, *spans) -> None:
         for span in spans:
             if span is not None:
-                for rect in self.range_rects(self.to_qt(span.start), self.to_qt(span.end)):
-                    self.viewport().update(rect.adjusted(-4, -3, 4, 3).toAlignedRect())
+                self._repaint_rects(self.range_rects(self.to_qt(span.start), self.to_qt(span.end)))
+
+    def _repaint_rects(self, rects: list[QRectF]) -> None:
+        for rect in rects:
+            self.viewport().update(rect.adjusted(-4, -3, 4, 3).toAlignedRect())
 
     def _on_current(self, old, new) -> None:
         self._repaint_spans(self.model.spans.get(old) if old is not None else None)
         span = self.model.spans.get(new) if new is not None else None
-        if span is not None:
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(self.to_qt(span.end))
-            self.setTextCursor(cursor)  # also drops any text selection: the span is the focus now
-            self.ensureCursorVisible()
-            cursor.setPosition(self.to_qt(span.start))
+        if span is None:
+            return
+        start, end = self.to_qt(span.start), self.to_qt(span.end)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(end)
+        last = self.cursorRect(cursor)
+        cursor.setPosition(start)
+        first = self.cursorRect(cursor)
+        if first.top() >= 0 and last.bottom() <= self.viewport().height():  # on screen already
+            rects = self.range_rects(start, end)
+            self.setTextCursor(cursor)  # drops any text selection: the span is the focus now
+        else:  # scroll so that the whole span shows, its start last
+            cursor.setPosition(end)
             self.setTextCursor(cursor)
             self.ensureCursorVisible()
-        self._repaint_spans(span)
+            cursor.setPosition(start)
+            self.setTextCursor(cursor)
+            self.ensureCursorVisible()
+            rects = self.range_rects(start, end)
+        self._repaint_rects(rects)
 
     def _highlight_visible(self, *_args) -> None:
         if not self.highlighter.pending():
