@@ -617,9 +617,27 @@ class QtEntityView(QWidget):
             return True
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
             if isinstance(e, ConflictError) and self.entity is not None:
-                self.show_entity(self.entity.id if e.current is not None else None)  # as it is now
+                self._reload_after_conflict(e.current is not None)
             self.show_message(str(e), error=True)
             return False
+
+    def _reload_after_conflict(self, exists: bool) -> None:
+        """Someone else changed the entity: show it as it is now, keeping only what the user typed
+        themselves (so a second save cannot put back the fields the colleague changed)."""
+        typed = {k: v for k, v in self.fields().items() if v != self.form_values.get(k)}
+        info = self.project.entity(self.entity.id) if exists else None
+        if info is None:
+            self.show_entity(None)
+            return
+        self.entity = info
+        self._show_fields(info, reload=True)
+        edits = {"name": self.name_edit, "kb_id": self.kb_id_edit, "description": self.description_edit}
+        for key, value in typed.items():
+            if key == "type":
+                self.type_edit.setCurrentText(value)
+            else:
+                edits[key].setText(value)
+        self._show_mentions()
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
