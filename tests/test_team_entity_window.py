@@ -31,3 +31,20 @@ def test_team_entity_window_a_stale_save_is_refused_and_the_entity_shown_as_it_i
     ui.key(view.name_edit, Key.Key_Return)  # saving again changes only the name
     assert db_entity(window.project, eid)[:3] == ("Kim Kwan-jin (minister)", "PERSON", "South Korean defence minister")
     rev.store.close()
+
+
+def test_team_entity_window_shows_a_colleagues_change_while_the_user_types(window, ui, qtbot, kim):  # noqa: F811
+    a, _ = kim
+    window.watcher.timer.setInterval(50)
+    eid = entity_id(window.project, "local:kim-kwan-jin")
+    view = open_entity_view(window, ui, qtbot, a)
+    view.name_edit.setFocus()
+    view.name_edit.selectAll()
+    qtbot.keyClicks(view.name_edit, "Kim Kwan-jin (minister)")  # typing, not saved yet
+    rev = Project(Store(window.project.store.url), "rev", role="reviewer")
+    rev.edit_entity(eid, version=rev.entity(eid).version, description="South Korean defence minister")
+    qtbot.waitUntil(lambda: view.description_edit.text() == "South Korean defence minister", timeout=5000)
+    assert view.name_edit.text() == "Kim Kwan-jin (minister)"  # the user's typing stays
+    ui.key(view.name_edit, Key.Key_Return)
+    assert db_entity(window.project, eid)[:3] == ("Kim Kwan-jin (minister)", "PERSON", "South Korean defence minister")
+    rev.store.close()

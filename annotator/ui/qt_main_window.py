@@ -226,6 +226,8 @@ class QtMainWindow(QMainWindow):
             self.refresh_documents()
         if found.by or found.knowledge_base:
             self.link_panel.reload()
+            if self.entity_view is not None:
+                self.entity_view.changed_elsewhere()
         view = self.review.adjudication
         if view is not None and view.isVisible() and view.document_id in found.documents:
             view.reload()
