@@ -170,8 +170,9 @@ def check_command(session: Session, actor_id: int, command: Any) -> None:
         return
     conn = session.connection()
     names = []
-    if isinstance(getattr(command, "annotator_id", None), int):
-        names.append(conn.execute(_LAYER_NAME, {"annotator_id": command.annotator_id}).scalar())
+    layer = getattr(command, "annotator_id", None)
+    if isinstance(layer, int) and layer != actor_id:  # one's own layer (the usual edit) needs no look-up
+        names.append(conn.execute(_LAYER_NAME, {"annotator_id": layer}).scalar())
     if isinstance(getattr(command, "span_id", None), int):
         names.append(conn.execute(_SPAN_LAYER_NAME, {"span_id": command.span_id}).scalar())
     if GOLD in names:
