@@ -164,3 +164,33 @@ def test_team_roles_db_users_on_sqlite_sets_the_role(tmp_path):
     assert result.stdout == "Added rita as reviewer.\n"
     assert cli(db, "db", "users", "add", "ann", user="lead").stdout == "Added ann as annotator.\n"
     assert cli(db, "db", "users").stdout == "ann: annotator\nlead: annotator\nrita: reviewer\n"
+
+
+def test_team_roles_the_window_works_for_an_annotators_login(team, qtbot, ui):
+    """Everything an annotator does in the window goes through under row-level security."""
+    from PySide6.QtCore import Qt
+
+    from annotator.ui.qt_app import make_window
+    from conftest import show_active
+
+    store, d, projects, (ann, bob, rev) = team
+    w = make_window(projects[ann])
+    w.use_model = False
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    show_active(qtbot, w)
+    w.refresh_documents()
+    w.open_document(d)
+    text = w.model.text
+    start = text.index("Naoki Tanaka")
+    ui.drag(w.view, start, start + len("Naoki Tanaka"))
+    ui.key(w.view, Qt.Key.Key_1)  # PERSON
+    span = w.model.current
+    assert w.model.spans[span].label == "PERSON"
+    ui.key(w.view, Qt.Key.Key_2)  # relabel ORG
+    projects[ann].link(span, entity_id(store, "Q17"), version=w.model.spans[span].version)
+    ui.key(w.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # mark done
+    ui.key(w.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not w.statusBar().currentMessage().startswith("[E4")
+    assert [(s.label, s.entity_id is not None) for s in projects[ann].spans(d) if s.start == start] == [("ORG", True)]
+    w.close()

@@ -172,9 +172,9 @@ class Project:
         self.stack.push(linking.SetReferentNote.make(span_id, note, version))
 
     def new_entity_from_span(self, span_id: int, name: str = "", type: str = "", description: str = "",
-                             kb_id: str | None = None) -> int:
+                             kb_id: str | None = None, version: int | None = None) -> int:
         command = linking.NewEntityFromSpan(span_id, entity_name=name, entity_type=type, description=description,
-                                            kb_id=kb_id, created_by=self.annotator_id)
+                                            kb_id=kb_id, created_by=self.annotator_id, seen_version=version)
         self.stack.push(command)
         return command.entity_id
 

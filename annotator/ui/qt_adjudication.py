@@ -330,6 +330,12 @@ class QtAdjudicationView(QWidget):
             self.adjudication.refresh()
             self.refresh()
 
+    def reload(self) -> None:
+        """Gold and the decisions changed elsewhere (another reviewer): show them as they are now."""
+        self.adjudication.refresh()
+        self.gold.reload_layer()
+        self.refresh()
+
     # --- messages
     def show_error(self, text: str) -> None:
         self.error.setText(text)
@@ -353,6 +359,8 @@ class QtAdjudicationView(QWidget):
         try:
             fn(*args)
         except AnnotatorError as e:
+            if e.code in ("E037", "E160"):  # another reviewer was first: show what they decided
+                self.reload()
             self.show_error(str(e))
             return False
         self._set_editing(False)

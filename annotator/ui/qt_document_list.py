@@ -6,6 +6,7 @@ first filled. New documents from an import are inserted as rows.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt,
@@ -75,12 +76,17 @@ class QtDocumentListModel(QAbstractTableModel):
             if fresh[doc.id] != doc:
                 self.update(doc.id, **{f: getattr(fresh[doc.id], f) for f in ("name", "title", "status",
                                                                               "spans", "suggested")})
-        for doc in docs:
-            if doc.id not in known:
-                row = next((i for i, d in enumerate(self.docs) if d.name > doc.name), len(self.docs))
-                self.beginInsertRows(QModelIndex(), row, row)
-                self.docs.insert(row, doc)
-                self.endInsertRows()
+        added = [doc for doc in docs if doc.id not in known]
+        if len(added) > 100:  # a big import (here or by a colleague): one reset, not n sorted inserts
+            self.beginResetModel()
+            self.docs = sorted(self.docs + added, key=lambda d: d.name)
+            self.endResetModel()
+            return
+        for doc in added:
+            row = bisect_right(self.docs, doc.name, key=lambda d: d.name)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self.docs.insert(row, doc)
+            self.endInsertRows()
 
     def update(self, document_id: int, **changes) -> None:
         row = self.row_of(document_id)

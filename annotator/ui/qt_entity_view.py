@@ -471,14 +471,16 @@ class QtEntityView(QWidget):
         self.heading.setText(f"{info.name} · {info.type or '—'} · {info.kb_id}")
         self.description.setText(info.description or "No description.")
         values = {"name": info.name, "type": info.type, "kb_id": info.kb_id, "description": info.description}
-        # edits typed and not saved yet survive a refresh caused by some other edit
-        if reload or self.fields() == self.form_values:
-            self.name_edit.setText(info.name)
-            self.type_edit.setCurrentText(info.type)
-            self.kb_id_edit.setText(info.kb_id)
-            self.description_edit.setText(info.description)
-            for edit in (self.name_edit, self.kb_id_edit, self.description_edit):
+        # a field typed and not saved yet survives a refresh caused by some other edit; the others show
+        # what is stored now (else saving would put back what a colleague just changed)
+        typed = set() if reload else {k for k, v in self.fields().items() if v != self.form_values.get(k)}
+        for key, edit in (("name", self.name_edit), ("kb_id", self.kb_id_edit),
+                          ("description", self.description_edit)):
+            if key not in typed and edit.text() != values[key]:
+                edit.setText(values[key])
                 edit.setCursorPosition(0)
+        if "type" not in typed:
+            self.type_edit.setCurrentText(info.type)
         self.form_values = values
 
     def fields(self) -> dict[str, str]:
@@ -616,16 +618,24 @@ class QtEntityView(QWidget):
             fn(*args, **kwargs)
             return True
         except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
-            if isinstance(e, ConflictError) and self.entity is not None:
-                self.show_entity(self.entity.id if e.current is not None else None)  # as it is now
+            if isinstance(e, ConflictError):
+                self.refresh()  # as it is now; what the user typed stays
             self.show_message(str(e), error=True)
             return False
+
+
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #B00020" if error else "color: #1B5E20")
 
-    # --- the project changed (an edit here, in the main window, an undo)
+    # --- the project changed (an edit here, in the main window, an undo; by someone else: `changed_elsewhere`)
+    def changed_elsewhere(self) -> None:
+        if self.isVisible():
+            self.refresh()
+        else:
+            self.dirty = True
+
     def _on_stack(self) -> None:
         self._on_stack_text()
         if self.isVisible():

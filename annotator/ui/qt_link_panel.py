@@ -429,7 +429,8 @@ class QtLinkPanel(QWidget):
         if span is None:
             return None
         entity_id = self._edit(self.project.new_entity_from_span, span.id, self.new_name.text().strip(),
-                               self.new_type.text().strip(), self.new_description.text().strip())
+                               self.new_type.text().strip(), self.new_description.text().strip(),
+                               version=span.version)
         if entity_id is not None:
             self.new_form.hide()
             self.refresh_state()
@@ -517,4 +518,6 @@ class QtLinkPanel(QWidget):
         text = self.note.text().strip()
         if text != self.note_saved:
             self.note_saved = text
-            self._edit(self.project.set_referent_note, self.note_span, text)
+            span = self.model.spans.get(self.note_span)
+            self._edit(self.project.set_referent_note, self.note_span, text,
+                       version=span.version if span is not None else None)

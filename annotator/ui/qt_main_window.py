@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.project import Project
-from annotator.errors import AnnotatorError, ConnectionLost, Errors
+from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -226,6 +226,11 @@ class QtMainWindow(QMainWindow):
             self.refresh_documents()
         if found.by or found.knowledge_base:
             self.link_panel.reload()
+            if self.entity_view is not None:
+                self.entity_view.changed_elsewhere()
+        view = self.review.adjudication
+        if view is not None and view.isVisible() and view.document_id in found.documents:
+            view.reload()
         if found.by:
             what = [w for w, yes in (("the knowledge base", found.knowledge_base),
                                      (f"gold of {len(found.gold)} document(s)", found.gold),
