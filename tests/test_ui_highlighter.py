@@ -93,8 +93,8 @@ def ui_len(text: str) -> int:
 def test_ui_edit_rehighlights_only_the_changed_block(window, ui, monkeypatch):
     view, text, hl = window.view, window.model.text, window.view.highlighter
     blocks = []
-    original = hl.rehighlightBlock
-    monkeypatch.setattr(hl, "rehighlightBlock", lambda block: (blocks.append(block.blockNumber()), original(block)))
+    original = hl._apply
+    monkeypatch.setattr(hl, "_apply", lambda block: (blocks.append(block.blockNumber()), original(block)))
     monkeypatch.setattr(hl, "rehighlight", lambda: pytest.fail("whole document re-highlighted"))
     start = text.index("military intelligence")
     ui.drag(view, start, start + len("military intelligence"))

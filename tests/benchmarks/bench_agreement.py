@@ -14,8 +14,8 @@ Two measurements, written as {"agreement": {...}} to the JSON file at --out:
   `compute_seconds` compute only on the loaded columns, `total_seconds` both together (what
   `annotator agreement` spends before printing). `same_numbers` checks both paths agree.
 
-The target (2 s) is for compute only: `within_target` judges `seconds`, `project.within_target`
-judges `project.compute_seconds`. --quick runs 1,000 documents once: a smoke run, not judged
+The target (2 s) is what a user waits for: `project.within_target` judges `project.total_seconds`
+(loading and computing); the top-level `within_target` judges the in-memory `seconds`. --quick runs 1,000 documents once: a smoke run, not judged
 (`within_target` is null). --check exits 1 when a full run's compute is over the target.
 """
 
@@ -143,12 +143,12 @@ def run_project(layers, tokens, repeat, expected):
                 totals.append(end - start)
         finally:
             store.close()
-    seconds = statistics.median(computes)
+    total = statistics.median(totals)
     return {
         "load_seconds": round(statistics.median(loads), 3),
-        "compute_seconds": round(seconds, 3),
-        "total_seconds": round(statistics.median(totals), 3),
-        "within_target": seconds <= TARGET_SECONDS if len(tokens) == FULL_DOCS else None,
+        "compute_seconds": round(statistics.median(computes), 3),
+        "total_seconds": round(total, 3),
+        "within_target": total <= TARGET_SECONDS if len(tokens) == FULL_DOCS else None,
         "runs_total_seconds": [round(t, 3) for t in totals],
         "generate_seconds": round(generated, 3),
         "same_numbers": report.to_json() == expected,
