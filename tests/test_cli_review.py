@@ -15,16 +15,18 @@ from annotator.core.project import Project
 from annotator.core.store import Store
 from test_review import SEEDS, doc_id, label, layer_records, make_store, tokens_of
 
+BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
+
 
 def cli(db, *args, user="ana"):
     return CliRunner().invoke(main, ["--db", str(db), "--user", user, *map(str, args)], catch_exceptions=False)
 
 
 @pytest.fixture
-def team(tmp_path):
-    """ana and bob on articles 0 and 1, cy on article 1; rev a reviewer with no layer."""
-    path = tmp_path / "team.db"
-    store = make_store(path, docs=(0, 1))
+def team(tmp_path, backend):
+    """ana and bob on articles 0 and 1, cy on article 1; rev a reviewer with no layer. The first item
+    is what `--db` is given: the SQLite file's URL, or the PostgreSQL database's."""
+    store = make_store(tmp_path / "team.db", docs=(0, 1))
     d0, d1 = doc_id(store, 0), doc_id(store, 1)
     people = {n: Project(store, n) for n in ("ana", "bob", "cy")}
     for name, docs in (("ana", (d0, d1)), ("bob", (d0, d1)), ("cy", (d1,))):
@@ -39,7 +41,7 @@ def team(tmp_path):
     label(people["ana"], d1, "Seoul", "GPE")
     label(people["cy"], d1, "Seoul", "ORG")
     label(people["bob"], d1, "South Korea", "GPE", kb="Q884")
-    yield path, store, people, (d0, d1)
+    yield store.url, store, people, (d0, d1)
     store.close()
 
 
@@ -110,7 +112,7 @@ def test_cli_review_role_sets_lists_and_blinds(team):
 
 def test_cli_review_merge_reports_and_is_idempotent(team, tmp_path):
     path, store, _, _ = team
-    other = make_store(tmp_path / "other.db", docs=(1, 2))
+    other = make_store(tmp_path / "other.db", docs=(1, 2), file=True)  # a colleague's file
     dora = Project(other, "dora")
     dora.open_document(doc_id(other, 2))
     label(dora, doc_id(other, 2), "Japan", "GPE")
@@ -152,7 +154,7 @@ def test_cli_review_errors_are_one_coded_line_and_exit_1(team, args, message):
 
 
 def test_cli_review_merge_of_a_non_project_and_of_itself(team, tmp_path):
-    path, *_ = team
+    path, *_ = team  # the project's URL: merging it into itself is refused
     notes = tmp_path / "notes.db"
     notes.write_text("hello")
     for target, code in ((notes, "E003"), (path, "E158")):
@@ -162,6 +164,7 @@ def test_cli_review_merge_of_a_non_project_and_of_itself(team, tmp_path):
     Store(path).close()
 
 
+@pytest.mark.single_backend  # a project of its own, made through the command line
 def test_cli_export_is_blind_for_annotators(tmp_path):
     """`annotator export` shows an annotator their own layer and the model's, never a colleague's."""
     from click.testing import CliRunner

@@ -1,7 +1,8 @@
 """Every format through the real project database and the real command line.
 
-Project A imports a JSONL corpus into layer "ana" (links with KB ids and NIL; emoji, CJK, combining
-marks, RTL, a ZWJ sequence, tabs and a CRLF document). For each format:
+Project A (an SQLite file, and once more a PostgreSQL database) imports a JSONL corpus into layer
+"ana" (links with KB ids and NIL; emoji, CJK, combining marks, RTL, a ZWJ sequence, tabs and a CRLF
+document). For each format:
 
     annotator export --format FMT --layer ana        (from A)
     annotator import OUT --format FMT --as-layer ana (into a fresh project B)
@@ -76,18 +77,18 @@ CORPUS = [
 N_SPANS = sum(len(d["spans"]) for d in CORPUS)
 
 
-def cli(db: Path, *args):
+def cli(db: Path | str, *args):
     return CliRunner().invoke(main, ["--db", str(db), "--user", LAYER, *map(str, args)],
                               catch_exceptions=False)
 
 
-def ok(db: Path, *args) -> str:
+def ok(db: Path | str, *args) -> str:
     result = cli(db, *args)
     assert result.exit_code == 0, result.output
     return result.stdout
 
 
-def open_all(db: Path, layer: str = LAYER) -> None:
+def open_all(db: Path | str, layer: str = LAYER) -> None:
     """What the analyst does by opening each document: the layer then covers it."""
     store = Store(db)
     try:
@@ -104,7 +105,7 @@ def export_path(fmt: str, where: Path) -> Path:
     return where / (f"{fmt}-out{suffix}" if suffix else f"{fmt}-out")
 
 
-def jsonl_tasks(db: Path, where: Path) -> list[dict]:
+def jsonl_tasks(db: Path | str, where: Path) -> list[dict]:
     out = where / "check.jsonl"
     ok(db, "export", "--format", "jsonl", "--out", out, "--layer", LAYER)
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -156,12 +157,40 @@ def test_round_trip_through_two_projects(fmt, project_a, tmp_path):
     out = export_path(fmt, tmp_path)
     wrote = ok(db_a, "export", "--format", fmt, "--out", out, "--layer", LAYER)
     assert wrote == f"Wrote {len(CORPUS)} document(s), {N_SPANS} span(s) to {out}.\n"  # nothing misaligned
+    assert_comes_back(fmt, out, tasks_a, tmp_path)
 
-    db_b = tmp_path / "b.db"
+
+def test_round_trip_through_a_postgresql_project(project_a, pg_cluster, tmp_path):
+    """The corpus in a team project on PostgreSQL: the same text, offsets and links come back in every
+    format as from the SQLite project."""
+    _, tasks_a = project_a
+    name = pg_cluster.create_database()
+    url = pg_cluster.url(name)
+    try:
+        source = tmp_path / "corpus.jsonl"
+        source.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in CORPUS), encoding="utf-8",
+                          newline="\n")
+        ok(url, "import", source, "--no-model", "--as-layer", LAYER)
+        open_all(url)
+        assert jsonl_tasks(url, tmp_path) == tasks_a
+        for fmt in FORMATS:
+            where = tmp_path / fmt
+            where.mkdir()
+            out = export_path(fmt, where)
+            wrote = ok(url, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+            assert wrote == f"Wrote {len(CORPUS)} document(s), {N_SPANS} span(s) to {out}.\n"
+            assert_comes_back(fmt, out, tasks_a, where)
+    finally:
+        pg_cluster.drop_database(name)
+
+
+def assert_comes_back(fmt: str, out: Path, tasks_a: list[dict], where: Path) -> None:
+    """Import `out` into a fresh project B: its layer must equal project A's (see the module docstring)."""
+    db_b = where / "b.db"
     imported = ok(db_b, "import", out, "--format", fmt, "--no-model", "--as-layer", LAYER)
     assert imported == f"Imported {len(CORPUS)} document(s) with {N_SPANS} span(s).\n"
     open_all(db_b)
-    tasks_b = jsonl_tasks(db_b, tmp_path)
+    tasks_b = jsonl_tasks(db_b, where)
     assert len(tasks_b) == len(tasks_a)
 
     if fmt == "conll":  # the text is rebuilt from tokens: compare over token indices, in order

@@ -146,6 +146,21 @@ def test_team_roles_only_the_admin_manages_the_project(team, pg_cluster):
     assert e.value.code == "E403"
 
 
+def test_team_roles_only_the_admin_upgrades_the_schema(team, pg_cluster):
+    store, _, _, (ann, _, _) = team
+    with store.engine.begin() as conn:  # the project as an older release left it (as far as anyone can tell)
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
+    url = as_login(pg_cluster, store, ann)
+    with pytest.raises(AnnotatorError) as e:
+        Store(url)
+    assert e.value.code == "E005"
+    result = cli(url, "db", "upgrade")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: [E402] ")
+    assert "upgrade the project" in result.stderr and f"'{ann}'" in result.stderr
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+
+
 def test_team_roles_a_login_that_was_not_added_is_told_to_ask_the_admin(team, pg_cluster):
     store = team[0]
     name = f"eve{os.getpid()}_{next(_n)}"
