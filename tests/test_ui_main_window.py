@@ -172,3 +172,18 @@ def test_ui_layout_goes_to_isolated_settings(window, tmp_path):
     path = settings().fileName()
     assert "qsettings" in path and str(tmp_path.parent) in path or "pytest" in path
     assert settings().value("window/geometry") is not None
+
+
+def test_ui_side_panels_split_is_kept(window, qtbot):
+    """The user drags the line between the span list and the link panel: the next window keeps it."""
+    window.right.setSizes([300, 450])
+    sizes = window.right.sizes()
+    assert sizes[0] < sizes[1]
+    window.close()
+    again = make_window(window.project)
+    qtbot.addWidget(again)
+    again.restore_layout()
+    again.resize(window.size())  # offscreen, the saved geometry may not come back exactly
+    again.show()
+    assert again.right.sizes() == sizes
+    again.close()

@@ -52,8 +52,11 @@ class QtMainWindow(QMainWindow):
         self.panel = QtSpanPanel(self.model)
         self.link_panel = QtLinkPanel(self.model)  # below the span panel, in its own splitter
         self.right = QSplitter(Qt.Orientation.Vertical)
+        self.right.setObjectName("sideSplitter")
+        self.right.setChildrenCollapsible(False)
         self.right.addWidget(self.panel)
         self.right.addWidget(self.link_panel)
+        self.right.setSizes([420, 330])  # the span list shows a dozen rows; the user's split is kept
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -339,7 +342,8 @@ class QtMainWindow(QMainWindow):
     # --- settings
     def restore_layout(self) -> None:
         s = settings()
-        geometry, state, split = (s.value(k) for k in ("window/geometry", "window/state", "window/splitter"))
+        geometry, state, split, side = (s.value(k) for k in ("window/geometry", "window/state", "window/splitter",
+                                                             "window/side"))
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
@@ -348,6 +352,8 @@ class QtMainWindow(QMainWindow):
             self.restoreState(state)
         if isinstance(split, QByteArray):
             self.splitter.restoreState(split)
+        if isinstance(side, QByteArray):
+            self.right.restoreState(side)
 
     persist_layout = True  # false for offscreen renders
 
@@ -358,6 +364,7 @@ class QtMainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
         s.setValue("window/splitter", self.splitter.saveState())
+        s.setValue("window/side", self.right.saveState())
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.entity_view is not None:
