@@ -67,6 +67,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "to; nothing was written.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
+    E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "
+            "annotator in a desktop session (over ssh: ssh -X); `annotator screenshot` renders the "
+            "window without one.")
+    E052 = ("Cannot open a window: Qt's X11 plugin needs system libraries that are missing ({missing}). "
+            "On Debian or Ubuntu: sudo apt-get install {packages}")
     # Agreement
     E150 = ("No tokens for document '{doc}', which {n} annotators labelled. Token-level agreement "
             "needs the document's tokens; pass them for every document in two or more layers.")

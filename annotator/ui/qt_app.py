@@ -21,6 +21,40 @@ from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
 
 
+# What Qt's X11 plugin (xcb) loads besides libxcb itself; a minimal Linux install may lack them, and
+# Qt then aborts the process with a message about "reinstalling the application".
+XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
+                "libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1")
+
+
+def check_display(libraries: list[str] | None = None) -> None:
+    """E051/E052 instead of Qt's abort when the window cannot open on Linux. `libraries`: what to try
+    loading (default: Qt's xcb plugin, which pulls in its dependencies, and libxcb-cursor, which Qt
+    loads only at run time)."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform != "linux" or QApplication.instance() is not None or platform not in ("", "xcb"):
+        return
+    if not platform and os.environ.get("WAYLAND_DISPLAY"):
+        return
+    if not os.environ.get("DISPLAY"):
+        raise AnnotatorError(Errors.E051)
+    import ctypes
+
+    import PySide6
+
+    if libraries is None:
+        plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+        libraries = [str(plugin), "libxcb-cursor.so.0"] if plugin.exists() else []
+    missing = []
+    for library in libraries:
+        try:
+            ctypes.CDLL(library)
+        except OSError as e:
+            missing.append(str(e).split(":")[0])  # dlopen names the (first) library it could not find
+    if missing:
+        raise AnnotatorError(Errors.E052.format(missing=", ".join(missing), packages=XCB_PACKAGES))
+
+
 def application(offscreen: bool = False) -> QApplication:
     """The QApplication, created on first use (offscreen when asked and there is no display)."""
     app = QApplication.instance()
@@ -105,6 +139,7 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
 
 def run(db: str | os.PathLike | None = None, user: str | None = None) -> int:
     """`annotator`: the window on a project; returns the exit code."""
+    check_display()
     app = application()
     try:
         window = launch(db, user)
