@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 
 Key = Qt.Key
@@ -232,3 +232,37 @@ def test_ui_shift_tab_to_a_span_off_screen_scrolls_it_into_view(window, ui):
     rects = view.range_rects(view.to_qt(start), view.to_qt(end))
     assert view.verticalScrollBar().value() > 0
     assert rects and rects[0].top() >= 0 and rects[-1].bottom() <= view.viewport().height()
+
+
+def painted_selected_rows(window, table) -> list[int]:
+    """Rows of `table` that look selected on screen (the window's backing store): their first cell
+    has the current row's colour."""
+    cells = {}
+    for row in range(table.model().rowCount()):
+        rect = table.visualRect(table.model().index(row, 0))
+        if rect.isValid() and rect.bottom() < table.viewport().height():
+            spot = table.viewport().mapTo(window, rect.topLeft()) + QPoint(4, rect.height() // 2)
+            cells[row] = window.screen().grabWindow(window.winId(), spot.x(), spot.y(), 1, 1).toImage().pixelColor(0, 0)
+    current = cells[table.currentIndex().row()]
+    return [row for row, c in cells.items() if c == current]
+
+
+def test_ui_span_list_shows_one_selected_row_as_tab_moves(window, ui, qtbot):
+    """Tab moves the current span: its row is selected in the list, and the rows it left are drawn
+    unselected again (not left painted as selected)."""
+    view, table = window.view, window.panel.table
+    ui.click(view, find(window, "Kim Kwan-jin")[0] + 1)
+    for _ in range(3):
+        ui.key(view, Key.Key_Tab)
+        row = table.currentIndex().row()
+        assert table.selectionModel().selectedRows() == [table.model().index(row, 0)]
+        qtbot.waitUntil(lambda: painted_selected_rows(window, table) == [row], timeout=2000)
+
+
+def test_ui_document_list_shows_one_selected_row_as_documents_change(window, ui, qtbot):
+    table = window.documents.table
+    for _ in range(2):
+        ui.key(window.view, Key.Key_PageDown, Mod.ControlModifier)
+        row = table.currentIndex().row()
+        assert table.model().index(row, 0).data(Qt.ItemDataRole.UserRole) == window.model.doc_id
+        qtbot.waitUntil(lambda: painted_selected_rows(window, table) == [row], timeout=2000)

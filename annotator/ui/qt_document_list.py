@@ -152,7 +152,7 @@ class QtDocumentList(QWidget):
             self.select(self.current_id)
 
     def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid() and current.data(Role.UserRole) != self.current_id:
+        if not self.table.following and current.isValid() and current.data(Role.UserRole) != self.current_id:
             self.activated.emit(current.data(Role.UserRole))
 
     def select(self, document_id: int) -> None:
@@ -161,13 +161,7 @@ class QtDocumentList(QWidget):
         row = self.model.row_of(document_id)
         if row < 0:
             return
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        with QSignalBlocker(self.table.selectionModel()):
-            if index.isValid():
-                self.table.selectRow(index.row())
-                self.table.setCurrentIndex(index)
-            else:
-                self.table.clearSelection()
+        self.table.follow(self.proxy.mapFromSource(self.model.index(row, 0)))
 
     def neighbour(self, document_id: int | None, direction: int) -> int | None:
         """The document shown above (-1) or below (+1) `document_id` in the filtered list."""

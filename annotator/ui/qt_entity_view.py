@@ -419,18 +419,10 @@ class QtEntityView(QWidget):
 
     def _select_entity_row(self, entity_id: int | None) -> None:
         row = self.list_model.row_of(entity_id)
-        with QSignalBlocker(self.table.selectionModel()):
-            if row < 0:
-                self.table.clearSelection()
-                self.table.setCurrentIndex(QModelIndex())
-            else:
-                index = self.list_model.index(row, 0)
-                self.table.selectRow(row)
-                self.table.setCurrentIndex(index)
-                self.table.scrollTo(index)
+        self.table.follow(self.list_model.index(row, 0) if row >= 0 else QModelIndex())
 
     def _on_entity_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self.table.following:
             self.show_entity(self.list_model.rows[current.row()].id)
 
     def focus_search(self) -> None:

@@ -211,15 +211,7 @@ class QtSpanPanel(QWidget):
         row = self.table_model.row_of(span_id) if span_id is not None else -1
         if row == self.table.currentIndex().row() and (row < 0 or self.table.selectionModel().isRowSelected(row)):
             return
-        with QSignalBlocker(self.table.selectionModel()):
-            if row < 0:
-                self.table.clearSelection()
-                self.table.setCurrentIndex(QModelIndex())
-            else:
-                index = self.table_model.index(row, 0)
-                self.table.selectRow(row)
-                self.table.setCurrentIndex(index)
-                self.table.scrollTo(index)
+        self.table.follow(self.table_model.index(row, 0) if row >= 0 else QModelIndex())
 
     def _on_spans(self, deltas) -> None:
         if any(d.id == self.model.current for d in deltas):
@@ -253,6 +245,8 @@ class QtSpanPanel(QWidget):
 
     # --- widgets → model
     def _on_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.table.following:
+            return
         span = self.table_model.span_at(current.row())
         self.model.set_current(span.id if span is not None else None)
 

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel, QModelIndex
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
+_SELECT = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
 
-def row_table(model: QAbstractItemModel, name: str = "") -> QTableView:
+
+class RowTable(QTableView):
+    """A table whose unit is the row, which the program can also move (see `follow`)."""
+
+    following = False  # true while the program moves the selection: row handlers leave it be
+
+    def follow(self, index: QModelIndex) -> None:
+        """Make `index`'s row the one selected and current row (an invalid index: none) because the
+        program chose it, e.g. to follow the current span. The selection model keeps its signals, so
+        the table repaints the row it leaves as well as the one it reaches (blocking them left old rows
+        painted as selected); handlers of the user's choice check `following` and ignore it."""
+        self.following = True
+        try:
+            if index.isValid():
+                self.selectionModel().setCurrentIndex(index, _SELECT)
+                self.scrollTo(index)
+            else:
+                self.selectionModel().clear()
+        finally:
+            self.following = False
+
+
+def row_table(model: QAbstractItemModel, name: str = "") -> RowTable:
     """A table whose unit is the row: one row selected at a time, nothing edited in place, Tab leaves
     the table (it moves between spans in the article), no row numbers, no wrapping."""
-    table = QTableView()
+    table = RowTable()
     if name:
         table.setObjectName(name)
     table.setModel(model)
