@@ -1,8 +1,9 @@
 """Entity colours in the article: a QSyntaxHighlighter over an interval index of spans per text block.
 
-Only blocks that changed are re-highlighted, their formats set on the block's layout directly. Opening a document highlights what is
-on screen at once and the rest in idle time (or as soon as it scrolls into view), so opening costs
-about what `setPlainText` costs, however many spans and paragraphs the document has.
+Only blocks that changed are re-highlighted, their formats set on the block's layout directly.
+Opening a document highlights what is on screen at once and the rest in idle time (or as soon as it
+scrolls into view), so what opening spends on highlighting does not grow with what lies below the
+first screen.
 """
 
 from __future__ import annotations

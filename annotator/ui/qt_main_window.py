@@ -56,7 +56,7 @@ class QtMainWindow(QMainWindow):
         self.right.setChildrenCollapsible(False)
         self.right.addWidget(self.panel)
         self.right.addWidget(self.link_panel)
-        self.right.setSizes([420, 330])  # the span list shows a dozen rows; the user's split is kept
+        self.right.setSizes([420, 330])  # the span list gets the larger share; the user's split is kept
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
