@@ -103,11 +103,17 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
     bar, callback = progress_bar("Pre-annotating")
     with bar:
         report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,
-                              progress=callback)
+                              progress=callback, by=user_of(ctx, store))
     click.echo(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
                + (f" suggested by {report.model}" if report.model else "") + "."
                + (f" {report.suggested_links} got a suggested link from the knowledge base."
                   if report.suggested_links else ""))
+    if report.layered:
+        click.echo(f"Added {report.layer_spans} span(s) to {len(report.layered)} document(s) already in the "
+                   f"project, as a layer: {', '.join(report.layered)}")
+    if report.layer_conflicts:
+        click.echo(f"Kept {len(report.layer_conflicts)} layer(s) as they were (the layer already had the "
+                   f"document): {', '.join(report.layer_conflicts)}")
     if report.duplicates:
         click.echo(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
 

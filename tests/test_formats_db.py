@@ -210,6 +210,33 @@ def assert_comes_back(fmt: str, out: Path, tasks_a: list[dict], where: Path) -> 
                 assert b["meta"][field] == a["meta"][field]
 
 
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "conll"])  # CoNLL rebuilds the text: new documents
+def test_a_colleagues_file_comes_back_into_the_same_project_as_a_layer(fmt, tmp_path):
+    """Export for a colleague, who labels in another tool; their file comes back as their layer of the
+    same documents (not as copies of them), spans and links exactly as they left."""
+    source = tmp_path / "corpus.jsonl"
+    source.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in CORPUS), encoding="utf-8",
+                      newline="\n")
+    db = tmp_path / "p.db"
+    ok(db, "import", source, "--no-model", "--as-layer", LAYER)
+    open_all(db)
+    out = export_path(fmt, tmp_path)
+    ok(db, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+    printed = ok(db, "import", out, "--format", fmt, "--no-model", "--as-layer", "ben")
+    labelled = [d["meta"]["name"] for d in CORPUS if d["spans"]]
+    assert printed.splitlines() == [
+        "Imported 0 document(s) with 0 span(s).",
+        f"Added {N_SPANS} span(s) to {len(labelled)} document(s) already in the project, as a layer: "
+        + ", ".join(f"{name} (ben)" for name in labelled),
+        "Skipped 1 already in the project: a4"]  # no spans in it: nothing to add
+    ben_out = tmp_path / "ben.jsonl"
+    ok(db, "role", LAYER, "reviewer")  # to see ben's layer
+    ok(db, "export", "--format", "jsonl", "--out", ben_out, "--layer", "ben")
+    ben = [json.loads(line) for line in ben_out.read_text(encoding="utf-8").splitlines()]
+    assert [spans_of(t) for t in ben] == [spans_of(t) for t in jsonl_tasks(db, tmp_path) if t["spans"]]
+    assert json.loads(ok(db, "stats", "--json"))["documents"] == len(CORPUS)
+
+
 def test_spacy_export_equals_a_docbin_of_spacy_docs(project_a, tmp_path):
     """The writer fills the DocBin's arrays itself; the file must be the one spaCy's own Docs give."""
     db, _ = project_a

@@ -147,3 +147,59 @@ def test_importing_links_keep_their_kb_ids_and_nil(store, tmp_path):
     from annotator.core.exporting import records
     [rec] = list(records(store, "ana", [1]))
     assert [s.kb_id for s in rec.spans] == ["Q8684", "NIL", None]
+
+
+def layer_spans(store, layer):
+    from annotator.core.exporting import document_ids, records
+
+    return {r.name: [(s.start, s.end, s.label, s.kb_id) for s in r.spans]
+            for r in records(store, layer, document_ids(store, layer))}
+
+
+def test_importing_spans_for_documents_already_here_become_their_layer(store, tmp_path):
+    """A colleague's annotations of articles the project has (exported, labelled elsewhere, brought
+    back): the documents are not added twice, their spans become the named layer of them."""
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"text": "Seoul and Tokyo", "name": "a"},
+                                                {"text": "Busan talks", "name": "b"}])
+    assert import_paths(store, [corpus], use_model=False).added == ["a", "b"]
+    back = write_jsonl(tmp_path / "back.jsonl", [
+        {"text": "Seoul and Tokyo", "name": "a", "_annotator_id": "bob",
+         "spans": [{"start": 0, "end": 5, "label": "GPE", "kb_id": "Q8684"}, {"start": 10, "end": 15, "label": "GPE"}]},
+        {"text": "Seoul and Tokyo", "name": "a", "_annotator_id": "cy",
+         "spans": [{"start": 0, "end": 5, "label": "ORG", "kb_id": "NIL"}]},
+        {"text": "Busan talks", "name": "b"}])
+    report = import_paths(store, [back], use_model=False)
+    assert (report.added, report.duplicates) == ([], ["b"])
+    assert (report.layered, report.layer_spans, report.layer_conflicts) == (["a (bob)", "a (cy)"], 3, [])
+    assert count(store, Document) == 2
+    assert layer_spans(store, "bob") == {"a": [(0, 5, "GPE", "Q8684"), (10, 15, "GPE", None)]}
+    assert layer_spans(store, "cy") == {"a": [(0, 5, "ORG", "NIL")]}
+
+
+def test_importing_never_replaces_a_layer_that_has_the_document(store, tmp_path):
+    from annotator.core.project import Project
+
+    write = lambda name, spans: write_jsonl(tmp_path / name, [{"text": "Seoul and Tokyo", "name": "a",  # noqa: E731
+                                                               "_annotator_id": "bob", "spans": spans}])
+    import_paths(store, [write("1.jsonl", [{"start": 0, "end": 5, "label": "GPE"}])], use_model=False)
+    report = import_paths(store, [write("2.jsonl", [{"start": 10, "end": 15, "label": "LOC"}])], use_model=False)
+    assert (report.layered, report.layer_conflicts) == ([], ["a (bob)"])
+    assert layer_spans(store, "bob") == {"a": [(0, 5, "GPE", None)]}
+    ana = Project(store, "ana")
+    ana.open_document(1)  # her layer has the document now (a copy of the model's: empty here)
+    again = import_paths(store, [write("3.jsonl", [{"start": 10, "end": 15, "label": "LOC"}])], use_model=False,
+                         as_layer="ana")
+    assert again.layer_conflicts == ["a (ana)"] and ana.spans(1) == []
+
+
+def test_importing_into_gold_needs_a_reviewer(store, tmp_path):
+    from annotator.core.review import set_role
+
+    path = write_jsonl(tmp_path / "g.jsonl", [{"text": "Seoul and Tokyo", "spans": [{"start": 0, "end": 5,
+                                                                                     "label": "GPE"}]}])
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [path], use_model=False, as_layer="gold", by="ann")
+    assert e.value.code == "E156" and count(store, Document) == 0 and count(store, Span) == 0
+    set_role(store, "rev", "reviewer")
+    import_paths(store, [path], use_model=False, as_layer="gold", by="rev")
+    assert layer_spans(store, "gold") == {"g-1": [(0, 5, "GPE", None)]}

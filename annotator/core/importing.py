@@ -32,8 +32,12 @@ NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
 @dataclass
 class ImportReport:
     added: list[str] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)  # same text as a document already there
-    spans: int = 0  # model suggestions and imported spans stored
+    duplicates: list[str] = field(default_factory=list)  # same text as a document already there, no spans
+    spans: int = 0  # model suggestions and imported spans stored with the added documents
+    # Spans for documents already there become a layer of them (a colleague's work coming back):
+    layered: list[str] = field(default_factory=list)  # "document (layer)" that got a layer
+    layer_spans: int = 0
+    layer_conflicts: list[str] = field(default_factory=list)  # "document (layer)": the layer had it; kept
     model: str | None = None
     new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
     suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
@@ -97,11 +101,14 @@ def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord
 def import_records(store: Store, records: list[DocRecord], *, model: str | None = None,
                    use_model: bool = True, as_layer: str | None = None,
                    progress: ProgressFn | None = None, cancelled: Callable[[], bool] = lambda: False,
-                   nlp=None) -> ImportReport:
+                   nlp=None, by: str | None = None) -> ImportReport:
     """Tokenise (and pre-annotate with spaCy unless `use_model` is false), then store in one transaction.
 
-    Documents whose text is already in the project are skipped and reported. Spans carried by the
-    records are stored in the layer `as_layer`, else the record's annotator, else "import".
+    Spans carried by the records are stored in the layer `as_layer`, else the record's annotator, else
+    "import". A document whose text is already in the project is not added again: the spans it
+    carries become that layer of the existing document, unless the layer already has it (then it is
+    kept as it is and reported); without spans it is reported as a duplicate. `by`, the person
+    importing, must be a reviewer to bring spans into gold (E156).
     """
     from annotator.core import nlp as nlp_mod
 
@@ -110,10 +117,14 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
         known = set(session.scalars(select(Document.text_sha256)))
         names = set(session.scalars(select(Document.name)))
     fresh: list[tuple[DocRecord, str]] = []
+    again: list[tuple[DocRecord, str]] = []  # a text already there (or earlier in `records`) with spans
     for rec in records:
         digest = sha256(rec.text)
         if digest in known:
-            report.duplicates.append(rec.name)
+            if rec.spans:
+                again.append((rec, digest))
+            else:
+                report.duplicates.append(rec.name)
             continue
         known.add(digest)
         fresh.append((rec, digest))
@@ -132,6 +143,11 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             progress(i, len(fresh))
 
     with store.atomic() as session:
+        if by is not None:
+            from annotator.core.review import GOLD, check_reviewer
+
+            if GOLD in {as_layer or rec.annotator or "import" for rec in records if rec.spans}:
+                check_reviewer(session, get_annotator(session, by).id)
         run_id = None
         if report.model:
             name, version = nlp_mod.model_id(nlp)
@@ -152,6 +168,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             [dict(row, tokens=pack_tokens(tokens)) for row, (tokens, _) in zip(doc_rows, results)]))
         report.added = [row["name"] for row in doc_rows]
         span_rows, state_rows = [], []
+        taken: set[tuple[int, int]] = set()  # (document, layer) given spans by this import
         for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
             for start, end, label in ents:
                 span_rows.append(dict(document_id=doc_id, annotator_id=model_layer, start=start, end=end,
@@ -159,23 +176,52 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 seen_labels.add(label)
             if rec.spans:
                 layer = get_annotator(session, as_layer or rec.annotator or "import").id
-                # the layer has this document now: it exports, and the model's copy is not added on open
-                state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress",
-                                       seconds_spent=0.0, updated_at=utcnow()))
-                entity_of = _entities_for_links(session, rec, report)
-                for sp in rec.spans:
-                    span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end,
-                                          label=sp.label, origin="import", status=sp.status,
-                                          entity_id=entity_of.get(sp.kb_id), nil=sp.kb_id == NIL))
-                    seen_labels.add(sp.label)
+                taken.add((doc_id, layer))
+                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+                seen_labels.update(sp.label for sp in rec.spans)
+        report.spans = len(span_rows)
+        for rec, digest in again:
+            doc_id, doc_name = session.execute(select(Document.id, Document.name)
+                                               .where(Document.text_sha256 == digest)).one()
+            layer_name = as_layer or rec.annotator or "import"
+            layer = get_annotator(session, layer_name).id
+            if (doc_id, layer) in taken or _holds(session, doc_id, layer):
+                report.layer_conflicts.append(f"{doc_name} ({layer_name})")
+                continue
+            taken.add((doc_id, layer))
+            before = len(span_rows)
+            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+            seen_labels.update(sp.label for sp in rec.spans)
+            report.layered.append(f"{doc_name} ({layer_name})")
+            report.layer_spans += len(span_rows) - before
         if span_rows:
             session.execute(insert(Span), span_rows)
         if state_rows:
             session.execute(insert(DocumentState), state_rows)
-        report.spans = len(span_rows)
         report.suggested_links = suggest_links(session, doc_ids)
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
     return report
+
+
+def _holds(session: Session, doc_id: int, layer: int) -> bool:
+    """Whether the layer has the document already (opened, or spans in it): its work is not replaced."""
+    state = select(DocumentState.document_id).where(DocumentState.document_id == doc_id,
+                                                    DocumentState.annotator_id == layer)
+    spans = select(Span.id).where(Span.document_id == doc_id, Span.annotator_id == layer).limit(1)
+    return session.scalar(state) is not None or session.scalar(spans) is not None
+
+
+def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
+                report: ImportReport) -> None:
+    """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
+    has the document now, so it exports, and the model's copy is not added when it is opened."""
+    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress", seconds_spent=0.0,
+                           updated_at=utcnow()))
+    entity_of = _entities_for_links(session, rec, report)
+    for sp in rec.spans:
+        span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end, label=sp.label,
+                              origin="import", status=sp.status, entity_id=entity_of.get(sp.kb_id),
+                              nil=sp.kb_id == NIL))
 
 
 def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) -> dict[str, int]:

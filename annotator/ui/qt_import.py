@@ -13,10 +13,10 @@ from annotator.errors import Errors
 from annotator.ui.qt_jobs import QtJobRunner
 
 
-def _import(paths: list[str], use_model: bool, store, progress, cancelled):
+def _import(paths: list[str], use_model: bool, by: str, store, progress, cancelled):
     from annotator.core.importing import import_paths
 
-    return import_paths(store, paths, use_model=use_model, progress=progress, cancelled=cancelled)
+    return import_paths(store, paths, use_model=use_model, progress=progress, cancelled=cancelled, by=by)
 
 
 class QtImporter(QtJobRunner):
@@ -25,9 +25,9 @@ class QtImporter(QtJobRunner):
     busy = Errors.E305
     unexpected = Errors.E306
 
-    def start(self, url: str, paths: list[str | Path], use_model: bool = True) -> bool:
+    def start(self, url: str, paths: list[str | Path], use_model: bool = True, by: str | None = None) -> bool:
         names = ", ".join(Path(p).name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
-        return self.run_job(url, partial(_import, [str(p) for p in paths], use_model), names)
+        return self.run_job(url, partial(_import, [str(p) for p in paths], use_model, by), names)
 
 
 class QtImportProgress(QWidget):

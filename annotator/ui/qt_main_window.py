@@ -282,7 +282,7 @@ class QtMainWindow(QMainWindow):
 
     def import_paths(self, paths: list[str | Path], use_model: bool | None = None) -> bool:
         use_model = self.use_model if use_model is None else use_model
-        return self.importer.start(self.project.store.url, list(paths), use_model)
+        return self.importer.start(self.project.store.url, list(paths), use_model, by=self.project.user)
 
     def import_files_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Import documents", "", IMPORT_SUFFIXES)
@@ -307,7 +307,11 @@ class QtMainWindow(QMainWindow):
         self.refresh_documents()
         model = f" with {report.model}" if report.model else ""
         skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
-        self.show_message(f"Imported {len(report.added)} documents{model} ({report.spans} suggestions){skipped}.")
+        layered = (f"; {report.layer_spans} spans added as a layer to {len(report.layered)} documents already here"
+                   if report.layered else "")
+        kept = (f"; {len(report.layer_conflicts)} layers kept as they were" if report.layer_conflicts else "")
+        self.show_message(f"Imported {len(report.added)} documents{model} ({report.spans} suggestions)"
+                          f"{layered}{kept}{skipped}.")
         if self.model.doc_id is None and self.documents.model.docs:
             self.open_document(self.documents.model.docs[0].id)
 
