@@ -72,6 +72,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "window without one.")
     E052 = ("Cannot open a window: Qt's X11 plugin needs system libraries that are missing ({missing}). "
             "On Debian or Ubuntu: sudo apt-get install {packages}")
+    E053 = ("Cannot open a window: the X display '{display}' does not answer (no X server there, or "
+            "this user may not use it). Check DISPLAY; `annotator screenshot` renders the window "
+            "without one.")
     # Agreement
     E150 = ("No tokens for document '{doc}', which {n} annotators labelled. Token-level agreement "
             "needs the document's tokens; pass them for every document in two or more layers.")

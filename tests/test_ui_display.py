@@ -46,3 +46,18 @@ def test_ui_display_offscreen_is_not_checked():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=no_display_env(QT_QPA_PLATFORM="offscreen"), timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_ui_display_that_does_not_answer_is_named(tmp_path):
+    code = ("from annotator.errors import AnnotatorError\n"
+            "from annotator.ui.qt_app import check_display\n"
+            "try:\n"
+            "    check_display([])\n"
+            "except AnnotatorError as e:\n"
+            "    print(e)\n")
+    display = ":97"  # no X server: DISPLAY left over from another session
+    assert not os.path.exists(f"/tmp/.X11-unix/X{display[1:]}")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=no_display_env(DISPLAY=display), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"[E053] Cannot open a window: the X display '{display}' does not answer")

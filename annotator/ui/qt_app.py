@@ -28,7 +28,7 @@ XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libx
 
 
 def check_display(libraries: list[str] | None = None) -> None:
-    """E051/E052 instead of Qt's abort when the window cannot open on Linux. `libraries`: what to try
+    """E051/E052/E053 instead of Qt's abort when the window cannot open on Linux. `libraries`: what to try
     loading (default: Qt's xcb plugin, which pulls in its dependencies, and libxcb-cursor, which Qt
     loads only at run time)."""
     platform = os.environ.get("QT_QPA_PLATFORM", "")
@@ -53,6 +53,27 @@ def check_display(libraries: list[str] | None = None) -> None:
             missing.append(str(e).split(":")[0])  # dlopen names the (first) library it could not find
     if missing:
         raise AnnotatorError(Errors.E052.format(missing=", ".join(missing), packages=XCB_PACKAGES))
+    if not _display_answers():
+        raise AnnotatorError(Errors.E053.format(display=os.environ["DISPLAY"]))
+
+
+def _display_answers() -> bool:
+    """Whether the X server named by DISPLAY accepts a connection (Qt aborts the process if not)."""
+    import ctypes
+
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True  # cannot tell: Qt will say
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(None, None)  # never NULL: a failed one carries its error
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
 
 
 def application(offscreen: bool = False) -> QApplication:
