@@ -167,6 +167,26 @@ def test_ui_dropping_files_imports_them(window, qtbot, tmp_path):
     assert "Imported 1 documents" in window.statusBar().currentMessage()
 
 
+def test_ui_dropping_a_colleagues_file_adds_their_layer(window, qtbot, tmp_path):
+    """A JSONL file with a colleague's spans on an article the project has: their layer of it, not a copy."""
+    import json
+
+    text = window.project.document(window.documents.model.docs[1].id).text
+    start = text.index("Seoul")
+    task = {"text": text, "_annotator_id": "bob", "spans": [{"start": start, "end": start + 5, "label": "GPE"}]}
+    (tmp_path / "bob.jsonl").write_text(json.dumps(task) + "\n", encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "bob.jsonl"))])
+    window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: "as a layer" in window.statusBar().currentMessage(), timeout=60_000)
+    assert "1 spans added as a layer to 1 documents already here" in window.statusBar().currentMessage()
+    assert len(window.documents.model.docs) == 3
+    bob = Project(window.project.store, "bob")
+    assert [(s.start, s.end, s.label) for s in bob.spans(window.documents.model.docs[1].id)] == [
+        (start, start + 5, "GPE")]
+
+
 def test_ui_layout_goes_to_isolated_settings(window, tmp_path):
     window.close()
     path = settings().fileName()
