@@ -22,7 +22,7 @@ from annotator.core.review import people_layers, project_agreement
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel
 from annotator.ui.qt_tasks import QtStoreTask
-from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_tables import QtRowsModel, row_table
 
 Role = Qt.ItemDataRole
 ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
@@ -46,29 +46,14 @@ def cell(value) -> str:
     return "0.000" if text == "-0.000" else text  # a tiny negative α is no disagreement to point at
 
 
-class QtMeasuresModel(QAbstractTableModel):
-    """Rows of (key, title, Measures); column 0 the title, then one column per measure."""
+class QtMeasuresModel(QtRowsModel):
+    """Rows of (key, title, Measures); column 0 the title (headed `first`), then one column per measure."""
+
+    rows: list[tuple[object, str, Measures]]
 
     def __init__(self, first: str, parent=None):
         super().__init__(parent)
-        self.first = first
-        self.rows: list[tuple[object, str, Measures]] = []
-
-    def set_rows(self, rows: list[tuple[object, str, Measures]]) -> None:
-        self.beginResetModel()  # a new report: every row changes
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(MEASURES) + 1
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return self.first if section == 0 else MEASURES[section - 1][1]
-        return None
+        self.columns = [first] + [title for _, title in MEASURES]
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not 0 <= index.row() < len(self.rows):

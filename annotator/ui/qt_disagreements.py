@@ -6,11 +6,12 @@ Versions are written as plain text with the spans marked ⟦like this⟧: never 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from annotator.core.records import SpanRecord
 from annotator.core.triage import Item
+from annotator.ui.qt_tables import QtRowsModel
 
 Role = Qt.ItemDataRole
 KIND_TITLES = {
@@ -72,54 +73,47 @@ def gold_records(rows) -> list[SpanRecord]:
     return [SpanRecord(r["start"], r["end"], r["label"], r.get("kb_id")) for r in rows]
 
 
-class QtDisagreementModel(QAbstractTableModel):
+class QtDisagreementModel(QtRowsModel):
     """Rows of disagreements: [document,] kind, text, decision, each annotator's version."""
+
+    rows: list[Item]
 
     def __init__(self, texts: dict[int, str] | None = None, show_document: bool = True, parent=None):
         super().__init__(parent)
-        self.items: list[Item] = []
         self.texts: dict[int, str] = texts if texts is not None else {}  # document id -> text
         self.show_document = show_document
         self.columns = (["Document"] if show_document else []) + ["#", "Kind", "Text", "Decision", "Versions"]
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return self.columns[section]
-        return None
+    @property
+    def items(self) -> list[Item]:
+        """The listed disagreements, in order (the rows)."""
+        return self.rows
 
     def set_items(self, items: list[Item], texts: dict[int, str] | None = None) -> None:
         """A new list: same regions as before only update their cells (decisions), else a reset."""
         if texts is not None:
             self.texts.update(texts)
-        if [self._key(i) for i in items] == [self._key(i) for i in self.items]:
-            changed = [r for r, (a, b) in enumerate(zip(self.items, items)) if a != b]
-            self.items = items
+        if [self._key(i) for i in items] == [self._key(i) for i in self.rows]:
+            changed = [r for r, (a, b) in enumerate(zip(self.rows, items)) if a != b]
+            self.rows = items
             for r in changed:
                 self.dataChanged.emit(self.index(r, 0), self.index(r, len(self.columns) - 1))
             return
-        self.beginResetModel()
-        self.items = items
-        self.endResetModel()
+        self.set_rows(items)
 
     @staticmethod
     def _key(item: Item) -> tuple:
         return item.document_id, item.disagreement.start, item.disagreement.end, item.disagreement.kind
 
     def item(self, row: int) -> Item | None:
-        return self.items[row] if 0 <= row < len(self.items) else None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def row_of(self, document_id: int, start: int, end: int) -> int:
-        return next((r for r, i in enumerate(self.items) if i.document_id == document_id
+        return next((r for r, i in enumerate(self.rows) if i.document_id == document_id
                      and (i.disagreement.start, i.disagreement.end) == (start, end)), -1)
 
     def open_count(self) -> int:
-        return sum(i.decision is None for i in self.items)
+        return sum(i.decision is None for i in self.rows)
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         item = self.item(index.row())

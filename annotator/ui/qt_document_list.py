@@ -9,41 +9,32 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import replace
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt,
-                            Signal)
+from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QLabel, QLineEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from annotator.core.project import DocumentInfo
 from annotator.ui.qt_span_panel import fixed_columns
-from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_tables import QtRowsModel, row_table
 
 COLUMNS = ("Document", "Status")
 STATUS_TEXT = {"new": "new", "in_progress": "in progress", "done": "✓ done"}
 Role = Qt.ItemDataRole
 
 
-class QtDocumentListModel(QAbstractTableModel):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.docs: list[DocumentInfo] = []
+class QtDocumentListModel(QtRowsModel):
+    columns = COLUMNS
+    rows: list[DocumentInfo]
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.docs)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return COLUMNS[section]
-        return None
+    @property
+    def docs(self) -> list[DocumentInfo]:
+        """The listed documents, in order (the rows)."""
+        return self.rows
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not index.isValid():
             return None
-        doc, col = self.docs[index.row()], index.column()
+        doc, col = self.rows[index.row()], index.column()
         if role == Role.DisplayRole:
             if col == 0:
                 return doc.title or doc.name
@@ -60,48 +51,46 @@ class QtDocumentListModel(QAbstractTableModel):
 
     def set_documents(self, docs: list[DocumentInfo]) -> None:
         """Update rows in place, insert new documents, and drop vanished ones."""
-        if not self.docs:
-            self.beginResetModel()
-            self.docs = list(docs)
-            self.endResetModel()
+        if not self.rows:
+            self.set_rows(docs)
             return
         fresh = {d.id: d for d in docs}
-        for row in reversed(range(len(self.docs))):
-            if self.docs[row].id not in fresh:
+        for row in reversed(range(len(self.rows))):
+            if self.rows[row].id not in fresh:
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self.docs[row]
+                del self.rows[row]
                 self.endRemoveRows()
-        known = {d.id for d in self.docs}
-        for row, doc in enumerate(self.docs):
+        known = {d.id for d in self.rows}
+        for row, doc in enumerate(self.rows):
             if fresh[doc.id] != doc:
                 self.update(doc.id, **{f: getattr(fresh[doc.id], f) for f in ("name", "title", "status",
                                                                               "spans", "suggested")})
         added = [doc for doc in docs if doc.id not in known]
         if len(added) > 100:  # a big import (here or by a colleague): one reset, not n sorted inserts
             self.beginResetModel()
-            self.docs = sorted(self.docs + added, key=lambda d: d.name)
+            self.rows = sorted(self.rows + added, key=lambda d: d.name)
             self.endResetModel()
             return
         for doc in added:
-            row = bisect_right(self.docs, doc.name, key=lambda d: d.name)
+            row = bisect_right(self.rows, doc.name, key=lambda d: d.name)
             self.beginInsertRows(QModelIndex(), row, row)
-            self.docs.insert(row, doc)
+            self.rows.insert(row, doc)
             self.endInsertRows()
 
     def update(self, document_id: int, **changes) -> None:
         row = self.row_of(document_id)
         if row < 0:
             return
-        new = replace(self.docs[row], **changes)
-        if new != self.docs[row]:
-            self.docs[row] = new
+        new = replace(self.rows[row], **changes)
+        if new != self.rows[row]:
+            self.rows[row] = new
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     def row_of(self, document_id: int) -> int:
-        return next((i for i, d in enumerate(self.docs) if d.id == document_id), -1)
+        return next((i for i, d in enumerate(self.rows) if d.id == document_id), -1)
 
     def done_count(self) -> tuple[int, int]:
-        return sum(1 for d in self.docs if d.status == "done"), len(self.docs)
+        return sum(1 for d in self.rows if d.status == "done"), len(self.rows)
 
 
 def status_text(doc: DocumentInfo) -> str:

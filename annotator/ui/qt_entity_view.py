@@ -11,7 +11,7 @@ table cells and plain-text labels only.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QMenuBar, QPushButton, QSplitter,
@@ -22,7 +22,7 @@ from annotator.errors import ConflictError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
-from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_tables import QtRowsModel, row_table
 
 Key = Qt.Key
 Role = Qt.ItemDataRole
@@ -41,23 +41,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else many}"
 
 
-class QtEntityListModel(QAbstractTableModel):
+class QtEntityListModel(QtRowsModel):
     """The entities listed on the left (a search result or the browse list: replaced as a whole)."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[EntityInfo] = []
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(ENTITY_COLUMNS)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return ENTITY_COLUMNS[section]
-        return None
+    columns = ENTITY_COLUMNS
+    rows: list[EntityInfo]
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not index.isValid():
@@ -75,34 +63,20 @@ class QtEntityListModel(QAbstractTableModel):
             return e.id
         return None
 
-    def set_rows(self, rows: list[EntityInfo]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
     def row_of(self, entity_id: int | None) -> int:
         return next((i for i, e in enumerate(self.rows) if e.id == entity_id), -1)
 
 
-class QtMentionModel(QAbstractTableModel):
+class QtMentionModel(QtRowsModel):
     """Mentions of one entity, keyword in context: document, left context, mention, right context."""
+
+    columns = MENTION_COLUMNS
+    rows: list[Mention]
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.rows: list[Mention] = []
         self.bold = QFont()
         self.bold.setBold(True)
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(MENTION_COLUMNS)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return MENTION_COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not index.isValid():
@@ -130,11 +104,6 @@ class QtMentionModel(QAbstractTableModel):
             return (f"{s.document}, {s.start}–{s.end}: …{s.left} [{s.text}] {s.right}…\n"
                     f"{m.label}, {state}, layer {m.annotator}{note}\nEnter or double-click opens it")
         return None
-
-    def set_rows(self, rows: list[Mention]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
 
     def row_of(self, span_id: int | None) -> int:
         return next((i for i, m in enumerate(self.rows) if m.span_id == span_id), -1)

@@ -6,13 +6,14 @@ Blind annotation holds here too: an annotator sees only their own rows; a review
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from annotator.core.provenance import provenance
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_agreement import caption
+from annotator.ui.qt_tables import QtRowsModel
 from annotator.ui.qt_tasks import QtStoreTask
 
 Role = Qt.ItemDataRole
@@ -28,31 +29,18 @@ def _report(store):
         return provenance(s)
 
 
-class QtProvenanceModel(QAbstractTableModel):
-    """Per analyst: a row of totals ("all labels"), then a row per label."""
+class QtProvenanceModel(QtRowsModel):
+    """Per analyst: a row of totals ("all labels"), then a row per label; a row is (annotator, label,
+    counts, documents)."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.rows: list[tuple[str, str, dict[str, int], int]] = []  # annotator, label, counts, documents
+    columns = COLUMNS
 
     def set_report(self, report: dict[str, dict]) -> None:
-        self.beginResetModel()
-        self.rows = []
+        rows = []
         for name, data in report.items():
-            self.rows.append((name, ALL, data["totals"], data["documents"]))
-            self.rows += [(name, label, counts, data["documents"]) for label, counts in data["by_label"].items()]
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return COLUMNS[section]
-        return None
+            rows.append((name, ALL, data["totals"], data["documents"]))
+            rows += [(name, label, counts, data["documents"]) for label, counts in data["by_label"].items()]
+        self.set_rows(rows)
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not 0 <= index.row() < len(self.rows):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSignalBlocker, Qt
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QTableView, QToolButton, QVBoxLayout, QWidget)
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_text_line import QtTextLine
 from annotator.ui.spans import SpanRow
-from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_tables import QtRowsModel, row_table
 
 COLUMNS = ("Text", "Label", "Status")
 Role = Qt.ItemDataRole
@@ -32,24 +32,17 @@ def short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class QtSpanTableModel(QAbstractTableModel):
+class QtSpanTableModel(QtRowsModel):
+    """The open document's spans, a row per (start, end, id) key in order."""
+
+    columns = COLUMNS
+    rows: list[tuple[int, int, int]]
+
     def __init__(self, model: QtDocumentModel, parent=None):
         super().__init__(parent)
         self.model = model
-        self.rows: list[tuple[int, int, int]] = []
         model.opened.connect(self._on_opened)
         model.spansChanged.connect(self._on_spans)
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt name)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Role.DisplayRole):  # noqa: N802 (Qt name)
-        if orientation == Qt.Orientation.Horizontal and role == Role.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if role not in _ROLES:  # the view asks ~8 roles per cell on every repaint: answer the rest at once
@@ -83,9 +76,7 @@ class QtSpanTableModel(QAbstractTableModel):
         return bisect_left(self.rows, _key(span)) if span is not None else -1
 
     def _on_opened(self) -> None:
-        self.beginResetModel()
-        self.rows = list(self.model.order)
-        self.endResetModel()
+        self.set_rows(self.model.order)
 
     def _on_spans(self, deltas) -> None:
         for d in deltas:
