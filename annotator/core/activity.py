@@ -1,7 +1,7 @@
 """What others changed since a window last looked, found by polling a cheap counter.
 
 `mark` is one query (the newest event, document and entity ids: primary-key look-ups); only when it
-moved does `since` read the events behind it. Every edit is an event (core/commands.py), so the
+moved does `since` read the events behind it. Every edit is an event (core/command_stack.py), so the
 history says which documents changed, whether the knowledge base did, and whose gold moved on.
 """
 

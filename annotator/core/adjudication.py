@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from annotator.core import review
 from annotator.core.agreement import Disagreement, disagreements
-from annotator.core.commands import (Change, Command, CommandStack, SetDocumentStatus, _check_bounds, _check_label,
+from annotator.core.command_stack import CommandStack
+from annotator.core.commands import (Change, Command, SetDocumentStatus, _check_bounds, _check_label,
                                      span_conflict)
 from annotator.core.models import Annotator, Document, DocumentState, Entity, Span, utcnow
 from annotator.core.records import SpanRecord

@@ -1,4 +1,4 @@
-"""Every edit is a command with do/undo, run through one `CommandStack`.
+"""Every edit is a command with do/undo, run through one `CommandStack` (core/command_stack.py).
 
 Each command runs in its own short transaction and is appended to the event history in that same
 transaction, so an edit the stack acknowledged is on disk. A command records the state it replaced
@@ -14,15 +14,13 @@ as this user left them, so they never silently overwrite someone else's later ch
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from annotator.core.models import Document, DocumentState, Event, Label, Span, utcnow
-from annotator.core.review import check_command
-from annotator.core.store import Store
-from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
+from annotator.core.models import Document, DocumentState, Label, Span, utcnow
+from annotator.errors import AnnotatorError, ConflictError, Errors
 
 SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
                "referent_note", "origin", "status", "model_run_id", "version")
@@ -76,10 +74,6 @@ _CLASH = select(Span.id).where(Span.document_id == bindparam("document_id"),
                                Span.annotator_id == bindparam("annotator_id"), Span.start == bindparam("start"),
                                Span.end == bindparam("end"), Span.label == bindparam("label"))
 _INSERT_SPAN = insert(Span).returning(Span.id)
-_INSERT_EVENT = insert(Event).returning(Event.id)
-_UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undone=True)
-_REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
-               .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
 _UPDATES: dict[tuple[str, ...], Any] = {}
 
 
@@ -322,138 +316,3 @@ class SetDocumentStatus(Command):
 
     def text(self) -> str:
         return f"mark {self.status.replace('_', ' ')}"
-
-
-Listener = Callable[[Change], None]
-
-
-class CommandStack:
-    """Runs commands for one annotator, keeps undo/redo, and tells listeners what changed."""
-
-    def __init__(self, store: Store, annotator_id: int):
-        self.store = store
-        self.annotator_id = annotator_id
-        self._undo: list[tuple[int, Command]] = []  # (event id, command)
-        self._redo: list[tuple[int, Command]] = []
-        self._listeners: list[Listener] = []
-        self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
-
-    # --- listening
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
-
-    def _notify(self, change: Change) -> None:
-        self.generation += 1
-        for listener in list(self._listeners):
-            listener(change)
-
-    # --- running
-    def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
-        """Run `work` (which records one event and returns (event id, change)) in one transaction.
-
-        A dropped connection (server restarted, network cut: ConnectionLost) is retried once on a new
-        one. When it dropped while committing, the first try may have gone through: its event row
-        says so, and it is not done twice."""
-        for attempt in (1, 2):
-            done = None
-            try:
-                with self.store.atomic() as s:
-                    s.info["actor"] = self.annotator_id
-                    done = work(s)
-                return done
-            except ConnectionLost:
-                if done is not None and self._committed(done[0]):
-                    return done  # the answer to COMMIT was lost, not the commit
-                if attempt == 2:
-                    raise
-
-    def _committed(self, event_id: int) -> bool:
-        try:
-            with self.store.Session() as s:
-                return s.scalar(select(Event.id).where(Event.id == event_id)) is not None
-        except ConnectionLost:
-            raise AnnotatorError(Errors.E400.format(
-                reason="no answer to the commit", what="Your last edit may or may not have been saved: look "
-                "at it once the server is back.")) from None
-
-    def push(self, command: Command) -> Change:
-        """Do the command and record it; when this returns, the edit is committed."""
-        def work(s: Session) -> tuple[int, Change]:
-            check_command(s, self.annotator_id, command)  # only reviewers edit gold
-            change = command.do(s)
-            return self._record(s, command.name, command.payload(), change.document_id), change
-
-        event_id, change = self._transact(work)
-        self._undo.append((event_id, command))
-        self._redo.clear()
-        self._notify(change)
-        return change
-
-    def undo(self) -> Change:
-        if not self._undo:
-            raise AnnotatorError(Errors.E035.format(action="undo"))
-        event_id, command = self._undo[-1]
-
-        def work(s: Session) -> tuple[int, Change]:
-            change = command.undo(s)
-            s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
-            return self._record(s, "undo", {"event": event_id}, change.document_id), change
-
-        _, change = self._transact(work)
-        self._undo.pop()
-        self._redo.append((event_id, command))
-        self._notify(change)
-        return change
-
-    def redo(self) -> Change:
-        if not self._redo:
-            raise AnnotatorError(Errors.E035.format(action="redo"))
-        event_id, command = self._redo[-1]
-
-        def work(s: Session) -> tuple[int, Change]:
-            change = command.do(s)
-            s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
-            return self._record(s, "redo", {"event": event_id}, change.document_id), change
-
-        _, change = self._transact(work)
-        self._redo.pop()
-        self._undo.append((event_id, command))
-        self._notify(change)
-        return change
-
-    def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
-        return s.connection().execute(_INSERT_EVENT, dict(
-            annotator_id=self.annotator_id, document_id=document_id, command=name, payload=payload,
-            created_at=utcnow(), undone=False)).scalar_one()
-
-    # --- state for menus
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    @property
-    def undo_text(self) -> str:
-        return self._undo[-1][1].text() if self._undo else ""
-
-    @property
-    def redo_text(self) -> str:
-        return self._redo[-1][1].text() if self._redo else ""
-
-    def restore(self, limit: int = 200) -> None:
-        """Rebuild undo/redo from the event history, so undo works across restarts."""
-        with self.store.Session() as s:
-            rows = s.execute(select(Event.id, Event.command, Event.payload, Event.undone)
-                             .where(Event.annotator_id == self.annotator_id, Event.command.in_(list(COMMANDS)))
-                             .order_by(Event.id.desc()).limit(limit)).all()
-        rows.reverse()
-        last_done = max((r.id for r in rows if not r.undone), default=0)
-        self._undo = [(r.id, Command.from_event(r.command, r.payload)) for r in rows if not r.undone]
-        self._redo = [(r.id, Command.from_event(r.command, r.payload)) for r in reversed(rows)
-                      if r.undone and r.id > last_done]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, case, func, select
 
 from annotator.core import commands as cmd
+from annotator.core.command_stack import CommandStack
 from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
 from annotator.core.labels import LabelInfo, all_labels
 from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
@@ -64,7 +65,7 @@ class Project:
         self.user = member or user or store.login or default_user()
         with store.atomic() as s:
             self.annotator_id = get_annotator(s, self.user, role=role).id
-        self.stack = cmd.CommandStack(store, self.annotator_id)
+        self.stack = CommandStack(store, self.annotator_id)
         self.stack.restore()
 
     # --- reading

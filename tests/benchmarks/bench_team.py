@@ -129,6 +129,7 @@ def set_up(url: str, names: list[str], *, logins: bool) -> None:
     from sqlalchemy import select
 
     from annotator.core import commands as cmd
+    from annotator.core.command_stack import CommandStack
     from annotator.core.importing import import_paths
     from annotator.core.models import Document
     from annotator.core.resources import seeds_dir
@@ -143,7 +144,7 @@ def set_up(url: str, names: list[str], *, logins: bool) -> None:
     with store.atomic() as s:
         gold = gold_annotator(s).id
         doc = s.scalar(select(Document.id).order_by(Document.id).limit(1))
-    stack = cmd.CommandStack(store, gold)
+    stack = CommandStack(store, gold)
     for i in range(4):
         stack.push(cmd.AddSpan(doc, gold, 1000 + 20 * i, 1010 + 20 * i, "PERSON"))
     store.close()
