@@ -57,7 +57,7 @@ def read_layer(project, document_id: int, layer_id: int | None = None) -> tuple[
     """
     if layer_id is not None and layer_id != project.annotator_id:
         with project.store.engine.connect() as conn:
-            return list(map(SpanRow._make, conn.execute(_LAYER_SQL, {"d": document_id, "a": layer_id}).all())), False
+            return _sorted_rows(conn.execute(_LAYER_SQL, {"d": document_id, "a": layer_id}).all()), False
     params = {"d": document_id, "a": project.annotator_id}
     with project.store.engine.connect() as conn:
         started = conn.execute(_STATE_SQL, params).first() is None
