@@ -364,8 +364,7 @@ class QtAdjudicationView(QWidget):
             self.show_error(str(e))
             return False
         self._set_editing(False)
-        self.edit_hint.hide()
-        self.refresh()
+        self.edit_hint.hide()  # the list is fresh already: the stack told `_on_change`
         self.go_next_open(row)
         self.table.setFocus()
         return True
@@ -471,8 +470,7 @@ class QtAdjudicationView(QWidget):
         except AnnotatorError as e:
             self.show_error(str(e))
             return
-        self.refresh()
-        for row, item in enumerate(self.model.items):
+        for row, item in enumerate(self.model.items):  # refreshed by `_on_change` meanwhile
             if before.get(triage_key(item), item.decision) != item.decision:
                 self._select(row)
                 break
