@@ -114,8 +114,10 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
 
     report = ImportReport()
     with store.Session() as session:
-        known = set(session.scalars(select(Document.text_sha256)))
-        names = set(session.scalars(select(Document.name)))
+        here = {sha: (doc_id, name) for doc_id, name, sha in session.execute(
+            select(Document.id, Document.name, Document.text_sha256))}  # text hash -> (id, name)
+    names = {name for _, name in here.values()}
+    known = set(here)
     fresh: list[tuple[DocRecord, str]] = []
     again: list[tuple[DocRecord, str]] = []  # a text already there (or earlier in `records`) with spans
     for rec in records:
@@ -167,6 +169,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             insert(Document).returning(Document.id, sort_by_parameter_order=True),
             [dict(row, tokens=pack_tokens(tokens)) for row, (tokens, _) in zip(doc_rows, results)]))
         report.added = [row["name"] for row in doc_rows]
+        here.update((row["text_sha256"], (doc_id, row["name"])) for doc_id, row in zip(doc_ids, doc_rows))
         span_rows, state_rows = [], []
         taken: set[tuple[int, int]] = set()  # (document, layer) given spans by this import
         for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
@@ -181,8 +184,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 seen_labels.update(sp.label for sp in rec.spans)
         report.spans = len(span_rows)
         for rec, digest in again:
-            doc_id, doc_name = session.execute(select(Document.id, Document.name)
-                                               .where(Document.text_sha256 == digest)).one()
+            doc_id, doc_name = here[digest]
             layer_name = as_layer or rec.annotator or "import"
             layer = get_annotator(session, layer_name).id
             if (doc_id, layer) in taken or _holds(session, doc_id, layer):
