@@ -35,6 +35,7 @@ from annotator.ui.qt_disagreements import KIND_TITLES, QtDisagreementModel, gold
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
 from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_text_line import plain_label
 
 TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"
 
@@ -43,15 +44,8 @@ KIND_COLOURS = {"boundary": "#8A5A00", "label": "#6A1B9A", "link": "#0B4F9C", "m
 
 
 def plain(text: str = "", name: str = "", style: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # article text is never rich text
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setObjectName(name)
-    if style:
-        label.setStyleSheet(style)
-    return label
+    """The view's labels: plain text the reviewer can select and copy."""
+    return plain_label(text, name, style, selectable=True)
 
 
 class QtVersionCard(QFrame):

@@ -24,6 +24,7 @@ from annotator.ui.qt_disagreements import QtDisagreementModel
 from annotator.ui.qt_label_bars import MUTED_COLOUR, QtLabelBars, cell
 from annotator.ui.qt_tasks import QtStoreTask
 from annotator.ui.qt_tables import QtRowsModel, row_table
+from annotator.ui.qt_text_line import plain_label
 
 Role = Qt.ItemDataRole
 ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
@@ -85,11 +86,8 @@ def _table(model: QAbstractTableModel, name: str, sortable: bool = False) -> QTa
 
 
 def caption(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("panelHeading")
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet("color: #5F5B53; font-weight: 600; padding: 4px 0 2px 0")  # a static label
-    return label
+    """A section heading of the review panels."""
+    return plain_label(text, "panelHeading", "color: #5F5B53; font-weight: 600; padding: 4px 0 2px 0", wrap=False)
 
 
 class QtAgreementDashboard(QWidget):

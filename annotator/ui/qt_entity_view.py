@@ -25,6 +25,7 @@ from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOT
                                             QtEntityListModel, QtKwicDelegate, QtMentionModel)
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
 from annotator.ui.qt_tables import row_table
+from annotator.ui.qt_text_line import plain_label
 
 Key = Qt.Key
 ALL_TYPES = "All types"
@@ -36,15 +37,6 @@ CONTEXT = 80  # characters each side: more than a column shows, so the table eli
 def plural(n: int, word: str) -> str:
     many = word[:-1] + "ies" if word.endswith("y") else word + "s"
     return f"{n} {word if n == 1 else many}"
-
-
-def plain_label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # entity names and contexts come from the corpus
-    label.setWordWrap(wrap)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 class QtEntityView(QWidget):

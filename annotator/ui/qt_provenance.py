@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from annotator.core.provenance import provenance
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_agreement import caption
-from annotator.ui.qt_tables import QtRowsModel
+from annotator.ui.qt_tables import QtRowsModel, row_table
+from annotator.ui.qt_text_line import plain_label
 from annotator.ui.qt_tasks import QtStoreTask
 
 Role = Qt.ItemDataRole
@@ -81,18 +82,10 @@ class QtProvenancePanel(QWidget):
         self.setWindowTitle("Model provenance — annotator")
         self.resize(900, 520)
         self.heading = caption("How analysts changed the model's suggestions")
-        self.note = QLabel()
-        self.note.setObjectName("muted")
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
-        self.note.setWordWrap(True)
+        self.note = plain_label(name="muted")
         self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2 + 6)  # never clipped by the table
         self.model = QtProvenanceModel(self)
-        self.table = QTableView()
-        self.table.setObjectName("provenanceTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self.model, "provenanceTable")
         self.table.setAlternatingRowColors(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)

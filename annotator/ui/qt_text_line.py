@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QTextLayout, QTextOption
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+def plain_label(text: str = "", name: str = "", style: str = "", wrap: bool = True,
+                selectable: bool = False) -> QLabel:
+    """A QLabel that never interprets its text as rich text (names, contexts and article text come from
+    the corpus), for text that does not change on every edit (that is what QtTextLine is for)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    if style:
+        label.setStyleSheet(style)
+    return label
 
 
 class QtTextLine(QWidget):
