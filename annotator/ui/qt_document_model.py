@@ -43,7 +43,6 @@ class QtDocumentModel(QObject):
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
     connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
-    entitiesChanged = Signal(object)  # the core Change of an edit of the knowledge base (edit, merge)
 
     def __init__(self, project: Project, parent: QObject | None = None, layer_id: int | None = None):
         super().__init__(parent)
@@ -260,9 +259,7 @@ class QtDocumentModel(QObject):
         if change.kind == "state" and change.document_id is not None:
             self.stateChanged.emit(change.document_id, document_status(self.project, change.document_id))
             return
-        if change.kind == "entities":
-            self.entitiesChanged.emit(change)
-        else:
+        if change.kind != "entities":  # an entity edit or merge keeps every span where it is
             others = {change.document_id, *change.documents} - {self.doc_id, None}
             if self._pending_other:  # undo/redo is about to open it
                 others.discard(change.document_id)
@@ -272,7 +269,10 @@ class QtDocumentModel(QObject):
                                                                                   *change.documents)):
             return
         deltas = []
-        for span_id in change.span_ids:  # a merge's spans, or propagation's, may be in other documents
+        # an entity merge relinks spans where they are (only those shown here matter); propagation's
+        # spans may be in other documents
+        ids = [i for i in change.span_ids if i in self.spans] if change.kind == "entities" else change.span_ids
+        for span_id in ids:
             new = read_span(self.project, span_id, self.doc_id, self.layer_id)
             if new is not None or span_id in self.spans:  # nor is a span of another layer ours to show
                 deltas.append(self._apply(span_id, new))
