@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from annotator.core.models import Annotator, Document, Entity, Event, Span
+from annotator.core.review import GOLD
 from annotator.core.store import Store
 
 KB_COMMANDS = frozenset({"edit_entity", "merge_entities", "new_entity_from_span"})
@@ -61,7 +62,7 @@ def since(store: Store, old: Mark, new: Mark, annotator_id: int) -> Activity:
             select(Event.id, Event.command, Event.payload).where(Event.id.in_(targets)))} if targets else {}
         edits = [(r, *((r.command in ("undo", "redo") and original.get(r.payload.get("event"))) or (r.command, r.payload)))
                  for r in rows]
-        gold = s.scalar(select(Annotator.id).where(Annotator.name == "gold"))
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
         span_ids = {payload.get("span_id") for _, _, payload in edits} - {None}
         gold_spans = set() if gold is None or not span_ids else set(s.scalars(
             select(Span.id).where(Span.id.in_(span_ids), Span.annotator_id == gold)))
