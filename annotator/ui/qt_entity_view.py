@@ -259,11 +259,12 @@ class QtEntityView(QWidget):
     # --- the entity list
     def reload_types(self) -> None:
         current = self.type_filter.currentText() or ALL_TYPES
+        in_use = self.project.entity_types()
         with QSignalBlocker(self.type_filter):
             self.type_filter.clear()
-            self.type_filter.addItems([ALL_TYPES, *self.project.entity_types()])
+            self.type_filter.addItems([ALL_TYPES, *in_use])
             self.type_filter.setCurrentText(current)
-        types = sorted({*self.model.labels, *self.project.entity_types()})
+        types = sorted({*self.model.labels, *in_use})
         typed = self.type_edit.currentText()
         with QSignalBlocker(self.type_edit):
             self.type_edit.clear()
