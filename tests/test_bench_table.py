@@ -22,3 +22,12 @@ def test_table_marks_each_figure_against_its_target():
     assert len(lines) == 4  # header, rule, two figures: nothing invented for benchmarks not run
     assert lines[2].startswith("| Import + pre-annotate + store | 4,700 words/s |") and lines[2].endswith("| yes |")
     assert "median 6.1 ms, p99 12.0 ms" in lines[3] and lines[3].endswith("| **no** |")
+
+
+def test_table_open_row_judges_the_first_paint_and_shows_the_rest():
+    window = {"open_words": 10000, "open_spans": 1000, "open_ms": 7.0, "open_all_ms": 9.5,
+              "plain_set_plain_text_ms": 5.0, "open_ratio": 1.4, "open_ratio_target_max": 1.5, "open_all_ratio": 1.9,
+              "launch_s": 0.7, "plain_qt_launch_s": 0.1, "launch_target_s_max": 1.5}
+    row = table.markdown({"window": window}).splitlines()[2]
+    assert "first screen painted in 7.0 ms; every span in 9.5 ms (1.9×)" in row
+    assert "ratio 1.4 (≤ 1.5)" in row and row.endswith("| yes |")

@@ -304,8 +304,7 @@ class QtAdjudicationView(QWidget):
         for card, name in zip(self.versions, self.annotators):
             spans = d.spans.get(name, ())
             card.set(version_text(self.text, spans), marked(self.text, d.start, d.end, spans))
-        gold = [SpanRecord(s.start, s.end, s.label) for s in self.gold.spans.values()
-                if s.start < d.end and d.start < s.end]
+        gold = [SpanRecord(s.start, s.end, s.label) for s in self.gold.overlapping(d.start, d.end)]
         if item.decision is not None:
             decided = {"take": f"took {item.decision.taken}'s version", "reject": "rejected it",
                        "edit": "entered their own"}.get(item.decision.kind, item.decision.kind)

@@ -6,6 +6,11 @@ through its methods, which turn coded core errors into the `failed` signal inste
 
 Given a `layer_id`, it shows another layer read-only (gold, in the adjudication view): the same
 signals, fed by the same stack, but its editing methods are not for it (gold changes by decisions).
+
+A long document opens in two steps: the spans its first screen shows, then, just after that screen is
+painted, the rest (`load_rest`, `loaded`). Reading every span before the first paint was the largest
+part of opening. Until then `spans` and `order` hold the first screen's spans only; every method that
+acts on the layer reads the rest first, so no edit, step or look-up ever sees part of it.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from typing import Callable, NamedTuple
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 
 from annotator.core.commands import Change
 from annotator.core.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
 from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
-from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span
+from annotator.ui.spans import (SpanRow, block_starts, display_text, document_status, read_layer, read_span,
+                               read_spans)
 
 
 class SpanDelta(NamedTuple):
@@ -33,8 +39,14 @@ def _key(span: SpanRow) -> tuple[int, int, int]:
     return span.start, span.end, span.id
 
 
+_LOAD_REST = QEvent.Type(QEvent.registerEventType())
+# Qt posts a window's paint request at low priority; a posted event of lower priority comes after it
+_AFTER_PAINT = Qt.EventPriority.LowEventPriority.value - 1
+
+
 class QtDocumentModel(QObject):
     opened = Signal()  # another document is open (or none)
+    loaded = Signal(object)  # list[SpanRow]: the rest of the open document's spans, read after its first paint
     spansChanged = Signal(object)  # list[SpanDelta] of the open document
     currentChanged = Signal(object, object)  # (old span id | None, new span id | None)
     stateChanged = Signal(int, str)  # (document id, status) for this user
@@ -58,6 +70,10 @@ class QtDocumentModel(QObject):
         self.spans: dict[int, SpanRow] = {}
         self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
         self.suggested = 0  # how many spans are still suggestions
+        self.unread = 0  # spans of the open document not read yet (see load_rest)
+        self._rest_from: int | None = None  # where they start
+        self.first_screen = 8000  # code points a first screen shows at most; the view keeps it current
+        self._status = "new"  # this user's state of the open document (see status)
         self.current: int | None = None
         self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
         project.stack.subscribe(self._on_change)
@@ -74,8 +90,11 @@ class QtDocumentModel(QObject):
 
     # --- opening
     def open(self, document_id: int) -> None:
-        spans, started = read_layer(self.project, document_id, self.layer_id)
         doc = self.project.document(document_id)
+        # a document of a few screens is read at once; a longer one's first screen first
+        until = self.first_screen if len(doc.text) > 2 * self.first_screen else None
+        layer = read_layer(self.project, document_id, self.layer_id, until)
+        spans = layer.spans
         self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
         self.display = display_text(doc.text)
         self.u16 = Utf16Map(doc.text)
@@ -83,11 +102,39 @@ class QtDocumentModel(QObject):
         self.block_starts = block_starts(self.display)
         self.spans = {s.id: s for s in spans}
         self.order = [(s.start, s.end, s.id) for s in spans]  # read_layer sorts by (start, end, id)
-        self.suggested = [s.status for s in spans].count("suggested")
+        self.suggested = [s.status for s in spans].count("suggested") + layer.unread_suggested
+        self.unread, self._rest_from = layer.unread, until if layer.unread else None
+        self._status = layer.status
         self.current = None
         self.opened.emit()
-        if started:
+        if layer.started:
             self.stateChanged.emit(document_id, "in_progress")
+        if self.unread:
+            QCoreApplication.postEvent(self, QEvent(_LOAD_REST), _AFTER_PAINT)
+
+    def customEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        if event.type() == _LOAD_REST:
+            self.load_rest()
+
+    def load_rest(self) -> None:
+        """Read the spans `open` left for after the first paint; a no-op once they are in. While the
+        server is away the error is reported and the next call tries again."""
+        since = self._rest_from
+        if since is None:
+            return
+        try:
+            read = read_spans(self.project, self.doc_id, self.layer_id, since)
+        except AnnotatorError as e:
+            self.after_error(e)
+            self.failed.emit(str(e))
+            return
+        rest = [s for s in read if s.id not in self.spans]
+        self._rest_from, self.unread = None, 0
+        for span in rest:
+            self.spans[span.id] = span
+        self.order.extend(_key(s) for s in rest)  # each starts after every span read before
+        self.suggested = [s.status for s in self.spans.values()].count("suggested")
+        self.loaded.emit(rest)
 
     # --- reading
     def span_text(self, span: SpanRow) -> str:
@@ -98,19 +145,27 @@ class QtDocumentModel(QObject):
 
     def spans_at(self, pos: int) -> list[SpanRow]:
         """Spans containing code point `pos`, innermost (shortest) first."""
+        self.load_rest()
         hits = [s for s in self.spans.values() if s.start <= pos < s.end]
         return sorted(hits, key=lambda s: (s.end - s.start, s.start))
 
+    def overlapping(self, start: int, end: int) -> list[SpanRow]:
+        """Spans that share at least one code point with [start, end)."""
+        self.load_rest()
+        return [s for s in self.spans.values() if s.start < end and start < s.end]
+
     def index_of(self, span_id: int) -> int:
+        self.load_rest()
         span = self.spans[span_id]
         return bisect_left(self.order, _key(span))
 
     def counts(self) -> tuple[int, int]:
         """(spans, of which suggested) in the open document."""
-        return len(self.spans), self.suggested
+        return len(self.spans) + self.unread, self.suggested
 
     # --- current span and navigation
     def set_current(self, span_id: int | None) -> None:
+        self.load_rest()
         if span_id is not None and span_id not in self.spans:
             span_id = None
         if span_id != self.current:
@@ -119,6 +174,7 @@ class QtDocumentModel(QObject):
 
     def step(self, direction: int, from_pos: int = 0) -> None:
         """Make the next (+1) or previous (-1) span current; without one, start from `from_pos`."""
+        self.load_rest()
         if not self.order:
             return
         span = self.current_span()
@@ -137,6 +193,7 @@ class QtDocumentModel(QObject):
             self.failed.emit(self.read_only)
             return None
         try:
+            self.load_rest()
             return fn(*args, **kwargs)
         except AnnotatorError as e:
             self.after_error(e)
@@ -155,12 +212,18 @@ class QtDocumentModel(QObject):
         """Re-read the open document's layer after changes made elsewhere; views get the differences."""
         if self.doc_id is None:
             return
-        fresh = {s.id: s for s in read_layer(self.project, self.doc_id, self.layer_id)[0]}
+        self.load_rest()
+        fresh = {s.id: s for s in read_spans(self.project, self.doc_id, self.layer_id)}
         self.reload_spans(set(self.spans) | set(fresh), fresh)
+        status = document_status(self.project, self.doc_id)
+        if status != self._status:  # e.g. marked done on another desktop
+            self._status = status
+            self.stateChanged.emit(self.doc_id, status)
 
     def reload_spans(self, span_ids, fresh: dict[int, SpanRow] | None = None) -> None:
         """Re-read spans of the open document that changed behind this window's back (`fresh`: the
         layer as just read, else each span is read)."""
+        self.load_rest()
         if fresh is None:
             fresh = {i: read_span(self.project, i, self.doc_id, self.layer_id) for i in span_ids if i in self.spans}
         deltas = [self._apply(i, fresh.get(i)) for i in sorted(span_ids) if fresh.get(i) != self.spans.get(i)]
@@ -225,7 +288,9 @@ class QtDocumentModel(QObject):
             self._run(self.project.set_status, self.doc_id, status)
 
     def status(self) -> str:
-        return document_status(self.project, self.doc_id) if self.doc_id is not None else "new"
+        """This user's state of the open document: read with it, kept by the changes this window sees
+        (its own, and others' through reload_layer)."""
+        return self._status if self.doc_id is not None else "new"
 
     def undo(self) -> None:
         self._history(self.project.stack.undo)
@@ -246,6 +311,7 @@ class QtDocumentModel(QObject):
             if document_status(self.project, change.document_id) == "new":
                 return  # not this user's layer (a gold decision): the adjudication view shows it
             self.open(change.document_id)
+            self.load_rest()
         alive = [i for i in change.span_ids if i in self.spans]
         if alive:
             self.set_current(alive[0])
@@ -254,10 +320,14 @@ class QtDocumentModel(QObject):
 
     # --- core change events
     def _on_change(self, change: Change) -> None:
+        self.load_rest()
         self.stackChanged.emit()
         self.saved.emit(change.kind)
         if change.kind == "state" and change.document_id is not None:
-            self.stateChanged.emit(change.document_id, document_status(self.project, change.document_id))
+            status = document_status(self.project, change.document_id)
+            if change.document_id == self.doc_id:
+                self._status = status
+            self.stateChanged.emit(change.document_id, status)
             return
         if change.kind != "entities":  # an entity edit or merge keeps every span where it is
             others = {change.document_id, *change.documents} - {self.doc_id, None}

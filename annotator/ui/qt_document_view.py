@@ -41,9 +41,10 @@ class QtDocumentView(QPlainTextEdit):
         self.highlighter = QtSpanHighlighter(model, self.document())
         self.highlighter.blockChanged.connect(self._repaint_block)
         model.opened.connect(self._on_opened)
+        model.loaded.connect(self._on_loaded)
         model.currentChanged.connect(self._on_current)
         model.spansChanged.connect(self._on_spans)
-        self.verticalScrollBar().valueChanged.connect(self._highlight_visible)
+        self.verticalScrollBar().valueChanged.connect(self._on_scroll)
 
     # --- positions
     def to_qt(self, cp: int) -> int:
@@ -69,6 +70,10 @@ class QtDocumentView(QPlainTextEdit):
     def _on_opened(self) -> None:
         self.highlighter.load(self, self._screenful())
         QTimer.singleShot(0, self._highlight_visible)  # in case more than estimated is on screen
+
+    def _on_loaded(self, rest) -> None:
+        self.highlighter.add_rest(rest)
+        self._highlight_visible()
 
     def _screenful(self) -> int:
         """About how many characters the viewport shows (generously), from the font's metrics."""
@@ -125,7 +130,12 @@ class QtDocumentView(QPlainTextEdit):
             rects = self.range_rects(start, end)
         self._repaint_rects(rects)
 
-    def _highlight_visible(self, *_args) -> None:
+    def _on_scroll(self, value: int) -> None:
+        if value:  # scrolled down before the rest of the spans came in (opening scrolls to the top)
+            self.model.load_rest()
+        self._highlight_visible()
+
+    def _highlight_visible(self) -> None:
         if not self.highlighter.pending():
             return
         block, offset, height = self.firstVisibleBlock(), self.contentOffset(), self.viewport().height()
@@ -135,6 +145,7 @@ class QtDocumentView(QPlainTextEdit):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
+        self.model.first_screen = self._screenful()
         self._highlight_visible()
 
     # --- actions (connected by the window's QActions)

@@ -84,6 +84,15 @@ class QtSpanHighlighter(QSyntaxHighlighter):
         else:
             self._idle.stop()
 
+    def add_rest(self, spans: list[SpanRow]) -> None:
+        """The spans read after the first paint: their blocks wait for their turn like the others."""
+        rest = BlockIndex(self.index.starts, spans)  # one pass over them, as `load` does
+        for block, ids in rest.buckets.items():
+            self.index.buckets.setdefault(block, []).extend(ids)
+            self._pending.add(block)
+        if self._pending:
+            self._idle.start()
+
     def pending(self) -> bool:
         return bool(self._pending)
 

@@ -187,9 +187,8 @@ class QtMainWindow(QMainWindow):
     def show_mention(self, document_id: int, span_id: int, start: int, end: int) -> None:
         """A mention picked in the entity view: its document open here, the span current."""
         self.open_document(document_id)
-        if span_id in self.model.spans:
-            self.model.set_current(span_id)
-        else:  # a colleague's layer (reviewers see them): show where it is
+        self.model.set_current(span_id)
+        if self.model.current != span_id:  # a colleague's layer (reviewers see them): show where it is
             self.model.set_current(None)
             self.view.select(start, end)
             self.view.ensureCursorVisible()

@@ -42,6 +42,7 @@ class QtSpanTableModel(QtRowsModel):
         super().__init__(parent)
         self.model = model
         model.opened.connect(self._on_opened)
+        model.loaded.connect(self._on_loaded)
         model.spansChanged.connect(self._on_spans)
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
@@ -77,6 +78,13 @@ class QtSpanTableModel(QtRowsModel):
 
     def _on_opened(self) -> None:
         self.set_rows(self.model.order)
+
+    def _on_loaded(self, rest) -> None:
+        """The spans read after the first paint, all after the rows here."""
+        if rest:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rest) - 1)
+            self.rows.extend(_key(s) for s in rest)
+            self.endInsertRows()
 
     def _on_spans(self, deltas) -> None:
         for d in deltas:
@@ -166,6 +174,7 @@ class QtSpanPanel(QWidget):
         layout.addWidget(self.table, 1)
 
         model.opened.connect(self._refresh)
+        model.loaded.connect(self._refresh_heading)
         model.currentChanged.connect(self._on_current)
         model.spansChanged.connect(self._on_spans)
         self.reload_labels()

@@ -22,8 +22,10 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                     i["ratio"] >= i["target_ratio_min"]))
     if "window" in r:
         w = r["window"]
-        out.append((f"Open a {w['open_words']:,}-word article with {w['open_spans']:,} spans", f"{w['open_ms']} ms",
-                    f"`setPlainText` {w['plain_set_plain_text_ms']} ms", f"ratio {w['open_ratio']} (≤ 1.5)",
+        rest = (f"; every span in {w['open_all_ms']} ms ({w['open_all_ratio']}×)" if "open_all_ms" in w else "")
+        out.append((f"Open a {w['open_words']:,}-word article with {w['open_spans']:,} spans",
+                    f"first screen painted in {w['open_ms']} ms{rest}",
+                    f"`setPlainText` and its paint {w['plain_set_plain_text_ms']} ms", f"ratio {w['open_ratio']} (≤ 1.5)",
                     w["open_ratio"] <= w["open_ratio_target_max"]))
         out.append(("Window shown after launch", f"{w['launch_s']} s", f"bare Qt window {w['plain_qt_launch_s']} s",
                     "≤ 1.5 s", w["launch_s"] <= w["launch_target_s_max"]))
