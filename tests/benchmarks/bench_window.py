@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    rounds = 2 if args.quick else 7
+    rounds = 2 if args.quick else 15
     words, n_spans = (2000, 200) if args.quick else (10_000, 1000)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
