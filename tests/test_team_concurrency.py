@@ -183,9 +183,15 @@ def test_team_concurrency_activity_says_what_others_changed(team):
     korea = rev2.search_entities("South Korea")[0].entity_id
     rev2.edit_entity(korea, name="ROK")  # the knowledge base
     rev2.stack.undo()
+    rev2.set_status(d, "done")  # a status change's payload names its state before as a string
     after = activity.mark(other)
     found = activity.since(store, before, after, rev1.annotator_id)
     assert found.documents == {d} and found.gold == {d} and found.knowledge_base and found.by == ("rev2",)
     assert not found.new_documents
     mine = activity.since(store, before, after, rev2.annotator_id)
     assert mine.by == () and mine.gold == {d}  # rev2's own changes are not "by others"
+    seen = activity.since(store, before, after, rev2.annotator_id, skip=rev2.stack.recorded)
+    assert not seen.documents and not seen.gold  # what rev2's own process wrote, and has shown already
+    assert len(rev2.stack.recorded) == 4
+    rev2.stack.forget_recorded(after.event)
+    assert not rev2.stack.recorded

@@ -60,6 +60,30 @@ def test_team_window_notices_changes_by_others_without_a_restart(window, qtbot):
     rev.store.close()
 
 
+def test_team_window_own_edits_are_not_read_back_but_another_desktops_are(window, ui, qtbot):
+    """The poll skips the events this window wrote (it has drawn them): after labelling here it
+    re-reads nothing. The same analyst marking the document done on another desktop reaches the
+    document list and the menu's check mark."""
+    window.watcher.timer.stop()  # polled by hand, so that each poll's catch is known
+    view = window.view
+    start, _ = find(window, "Kim Kwan-jin")
+    ui.click(view, start)
+    ui.key(view, Key.Key_2)  # ORG, written by this window
+    with qtbot.assertNotEmitted(window.watcher.changed):
+        window.watcher.poll()
+    assert not window.project.stack.recorded  # looked past: forgotten
+    doc = window.model.doc_id
+    elsewhere = Project(Store(window.project.store.url), USER)  # the same analyst, on another desktop
+    elsewhere.set_status(doc, "done")
+    with qtbot.waitSignal(window.watcher.changed) as caught:
+        window.watcher.poll()
+    assert caught.args[0].documents == {doc}
+    assert window.model.status() == "done" and window.menu_actions.mark_done.isChecked()
+    assert next(d for d in window.documents.model.docs if d.id == doc).status == "done"
+    assert (start, find(window, "Kim Kwan-jin")[1], "ORG", "accepted") in spans(window)
+    elsewhere.store.close()
+
+
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_team_window_is_read_only_while_the_server_is_down(window, ui, qtbot, pg_cluster):
     window.watcher.timer.setInterval(100)

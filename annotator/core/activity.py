@@ -8,6 +8,7 @@ history says which documents changed, whether the knowledge base did, and whose 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 from sqlalchemy import func, select
 
@@ -49,8 +50,9 @@ def mark(store: Store) -> Mark:
     return Mark(*(v or 0 for v in row))
 
 
-def since(store: Store, old: Mark, new: Mark, annotator_id: int) -> Activity:
-    """What happened between `old` and `new` (from `mark`), as `annotator_id` sees it."""
+def since(store: Store, old: Mark, new: Mark, annotator_id: int, skip: Collection[int] = ()) -> Activity:
+    """What happened between `old` and `new` (from `mark`), as `annotator_id` sees it; events in `skip`
+    (those this process wrote, which its views have shown already) change no document."""
     with store.Session() as s:
         rows = s.execute(select(Event.id, Event.annotator_id, Event.document_id, Event.command, Event.payload,
                                 Annotator.name)
@@ -61,7 +63,7 @@ def since(store: Store, old: Mark, new: Mark, annotator_id: int) -> Activity:
         original = {r.id: (r.command, r.payload) for r in s.execute(
             select(Event.id, Event.command, Event.payload).where(Event.id.in_(targets)))} if targets else {}
         edits = [(r, *((r.command in ("undo", "redo") and original.get(r.payload.get("event"))) or (r.command, r.payload)))
-                 for r in rows]
+                 for r in rows if r.id not in skip]
         gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
         span_ids = {payload.get("span_id") for _, _, payload in edits} - {None}
         gold_spans = set() if gold is None or not span_ids else set(s.scalars(
@@ -70,7 +72,9 @@ def since(store: Store, old: Mark, new: Mark, annotator_id: int) -> Activity:
     for r, command, payload in edits:
         if r.document_id is not None:
             documents.add(r.document_id)
-            layer = payload.get("annotator_id", (payload.get("before") or {}).get("annotator_id"))
+            layer = payload.get("annotator_id")
+            if layer is None and isinstance(payload.get("before"), dict):  # a span's edit: the span as it was
+                layer = payload["before"].get("annotator_id")
             if command in GOLD_COMMANDS or (gold is not None and layer == gold) or payload.get("span_id") in gold_spans:
                 gold_docs.add(r.document_id)
         kb = kb or command in KB_COMMANDS

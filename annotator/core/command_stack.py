@@ -34,6 +34,7 @@ class CommandStack:
         self._redo: list[tuple[int, Command]] = []
         self._listeners: list[Listener] = []
         self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
+        self.recorded: set[int] = set()  # events written here: listeners saw them (see forget_recorded)
 
     # --- listening
     def subscribe(self, listener: Listener) -> None:
@@ -122,9 +123,16 @@ class CommandStack:
         return change
 
     def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
-        return s.connection().execute(_INSERT_EVENT, dict(
+        event_id = s.connection().execute(_INSERT_EVENT, dict(
             annotator_id=self.annotator_id, document_id=document_id, command=name, payload=payload,
             created_at=utcnow(), undone=False)).scalar_one()
+        self.recorded.add(event_id)
+        return event_id
+
+    def forget_recorded(self, through: int) -> None:
+        """Drop the ids of events written here up to `through`: whoever skips them (a window looking for
+        changes made elsewhere) has looked past them."""
+        self.recorded = {i for i in self.recorded if i > through}
 
     # --- state for menus
     @property

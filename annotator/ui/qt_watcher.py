@@ -1,8 +1,9 @@
 """Changes made elsewhere, and the server coming and going, for a window that stays open for hours.
 
 A QTimer polls `core.activity.mark` (one cheap query); when it moved, `changed` carries what happened
-(`core.activity.Activity`). A poll, or an edit, that cannot reach the database server puts the window
-offline (read-only) until a poll gets through again.
+(`core.activity.Activity`), less the edits this process made (its views have drawn them already). A
+poll, or an edit, that cannot reach the database server puts the window offline (read-only) until a
+poll gets through again.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class QtWatcher(QObject):
         try:
             new = activity.mark(self.project.store)
             found = None if new == self.last else activity.since(self.project.store, self.last, new,
-                                                                 self.project.annotator_id)
+                                                                 self.project.annotator_id, self.project.stack.recorded)
         except ConnectionLost as e:
             self.set_online(False, str(e))
             return
@@ -42,6 +43,7 @@ class QtWatcher(QObject):
         self.set_online(True)
         if found is not None:
             self.last = new
+            self.project.stack.forget_recorded(new.event)
             if found.any:
                 self.changed.emit(found)
 
