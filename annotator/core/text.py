@@ -67,8 +67,8 @@ class Tokens:
     """A document's token boundaries, for snapping selections and moving span edges by a token."""
 
     def __init__(self, packed: bytes):
-        flat = array("i")
-        flat.frombytes(packed)
+        # strided views of the stored bytes, not copies: opening a long document does not wait for them
+        flat = memoryview(packed).cast("i")
         self.starts: Sequence[int] = flat[0::2]
         self.ends: Sequence[int] = flat[1::2]
 
