@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
@@ -19,7 +20,6 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
-from annotator.ui.qt_entity_view import QtEntityView
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
@@ -27,6 +27,9 @@ from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
+
+if TYPE_CHECKING:
+    from annotator.ui.qt_entity_view import QtEntityView
 
 MESSAGE_MS = 10_000
 PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFFFF",
@@ -179,6 +182,8 @@ class QtMainWindow(QMainWindow):
             span = self.model.current_span()
             entity_id = span.entity_id if span is not None else None
         if self.entity_view is None:
+            from annotator.ui.qt_entity_view import QtEntityView  # imported when first opened: launch does not wait
+
             self.entity_view = QtEntityView(self.model, self)
             self.entity_view.openMention.connect(self.show_mention)
         self.entity_view.present(entity_id)
