@@ -283,8 +283,8 @@ def test_ui_propagate_to_the_corpus_then_accept_with_enter(window, ui, qtbot):
     preview = project.propagation_preview(sid, "corpus")
     here, there = preview.per_document.get(first.id, 0), preview.per_document[second.id]
     assert here >= 5 and there >= 5
-    assert panel.offer.text() == (f"{here} identical mentions here, {there} in other documents — "
-                                  "Ctrl+Shift+P / Ctrl+Alt+P")
+    qtbot.waitUntil(lambda: panel.offer.text() == (f"{here} identical mentions here, {there} in other documents — "
+                                                   "Ctrl+Shift+P / Ctrl+Alt+P"))
     assert panel.corpus_button.isEnabled()
     ui.key(window.view, Key.Key_P, CTRL | ALT)
     with project.store.Session() as s:
@@ -295,6 +295,7 @@ def test_ui_propagate_to_the_corpus_then_accept_with_enter(window, ui, qtbot):
     assert len(queued) == there
     assert all((text[r.start:r.end], r.entity_id, r.status, r.origin) == ("Japan", japan, "suggested", "propagated")
                for r in queued)
+    qtbot.waitUntil(lambda: not panel.counter.running())
     assert panel.offer.text() == (f"Link suggested on {here + there} identical mentions ({here} here, {there} in 1 "
                                   "other document).")
     assert window.menu_actions.undo.text() == f"&Undo propagate link to {here + there} mentions in the corpus"
@@ -309,7 +310,7 @@ def test_ui_propagate_to_the_corpus_then_accept_with_enter(window, ui, qtbot):
                                               Span.status == "suggested", Span.origin == "propagated")) is None
     assert window.model.doc_id == first.id and window.model.current == sid
     qtbot.waitUntil(lambda: window.documents.model.docs[row].spans == 0, timeout=2000)
-    assert panel.offer.text().startswith(f"{here} identical mentions here, {there} in other documents")
+    qtbot.waitUntil(lambda: panel.offer.text().startswith(f"{here} identical mentions here, {there} in other documents"))
     ui.key(window.view, Key.Key_Z, CTRL | SHIFT)
     with project.store.Session() as s:
         assert s.scalar(select(Span.id).where(Span.document_id == second.id).limit(1)) is not None

@@ -171,6 +171,25 @@ def geometry(panel) -> dict:
             for w in panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)}
 
 
+def test_ui_offer_counted_for_a_span_left_meanwhile_is_not_shown(window, ui, qtbot):
+    """The count behind the offer comes from a background task: when the analyst has moved on to
+    another span before it arrives, it is dropped, not written under that span's link."""
+    panel = window.link_panel
+    sid = span_id(window, "Japan")
+    select_span(window, ui, sid)
+    qtbot.waitUntil(lambda: names(panel)[:1] == ["Japan"], timeout=2000)
+    ui.key(window.view, Key.Key_L)
+    ui.key(panel.search, Key.Key_Return)  # link: the count starts
+    assert panel.counter.running()
+    ui.key(window.view, Key.Key_Tab)  # on to the next span before it comes
+    assert window.model.current != sid
+    qtbot.waitUntil(lambda: not panel.counter.running())
+    qtbot.wait(50)
+    assert not panel.offer.text()
+    ui.key(window.view, Key.Key_Tab, Mod.ShiftModifier)  # back: the link is shown, no offer made up
+    assert window.model.current == sid and not panel.offer.text()
+
+
 def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     panel, project = window.link_panel, window.project
     sid, japan = span_id(window, "Japan"), entity_id(project, "Q17")
@@ -180,10 +199,11 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert not panel.offer.text()  # a suggested link: nothing offered yet
     ui.key(window.view, Key.Key_L)
     ui.key(panel.search, Key.Key_Return)  # confirm Japan → Q17
+    assert not panel.offer.text() and panel.counter.running()  # counted in the background: linking did not wait
     preview = project.propagation_preview(sid)
     assert preview.new or preview.existing
     # linking offers to propagate, without asking anything (the other articles are not started)
-    assert panel.offer.text() == f"{preview.total} identical mentions here — Ctrl+Shift+P"
+    qtbot.waitUntil(lambda: panel.offer.text() == f"{preview.total} identical mentions here — Ctrl+Shift+P")
     assert panel.offer.isVisible() and panel.corpus_button.isEnabled()
     before = set(window.model.spans)
     assert panel.propagate_button.isEnabled()
@@ -197,6 +217,7 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert all(r.status == "suggested" and text[r.start:r.end] == "Japan" for r in rows)
     assert {r.id for r in rows} <= set(window.model.spans)  # the article and span list show them
     assert set(window.model.spans) - before
+    qtbot.waitUntil(lambda: not panel.counter.running())  # none left to offer
     assert panel.offer.text() == f"Link suggested on {len(rows)} identical mentions here."
     assert geometry(panel) == layout  # the texts changed, not the layout of the right column
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)

@@ -379,6 +379,7 @@ class QtMainWindow(QMainWindow):
             self.entity_view.close()
         self.save_layout()
         self.importer.wait()
+        self.link_panel.stop()
         self.review.close()
         if self._export is not None:
             self._export.exporter.wait()
