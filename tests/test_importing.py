@@ -83,6 +83,17 @@ def test_importing_bad_jsonl_line_names_file_and_line(store, tmp_path):
     assert count(store, Document) == 0
 
 
+def test_importing_jsonl_saved_with_a_byte_order_mark(store, tmp_path):
+    """Editors on Windows save UTF-8 with a BOM: the first line is still a task (as plain text and
+    doccano files already were), not "invalid JSON"."""
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes("\ufeff".encode() + b'{"text": "Seoul and Tokyo"}\n{"text": "Busan"}\n')
+    report = import_paths(store, [path], use_model=False)
+    assert len(report.added) == 2
+    with store.Session() as s:
+        assert sorted(s.scalars(select(Document.text))) == ["Busan", "Seoul and Tokyo"]
+
+
 def test_importing_jsonl_without_text_is_refused(store, tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"text": "ok"}, {"meta": {}}])
     with pytest.raises(AnnotatorError) as e:

@@ -23,6 +23,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import read_text
 
 SUFFIX = ""  # a directory
 KB_DB = "KB"
@@ -113,24 +114,15 @@ def read(path: Path) -> list[DocRecord]:
     return [read_pair(ann) for ann in anns]
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise AnnotatorError(Errors.E011.format(path=f"{path}, line {line}", offset=e.start)) from None
-
-
 def read_pair(ann_path: Path) -> DocRecord:
     txt_path = ann_path.with_suffix(".txt")
     if not txt_path.is_file():
         raise AnnotatorError(Errors.E105.format(path=ann_path, txt=txt_path.name))
-    text = _decode(txt_path)
+    text = read_text(txt_path)
     bounds: dict[str, tuple[int, int, str, int]] = {}
     kb_ids: dict[str, str] = {}
     seen: set[str] = set()
-    for lineno, line in enumerate(_decode(ann_path).split("\n"), start=1):
+    for lineno, line in enumerate(read_text(ann_path).split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue

@@ -29,6 +29,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import read_text
 
 SUFFIX = ".conll"
 DOCSTART = "-DOCSTART- -X- -X- O"
@@ -97,22 +98,13 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     for doc in docs:
         lines.extend(doc_lines(doc, with_kb, report))
         report.documents += 1
-    tmp = Path(out).with_name(Path(out).name + ".part")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
-    tmp.replace(out)
+    Path(out).write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
     return report
 
 
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    if not path.is_file():
-        raise AnnotatorError(Errors.E010.format(path=path))
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise AnnotatorError(Errors.E011.format(path=f"{path}, line {line}", offset=e.start)) from None
+    text = read_text(path)
     if not text.strip():
         raise AnnotatorError(Errors.E012.format(path=path))
     reader = _Reader(path)

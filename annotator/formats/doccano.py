@@ -22,6 +22,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import json_lines
 
 SUFFIX = ".jsonl"
 _KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "meta", "kb_ids",
@@ -45,41 +46,17 @@ def to_line(doc: DocRecord) -> dict:
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     report = FormatReport()
-    tmp = Path(out).with_name(Path(out).name + ".part")  # a failed export leaves `out` untouched
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            for doc in docs:
-                fh.write(json.dumps(to_line(doc), ensure_ascii=False) + "\n")
-                report.documents += 1
-                report.spans += len(doc.spans)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with open(out, "w", encoding="utf-8", newline="\n") as fh:
+        for doc in docs:
+            fh.write(json.dumps(to_line(doc), ensure_ascii=False) + "\n")
+            report.documents += 1
+            report.spans += len(doc.spans)
     return report
 
 
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    if not path.is_file():
-        raise AnnotatorError(Errors.E010.format(path=path))
-    docs = []
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                where = f"{path}, line {lineno}"
-                raise AnnotatorError(Errors.E011.format(path=where, offset=e.start)) from None
-            if lineno == 1:
-                line = line.removeprefix("\ufeff")
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise AnnotatorError(Errors.E015.format(path=path, line=lineno, reason=e.msg)) from None
-            docs.append(from_line(obj, path, lineno))
-    return docs
+    return [from_line(obj, path, lineno) for lineno, obj in json_lines(path)]
 
 
 def _triples(obj: dict, bad) -> list[tuple[int, int, str]]:

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import json_lines
 
 SUFFIX = ".jsonl"
 
@@ -71,21 +72,7 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
 
 def read(path: Path) -> list[DocRecord]:
     """Read tasks; a bad line raises a coded error naming the file and line."""
-    docs = []
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise AnnotatorError(Errors.E011.format(path=f"{path}, line {lineno}", offset=e.start)) from None
-            if not line.strip():
-                continue
-            try:
-                task = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise AnnotatorError(Errors.E015.format(path=path, line=lineno, reason=e.msg)) from None
-            docs.append(_from_task(task, path, lineno))
-    return docs
+    return [_from_task(task, path, lineno) for lineno, task in json_lines(path)]
 
 
 def _from_task(task, path: Path, lineno: int) -> DocRecord:

@@ -24,6 +24,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import read_text
 
 SUFFIX = ".json"
 LABELS, KB = "label", "kb_id"
@@ -51,22 +52,13 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
         tasks.append(to_task(doc))
         report.documents += 1
         report.spans += len(doc.spans)
-    tmp = Path(out).with_name(Path(out).name + ".part")
-    tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(out)
+    Path(out).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     return report
 
 
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    if not path.is_file():
-        raise AnnotatorError(Errors.E010.format(path=path))
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise AnnotatorError(Errors.E011.format(path=f"{path}, line {line}", offset=e.start)) from None
+    text = read_text(path, "utf-8-sig")
     try:
         tasks = json.loads(text)
     except json.JSONDecodeError as e:

@@ -240,9 +240,7 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
         doc_bin.user_data.append(pack(user_data(record)))
         report.documents += 1
     arrays.finish()
-    tmp = Path(out).with_name(Path(out).name + ".part")
-    doc_bin.to_disk(tmp)
-    tmp.replace(out)
+    doc_bin.to_disk(out)
     return report
 
 
