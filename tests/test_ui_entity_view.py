@@ -295,7 +295,7 @@ def test_ui_propagate_to_the_corpus_then_accept_with_enter(window, ui, qtbot):
     assert len(queued) == there
     assert all((text[r.start:r.end], r.entity_id, r.status, r.origin) == ("Japan", japan, "suggested", "propagated")
                for r in queued)
-    qtbot.waitUntil(lambda: not panel.counter.running())
+    qtbot.waitUntil(lambda: not panel.offer.counter.running())
     assert panel.offer.text() == (f"Link suggested on {here + there} identical mentions ({here} here, {there} in 1 "
                                   "other document).")
     assert window.menu_actions.undo.text() == f"&Undo propagate link to {here + there} mentions in the corpus"

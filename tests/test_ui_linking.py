@@ -180,10 +180,10 @@ def test_ui_offer_counted_for_a_span_left_meanwhile_is_not_shown(window, ui, qtb
     qtbot.waitUntil(lambda: names(panel)[:1] == ["Japan"], timeout=2000)
     ui.key(window.view, Key.Key_L)
     ui.key(panel.search, Key.Key_Return)  # link: the count starts
-    assert panel.counter.running()
+    assert panel.offer.counter.running()
     ui.key(window.view, Key.Key_Tab)  # on to the next span before it comes
     assert window.model.current != sid
-    qtbot.waitUntil(lambda: not panel.counter.running())
+    qtbot.waitUntil(lambda: not panel.offer.counter.running())
     qtbot.wait(50)
     assert not panel.offer.text()
     ui.key(window.view, Key.Key_Tab, Mod.ShiftModifier)  # back: the link is shown, no offer made up
@@ -199,7 +199,7 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert not panel.offer.text()  # a suggested link: nothing offered yet
     ui.key(window.view, Key.Key_L)
     ui.key(panel.search, Key.Key_Return)  # confirm Japan → Q17
-    assert not panel.offer.text() and panel.counter.running()  # counted in the background: linking did not wait
+    assert not panel.offer.text() and panel.offer.counter.running()  # counted in the background: linking did not wait
     preview = project.propagation_preview(sid)
     assert preview.new or preview.existing
     # linking offers to propagate, without asking anything (the other articles are not started)
@@ -217,7 +217,7 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     assert all(r.status == "suggested" and text[r.start:r.end] == "Japan" for r in rows)
     assert {r.id for r in rows} <= set(window.model.spans)  # the article and span list show them
     assert set(window.model.spans) - before
-    qtbot.waitUntil(lambda: not panel.counter.running())  # none left to offer
+    qtbot.waitUntil(lambda: not panel.offer.counter.running())  # none left to offer
     assert panel.offer.text() == f"Link suggested on {len(rows)} identical mentions here."
     assert geometry(panel) == layout  # the texts changed, not the layout of the right column
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)

@@ -184,6 +184,12 @@ class Project:
         with self.store.Session() as s:
             return suggestions.propagation_targets(s, span_id, self.annotator_id, scope)
 
+    def span_documents(self, span_ids: list[int]) -> dict[int, int]:
+        """Document id → how many of the spans it holds (where a propagation went)."""
+        with self.store.Session() as s:
+            return dict(s.execute(select(Span.document_id, func.count()).where(Span.id.in_(span_ids))
+                                  .group_by(Span.document_id)).all())
+
     def propagate(self, span_id: int, scope: str = "document") -> list[int]:
         """Queue the span's link as suggestions on identical mentions; returns the spans touched."""
         return list(self.stack.push(linking.PropagateLink(span_id, self.annotator_id, scope)).span_ids)

@@ -5,9 +5,8 @@ Enter links the chosen candidate and hands the focus back to the article. Ctrl+N
 Ctrl+Shift+N creates an entity from the span (inline name/type/description), Ctrl+Shift+P queues the
 link on identical mentions of the document, Ctrl+Alt+P on those of the other documents (as suggested
 links, which Enter confirms one by one). After a link is made the panel says how many identical
-mentions there are, without asking (counted in a background task: that reads every document the analyst
-has opened, and linking must not wait for it). A linked span has a referent note (metonymy: "Seoul" meaning the
-government), saved when editing it finishes. Each edit is one undoable command of the project stack.
+mentions there are, without asking (qt_link_offer). A linked span has a referent note (metonymy:
+"Seoul" meaning the government), saved when editing it finishes. Each edit is one undoable command of the project stack.
 Everything is plain text (no rich-text labels).
 """
 
@@ -17,23 +16,16 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
-from annotator.core.suggestions import Targets, propagation_targets
 from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
-from annotator.ui.qt_tasks import QtStoreTask
+from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
 from annotator.ui.qt_text_line import QtTextLine
 
 DEBOUNCE_MS = 120
 Key = Qt.Key
 EntityRole = Qt.ItemDataRole.UserRole
 ENTER = (Key.Key_Return, Key.Key_Enter)
-
-
-def count_targets(store, request: int, span_id: int, annotator_id: int) -> tuple[int, Targets]:
-    """Where the span's link could still propagate in the corpus (a background task's call)."""
-    with store.Session() as s:
-        return request, propagation_targets(s, span_id, annotator_id, "corpus")
 
 # (attribute, menu text, shortcuts, status tip, slot name): the linking keys in one place
 LINK_KEYS = [
@@ -64,10 +56,6 @@ def candidate_text(c) -> str:
         s = c.snippet
         lines.append(f"   …{short(s.left, 40)} [{s.text}] {short(s.right, 40)}…")
     return "\n".join(lines)
-
-
-def mentions_text(n: int) -> str:
-    return f"{n} identical mention{'s' if n != 1 else ''}"
 
 
 class QtLinkPanel(QWidget):
@@ -107,8 +95,7 @@ class QtLinkPanel(QWidget):
         self.note_span: int | None = None  # the span the note field belongs to
         self.note_saved = ""  # its note in the database
         # after a link is made: how many identical mentions a propagation would reach (non-modal)
-        self.offer = QtTextLine(colour="#1F4E79", lines=2)
-        self.offer.setObjectName("propagationOffer")
+        self.offer = QtPropagationOffer(model)
         self.search = QLineEdit()
         self.search.setObjectName("linkSearch")
         self.search.setPlaceholderText("Search the knowledge base (L)")
@@ -187,12 +174,6 @@ class QtLinkPanel(QWidget):
         self.note.installEventFilter(self)
         self._seen: tuple[int | None, int | None] = (None, None)  # (span, linked entity) last shown
         self._propagating = False
-        self.counter = QtStoreTask(self)  # counts the offer's identical mentions
-        self.counter.finished.connect(self._on_counted)
-        self.counter.failed.connect(self._on_count_failed)
-        self._offer: tuple[int, int, str] | None = None  # (request, span id, what was done) to count for
-        self._requests = 0
-        self._counting = 0  # the request being counted
 
         model.currentChanged.connect(self._on_current)
         model.opened.connect(lambda: self._on_current(None, model.current))
@@ -281,10 +262,9 @@ class QtLinkPanel(QWidget):
         seen = (span.id if has else None, link.entity_id if kind == "linked" else None)
         if kind == "linked" and seen[0] == self._seen[0] and (seen[1] != self._seen[1] or (
                 bool(self.offer.text()) and not self._propagating)):  # linked, or the counts changed (undo)
-            self.offer_propagation(span.id)
+            self.offer.offer(span.id)
         elif kind != "linked" or seen[0] != self._seen[0]:
-            self.offer.setText("")
-            self._offer = None
+            self.offer.clear()
         self._seen = seen
         if kind != getattr(self, "kind", None):  # restyling a widget is costly: only when the kind changes
             italic = self.state.font()
@@ -464,77 +444,20 @@ class QtLinkPanel(QWidget):
         span = self.model.current_span()
         if span is None or self.kind not in ("linked", "suggested"):
             return []
-        preview = self._edit(self.project.propagation_preview, span.id, scope)
-        if preview is None:
-            return []
         self._propagating = True  # the offer is redrawn below, with what was done
         try:
-            touched = self._edit(self.project.propagate, span.id, scope) or []
+            touched = self._edit(self.project.propagate, span.id, scope)
         finally:
             self._propagating = False
-        here = preview.per_document.get(self.model.doc_id, 0)
-        elsewhere, docs = preview.elsewhere(self.model.doc_id), len(set(preview.per_document) - {self.model.doc_id})
-        if not touched:
-            done = ("No other identical mention in this document." if scope == "document" else
-                    "No identical mention in the documents you have opened.")
-        elif scope == "document":
-            done = f"Link suggested on {mentions_text(len(touched))} here."
-        else:
-            where = [f"{here} here"] if here else []
-            if elsewhere:
-                where.append(f"{elsewhere} in {docs} other document{'s' if docs != 1 else ''}")
-            done = f"Link suggested on {mentions_text(len(touched))} ({', '.join(where)})."
-        self.offer_propagation(span.id, done)
+        if touched is None:
+            return []
+        per_document = self.project.span_documents(touched) if touched else {}
+        self.offer.offer(span.id, propagated_text(scope, per_document, self.model.doc_id))
         return touched
-
-    def offer_propagation(self, span_id: int, done: str = "") -> None:
-        """Two lines under the link: what was just propagated (at once), and how many identical mentions
-        are left here and in the other documents, with the keys that propagate there (when counted, if
-        the span is still the one shown). Only text changes: the line keeps its height."""
-        self._requests += 1
-        self._offer = (self._requests, span_id, done)
-        self.offer.setText(done)
-        self._count()
-
-    def _count(self) -> None:
-        """Count for the latest offer, unless it has been counted or a count is running."""
-        if self._offer is not None and not self.counter.running():
-            request, span_id, _done = self._offer
-            self._counting = request
-            self.counter.start(self.project.store.url, count_targets, request, span_id, self.project.annotator_id,
-                               what="Counting identical mentions")
-
-    def _on_counted(self, counted: tuple[int, Targets]) -> None:
-        request, preview = counted
-        if self._offer is None:
-            return
-        if request != self._offer[0]:  # the offer changed meanwhile: count again
-            self._count()
-            return
-        done = self._offer[2]
-        self._offer = None
-        here = preview.per_document.get(self.model.doc_id, 0)
-        elsewhere = preview.elsewhere(self.model.doc_id)
-        parts = []
-        if here:
-            parts.append(f"{mentions_text(here)} here")
-        if elsewhere:
-            parts.append(f"{mentions_text(elsewhere) if not here else elsewhere} in other documents")
-        offer = ""
-        if parts:
-            keys = " / ".join(k for n, k in ((here, "Ctrl+Shift+P"), (elsewhere, "Ctrl+Alt+P")) if n)
-            offer = ("Still " if done else "") + ", ".join(parts) + f" — {keys}"
-        self.offer.setText(" ".join(t for t in (done, offer) if t))
-
-    def _on_count_failed(self, _message: str) -> None:
-        if self._offer is not None and self._offer[0] == self._counting:
-            self._offer = None  # the span lost its link meanwhile: nothing to offer
-        self._count()
 
     def stop(self) -> None:
         """The window closes: no count outlives it."""
-        self._offer = None
-        self.counter.wait()
+        self.offer.stop()
 
     # --- entity view and referent note
     def show_entity(self) -> None:
