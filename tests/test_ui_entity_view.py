@@ -118,7 +118,7 @@ def test_ui_entity_view_shows_mentions_across_documents(window, ui, qtbot, kim):
     assert view.list_model.rows[view.table.currentIndex().row()].mentions == 2
     # entity names and contexts come from the corpus: never rich text
     shows_kb_text = [view.heading, view.description, view.mention_heading, view.message, view.list_note,
-                     view.merge_prompt, view.merge_confirm]
+                     view.merge_box.prompt, view.merge_box.confirm]
     assert all(label.textFormat() == Qt.TextFormat.PlainText for label in shows_kb_text)
     assert view.mentions.hasFocus()  # Enter opens the chosen mention straight away
 
@@ -200,15 +200,15 @@ def test_ui_entity_view_merge_and_undo(window, ui, qtbot, kim):
     view = open_entity_view(window, ui, qtbot, b)
     assert view.heading.text().startswith("Minister Kim · PERSON")
     ui.key(view.mentions, Key.Key_M, CTRL)
-    assert view.merge_box.isVisible() and view.merge_search.hasFocus()
-    qtbot.keyClicks(view.merge_search, "Kwan")
-    qtbot.waitUntil(lambda: bool(view.merge_candidates), timeout=2000)
-    assert view.merge_candidates[0].entity_id == original
-    assert all(c.entity_id != duplicate for c in view.merge_candidates)  # not into itself
-    ui.key(view.merge_search, Key.Key_Return)  # choose: asks to confirm, nothing merged yet
-    assert view.merge_confirm.text().startswith("Merge “Minister Kim” into “Kim Kwan-jin” (local:kim-kwan-jin)?")
+    assert view.merge_box.isVisible() and view.merge_box.search.hasFocus()
+    qtbot.keyClicks(view.merge_box.search, "Kwan")
+    qtbot.waitUntil(lambda: bool(view.merge_box.candidates), timeout=2000)
+    assert view.merge_box.candidates[0].entity_id == original
+    assert all(c.entity_id != duplicate for c in view.merge_box.candidates)  # not into itself
+    ui.key(view.merge_box.search, Key.Key_Return)  # choose: asks to confirm, nothing merged yet
+    assert view.merge_box.confirm.text().startswith("Merge “Minister Kim” into “Kim Kwan-jin” (local:kim-kwan-jin)?")
     assert db_entity(project, duplicate) is not None
-    ui.key(view.merge_search, Key.Key_Return)  # confirm
+    ui.key(view.merge_box.search, Key.Key_Return)  # confirm
     assert db_entity(project, duplicate) is None
     assert db_span(project, b)[0] == original
     assert view.entity.id == original and not view.merge_box.isVisible()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QMenuBar, QPushButton, QSplitter,
+                               QLineEdit, QMenuBar, QPushButton, QSplitter,
                                QTableView, QVBoxLayout, QWidget)
 
 from annotator.core.mentions import EntityInfo, Mention
@@ -23,20 +23,16 @@ from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOTE, RIGHT, STATUS,
                                             QtEntityListModel, QtKwicDelegate, QtMentionModel)
-from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
-from annotator.ui.qt_tables import row_table
-from annotator.ui.qt_text_line import plain_label
+from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, short
+from annotator.ui.qt_entity_merge import QtEntityMerge
+from annotator.ui.qt_tables import STEPS, row_table, step_current
+from annotator.ui.qt_text_line import plain_label, plural
 
 Key = Qt.Key
 ALL_TYPES = "All types"
 LIST_LIMIT = 200  # entities listed without a search
 SEARCH_LIMIT = 50
 CONTEXT = 80  # characters each side: more than a column shows, so the table elides ("…") where it cuts
-
-
-def plural(n: int, word: str) -> str:
-    many = word[:-1] + "ies" if word.endswith("y") else word + "s"
-    return f"{n} {word if n == 1 else many}"
 
 
 class QtEntityView(QWidget):
@@ -53,8 +49,6 @@ class QtEntityView(QWidget):
         self.resize(1240, 680)
         self.entity: EntityInfo | None = None  # the entity shown on the right
         self.form_values: dict[str, str] = {}  # the fields as last loaded, to tell what the user changed
-        self.merge_candidates: list = []
-        self.merge_target = None  # a candidate chosen, awaiting confirmation
         self.dirty = False  # something changed while the window was hidden
 
         # --- left: the entities
@@ -117,31 +111,7 @@ class QtEntityView(QWidget):
         buttons.addWidget(self.merge_button)
         buttons.addStretch(1)
 
-        self.merge_box = QWidget()
-        self.merge_box.setObjectName("mergeBox")
-        self.merge_prompt = plain_label()
-        self.merge_search = QLineEdit()
-        self.merge_search.setObjectName("mergeSearch")
-        self.merge_search.setPlaceholderText("Search the entity to merge into")
-        self.merge_search.setClearButtonEnabled(True)
-        self.merge_list = QListWidget()
-        self.merge_list.setObjectName("mergeCandidates")
-        self.merge_list.setWordWrap(True)
-        self.merge_list.setMaximumHeight(150)
-        self.merge_confirm = plain_label(name="mergeConfirm")
-        self.merge_go = QPushButton("Merge (Enter)")
-        self.merge_cancel = QPushButton("Cancel (Esc)")
-        merge_buttons = QHBoxLayout()
-        merge_buttons.setContentsMargins(0, 0, 0, 0)
-        merge_buttons.addWidget(self.merge_confirm, 1)
-        merge_buttons.addWidget(self.merge_go)
-        merge_buttons.addWidget(self.merge_cancel)
-        merge_column = QVBoxLayout(self.merge_box)
-        merge_column.setContentsMargins(0, 4, 0, 4)
-        for widget in (self.merge_prompt, self.merge_search, self.merge_list):
-            merge_column.addWidget(widget)
-        merge_column.addLayout(merge_buttons)
-        self.merge_box.hide()
+        self.merge_box = QtEntityMerge(self.project)
 
         self.mention_heading = plain_label(name="panelHeading")
         self.mention_model = QtMentionModel(self)
@@ -190,21 +160,14 @@ class QtEntityView(QWidget):
         self.timer.timeout.connect(self.reload_entities)
         self.search.textEdited.connect(lambda _t: self.timer.start())
         self.type_filter.activated.connect(lambda _i: self.reload_entities())
-        self.merge_timer = QTimer(self)
-        self.merge_timer.setSingleShot(True)
-        self.merge_timer.setInterval(DEBOUNCE_MS)
-        self.merge_timer.timeout.connect(self.run_merge_search)
-        self.merge_search.textEdited.connect(lambda _t: (self._clear_target(), self.merge_timer.start()))
-        self.merge_list.currentRowChanged.connect(lambda _r: self._clear_target())
-        self.merge_list.itemDoubleClicked.connect(lambda _item: self.choose_target())
-        self.merge_go.clicked.connect(self.merge)
-        self.merge_cancel.clicked.connect(self.cancel_merge)
+        self.merge_box.confirmed.connect(self.merge)
+        self.merge_box.failed.connect(lambda message: self.show_message(message, error=True))
         self.table.selectionModel().currentRowChanged.connect(self._on_entity_row)
         self.mentions.doubleClicked.connect(lambda index: self.open_mention(index.row()))
         self.save_button.clicked.connect(self.save)
         self.merge_button.clicked.connect(self.start_merge)
-        for widget in (self.search, self.table, self.mentions, self.merge_search, self.merge_list,
-                       self.name_edit, self.kb_id_edit, self.description_edit):
+        for widget in (self.search, self.table, self.mentions, self.name_edit, self.kb_id_edit,
+                       self.description_edit):
             widget.installEventFilter(self)
         model.stackChanged.connect(self._on_stack)
         self.reload_types()
@@ -318,7 +281,7 @@ class QtEntityView(QWidget):
         changed = (info.id if info else None) != (self.entity.id if self.entity else None)
         self.entity = info
         if changed:
-            self.cancel_merge()
+            self.merge_box.cancel()
         if info is not None and self.list_model.row_of(info.id) < 0:
             with QSignalBlocker(self.table.selectionModel()):
                 self.list_model.set_rows([info, *self.list_model.rows])
@@ -411,63 +374,13 @@ class QtEntityView(QWidget):
             self.show_message(f"Saved: {self.project.stack.undo_text}. Ctrl+Z undoes it.")
 
     def start_merge(self) -> None:
-        if self.entity is None:
-            return
-        self.merge_prompt.setText(f"Merge “{self.entity.name}” ({plural(self.entity.mentions, 'mention')}) into:")
-        self.merge_search.clear()
-        self.merge_list.clear()
-        self.merge_candidates = []
-        self._clear_target()
-        self.merge_box.show()
-        self.merge_search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self.entity is not None:
+            self.merge_box.start(self.entity)
 
-    def run_merge_search(self) -> None:
-        """The link panel's search, ranked for this entity's type; the entity itself left out."""
-        self.merge_timer.stop()
-        query = self.merge_search.text().strip()
-        found = []
-        if query and self.entity is not None:
-            try:
-                found = [c for c in self.project.search_entities(query, label=self.entity.type or None)
-                         if c.entity_id != self.entity.id]
-            except Exception as e:  # noqa: BLE001
-                self.show_message(str(e), error=True)
-        self.merge_candidates = found
-        with QSignalBlocker(self.merge_list):
-            self.merge_list.clear()
-            for c in found:
-                item = QListWidgetItem(candidate_text(c))
-                item.setData(EntityRole, c.entity_id)
-                self.merge_list.addItem(item)
-            if found:
-                self.merge_list.setCurrentRow(0)
-        self._clear_target()
-        if query and not found:
-            self.merge_confirm.setText(f"No other entity matches “{short(query, 30)}”.")
-
-    def choose_target(self) -> None:
-        """First Enter: name the target and what the merge does; a second Enter (or the button) merges."""
-        if self.merge_timer.isActive():
-            self.run_merge_search()
-        row = self.merge_list.currentRow()
-        if self.entity is None or not 0 <= row < len(self.merge_candidates):
-            return
-        target = self.merge_candidates[row]
-        self.merge_target = target
-        self.merge_confirm.setText(
-            f"Merge “{self.entity.name}” into “{target.name}” ({target.kb_id})? Its "
-            f"{plural(self.entity.mentions, 'mention')} and aliases move over and “{self.entity.name}” is "
-            "removed; Ctrl+Z brings it back. Enter merges, Esc cancels.")
-        self.merge_go.setEnabled(True)
-
-    def _clear_target(self) -> None:
-        self.merge_target = None
-        self.merge_confirm.setText("Pick the target (Up/Down, Enter), then confirm.")
-        self.merge_go.setEnabled(False)
-
-    def merge(self) -> None:
-        source, target = self.entity, self.merge_target
-        if source is None or target is None:
+    def merge(self, target) -> None:
+        """Merge the entity shown into `target` (the merge box's confirmed candidate)."""
+        source = self.entity
+        if source is None:
             return
         if self._edit(self.project.merge_entities, source.id, target.entity_id, versions=(source.version, None)):
             self.merge_box.hide()
@@ -476,13 +389,9 @@ class QtEntityView(QWidget):
                               f"{plural(source.mentions, 'mention')} moved. Ctrl+Z undoes it.")
             self.mentions.setFocus()
 
-    def cancel_merge(self) -> None:
-        self.merge_box.hide()
-        self._clear_target()
-
     def escape(self) -> None:
         if not self.merge_box.isHidden():
-            self.cancel_merge()
+            self.merge_box.cancel()
             self.mentions.setFocus()
         else:
             self.close()
@@ -496,8 +405,6 @@ class QtEntityView(QWidget):
                 self.refresh()  # as it is now; what the user typed stays
             self.show_message(str(e), error=True)
             return False
-
-
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
@@ -539,15 +446,11 @@ class QtEntityView(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
-        if obj in (self.search, self.merge_search):
-            lst = self.table if obj is self.search else self.merge_list
-            if key in (Key.Key_Down, Key.Key_Up, Key.Key_PageDown, Key.Key_PageUp):
-                timer = self.timer if obj is self.search else self.merge_timer
-                if timer.isActive():
-                    timer.timeout.emit()
-                step = {Key.Key_Down: 1, Key.Key_Up: -1, Key.Key_PageDown: 5, Key.Key_PageUp: -5}[key]
-                self._step(lst, step)
-                return True
+        if obj is self.search and key in STEPS:
+            if self.timer.isActive():
+                self.reload_entities()
+            step_current(self.table, STEPS[key])
+            return True
         if key not in ENTER:
             return super().eventFilter(obj, event)
         if obj is self.search:
@@ -564,24 +467,7 @@ class QtEntityView(QWidget):
         if obj is self.mentions:
             self.open_current_mention()
             return True
-        if obj in (self.merge_search, self.merge_list):
-            if self.merge_target is not None:
-                self.merge()
-            else:
-                self.choose_target()
-            return True
         if obj in (self.name_edit, self.kb_id_edit, self.description_edit):
             self.save()
             return True
         return super().eventFilter(obj, event)
-
-    @staticmethod
-    def _step(widget, step: int) -> None:
-        count = widget.count() if isinstance(widget, QListWidget) else widget.model().rowCount()
-        if not count:
-            return
-        if isinstance(widget, QListWidget):
-            widget.setCurrentRow(min(max(widget.currentRow() + step, 0), count - 1))
-        else:
-            row = min(max(widget.currentIndex().row() + step, 0), count - 1)
-            widget.setCurrentIndex(widget.model().index(row, 0))

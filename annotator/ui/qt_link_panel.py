@@ -20,6 +20,7 @@ from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
+from annotator.ui.qt_tables import STEPS, step_current
 from annotator.ui.qt_text_line import QtTextLine
 
 DEBOUNCE_MS = 120
@@ -340,13 +341,10 @@ class QtLinkPanel(QWidget):
                 return True
             return False
         if obj is self.search:
-            if key in (Key.Key_Down, Key.Key_Up, Key.Key_PageDown, Key.Key_PageUp):
+            if key in STEPS:
                 if self.timer.isActive():
                     self.run_search()
-                step = {Key.Key_Down: 1, Key.Key_Up: -1, Key.Key_PageDown: 5, Key.Key_PageUp: -5}[key]
-                if self.list.count():
-                    row = min(max(self.list.currentRow() + step, 0), self.list.count() - 1)
-                    self.list.setCurrentRow(row)
+                step_current(self.list, STEPS[key])
                 return True
             if key in ENTER:
                 if self.timer.isActive():

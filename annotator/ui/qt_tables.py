@@ -73,3 +73,14 @@ def row_table(model: QAbstractItemModel, name: str = "") -> RowTable:
     table.setWordWrap(False)
     table.verticalHeader().hide()
     return table
+
+# keys typed in a search box that move the current row of its list: Up/Down a row, PageUp/PageDown five
+STEPS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 5, Qt.Key.Key_PageUp: -5}
+
+
+def step_current(view: QAbstractItemView, step: int) -> None:
+    """Move a list's or table's current row by `step`, within its rows (Up/Down typed in a search box)."""
+    model = view.model()
+    count = model.rowCount()
+    if count:
+        view.setCurrentIndex(model.index(min(max(view.currentIndex().row() + step, 0), count - 1), 0))

@@ -12,6 +12,11 @@ from PySide6.QtGui import QColor, QPainter, QPen, QTextLayout, QTextOption
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
+def plural(n: int, word: str) -> str:
+    many = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{n} {word if n == 1 else many}"
+
+
 def plain_label(text: str = "", name: str = "", style: str = "", wrap: bool = True,
                 selectable: bool = False) -> QLabel:
     """A QLabel that never interprets its text as rich text (names, contexts and article text come from
