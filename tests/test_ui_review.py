@@ -176,8 +176,8 @@ def test_ui_review_each_kind_resolved_by_keyboard_then_undo(team, reviewer, qtbo
     assert view.annotators == ["ana", "bob"]
     assert [i.disagreement.kind for i in view.model.items] == ["missing", "link", "boundary", "label"]
     assert view.current().disagreement.kind == "missing"
-    assert view.versions[0].spans.text() == "“Kim Kwan-jin” PERSON"
-    assert view.versions[1].spans.text() == "(no span)"
+    assert view.cards.versions[0].spans.text() == "“Kim Kwan-jin” PERSON"
+    assert view.cards.versions[1].spans.text() == "(no span)"
 
     qtbot.keyClick(view.table, Key.Key_A)  # missing: take ana's
     assert view.current().disagreement.kind == "link"  # on to the next open one
@@ -220,7 +220,7 @@ def test_ui_review_each_kind_resolved_by_keyboard_then_undo(team, reviewer, qtbo
     qtbot.keyClick(view.table, Key.Key_P)
     qtbot.keyClick(view.table, Key.Key_P)
     assert view.current().disagreement.kind == "link"
-    assert view.kind.text().endswith("(decided)")
+    assert view.cards.kind.text().endswith("(decided)")
 
 
 def test_ui_review_a_decided_disagreement_cannot_be_decided_again(team, reviewer, qtbot):

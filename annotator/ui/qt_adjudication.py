@@ -4,7 +4,7 @@ Opening it runs the core's `start_adjudication`: the spans all compared annotato
 (one undoable command) and the disagreements are listed by kind. Left: the list, with progress
 ("4 of 11 resolved"). Centre: the article showing the gold layer (the main view's classes, read-only
 on gold), the current disagreement selected. Right: each annotator's version in plain text, the
-spans marked ⟦ ⟧, and what gold has there now.
+spans marked ⟦ ⟧, and what gold has there now (qt_version_cards).
 
 Keyboard (every key is an action with its shortcut shown on a button):
   A, B, C, D   take that annotator's version        R, Delete   reject (nothing goes to gold)
@@ -20,7 +20,7 @@ Only reviewers may decide; anyone else gets the core's coded error and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 from sqlalchemy import select
 
@@ -31,46 +31,13 @@ from annotator.core.records import SpanRecord
 from annotator.core.review import GOLD
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import make_action
-from annotator.ui.qt_disagreements import KIND_TITLES, QtDisagreementModel, gold_records, letter, marked, version_text
+from annotator.ui.qt_disagreements import QtDisagreementModel, letter
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
 from annotator.ui.qt_tables import row_table
-from annotator.ui.qt_text_line import plain_label
+from annotator.ui.qt_version_cards import QtVersionCards, plain
 
 TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"
-
-
-KIND_COLOURS = {"boundary": "#8A5A00", "label": "#6A1B9A", "link": "#0B4F9C", "missing": "#B00020"}
-
-
-def plain(text: str = "", name: str = "", style: str = "") -> QLabel:
-    """The view's labels: plain text the reviewer can select and copy."""
-    return plain_label(text, name, style, selectable=True)
-
-
-class QtVersionCard(QFrame):
-    """One version of the current disagreement: a title ("A · ana"), the spans, the text around them."""
-
-    def __init__(self, title: str, name: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName(name)
-        self.setStyleSheet(f"QFrame#{name} {{ background: #FFFFFF; border: 1px solid #E2E0DA; border-radius: 4px; }}")
-        self.title = plain(title, style="font-weight: 600; color: #3D3A35")
-        self.spans = plain()
-        self.context = plain(style="color: #5F5B53")
-        column = QVBoxLayout(self)
-        column.setContentsMargins(8, 6, 8, 6)
-        column.setSpacing(2)
-        for label in (self.title, self.spans, self.context):
-            column.addWidget(label)
-
-    def set(self, spans: str, context: str) -> None:
-        self.spans.setText(spans)
-        self.context.setText(context)
-        self.context.setVisible(bool(context))
-
-    def text(self) -> str:
-        return "\n".join(w.text() for w in (self.title, self.spans, self.context) if w.text())
 
 
 class QtAdjudicationView(QWidget):
@@ -125,10 +92,7 @@ class QtAdjudicationView(QWidget):
         self.compared = plain("Comparing " + ", ".join(f"{letter(i)} {a}" for i, a in enumerate(self.annotators)),
                               style="color: #5F5B53")
         self.progress = plain("", "adjudicationProgress", "font-weight: 600; color: #1B5E20; padding: 4px 0")
-        self.kind = plain("", "adjudicationKind")
-        self.versions = [QtVersionCard(f"{letter(i)} · {a}", f"version{letter(i)}")
-                         for i, a in enumerate(self.annotators)]
-        self.gold_now = QtVersionCard("Gold", "goldNow")
+        self.cards = QtVersionCards(self.annotators)
         self.edit_hint = plain("", "editHint")
         self.edit_hint.setStyleSheet("color: #0B4F9C")
         self.edit_hint.hide()
@@ -148,10 +112,7 @@ class QtAdjudicationView(QWidget):
         right.setMinimumWidth(320)
         side = QVBoxLayout(right)
         side.setContentsMargins(6, 0, 0, 0)
-        side.addWidget(self.kind)
-        for card in self.versions:
-            side.addWidget(card)
-        side.addWidget(self.gold_now)
+        side.addWidget(self.cards)
         side.addWidget(self.edit_hint)
         side.addWidget(self.error)
         side.addSpacing(6)
@@ -293,27 +254,12 @@ class QtAdjudicationView(QWidget):
             self._cancel_edit()
         item = self.current()
         if item is None:
-            self.kind.setText("Nothing to adjudicate: the annotators agree on every span." if not self.model.items
-                              else "Pick a disagreement in the list.")
-            for card in (*self.versions, self.gold_now):
-                card.set("", "")
+            self.cards.clear("Nothing to adjudicate: the annotators agree on every span." if not self.model.items
+                             else "Pick a disagreement in the list.")
             return
         d = item.disagreement
-        self.kind.setText(KIND_TITLES.get(d.kind, d.kind) + ("" if item.decision is None else " (decided)"))
-        self.kind.setStyleSheet(f"font-weight: 600; color: {KIND_COLOURS.get(d.kind, '#1F1F1F')}")
-        for card, name in zip(self.versions, self.annotators):
-            spans = d.spans.get(name, ())
-            card.set(version_text(self.text, spans), marked(self.text, d.start, d.end, spans))
         gold = [SpanRecord(s.start, s.end, s.label) for s in self.gold.overlapping(d.start, d.end)]
-        if item.decision is not None:
-            decided = {"take": f"took {item.decision.taken}'s version", "reject": "rejected it",
-                       "edit": "entered their own"}.get(item.decision.kind, item.decision.kind)
-            self.gold_now.title.setText(f"Gold · {item.decision.reviewer} {decided}")
-            gold = gold_records(item.decision.spans) if item.decision.spans else gold
-        else:
-            self.gold_now.title.setText("Gold now")
-        gold.sort(key=lambda s: (s.start, s.end))
-        self.gold_now.set(version_text(self.text, gold), marked(self.text, d.start, d.end, gold) if gold else "")
+        self.cards.show_item(item, self.text, gold)
         self.view.select(d.start, d.end)
         self.view.ensureCursorVisible()
 
