@@ -91,34 +91,29 @@ class CommandStack:
         return change
 
     def undo(self) -> Change:
-        if not self._undo:
-            raise AnnotatorError(Errors.E035.format(action="undo"))
-        event_id, command = self._undo[-1]
-
-        def work(s: Session) -> tuple[int, Change]:
-            change = command.undo(s)
-            s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
-            return self._record(s, "undo", {"event": event_id}, change.document_id), change
-
-        _, change = self._transact(work)
-        self._undo.pop()
-        self._redo.append((event_id, command))
-        self._notify(change)
-        return change
+        return self._replay("undo", self._undo, self._redo)
 
     def redo(self) -> Change:
-        if not self._redo:
-            raise AnnotatorError(Errors.E035.format(action="redo"))
-        event_id, command = self._redo[-1]
+        return self._replay("redo", self._redo, self._undo)
+
+    def _replay(self, action: str, source: list, target: list) -> Change:
+        """Undo or redo the command on top of `source` (marking its event), then move it to `target`."""
+        if not source:
+            raise AnnotatorError(Errors.E035.format(action=action))
+        event_id, command = source[-1]
 
         def work(s: Session) -> tuple[int, Change]:
-            change = command.do(s)
-            s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
-            return self._record(s, "redo", {"event": event_id}, change.document_id), change
+            if action == "undo":
+                change = command.undo(s)
+                s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
+            else:
+                change = command.do(s)
+                s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
+            return self._record(s, action, {"event": event_id}, change.document_id), change
 
         _, change = self._transact(work)
-        self._redo.pop()
-        self._undo.append((event_id, command))
+        source.pop()
+        target.append((event_id, command))
         self._notify(change)
         return change
 
