@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetIt
 
 from annotator.core.mentions import EntityInfo
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
-from annotator.ui.qt_tables import STEPS, step_current
+from annotator.ui.qt_tables import step_from_search
 from annotator.ui.qt_text_line import plain_label, plural
 
 
@@ -128,10 +128,7 @@ class QtEntityMerge(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
-        if obj is self.search and key in STEPS:
-            if self.timer.isActive():
-                self.run_search()
-            step_current(self.list, STEPS[key])
+        if obj is self.search and step_from_search(key, self.list, self.timer, self.run_search):
             return True
         if key in ENTER:
             if self.target is not None:

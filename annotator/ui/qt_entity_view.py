@@ -25,7 +25,7 @@ from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOT
                                             QtEntityListModel, QtKwicDelegate, QtMentionModel)
 from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, short
 from annotator.ui.qt_entity_merge import QtEntityMerge
-from annotator.ui.qt_tables import STEPS, row_table, step_current
+from annotator.ui.qt_tables import row_table, step_from_search
 from annotator.ui.qt_text_line import plain_label, plural
 
 Key = Qt.Key
@@ -446,10 +446,7 @@ class QtEntityView(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
-        if obj is self.search and key in STEPS:
-            if self.timer.isActive():
-                self.reload_entities()
-            step_current(self.table, STEPS[key])
+        if obj is self.search and step_from_search(key, self.table, self.timer, self.reload_entities):
             return True
         if key not in ENTER:
             return super().eventFilter(obj, event)

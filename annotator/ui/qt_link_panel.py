@@ -20,7 +20,7 @@ from annotator.errors import AnnotatorError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
-from annotator.ui.qt_tables import STEPS, step_current
+from annotator.ui.qt_tables import step_from_search
 from annotator.ui.qt_text_line import QtTextLine
 
 DEBOUNCE_MS = 120
@@ -341,10 +341,7 @@ class QtLinkPanel(QWidget):
                 return True
             return False
         if obj is self.search:
-            if key in STEPS:
-                if self.timer.isActive():
-                    self.run_search()
-                step_current(self.list, STEPS[key])
+            if step_from_search(key, self.list, self.timer, self.run_search):
                 return True
             if key in ENTER:
                 if self.timer.isActive():

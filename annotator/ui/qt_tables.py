@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
-from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 _SELECT = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
@@ -78,9 +78,15 @@ def row_table(model: QAbstractItemModel, name: str = "") -> RowTable:
 STEPS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 5, Qt.Key.Key_PageUp: -5}
 
 
-def step_current(view: QAbstractItemView, step: int) -> None:
-    """Move a list's or table's current row by `step`, within its rows (Up/Down typed in a search box)."""
+def step_from_search(key: int, view: QAbstractItemView, pending: QTimer, search: Callable[[], None]) -> bool:
+    """A key typed in a search box that moves `view`'s current row (STEPS): run the search if it waits
+    on its typing pause (`pending`), move the row within the list, and say the key was used."""
+    if key not in STEPS:
+        return False
+    if pending.isActive():
+        search()
     model = view.model()
     count = model.rowCount()
     if count:
-        view.setCurrentIndex(model.index(min(max(view.currentIndex().row() + step, 0), count - 1), 0))
+        view.setCurrentIndex(model.index(min(max(view.currentIndex().row() + STEPS[key], 0), count - 1), 0))
+    return True
