@@ -183,11 +183,12 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
                 seen_labels.update(sp.label for sp in rec.spans)
         report.spans = len(span_rows)
+        held = _held(session, [here[digest][0] for _, digest in again])
         for rec, digest in again:
             doc_id, doc_name = here[digest]
             layer_name = as_layer or rec.annotator or "import"
             layer = get_annotator(session, layer_name).id
-            if (doc_id, layer) in taken or _holds(session, doc_id, layer):
+            if (doc_id, layer) in taken or (doc_id, layer) in held:
                 report.layer_conflicts.append(f"{doc_name} ({layer_name})")
                 continue
             taken.add((doc_id, layer))
@@ -205,12 +206,16 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
     return report
 
 
-def _holds(session: Session, doc_id: int, layer: int) -> bool:
-    """Whether the layer has the document already (opened, or spans in it): its work is not replaced."""
-    state = select(DocumentState.document_id).where(DocumentState.document_id == doc_id,
-                                                    DocumentState.annotator_id == layer)
-    spans = select(Span.id).where(Span.document_id == doc_id, Span.annotator_id == layer).limit(1)
-    return session.scalar(state) is not None or session.scalar(spans) is not None
+def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[int, int]]:
+    """(document, layer) pairs among `doc_ids` that a layer has already (opened, or spans in it): their
+    work is not replaced. Read in a few queries, not two per document."""
+    held: set[tuple[int, int]] = set()
+    for i in range(0, len(doc_ids), chunk):
+        part = doc_ids[i:i + chunk]
+        for q in (select(DocumentState.document_id, DocumentState.annotator_id),
+                  select(Span.document_id, Span.annotator_id).distinct()):
+            held.update(tuple(r) for r in session.execute(q.where(q.selected_columns[0].in_(part))))
+    return held
 
 
 def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
