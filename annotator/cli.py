@@ -40,7 +40,7 @@ def coded_errors(fn):
 
 
 def open_store(ctx: click.Context):
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     return Store(ctx.obj["db"])
 
@@ -97,7 +97,7 @@ def main(ctx: click.Context, db: str | None, user: str | None) -> None:
 @coded_errors
 def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
     """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
-    from annotator.core.importing import import_paths
+    from annotator.io.importing import import_paths
 
     store = open_store(ctx)
     bar, callback = progress_bar("Pre-annotating")
@@ -128,7 +128,7 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @coded_errors
 def export_cmd(ctx, fmt, out, layer, status):
     """Export a layer's annotations with exact offsets."""
-    from annotator.core.exporting import export, summary
+    from annotator.io.exporting import export, summary
 
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
@@ -150,7 +150,7 @@ def kb_group():
 @coded_errors
 def kb_import_cmd(ctx, file):
     """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none."""
-    from annotator.core.kb import import_kb
+    from annotator.io.kb_transfer import import_kb
 
     report = import_kb(open_store(ctx), file)
     click.echo(f"Added {len(report.added)} entit{'y' if len(report.added) == 1 else 'ies'} "
@@ -169,7 +169,7 @@ def kb_import_cmd(ctx, file):
 @coded_errors
 def kb_export_cmd(ctx, fmt, out):
     """Write the knowledge base, with alias counts as priors."""
-    from annotator.core.kb import export_kb
+    from annotator.io.kb_transfer import export_kb
 
     n = export_kb(open_store(ctx), fmt, out)
     click.echo(f"Wrote {n} entities to {out}.")
@@ -247,7 +247,7 @@ def _agreement_table(report: dict) -> list[str]:
 @coded_errors
 def agreement_cmd(ctx, annotators, labels, as_json):
     """Inter-annotator agreement on the documents two or more of the layers hold."""
-    from annotator.core.review import project_agreement
+    from annotator.core.review.inputs import project_agreement
 
     report = project_agreement(open_store(ctx), _names(annotators), _names(labels)).to_json()
     if as_json:
@@ -266,7 +266,7 @@ def agreement_cmd(ctx, annotators, labels, as_json):
 @coded_errors
 def merge_cmd(ctx, other):
     """Bring a colleague's project file in: their layers, documents, entities and history."""
-    from annotator.core.merging import merge
+    from annotator.io.merging import merge
 
     report = merge(open_store(ctx), other)
     for line in [report.summary(), *report.notes()]:
@@ -281,7 +281,7 @@ def merge_cmd(ctx, other):
 def role_cmd(ctx, name, role):
     """Show roles, or give NAME the role ROLE (annotator or reviewer; reviewers see every layer and
     edit gold)."""
-    from annotator.core.review import roles, set_role
+    from annotator.core.db.annotators import roles, set_role
     from annotator.errors import Errors
 
     store = open_store(ctx)
@@ -314,7 +314,7 @@ def db_group():
 def db_init_cmd(ctx):
     """Create the project schema in a new, empty database or file (a project at the current schema
     is left as it is)."""
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     store = Store(ctx.obj["db"])
     try:
@@ -334,7 +334,7 @@ def db_init_cmd(ctx):
 def db_upgrade_cmd(ctx):
     """Bring a project made by an older annotator to the current schema (an SQLite file is backed up
     first)."""
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     store = Store(ctx.obj["db"], upgrade=True)
     try:
@@ -358,7 +358,7 @@ def db_users_cmd(ctx):
     """List the project's people and their roles (on PostgreSQL, whether their login is a member)."""
     if ctx.invoked_subcommand is not None:
         return
-    from annotator.core.team import users
+    from annotator.core.db.team import users
 
     store = open_store(ctx)
     try:
@@ -379,7 +379,7 @@ def db_users_cmd(ctx):
 def db_users_add_cmd(ctx, name, role, password):
     """Add a person with a role, or change their role (admin only). On PostgreSQL their database login is
     created if the server has none and joins the project; the server then enforces the role."""
-    from annotator.core.team import add_user
+    from annotator.core.db.team import add_user
 
     store = open_store(ctx)
     try:

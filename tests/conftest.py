@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import sys
 
+import factories
 import pytest
+from pg import PgCluster
 
-from annotator.core.importing import read_paths, import_records
+from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import SpanRecord
 from annotator.core.resources import seeds_dir
-from annotator.core.store import Store
-
-import factories
-from pg import PgCluster
+from annotator.io.importing import import_records, read_paths
 
 USER = "tester"
 # Hand-made spans in the first seed article, in the tester's own layer: (text, label, status)

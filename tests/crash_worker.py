@@ -3,8 +3,8 @@
 import random
 import sys
 
+from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.core.store import Store
 from annotator.errors import AnnotatorError
 
 

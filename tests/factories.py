@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from annotator.core.importing import import_paths
+from annotator.core.db.store import Store
 from annotator.core.resources import seeds_dir
-from annotator.core.store import Store
+from annotator.io.importing import import_paths
 
 _pg = None  # the PgCluster while a test runs on PostgreSQL
 _template: dict = {}  # cluster root -> a database at the current schema, copied for each new store

@@ -15,14 +15,13 @@ from itertools import combinations
 import krippendorff
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from nervaluate import Evaluator
 from seqeval.metrics import classification_report, f1_score
 from sklearn.metrics import cohen_kappa_score
 
-from annotator.core.agreement import compute, disagreements
 from annotator.core.records import SpanRecord
+from annotator.core.review.agreement import compute, disagreements
 from annotator.errors import AnnotatorError
 
 MEASURES = ["span_f1_exact", "span_f1_overlap", "token_kappa", "token_alpha", "link_agreement", "n_docs"]

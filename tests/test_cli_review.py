@@ -8,12 +8,12 @@ import warnings
 import pytest
 from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
+from test_review import SEEDS, doc_id, label, layer_records, make_store, tokens_of
 
 from annotator.cli import main
-from annotator.core.agreement import compute
+from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.core.store import Store
-from test_review import SEEDS, doc_id, label, layer_records, make_store, tokens_of
+from annotator.core.review.agreement import compute
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -170,9 +170,9 @@ def test_cli_export_is_blind_for_annotators(tmp_path):
     from click.testing import CliRunner
 
     from annotator.cli import main
+    from annotator.core.db.store import Store
     from annotator.core.project import Project
     from annotator.core.resources import seeds_dir
-    from annotator.core.store import Store
 
     db, out = tmp_path / "p.db", tmp_path / "out.jsonl"
 

@@ -1,11 +1,10 @@
 import pytest
+from factories import seeded_store
 from sqlalchemy import select
 
-from annotator.core.models import DocumentState, Event, Span
+from annotator.core.db.models import DocumentState, Event, Span
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError
-
-from factories import seeded_store
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 

@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from annotator.core import exporting
-from annotator.core.exporting import document_ids, export, summary
+from annotator.core.db.annotators import set_role
 from annotator.core.project import Project
 from annotator.core.records import FormatReport
-from annotator.core.review import set_role
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
+from annotator.io import exporting
+from annotator.io.exporting import document_ids, export, summary
 
 USER = "tester"  # conftest's `project`: the three seeds, the tester's layer holds the first one
 

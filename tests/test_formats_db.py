@@ -26,18 +26,19 @@ from pathlib import Path
 import pytest
 import srsly
 from click.testing import CliRunner
-from sqlalchemy import select
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
+from sqlalchemy import select
 
 from annotator.cli import main
-from annotator.core.exporting import document_ids, records
-from annotator.core.layers import get_annotator, open_layer
-from annotator.core.models import Document
+from annotator.core.db.annotators import get_annotator
+from annotator.core.db.models import Document
+from annotator.core.db.store import Store
+from annotator.core.editing.layers import open_layer
 from annotator.core.nlp import tokenize
 from annotator.core.records import FormatReport
-from annotator.core.store import Store
 from annotator.formats import registry, spacy_docbin
+from annotator.io.exporting import document_ids, records
 
 LAYER = "ana"
 FORMATS = ["jsonl", "spacy", "brat", "conll", "doccano", "labelstudio", "xmi"]

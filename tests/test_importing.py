@@ -1,14 +1,13 @@
 import pytest
+from factories import new_store, write_jsonl
 from sqlalchemy import func, select
 
-from annotator.core import importing
-from annotator.core.importing import import_paths
-from annotator.core.models import Document, ModelRun, Span
+from annotator.core.db.models import Document, ModelRun, Span
+from annotator.core.db.store import Store
 from annotator.core.nlp import load_model
-from annotator.core.store import Store
 from annotator.errors import AnnotatorError
-
-from factories import new_store, write_jsonl
+from annotator.io import importing
+from annotator.io.importing import import_paths
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -143,7 +142,7 @@ def test_importing_jsonl_spans_go_to_a_layer(store, tmp_path):
     path = write_jsonl(tmp_path / "e.jsonl", [{"text": "Seoul and Tokyo", "_annotator_id": "ana",
                                                "spans": [{"start": 0, "end": 5, "label": "GPE"}]}])
     import_paths(store, [path], use_model=False)
-    from annotator.core.exporting import records
+    from annotator.io.exporting import records
     [rec] = list(records(store, "ana", [1]))
     assert [(s.start, s.end, s.label) for s in rec.spans] == [(0, 5, "GPE")]
 
@@ -155,13 +154,13 @@ def test_importing_links_keep_their_kb_ids_and_nil(store, tmp_path):
                                                          {"start": 20, "end": 25, "label": "GPE"}]}])
     report = import_paths(store, [path], use_model=False)
     assert report.new_entities == ["Q8684"]
-    from annotator.core.exporting import records
+    from annotator.io.exporting import records
     [rec] = list(records(store, "ana", [1]))
     assert [s.kb_id for s in rec.spans] == ["Q8684", "NIL", None]
 
 
 def layer_spans(store, layer):
-    from annotator.core.exporting import document_ids, records
+    from annotator.io.exporting import document_ids, records
 
     return {r.name: [(s.start, s.end, s.label, s.kb_id) for s in r.spans]
             for r in records(store, layer, document_ids(store, layer))}
@@ -204,7 +203,7 @@ def test_importing_never_replaces_a_layer_that_has_the_document(store, tmp_path)
 
 
 def test_importing_into_gold_needs_a_reviewer(store, tmp_path):
-    from annotator.core.review import set_role
+    from annotator.core.db.annotators import set_role
 
     path = write_jsonl(tmp_path / "g.jsonl", [{"text": "Seoul and Tokyo", "spans": [{"start": 0, "end": 5,
                                                                                      "label": "GPE"}]}])

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from annotator.core import kb
-from annotator.core.kb_files import join_bars, split_bars
-from annotator.core.models import Alias, Entity
+from annotator.core.db.models import Alias, Entity
+from annotator.core.kb import entities as kb
+from annotator.io import kb_transfer
 from annotator.errors import AnnotatorError
+from annotator.formats.kb_files import join_bars, split_bars
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -55,7 +55,7 @@ def test_kb_mention_keys_drop_the_and_possessive():
 
 
 def test_kb_import_jsonl_adds_entities_aliases_and_mints_local_ids(store, tmp_path):
-    report = kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
+    report = kb_transfer.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
     assert report.added == ["Q884", "local:gsomia", "local:kim-kwan-jin"]
     assert report.skipped == [] and report.aliases == 6
     assert aliases_of(store, "Q884") == {"South Korea": 0, "S.Korea": 0, "Korea": 0}
@@ -70,7 +70,7 @@ def test_kb_import_csv_with_escaped_bars_and_counts(store, tmp_path):
     path.write_text("id,name,type,description,aliases,alias_counts\n"
                     "Q884,South Korea,GPE,\"country, East Asia\",S.Korea|Korea|A\\|B,1|2|0\n"
                     ",Naoki Tanaka,PERSON,,,\n", encoding="utf-8")
-    report = kb.import_kb(store, path)
+    report = kb_transfer.import_kb(store, path)
     assert report.added == ["Q884", "local:naoki-tanaka"]
     assert aliases_of(store, "Q884") == {"South Korea": 0, "S.Korea": 1, "Korea": 2, "A|B": 0}
 
@@ -92,7 +92,7 @@ def test_kb_bars_split_and_join_round_trip():
 ])
 def test_kb_import_errors_are_coded_with_line_and_store_nothing(store, tmp_path, rows, code, line):
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", rows))
+        kb_transfer.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", rows))
     assert e.value.code == code
     assert f"line {line}" in str(e.value)
     assert entity_count(store) == 0
@@ -102,11 +102,11 @@ def test_kb_import_bad_json_line_and_bad_bytes(store, tmp_path):
     path = tmp_path / "kb.jsonl"
     path.write_bytes(b'{"name": "A"}\n{"name": \n')
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, path)
+        kb_transfer.import_kb(store, path)
     assert e.value.code == "E202" and "line 2" in str(e.value)
     path.write_bytes(b'{"name": "A"}\n{"name": "\xff"}\n')
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, path)
+        kb_transfer.import_kb(store, path)
     assert e.value.code == "E207" and "line 2" in str(e.value)
     assert entity_count(store) == 0
 
@@ -115,26 +115,26 @@ def test_kb_import_csv_errors(store, tmp_path):
     path = tmp_path / "kb.csv"
     path.write_text("id,label\nQ1,x\n", encoding="utf-8")
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, path)
+        kb_transfer.import_kb(store, path)
     assert e.value.code == "E206"
     path.write_text("id,name\nQ1,A\nQ2,B,extra\n", encoding="utf-8")
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, path)
+        kb_transfer.import_kb(store, path)
     assert e.value.code == "E203" and "line 3" in str(e.value)
     path.write_text("id,name,aliases,alias_counts\nQ1,A,x|y,1|z\n", encoding="utf-8")
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, path)
+        kb_transfer.import_kb(store, path)
     assert e.value.code == "E203" and "line 2" in str(e.value)
     assert entity_count(store) == 0
 
 
 def test_kb_import_missing_file_and_unknown_suffix(store, tmp_path):
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, tmp_path / "nope.jsonl")
+        kb_transfer.import_kb(store, tmp_path / "nope.jsonl")
     assert e.value.code == "E200"
     (tmp_path / "kb.txt").write_text("x")
     with pytest.raises(AnnotatorError) as e:
-        kb.import_kb(store, tmp_path / "kb.txt")
+        kb_transfer.import_kb(store, tmp_path / "kb.txt")
     assert e.value.code == "E201"
 
 
@@ -150,15 +150,15 @@ def test_kb_import_is_atomic_when_the_database_refuses(store, tmp_path):
             conn.exec_driver_sql("ALTER TABLE aliases ADD CONSTRAINT refuse CHECK (text <> 'Boom')")
     rows = [{"id": "Q17", "name": "Japan"}, {"id": "Q148", "name": "China", "aliases": ["Boom"]}]
     with pytest.raises(DatabaseError):
-        kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", rows))
+        kb_transfer.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", rows))
     assert entity_count(store) == 0
 
 
 def test_kb_reimport_skips_known_ids_and_reports_conflicts(store, tmp_path):
-    kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
+    kb_transfer.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
     changed = [dict(SAMPLE[0], description="changed"), SAMPLE[1], SAMPLE[2],
                {"id": "Q17", "name": "Japan", "type": "GPE"}]
-    report = kb.import_kb(store, write_jsonl(tmp_path / "again.jsonl", changed))
+    report = kb_transfer.import_kb(store, write_jsonl(tmp_path / "again.jsonl", changed))
     assert report.added == ["Q17"]
     assert report.skipped == ["Q884", "local:gsomia", "local:kim-kwan-jin"]  # no id: matched by name and type
     assert report.conflicting == ["Q884"]
@@ -168,31 +168,31 @@ def test_kb_reimport_skips_known_ids_and_reports_conflicts(store, tmp_path):
 
 @pytest.mark.parametrize("fmt, suffix", [("jsonl", ".jsonl"), ("csv", ".csv")])
 def test_kb_export_import_round_trip(store, tmp_path, fmt, suffix):
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     rows = SAMPLE + [{"id": "Q1", "name": "Bar | and \\ slash, \"quoted\"", "type": "ORG",
                       "description": "line one\nline two", "aliases": ["a|b", "ünï"], "alias_counts": [2, 1]}]
-    kb.import_kb(store, write_jsonl(tmp_path / "in.jsonl", rows))
+    kb_transfer.import_kb(store, write_jsonl(tmp_path / "in.jsonl", rows))
     out = tmp_path / ("out" + suffix)
-    assert kb.export_kb(store, fmt, out) == 4
+    assert kb_transfer.export_kb(store, fmt, out) == 4
     other = Store(tmp_path / "other.db")
     try:
-        report = kb.import_kb(other, out)
+        report = kb_transfer.import_kb(other, out)
         assert len(report.added) == 4
         with store.Session() as a, other.Session() as b:
-            assert list(kb.entries(a)) == list(kb.entries(b))
+            assert list(kb_transfer.entries(a)) == list(kb_transfer.entries(b))
     finally:
         other.close()
 
 
 def test_kb_export_unknown_format(store, tmp_path):
     with pytest.raises(AnnotatorError) as e:
-        kb.export_kb(store, "xml", tmp_path / "x")
+        kb_transfer.export_kb(store, "xml", tmp_path / "x")
     assert e.value.code == "E208"
 
 
 def test_kb_ids_maps_entity_ids(store, tmp_path):
-    kb.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
+    kb_transfer.import_kb(store, write_jsonl(tmp_path / "kb.jsonl", SAMPLE))
     with store.Session() as s:
         ids = {kb_id: id_ for kb_id, id_ in s.execute(select(Entity.kb_id, Entity.id))}
         assert kb.kb_ids(s, [ids["Q884"], ids["local:gsomia"], 999]) == {ids["Q884"]: "Q884",
@@ -209,9 +209,9 @@ def test_kb_mint_kb_id_is_unique(store):
 
 
 def test_kb_starter_loads_the_sample_entities_idempotently(store):
-    first = kb.load_starter(store)
+    first = kb_transfer.load_starter(store)
     assert len(first.added) > 50
-    again = kb.load_starter(store)
+    again = kb_transfer.load_starter(store)
     assert again.added == [] and len(again.skipped) == len(first.added) and again.conflicting == []
     with store.Session() as s:
         names = set(s.scalars(select(Entity.name)))
@@ -227,10 +227,10 @@ def test_kb_starter_loads_the_sample_entities_idempotently(store):
 
 @pytest.mark.single_backend
 def test_kb_starter_file_is_well_formed():
-    from annotator.core.kb_files import read
     from annotator.core.resources import seeds_dir
+    from annotator.formats.kb_files import read
 
-    rows = read(seeds_dir() / kb.STARTER_KB)
+    rows = read(seeds_dir() / kb_transfer.STARTER_KB)
     for _, entry in rows:
         assert entry.type in {"GPE", "LOC", "ORG", "PERSON", "NORP", "LAW", "EVENT", "FAC", "PRODUCT"}
         assert entry.description and entry.kb_id
@@ -246,8 +246,8 @@ _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_fr
                      min_size=1, max_size=5))
 def test_kb_files_round_trip_any_text(tmp_path, rows):
     """Whatever the names hold (bars, backslashes, quotes, commas, newlines), both files read back."""
-    from annotator.core import kb_files
-    from annotator.core.kb_files import KbEntry
+    from annotator.formats import kb_files
+    from annotator.formats.kb_files import KbEntry
 
     entries = [KbEntry(name=name, kb_id=f"local:{i}", type="ORG", description=desc,
                        aliases=[a for a, _ in aliases], counts=[c for _, c in aliases])

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from annotator.core import kb
-from annotator.formats import registry, spacy_kb
+from annotator.core.kb import entities as kb
+from annotator.io import kb_transfer
 from annotator.errors import AnnotatorError
+from annotator.formats import registry, spacy_kb
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -27,9 +28,9 @@ def exported(store, tmp_path):
     ]
     path = tmp_path / "kb.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    kb.import_kb(store, path)
+    kb_transfer.import_kb(store, path)
     out = tmp_path / "spacy_kb"
-    assert kb.export_kb(store, "spacy-kb", out) == 5
+    assert kb_transfer.export_kb(store, "spacy-kb", out) == 5
     return out
 
 
@@ -67,7 +68,7 @@ def test_kb_spacy_vectors_are_deterministic_unit_vectors(exported, store, tmp_pa
     assert len(vector) == spacy_kb.ENTITY_VECTOR_LENGTH
     assert abs(sum(v * v for v in vector) - 1.0) < 1e-5
     again = tmp_path / "again"
-    kb.export_kb(store, "spacy-kb", again)
+    kb_transfer.export_kb(store, "spacy-kb", again)
     assert (again / "contents").read_bytes() == (exported / "contents").read_bytes()
     assert load(again).get_vector("local:korea") != vector
 
@@ -84,7 +85,7 @@ def test_kb_spacy_is_not_a_document_format(tmp_path):
 def test_kb_spacy_export_refuses_a_file_in_the_way(store, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(AnnotatorError) as e:
-        kb.export_kb(store, "spacy-kb", tmp_path / "file")
+        kb_transfer.export_kb(store, "spacy-kb", tmp_path / "file")
     assert e.value.code == "E209"
 
 

@@ -4,17 +4,15 @@ already-linked-in-this-document boost, typos, prefixes, free-text search and sni
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from annotator.core import candidates as cand
-from annotator.core import kb
-from annotator.core.importing import import_records
-from annotator.core.kb_files import KbEntry
-from annotator.core.layers import get_annotator
-from annotator.core.models import Document, Entity, Span
+from annotator.core.db.annotators import get_annotator
+from annotator.core.db.models import Document, Entity, Span
+from annotator.core.kb import candidates as cand, entities as kb
 from annotator.core.records import DocRecord
+from annotator.formats.kb_files import KbEntry
+from annotator.io.importing import import_records
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 TEXT = "Seoul is pursuing the pacts, Kim Kwan-jin said in Seoul."
@@ -48,7 +46,7 @@ def names(found) -> list[str]:
 
 
 def set_count(store, kb_id, text, count):
-    from annotator.core.models import Alias
+    from annotator.core.db.models import Alias
 
     with store.atomic() as s:
         alias = s.scalar(select(Alias).join(Entity).where(Entity.kb_id == kb_id, Alias.text == text))
@@ -172,7 +170,7 @@ def test_linking_backend_is_fts5_on_this_sqlite(kbstore):
 
 def test_linking_fts_index_follows_alias_changes(kbstore):
     """The trigram index is kept by triggers: new, renamed and deleted aliases are found (or not)."""
-    from annotator.core.models import Alias
+    from annotator.core.db.models import Alias
 
     with kbstore.atomic() as s:
         entity = s.scalar(select(Entity.id).where(Entity.kb_id == "local:sejong"))

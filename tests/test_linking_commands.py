@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from annotator.core import kb
-from annotator.core.models import Alias, Entity, Event, Span
+from annotator.core.db.models import Alias, Entity, Event, Span
+from annotator.core.kb import entities as kb
+from annotator.io import kb_transfer
 from annotator.core.project import Project
 from annotator.core.resources import seeds_dir
 from annotator.errors import AnnotatorError
@@ -18,7 +19,7 @@ BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py
 @pytest.fixture
 def proj(project):
     """The sample project with the starter KB (no link suggestions) and the first article open."""
-    kb.import_kb(project.store, seeds_dir() / kb.STARTER_KB)
+    kb_transfer.import_kb(project.store, seeds_dir() / kb_transfer.STARTER_KB)
     project.open_document(first_doc(project))
     return project
 

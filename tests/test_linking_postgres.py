@@ -5,16 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from annotator.core import candidates as cand
-from annotator.core import kb
-from annotator.core.kb_files import KbEntry
+from annotator.core.kb import candidates as cand, entities as kb
+from annotator.formats.kb_files import KbEntry
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pg_store(pg_cluster):
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     name = pg_cluster.create_database()
     store = Store(pg_cluster.url(name))
@@ -49,7 +48,7 @@ def test_linking_postgres_candidates_with_pg_trgm(pg_store):
 
 
 def test_linking_postgres_candidates_degrade_to_like(pg_store):
-    from annotator.core.store import Store
+    from annotator.core.db.store import Store
 
     with pg_store.engine.begin() as conn:
         conn.exec_driver_sql("DROP EXTENSION pg_trgm CASCADE")
@@ -63,10 +62,10 @@ def test_linking_postgres_candidates_degrade_to_like(pg_store):
 
 
 def test_linking_postgres_commands_learn_and_undo(pg_store):
-    from annotator.core.importing import import_records
-    from annotator.core.models import Alias, Entity
+    from annotator.core.db.models import Alias, Entity
     from annotator.core.project import Project
     from annotator.core.records import DocRecord
+    from annotator.io.importing import import_records
 
     import_records(pg_store, [DocRecord("a1", "Seoul said so. Seoul again.")], use_model=False)
     project = Project(pg_store, "ana")

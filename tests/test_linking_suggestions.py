@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from annotator.core import kb
-from annotator.core.importing import import_records, read_paths
-from annotator.core.models import Document, Entity, Span
+from annotator.core.db.models import Document, Entity, Span
+from annotator.core.kb import entities as kb
+from annotator.io import kb_transfer
+from annotator.core.kb.suggestions import occurrences, suggest_links
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.core.resources import seeds_dir
-from annotator.core.suggestions import occurrences, suggest_links
 from annotator.core.text import Tokens, pack_tokens
 from annotator.errors import AnnotatorError
+from annotator.io.importing import import_records, read_paths
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -24,7 +25,7 @@ def entity_id(store, kb_id: str) -> int:
 
 
 def starter(store) -> None:
-    kb.import_kb(store, seeds_dir() / kb.STARTER_KB)
+    kb_transfer.import_kb(store, seeds_dir() / kb_transfer.STARTER_KB)
 
 
 def spans_of(store, doc_id: int, layer: int) -> list[tuple]:
@@ -76,7 +77,7 @@ def test_linking_model_suggestions_carry_links_into_the_analysts_layer(store):
 
 
 def test_linking_load_starter_suggests_for_documents_already_imported(project):
-    report = kb.load_starter(project.store)
+    report = kb_transfer.load_starter(project.store)
     assert report.added
     doc = project.documents()[0].id
     text = project.document(doc).text
@@ -139,7 +140,7 @@ def test_linking_propagated_suggestion_can_be_confirmed_or_rejected(linked):
     assert project.span_link(second.id).entity_id == gov and not project.span_link(second.id).suggested
     assert project.span_link(third.id).entity_id is None and project.span(third.id).status == "accepted"
     with project.store.Session() as s:
-        from annotator.core.models import Alias
+        from annotator.core.db.models import Alias
 
         assert s.scalar(select(Alias.count).where(Alias.entity_id == gov, Alias.norm == "seoul")) == 2
 

@@ -8,13 +8,13 @@ import sqlite3
 
 import pytest
 from sqlalchemy import func, select
-
-from annotator.core.merging import MERGED, merge
-from annotator.core.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
-from annotator.core.project import Project
-from annotator.core.store import Store
-from annotator.errors import AnnotatorError
 from test_review import SEEDS, doc_id, entity_id, label, make_store
+
+from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.errors import AnnotatorError
+from annotator.io.merging import MERGED, merge
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -149,7 +149,7 @@ def test_merge_back_and_forth_does_not_duplicate_history(two):
 def test_merge_is_one_transaction(two, monkeypatch):
     ours, theirs_path = two
     before = counts(ours)
-    from annotator.core import merging
+    from annotator.io import merging
 
     def boom(self):
         raise RuntimeError("disk full")

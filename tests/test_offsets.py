@@ -4,14 +4,13 @@ import json
 import tempfile
 from pathlib import Path
 
+from factories import write_jsonl
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from annotator.core.exporting import export
-from annotator.core.importing import import_paths
+from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.core.store import Store
-
-from factories import write_jsonl
+from annotator.io.exporting import export
+from annotator.io.importing import import_paths
 
 PIECES = ["Seoul", "東京", "😀", "👩\u200d💻", "e\u0301", "שלום", "مرحبا", " ", " ", "\t", "\r\n", "\n", "Kim", "."]
 texts = st.lists(st.sampled_from(PIECES), min_size=3, max_size=40).map("".join).filter(lambda t: t.strip())

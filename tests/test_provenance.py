@@ -7,13 +7,13 @@ from collections import defaultdict
 
 import pytest
 from sqlalchemy import insert
-
-from annotator.core.layers import get_annotator
-from annotator.core.models import DocumentState, Span
-from annotator.core.project import Project
-from annotator.core.provenance import compare, provenance
-from annotator.core.stats import stats
 from test_review import doc_id, make_store
+
+from annotator.core.db.annotators import get_annotator
+from annotator.core.db.models import DocumentState, Span
+from annotator.core.project import Project
+from annotator.core.review.provenance import compare, provenance
+from annotator.core.stats import stats
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 

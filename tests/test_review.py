@@ -10,23 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import new_store
 from sqlalchemy import insert, select
 
-from annotator.core import commands as cmd
-from annotator.core.agreement import compute
-from annotator.core.agreement_arrays import SpanTable
-from annotator.core.importing import import_records, read_paths
-from annotator.core.kb import load_starter
-from annotator.core.layers import get_annotator
-from annotator.core.models import Annotator, Document, Entity, Event, Span
+from annotator.core.db.annotators import GOLD, get_annotator, set_role
+from annotator.core.db.models import Annotator, Document, Entity, Event, Span
+from annotator.core.db.store import Store
+from annotator.core.editing import spans as cmd
+from annotator.core.editing.permissions import check_command, check_visible, visible_layers
 from annotator.core.project import Project
 from annotator.core.records import SpanRecord
 from annotator.core.resources import seeds_dir
-from annotator.core.review import (GOLD, agreement_inputs, check_command, check_visible, document_layers,
-                                   project_agreement, set_role, visible_layers)
-from annotator.core.store import Store
+from annotator.core.review.agreement import compute
+from annotator.core.review.arrays import SpanTable
+from annotator.core.review.inputs import agreement_inputs, document_layers, project_agreement
 from annotator.errors import AnnotatorError
-from factories import new_store
+from annotator.io.importing import import_records, read_paths
+from annotator.io.kb_transfer import load_starter
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 

@@ -7,18 +7,20 @@ import json
 
 import pytest
 from sqlalchemy import select
+from test_review import SEEDS, doc_id, label, make_store
 
-from annotator.core import commands as cmd
-from annotator.core.adjudication import start_adjudication
-from annotator.core.exporting import export
-from annotator.core.layers import layer_spans
-from annotator.core.models import Annotator, DocumentState, Entity, Event
+from annotator.core.db.annotators import GOLD, set_role
+from annotator.core.db.models import Annotator, DocumentState, Entity, Event
+from annotator.core.db.store import Store
+from annotator.core.editing import spans as cmd
+from annotator.core.editing.layers import layer_spans
+from annotator.core.editing.permissions import check_command
 from annotator.core.project import Project
 from annotator.core.records import SpanRecord
-from annotator.core.review import GOLD, check_command, decisions, set_role
-from annotator.core.store import Store
+from annotator.core.review.adjudication import start_adjudication
+from annotator.core.review.decisions import decisions
 from annotator.errors import AnnotatorError
-from test_review import SEEDS, doc_id, label, make_store
+from annotator.io.exporting import export
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -63,7 +65,7 @@ def by_kind(adjudication):
 
 def test_review_adjudication_puts_agreed_spans_in_gold_and_lists_the_rest(case):
     store, d = case
-    adj = start_adjudication(store, d, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     assert gold_spans(store, d) == [("S.Korea", "GPE", "Q884"), ("Japan", "GPE", "Q17")]
     assert [x.kind for x in adj] == ["missing", "link", "boundary", "label"]  # in text order
     assert len(adj) == 4 and adj.agreed == 2
@@ -80,13 +82,13 @@ def test_review_adjudication_puts_agreed_spans_in_gold_and_lists_the_rest(case):
         assert s.get(DocumentState, (d, gold.id)) is None
     adj.redo()
     assert len(gold_spans(store, d)) == 2
-    again = start_adjudication(store, d, "rev", ["ana", "bob"])  # resuming adds nothing twice
+    again = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])  # resuming adds nothing twice
     assert len(gold_spans(store, d)) == 2 and len(again) == 4
 
 
 def test_review_adjudication_each_decision_kind_and_undo(case):
     store, d = case
-    adj = start_adjudication(store, d, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     kinds = by_kind(adj)
     adj.take(kinds["label"], "bob")
     assert ("Naoki Tanaka", "ORG", None) in gold_spans(store, d)
@@ -123,7 +125,7 @@ def test_review_adjudication_each_decision_kind_and_undo(case):
 
 def test_review_adjudication_decisions_are_durable_and_cannot_be_taken_twice(case, tmp_path):
     store, d = case
-    adj = start_adjudication(store, d, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     label_dis = by_kind(adj)["label"]
     adj.take(label_dis, "ana")
     url = store.url
@@ -131,7 +133,7 @@ def test_review_adjudication_decisions_are_durable_and_cannot_be_taken_twice(cas
     reopened = Store(url)
     try:
         rev = Project(reopened, "rev")  # the window's project: its stack is restored from the history
-        resumed = start_adjudication(reopened, d, rev, ["ana", "bob"])
+        resumed = start_adjudication(reopened, d, rev.stack, ["ana", "bob"])
         assert sorted(x.kind for x in resumed) == ["boundary", "link", "missing"]
         assert rev.stack.undo_text == "take ana's version"
         with pytest.raises(AnnotatorError) as e:
@@ -153,9 +155,9 @@ def test_review_adjudication_decisions_are_durable_and_cannot_be_taken_twice(cas
 def test_review_adjudication_only_reviewers_edit_gold(case):
     store, d = case
     with pytest.raises(AnnotatorError) as e:
-        start_adjudication(store, d, "ana", ["ana", "bob"])
+        start_adjudication(store, d, Project(store, "ana").stack, ["ana", "bob"])
     assert e.value.code == "E156"
-    adj = start_adjudication(store, d, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     set_role(store, "rev", "annotator")  # demoted meanwhile
     with pytest.raises(AnnotatorError) as e:
         adj.reject(adj[0])
@@ -179,15 +181,15 @@ def test_review_adjudication_only_reviewers_edit_gold(case):
 def test_review_adjudication_errors_are_coded(case, annotators, code):
     store, d = case
     Project(store, "cy")
-    start_adjudication(store, d, "rev", ["ana", "bob"])  # gold exists
+    start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])  # gold exists
     with pytest.raises(AnnotatorError) as e:
-        start_adjudication(store, d, "rev", annotators)
+        start_adjudication(store, d, Project(store, "rev").stack, annotators)
     assert e.value.code == code
 
 
 def test_review_adjudication_gold_exports_through_the_exporter(case, tmp_path):
     store, d = case
-    adj = start_adjudication(store, d, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     for x in list(adj):
         adj.take(x, "ana")
     out = tmp_path / "gold.jsonl"
@@ -199,3 +201,26 @@ def test_review_adjudication_gold_exports_through_the_exporter(case, tmp_path):
     got = [(task["text"][sp["start"]:sp["end"]], sp["label"], sp.get("kb_id")) for sp in task["spans"]]
     assert got == [("S.Korea", "GPE", "Q884"), ("Japan", "GPE", "Q17"), ("Kim Kwan-jin", "PERSON", None),
                    ("Japan", "GPE", "Q17"), ("Japanese", "NORP", None), ("Naoki Tanaka", "PERSON", None)]
+
+
+@pytest.mark.single_backend
+def test_review_adjudication_undo_survives_a_restart_in_a_fresh_process(case):
+    """Regression: commands registered themselves on import, so a process that had not imported the
+    adjudication code restored a reviewer's stack without their decisions (can_undo False)."""
+    import subprocess
+    import sys
+
+    store, d = case
+    adj = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
+    adj.take(by_kind(adj)["label"], "ana")
+    code = ("import sys\n"
+            "from annotator.core.db.store import Store\n"
+            "from annotator.core.project import Project\n"
+            "p = Project(Store(sys.argv[1]), 'rev')\n"
+            "print(p.stack.can_undo, p.stack.undo_text, 'annotator.core.review.adjudication' in sys.modules)\n"
+            "p.stack.undo()\n")
+    out = subprocess.run([sys.executable, "-c", code, store.url], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True take ana's version False"
+    with store.Session() as s:
+        assert decisions(s, d) == []  # the fresh process's undo took the decision back

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-
-from annotator.core.adjudication import start_adjudication
-from annotator.core.merging import merge
-from annotator.core.models import Event, Span
-from annotator.core.project import Project
-from annotator.core.review import project_agreement, set_role
-from annotator.core.store import Store
 from test_review import doc_id, label, make_store
+
+from annotator.core.db.annotators import set_role
+from annotator.core.db.models import Event, Span
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.review.adjudication import start_adjudication
+from annotator.core.review.inputs import project_agreement
+from annotator.io.merging import merge
 
 pytestmark = pytest.mark.postgres
 
@@ -52,7 +53,7 @@ def test_review_postgres_merge_agreement_and_adjudication(pg_empty, tmp_path):
 
     set_role(pg_empty, "rev", "reviewer")
     d0_pg = doc_id(pg_empty, 0)
-    adj = start_adjudication(pg_empty, d0_pg, "rev", ["ana", "bob"])
+    adj = start_adjudication(pg_empty, d0_pg, Project(pg_empty, "rev").stack, ["ana", "bob"])
     assert adj.agreed == 1 and sorted(d.kind for d in adj) == ["missing", "missing"]
     adj.take(adj[0], "ana")
     adj.undo()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from annotator.core import triage
-from annotator.core.adjudication import start_adjudication
-from annotator.core.project import Project
-from annotator.core.review import project_agreement, set_role
 from test_review import SEEDS, doc_id, label, make_store
+
+from annotator.core.db.annotators import set_role
+from annotator.core.project import Project
+from annotator.core.review import triage
+from annotator.core.review.adjudication import start_adjudication
+from annotator.core.review.inputs import project_agreement
 
 
 def test_review_triage_lists_disagreements_with_their_decisions(tmp_path):
@@ -34,7 +36,7 @@ def test_review_triage_lists_disagreements_with_their_decisions(tmp_path):
         assert [i.disagreement.kind for i in triage.items(s, ["ana", "bob"], [SEEDS[0].stem], "NORP")] == ["missing"]
 
     set_role(store, "rev", "reviewer")
-    adj = start_adjudication(store, d0, "rev", ["ana", "bob"])
+    adj = start_adjudication(store, d0, Project(store, "rev").stack, ["ana", "bob"])
     adj.take(next(x for x in adj if x.kind == "label"), "bob")
     with store.Session() as s:
         [still_open, decided] = triage.document_items(s, d0, ["ana", "bob"])

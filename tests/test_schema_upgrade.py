@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from annotator.cli import main
-from annotator.core import schema
+from annotator.core.db import schema
+from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.core.store import Store
 from annotator.errors import AnnotatorError
 
 OLD = Path(__file__).parent / "data" / "project-0001.db"

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from annotator.cli import main
-from annotator.core.kb import load_starter
-from annotator.core.models import Entity
+from annotator.core.db.models import Entity
 from annotator.core.project import Project
 from annotator.core.stats import stats
+from annotator.io.kb_transfer import load_starter
 
 
 def entity(store, kb_id: str) -> int:

@@ -1,12 +1,14 @@
 import hashlib
 import sqlite3
+import time
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 
-from annotator.core.models import Base
-from annotator.core.store import APPLICATION_ID, Store
+from annotator.core.db.models import Base, Label
+from annotator.core.db.store import APPLICATION_ID, Store
 from annotator.errors import AnnotatorError
 
 
@@ -104,8 +106,36 @@ def test_store_reopens_a_project_whose_header_is_still_in_the_wal(tmp_path):
 def test_store_revisions_from_file_names_match_alembic():
     from alembic.script import ScriptDirectory
 
-    from annotator.core import schema
+    from annotator.core.db import schema
 
     scripts = ScriptDirectory.from_config(schema.alembic_config())
     assert schema.HEAD == scripts.get_current_head()
     assert sorted(rev.revision for rev in scripts.walk_revisions()) == schema.REVISIONS
+
+
+def test_store_atomic_nests_with_savepoints(tmp_path):
+    """Regression: a nested atomic() opened a second transaction, which waited 10 s for the first one's
+    write lock and raised a raw "database is locked"."""
+    store = Store(tmp_path / "p.db")
+    started = time.monotonic()
+    with store.atomic() as outer:
+        outer.add(Label(name="A", colour="#000000", position=1))
+        with store.atomic() as inner:
+            assert inner is outer
+            inner.add(Label(name="B", colour="#000000", position=2))
+        with pytest.raises(ValueError):
+            with store.atomic() as inner:
+                inner.add(Label(name="C", colour="#000000", position=3))
+                inner.flush()
+                raise ValueError("rolls back this block only")
+    assert time.monotonic() - started < 2
+    with store.Session() as s:
+        assert sorted(s.scalars(select(Label.name))) == ["A", "B"]
+    with pytest.raises(ValueError):
+        with store.atomic() as outer:
+            outer.add(Label(name="D", colour="#000000", position=4))
+            with store.atomic():
+                pass
+            raise ValueError("the outer block rolls back what the inner one did too")
+    with store.Session() as s:
+        assert sorted(s.scalars(select(Label.name))) == ["A", "B"]

@@ -11,15 +11,15 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
-
-from annotator.core.adjudication import start_adjudication
-from annotator.core.models import Annotator, Span
-from annotator.core.project import Project
-from annotator.core.review import GOLD, set_role
-from annotator.errors import AnnotatorError, ConflictError
 from factories import reopen
+from sqlalchemy import select
 from test_review import doc_id, label, make_store
+
+from annotator.core.db.annotators import GOLD, set_role
+from annotator.core.db.models import Annotator, Span
+from annotator.core.project import Project
+from annotator.core.review.adjudication import start_adjudication
+from annotator.errors import AnnotatorError, ConflictError
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -39,7 +39,7 @@ def team(tmp_path):
         p.open_document(d)
         label(p, d, "Kim Kwan-jin", "PERSON")
     rev1, rev2 = Project(store, "rev1"), Project(other, "rev2")
-    start_adjudication(store, d, rev1, ["ana", "bob"])
+    start_adjudication(store, d, rev1.stack, ["ana", "bob"])
     return store, other, d, rev1, rev2
 
 
@@ -135,8 +135,8 @@ def test_team_concurrency_two_reviewers_cannot_decide_the_same_disagreement(team
     ana, bob = Project(store, "ana"), Project(store, "bob")
     label(ana, d, "Naoki Tanaka", "PERSON")
     label(bob, d, "Naoki Tanaka", "ORG")
-    adj1 = start_adjudication(store, d, rev1, ["ana", "bob"])
-    adj2 = start_adjudication(other, d, rev2, ["ana", "bob"])  # both see the same open disagreement
+    adj1 = start_adjudication(store, d, rev1.stack, ["ana", "bob"])
+    adj2 = start_adjudication(other, d, rev2.stack, ["ana", "bob"])  # both see the same open disagreement
     assert len(adj1) == len(adj2) == 1
     adj1.take(adj1[0], "ana")
     with pytest.raises(AnnotatorError) as e:

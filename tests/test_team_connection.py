@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, func, select
+from test_review import doc_id, make_store
 
-from annotator.core.models import Event, Span
+from annotator.core.db.models import Event, Span
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, ConnectionLost
-from test_review import doc_id, make_store
 
 BACKENDS = ("postgresql",)
 

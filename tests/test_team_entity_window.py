@@ -5,10 +5,10 @@ what the user typed, never putting back what the colleague changed."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-
-from annotator.core.project import Project
-from annotator.core.store import Store
 from test_ui_entity_view import db_entity, entity_id, kim, open_entity_view, project  # noqa: F401 (fixtures)
+
+from annotator.core.db.store import Store
+from annotator.core.project import Project
 
 Key = Qt.Key
 

@@ -5,13 +5,13 @@ the view brought up to date."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-
-from annotator.core.adjudication import start_adjudication
-from annotator.core.project import Project
-from annotator.core.review import set_role
-from annotator.core.store import Store
 from test_review_adjudication import gold_spans
 from test_ui_review import adjudicate, reviewer, team  # noqa: F401 (fixtures)
+
+from annotator.core.db.annotators import set_role
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.review.adjudication import start_adjudication
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 Key = Qt.Key
@@ -24,7 +24,7 @@ def test_team_review_window_shows_another_reviewers_decisions(team, reviewer, qt
     assert view.current().disagreement.kind == "missing" and view.current().decision is None
     set_role(store, "rev2", "reviewer")
     other = Store(store.url)  # rev2, on another desktop
-    theirs = start_adjudication(other, d0, Project(other, "rev2"), ["ana", "bob"])
+    theirs = start_adjudication(other, d0, Project(other, "rev2").stack, ["ana", "bob"])
     missing = next(d for d in theirs if d.kind == "missing")
     theirs.take(missing, "ana")  # Kim Kwan-jin into gold, by rev2
     qtbot.waitUntil(lambda: view.progress.text().startswith("1 of 4 resolved"), timeout=5000)

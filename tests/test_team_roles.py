@@ -10,14 +10,14 @@ import os
 import psycopg
 import pytest
 from click.testing import CliRunner
-
-from annotator.cli import main
-from annotator.core.project import Project
-from annotator.core.store import Store
-from annotator.errors import AnnotatorError
 from factories import new_store
 from test_review import doc_id, entity_id, label, make_store
 from test_team_concurrency import the_gold_span
+
+from annotator.cli import main
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.errors import AnnotatorError
 
 BACKENDS = ("postgresql",)
 _n = itertools.count(1)
@@ -54,9 +54,9 @@ def team(tmp_path, pg_cluster):
     for name in (ann, bob):
         projects[name].open_document(d)
         label(projects[name], d, "Kim Kwan-jin", "PERSON")
-    from annotator.core.adjudication import start_adjudication
+    from annotator.core.review.adjudication import start_adjudication
 
-    start_adjudication(projects[rev].store, d, projects[rev], [ann, bob])
+    start_adjudication(projects[rev].store, d, projects[rev].stack, [ann, bob])
     yield store, d, projects, (ann, bob, rev)
     for p in projects.values():
         p.store.close()
@@ -183,10 +183,10 @@ def test_team_roles_db_users_on_sqlite_sets_the_role(tmp_path):
 
 def test_team_roles_the_window_works_for_an_annotators_login(team, qtbot, ui):
     """Everything an annotator does in the window goes through under row-level security."""
+    from conftest import show_active
     from PySide6.QtCore import Qt
 
     from annotator.ui.qt_app import make_window
-    from conftest import show_active
 
     store, d, projects, (ann, bob, rev) = team
     w = make_window(projects[ann])

@@ -4,13 +4,13 @@ is now; changes by others show up without a restart; a server that goes away mak
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-
-from annotator.core.kb import load_starter
-from annotator.core.project import Project
-from annotator.core.store import Store
 from conftest import HAND_SPANS, USER
+from PySide6.QtCore import Qt
 from test_ui_document_view import find, spans
+
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.io.kb_transfer import load_starter
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 Key = Qt.Key

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from sqlalchemy import func, select
 
-from annotator.core.models import Entity, Span
+from annotator.core.db.models import Entity, Span
 from annotator.ui.qt_app import launch, screenshot
 
 STARTUP = """

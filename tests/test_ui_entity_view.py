@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenuBar
 from sqlalchemy import select
 
-from annotator.core import kb
-from annotator.core.models import Alias, Entity, Span
+from annotator.core.db.models import Alias, Entity, Span
+from annotator.core.db.store import Store
+from annotator.io import kb_transfer
 from annotator.core.project import Project
-from annotator.core.store import Store
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -21,7 +21,7 @@ CTRL, SHIFT, ALT = Mod.ControlModifier, Mod.ShiftModifier, Mod.AltModifier
 @pytest.fixture
 def project(project):
     """The sample project with the starter KB loaded (which queues link suggestions)."""
-    kb.load_starter(project.store)
+    kb_transfer.load_starter(project.store)
     return project
 
 

@@ -15,14 +15,13 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit
 from sqlalchemy import insert
 
 from annotator.cli import main
-from annotator.core.exporting import document_ids
-from annotator.core.importing import sha256
-from annotator.core.layers import MODEL_LAYER, get_annotator
-from annotator.core.models import Document, DocumentState, Span, utcnow
+from annotator.core.db.annotators import MODEL_LAYER, get_annotator, gold_annotator, set_role
+from annotator.core.db.models import Document, DocumentState, Span, utcnow
 from annotator.core.project import Project
-from annotator.core.review import gold_annotator, set_role
 from annotator.core.text import pack_tokens
 from annotator.formats import registry
+from annotator.io.exporting import document_ids
+from annotator.io.importing import sha256
 from annotator.ui.qt_export import CANCELLED
 
 Key = Qt.Key

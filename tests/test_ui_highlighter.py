@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QTextCharFormat
 from PySide6.QtWidgets import QPlainTextEdit
 
-from annotator.core.importing import import_paths, import_records
 from annotator.core.records import DocRecord, SpanRecord
+from annotator.io.importing import import_paths, import_records
 from annotator.ui import qt_highlighter
 from annotator.ui.spans import block_starts, display_text
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
-from annotator.core import kb
-from annotator.core.models import Alias, Entity, Span
+from annotator.core.db.models import Alias, Entity, Span
+from annotator.io import kb_transfer
 
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
@@ -17,7 +17,7 @@ Mod = Qt.KeyboardModifier
 @pytest.fixture
 def project(project):
     """The sample project with the starter KB loaded (which queues link suggestions) before the window opens."""
-    kb.load_starter(project.store)
+    kb_transfer.load_starter(project.store)
     return project
 
 

@@ -6,9 +6,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
 
-from annotator.core.models import DocumentState
+from annotator.core.db.models import DocumentState
+from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.core.store import Store
 from annotator.ui.qt_app import make_window
 from annotator.ui.qt_settings import settings
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 
-from annotator.core.importing import import_records
 from annotator.core.records import DocRecord, SpanRecord
+from annotator.io.importing import import_records
 
 Key = Qt.Key
 USER = "tester"

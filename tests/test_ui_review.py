@@ -5,18 +5,20 @@ the database), the reviewer guard, merging a colleague's file from the window, m
 from __future__ import annotations
 
 import pytest
+from conftest import show_active
 from PySide6.QtCore import QPoint, Qt
 from sqlalchemy import func, select
-
-from annotator.core.models import Annotator, Entity, Event, Span
-from annotator.core.project import Project
-from annotator.core.provenance import provenance
-from annotator.core.review import GOLD, decisions, project_agreement, set_role
-from annotator.core.store import Store
-from annotator.ui.qt_agreement import MEASURES, ValueRole, cell
-from conftest import show_active
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 from test_review_adjudication import gold_spans
+
+from annotator.core.db.annotators import GOLD, set_role
+from annotator.core.db.models import Annotator, Entity, Event, Span
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.review.decisions import decisions
+from annotator.core.review.inputs import project_agreement
+from annotator.core.review.provenance import provenance
+from annotator.ui.qt_agreement import MEASURES, ValueRole, cell
 
 Key = Qt.Key
 
@@ -314,7 +316,7 @@ def add_model_spans(store, document_id, spans):
     """The model's suggestions, as pre-annotation would have left them: (surface, label)."""
     from sqlalchemy import insert
 
-    from annotator.core.layers import get_annotator
+    from annotator.core.db.annotators import get_annotator
 
     text = Project(store, "reader").document(document_id).text
     with store.atomic() as s:
@@ -366,12 +368,12 @@ def test_ui_review_windows_load_only_when_opened(team):
             "from PySide6.QtWidgets import QApplication\n"
             "app = QApplication([])\n"
             "from annotator.core.project import Project\n"
-            "from annotator.core.store import Store\n"
+            "from annotator.core.db.store import Store\n"
             "from annotator.ui.qt_app import make_window\n"
             "w = make_window(Project(Store(sys.argv[1]), 'rev'))\n"
             "w.show()\n"
             "app.processEvents()\n"
-            "print(sorted(m for m in ('numpy', 'annotator.core.agreement', 'annotator.ui.qt_agreement') if m in sys.modules))\n"
+            "print(sorted(m for m in ('numpy', 'annotator.core.review.agreement', 'annotator.ui.qt_agreement') if m in sys.modules))\n"
             "w.menu_actions.agreement.trigger()\n"
             "print('numpy' in sys.modules)\n"
             "w.close()\n")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from annotator.core.importing import import_records
-from annotator.core.layers import get_annotator
+from annotator.core.db.annotators import get_annotator
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
+from annotator.io.importing import import_records
 from annotator.ui.spans import read_layer, read_spans
 
 

@@ -1,7 +1,7 @@
 """What others changed since a window last looked, found by polling a cheap counter.
 
 `mark` is one query (the newest event, document and entity ids: primary-key look-ups); only when it
-moved does `since` read the events behind it. Every edit is an event (core/command_stack.py), so the
+moved does `since` read the events behind it. Every edit is an event (core/editing/stack.py), so the
 history says which documents changed, whether the knowledge base did, and whose gold moved on.
 """
 
@@ -12,9 +12,9 @@ from typing import Collection
 
 from sqlalchemy import func, select
 
-from annotator.core.models import Annotator, Document, Entity, Event, Span
-from annotator.core.review import GOLD
-from annotator.core.store import Store
+from annotator.core.db.annotators import GOLD
+from annotator.core.db.models import Annotator, Document, Entity, Event, Span
+from annotator.core.db.store import Store
 
 KB_COMMANDS = frozenset({"edit_entity", "merge_entities", "new_entity_from_span"})
 GOLD_COMMANDS = frozenset({"adjudicate_agreed", "adjudicate_take", "adjudicate_reject", "adjudicate_edit"})

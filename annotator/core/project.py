@@ -8,22 +8,21 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, case, func, select
 
-from annotator.core import commands as cmd
-from annotator.core.command_stack import CommandStack
-from annotator.core import candidates as cand, linking, mentions, suggestions  # registers link commands
-from annotator.core.labels import LabelInfo, all_labels
-from annotator.core.layers import SpanView, get_annotator, layer_spans, open_layer
-from annotator.core.models import Annotator, Document, DocumentState, Span
-from annotator.core.store import Store
+from annotator.core.commands import COMMANDS
+from annotator.core.db.annotators import LayerInfo, get_annotator
+from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.store import Store
+from annotator.core.editing import spans as cmd
+from annotator.core.editing.labels import LabelInfo, all_labels
+from annotator.core.editing.layers import SpanView, layer_spans, open_layer
+from annotator.core.editing.permissions import visible_layers
+from annotator.core.editing.stack import CommandStack
+from annotator.core.kb import candidates as cand, linking, mentions, suggestions
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
-
-if TYPE_CHECKING:
-    from annotator.core.review import LayerInfo
 
 
 def default_user() -> str:
@@ -65,7 +64,7 @@ class Project:
         self.user = member or user or store.login or default_user()
         with store.atomic() as s:
             self.annotator_id = get_annotator(s, self.user, role=role).id
-        self.stack = CommandStack(store, self.annotator_id)
+        self.stack = CommandStack(store, self.annotator_id, COMMANDS)
         self.stack.restore()
 
     # --- reading
@@ -107,8 +106,6 @@ class Project:
 
     def visible_layers(self) -> list[LayerInfo]:
         """The layers this user may see and export: all for a reviewer, else their own and the model's."""
-        from annotator.core.review import visible_layers
-
         with self.store.Session() as s:
             return visible_layers(s, self.annotator_id)
 
@@ -142,7 +139,7 @@ class Project:
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
 
-    # --- linking (core/linking.py, candidates.py, mentions.py): each edit one undoable command
+    # --- linking (core/kb/: linking, candidates, mentions): each edit one undoable command
     def candidates(self, span_id: int, limit: int = 10) -> list[cand.Candidate]:
         """Ranked entities for a span of this layer, each with a snippet of a mention linked to it."""
         with self.store.Session() as s:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+NIL = "NIL"  # the kb_id of a span checked with no entity that fits
+
 
 @dataclass(frozen=True)
 class SpanRecord:
@@ -36,3 +38,13 @@ class FormatReport:
     documents: int = 0
     spans: int = 0
     misaligned: list[tuple[str, int, int, str]] = field(default_factory=list)  # (doc, start, end, text)
+
+
+@dataclass
+class KbEntry:
+    name: str
+    kb_id: str | None = None  # None: the importer mints a local id
+    type: str = ""
+    description: str = ""
+    aliases: list[str] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)  # one per alias

@@ -8,10 +8,10 @@ from dataclasses import asdict
 
 from sqlalchemy import func, select
 
-from annotator.core.mentions import link_stats
-from annotator.core.models import Annotator, Document, DocumentState, Span
-from annotator.core.provenance import provenance
-from annotator.core.store import Store
+from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.store import Store
+from annotator.core.kb.mentions import link_stats
+from annotator.core.review.provenance import provenance
 
 
 def stats(store: Store) -> dict:

@@ -30,9 +30,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-from annotator.core.kb_files import KbEntry
 from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.kb_files import KbEntry
 
 SUFFIX = ""  # a directory
 ENTITY_VECTOR_LENGTH = 64

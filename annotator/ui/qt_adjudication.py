@@ -20,15 +20,14 @@ Only reviewers may decide; anyone else gets the core's coded error and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QSplitter, QVBoxLayout, QWidget
 from sqlalchemy import select
 
-from annotator.core import triage
-from annotator.core.adjudication import Adjudication, start_adjudication
-from annotator.core.models import Annotator
+from annotator.core.db.annotators import GOLD
+from annotator.core.db.models import Annotator
 from annotator.core.records import SpanRecord
-from annotator.core.review import GOLD
+from annotator.core.review import triage
+from annotator.core.review.adjudication import Adjudication, start_adjudication
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel, letter
@@ -50,7 +49,7 @@ class QtAdjudicationView(QWidget):
     def start(cls, project, document_id: int, annotators: list[str], labels: dict, at=None, parent=None):
         """Begin or resume adjudicating; raises the core's coded errors (E156: not a reviewer, E159,
         …) before any window exists."""
-        adjudication = start_adjudication(project.store, document_id, project, annotators)
+        adjudication = start_adjudication(project.store, document_id, project.stack, annotators)
         return cls(project, adjudication, labels, at, parent)
 
     def __init__(self, project, adjudication: Adjudication, labels: dict, at=None, parent=None):

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView,
+                               QVBoxLayout, QWidget)
 from sqlalchemy import select
 
-from annotator.core import triage
-from annotator.core.agreement import AgreementReport, Measures
-from annotator.core.models import Document
-from annotator.core.review import people_layers, project_agreement
+from annotator.core.db.models import Document
+from annotator.core.review import triage
+from annotator.core.review.agreement import AgreementReport, Measures
+from annotator.core.review.inputs import people_layers, project_agreement
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel
 from annotator.ui.qt_label_bars import MUTED_COLOUR, QtLabelBars, cell
-from annotator.ui.qt_tasks import QtStoreTask
 from annotator.ui.qt_tables import QtRowsModel, row_table
+from annotator.ui.qt_tasks import QtStoreTask
 from annotator.ui.qt_text_line import plain_label
 
 Role = Qt.ItemDataRole

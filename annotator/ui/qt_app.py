@@ -13,13 +13,12 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from annotator.core.db.store import Store
 from annotator.core.project import Project, default_user
 from annotator.core.resources import resource, seeds_dir
-from annotator.core.store import Store
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
-
 
 # What Qt's X11 plugin (xcb) loads besides libxcb itself; a minimal Linux install may lack them, and
 # Qt then aborts the process with a message about "reinstalling the application".
@@ -145,7 +144,7 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     remember_project(db, user)
     docs = window.documents.model.docs
     if not docs and import_seeds:
-        from annotator.core.kb import load_starter
+        from annotator.io.kb_transfer import load_starter
 
         load_starter(project.store)  # first, so that the import suggests links from it
         window.import_paths(seed_files(), use_model=True)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from annotator.core.records import SpanRecord
-from annotator.core.triage import Item
+from annotator.core.review.triage import Item
 from annotator.ui.qt_tables import QtRowsModel
 
 Role = Qt.ItemDataRole

@@ -20,13 +20,12 @@ from typing import Callable, NamedTuple
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 
-from annotator.core.commands import Change
-from annotator.core.labels import LabelInfo
+from annotator.core.editing.command import Change
+from annotator.core.editing.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
 from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
-from annotator.ui.spans import (SpanRow, block_starts, display_text, document_status, read_layer, read_span,
-                               read_spans)
+from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span, read_spans
 
 
 class SpanDelta(NamedTuple):

@@ -6,7 +6,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QStyledItemDelegate
 
-from annotator.core.mentions import EntityInfo, Mention
+from annotator.core.kb.mentions import EntityInfo, Mention
 from annotator.ui.qt_link_panel import EntityRole
 from annotator.ui.qt_tables import QtRowsModel
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QMenuBar, QPushButton, QSplitter,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenuBar,
+                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from annotator.core.mentions import EntityInfo, Mention
+from annotator.core.kb.mentions import EntityInfo, Mention
 from annotator.errors import ConflictError
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
-from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOTE, RIGHT, STATUS,
-                                            QtEntityListModel, QtKwicDelegate, QtMentionModel)
-from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, short
 from annotator.ui.qt_entity_merge import QtEntityMerge
+from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOTE, RIGHT, STATUS, QtEntityListModel,
+                                           QtKwicDelegate, QtMentionModel)
+from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, short
 from annotator.ui.qt_tables import row_table, step_from_search
 from annotator.ui.qt_text_line import plain_label, plural
 

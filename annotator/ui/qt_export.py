@@ -12,15 +12,14 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from annotator.core.exporting import STATUSES, summary
-from annotator.core.layers import MODEL_LAYER
+from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.project import Project
-from annotator.core.review import GOLD
 from annotator.errors import Errors
 from annotator.formats import registry
+from annotator.io.exporting import STATUSES, summary
 from annotator.ui.qt_jobs import QtJobRunner
 
 STATUS_TEXT = {"all": "Every document of the layer (all)", "done": "Only documents marked done (done)"}
@@ -28,7 +27,7 @@ CANCELLED = "Export cancelled; nothing was written."
 
 
 def _export(fmt: str, out: str, layer: str, status: str, viewer: str | None, store, progress, cancelled):
-    from annotator.core.exporting import export
+    from annotator.io.exporting import export
 
     return export(store, fmt, out, layer=layer, status=status, viewer=viewer, progress=progress,
                   cancelled=cancelled)

@@ -14,7 +14,7 @@ from annotator.ui.qt_jobs import QtJobRunner
 
 
 def _import(paths: list[str], use_model: bool, by: str, store, progress, cancelled):
-    from annotator.core.importing import import_paths
+    from annotator.io.importing import import_paths
 
     return import_paths(store, paths, use_model=use_model, progress=progress, cancelled=cancelled, by=by)
 

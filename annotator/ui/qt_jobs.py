@@ -41,7 +41,7 @@ class QtJobWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from annotator.core.store import Store
+        from annotator.core.db.store import Store
 
         store = None
         try:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from annotator.core.agreement import Measures
+from annotator.core.review.agreement import Measures
 
 EXACT_COLOUR = QColor("#3F6EA8")
 OVERLAP_COLOUR = QColor("#A9C2E0")

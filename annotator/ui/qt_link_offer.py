@@ -8,7 +8,7 @@ changes: the lines keep their height, so the right column never relayouts on an 
 
 from __future__ import annotations
 
-from annotator.core.suggestions import Targets, propagation_targets
+from annotator.core.kb.suggestions import Targets, propagation_targets
 from annotator.errors import AnnotatorError
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_tasks import QtStoreTask

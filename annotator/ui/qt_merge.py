@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from annotator.core.merging import MergeReport
+from annotator.io.merging import MergeReport
 
 PROJECT_FILES = "Annotator projects (*.db);;All files (*)"
 

@@ -10,12 +10,12 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
-from annotator.core.provenance import provenance
+from annotator.core.review.provenance import provenance
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_agreement import caption
 from annotator.ui.qt_tables import QtRowsModel, row_table
-from annotator.ui.qt_text_line import plain_label
 from annotator.ui.qt_tasks import QtStoreTask
+from annotator.ui.qt_text_line import plain_label
 
 Role = Qt.ItemDataRole
 # (outcome key in the core report, column title)

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from annotator.core import review
+from annotator.core.db.annotators import is_reviewer
+from annotator.core.editing.permissions import check_reviewer
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_tasks import QtStoreTask
 
 if TYPE_CHECKING:  # the review windows (and numpy, with the agreement code) load when first opened
-    from annotator.core.merging import MergeReport
+    from annotator.io.merging import MergeReport
     from annotator.ui.qt_adjudication import QtAdjudicationView
     from annotator.ui.qt_agreement import QtAgreementDashboard
     from annotator.ui.qt_merge import QtMergeReport
@@ -39,7 +40,7 @@ class QtReview(QObject):
 
     def is_reviewer(self) -> bool:
         with self.project.store.Session() as s:
-            return review.is_reviewer(s, self.project.annotator_id)
+            return is_reviewer(s, self.project.annotator_id)
 
     @staticmethod
     def _raise(widget) -> None:
@@ -75,16 +76,17 @@ class QtReview(QObject):
             return None
 
     def _adjudicate(self, document_id, annotators, at):
-        from annotator.core import triage
+        from annotator.core.review.triage import holders
+        from annotator.core.review.inputs import people_layers
         from annotator.ui.qt_adjudication import QtAdjudicationView
 
         document_id = self.window.model.doc_id if document_id is None else document_id
         with self.project.store.Session() as s:
-            review.check_reviewer(s, self.project.annotator_id)  # E156 before anything else is said
+            check_reviewer(s, self.project.annotator_id)  # E156 before anything else is said
             if document_id is None:
                 raise AnnotatorError(Errors.E312)
             if annotators is None:
-                names = triage.holders(s, document_id, review.people_layers(s))
+                names = holders(s, document_id, people_layers(s))
                 others = [n for n in names if n != self.project.user]
                 annotators = others if len(others) >= 2 else names
                 if len(annotators) < 2:
@@ -132,7 +134,7 @@ class QtReview(QObject):
         return dialog
 
     def merge_project(self, path: str) -> bool:
-        from annotator.core.merging import merge
+        from annotator.io.merging import merge
 
         if not self.merge_task.start(self.project.store.url, merge, path, what="The merge"):
             self.window.show_error(Errors.E317)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from annotator.core import triage
 from annotator.core.records import SpanRecord
+from annotator.core.review import triage
 from annotator.ui.qt_disagreements import KIND_TITLES, gold_records, letter, marked, version_text
 from annotator.ui.qt_text_line import plain_label
 

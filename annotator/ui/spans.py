@@ -5,14 +5,14 @@ and spans bucketed by text block. Plain Python (no Qt), so they are testable on 
 from __future__ import annotations
 
 import re
-from operator import attrgetter
 from bisect import bisect_right
 from itertools import accumulate
+from operator import attrgetter
 from typing import Iterable, NamedTuple
 
 from sqlalchemy import text
 
-from annotator.core.layers import open_layer
+from annotator.core.editing.layers import open_layer
 
 # QTextDocument starts a new block at each of these (it also folds "\r\n" into one, see display_text)
 BLOCK_SEPARATORS = re.compile("[\n\r\u2029\ufdd0\ufdd1]")

@@ -37,10 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from annotator.core.agreement import compute  # noqa: E402
+from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.records import SpanRecord  # noqa: E402
-from annotator.core.review import agreement_inputs  # noqa: E402
-from annotator.core.store import Store  # noqa: E402
+from annotator.core.review.agreement import compute  # noqa: E402
+from annotator.core.review.inputs import agreement_inputs  # noqa: E402
 from annotator.core.text import pack_tokens  # noqa: E402
 
 TARGET_SECONDS = 2.0

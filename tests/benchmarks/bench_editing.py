@@ -23,10 +23,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from annotator.core.importing import import_paths  # noqa: E402
+from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.project import Project  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
-from annotator.core.store import Store  # noqa: E402
+from annotator.io.importing import import_paths  # noqa: E402
 from annotator.ui.qt_app import application, make_window  # noqa: E402
 
 

@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from annotator.core.importing import import_paths
+from annotator.core.db.store import Store
 from annotator.core.nlp import BATCH_SIZE, load_model
 from annotator.core.resources import seeds_dir
-from annotator.core.store import Store
+from annotator.io.importing import import_paths
 
 TARGET = 0.9
 

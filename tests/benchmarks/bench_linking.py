@@ -33,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from annotator.core import candidates as cand  # noqa: E402
-from annotator.core.kb import normalize  # noqa: E402
-from annotator.core.store import Store  # noqa: E402
+from annotator.core.db.store import Store  # noqa: E402
+from annotator.core.kb import candidates as cand  # noqa: E402
+from annotator.core.kb.entities import normalize  # noqa: E402
 
 TARGET_P95_MS = 20.0
 SYLLABLES = ("ka ki ku ke ko sa shi su se so ta chi tsu te to na ni nu ne no ha hi fu he ho ma mi mu me mo ya "

@@ -44,9 +44,9 @@ def client(url: str, name: str, index: int, edits: int, barrier, out: str) -> No
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
 
-    from annotator.core.models import Annotator, Document, Span
+    from annotator.core.db.models import Annotator, Document, Span
+    from annotator.core.db.store import Store
     from annotator.core.project import Project
-    from annotator.core.store import Store
     from annotator.errors import ConflictError
 
     store = Store(url)
@@ -128,14 +128,15 @@ def set_up(url: str, names: list[str], *, logins: bool) -> None:
     """The three sample articles, four gold spans (the shared rows), and the clients as reviewers."""
     from sqlalchemy import select
 
-    from annotator.core import commands as cmd
-    from annotator.core.command_stack import CommandStack
-    from annotator.core.importing import import_paths
-    from annotator.core.models import Document
+    from annotator.core.db.annotators import gold_annotator, set_role
+    from annotator.core.db.models import Document
+    from annotator.core.db.store import Store
+    from annotator.core.db.team import add_user
+    from annotator.core.editing import spans as cmd
+    from annotator.core.commands import COMMANDS
+    from annotator.core.editing.stack import CommandStack
     from annotator.core.resources import seeds_dir
-    from annotator.core.review import gold_annotator, set_role
-    from annotator.core.store import Store
-    from annotator.core.team import add_user
+    from annotator.io.importing import import_paths
 
     store = Store(url)
     import_paths(store, sorted(seeds_dir().glob("*.txt")), use_model=False)
@@ -144,7 +145,7 @@ def set_up(url: str, names: list[str], *, logins: bool) -> None:
     with store.atomic() as s:
         gold = gold_annotator(s).id
         doc = s.scalar(select(Document.id).order_by(Document.id).limit(1))
-    stack = CommandStack(store, gold)
+    stack = CommandStack(store, gold, COMMANDS)
     for i in range(4):
         stack.push(cmd.AddSpan(doc, gold, 1000 + 20 * i, 1010 + 20 * i, "PERSON"))
     store.close()
@@ -153,8 +154,8 @@ def set_up(url: str, names: list[str], *, logins: bool) -> None:
 def check(url: str, results: list[dict]) -> dict:
     from sqlalchemy import func, select
 
-    from annotator.core.models import Annotator, Event, Span
-    from annotator.core.store import Store
+    from annotator.core.db.models import Annotator, Event, Span
+    from annotator.core.db.store import Store
 
     store = Store(url)
     lost = duplicated = 0

@@ -27,12 +27,13 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from annotator.core.importing import import_paths, import_records  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt  # noqa: E402
+
+from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.project import Project  # noqa: E402
 from annotator.core.records import DocRecord, SpanRecord  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
-from annotator.core.store import Store  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt  # noqa: E402
+from annotator.io.importing import import_paths, import_records  # noqa: E402
 
 SHOW_WINDOW = """
 import sys

@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import MetaData, create_engine, event, insert
 
-from annotator.core import schema
-from annotator.core.store import APPLICATION_ID, _sqlite_pragmas
+from annotator.core.db import schema
+from annotator.core.db.store import APPLICATION_ID, _sqlite_pragmas
 from annotator.core.text import pack_tokens
 
 OUT = Path(__file__).parent / "project-0001.db"

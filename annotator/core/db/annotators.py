@@ -1,0 +1,106 @@
+"""Annotators: the people, the model and gold, each with a layer, and their roles.
+
+An annotator's role is `annotator` or `reviewer`. The gold layer is the annotator named "gold" (role
+reviewer, never a person's layer); the model layer is the annotator named "model" (`is_model`). Who
+may see and edit which layer is decided in `core/editing/permissions.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.models import Annotator, Event
+from annotator.core.db.store import Store
+from annotator.errors import AnnotatorError, Errors
+
+GOLD = "gold"
+ROLES = ("annotator", "reviewer")
+MODEL_LAYER = "model"
+
+
+def get_annotator(session: Session, name: str, *, is_model: bool = False, role: str = "annotator") -> Annotator:
+    """The annotator called `name`, created on first use."""
+    row = session.scalar(select(Annotator).where(Annotator.name == name))
+    if row is None:
+        row = Annotator(name=name, is_model=is_model, role=role)
+        session.add(row)
+        session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    id: int
+    name: str
+    role: str
+    is_model: bool
+
+    @property
+    def is_gold(self) -> bool:
+        return self.name == GOLD
+
+
+def _info(row: Annotator) -> LayerInfo:
+    return LayerInfo(row.id, row.name, row.role, row.is_model)
+
+
+def _annotator(session: Session, who: Annotator | LayerInfo | str | int) -> Annotator:
+    if isinstance(who, Annotator):
+        return who
+    if isinstance(who, LayerInfo):
+        who = who.id
+    row = (session.get(Annotator, who) if isinstance(who, int)
+           else session.scalar(select(Annotator).where(Annotator.name == who)))
+    if row is None:
+        raise AnnotatorError(Errors.E050.format(name=who, known=known_annotators(session)))
+    return row
+
+
+def known_annotators(session: Session) -> str:
+    return ", ".join(session.scalars(select(Annotator.name).order_by(Annotator.name))) or "(none yet)"
+
+
+def is_reviewer(session: Session, annotator_id: int) -> bool:
+    return session.scalar(select(Annotator.role).where(Annotator.id == annotator_id)) == "reviewer"
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    name: str
+    role: str
+    before: str | None  # None: the annotator was created with this role
+
+
+def set_role(store: Store, name: str, role: str, *, by: str | None = None) -> RoleChange:
+    """Give `name` the role `role` (created if new: a team can be set up before anyone opens the
+    project). Recorded in the history as a `set_role` event of `by` (default: `name`)."""
+    if role not in ROLES:
+        raise AnnotatorError(Errors.E155.format(role=role))
+    store.check_admin("change roles")  # on a team server; the database would refuse anyway
+    with store.atomic() as s:
+        row = s.scalar(select(Annotator).where(Annotator.name == name))
+        if row is not None and (row.is_model or row.name == GOLD):
+            raise AnnotatorError(Errors.E157.format(name=name, what="model" if row.is_model else "gold"))
+        before = None if row is None else row.role
+        row = row or get_annotator(s, name, role=role)
+        row.role = role
+        actor = get_annotator(s, by).id if by else row.id
+        s.execute(insert(Event).values(annotator_id=actor, command="set_role",
+                                       payload={"annotator": name, "role": role, "before": before}))
+    return RoleChange(name, role, before)
+
+
+def roles(store: Store) -> list[LayerInfo]:
+    with store.Session() as s:
+        return [_info(r) for r in s.scalars(select(Annotator).order_by(Annotator.name))]
+
+
+def gold_annotator(session: Session) -> Annotator:
+    """The gold layer's annotator, created on first use; its role is always reviewer."""
+    row = get_annotator(session, GOLD, role="reviewer")
+    if row.role != "reviewer":  # e.g. a file imported --as-layer gold before any review
+        row.role = "reviewer"
+    return row

@@ -1,0 +1,92 @@
+"""Schema versions through Alembic: create a new project, refuse a newer one, upgrade an older one
+(after a backup, for SQLite)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
+
+from annotator.core.db.grants import grant_members
+from annotator.errors import AnnotatorError, Errors
+
+if TYPE_CHECKING:  # the store opens through this module (`ensure_current`), so only for type names
+    from annotator.core.db.store import Store
+
+APPLICATION_ID = 0x414E4E4F  # "ANNO", in an SQLite project's header
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Revisions are numbered files (0001_*.py, 0002_*.py ...) in one line of history, so the known ones
+# and the head are read from the file names: opening a project need not import Alembic (~0.3 s of
+# start-up). A test checks this against Alembic's own view.
+REVISIONS = sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+HEAD = REVISIONS[-1]
+
+
+def alembic_config(connection=None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def current_revision(store: Store) -> str | None:
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(store: Store, revision: str = "head") -> None:
+    from alembic import command
+
+    with store.engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+        if store.is_sqlite:
+            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+    if store.is_sqlite:  # put the new header into the main file now, not at the next checkpoint
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What opening a project did to its schema."""
+
+    action: str  # "created" (a new project), "current" (nothing to do) or "upgraded"
+    revision: str  # the schema now
+    before: str | None = None  # the schema found, when upgraded
+    backup: Path | None = None  # the copy made before upgrading an SQLite file
+
+
+def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
+    """Bring a new project to the current schema; check an existing one, and upgrade it only when
+    asked (`annotator db upgrade`, or the window's question): E005 otherwise."""
+    where = store.path or store.url
+    tables = set(inspect(store.engine).get_table_names())
+    if not tables:
+        store.check_admin("create the project")
+        migrate(store)
+        return SchemaState("created", HEAD)
+    if "alembic_version" not in tables:
+        raise AnnotatorError(Errors.E001.format(path=where))
+    found = current_revision(store)
+    head = HEAD
+    if found == head:
+        return SchemaState("current", head)
+    if found not in REVISIONS:
+        raise AnnotatorError(Errors.E002.format(path=where, found=found, known=head))
+    if not upgrade:
+        raise AnnotatorError(Errors.E005.format(path=where, found=found, known=head))
+    store.check_admin("upgrade the project")
+    backup = None
+    if store.path is not None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup = store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
+    migrate(store)
+    if not store.is_sqlite:
+        with store.engine.begin() as conn:
+            grant_members(conn)  # members get the tables the upgrade added
+    return SchemaState("upgraded", head, found, backup)

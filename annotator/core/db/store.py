@@ -1,0 +1,232 @@
+"""Opening a project: a path or SQLAlchemy URL → an engine with the right pragmas and a current schema.
+
+An SQLite project is one file (an application file format): WAL, foreign keys, a busy timeout and
+`synchronous=FULL`, so an edit that `atomic()` committed survives a crash. The file carries our
+`application_id`; anything else is refused before a byte is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from annotator.core.db import schema
+from annotator.core.db.schema import APPLICATION_ID
+from annotator.errors import AnnotatorError, ConnectionLost, Errors
+
+BUSY_TIMEOUT_MS = 10_000
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a row-level security policy or a missing grant said no
+
+
+def _sqlstate(e: DBAPIError) -> str | None:
+    return getattr(e.orig, "sqlstate", None)
+
+
+def _first_line(e: DBAPIError) -> str:
+    return str(e.orig).strip().splitlines()[0]
+
+
+def _lost_connection(ctx) -> ConnectionLost | None:
+    """SQLAlchemy's error hook on a server's engine: a dropped or refused connection (SQLSTATE class
+    08, a server shutting down 57P, or no connection at all) becomes a coded E400. The pool still
+    invalidates the dead connection; the pre-ping's own failures are left to the pool (it reconnects)."""
+    if ctx.is_pre_ping:
+        return None
+    state = getattr(ctx.original_exception, "sqlstate", None)
+    lost = ctx.is_disconnect or (state or "").startswith(("08", "57P"))
+    lost = lost or (state is None and ctx.connection is None)  # connecting failed: the server is down
+    if not lost:
+        return None
+    reason = (str(ctx.original_exception).strip().splitlines() or ["no answer"])[0]
+    return ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed."))
+
+
+def to_url(db: str | os.PathLike) -> str:
+    """A file path or an SQLAlchemy URL → URL."""
+    s = str(db)
+    if "://" in s:
+        return s
+    return "sqlite:///" + str(Path(s).expanduser().resolve())
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def serialize(session: Session, key: int, sub: int) -> None:
+    """One writer at a time for (`key`, `sub`) until the transaction ends, so a check-then-write (is
+    this disagreement decided yet?) cannot interleave with another client's. SQLite needs nothing:
+    `Store.atomic` holds the database's write lock from the start."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k, :s)"), {"k": key, "s": sub})
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(b"SQLite format 3\x00"):
+        raise AnnotatorError(Errors.E003.format(path=path))
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id != APPLICATION_ID:
+        # The header in the file may be stale while the newest page 1 sits in the WAL (after a crash,
+        # before a checkpoint): ask SQLite, read-only.
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError:
+            raise AnnotatorError(Errors.E003.format(path=path)) from None
+        finally:
+            conn.close()
+    if app_id != APPLICATION_ID:
+        raise AnnotatorError(Errors.E001.format(path=path))
+
+
+class Store:
+    """An open project: engine, session factory and `atomic()` transactions.
+
+    A new (empty) database gets the current schema; an older one is refused (E005) unless
+    `upgrade` is true: upgrading is the user's decision (`annotator db upgrade`, or the window asks).
+    """
+
+    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False):
+        self.url = to_url(db)
+        try:
+            url = make_url(self.url)
+        except ArgumentError as e:
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e)) from None
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        self.path = Path(url.database) if self.is_sqlite and url.database else None
+        if self.path is not None:
+            _check_sqlite_file(self.path)
+            if not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = self._make_engine()
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()  # the session of the `atomic()` block running on this thread
+        try:
+            self.login, self.is_admin = self._who()
+            self.schema = schema.ensure_current(self, upgrade=upgrade)
+        except OperationalError as e:
+            self.engine.dispose()
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
+        except ConnectionLost as e:
+            self.engine.dispose()
+            raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.__cause__ or e)) from None
+        except DBAPIError as e:
+            self.engine.dispose()
+            if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:  # a login the admin has not added
+                raise AnnotatorError(Errors.E404.format(login=self.login, database=url.database,
+                                                       reason=_first_line(e))) from None
+            raise
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _who(self) -> tuple[str | None, bool]:
+        """(the database login, whether it is the project's admin: the owner of the database or a
+        superuser). SQLite: (None, True), the file's user manages it."""
+        if self.is_sqlite:
+            return None, True
+        with self.engine.connect() as conn:
+            login, admin = conn.exec_driver_sql(
+                "SELECT current_user, pg_has_role(current_user, datdba, 'MEMBER') FROM pg_database "
+                "WHERE datname = current_database()").one()
+        return login, bool(admin)
+
+    @property
+    def member(self) -> str | None:
+        """On a team server, the login of a member who is not the admin: they work as that name."""
+        return None if self.is_admin else self.login
+
+    def check_admin(self, action: str) -> None:
+        """E402 unless this connection may manage the project (`action`: what it was about to do)."""
+        if not self.is_admin:
+            raise AnnotatorError(Errors.E402.format(user=self.login, database=make_url(self.url).database,
+                                                    action=action))
+
+    def coded(self, e: DBAPIError) -> Exception:
+        """The coded error for a database failure the user can act on, else `e` itself."""
+        if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:
+            return AnnotatorError(Errors.E401.format(user=self.login, reason=_first_line(e)))
+        return e
+
+    def _make_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        engine = create_engine(self.url, pool_pre_ping=True)
+        event.listen(engine, "handle_error", _lost_connection)
+        return engine
+
+    @contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """One transaction: committed when the outermost block ends, rolled back on any exception.
+
+        Nested in another `atomic()` of this store on the same thread, the block is a SAVEPOINT in
+        that transaction (same session): an exception rolls back the inner block only, and nothing is
+        committed before the outer block ends (sqlite-utils' `atomic` does the same). On SQLite the
+        outer block takes the write lock first (BEGIN IMMEDIATE), waiting up to the busy timeout: what
+        an edit reads to check itself cannot change before it writes, and a second process waits its
+        turn instead of failing with "database is locked" when it goes from reading to writing."""
+        outer = getattr(self._local, "session", None)
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
+        try:
+            with self.Session() as session:
+                with session.begin():
+                    if self.is_sqlite:
+                        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                    self._local.session = session
+                    try:
+                        yield session
+                    finally:
+                        self._local.session = None
+        except DBAPIError as e:
+            coded = self.coded(e)
+            if coded is e:
+                raise
+            raise coded from e
+
+    def table_names(self) -> list[str]:
+        return inspect(self.engine).get_table_names()
+
+    def backup(self, target: str | os.PathLike) -> Path:
+        """A consistent copy of an SQLite project, taken with the SQLite backup API."""
+        assert self.path is not None, "backups are for SQLite projects"
+        target = Path(target)
+        src = sqlite3.connect(self.path)
+        dst = sqlite3.connect(target)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return target
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def execute(self, sql: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).fetchall()

@@ -1,0 +1,79 @@
+"""Who may see and edit which layer.
+
+Annotation is blind: an annotator sees their own layer and the model's suggestions; a reviewer sees
+every layer. Only reviewers edit the gold layer: `check_command` is the command stack's guard, and the
+adjudication commands (`core/review/decisions.py`) check too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.annotators import GOLD, LayerInfo, _annotator, _info
+from annotator.core.db.models import Annotator, Span
+from annotator.errors import AnnotatorError, Errors
+
+
+def visible_layers(session: Session, annotator: Annotator | LayerInfo | str | int) -> list[LayerInfo]:
+    """The layers `annotator` may see, by name: every layer for a reviewer; else their own and the
+    model's (blind annotation: no colleague's layer, and not gold). A user not in the project yet
+    has no layer of their own: they see the model's."""
+    if isinstance(annotator, str) and session.scalar(select(Annotator.id).where(Annotator.name == annotator)) is None:
+        row = None
+    else:
+        row = _annotator(session, annotator)
+    q = select(Annotator).order_by(Annotator.name)
+    if row is None:
+        q = q.where(Annotator.is_model)
+    elif row.role != "reviewer":
+        q = q.where((Annotator.id == row.id) | Annotator.is_model)
+    return [_info(r) for r in session.scalars(q)]
+
+
+def check_visible(session: Session, viewer: Annotator | LayerInfo | str | int, layer: str) -> None:
+    """E163 unless `viewer` may see `layer` (E050 for an unknown layer)."""
+    target = _annotator(session, layer)
+    if target.id not in {info.id for info in visible_layers(session, viewer)}:
+        name = viewer if isinstance(viewer, str) else _annotator(session, viewer).name
+        raise AnnotatorError(Errors.E163.format(viewer=name, layer=target.name))
+
+
+def check_edit(session: Session, actor_id: int, layer_id: int) -> None:
+    """E156 when `actor_id` would edit the gold layer without being a reviewer."""
+    if session.scalar(select(Annotator.name).where(Annotator.id == layer_id)) == GOLD:
+        check_reviewer(session, actor_id)
+
+
+def check_reviewer(session: Session, actor_id: int) -> None:
+    """E156 unless `actor_id` is a reviewer."""
+    row = session.get(Annotator, actor_id)
+    if row is None or row.role != "reviewer":
+        raise AnnotatorError(Errors.E156.format(name=row.name if row else actor_id))
+
+
+_LAYER_NAME = select(Annotator.name).where(Annotator.id == bindparam("annotator_id"))
+_SPAN_LAYER_NAME = (select(Annotator.name).join(Span, Span.annotator_id == Annotator.id)
+                    .where(Span.id == bindparam("span_id")))
+
+
+def check_command(session: Session, actor_id: int, command: Any) -> None:
+    """The command stack's guard (called before `command.do`): only reviewers edit gold.
+
+    A command edits the layer named by its `annotator_id`, the layer of its `span_id`, or gold
+    when it says so (`edits_gold`, the adjudication commands). It runs on every edit, so: one
+    prepared primary-key look-up per layer, on the session's connection."""
+    if getattr(command, "edits_gold", False):
+        check_reviewer(session, actor_id)
+        return
+    conn = session.connection()
+    names = []
+    layer = getattr(command, "annotator_id", None)
+    if isinstance(layer, int) and layer != actor_id:  # one's own layer (the usual edit) needs no look-up
+        names.append(conn.execute(_LAYER_NAME, {"annotator_id": layer}).scalar())
+    if isinstance(getattr(command, "span_id", None), int):
+        names.append(conn.execute(_SPAN_LAYER_NAME, {"span_id": command.span_id}).scalar())
+    if GOLD in names:
+        check_reviewer(session, actor_id)

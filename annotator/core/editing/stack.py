@@ -1,0 +1,161 @@
+"""The command stack: runs each edit's command in its own transaction with its event, keeps undo and
+redo for one annotator (rebuilt from the event history after a restart), and tells listeners what
+changed. The commands themselves are in spans.py, kb/linking.py and review/decisions.py.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from annotator.core.changes import Change
+from annotator.core.db.models import Event, utcnow
+from annotator.core.db.store import Store
+from annotator.core.editing.command import Command, Registry
+from annotator.core.editing.permissions import check_command
+from annotator.errors import AnnotatorError, ConnectionLost, Errors
+
+_INSERT_EVENT = insert(Event).returning(Event.id)
+_UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undone=True)
+_REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
+               .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
+
+Listener = Callable[[Change], None]
+
+
+class CommandStack:
+    """Runs commands for one annotator, keeps undo/redo, and tells listeners what changed."""
+
+    def __init__(self, store: Store, annotator_id: int, commands: Registry):
+        self.store = store
+        self.annotator_id = annotator_id
+        self.commands = commands  # every command by name (core/commands.py): what restore can rebuild
+        self._undo: list[tuple[int, Command]] = []  # (event id, command)
+        self._redo: list[tuple[int, Command]] = []
+        self._listeners: list[Listener] = []
+        self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
+        self.recorded: set[int] = set()  # events written here: listeners saw them (see forget_recorded)
+
+    # --- listening
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners.remove(listener)
+
+    def _notify(self, change: Change) -> None:
+        self.generation += 1
+        for listener in list(self._listeners):
+            listener(change)
+
+    # --- running
+    def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
+        """Run `work` (which records one event and returns (event id, change)) in one transaction.
+
+        A dropped connection (server restarted, network cut: ConnectionLost) is retried once on a new
+        one. When it dropped while committing, the first try may have gone through: its event row
+        says so, and it is not done twice."""
+        for attempt in (1, 2):
+            done = None
+            try:
+                with self.store.atomic() as s:
+                    s.info["actor"] = self.annotator_id
+                    done = work(s)
+                return done
+            except ConnectionLost:
+                if done is not None and self._committed(done[0]):
+                    return done  # the answer to COMMIT was lost, not the commit
+                if attempt == 2:
+                    raise
+
+    def _committed(self, event_id: int) -> bool:
+        try:
+            with self.store.Session() as s:
+                return s.scalar(select(Event.id).where(Event.id == event_id)) is not None
+        except ConnectionLost:
+            raise AnnotatorError(Errors.E400.format(
+                reason="no answer to the commit", what="Your last edit may or may not have been saved: look "
+                "at it once the server is back.")) from None
+
+    def push(self, command: Command) -> Change:
+        """Do the command and record it; when this returns, the edit is committed."""
+        def work(s: Session) -> tuple[int, Change]:
+            check_command(s, self.annotator_id, command)  # only reviewers edit gold
+            change = command.do(s)
+            return self._record(s, command.name, command.payload(), change.document_id), change
+
+        event_id, change = self._transact(work)
+        self._undo.append((event_id, command))
+        self._redo.clear()
+        self._notify(change)
+        return change
+
+    def undo(self) -> Change:
+        return self._replay("undo", self._undo, self._redo)
+
+    def redo(self) -> Change:
+        return self._replay("redo", self._redo, self._undo)
+
+    def _replay(self, action: str, source: list, target: list) -> Change:
+        """Undo or redo the command on top of `source` (marking its event), then move it to `target`."""
+        if not source:
+            raise AnnotatorError(Errors.E035.format(action=action))
+        event_id, command = source[-1]
+
+        def work(s: Session) -> tuple[int, Change]:
+            if action == "undo":
+                change = command.undo(s)
+                s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
+            else:
+                change = command.do(s)
+                s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
+            return self._record(s, action, {"event": event_id}, change.document_id), change
+
+        _, change = self._transact(work)
+        source.pop()
+        target.append((event_id, command))
+        self._notify(change)
+        return change
+
+    def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
+        event_id = s.connection().execute(_INSERT_EVENT, dict(
+            annotator_id=self.annotator_id, document_id=document_id, command=name, payload=payload,
+            created_at=utcnow(), undone=False)).scalar_one()
+        self.recorded.add(event_id)
+        return event_id
+
+    def forget_recorded(self, through: int) -> None:
+        """Drop the ids of events written here up to `through`: whoever skips them (a window looking for
+        changes made elsewhere) has looked past them."""
+        self.recorded = {i for i in self.recorded if i > through}
+
+    # --- state for menus
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        return self._undo[-1][1].text() if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._redo[-1][1].text() if self._redo else ""
+
+    def restore(self, limit: int = 200) -> None:
+        """Rebuild undo/redo from the event history, so undo works across restarts."""
+        with self.store.Session() as s:
+            rows = s.execute(select(Event.id, Event.command, Event.payload, Event.undone)
+                             .where(Event.annotator_id == self.annotator_id, Event.command.in_(list(self.commands)))
+                             .order_by(Event.id.desc()).limit(limit)).all()
+        rows.reverse()
+        last_done = max((r.id for r in rows if not r.undone), default=0)
+        self._undo = [(r.id, self.commands[r.command](**r.payload)) for r in rows if not r.undone]
+        self._redo = [(r.id, self.commands[r.command](**r.payload)) for r in reversed(rows)
+                      if r.undone and r.id > last_done]

@@ -1,0 +1,155 @@
+"""Link suggestions: known aliases on import, and propagation of a link to identical mentions.
+
+A suggested link is a span with `entity_id` set and `status == "suggested"`: the span and its link
+await the analyst together (Enter confirms both, through `LinkSpan`, which also teaches the alias
+count). A confirmed link is `entity_id` set and `status == "accepted"`. No new column is needed,
+and a suggested link travels with its suggested span wherever the span goes (the copy of the model
+layer into an analyst's, exports that carry the span's status). Propagating onto an accepted span
+that has no link puts it back to "suggested" — it has a pending suggestion again — and rejecting
+that suggestion (`UnlinkSpan`) accepts it unlinked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from annotator.core.db.models import Document, DocumentState, Entity, Span
+from annotator.core.kb.candidates import alias_rows, prior, score, type_fit
+from annotator.core.kb.entities import mention_keys
+from annotator.core.text import Tokens
+from annotator.errors import AnnotatorError, Errors
+
+# Labels that never name an entity of the knowledge base.
+UNLINKABLE = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
+SCOPES = ("document", "corpus")
+NORMS_PER_QUERY = 100  # a UNION ALL of this many parts stays under SQLite's compound-select limit
+
+
+def _best_entities(session: Session, keys_by_span: dict[int, tuple[list[str], str]]) -> dict[int, int]:
+    """span id → the most likely entity among exact alias matches (prior and type fit)."""
+    conn = session.connection()
+    norms = sorted({k for keys, _ in keys_by_span.values() for k in keys})
+    by_norm: dict[str, list[tuple[int, int]]] = {}
+    for i in range(0, len(norms), NORMS_PER_QUERY):
+        for entity_id, _, norm, count in alias_rows(conn, norms[i:i + NORMS_PER_QUERY]):
+            by_norm.setdefault(norm, []).append((entity_id, count))
+    if not by_norm:
+        return {}
+    ids = sorted({e for rows in by_norm.values() for e, _ in rows})
+    types: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        types.update((r.id, r.type) for r in session.execute(
+            select(Entity.id, Entity.type).where(Entity.id.in_(ids[i:i + 500]))))
+    best: dict[int, int] = {}
+    for span_id, (keys, label) in keys_by_span.items():
+        options = []
+        for key in keys:
+            counts: dict[int, int] = {}
+            for entity_id, count in by_norm.get(key, []):
+                counts[entity_id] = counts.get(entity_id, 0) + count
+            total = sum(counts.values())
+            for entity_id, count in counts.items():
+                value = score(1.0, True, prior(count, total, len(counts)), type_fit(label, types[entity_id]), False)
+                options.append((value, count, -entity_id))
+        if options:
+            best[span_id] = -max(options)[2]
+    return best
+
+
+def suggest_links(session: Session, document_ids: list[int]) -> int:
+    """Give each unreviewed, unlinked span of these documents (any layer) whose text is a known alias
+    a suggested link to its most likely entity. Returns how many spans got one.
+
+    Called at the end of an import (in its transaction) and after the starter KB is loaded; the
+    model layer's suggested links are copied into an analyst's layer when they open the document.
+    """
+    keys_by_span: dict[int, tuple[list[str], str]] = {}
+    for i in range(0, len(document_ids), 500):
+        rows = session.execute(
+            select(Span.id, Span.label, func.substr(Document.text, Span.start + 1, Span.end - Span.start))
+            .join(Document, Document.id == Span.document_id)
+            .where(Span.document_id.in_(document_ids[i:i + 500]), Span.status == "suggested",
+                   Span.entity_id.is_(None), Span.nil.is_(False), Span.label.not_in(UNLINKABLE)))
+        for span_id, label, surface in rows:
+            keys_by_span[span_id] = (mention_keys(surface), label)
+    best = _best_entities(session, keys_by_span)
+    if best:
+        session.execute(update(Span), [{"id": sid, "entity_id": eid} for sid, eid in best.items()])
+    return len(best)
+
+
+@dataclass
+class Targets:
+    """Where a link could propagate: unlinked spans with the same text, and unannotated occurrences."""
+
+    entity_id: int
+    label: str
+    surface: str
+    existing: list[int] = field(default_factory=list)
+    new: list[tuple[int, int, int]] = field(default_factory=list)  # (document id, start, end)
+    per_document: dict[int, int] = field(default_factory=dict)  # document id → mentions it would touch
+
+    @property
+    def total(self) -> int:
+        return len(self.existing) + len(self.new)
+
+    def elsewhere(self, document_id: int) -> int:
+        """Mentions outside `document_id`: what corpus scope adds to document scope."""
+        return sum(n for doc, n in self.per_document.items() if doc != document_id)
+
+
+def occurrences(text: str, surface: str, tokens: Tokens) -> list[tuple[int, int]]:
+    """Where `surface` occurs in `text` on token boundaries (never inside a longer word)."""
+    starts, ends = set(tokens.starts), set(tokens.ends)
+    found, i = [], text.find(surface)
+    while i >= 0:
+        j = i + len(surface)
+        if starts and ends:
+            aligned = i in starts and j in ends
+        else:
+            aligned = (i == 0 or not text[i - 1].isalnum()) and (j == len(text) or not text[j].isalnum())
+        if aligned:
+            found.append((i, j))
+        i = text.find(surface, i + 1)
+    return found
+
+
+def propagation_targets(session: Session, span_id: int, annotator_id: int, scope: str = "document") -> Targets:
+    """Identical mentions of a linked span in its document, or in every document of the same layer
+    the annotator has started (a layer not yet started gets its suggestions from the learned alias
+    when the document is opened)."""
+    if scope not in SCOPES:
+        raise AnnotatorError(Errors.E215.format(scope=scope))
+    source = session.get(Span, span_id)
+    if source is None:
+        raise AnnotatorError(Errors.E032.format(span_id=span_id))
+    if source.entity_id is None:
+        raise AnnotatorError(Errors.E214.format(span_id=span_id))
+    surface = session.scalar(select(func.substr(Document.text, source.start + 1, source.end - source.start))
+                             .where(Document.id == source.document_id))
+    targets = Targets(source.entity_id, source.label, surface)
+    q = select(Document.id, Document.text, Document.tokens)
+    if scope == "document":
+        q = q.where(Document.id == source.document_id)
+    else:
+        started = select(DocumentState.document_id).where(DocumentState.annotator_id == annotator_id)
+        q = q.where((Document.id == source.document_id)
+                    | (Document.id.in_(started) & Document.text.contains(surface, autoescape=True)))
+    for doc_id, text, packed in session.execute(q.order_by(Document.id)):
+        spans = session.execute(select(Span.id, Span.start, Span.end, Span.entity_id, Span.nil)
+                                .where(Span.document_id == doc_id, Span.annotator_id == annotator_id)).all()
+        before = targets.total
+        for start, end in occurrences(text, surface, Tokens(packed)):
+            if doc_id == source.document_id and (start, end) == (source.start, source.end):
+                continue
+            same = [s for s in spans if (s.start, s.end) == (start, end)]
+            if same:
+                targets.existing += [s.id for s in same if s.entity_id is None and not s.nil]
+            elif not any(s.start < end and start < s.end for s in spans):
+                targets.new.append((doc_id, start, end))
+        if targets.total > before:
+            targets.per_document[doc_id] = targets.total - before
+    return targets

@@ -1,0 +1,185 @@
+"""Adjudication decisions: the commands that put spans into the gold layer, and the history they leave.
+
+A decision is keyed by the disagreement's region (start, end) in its document; the history (Event
+rows, with who decided and what went into gold) is where decisions are read back from, so they survive
+restarts and an undone decision is open again. Every command here edits gold (`edits_gold`): the
+stack's guard (`permissions.check_command`) and the commands themselves refuse anyone but a reviewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.annotators import gold_annotator
+from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Event, Span, utcnow
+from annotator.core.db.store import serialize
+from annotator.core.changes import Change
+from annotator.core.editing.command import Command
+from annotator.core.editing.permissions import check_reviewer
+from annotator.core.editing.spans import SetDocumentStatus, _check_bounds, _check_label, span_conflict
+from annotator.core.records import NIL, SpanRecord
+from annotator.errors import AnnotatorError, Errors
+
+# Commands whose events record a decision (each a `Decide` below).
+DECISIONS = ("adjudicate_take", "adjudicate_reject", "adjudicate_edit")
+
+@dataclass(frozen=True)
+class Decision:
+    """An adjudication decision as the history records it."""
+
+    event_id: int
+    reviewer: str
+    created_at: Any
+    kind: str  # take | reject | edit
+    start: int
+    end: int
+    disagreement: str  # boundary | label | link | missing
+    taken: str | None  # whose version, for "take"
+    spans: list[dict[str, Any]]  # what went into gold
+
+
+def decisions(session: Session, document_id: int) -> list[Decision]:
+    """The decisions in force for the document (undone ones left out), oldest first."""
+    rows = session.execute(select(Event.id, Annotator.name, Event.created_at, Event.command, Event.payload)
+                           .join(Annotator, Annotator.id == Event.annotator_id)
+                           .where(Event.document_id == document_id, Event.command.in_(DECISIONS), ~Event.undone)
+                           .order_by(Event.id))
+    return [Decision(r.id, r.name, r.created_at, r.command.removeprefix("adjudicate_"), r.payload["start"],
+                     r.payload["end"], r.payload.get("kind", ""), r.payload.get("taken"),
+                     list(r.payload.get("rows") or []))
+            for r in rows]
+
+
+GOLD_LOCK = 0x474F4C44  # "GOLD": advisory lock key, with the document id, for decisions on one document
+
+
+def record(span: SpanRecord) -> dict[str, Any]:
+    return {"start": span.start, "end": span.end, "label": span.label, "kb_id": span.kb_id}
+
+
+@dataclass
+class GoldEdit(Command):
+    """Put `rows` ({start, end, label, kb_id}) into the gold layer of a document; undo takes out
+    exactly what was put in. A span gold already has (same offsets and label) is left alone."""
+
+    edits_gold: ClassVar[bool] = True
+    document_id: int = 0
+    reviewer_id: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    span_ids: list[int | None] = field(default_factory=list)  # per row; None: gold had it already
+    created_state: bool = False
+
+    def do(self, s: Session) -> Change:
+        check_reviewer(s, self.reviewer_id)
+        serialize(s, GOLD_LOCK, self.document_id)  # two reviewers deciding at once: one after the other
+        gold = gold_annotator(s).id
+        self.check(s)
+        self.span_ids = [self._insert(s, gold, row, self.span_ids[i] if i < len(self.span_ids) else None)
+                         for i, row in enumerate(self.rows)]
+        self.created_state = False
+        if s.get(DocumentState, (self.document_id, gold)) is None:
+            s.add(DocumentState(document_id=self.document_id, annotator_id=gold, status="in_progress",
+                                updated_at=utcnow()))
+            s.flush()
+            self.created_state = True
+        return Change(self.document_id, tuple(i for i in self.span_ids if i is not None))
+
+    def undo(self, s: Session) -> Change:
+        serialize(s, GOLD_LOCK, self.document_id)
+        ids = [i for i in self.span_ids if i is not None]
+        put = {i: row for i, row in zip(self.span_ids, self.rows) if i is not None}
+        for r in s.execute(select(Span.id, Span.start, Span.end, Span.label).where(Span.id.in_(ids))):
+            if (r.start, r.end, r.label) != (put[r.id]["start"], put[r.id]["end"], put[r.id]["label"]):
+                raise span_conflict(s, r.id)  # another reviewer changed it since: not undone behind their back
+        if ids:
+            s.execute(delete(Span).where(Span.id.in_(ids)))
+        if self.created_state:
+            gold = gold_annotator(s).id
+            s.execute(delete(DocumentState).where(DocumentState.document_id == self.document_id,
+                                                  DocumentState.annotator_id == gold))
+        return Change(self.document_id, tuple(ids))
+
+    def check(self, s: Session) -> None:
+        """More checks before anything is written (subclasses)."""
+
+    def _insert(self, s: Session, gold: int, row: dict[str, Any], span_id: int | None) -> int | None:
+        _check_bounds(s, self.document_id, row["start"], row["end"])
+        _check_label(s, row["label"])
+        same = s.scalar(select(Span.id).where(Span.document_id == self.document_id, Span.annotator_id == gold,
+                                              Span.start == row["start"], Span.end == row["end"],
+                                              Span.label == row["label"]))
+        if same is not None and same != span_id:
+            return None
+        kb_id = row.get("kb_id")
+        entity_id = None
+        if kb_id and kb_id != NIL:
+            entity_id = s.scalar(select(Entity.id).where(Entity.kb_id == kb_id))
+            if entity_id is None:
+                raise AnnotatorError(Errors.E210.format(entity_id=kb_id))
+        values = dict(document_id=self.document_id, annotator_id=gold, start=row["start"], end=row["end"],
+                      label=row["label"], entity_id=entity_id, nil=kb_id == NIL, origin="human",
+                      status="accepted")
+        if span_id is not None:  # redo: the same span again
+            values["id"] = span_id
+        return s.execute(insert(Span).values(**values).returning(Span.id)).scalar_one()
+
+
+@dataclass
+class AdjudicateAgreed(GoldEdit):
+    """The spans all compared annotators agree on, into gold."""
+
+    name: ClassVar[str] = "adjudicate_agreed"
+    annotators: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        n = len([i for i in self.span_ids if i is not None]) or len(self.rows)
+        return f"add {n} agreed span{'s' if n != 1 else ''} to gold"
+
+
+@dataclass
+class Decide(GoldEdit):
+    """A decision on one disagreement (the region `start`-`end`), recorded for who made it."""
+
+    start: int = 0
+    end: int = 0
+    kind: str = ""  # the disagreement's kind: boundary | label | link | missing
+    annotators: list[str] = field(default_factory=list)
+
+    def check(self, s: Session) -> None:
+        for d in decisions(s, self.document_id):
+            if (d.start, d.end) == (self.start, self.end):
+                doc = s.scalar(select(Document.name).where(Document.id == self.document_id))
+                raise AnnotatorError(Errors.E160.format(start=self.start, end=self.end, doc=doc,
+                                                        decision=d.kind, who=d.reviewer))
+
+
+@dataclass
+class TakeVersion(Decide):
+    name: ClassVar[str] = "adjudicate_take"
+    taken: str = ""
+
+    def text(self) -> str:
+        return f"take {self.taken}'s version"
+
+
+@dataclass
+class RejectDisagreement(Decide):
+    name: ClassVar[str] = "adjudicate_reject"
+
+    def text(self) -> str:
+        return "reject disagreement"
+
+
+@dataclass
+class EditDisagreement(Decide):
+    name: ClassVar[str] = "adjudicate_edit"
+
+    def text(self) -> str:
+        return "enter own version in gold"
+
+
+COMMANDS = (AdjudicateAgreed, TakeVersion, RejectDisagreement, EditDisagreement)

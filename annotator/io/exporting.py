@@ -1,0 +1,154 @@
+"""Export a layer through any registered format. Documents stream in chunks so that a corpus of
+100,000 documents never sits in memory twice.
+
+The format writes into a temporary folder beside the output, and the result is moved into place
+only when everything was written: a failed or cancelled export leaves nothing behind, and an
+existing file is replaced only by a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sqlalchemy import select
+
+from annotator.core.db.annotators import MODEL_LAYER
+from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
+from annotator.core.db.store import Store
+from annotator.core.editing.permissions import check_visible
+from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.core.text import Tokens
+from annotator.errors import AnnotatorError, Cancelled, Errors
+from annotator.formats import registry
+
+CHUNK = 1000
+STATUSES = ("done", "all")
+
+
+def layer_id(store: Store, layer: str) -> int:
+    with store.Session() as s:
+        found = s.scalar(select(Annotator.id).where(Annotator.name == layer))
+        if found is None:
+            known = ", ".join(s.scalars(select(Annotator.name).order_by(Annotator.name))) or "(none yet)"
+            raise AnnotatorError(Errors.E041.format(layer=layer, known=known))
+        return found
+
+
+def document_ids(store: Store, layer: str, status: str = "all") -> list[int]:
+    """The documents a layer covers: those its annotator opened (`all`) or finished (`done`);
+    the model layer covers every document."""
+    if status not in STATUSES:
+        raise AnnotatorError(Errors.E034.format(status=status))
+    annotator = layer_id(store, layer)
+    with store.Session() as s:
+        if layer == MODEL_LAYER and status == "all":
+            q = select(Document.id)
+        else:
+            q = select(DocumentState.document_id).where(DocumentState.annotator_id == annotator)
+            if status == "done":
+                q = q.where(DocumentState.status == "done")
+        return sorted(s.scalars(q))
+
+
+def records(store: Store, layer: str, ids: list[int]) -> Iterator[DocRecord]:
+    """DocRecords of `ids` with the layer's spans (kb_id from the linked entity, or "NIL")."""
+    annotator = layer_id(store, layer)
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        with store.Session() as s:
+            docs = s.execute(select(Document.id, Document.name, Document.title, Document.text, Document.meta,
+                                    Document.tokens).where(Document.id.in_(chunk)).order_by(Document.id)).all()
+            rows = s.execute(select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil,
+                                    Entity.kb_id)
+                             .outerjoin(Entity, Entity.id == Span.entity_id)
+                             .where(Span.annotator_id == annotator, Span.document_id.in_(chunk))
+                             .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
+        by_doc: dict[int, list[SpanRecord]] = {}
+        for r in rows:
+            kb_id = "NIL" if r.nil else r.kb_id
+            by_doc.setdefault(r.document_id, []).append(SpanRecord(r.start, r.end, r.label, kb_id, r.status))
+        for d in docs:
+            yield DocRecord(name=d.name, text=d.text, title=d.title, meta=d.meta or {},
+                            spans=by_doc.get(d.id, []), annotator=layer, tokens=Tokens(d.tokens).pairs())
+
+
+def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "all",
+           viewer: str | None = None, progress: Callable[[int, int], None] | None = None,
+           cancelled: Callable[[], bool] = lambda: False) -> FormatReport:
+    """Write the layer's documents to `out` in format `fmt`.
+
+    `progress(done, total)` is called with (0, total) first and after each document read;
+    `cancelled()` true stops the export with `Cancelled`, nothing written. With `viewer`, the layer
+    must be one they may see (blind annotation: E163)."""
+    kind = registry.info(fmt)
+    writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
+    ids = document_ids(store, layer, status)
+    if viewer is not None:
+        with store.Session() as s:
+            check_visible(s, viewer, layer)
+    out = Path(out)
+    if kind.folder and out.exists() and not out.is_dir():
+        raise AnnotatorError(Errors.E106.format(fmt=fmt, path=out, reason="it is a file"))
+    if not kind.folder and out.is_dir():
+        raise AnnotatorError(Errors.E043.format(path=out, reason="it is a folder"))
+
+    def counted() -> Iterator[DocRecord]:
+        if progress:
+            progress(0, len(ids))
+        for n, rec in enumerate(records(store, layer, ids), start=1):
+            if cancelled():
+                raise Cancelled()
+            yield rec
+            if progress:
+                progress(n, len(ids))
+
+    try:
+        return _write_in_place(writer, counted(), out, kind.folder, cancelled)
+    except OSError as e:
+        raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
+
+
+def _write_in_place(writer, docs: Iterator[DocRecord], out: Path, folder: bool,
+                    cancelled: Callable[[], bool]) -> FormatReport:
+    """Write into a temporary folder beside `out`, then move the result there. A folder format
+    creates missing parent folders (and removes them again if the export fails)."""
+    created = [p for p in reversed(out.parents) if not p.exists()] if folder else []
+    if created:
+        out.parent.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
+    try:
+        report = writer.write(docs, work / out.name)
+        if cancelled():
+            raise Cancelled()
+        _move(work / out.name, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        for parent in reversed(created):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _move(written: Path, out: Path) -> None:
+    """A file replaces `out`; a folder becomes `out`, or its files join an existing `out` folder."""
+    if written.is_dir() and out.is_dir():
+        for item in written.iterdir():
+            os.replace(item, out / item.name)
+    else:
+        os.replace(written, out)
+
+
+def summary(report: FormatReport, out: str | Path) -> list[str]:
+    """What an export did, for the command line and the window's status bar."""
+    lines = [f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}."]
+    if report.misaligned:
+        lines.append(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
+                     + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    return lines

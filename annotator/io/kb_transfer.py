@@ -1,0 +1,112 @@
+"""Knowledge-base files in and out: `annotator kb import` / `kb export`, and the starter KB.
+
+Re-importing. A row whose id is already in the knowledge base (or, for a row without an id, whose
+name and type are) is skipped and reported, never applied: a file must not silently overwrite names,
+descriptions, or the alias counts that analysts' links have taught. `KbImportReport.conflicting`
+names the skipped entities whose row differs from what is stored, so they can be edited by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.models import Alias, Document, Entity
+from annotator.core.db.store import Store
+from annotator.core.kb.entities import CHUNK, _alias_rows, add_entities
+from annotator.core.kb.suggestions import suggest_links
+from annotator.core.records import KbEntry
+from annotator.core.resources import seeds_dir
+from annotator.errors import AnnotatorError, Errors
+from annotator.formats import kb_files, spacy_kb
+
+EXPORT_FORMATS = ("jsonl", "csv", "spacy-kb")
+STARTER_KB = "kb.jsonl"
+
+
+@dataclass
+class KbImportReport:
+    path: str
+    added: list[str] = field(default_factory=list)  # kb ids of new entities
+    skipped: list[str] = field(default_factory=list)  # already in the knowledge base: left as they are
+    conflicting: list[str] = field(default_factory=list)  # skipped, and the file says something else
+    aliases: int = 0  # aliases stored for the new entities
+
+
+def _differs(entity: Entity, entry: KbEntry, stored_aliases: set[str]) -> bool:
+    return ((entity.name, entity.type, entity.description) != (entry.name, entry.type, entry.description)
+            or not set(entry.aliases) <= stored_aliases)
+
+
+def import_kb(store: Store, path: str | Path) -> KbImportReport:
+    """`annotator kb import FILE`: every row checked first, then all stored in one transaction."""
+    path = Path(path)
+    rows = [entry for _, entry in kb_files.read(path)]
+    report = KbImportReport(path=str(path))
+    with store.atomic() as s:
+        known: dict[str, Entity] = {}
+        with_id = [e.kb_id for e in rows if e.kb_id]
+        for i in range(0, len(with_id), CHUNK):
+            known.update((e.kb_id, e) for e in s.scalars(select(Entity).where(Entity.kb_id.in_(with_id[i:i + CHUNK]))))
+        by_name: dict[tuple[str, str], Entity] = {}
+        names = sorted({e.name for e in rows if not e.kb_id})
+        for i in range(0, len(names), CHUNK):
+            chunk = select(Entity).where(Entity.name.in_(names[i:i + CHUNK]))
+            by_name.update(((e.name, e.type), e) for e in s.scalars(chunk))
+        fresh: list[KbEntry] = []
+        for entry in rows:
+            found = known.get(entry.kb_id) if entry.kb_id else by_name.get((entry.name, entry.type))
+            if found is None:
+                fresh.append(entry)
+                continue
+            report.skipped.append(found.kb_id)
+            if _differs(found, entry, set(s.scalars(select(Alias.text).where(Alias.entity_id == found.id)))):
+                report.conflicting.append(found.kb_id)
+        add_entities(s, fresh)
+        report.added = [e.kb_id for e in fresh]
+        report.aliases = sum(len(_alias_rows(e)) for e in fresh)
+    return report
+
+
+def entries(session: Session) -> Iterator[KbEntry]:
+    """Every entity with its aliases (name first, then in the order they were added)."""
+    aliases: dict[int, list[tuple[str, int]]] = {}
+    for entity_id, text, count in session.execute(select(Alias.entity_id, Alias.text, Alias.count)
+                                                  .order_by(Alias.entity_id, Alias.id)):
+        aliases.setdefault(entity_id, []).append((text, count))
+    for e in session.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description)
+                             .order_by(Entity.id)):
+        pairs = aliases.get(e.id, [])
+        pairs.sort(key=lambda p: p[0] != e.name)  # stable: the name first
+        yield KbEntry(name=e.name, kb_id=e.kb_id, type=e.type, description=e.description,
+                      aliases=[t for t, _ in pairs], counts=[c for _, c in pairs])
+
+
+def export_kb(store: Store, fmt: str, out: str | Path) -> int:
+    """`annotator kb export --format jsonl|csv|spacy-kb --out PATH`; returns the entities written.
+    spacy-kb writes a directory (spaCy's `InMemoryLookupKB.to_disk`)."""
+    if fmt not in EXPORT_FORMATS:
+        raise AnnotatorError(Errors.E208.format(fmt=fmt, known=", ".join(EXPORT_FORMATS)))
+    out = Path(out)
+    with store.Session() as s:
+        items = list(entries(s))
+    try:
+        if fmt == "spacy-kb":
+            return spacy_kb.write_kb(items, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return (kb_files.write_jsonl if fmt == "jsonl" else kb_files.write_csv)(items, out)
+    except OSError as e:
+        raise AnnotatorError(Errors.E209.format(path=out, reason=e.strerror or e)) from None
+
+
+def load_starter(store: Store) -> KbImportReport:
+    """The starter KB for the sample corpus (idempotent: known ids are skipped), then link
+    suggestions for every document already imported, so the order of first-run steps does not matter."""
+    report = import_kb(store, seeds_dir() / STARTER_KB)
+    with store.atomic() as s:
+        suggest_links(s, list(s.scalars(select(Document.id))))
+    return report

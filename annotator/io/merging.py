@@ -1,0 +1,351 @@
+"""`annotator merge OTHER.db`: bring a colleague's project file into this one.
+
+What is matched, and how (nothing already here is ever changed):
+- annotators by name, labels by name, model runs by (name, version, time), entities by kb_id,
+  aliases by (entity, text), documents by the SHA-256 of their text (a document only they have is
+  added with its tokens; a name already taken gets a "-2" suffix, as on import);
+- a layer's document (one annotator, one document: their spans and their state) is the unit: copied
+  whole when this project has nothing of that layer in that document, else left as it is here —
+  reported as a conflict when the spans differ;
+- an entity whose kb_id is here already keeps this project's name, type and description; a
+  difference is reported. Spans linked to it are linked to this project's entity;
+- history events are copied under the command name "merged", with the original command, payload
+  (its ids are those of the other file) and undone flag inside: the audit trail keeps them, and
+  undo, which replays only known commands, never touches them. An event is identified by
+  (annotator, time, command), so merging the same file again adds nothing.
+
+All of it is one transaction. The other file is opened through `Store` without upgrading it, and
+only read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
+from annotator.core.db.store import Store, to_url
+from annotator.core.editing.labels import DIGITS
+from annotator.core.kb.entities import normalize
+from annotator.errors import AnnotatorError, Errors
+
+MERGED = "merged"  # command name of a copied history event
+NIL = "NIL"
+_CHUNK = 500
+_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
+
+
+@dataclass(frozen=True)
+class EntityConflict:
+    kb_id: str
+    ours: dict[str, str]  # name, type, description
+    theirs: dict[str, str]
+
+    def difference(self) -> str:
+        return "; ".join(f"{k}: {self.ours[k]!r} here, {self.theirs[k]!r} there"
+                         for k in self.ours if self.ours[k] != self.theirs[k])
+
+
+@dataclass
+class MergeReport:
+    source: str
+    annotators: list[str] = field(default_factory=list)  # new here
+    labels: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # added (names as stored here)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
+    entities: list[str] = field(default_factory=list)  # kb_ids added
+    aliases: int = 0
+    model_runs: int = 0
+    layers: int = 0  # (layer, document) units copied
+    spans: int = 0
+    states: int = 0
+    events: int = 0
+    unchanged: int = 0  # units both files have with the same spans
+    entity_conflicts: list[EntityConflict] = field(default_factory=list)
+    layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
+
+    @property
+    def added_anything(self) -> bool:
+        return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
+                    or self.model_runs or self.layers or self.states or self.events)
+
+    def summary(self) -> str:
+        """One line: what was added (the CLI prints it; the window shows it)."""
+        return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
+                f"{self.spans} span(s), {len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
+                f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
+                f"history event(s) added.")
+
+    def notes(self) -> list[str]:
+        """Renamed documents and conflicts, a line each; what was kept is always this project's."""
+        lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
+        lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
+                  for theirs, here in self.renamed]
+        for c in self.entity_conflicts:
+            lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
+        lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
+                  for layer, doc in self.layer_conflicts]
+        return lines
+
+
+def _open_other(store: Store, other: str | os.PathLike) -> Store:
+    text = str(other)
+    if "://" not in text:
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise AnnotatorError(Errors.E010.format(path=path))
+        if path.is_dir() or path.stat().st_size == 0:  # Store would start a new project in it
+            raise AnnotatorError(Errors.E001.format(path=path))
+        if store.path is not None and store.path.exists() and path.resolve() == store.path.resolve():
+            raise AnnotatorError(Errors.E158.format(path=path))
+    elif to_url(text) == store.url:
+        raise AnnotatorError(Errors.E158.format(path=text))
+    return Store(other, upgrade=False)
+
+
+def merge(store: Store, other: str | os.PathLike) -> MergeReport:
+    """Copy what the project at `other` has and this one lacks (see the module docstring)."""
+    source = _open_other(store, other)
+    try:
+        with source.Session() as theirs, store.atomic() as ours:
+            return _Merge(theirs, ours, MergeReport(str(other))).run()
+    finally:
+        source.close()
+
+
+def _chunks(items: list, n: int = _CHUNK):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+class _Merge:
+    def __init__(self, theirs: Session, ours: Session, report: MergeReport):
+        self.t, self.o, self.report = theirs, ours, report
+        self.annotator: dict[int, int] = {}  # their id -> ours
+        self.annotator_name: dict[int, str] = {}  # their id -> name
+        self.run_id: dict[int, int] = {}
+        self.entity: dict[int, int] = {}
+        self.their_kb: dict[int, str] = {}  # their entity id -> kb_id
+        self.document: dict[int, int] = {}
+        self.document_name: dict[int, str] = {}  # their id -> name here
+
+    def run(self) -> MergeReport:
+        self.annotators()
+        self.labels()
+        self.model_runs()
+        self.entities()
+        self.documents()
+        self.layers()
+        self.events()
+        return self.report
+
+    def annotators(self) -> None:
+        here = {r.name: r.id for r in self.o.execute(select(Annotator.name, Annotator.id))}
+        for r in self.t.execute(select(Annotator.id, Annotator.name, Annotator.role, Annotator.is_model)
+                                .order_by(Annotator.id)):
+            if r.name not in here:
+                here[r.name] = self.o.execute(insert(Annotator).values(name=r.name, role=r.role, is_model=r.is_model)
+                                              .returning(Annotator.id)).scalar_one()
+                self.report.annotators.append(r.name)
+            self.annotator[r.id] = here[r.name]
+            self.annotator_name[r.id] = r.name
+
+    def labels(self) -> None:
+        here = {r.name: r.shortcut for r in self.o.execute(select(Label.name, Label.shortcut))}
+        used = set(here.values())
+        position = (self.o.scalar(select(func.max(Label.position))) or 0) + 1
+        for r in self.t.execute(select(Label).order_by(Label.position, Label.name)).scalars():
+            if r.name in here:
+                continue
+            shortcut = r.shortcut if r.shortcut and r.shortcut not in used else next(
+                (d for d in DIGITS if d not in used), None)
+            used.add(shortcut)
+            self.o.execute(insert(Label).values(name=r.name, colour=r.colour, shortcut=shortcut,
+                                                description=r.description, position=position))
+            position += 1
+            here[r.name] = shortcut
+            self.report.labels.append(r.name)
+
+    def model_runs(self) -> None:
+        here = {(r.model_name, r.model_version, _naive(r.created_at)): r.id for r in self.o.execute(
+            select(ModelRun.id, ModelRun.model_name, ModelRun.model_version, ModelRun.created_at))}
+        for r in self.t.execute(select(ModelRun.id, ModelRun.model_name, ModelRun.model_version,
+                                       ModelRun.created_at).order_by(ModelRun.id)):
+            key = (r.model_name, r.model_version, _naive(r.created_at))
+            if key not in here:
+                here[key] = self.o.execute(insert(ModelRun).values(model_name=r.model_name,
+                                                                   model_version=r.model_version,
+                                                                   created_at=_utc(r.created_at))
+                                           .returning(ModelRun.id)).scalar_one()
+                self.report.model_runs += 1
+            self.run_id[r.id] = here[key]
+
+    def entities(self) -> None:
+        here = {r.kb_id: r for r in self.o.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type,
+                                                          Entity.description))}
+        for r in self.t.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description,
+                                       Entity.created_by, Entity.created_at, Entity.version).order_by(Entity.id)):
+            self.their_kb[r.id] = r.kb_id
+            mine = here.get(r.kb_id)
+            if mine is None:
+                self.entity[r.id] = self.o.execute(insert(Entity).values(
+                    kb_id=r.kb_id, name=r.name, type=r.type, description=r.description,
+                    created_by=self.annotator.get(r.created_by), created_at=_utc(r.created_at), version=r.version)
+                    .returning(Entity.id)).scalar_one()
+                self.report.entities.append(r.kb_id)
+                continue
+            self.entity[r.id] = mine.id
+            ours = {"name": mine.name, "type": mine.type, "description": mine.description}
+            theirs = {"name": r.name, "type": r.type, "description": r.description}
+            if ours != theirs:
+                self.report.entity_conflicts.append(EntityConflict(r.kb_id, ours, theirs))
+        here_aliases = set(self.o.execute(select(Alias.entity_id, Alias.text)).all())
+        rows = []
+        for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count).order_by(Alias.id)):
+            key = (self.entity[r.entity_id], r.text)
+            if key not in here_aliases:
+                here_aliases.add(key)
+                rows.append(dict(entity_id=key[0], text=r.text, norm=r.norm or normalize(r.text), count=r.count))
+        for chunk in _chunks(rows, _CHUNK * 10):
+            self.o.execute(insert(Alias), chunk)
+        self.report.aliases = len(rows)
+
+    def documents(self) -> None:
+        here = dict(self.o.execute(select(Document.text_sha256, Document.id)).all())
+        names = set(self.o.scalars(select(Document.name)))
+        missing = []
+        for r in self.t.execute(select(Document.id, Document.text_sha256, Document.name).order_by(Document.id)):
+            if r.text_sha256 in here:
+                self.document[r.id] = here[r.text_sha256]
+            else:
+                missing.append(r.id)
+        for chunk in _chunks(missing):
+            for r in self.t.execute(select(Document).where(Document.id.in_(chunk)).order_by(Document.id)).scalars():
+                name, n = r.name, 2
+                while name in names:
+                    name, n = f"{r.name}-{n}", n + 1
+                names.add(name)
+                self.document[r.id] = self.o.execute(insert(Document).values(
+                    name=name, title=r.title, text=r.text, text_sha256=r.text_sha256, tokens=r.tokens,
+                    meta=r.meta, imported_at=_utc(r.imported_at)).returning(Document.id)).scalar_one()
+                self.report.documents.append(name)
+                if name != r.name:
+                    self.report.renamed.append((r.name, name))
+        ours = dict(self.o.execute(select(Document.id, Document.name)).all())
+        self.document_name = {t: ours[o] for t, o in self.document.items()}
+
+    # --- layers: (annotator, document) units
+    def _their_spans(self) -> dict[tuple[int, int], list]:
+        units: dict[tuple[int, int], list] = defaultdict(list)
+        for r in self.t.execute(select(Span).order_by(Span.id)).scalars():
+            units[(r.annotator_id, r.document_id)].append(r)
+        return units
+
+    def _our_signatures(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
+        """Spans here of the (annotator, document) units `keys` (our ids), as sorted signatures."""
+        out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+        by_doc: dict[int, set[int]] = defaultdict(set)
+        for a, d in keys:
+            by_doc[d].add(a)
+        annotators = sorted({a for a, _ in keys})
+        for chunk in _chunks(sorted(by_doc)):
+            rows = self.o.execute(select(Span.annotator_id, Span.document_id, Span.start, Span.end, Span.label,
+                                         Span.nil, Span.status, Span.referent_note, Entity.kb_id)
+                                  .outerjoin(Entity, Entity.id == Span.entity_id)
+                                  .where(Span.document_id.in_(chunk), Span.annotator_id.in_(annotators)))
+            for r in rows:
+                if r.annotator_id in by_doc[r.document_id]:
+                    kb = NIL if r.nil else r.kb_id
+                    out[(r.annotator_id, r.document_id)].append((r.start, r.end, r.label, kb or "", r.status,
+                                                                 r.referent_note or ""))
+        return {k: sorted(v) for k, v in out.items()}
+
+    def _signature(self, r: Span) -> tuple:
+        kb = NIL if r.nil else self.their_kb.get(r.entity_id)
+        return (r.start, r.end, r.label, kb or "", r.status, r.referent_note or "")
+
+    def layers(self) -> None:
+        their_states = {(r.annotator_id, r.document_id): r for r in self.t.execute(select(DocumentState)).scalars()}
+        their_spans = self._their_spans()
+        units = sorted(set(their_states) | set(their_spans))
+        our_states = set(self.o.execute(select(DocumentState.annotator_id, DocumentState.document_id)).all())
+        mapped = [(self.annotator[a], self.document[d]) for a, d in units]
+        our_span_units = self._our_signatures(mapped)
+        span_rows, state_rows = [], []
+        for (a, d), (oa, od) in zip(units, mapped):
+            spans = their_spans.get((a, d), [])
+            state = their_states.get((a, d))
+            here = (oa, od) in our_states or (oa, od) in our_span_units
+            if here:
+                same = sorted(self._signature(r) for r in spans) == our_span_units.get((oa, od), [])
+                if not same:
+                    self.report.layer_conflicts.append((self.annotator_name[a], self.document_name[d]))
+                    continue
+                self.report.unchanged += 1
+                if state is None or (oa, od) in our_states:
+                    continue
+            else:
+                self.report.layers += 1
+                span_rows += [dict({f: getattr(r, f) for f in _SPAN_COPY}, created_at=_utc(r.created_at),
+                                   updated_at=_utc(r.updated_at), document_id=od, annotator_id=oa,
+                                   entity_id=self.entity.get(r.entity_id), model_run_id=self.run_id.get(r.model_run_id))
+                              for r in spans]
+            if state is not None:
+                state_rows.append(dict(document_id=od, annotator_id=oa, status=state.status,
+                                       seconds_spent=state.seconds_spent, updated_at=_utc(state.updated_at)))
+        for chunk in _chunks(span_rows, _CHUNK * 10):
+            self.o.execute(insert(Span), chunk)
+        for chunk in _chunks(state_rows, _CHUNK * 10):
+            self.o.execute(insert(DocumentState), chunk)
+        self.report.spans, self.report.states = len(span_rows), len(state_rows)
+
+    # --- history
+    def events(self) -> None:
+        ids = sorted(set(self.annotator.values()))
+        known = set()
+        for chunk in _chunks(ids):
+            for r in self.o.execute(select(Event.annotator_id, Event.created_at, Event.command, Event.payload)
+                                    .where(Event.annotator_id.in_(chunk))):
+                known.add((r.annotator_id, _naive(r.created_at), _original(r.command, r.payload)))
+        rows = []
+        for r in self.t.execute(select(Event).order_by(Event.id)).scalars():
+            annotator = self.annotator[r.annotator_id]
+            key = (annotator, _naive(r.created_at), _original(r.command, r.payload))
+            if key in known:
+                continue
+            known.add(key)
+            payload: dict[str, Any] = (r.payload if r.command == MERGED else
+                                       {"command": r.command, "payload": r.payload, "undone": r.undone,
+                                        "source_event": r.id, "source": Path(self.report.source).name})
+            rows.append(dict(annotator_id=annotator, document_id=self.document.get(r.document_id),
+                             created_at=_utc(r.created_at), command=MERGED, payload=payload, undone=r.undone))
+        for chunk in _chunks(rows, _CHUNK * 10):
+            self.o.execute(insert(Event), chunk)
+        self.report.events = len(rows)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime: SQLite gives naive UTC, PostgreSQL aware ones."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    """A stored time as naive UTC, so that times read from SQLite and PostgreSQL compare equal."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _original(command: str, payload: Any) -> str:
+    if command == MERGED and isinstance(payload, dict):
+        return str(payload.get("command", MERGED))
+    return command
