@@ -103,7 +103,7 @@ def test_commands_mark_done_and_undo(project):
 
 def test_commands_listeners_hear_each_change(project):
     heard = []
-    project.stack.subscribe(heard.append)
+    project.changes.subscribe(heard.append)
     span_id = project.add_span(1, 0, 7, "GPE")
     project.stack.undo()
     assert [(c.document_id, c.span_ids) for c in heard] == [(1, (span_id,)), (1, (span_id,))]

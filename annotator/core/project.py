@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, func, select
 
+from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS
 from annotator.core.db.annotators import LayerInfo, get_annotator
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
@@ -64,7 +65,8 @@ class Project:
         self.user = member or user or store.login or default_user()
         with store.atomic() as s:
             self.annotator_id = get_annotator(s, self.user, role=role).id
-        self.stack = CommandStack(store, self.annotator_id, COMMANDS)
+        self.changes = Hub()  # what this user's edits and the watcher's polls changed (core/changes.py)
+        self.stack = CommandStack(store, self.annotator_id, COMMANDS, self.changes)
         self.stack.restore()
 
     # --- reading
@@ -140,13 +142,11 @@ class Project:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
 
     # --- linking (core/kb/: linking, candidates, mentions): each edit one undoable command
-    def candidates(self, span_id: int, limit: int = 10) -> list[cand.Candidate]:
-        """Ranked entities for a span of this layer, each with a snippet of a mention linked to it."""
+    def candidates(self, document_id: int, surface: str, label: str, limit: int = 10) -> list[cand.Candidate]:
+        """Ranked entities for a mention of this layer (its document, text and label, as the window
+        holds them), each with a snippet of a mention linked to it."""
         with self.store.Session() as s:
-            row = s.get(Span, span_id)
-            if row is None:
-                return []
-            return cand.candidates(s, linking.surface(s, row), label=row.label, document_id=row.document_id,
+            return cand.candidates(s, surface, label=label, document_id=document_id,
                                    annotator_id=self.annotator_id, limit=limit)
 
     def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:

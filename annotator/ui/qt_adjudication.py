@@ -23,6 +23,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QSplitter, QVBoxLayout, QWidget
 from sqlalchemy import select
 
+from annotator.core.changes import Change
 from annotator.core.db.annotators import GOLD
 from annotator.core.db.models import Annotator
 from annotator.core.records import SpanRecord
@@ -129,7 +130,7 @@ class QtAdjudicationView(QWidget):
         layout.addWidget(split)
 
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._on_row())
-        project.stack.subscribe(self._on_change)
+        project.changes.subscribe(self._on_change, Change)
         self.refresh()
         if at is None or not self.go_to(*at):
             self.go_next_open(-1)
@@ -427,10 +428,7 @@ class QtAdjudicationView(QWidget):
                           + (f" ({open_} disagreement{'s' if open_ != 1 else ''} still open)." if open_ else "."))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        try:
-            self.project.stack.unsubscribe(self._on_change)
-        except ValueError:
-            pass
+        self.project.changes.unsubscribe(self._on_change)
         self.gold.close()
         super().closeEvent(event)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPus
                                QVBoxLayout, QWidget)
 from sqlalchemy import select
 
+from annotator.core.changes import Change
 from annotator.core.db.models import Document
 from annotator.core.review import triage
 from annotator.core.review.agreement import AgreementReport, Measures
@@ -197,7 +198,6 @@ class QtAgreementDashboard(QWidget):
         self.disagreements.activated.connect(self._on_disagreement)
         self.addAction(make_action(self, "Compute", ["F5"], self.compute, "Compute agreement again"))
         self.addAction(make_action(self, "Close", ["Escape"], self.close, "Close the dashboard"))
-        project.stack.subscribe(self._on_change)
         self.set_annotators()
 
     # --- who is compared
@@ -330,21 +330,15 @@ class QtAgreementDashboard(QWidget):
             self._show_items(items[:at] + fresh + items[at:], f"Disagreements involving {name}")
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        try:
-            self.project.stack.unsubscribe(self._on_change)
-        except ValueError:
-            pass
+        self.project.changes.unsubscribe(self._on_change)
         self.task.wait()
         self.list_task.wait()
         super().closeEvent(event)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)
-        try:  # shown again after a close: listen again
-            self.project.stack.unsubscribe(self._on_change)
-        except ValueError:
-            pass
-        self.project.stack.subscribe(self._on_change)
+        # shown again after a close: listen again (subscribing twice delivers once)
+        self.project.changes.subscribe(self._on_change, Change)
 
 
 def _label_items(store, annotators, documents, label):

@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 
-from annotator.core.editing.command import Change
+from annotator.core.changes import Change
 from annotator.core.editing.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
@@ -75,14 +75,11 @@ class QtDocumentModel(QObject):
         self._status = "new"  # this user's state of the open document (see status)
         self.current: int | None = None
         self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
-        project.stack.subscribe(self._on_change)
+        project.changes.subscribe(self._on_change, Change)
 
     def close(self) -> None:
         """Stop listening to the stack (the window closes; the project may live on)."""
-        try:
-            self.project.stack.unsubscribe(self._on_change)
-        except ValueError:  # already closed
-            pass
+        self.project.changes.unsubscribe(self._on_change)
 
     def reload_labels(self) -> None:
         self.labels = {info.name: info for info in self.project.labels()}
@@ -298,24 +295,20 @@ class QtDocumentModel(QObject):
         self._history(self.project.stack.redo)
 
     def _history(self, fn: Callable[[], Change]) -> None:
-        """Undo/redo; an edit of another document opens that document, so the user sees what changed."""
-        self._pending_other = True
-        try:
+        """Undo/redo; an edit of another document opens that document first (the hub holds the edit's
+        message until it is open), so the user sees what changed."""
+        with self.project.changes.held():
             change = self._run(fn)
-        finally:
-            self._pending_other = False
-        if change is None or change.document_id is None:
-            return
-        if change.document_id != self.doc_id:
-            if document_status(self.project, change.document_id) == "new":
-                return  # not this user's layer (a gold decision): the adjudication view shows it
-            self.open(change.document_id)
-            self.load_rest()
+            if change is None or change.document_id is None:
+                return
+            if change.document_id != self.doc_id:
+                if document_status(self.project, change.document_id) == "new":
+                    return  # not this user's layer (a gold decision): the adjudication view shows it
+                self.open(change.document_id)
+                self.load_rest()
         alive = [i for i in change.span_ids if i in self.spans]
         if alive:
             self.set_current(alive[0])
-
-    _pending_other = False
 
     # --- core change events
     def _on_change(self, change: Change) -> None:
@@ -330,8 +323,6 @@ class QtDocumentModel(QObject):
             return
         if change.kind != "entities":  # an entity edit or merge keeps every span where it is
             others = {change.document_id, *change.documents} - {self.doc_id, None}
-            if self._pending_other:  # undo/redo is about to open it
-                others.discard(change.document_id)
             for other in sorted(others):
                 self.documentTouched.emit(other)
         if self.doc_id is None or (change.kind == "spans" and self.doc_id not in (change.document_id,

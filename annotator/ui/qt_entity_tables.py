@@ -18,10 +18,14 @@ SUGGESTED_COLOUR = "#8A5A00"
 
 
 class QtEntityListModel(QtRowsModel):
-    """The entities listed on the left (a search result or the browse list: replaced as a whole)."""
+    """The entities listed on the left (a search result or the browse list); an edit elsewhere repaints
+    only the rows whose entity changed."""
 
     columns = ENTITY_COLUMNS
     rows: list[EntityInfo]
+
+    def key(self, row: EntityInfo) -> int:
+        return row.id
 
     def data(self, index: QModelIndex, role=Role.DisplayRole):
         if not index.isValid():
@@ -48,6 +52,9 @@ class QtMentionModel(QtRowsModel):
 
     columns = MENTION_COLUMNS
     rows: list[Mention]
+
+    def key(self, row: Mention) -> int:
+        return row.span_id
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -284,7 +284,8 @@ class QtLinkPanel(QWidget):
         query = self.search.text().strip()
         try:
             found = (self.project.search_entities(query, label=span.label) if query
-                     else self.project.candidates(span.id))
+                     else self.project.candidates(self.model.doc_id, self.model.text[span.start:span.end],
+                                                 span.label))
         except Exception as e:  # noqa: BLE001 (a search must never take the window down)
             self.failed.emit(str(e))
             found = []

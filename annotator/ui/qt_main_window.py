@@ -14,6 +14,7 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
+from annotator.core.activity import Activity
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import QtActions
@@ -108,7 +109,7 @@ class QtMainWindow(QMainWindow):
         self.importer.finished.connect(self._on_imported)
         self.importer.failed.connect(self.show_error)
         self.importer.cancelled.connect(lambda: self.show_message("Import cancelled; nothing was imported."))
-        self.watcher.changed.connect(self._on_activity)
+        project.changes.subscribe(self._on_activity, Activity)
         self.watcher.connection.connect(self._on_connection)
         self.model.connectionLost.connect(lambda message: self.watcher.set_online(False, message))
         self._update_title()

@@ -31,10 +31,25 @@ class QtRowsModel(QAbstractTableModel):
             return self.columns[section]
         return None
 
+    def key(self, row) -> object:
+        """What identifies a row across reloads (an id); None: rows have no identity, every new list
+        resets the model."""
+        return None
+
     def set_rows(self, rows: list) -> None:
-        """A new list: every row may change."""
+        """Show `rows`. When they are the same rows as before (by `key`, in the same order), only those
+        whose values changed are repainted; otherwise the model is reset."""
+        rows = list(rows)
+        keys = [self.key(r) for r in rows]
+        if len(rows) == len(self.rows) and None not in keys and keys == [self.key(r) for r in self.rows]:
+            changed = [i for i, (old, new) in enumerate(zip(self.rows, rows)) if old != new]
+            self.rows = rows
+            last = self.columnCount() - 1
+            for i in changed:
+                self.dataChanged.emit(self.index(i, 0), self.index(i, last))
+            return
         self.beginResetModel()
-        self.rows = list(rows)
+        self.rows = rows
         self.endResetModel()
 
 

@@ -1,9 +1,10 @@
 """Changes made elsewhere, and the server coming and going, for a window that stays open for hours.
 
-A QTimer polls `core.activity.mark` (one cheap query); when it moved, `changed` carries what happened
-(`core.activity.Activity`), less the edits this process made (its views have drawn them already). A
-poll, or an edit, that cannot reach the database server puts the window offline (read-only) until a
-poll gets through again.
+A QTimer polls `core.activity.mark` (one cheap query); when it moved, what happened
+(`core.activity.Activity`), less the edits this process made (its views have drawn them already), is
+published on the project's change hub, where the views that show it subscribe. A poll, or an edit,
+that cannot reach the database server puts the window offline (read-only) until a poll gets through
+again.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ INTERVAL_MS = 2000
 
 
 class QtWatcher(QObject):
-    changed = Signal(object)  # core.activity.Activity
     connection = Signal(bool, str)  # (online, the coded message when it went offline)
 
     def __init__(self, project: Project, parent: QObject | None = None, interval_ms: int = INTERVAL_MS):
@@ -45,7 +45,7 @@ class QtWatcher(QObject):
             self.last = new
             self.project.stack.forget_recorded(new.event)
             if found.any:
-                self.changed.emit(found)
+                self.project.changes.publish(found)
 
     def set_online(self, online: bool, message: str = "") -> None:
         if online != self.online:

@@ -1,6 +1,6 @@
 """The command stack: runs each edit's command in its own transaction with its event, keeps undo and
-redo for one annotator (rebuilt from the event history after a restart), and tells listeners what
-changed. The commands themselves are in spans.py, kb/linking.py and review/decisions.py.
+redo for one annotator (rebuilt from the event history after a restart), and publishes what each edit
+changed on the change hub (core/changes.py). The commands themselves are in spans.py, kb/linking.py and review/decisions.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from annotator.core.changes import Change
+from annotator.core.changes import Change, Hub
 from annotator.core.db.models import Event, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing.command import Command, Registry
@@ -22,33 +22,22 @@ _UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undo
 _REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
                .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
 
-Listener = Callable[[Change], None]
-
-
 class CommandStack:
-    """Runs commands for one annotator, keeps undo/redo, and tells listeners what changed."""
+    """Runs commands for one annotator, keeps undo/redo, and publishes what each edit changed."""
 
-    def __init__(self, store: Store, annotator_id: int, commands: Registry):
+    def __init__(self, store: Store, annotator_id: int, commands: Registry, changes: Hub | None = None):
         self.store = store
         self.annotator_id = annotator_id
         self.commands = commands  # every command by name (core/commands.py): what restore can rebuild
+        self.changes = changes or Hub()  # each committed edit's Change is published here
         self._undo: list[tuple[int, Command]] = []  # (event id, command)
         self._redo: list[tuple[int, Command]] = []
-        self._listeners: list[Listener] = []
         self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
-        self.recorded: set[int] = set()  # events written here: listeners saw them (see forget_recorded)
-
-    # --- listening
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
-
-    def unsubscribe(self, listener: Listener) -> None:
-        self._listeners.remove(listener)
+        self.recorded: set[int] = set()  # events written here: subscribers saw them (see forget_recorded)
 
     def _notify(self, change: Change) -> None:
         self.generation += 1
-        for listener in list(self._listeners):
-            listener(change)
+        self.changes.publish(change)
 
     # --- running
     def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
