@@ -4,6 +4,13 @@ no ui module queries the database itself, and errors are told apart by type, not
 import ast
 from pathlib import Path
 
+import pytest
+from test_review_adjudication import by_kind, case  # noqa: F401 (a fixture)
+
+from annotator.core.project import Project
+from annotator.core.review.facade import Review
+from annotator.errors import ConflictError, DecisionTaken
+
 UI = Path(__file__).parent.parent / "annotator" / "ui"
 
 # What a ui module may still import from the database layer, and why.
@@ -53,3 +60,18 @@ def test_architecture_ui_checker_sees_a_session_a_query_and_a_code_match():
         "qt_x:5 calls .execute()", "qt_x:6 reads .engine", "qt_x:8 reads .code"]
     assert violations("qt_jobs", "from annotator.core.db.store import Store\n") == []
     assert violations("qt_app", "from annotator.core.db.store import Store\n") != []
+
+
+def test_architecture_ui_a_decision_taken_first_is_a_conflict_by_type(case):  # noqa: F811 (the fixture)
+    """The adjudication view reloads on a ConflictError; E160 (another reviewer decided first) is one."""
+    store, d = case
+    first, second = Project(store, "rev"), Project(store, "rev2", role="reviewer")
+    mine, theirs = Review(first), Review(second)
+    assert mine.adjudication_annotators(d) == ["ana", "bob"]
+    stale = mine.adjudicate(d, ["ana", "bob"])
+    region = by_kind(stale)["label"]
+    theirs.adjudicate(d, ["ana", "bob"]).take(region, "bob")
+    with pytest.raises(ConflictError) as e:
+        stale.take(region, "ana")
+    assert isinstance(e.value, DecisionTaken) and e.value.code == "E160" and "rev2" in str(e.value)
+    assert e.value.region == (region.start, region.end) and e.value.row_id == d
