@@ -223,6 +223,19 @@ class ConflictError(AnnotatorError):
         self.table, self.row_id, self.current = table, row_id, current
 
 
+class DecisionTaken(ConflictError):
+    """Another reviewer decided this disagreement first (E160): nothing changed; the view shows
+    their decision. `row_id` is the document, `region` the disagreement's (start, end)."""
+
+    def __init__(self, message: str, document_id: int, region: tuple[int, int]):
+        super().__init__(message, "decisions", document_id, None)
+        self.region = region
+
+
+class SchemaOutdated(AnnotatorError):
+    """The project's schema is older than this annotator's (E005): it opens once upgraded."""
+
+
 class ConnectionLost(AnnotatorError):
     """The database server went away (restarted, network cut): E400. Nothing was committed by the
     statement that failed; the command stack retries an edit once on a new connection."""

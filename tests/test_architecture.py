@@ -28,8 +28,7 @@ LAZY = {
     ("annotator.ui.qt_jobs", "annotator.core.db.store"): "a worker's own connection",
     **{("annotator.ui.qt_review", m): "numpy and the agreement code" for m in (
         "annotator.io.merging", "annotator.ui.qt_adjudication", "annotator.ui.qt_agreement", "annotator.ui.qt_merge",
-        "annotator.ui.qt_provenance", "annotator.core.review.triage",
-        "annotator.core.review.inputs")},
+        "annotator.ui.qt_provenance", "annotator.core.review.facade")},
     ("annotator.formats.conll", "annotator.formats.spacy_docbin"): "spaCy, only for records without tokens",
 }
 

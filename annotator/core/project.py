@@ -13,13 +13,14 @@ from sqlalchemy import bindparam, case, func, select
 
 from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS
-from annotator.core.db.annotators import LayerInfo, get_annotator
+from annotator.core.db.annotators import LayerInfo, get_annotator, is_reviewer
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
+from annotator.core.editing import rows
 from annotator.core.editing import spans as cmd
 from annotator.core.editing.labels import LabelInfo, all_labels
 from annotator.core.editing.layers import SpanView, layer_spans, open_layer
-from annotator.core.editing.permissions import visible_layers
+from annotator.core.editing.permissions import check_reviewer, visible_layers
 from annotator.core.editing.stack import CommandStack
 from annotator.core.kb import candidates as cand, linking, mentions, suggestions
 from annotator.core.text import Tokens
@@ -69,6 +70,31 @@ class Project:
         self.stack = CommandStack(store, self.annotator_id, COMMANDS, self.changes)
         self.stack.restore()
 
+    @classmethod
+    def open(cls, db: str, user: str | None = None, *, fallback: str | None = None,
+             upgrade: bool = False) -> Project:
+        """The project at `db` (a path or URL) as `user`, else the team login, else `fallback`. An older
+        schema is refused (SchemaOutdated, E005) unless `upgrade`."""
+        store = Store(db, upgrade=upgrade)
+        try:
+            return cls(store, user or store.member or fallback)
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- roles
+    def is_reviewer(self) -> bool:
+        with self.store.Session() as s:
+            return is_reviewer(s, self.annotator_id)
+
+    def check_reviewer(self) -> None:
+        """E156 unless this user is a reviewer."""
+        with self.store.Session() as s:
+            check_reviewer(s, self.annotator_id)
+
     # --- reading
     def documents(self) -> list[DocumentInfo]:
         span_counts = (select(Span.document_id, func.count().label("n"),
@@ -105,6 +131,25 @@ class Project:
             row = s.get(Span, span_id)
             return None if row is None else SpanView(row.id, row.start, row.end, row.label, row.status,
                                                      row.origin, row.entity_id, row.nil, row.version)
+
+    def document_ids(self, names: list[str]) -> dict[str, int]:
+        """Document name → id, for those of `names` that exist."""
+        with self.store.Session() as s:
+            return dict(s.execute(select(Document.name, Document.id).where(Document.name.in_(names))).all())
+
+    # the window's fast reads (core/editing/rows.py): light tuples, no ORM objects
+    def read_layer(self, document_id: int, layer_id: int | None = None, until: int | None = None) -> rows.LayerRead:
+        """This user's layer of a document (started on first open), or another layer, only read."""
+        return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until)
+
+    def read_spans(self, document_id: int, layer_id: int, since: int = 0) -> list[rows.SpanRow]:
+        return rows.read_spans(self.store, document_id, layer_id, since)
+
+    def read_span(self, span_id: int, document_id: int, layer_id: int | None = None) -> rows.SpanRow | None:
+        return rows.read_span(self.store, span_id, document_id, self.annotator_id if layer_id is None else layer_id)
+
+    def document_status(self, document_id: int) -> str:
+        return rows.document_status(self.store, self.annotator_id, document_id)
 
     def visible_layers(self) -> list[LayerInfo]:
         """The layers this user may see and export: all for a reviewer, else their own and the model's."""

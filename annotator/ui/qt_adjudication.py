@@ -21,15 +21,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QSplitter, QVBoxLayout, QWidget
-from sqlalchemy import select
 
 from annotator.core.changes import Change
-from annotator.core.db.annotators import GOLD
-from annotator.core.db.models import Annotator
 from annotator.core.records import SpanRecord
 from annotator.core.review import triage
-from annotator.core.review.adjudication import Adjudication, start_adjudication
-from annotator.errors import AnnotatorError, Errors
+from annotator.core.review.adjudication import Adjudication
+from annotator.core.review.facade import Review
+from annotator.errors import AnnotatorError, ConflictError, Errors
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel, letter
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -50,12 +48,13 @@ class QtAdjudicationView(QWidget):
     def start(cls, project, document_id: int, annotators: list[str], labels: dict, at=None, parent=None):
         """Begin or resume adjudicating; raises the core's coded errors (E156: not a reviewer, E159,
         …) before any window exists."""
-        adjudication = start_adjudication(project.store, document_id, project.stack, annotators)
+        adjudication = Review(project).adjudicate(document_id, annotators)
         return cls(project, adjudication, labels, at, parent)
 
     def __init__(self, project, adjudication: Adjudication, labels: dict, at=None, parent=None):
         super().__init__(parent, Qt.WindowType.Window)
         self.project = project
+        self.review = Review(project)
         self.adjudication = adjudication
         self.document_id = adjudication.document_id
         self.annotators = list(adjudication.annotators)
@@ -65,9 +64,7 @@ class QtAdjudicationView(QWidget):
         self.setObjectName("adjudicationView")
         self.resize(1280, 800)
 
-        with project.store.Session() as s:
-            gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
-        self.gold = QtDocumentModel(project, self, layer_id=gold)
+        self.gold = QtDocumentModel(project, self, layer_id=adjudication.gold_id())
         self.view = QtDocumentView(self.gold)
         self.view.setObjectName("goldArticle")
         self.gold.open(self.document_id)
@@ -200,8 +197,7 @@ class QtAdjudicationView(QWidget):
     # --- state
     def refresh(self) -> None:
         """Read the disagreements and decisions again; the current row stays where it was."""
-        with self.project.store.Session() as s:
-            found = triage.document_items(s, self.document_id, self.annotators)
+        found = self.review.document_items(self.document_id, self.annotators)
         row = self.table.currentIndex().row()
         self.model.set_items(found)
         if 0 <= row < len(found) and self.table.currentIndex().row() != row:
@@ -298,7 +294,7 @@ class QtAdjudicationView(QWidget):
         try:
             fn(*args)
         except AnnotatorError as e:
-            if e.code in ("E037", "E160"):  # another reviewer was first: show what they decided
+            if isinstance(e, ConflictError):  # another reviewer was first (E160, E037): show what they decided
                 self.reload()
             self.show_error(str(e))
             return False

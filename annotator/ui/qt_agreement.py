@@ -13,13 +13,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableView,
                                QVBoxLayout, QWidget)
-from sqlalchemy import select
 
 from annotator.core.changes import Change
-from annotator.core.db.models import Document
 from annotator.core.review import triage
 from annotator.core.review.agreement import AgreementReport, Measures
-from annotator.core.review.inputs import people_layers, project_agreement
+from annotator.core.review.facade import Review, agreement_report, label_items
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import QtDisagreementModel
 from annotator.ui.qt_label_bars import MUTED_COLOUR, QtLabelBars, cell
@@ -101,6 +99,7 @@ class QtAgreementDashboard(QWidget):
     def __init__(self, project, labels: dict, parent: QWidget | None = None):
         super().__init__(parent, Qt.WindowType.Window)
         self.project = project
+        self.review = Review(project)
         self.labels = labels  # name -> LabelInfo, for the bar colours
         self.report: AgreementReport | None = None
         self.annotators: list[str] = []  # compared in the report shown
@@ -204,8 +203,7 @@ class QtAgreementDashboard(QWidget):
     def set_annotators(self) -> None:
         """One check box per person's layer holding a document; all checked but the reviewer's own
         (when two others remain): their layer started from the model's when they opened a document."""
-        with self.project.store.Session() as s:
-            names = people_layers(s)
+        names = self.review.people_layers()
         for box in self.checks.values():
             box.deleteLater()
         self.checks = {}
@@ -223,7 +221,7 @@ class QtAgreementDashboard(QWidget):
     def compute(self) -> bool:
         names = self.chosen()
         self.error.hide()
-        started = self.task.start(self.project.store.url, project_agreement, names, what="Computing agreement")
+        started = self.task.start(self.project.store.url, agreement_report, names, what="Computing agreement")
         if started:
             self.pending = names
             self.status.setText(f"Computing agreement of {', '.join(names) or 'nobody'}…")
@@ -233,9 +231,7 @@ class QtAgreementDashboard(QWidget):
     def _on_report(self, report: AgreementReport) -> None:
         self.compute_button.setEnabled(True)
         self.report, self.annotators = report, self.pending
-        with self.project.store.Session() as s:
-            self.doc_ids = dict(s.execute(select(Document.name, Document.id)
-                                          .where(Document.name.in_(list(report.by_document)))).all())
+        self.doc_ids = self.project.document_ids(list(report.by_document))
         self.pairs_model.set_rows([("overall", "Overall", report.overall)] +
                                   [((p.a, p.b), f"{p.a} / {p.b}", p.measures) for p in report.pairs])
         self.labels_model.set_rows([(k, k, m) for k, m in report.by_label.items()])
@@ -271,8 +267,7 @@ class QtAgreementDashboard(QWidget):
         """The document's disagreements, at once (one document is quick)."""
         self.listing = ("document", name)
         doc_id = self.doc_ids.get(name)
-        with self.project.store.Session() as s:
-            found = [] if doc_id is None else triage.document_items(s, doc_id, self.annotators)
+        found = [] if doc_id is None else self.review.document_items(doc_id, self.annotators)
         self._show_items(found, f"Disagreements in {name}")
 
     def list_label(self, label: str) -> None:
@@ -282,7 +277,7 @@ class QtAgreementDashboard(QWidget):
             return
         self.list_heading.setText(f"Disagreements involving {label}: listing…")
         # while another listing runs, this one starts when it ends (see _on_items)
-        self.list_task.start(self.project.store.url, _label_items, self.annotators, triage.imperfect(self.report),
+        self.list_task.start(self.project.store.url, label_items, self.annotators, triage.imperfect(self.report),
                              label, what="Listing disagreements")
 
     def _on_items(self, result) -> None:
@@ -322,8 +317,7 @@ class QtAgreementDashboard(QWidget):
         if kind == "document":
             self.list_document(name)
         else:
-            with self.project.store.Session() as s:
-                fresh = triage.document_items(s, change.document_id, self.annotators)
+            fresh = self.review.document_items(change.document_id, self.annotators)
             fresh = [i for i in fresh if name in i.labels]
             items = [i for i in self.disagreement_model.items if i.document_id != change.document_id]
             at = next(k for k, i in enumerate(self.disagreement_model.items) if i.document_id == change.document_id)
@@ -339,8 +333,3 @@ class QtAgreementDashboard(QWidget):
         super().showEvent(event)
         # shown again after a close: listen again (subscribing twice delivers once)
         self.project.changes.subscribe(self._on_change, Change)
-
-
-def _label_items(store, annotators, documents, label):
-    with store.Session() as s:
-        return label, triage.items(s, annotators, documents, label)

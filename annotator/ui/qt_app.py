@@ -13,10 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from annotator.core.db.store import Store
 from annotator.core.project import Project, default_user
 from annotator.core.resources import resource, seeds_dir
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
 
@@ -119,29 +118,29 @@ def ask_upgrade(message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def open_store(db: str) -> Store:
-    """The project's store; an older schema is upgraded (after a backup, for SQLite) if the user agrees."""
+def open_project(db: str, user: str | None) -> Project:
+    """The project as `user`, else the team login, else the last user; an older schema is upgraded
+    (after a backup, for SQLite) if the user agrees."""
+    fallback = last_user() or default_user()
     try:
-        return Store(db)
-    except AnnotatorError as e:
-        if e.code != "E005" or not ask_upgrade(str(e)):
+        return Project.open(db, user, fallback=fallback)
+    except SchemaOutdated as e:
+        if not ask_upgrade(str(e)):
             raise
-    return Store(db, upgrade=True)
+    return Project.open(db, user, fallback=fallback, upgrade=True)
 
 
 def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
            import_seeds: bool = True) -> QtMainWindow:
     """Open the project and show its window; an empty project gets the seeds (in the background)."""
     db = str(db or default_db())
-    store = open_store(db)
     # on a team server a member works as their login (Project refuses another explicit name)
-    user = user or os.environ.get("ANNOTATOR_USER") or store.member or last_user() or default_user()
-    project = Project(store, user)
+    project = open_project(db, user or os.environ.get("ANNOTATOR_USER"))
     window = make_window(project)
     window.restore_layout()
     window.show()
     window.refresh_documents()
-    remember_project(db, user)
+    remember_project(db, project.user)
     docs = window.documents.model.docs
     if not docs and import_seeds:
         from annotator.io.kb_transfer import load_starter
@@ -168,7 +167,7 @@ def run(db: str | os.PathLike | None = None, user: str | None = None) -> int:
         return 1
     report_uncaught_errors(window)
     code = app.exec()
-    window.project.store.close()
+    window.project.close()
     return code
 
 
@@ -191,8 +190,7 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
                size: tuple[int, int] = (1280, 800), user: str | None = None) -> Path:
     """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen."""
     app = application(offscreen=True)
-    store = Store(db)
-    project = Project(store, user or store.member or default_user())
+    project = Project.open(str(db), user, fallback=default_user())
     window = make_window(project)
     window.persist_layout = False  # a screenshot must not overwrite the user's window layout
     try:
@@ -213,4 +211,4 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
         return out
     finally:
         window.close()
-        project.store.close()
+        project.close()

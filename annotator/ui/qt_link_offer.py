@@ -8,8 +8,7 @@ changes: the lines keep their height, so the right column never relayouts on an 
 
 from __future__ import annotations
 
-from annotator.core.kb.suggestions import Targets, propagation_targets
-from annotator.errors import AnnotatorError
+from annotator.core.kb.suggestions import Targets, corpus_targets
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_tasks import QtStoreTask
 from annotator.ui.qt_text_line import QtTextLine
@@ -20,13 +19,9 @@ def mentions_text(n: int) -> str:
 
 
 def count_targets(store, request: int, span_id: int, annotator_id: int) -> tuple[int, Targets | None]:
-    """Where the span's link could still propagate in the corpus (a background task's call); None when
-    the span has lost its link meanwhile."""
-    with store.Session() as s:
-        try:
-            return request, propagation_targets(s, span_id, annotator_id, "corpus")
-        except AnnotatorError:
-            return request, None
+    """Where the span's link could still propagate in the corpus (a background task's call), with the
+    request it answers; None when the span has lost its link meanwhile."""
+    return request, corpus_targets(store, span_id, annotator_id)
 
 
 def propagated_text(scope: str, per_document: dict[int, int], document_id: int) -> str:

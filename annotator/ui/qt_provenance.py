@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
-from annotator.core.review.provenance import provenance
+from annotator.core.review.facade import provenance_report
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_agreement import caption
 from annotator.ui.qt_tables import QtRowsModel, row_table
@@ -23,11 +23,6 @@ OUTCOMES = [("accepted", "Accepted as-is"), ("relabelled", "Relabelled"), ("boun
             ("deleted", "Deleted"), ("added", "Added"), ("suggested", "Left as suggestion")]
 COLUMNS = ["Annotator", "Label"] + [title for _, title in OUTCOMES]
 ALL = "all labels"
-
-
-def _report(store):
-    with store.Session() as s:
-        return provenance(s)
 
 
 class QtProvenanceModel(QtRowsModel):
@@ -102,7 +97,7 @@ class QtProvenancePanel(QWidget):
 
     def refresh(self) -> bool:
         self.note.setText("Computing…")
-        return self.task.start(self.project.store.url, _report, what="The provenance report")
+        return self.task.start(self.project.store.url, provenance_report, what="The provenance report")
 
     def _on_report(self, report: dict) -> None:
         if not self.reviewer:  # blind: only the user's own rows

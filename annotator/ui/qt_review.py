@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from annotator.core.db.annotators import is_reviewer
-from annotator.core.editing.permissions import check_reviewer
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_tasks import QtStoreTask
 
@@ -39,8 +37,7 @@ class QtReview(QObject):
         self.merge_task.failed.connect(window.show_error)
 
     def is_reviewer(self) -> bool:
-        with self.project.store.Session() as s:
-            return is_reviewer(s, self.project.annotator_id)
+        return self.project.is_reviewer()
 
     @staticmethod
     def _raise(widget) -> None:
@@ -76,22 +73,15 @@ class QtReview(QObject):
             return None
 
     def _adjudicate(self, document_id, annotators, at):
-        from annotator.core.review.triage import holders
-        from annotator.core.review.inputs import people_layers
+        from annotator.core.review.facade import Review
         from annotator.ui.qt_adjudication import QtAdjudicationView
 
         document_id = self.window.model.doc_id if document_id is None else document_id
-        with self.project.store.Session() as s:
-            check_reviewer(s, self.project.annotator_id)  # E156 before anything else is said
-            if document_id is None:
-                raise AnnotatorError(Errors.E312)
-            if annotators is None:
-                names = holders(s, document_id, people_layers(s))
-                others = [n for n in names if n != self.project.user]
-                annotators = others if len(others) >= 2 else names
-                if len(annotators) < 2:
-                    doc = self.project.document(document_id).name
-                    raise AnnotatorError(Errors.E313.format(doc=doc, names=", ".join(annotators) or "none"))
+        self.project.check_reviewer()  # E156 before anything else is said
+        if document_id is None:
+            raise AnnotatorError(Errors.E312)
+        if annotators is None:
+            annotators = Review(self.project).adjudication_annotators(document_id)
         view = self.adjudication
         if view is not None and view.isVisible() and view.document_id == document_id \
                 and view.annotators == list(annotators):

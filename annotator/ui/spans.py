@@ -1,5 +1,5 @@
-"""Read-only helpers the window needs fast: the open layer as light tuples, the text Qt is given,
-and spans bucketed by text block. Plain Python (no Qt), so they are testable on their own.
+"""Read-only helpers the window needs fast: the open layer as light tuples (read through the project),
+the text Qt is given, and spans bucketed by text block. Plain Python (no Qt), testable on their own.
 """
 
 from __future__ import annotations
@@ -7,111 +7,30 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import accumulate
-from operator import attrgetter
-from typing import Iterable, NamedTuple
+from typing import Iterable
 
-from sqlalchemy import text
-
-from annotator.core.editing.layers import open_layer
+from annotator.core.editing.rows import LayerRead, SpanRow  # the views import SpanRow from here
 
 # QTextDocument starts a new block at each of these (it also folds "\r\n" into one, see display_text)
 BLOCK_SEPARATORS = re.compile("[\n\r\u2029\ufdd0\ufdd1]")
 RARE_SEPARATORS = "\r\u2029\ufdd0\ufdd1"
 
 
-class SpanRow(NamedTuple):
-    """A span of the open layer; the same fields as core's SpanView, but cheap to make by the thousand."""
-
-    id: int
-    start: int
-    end: int
-    label: str
-    status: str
-    origin: str
-    entity_id: int | None
-    nil: bool  # truthy (SQLite gives 0/1)
-    version: int  # passed with each edit: a change made by someone else meanwhile is refused (E037)
-
-
-# Core SQL without ORM objects: 1,000 spans load in a third of the time project.spans() takes.
-# No ORDER BY: rows come back nearly sorted, and Python's sort finishes them in one pass where
-# SQLite would build a temporary B-tree (a third of the query's time).
-_LAYER_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil, version FROM spans '
-                  "WHERE document_id = :d AND annotator_id = :a AND start >= :since AND start < :until")
-_COUNT_SQL = text("SELECT count(*), sum(CASE WHEN status = 'suggested' THEN 1 ELSE 0 END) FROM spans "
-                  "WHERE document_id = :d AND annotator_id = :a AND start >= :since")
-_STATE_SQL = text("SELECT status FROM document_states WHERE document_id = :d AND annotator_id = :a")
-EVERYWHERE = 2**62  # beyond any offset
-
-
-_ORDER = attrgetter("start", "end", "id")
-
-
-def _sorted_rows(rows) -> list[SpanRow]:
-    return sorted(map(SpanRow._make, rows), key=_ORDER)
-
-
-class LayerRead(NamedTuple):
-    spans: list[SpanRow]  # sorted by (start, end, id)
-    status: str  # this user's state of the document: new, in_progress or done
-    started: bool  # this read created that state (new → in progress)
-    unread: int  # spans starting at `until` or later, left for `read_spans(..., since=until)`
-    unread_suggested: int  # of which suggestions
-
-
+# The layer reads the document model makes, through the project (core/editing/rows.py holds the SQL).
 def read_layer(project, document_id: int, layer_id: int | None = None, until: int | None = None) -> LayerRead:
-    """This user's spans of a document, starting their layer from the model's on first open.
-
-    Another layer (`layer_id`, e.g. gold under adjudication) is only read, never started. With `until`,
-    only spans starting before that offset are read (what a first screen shows); the others are counted.
-    """
-    own = layer_id is None or layer_id == project.annotator_id
-    params = {"d": document_id, "a": project.annotator_id if own else layer_id,
-              "since": 0, "until": EVERYWHERE if until is None else until}
-    with project.store.engine.connect() as conn:
-        state = conn.execute(_STATE_SQL, {"d": document_id, "a": project.annotator_id}).first()
-        if state is not None or not own:
-            return _read(conn, params, state[0] if state is not None else "new", False)
-    with project.store.atomic() as s:
-        status = open_layer(s, document_id, project.annotator_id).status
-    with project.store.engine.connect() as conn:
-        return _read(conn, params, status, True)
-
-
-def _read(conn, params: dict, status: str, started: bool) -> LayerRead:
-    spans = _sorted_rows(conn.execute(_LAYER_SQL, params).all())
-    unread = suggested = 0
-    if params["until"] != EVERYWHERE:
-        unread, suggested = conn.execute(_COUNT_SQL, {**params, "since": params["until"]}).one()
-    return LayerRead(spans, status, started, unread, suggested or 0)
+    return project.read_layer(document_id, layer_id, until)
 
 
 def read_spans(project, document_id: int, layer_id: int, since: int = 0) -> list[SpanRow]:
-    """A layer's spans of a document that start at `since` or later, sorted by (start, end, id)."""
-    params = {"d": document_id, "a": layer_id, "since": since, "until": EVERYWHERE}
-    with project.store.engine.connect() as conn:
-        return _sorted_rows(conn.execute(_LAYER_SQL, params).all())
+    return project.read_spans(document_id, layer_id, since)
 
 
 def document_status(project, document_id: int) -> str:
-    with project.store.engine.connect() as conn:
-        row = conn.execute(_STATE_SQL, {"d": document_id, "a": project.annotator_id}).first()
-    return row[0] if row is not None else "new"
-
-
-_SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil, version FROM spans '
-                 "WHERE id = :i AND document_id = :d AND annotator_id = :a")
+    return project.document_status(document_id)
 
 
 def read_span(project, span_id: int, document_id: int, layer_id: int | None = None) -> SpanRow | None:
-    """One span of a document in a layer (default: this user's) as it is now in the database; None once
-    deleted, or when it is in another document (an edit such as corpus propagation touches several) or
-    another layer (the one stack also edits gold). Plain SQL, no ORM object: this runs on the path of
-    every edit."""
-    layer = project.annotator_id if layer_id is None else layer_id
-    with project.store.engine.connect() as conn:
-        r = conn.execute(_SPAN_SQL, {"i": span_id, "d": document_id, "a": layer}).first()
-    return None if r is None else SpanRow._make(r)
+    return project.read_span(span_id, document_id, layer_id)
 
 
 def display_text(text: str) -> str:

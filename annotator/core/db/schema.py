@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 
 from annotator.core.db.grants import grant_members
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 
 if TYPE_CHECKING:  # the store opens through this module (`ensure_current`), so only for type names
     from annotator.core.db.store import Store
@@ -79,7 +79,7 @@ def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
     if found not in REVISIONS:
         raise AnnotatorError(Errors.E002.format(path=where, found=found, known=head))
     if not upgrade:
-        raise AnnotatorError(Errors.E005.format(path=where, found=found, known=head))
+        raise SchemaOutdated(Errors.E005.format(path=where, found=found, known=head))
     store.check_admin("upgrade the project")
     backup = None
     if store.path is not None:

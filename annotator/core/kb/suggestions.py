@@ -153,3 +153,13 @@ def propagation_targets(session: Session, span_id: int, annotator_id: int, scope
         if targets.total > before:
             targets.per_document[doc_id] = targets.total - before
     return targets
+
+
+def corpus_targets(store, span_id: int, annotator_id: int) -> Targets | None:
+    """`propagation_targets` over the corpus on a background task's own store; None when the span has
+    lost its link (or is gone) meanwhile."""
+    with store.Session() as s:
+        try:
+            return propagation_targets(s, span_id, annotator_id, "corpus")
+        except AnnotatorError:
+            return None

@@ -79,9 +79,12 @@ class Adjudication(Sequence):
 
     def finish(self) -> Change:
         """Mark the gold version of the document done (so `export --layer gold --status done` has it)."""
+        return self._run(SetDocumentStatus(self.document_id, self.gold_id(), "done"))
+
+    def gold_id(self) -> int | None:
+        """The gold layer's annotator id (the view shows that layer)."""
         with self.store.Session() as s:
-            gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
-        return self._run(SetDocumentStatus(self.document_id, gold, "done"))
+            return s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
 
     def undo(self) -> Change:
         change = self.stack.undo()

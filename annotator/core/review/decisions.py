@@ -22,7 +22,7 @@ from annotator.core.editing.command import Command
 from annotator.core.editing.permissions import check_reviewer
 from annotator.core.editing.spans import SetDocumentStatus, _check_bounds, _check_label, span_conflict
 from annotator.core.records import NIL, SpanRecord
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, DecisionTaken, Errors
 
 # Commands whose events record a decision (each a `Decide` below).
 DECISIONS = ("adjudicate_take", "adjudicate_reject", "adjudicate_edit")
@@ -153,8 +153,8 @@ class Decide(GoldEdit):
         for d in decisions(s, self.document_id):
             if (d.start, d.end) == (self.start, self.end):
                 doc = s.scalar(select(Document.name).where(Document.id == self.document_id))
-                raise AnnotatorError(Errors.E160.format(start=self.start, end=self.end, doc=doc,
-                                                        decision=d.kind, who=d.reviewer))
+                raise DecisionTaken(Errors.E160.format(start=self.start, end=self.end, doc=doc, decision=d.kind,
+                                                       who=d.reviewer), self.document_id, (self.start, self.end))
 
 
 @dataclass
