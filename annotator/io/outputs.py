@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -64,7 +65,7 @@ def check(out: str | os.PathLike, *, project: str | os.PathLike | None, force: b
                                                         else f"the open project's {tail[1:]} file"))
         if out.is_dir() and Path(os.path.realpath(project)).is_relative_to(os.path.realpath(out)):
             raise AnnotatorError(Errors.E044.format(path=out, what="the folder that holds the open project"))
-    if out.is_file() and (database := _database_of(out)) is not None:
+    if (database := _database_of(out)) is not None:  # a -wal name beside a database, even if absent
         raise AnnotatorError(Errors.E045.format(path=out, database=database))
     if out.is_dir() and folder:
         inside = list(out.iterdir())
@@ -84,8 +85,8 @@ def _stage_name(target: Path, name: str) -> str | None:
     if not name.startswith(prefix):
         return None
     rest = name[len(prefix):]
-    stem, dot, stage = rest.rpartition(".")
-    if dot and stem and "." not in stem and f".{stage}" in STAGES:
+    stem, _, stage = rest.rpartition(".")
+    if re.fullmatch(r"[a-z0-9_]{8}", stem) and f".{stage}" in STAGES:  # tempfile.mkdtemp's 8 characters
         return f".{stage}"
     return None
 
