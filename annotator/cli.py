@@ -124,9 +124,10 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @click.option("--layer", help="Whose spans: an annotator name, 'gold' or 'model' (default: --user).")
 @click.option("--status", type=click.Choice(["done", "all"]), default="all", show_default=True,
               help="'done': documents the layer's annotator marked done; 'all': every document they opened.")
+@click.option("--force", is_flag=True, help="Replace an existing export at --out.")
 @click.pass_context
 @coded_errors
-def export_cmd(ctx, fmt, out, layer, status):
+def export_cmd(ctx, fmt, out, layer, status, force):
     """Export a layer's annotations with exact offsets."""
     from annotator.io.exporting import export, summary
 
@@ -134,7 +135,8 @@ def export_cmd(ctx, fmt, out, layer, status):
     bar, callback = progress_bar("Exporting")
     with bar:
         user = user_of(ctx, store)
-        report = export(store, fmt, out, layer=layer or user, status=status, viewer=user, progress=callback)
+        report = export(store, fmt, out, layer=layer or user, status=status, viewer=user, progress=callback,
+                        force=force)
     for line in summary(report, out):
         click.echo(line)
 
@@ -165,13 +167,14 @@ def kb_import_cmd(ctx, file):
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "spacy-kb"]), required=True,
               help="jsonl or csv (entities with aliases and counts), or spacy-kb (a directory spaCy loads).")
 @click.option("--out", required=True, type=click.Path(), help="File (or directory, for spacy-kb) to write.")
+@click.option("--force", is_flag=True, help="Replace an existing export at --out.")
 @click.pass_context
 @coded_errors
-def kb_export_cmd(ctx, fmt, out):
+def kb_export_cmd(ctx, fmt, out, force):
     """Write the knowledge base, with alias counts as priors."""
     from annotator.io.kb_transfer import export_kb
 
-    n = export_kb(open_store(ctx), fmt, out)
+    n = export_kb(open_store(ctx), fmt, out, force=force)
     click.echo(f"Wrote {n} entities to {out}.")
 
 
@@ -206,15 +209,16 @@ def stats_cmd(ctx, as_json):
 @click.option("--doc", "doc_name", required=True, help="Name of the document to show.")
 @click.option("--out", required=True, type=click.Path(), help="PNG file to write.")
 @click.option("--size", default="1280x800", show_default=True, help="Window size, WIDTHxHEIGHT.")
+@click.option("--force", is_flag=True, help="Replace an existing file at --out.")
 @click.pass_context
 @coded_errors
-def screenshot_cmd(ctx, doc_name, out, size):
+def screenshot_cmd(ctx, doc_name, out, size, force):
     """Render the window offscreen with a document open and save it as PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from annotator.ui.qt_app import screenshot
 
     width, height = (int(v) for v in size.lower().split("x"))
-    screenshot(ctx.obj["db"], doc_name, out, size=(width, height), user=ctx.obj["user"])
+    screenshot(ctx.obj["db"], doc_name, out, size=(width, height), user=ctx.obj["user"], force=force)
     click.echo(f"Wrote {out}.")
 
 

@@ -65,6 +65,17 @@ class Errors(metaclass=ErrorsWithCodes):
     E042 = "Format '{fmt}' cannot be {action}."
     E043 = ("Cannot write '{path}': {reason}. Choose a folder that exists and that you can write "
             "to; nothing was written.")
+    E044 = ("'{path}' is {what}; an output never replaces it. Choose another path; nothing was "
+            "written.")
+    E045 = ("'{path}' is an SQLite database or one of its files ('{database}' may be a project); an "
+            "output never replaces it. Choose another path; nothing was written.")
+    E046 = ("'{path}' already exists. Add --force to replace it (in the window: confirm), or choose "
+            "another path; nothing was written.")
+    E047 = ("The folder '{path}' holds '{item}', which is not a file an export writes (a folder, a "
+            "link or a database), so it is not replaced, even with --force. Choose a new or empty "
+            "folder; nothing was written.")
+    E048 = ("Layer '{layer}' has no {which} document, so there is nothing to export. Mark documents "
+            "done, choose --status all or another layer; nothing was written.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "

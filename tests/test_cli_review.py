@@ -188,4 +188,4 @@ def test_cli_export_is_blind_for_annotators(tmp_path):
     result = run("bob", "export", "--format", "jsonl", "--out", out, "--layer", "ana")
     assert result.exit_code == 1 and result.output.startswith("Error: [E163] 'bob' cannot see the layer of 'ana'")
     assert run("rev", "role", "rev", "reviewer").exit_code == 0
-    assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana").exit_code == 0
+    assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana", "--force").exit_code == 0

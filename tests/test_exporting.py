@@ -71,7 +71,7 @@ def test_exporting_cancel_writes_nothing_and_keeps_an_older_export(project, tmp_
     seen = []
     with pytest.raises(Cancelled):
         export(project.store, fmt, out, layer=USER, progress=lambda done, total: seen.append(done),
-               cancelled=lambda: len(seen) > 1)
+               cancelled=lambda: len(seen) > 1, force=True)
     assert sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir())) == before
     assert not leftovers(tmp_path)
 
@@ -87,7 +87,7 @@ def test_exporting_failure_midway_leaves_no_partial_file(project, tmp_path):
             raise RuntimeError("disk went away")
 
     with pytest.raises(RuntimeError):
-        export(project.store, "jsonl", out, layer=USER, progress=progress)
+        export(project.store, "jsonl", out, layer=USER, progress=progress, force=True)
     assert out.read_text(encoding="utf-8") == "an older export\n"
     assert not leftovers(tmp_path)
 
@@ -124,13 +124,19 @@ def test_exporting_folder_formats_create_parents_and_remove_them_when_cancelled(
     assert sorted(p.name for p in out.iterdir()) == sorted(expected + ["annotation.conf", "tools.conf"])
 
 
-def test_exporting_into_an_existing_folder_keeps_its_other_files(project, tmp_path):
+def test_exporting_into_an_existing_folder_replaces_it_whole_with_force(project, tmp_path):
+    """Regression: a folder export used to move its files into the old folder one by one, so stale
+    files stayed and a crash left a mix; now the old folder is swapped for the new one."""
     opened_all(project)
     out = tmp_path / "brat"
     out.mkdir()
-    (out / "README").write_text("mine")
-    export(project.store, "brat", out, layer=USER)
-    assert (out / "README").read_text() == "mine" and (out / "annotation.conf").exists()
+    export(project.store, "brat", out, layer=USER)  # an empty folder is no export yet: no --force needed
+    (out / "stale.ann").write_text("from an earlier export")
+    with pytest.raises(AnnotatorError) as e:
+        export(project.store, "brat", out, layer=USER)
+    assert e.value.code == "E046" and (out / "stale.ann").exists()
+    export(project.store, "brat", out, layer=USER, force=True)
+    assert not (out / "stale.ann").exists() and (out / "annotation.conf").exists()
     assert not leftovers(tmp_path)
 
 
@@ -156,7 +162,7 @@ def test_exporting_respects_blind_annotation_for_a_viewer(project, tmp_path):
     assert e.value.code == "E163" and not out.exists()
     export(project.store, "jsonl", out, layer=USER, viewer=USER)
     set_role(project.store, USER, "reviewer")
-    assert export(project.store, "jsonl", out, layer="cy", viewer=USER).documents == 1
+    assert export(project.store, "jsonl", out, layer="cy", viewer=USER, force=True).documents == 1
     assert [i.name for i in project.visible_layers()] == ["cy", USER]
     assert [i.name for i in colleague.visible_layers()] == ["cy"]
 

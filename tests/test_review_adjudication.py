@@ -193,7 +193,9 @@ def test_review_adjudication_gold_exports_through_the_exporter(case, tmp_path):
     for x in list(adj):
         adj.take(x, "ana")
     out = tmp_path / "gold.jsonl"
-    assert export(store, "jsonl", out, layer=GOLD, status="done").documents == 0  # not finished yet
+    with pytest.raises(AnnotatorError) as e:  # not finished yet: nothing to export, nothing written
+        export(store, "jsonl", out, layer=GOLD, status="done")
+    assert e.value.code == "E048" and not out.exists()
     adj.finish()
     report = export(store, "jsonl", out, layer=GOLD, status="done")
     [task] = [json.loads(line) for line in out.read_text().splitlines()]

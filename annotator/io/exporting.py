@@ -1,17 +1,13 @@
 """Export a layer through any registered format. Documents stream in chunks so that a corpus of
 100,000 documents never sits in memory twice.
 
-The format writes into a temporary folder beside the output, and the result is moved into place
-only when everything was written: a failed or cancelled export leaves nothing behind, and an
-existing file is replaced only by a complete one.
+The output path is checked and replaced through io/outputs.py: never the project or another database,
+an existing export only with `force`, and the result swapped in only when everything was written (a
+failed, cancelled or killed export leaves the old output as it was).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,6 +21,7 @@ from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
+from annotator.io import outputs
 
 CHUNK = 1000
 STATUSES = ("done", "all")
@@ -79,12 +76,13 @@ def records(store: Store, layer: str, ids: list[int]) -> Iterator[DocRecord]:
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "all",
            viewer: str | None = None, progress: Callable[[int, int], None] | None = None,
-           cancelled: Callable[[], bool] = lambda: False) -> FormatReport:
+           cancelled: Callable[[], bool] = lambda: False, force: bool = False) -> FormatReport:
     """Write the layer's documents to `out` in format `fmt`.
 
     `progress(done, total)` is called with (0, total) first and after each document read;
     `cancelled()` true stops the export with `Cancelled`, nothing written. With `viewer`, the layer
-    must be one they may see (blind annotation: E163)."""
+    must be one they may see (blind annotation: E163). An existing output is replaced only with
+    `force` (E046); a selection of no document writes nothing (E048)."""
     kind = registry.info(fmt)
     writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
     ids = document_ids(store, layer, status)
@@ -96,6 +94,10 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         raise AnnotatorError(Errors.E106.format(fmt=fmt, path=out, reason="it is a file"))
     if not kind.folder and out.is_dir():
         raise AnnotatorError(Errors.E043.format(path=out, reason="it is a folder"))
+    outputs.check(out, project=store.path, force=force, folder=kind.folder)
+    if not ids:
+        which = "finished (--status done)" if status == "done" else "opened"
+        raise AnnotatorError(Errors.E048.format(layer=layer, which=which))
 
     def counted() -> Iterator[DocRecord]:
         if progress:
@@ -107,42 +109,16 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
             if progress:
                 progress(n, len(ids))
 
-    try:
-        return _write_in_place(writer, counted(), out, kind.folder, cancelled)
-    except OSError as e:
-        raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
-
-
-def _write_in_place(writer, docs: Iterator[DocRecord], out: Path, folder: bool,
-                    cancelled: Callable[[], bool]) -> FormatReport:
-    """Write into a temporary folder beside `out`, then move the result there. A folder format
-    creates missing parent folders (and removes them again if the export fails)."""
-    created = [p for p in reversed(out.parents) if not p.exists()] if folder else []
-    if created:
-        out.parent.mkdir(parents=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
-        report = writer.write(docs, work / out.name)
+    def write(path: Path) -> FormatReport:
+        report = writer.write(counted(), path)
         if cancelled():
             raise Cancelled()
-        _move(work / out.name, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        for parent in reversed(created):
-            with contextlib.suppress(OSError):
-                parent.rmdir()
-        raise
-    shutil.rmtree(work, ignore_errors=True)
-    return report
+        return report
 
-
-def _move(written: Path, out: Path) -> None:
-    """A file replaces `out`; a folder becomes `out`, or its files join an existing `out` folder."""
-    if written.is_dir() and out.is_dir():
-        for item in written.iterdir():
-            os.replace(item, out / item.name)
-    else:
-        os.replace(written, out)
+    try:
+        return outputs.replace(out, write, folder=kind.folder)
+    except OSError as e:
+        raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
 
 
 def summary(report: FormatReport, out: str | Path) -> list[str]:

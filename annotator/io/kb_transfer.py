@@ -23,6 +23,7 @@ from annotator.core.records import KbEntry
 from annotator.core.resources import seeds_dir
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import kb_files, spacy_kb
+from annotator.io import outputs
 
 EXPORT_FORMATS = ("jsonl", "csv", "spacy-kb")
 STARTER_KB = "kb.jsonl"
@@ -86,19 +87,26 @@ def entries(session: Session) -> Iterator[KbEntry]:
                       aliases=[t for t, _ in pairs], counts=[c for _, c in pairs])
 
 
-def export_kb(store: Store, fmt: str, out: str | Path) -> int:
+def export_kb(store: Store, fmt: str, out: str | Path, *, force: bool = False) -> int:
     """`annotator kb export --format jsonl|csv|spacy-kb --out PATH`; returns the entities written.
-    spacy-kb writes a directory (spaCy's `InMemoryLookupKB.to_disk`)."""
+    spacy-kb writes a directory (spaCy's `InMemoryLookupKB.to_disk`). Checked and swapped in like a
+    document export (io/outputs.py): an existing output is replaced only with `force`."""
     if fmt not in EXPORT_FORMATS:
         raise AnnotatorError(Errors.E208.format(fmt=fmt, known=", ".join(EXPORT_FORMATS)))
     out = Path(out)
+    folder = fmt == "spacy-kb"
+    if folder and out.exists() and not out.is_dir():
+        raise AnnotatorError(Errors.E209.format(path=out, reason="a file is in the way; spacy-kb writes a directory"))
+    if not folder and out.is_dir():
+        raise AnnotatorError(Errors.E209.format(path=out, reason="it is a folder"))
+    outputs.check(out, project=store.path, force=force, folder=folder)
     with store.Session() as s:
         items = list(entries(s))
+    write = {"spacy-kb": spacy_kb.write_kb, "jsonl": kb_files.write_jsonl, "csv": kb_files.write_csv}[fmt]
     try:
-        if fmt == "spacy-kb":
-            return spacy_kb.write_kb(items, out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return (kb_files.write_jsonl if fmt == "jsonl" else kb_files.write_csv)(items, out)
+        if not folder:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        return outputs.replace(out, lambda path: write(items, path), folder=folder)
     except OSError as e:
         raise AnnotatorError(Errors.E209.format(path=out, reason=e.strerror or e)) from None
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from annotator.core.project import Project, default_user
 from annotator.core.resources import resource, seeds_dir
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
+from annotator.io import outputs
 from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
 
@@ -187,10 +188,16 @@ def report_uncaught_errors(window: QtMainWindow) -> None:
 
 
 def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
-               size: tuple[int, int] = (1280, 800), user: str | None = None) -> Path:
-    """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen."""
+               size: tuple[int, int] = (1280, 800), user: str | None = None, force: bool = False) -> Path:
+    """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen. The path
+    is checked like an export's (never the project or a database; an existing file only with `force`)."""
     app = application(offscreen=True)
     project = Project.open(str(db), user, fallback=default_user())
+    try:
+        out = outputs.check(out_png, project=project.store.path, force=force)
+    except AnnotatorError:
+        project.close()
+        raise
     window = make_window(project)
     window.persist_layout = False  # a screenshot must not overwrite the user's window layout
     try:
@@ -205,9 +212,16 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
         window.view.highlighter.flush()
         window.link_panel.run_search()  # the candidates, without waiting for the typing pause
         app.processEvents()
-        out = Path(out_png)
-        if not window.grab().save(str(out), "PNG"):
-            raise AnnotatorError(Errors.E307.format(path=out))
+        picture = window.grab()
+
+        def save(path: Path) -> None:
+            if not picture.save(str(path), "PNG"):
+                raise AnnotatorError(Errors.E307.format(path=out))
+
+        try:
+            outputs.replace(out, save)
+        except OSError:
+            raise AnnotatorError(Errors.E307.format(path=out)) from None
         return out
     finally:
         window.close()

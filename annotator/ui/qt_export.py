@@ -3,7 +3,8 @@
 The dialog offers the formats `annotator export` writes (registry.export_names), the layers this user
 may see (blind annotation: their own and the model's, every layer for a reviewer), and done/all. The
 export runs in a QtExporter thread with a determinate progress bar and Cancel; the core writes into a
-temporary folder and moves the result into place, so a failed or cancelled export leaves nothing.
+temporary folder and swaps the result into place, so a failed or cancelled export leaves nothing.
+Replacing an existing export is confirmed first (the command line's --force).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.project import Project
-from annotator.errors import Errors
+from annotator.errors import AnnotatorError, Errors
 from annotator.formats import registry
+from annotator.io import outputs
 from annotator.io.exporting import STATUSES, summary
 from annotator.ui.qt_jobs import QtJobRunner
 
@@ -26,11 +28,12 @@ STATUS_TEXT = {"all": "Every document of the layer (all)", "done": "Only documen
 CANCELLED = "Export cancelled; nothing was written."
 
 
-def _export(fmt: str, out: str, layer: str, status: str, viewer: str | None, store, progress, cancelled):
+def _export(fmt: str, out: str, layer: str, status: str, viewer: str | None, force: bool, store, progress,
+            cancelled):
     from annotator.io.exporting import export
 
     return export(store, fmt, out, layer=layer, status=status, viewer=viewer, progress=progress,
-                  cancelled=cancelled)
+                  cancelled=cancelled, force=force)
 
 
 class QtExporter(QtJobRunner):
@@ -40,8 +43,8 @@ class QtExporter(QtJobRunner):
     unexpected = Errors.E309
 
     def start(self, url: str, fmt: str, out: str | Path, *, layer: str, status: str = "all",
-              viewer: str | None = None) -> bool:
-        return self.run_job(url, partial(_export, fmt, str(out), layer, status, viewer), Path(out).name)
+              viewer: str | None = None, force: bool = False) -> bool:
+        return self.run_job(url, partial(_export, fmt, str(out), layer, status, viewer, force), Path(out).name)
 
 
 def layer_text(name: str, user: str) -> str:
@@ -66,6 +69,7 @@ class QtExportDialog(QDialog):
         self.setMinimumWidth(560)
         self._suggested = ""
         self.out: Path | None = None
+        self.confirm: QMessageBox | None = None  # "replace the existing export?", while it is asked
 
         self.format = QComboBox()
         for name in registry.export_names():
@@ -173,8 +177,9 @@ class QtExportDialog(QDialog):
 
     def _on_format(self, *_args) -> None:
         kind = registry.info(self.fmt())
-        what = ("a folder: one file per document and the format's own files, added to the folder if it exists"
-                if kind.folder else f"one {kind.suffix} file, replaced if it exists")
+        what = ("a folder: one file per document and the format's own files; an existing export folder is "
+                "replaced as a whole, after you confirm" if kind.folder
+                else f"one {kind.suffix} file, replaced if it exists, after you confirm")
         tokens = " Spans off token boundaries are left out and reported." if kind.tokens else ""
         self.hint.setText(f"Writes {what}.{tokens}")
         self._suggest()
@@ -212,6 +217,7 @@ class QtExportDialog(QDialog):
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         else:
             dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setOption(QFileDialog.Option.DontConfirmOverwrite, True)  # Export asks (start)
             dialog.setFileMode(QFileDialog.FileMode.AnyFile)
             dialog.setNameFilters([f"{self.fmt()} (*{kind.suffix})", "All files (*)"])
             dialog.setDefaultSuffix(kind.suffix.lstrip("."))
@@ -221,13 +227,38 @@ class QtExportDialog(QDialog):
         dialog.open()
 
     # --- running
-    def start(self) -> bool:
+    def start(self, force: bool = False) -> bool:
+        """Run the export; an existing one is replaced only once the user confirms (then `force`)."""
         if self.exporter.running() or not self.path.text().strip():
             return False
         self.out = self.out_path()
         self._show("", error=False)
+        if not force:
+            try:
+                outputs.check(self.out, project=self.project.store.path, force=True,
+                              folder=registry.info(self.fmt()).folder)
+            except AnnotatorError as e:  # never replaceable: no question to ask
+                self._on_failed(str(e))
+                return False
+            if self.out.is_file() or (self.out.is_dir() and any(self.out.iterdir())):
+                self.ask_replace()
+                return False
         return self.exporter.start(self.project.store.url, self.fmt(), self.out, layer=self.layer.currentData(),
-                                   status=self.status.currentData(), viewer=self.project.user)
+                                   status=self.status.currentData(), viewer=self.project.user, force=force)
+
+    def ask_replace(self) -> None:
+        """A window-modal question; Replace runs the export with force."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace the export?",
+                          f"'{self.out}' already exists. Replace it with this export? The old "
+                          f"{'folder' if self.out.is_dir() else 'file'} is removed once the new one is complete.",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("exportConfirm")
+        replace = box.addButton("&Replace", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: button is replace and self.start(force=True))
+        box.finished.connect(lambda _r: setattr(self, "confirm", None))
+        self.confirm = box
+        box.open()
 
     def _on_started(self, _what: str) -> None:
         self.progress.show()
