@@ -83,8 +83,6 @@ def test_team_roles_an_annotators_connection_is_refused_by_the_server(team, pg_c
     korea = entity_id(store, "Q884")
     with raw(pg_cluster, store, ann) as conn:
         refused = [
-            ("UPDATE spans SET label = 'ORG' WHERE id = %s", (theirs.id,)),  # a colleague's layer
-            ("UPDATE spans SET label = 'ORG' WHERE id = %s", (gold.id,)),  # gold
             ("UPDATE spans SET annotator_id = annotator_me() WHERE id = %s", (theirs.id,)),  # taking it over
             ("INSERT INTO spans (document_id, annotator_id, start, \"end\", label, nil, referent_note, origin, "
              "status, created_at, updated_at, version) SELECT %s, id, 0, 3, 'ORG', false, '', 'human', "
@@ -93,11 +91,15 @@ def test_team_roles_an_annotators_connection_is_refused_by_the_server(team, pg_c
             ("UPDATE aliases SET text = 'Chosun' WHERE entity_id = %s", (korea,)),
             ("UPDATE annotators SET role = 'reviewer' WHERE name = current_user", ()),  # promoting oneself
             ("UPDATE documents SET title = 'x'", ()),
-            ("UPDATE events SET undone = true WHERE annotator_id <> annotator_me()", ()),
         ]
         for sql, params in refused:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql, params)
+        # a colleague's layer and gold are not there for an annotator (blind reads, 0004)
+        for sql, params in [("UPDATE spans SET label = 'ORG' WHERE id = %s", (theirs.id,)),
+                            ("UPDATE spans SET label = 'ORG' WHERE id = %s", (gold.id,)),
+                            ("UPDATE events SET undone = true WHERE annotator_id <> annotator_me()", ())]:
+            assert conn.execute(sql, params).rowcount == 0
         # a refused DELETE finds nothing to delete
         assert conn.execute("DELETE FROM spans WHERE id = %s", (theirs.id,)).rowcount == 0
         assert conn.execute("DELETE FROM entities WHERE id = %s", (korea,)).rowcount == 0
@@ -123,7 +125,7 @@ def test_team_roles_the_app_reports_a_refusal_with_a_code(team):
     theirs = projects[bob].spans(d)[0]
     with pytest.raises(AnnotatorError) as e:
         ana.relabel(theirs.id, "ORG")
-    assert e.value.code == "E401"
+    assert e.value.code == "E032"  # blind: a colleague's span is not there for her
     # what an annotator does do: label, link (the alias count learns), new entity from a span, undo
     span = label(ana, d, "Naoki Tanaka", "PERSON")
     ana.link(span, entity_id(store, "Q17"))

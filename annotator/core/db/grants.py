@@ -1,5 +1,8 @@
 """What a team server lets the project's members do at all: one group role per project database
-holds the grants on the tables (row-level security, migration 0003, then decides row by row)."""
+holds the grants on the tables (row-level security, migrations 0003 and 0004, then decides row by row).
+No TEMPORARY for anyone but the owner: a member's temporary table, function or operator could shadow the
+project's (0004 revokes it too; a database copied from another, `CREATE DATABASE ... TEMPLATE`, comes with
+the default privileges again, so adding a member revokes it once more)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,8 @@ def grant_members(conn: Connection) -> bool:
     if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :g"), {"g": group}).first():
         return False
     g, db = _quote(conn, group), _quote(conn, conn.exec_driver_sql("SELECT current_database()").scalar())
-    statements = [f"GRANT CONNECT ON DATABASE {db} TO {g}", f"GRANT USAGE ON SCHEMA public TO {g}",
+    statements = [f"GRANT CONNECT ON DATABASE {db} TO {g}", f"REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC, {g}",
+                  f"GRANT USAGE ON SCHEMA public TO {g}",
                   f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {g}",
                   f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {g}",
                   f"GRANT INSERT, DELETE ON {', '.join(WRITABLE)} TO {g}",
