@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from annotator.core.db.annotators import GOLD
 from annotator.core.db.models import Annotator
+from annotator.core.editing.document import move_edge
 from annotator.core.records import SpanRecord
 from annotator.core.review import triage
 from annotator.core.review.adjudication import Adjudication, start_adjudication
@@ -348,14 +349,9 @@ class QtAdjudicationView(QWidget):
         sel = self.view.selection()
         if sel is None:
             return
-        start, end = sel
-        tokens = self.gold.tokens
-        if edge == "end":
-            end = tokens.next_boundary(end, edge="end", direction=direction)
-        else:
-            start = tokens.next_boundary(start, edge="start", direction=direction)
-        if start < end:
-            self.view.select(start, end)
+        bounds = move_edge(self.gold.tokens, *sel, edge, direction)  # the main window's rule
+        if bounds is not None:
+            self.view.select(*bounds)
         self._edit_hint()
 
     def commit_edit(self, label: str | None = None) -> bool:

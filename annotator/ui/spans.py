@@ -1,4 +1,4 @@
-"""Read-only helpers the window needs fast: the open layer as light tuples, the text Qt is given,
+"""Read-only helpers the window needs fast: the open layer as core SpanViews, the text Qt is given,
 and spans bucketed by text block. Plain Python (no Qt), so they are testable on their own.
 """
 
@@ -6,31 +6,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, starmap
 from operator import attrgetter
 from typing import Iterable, NamedTuple
 
 from sqlalchemy import text
 
-from annotator.core.editing.layers import open_layer
+from annotator.core.editing.layers import SpanView, open_layer
 
 # QTextDocument starts a new block at each of these (it also folds "\r\n" into one, see display_text)
 BLOCK_SEPARATORS = re.compile("[\n\r\u2029\ufdd0\ufdd1]")
 RARE_SEPARATORS = "\r\u2029\ufdd0\ufdd1"
 
 
-class SpanRow(NamedTuple):
-    """A span of the open layer; the same fields as core's SpanView, but cheap to make by the thousand."""
-
-    id: int
-    start: int
-    end: int
-    label: str
-    status: str
-    origin: str
-    entity_id: int | None
-    nil: bool  # truthy (SQLite gives 0/1)
-    version: int  # passed with each edit: a change made by someone else meanwhile is refused (E037)
+# The open layer's spans are core's SpanView; the name stays for the views that import it.
+SpanRow = SpanView
 
 
 # Core SQL without ORM objects: 1,000 spans load in a third of the time project.spans() takes.
@@ -47,12 +37,12 @@ EVERYWHERE = 2**62  # beyond any offset
 _ORDER = attrgetter("start", "end", "id")
 
 
-def _sorted_rows(rows) -> list[SpanRow]:
-    return sorted(map(SpanRow._make, rows), key=_ORDER)
+def _sorted_rows(rows) -> list[SpanView]:
+    return sorted(starmap(SpanView, rows), key=_ORDER)
 
 
 class LayerRead(NamedTuple):
-    spans: list[SpanRow]  # sorted by (start, end, id)
+    spans: list[SpanView]  # sorted by (start, end, id)
     status: str  # this user's state of the document: new, in_progress or done
     started: bool  # this read created that state (new → in progress)
     unread: int  # spans starting at `until` or later, left for `read_spans(..., since=until)`
@@ -86,7 +76,7 @@ def _read(conn, params: dict, status: str, started: bool) -> LayerRead:
     return LayerRead(spans, status, started, unread, suggested or 0)
 
 
-def read_spans(project, document_id: int, layer_id: int, since: int = 0) -> list[SpanRow]:
+def read_spans(project, document_id: int, layer_id: int, since: int = 0) -> list[SpanView]:
     """A layer's spans of a document that start at `since` or later, sorted by (start, end, id)."""
     params = {"d": document_id, "a": layer_id, "since": since, "until": EVERYWHERE}
     with project.store.engine.connect() as conn:
@@ -103,7 +93,7 @@ _SPAN_SQL = text('SELECT id, start, "end", label, status, origin, entity_id, nil
                  "WHERE id = :i AND document_id = :d AND annotator_id = :a")
 
 
-def read_span(project, span_id: int, document_id: int, layer_id: int | None = None) -> SpanRow | None:
+def read_span(project, span_id: int, document_id: int, layer_id: int | None = None) -> SpanView | None:
     """One span of a document in a layer (default: this user's) as it is now in the database; None once
     deleted, or when it is in another document (an edit such as corpus propagation touches several) or
     another layer (the one stack also edits gold). Plain SQL, no ORM object: this runs on the path of
@@ -111,7 +101,7 @@ def read_span(project, span_id: int, document_id: int, layer_id: int | None = No
     layer = project.annotator_id if layer_id is None else layer_id
     with project.store.engine.connect() as conn:
         r = conn.execute(_SPAN_SQL, {"i": span_id, "d": document_id, "a": layer}).first()
-    return None if r is None else SpanRow._make(r)
+    return None if r is None else SpanView(*r)
 
 
 def display_text(text: str) -> str:
@@ -133,7 +123,7 @@ def block_starts(display: str) -> list[int]:
 class BlockIndex:
     """Spans bucketed by the text block(s) they touch: highlighting a block looks at its bucket only."""
 
-    def __init__(self, starts: list[int], spans: Iterable[SpanRow] = ()):
+    def __init__(self, starts: list[int], spans: Iterable[SpanView] = ()):
         self.starts = starts
         self.buckets: dict[int, list[int]] = {}
         # One pass over the spans (as read: sorted by start) and the block starts together; spans
@@ -161,13 +151,13 @@ class BlockIndex:
         last = bisect_right(self.starts, max(start, end - 1)) - 1
         return range(max(first, 0), max(last, 0) + 1)
 
-    def add(self, span: SpanRow) -> range:
+    def add(self, span: SpanView) -> range:
         blocks = self.blocks_of(span.start, span.end)
         for b in blocks:
             self.buckets.setdefault(b, []).append(span.id)
         return blocks
 
-    def remove(self, span: SpanRow) -> range:
+    def remove(self, span: SpanView) -> range:
         blocks = self.blocks_of(span.start, span.end)
         for b in blocks:
             ids = self.buckets.get(b)
