@@ -23,6 +23,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.changes import Change
+from annotator.core.editing.document import move_edge
 from annotator.core.records import SpanRecord
 from annotator.core.review import triage
 from annotator.core.review.adjudication import Adjudication
@@ -345,14 +346,9 @@ class QtAdjudicationView(QWidget):
         sel = self.view.selection()
         if sel is None:
             return
-        start, end = sel
-        tokens = self.gold.tokens
-        if edge == "end":
-            end = tokens.next_boundary(end, edge="end", direction=direction)
-        else:
-            start = tokens.next_boundary(start, edge="start", direction=direction)
-        if start < end:
-            self.view.select(start, end)
+        bounds = move_edge(self.gold.tokens, *sel, edge, direction)  # the main window's rule
+        if bounds is not None:
+            self.view.select(*bounds)
         self._edit_hint()
 
     def commit_edit(self, label: str | None = None) -> bool:

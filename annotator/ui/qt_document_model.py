@@ -1,4 +1,6 @@
-"""The open document of one Project, as the widgets share it.
+"""The open document of one Project, as the widgets share it: a Qt adapter over core's
+`OpenDocument` (core/editing/document.py), which holds the spans, the current span, Tab order and
+boundary moves. This class reads the layer, runs the edits and turns the document's hooks into signals.
 
 It is the one subscriber to the core command stack for the window: each core `Change` becomes a list
 of `SpanDelta`s (before/after of each touched span), so every view redraws only what changed. Edits go
@@ -9,34 +11,25 @@ signals, fed by the same stack, but its editing methods are not for it (gold cha
 
 A long document opens in two steps: the spans its first screen shows, then, just after that screen is
 painted, the rest (`load_rest`, `loaded`). Reading every span before the first paint was the largest
-part of opening. Until then `spans` and `order` hold the first screen's spans only; every method that
-acts on the layer reads the rest first, so no edit, step or look-up ever sees part of it.
+part of opening.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 
 from annotator.core.changes import Change
+from annotator.core.editing.document import OpenDocument, SpanDelta
 from annotator.core.editing.labels import LabelInfo
+from annotator.core.editing.layers import SpanView
 from annotator.core.project import Project
-from annotator.core.text import Tokens, Utf16Map
+from annotator.core.text import Utf16Map
 from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
-from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span, read_spans
+from annotator.ui.spans import block_starts, display_text, document_status, read_layer, read_span, read_spans
 
-
-class SpanDelta(NamedTuple):
-    id: int
-    old: SpanRow | None  # None: the span is new
-    new: SpanRow | None  # None: the span was deleted
-
-
-def _key(span: SpanRow) -> tuple[int, int, int]:
-    return span.start, span.end, span.id
-
+__all__ = ["QtDocumentModel", "SpanDelta"]
 
 _LOAD_REST = QEvent.Type(QEvent.registerEventType())
 # Qt posts a window's paint request at low priority; a posted event of lower priority comes after it
@@ -45,7 +38,7 @@ _AFTER_PAINT = Qt.EventPriority.LowEventPriority.value - 1
 
 class QtDocumentModel(QObject):
     opened = Signal()  # another document is open (or none)
-    loaded = Signal(object)  # list[SpanRow]: the rest of the open document's spans, read after its first paint
+    loaded = Signal(object)  # list[SpanView]: the rest of the open document's spans, read after its first paint
     spansChanged = Signal(object)  # list[SpanDelta] of the open document
     currentChanged = Signal(object, object)  # (old span id | None, new span id | None)
     stateChanged = Signal(int, str)  # (document id, status) for this user
@@ -61,21 +54,29 @@ class QtDocumentModel(QObject):
         self.layer_id = project.annotator_id if layer_id is None else layer_id
         self.labels: dict[str, LabelInfo] = {}
         self.reload_labels()
-        self.doc_id: int | None = None
-        self.name = self.title = self.text = self.display = ""
+        self.doc = self._hooked(OpenDocument())
+        self.display = ""
         self.u16 = Utf16Map("")
-        self.tokens = Tokens(b"")
         self.block_starts: list[int] = [0]
-        self.spans: dict[int, SpanRow] = {}
-        self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
-        self.suggested = 0  # how many spans are still suggestions
-        self.unread = 0  # spans of the open document not read yet (see load_rest)
-        self._rest_from: int | None = None  # where they start
         self.first_screen = 8000  # code points a first screen shows at most; the view keeps it current
-        self._status = "new"  # this user's state of the open document (see status)
-        self.current: int | None = None
         self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
         project.changes.subscribe(self._on_change, Change)
+
+    def _hooked(self, doc: OpenDocument) -> OpenDocument:
+        doc.on_rest, doc.on_spans, doc.on_current = self.loaded.emit, self.spansChanged.emit, self.currentChanged.emit
+        return doc
+
+    # the open document's state, as the views read it (see OpenDocument)
+    doc_id = property(lambda self: self.doc.doc_id)
+    name = property(lambda self: self.doc.name)
+    title = property(lambda self: self.doc.title)
+    text = property(lambda self: self.doc.text)
+    tokens = property(lambda self: self.doc.tokens)
+    spans = property(lambda self: self.doc.spans)  # dict[int, SpanView]
+    order = property(lambda self: self.doc.order)  # [(start, end, id)]: Tab and the span list
+    current = property(lambda self: self.doc.current)
+    suggested = property(lambda self: self.doc.suggested)  # how many spans are still suggestions
+    unread = property(lambda self: self.doc.unread)  # spans not read yet (see load_rest)
 
     def close(self) -> None:
         """Stop listening to the stack (the window closes; the project may live on)."""
@@ -90,98 +91,66 @@ class QtDocumentModel(QObject):
         # a document of a few screens is read at once; a longer one's first screen first
         until = self.first_screen if len(doc.text) > 2 * self.first_screen else None
         layer = read_layer(self.project, document_id, self.layer_id, until)
-        spans = layer.spans
-        self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
+        self.doc = self._hooked(OpenDocument(
+            doc.id, doc.text, doc.tokens, layer.spans, name=doc.name, title=doc.title, status=layer.status,
+            unread=layer.unread, unread_suggested=layer.unread_suggested,
+            read_rest=lambda: self._read_spans(document_id, until)))
         self.display = display_text(doc.text)
         self.u16 = Utf16Map(doc.text)
-        self.tokens = doc.tokens
         self.block_starts = block_starts(self.display)
-        self.spans = {s.id: s for s in spans}
-        self.order = [(s.start, s.end, s.id) for s in spans]  # read_layer sorts by (start, end, id)
-        self.suggested = [s.status for s in spans].count("suggested") + layer.unread_suggested
-        self.unread, self._rest_from = layer.unread, until if layer.unread else None
-        self._status = layer.status
-        self.current = None
         self.opened.emit()
         if layer.started:
             self.stateChanged.emit(document_id, "in_progress")
         if self.unread:
             QCoreApplication.postEvent(self, QEvent(_LOAD_REST), _AFTER_PAINT)
 
+    def _read_spans(self, document_id: int, since: int) -> list[SpanView] | None:
+        """The rest of the layer; while the server is away the error is reported and None tells the
+        document to try again on its next call."""
+        try:
+            return read_spans(self.project, document_id, self.layer_id, since)
+        except AnnotatorError as e:
+            self.after_error(e)
+            self.failed.emit(str(e))
+            return None
+
     def customEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
         if event.type() == _LOAD_REST:
             self.load_rest()
 
     def load_rest(self) -> None:
-        """Read the spans `open` left for after the first paint; a no-op once they are in. While the
-        server is away the error is reported and the next call tries again."""
-        since = self._rest_from
-        if since is None:
-            return
-        try:
-            read = read_spans(self.project, self.doc_id, self.layer_id, since)
-        except AnnotatorError as e:
-            self.after_error(e)
-            self.failed.emit(str(e))
-            return
-        rest = [s for s in read if s.id not in self.spans]
-        self._rest_from, self.unread = None, 0
-        for span in rest:
-            self.spans[span.id] = span
-        self.order.extend(_key(s) for s in rest)  # each starts after every span read before
-        self.suggested = [s.status for s in self.spans.values()].count("suggested")
-        self.loaded.emit(rest)
+        """Read the spans `open` left for after the first paint (`loaded`); a no-op once they are in."""
+        self.doc.load_rest()
 
     # --- reading
-    def span_text(self, span: SpanRow) -> str:
-        return self.text[span.start:span.end]
+    def span_text(self, span: SpanView) -> str:
+        return self.doc.span_text(span)
 
-    def current_span(self) -> SpanRow | None:
-        return self.spans.get(self.current) if self.current is not None else None
+    def current_span(self) -> SpanView | None:
+        return self.doc.current_span()
 
-    def spans_at(self, pos: int) -> list[SpanRow]:
+    def spans_at(self, pos: int) -> list[SpanView]:
         """Spans containing code point `pos`, innermost (shortest) first."""
-        self.load_rest()
-        hits = [s for s in self.spans.values() if s.start <= pos < s.end]
-        return sorted(hits, key=lambda s: (s.end - s.start, s.start))
+        return self.doc.spans_at(pos)
 
-    def overlapping(self, start: int, end: int) -> list[SpanRow]:
+    def overlapping(self, start: int, end: int) -> list[SpanView]:
         """Spans that share at least one code point with [start, end)."""
-        self.load_rest()
-        return [s for s in self.spans.values() if s.start < end and start < s.end]
+        return self.doc.overlapping(start, end)
 
     def index_of(self, span_id: int) -> int:
-        self.load_rest()
-        span = self.spans[span_id]
-        return bisect_left(self.order, _key(span))
+        return self.doc.index_of(span_id)
 
     def counts(self) -> tuple[int, int]:
         """(spans, of which suggested) in the open document."""
-        return len(self.spans) + self.unread, self.suggested
+        return self.doc.counts()
 
     # --- current span and navigation
     def set_current(self, span_id: int | None) -> None:
-        self.load_rest()
-        if span_id is not None and span_id not in self.spans:
-            span_id = None
-        if span_id != self.current:
-            old, self.current = self.current, span_id
-            self.currentChanged.emit(old, span_id)
+        self.doc.set_current(span_id)
 
     def step(self, direction: int, from_pos: int = 0) -> None:
         """Make the next (+1) or previous (-1) span current; without one, start from `from_pos`."""
-        self.load_rest()
-        if not self.order:
-            return
-        span = self.current_span()
-        if span is not None:
-            i = bisect_left(self.order, _key(span)) + direction
-        elif direction > 0:
-            i = bisect_left(self.order, (from_pos, -1, -1))
-        else:
-            i = bisect_left(self.order, (from_pos, -1, -1)) - 1
-        i %= len(self.order)  # wrap around the document
-        self.set_current(self.order[i][2])
+        self.doc.step(direction, from_pos)
 
     # --- editing: each call is one committed, undoable command
     def _run(self, fn: Callable, *args, **kwargs):
@@ -212,23 +181,19 @@ class QtDocumentModel(QObject):
         fresh = {s.id: s for s in read_spans(self.project, self.doc_id, self.layer_id)}
         self.reload_spans(set(self.spans) | set(fresh), fresh)
         status = document_status(self.project, self.doc_id)
-        if status != self._status:  # e.g. marked done on another desktop
-            self._status = status
+        if status != self.doc.status:  # e.g. marked done on another desktop
+            self.doc.status = status
             self.stateChanged.emit(self.doc_id, status)
 
-    def reload_spans(self, span_ids, fresh: dict[int, SpanRow] | None = None) -> None:
+    def reload_spans(self, span_ids, fresh: dict[int, SpanView] | None = None) -> None:
         """Re-read spans of the open document that changed behind this window's back (`fresh`: the
-        layer as just read, else each span is read)."""
+        layer as just read, else each span it holds is read)."""
         self.load_rest()
         if fresh is None:
             fresh = {i: read_span(self.project, i, self.doc_id, self.layer_id) for i in span_ids if i in self.spans}
-        deltas = [self._apply(i, fresh.get(i)) for i in sorted(span_ids) if fresh.get(i) != self.spans.get(i)]
-        if deltas:
-            self.spansChanged.emit(deltas)
-        if self.current is not None and self.current not in self.spans:
-            self._current_after_delete(deltas)
+        self.doc.refresh(span_ids, fresh.get)
 
-    def _need_current(self) -> SpanRow | None:
+    def _need_current(self) -> SpanView | None:
         span = self.current_span()
         if span is None:
             self.failed.emit(Errors.E301)
@@ -266,17 +231,13 @@ class QtDocumentModel(QObject):
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""
-        span = self._need_current()
-        if span is None:
+        try:
+            start, end = self.doc.move_edge(edge, direction)
+        except AnnotatorError as e:  # no current span, or it would become empty
+            self.failed.emit(str(e))
             return
-        start, end = span.start, span.end
-        if edge == "end":
-            end = self.tokens.next_boundary(end, edge="end", direction=direction)
-        else:
-            start = self.tokens.next_boundary(start, edge="start", direction=direction)
-        if start >= end:
-            self.failed.emit(Errors.E304)
-        elif (start, end) != (span.start, span.end):
+        span = self.doc.current_span()
+        if (start, end) != (span.start, span.end):
             self._run(self.project.move, span.id, start, end, version=span.version)
 
     def set_status(self, status: str) -> None:
@@ -286,7 +247,7 @@ class QtDocumentModel(QObject):
     def status(self) -> str:
         """This user's state of the open document: read with it, kept by the changes this window sees
         (its own, and others' through reload_layer)."""
-        return self._status if self.doc_id is not None else "new"
+        return self.doc.status if self.doc_id is not None else "new"
 
     def undo(self) -> None:
         self._history(self.project.stack.undo)
@@ -312,51 +273,18 @@ class QtDocumentModel(QObject):
 
     # --- core change events
     def _on_change(self, change: Change) -> None:
+        """The stack's listener: one entry point for every committed change."""
         self.load_rest()
         self.stackChanged.emit()
         self.saved.emit(change.kind)
         if change.kind == "state" and change.document_id is not None:
             status = document_status(self.project, change.document_id)
             if change.document_id == self.doc_id:
-                self._status = status
+                self.doc.status = status
             self.stateChanged.emit(change.document_id, status)
             return
         if change.kind != "entities":  # an entity edit or merge keeps every span where it is
             others = {change.document_id, *change.documents} - {self.doc_id, None}
             for other in sorted(others):
                 self.documentTouched.emit(other)
-        if self.doc_id is None or (change.kind == "spans" and self.doc_id not in (change.document_id,
-                                                                                  *change.documents)):
-            return
-        deltas = []
-        # an entity merge relinks spans where they are (only those shown here matter); propagation's
-        # spans may be in other documents
-        ids = [i for i in change.span_ids if i in self.spans] if change.kind == "entities" else change.span_ids
-        for span_id in ids:
-            new = read_span(self.project, span_id, self.doc_id, self.layer_id)
-            if new is not None or span_id in self.spans:  # nor is a span of another layer ours to show
-                deltas.append(self._apply(span_id, new))
-        if deltas:
-            self.spansChanged.emit(deltas)
-        if self.current is not None and self.current not in self.spans:
-            self._current_after_delete(deltas)
-
-    def _apply(self, span_id: int, new: SpanRow | None) -> SpanDelta:
-        old = self.spans.pop(span_id, None)
-        if old is not None:
-            del self.order[bisect_left(self.order, _key(old))]
-            self.suggested -= old.status == "suggested"
-        if new is not None:
-            self.spans[span_id] = new
-            insort(self.order, _key(new))
-            self.suggested += new.status == "suggested"
-        return SpanDelta(span_id, old, new)
-
-    def _current_after_delete(self, deltas: list[SpanDelta]) -> None:
-        """The span after the deleted one becomes current, so Delete, Delete, ... walks on."""
-        gone = next((d.old for d in deltas if d.id == self.current and d.old is not None), None)
-        nxt = None
-        if gone is not None and self.order:
-            i = bisect_right(self.order, _key(gone))
-            nxt = self.order[i][2] if i < len(self.order) else None
-        self.set_current(nxt)
+        self.doc.apply_change(change, lambda i: read_span(self.project, i, self.doc_id, self.layer_id))

@@ -10,21 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import text
 
 from annotator.core.db.store import Store
-from annotator.core.editing.layers import open_layer
+from annotator.core.editing.layers import SpanView, open_layer
 
-
-class SpanRow(NamedTuple):
-    """A span of the open layer; the same fields as SpanView, but cheap to make by the thousand."""
-
-    id: int
-    start: int
-    end: int
-    label: str
-    status: str
-    origin: str
-    entity_id: int | None
-    nil: bool  # truthy (SQLite gives 0/1)
-    version: int  # passed with each edit: a change made by someone else meanwhile is refused (E037)
+SpanRow = SpanView  # the open layer's spans, as the views name them
 
 
 class LayerRead(NamedTuple):
