@@ -25,7 +25,8 @@ from annotator.core.editing.labels import LabelInfo
 from annotator.core.project import Project
 from annotator.core.text import Tokens, Utf16Map
 from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
-from annotator.ui.spans import SpanRow, block_starts, display_text, document_status, read_layer, read_span, read_spans
+from annotator.ui.spans import (SpanRow, block_starts, display_text, document_status, hidden_positions, read_layer,
+                                read_span, read_spans)
 
 
 class SpanDelta(NamedTuple):
@@ -66,6 +67,7 @@ class QtDocumentModel(QObject):
         self.u16 = Utf16Map("")
         self.tokens = Tokens(b"")
         self.block_starts: list[int] = [0]
+        self.hidden: list[int] = []  # code points shown as marks (bidi controls, invisibles)
         self.spans: dict[int, SpanRow] = {}
         self.order: list[tuple[int, int, int]] = []  # (start, end, id), for Tab and the span list
         self.suggested = 0  # how many spans are still suggestions
@@ -96,6 +98,7 @@ class QtDocumentModel(QObject):
         spans = layer.spans
         self.doc_id, self.name, self.title, self.text = doc.id, doc.name, doc.title, doc.text
         self.display = display_text(doc.text)
+        self.hidden = hidden_positions(doc.text)
         self.u16 = Utf16Map(doc.text)
         self.tokens = doc.tokens
         self.block_starts = block_starts(self.display)
