@@ -188,18 +188,18 @@ class Store:
                 self._identity = (st.st_dev, st.st_ino)
         except OperationalError as e:
             self.engine.dispose()
-            coded = self.coded(e)
-            if coded is not e:
-                raise coded from None
+            failure = machine_failure(self.path, e.orig)  # read-only, full, damaged: say which
+            if failure is not None:
+                raise failure from None
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
         except ConnectionLost as e:
             self.engine.dispose()
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.__cause__ or e)) from None
         except DBAPIError as e:
             self.engine.dispose()
-            coded = self.coded(e)
-            if coded is not e and _sqlstate(e) != INSUFFICIENT_PRIVILEGE:
-                raise coded from None
+            failure = machine_failure(self.path, e.orig)
+            if failure is not None:
+                raise failure from None
             if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:  # a login the admin has not added
                 raise AnnotatorError(Errors.E404.format(login=self.login, database=url.database,
                                                        reason=_first_line(e))) from None
