@@ -28,6 +28,18 @@ class Errors(metaclass=ErrorsWithCodes):
             "or ANNOTATOR_DB.")
     E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
             "(an SQLite file is backed up first). Nothing was changed.")
+    # The machine under the project file (a dialog in the window: MACHINE_FAILURES)
+    E006 = ("The project {part} '{where}' is read-only, so {action}. Nothing was changed. {fix}, then try "
+            "again; or open a copy of the project that you can write to.")
+    E007 = ("The disk holding '{path}' is full ({free} free), so this change could not be saved. Nothing "
+            "was lost: the change was rolled back and the project is as it was before it. Free at least "
+            "{need} on that disk (the project file's size, 1 MB at least), then try again.")
+    E008 = ("'{path}' is damaged ({reason}): it was cut short or overwritten. Nothing more was written to "
+            "it. Check it with `sqlite3 '{path}' \"PRAGMA integrity_check\"`; restore {backup}, or a copy "
+            "you keep; `sqlite3 '{path}' .recover | sqlite3 rescued.db` saves what is still readable.")
+    E009 = ("The project file '{path}' was {what} while it was open, so this edit was not saved (it would "
+            "go into a file nobody can open). Nothing was acknowledged as saved. Reopen the project to "
+            "work on the file now at that path, or put the file back and reopen it.")
     # Importing
     E010 = "'{path}' does not exist. Check the path."
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
@@ -210,6 +222,13 @@ class Errors(metaclass=ErrorsWithCodes):
             "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
     E404 = ("'{login}' is not a member of the team project in database '{database}' ({reason}). Ask the "
             "project's admin to run `annotator db users add {login}`.")
+    E410 = ("Reading or writing '{path}' failed ({reason}): the disk may have been removed or be "
+            "failing. This change was not saved. Check the disk, copy the project somewhere safe, then "
+            "try again.")
+
+
+# Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar
+MACHINE_FAILURES = frozenset({"E006", "E007", "E008", "E009", "E410"})
 
 
 class Cancelled(Exception):

@@ -27,7 +27,8 @@ from annotator.core.editing.layers import SpanView
 from annotator.core.project import Project
 from annotator.core.text import Utf16Map
 from annotator.errors import AnnotatorError, ConflictError, ConnectionLost, Errors
-from annotator.ui.spans import block_starts, display_text, document_status, read_layer, read_span, read_spans
+from annotator.ui.spans import (block_starts, display_text, document_status, hidden_positions, read_layer, read_span,
+                                read_spans)
 
 __all__ = ["QtDocumentModel", "SpanDelta"]
 
@@ -58,6 +59,7 @@ class QtDocumentModel(QObject):
         self.display = ""
         self.u16 = Utf16Map("")
         self.block_starts: list[int] = [0]
+        self.hidden: list[int] = []  # code points shown as marks (bidi controls, invisibles)
         self.first_screen = 8000  # code points a first screen shows at most; the view keeps it current
         self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
         project.changes.subscribe(self._on_change, Change)
@@ -96,6 +98,7 @@ class QtDocumentModel(QObject):
             unread=layer.unread, unread_suggested=layer.unread_suggested,
             read_rest=lambda: self._read_spans(document_id, until)))
         self.display = display_text(doc.text)
+        self.hidden = hidden_positions(doc.text)
         self.u16 = Utf16Map(doc.text)
         self.block_starts = block_starts(self.display)
         self.opened.emit()

@@ -8,10 +8,10 @@ first screen.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor, QSyntaxHighlighter, QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
 from PySide6.QtWidgets import QPlainTextEdit
 
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -23,6 +23,7 @@ UNKNOWN_COLOUR = "#CCCCCC"
 TEXT_COLOUR = QColor("#111111")
 CURRENT_COLOUR = QColor("#111111")
 Underline = QTextCharFormat.UnderlineStyle
+HIDDEN_COLOUR = QColor("#B3261E")  # a bidi control or invisible character, shown as a mark
 
 
 def blend(colour: str, amount: float) -> QColor:
@@ -70,7 +71,7 @@ class QtSpanHighlighter(QSyntaxHighlighter):
         finally:
             document.blockSignals(was_blocked)
         first_screen = bisect_right(m.block_starts, eager_chars)
-        self._pending = set(self.index.buckets)
+        self._pending = set(self.index.buckets) | {bisect_right(m.block_starts, p) - 1 for p in m.hidden}
         layout = document.documentLayout()
         was_blocked = layout.blockSignals(True)  # nothing is laid out or painted yet
         try:
@@ -176,7 +177,29 @@ class QtSpanHighlighter(QSyntaxHighlighter):
         block.layout().setFormats(ranges)
 
     def _ranges(self, block: QTextBlock) -> list[tuple[int, int, QTextCharFormat]]:
-        """(start, length, format) of the block's highlighted pieces, in UTF-16 units from its start."""
+        """(start, length, format) of the block's highlighted pieces, in UTF-16 units from its start:
+        its spans, then the marks standing for hidden characters (merged over a span's colour)."""
+        ranges = self._span_ranges(block)
+        if self.model.hidden:
+            ranges += self._hidden_ranges(block)
+        return ranges
+
+    def _hidden_ranges(self, block: QTextBlock) -> list[tuple[int, int, QTextCharFormat]]:
+        m, n = self.model, block.blockNumber()
+        first = m.block_starts[n] if n < len(m.block_starts) else len(m.text)
+        following = m.block_starts[n + 1] if n + 1 < len(m.block_starts) else len(m.text)
+        hidden = m.hidden[bisect_left(m.hidden, first):bisect_left(m.hidden, following)]
+        return [(m.u16.to_utf16(p) - block.position(), 1, self._hidden_format()) for p in hidden]
+
+    def _hidden_format(self) -> QTextCharFormat:
+        fmt = self._formats.get("hidden")
+        if fmt is None:
+            fmt = self._formats["hidden"] = QTextCharFormat()
+            fmt.setForeground(HIDDEN_COLOUR)
+            fmt.setFontWeight(QFont.Weight.Bold)
+        return fmt
+
+    def _span_ranges(self, block: QTextBlock) -> list[tuple[int, int, QTextCharFormat]]:
         ids = self.index.buckets.get(block.blockNumber())
         if not ids:
             return []

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import MACHINE_FAILURES, AnnotatorError, Errors
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -281,6 +281,24 @@ class QtMainWindow(QMainWindow):
 
     def show_error(self, text: str) -> None:
         self.show_message(text, error=True)
+        if AnnotatorError(text).code in MACHINE_FAILURES:
+            self.show_failure(text)
+
+    failure_box: QMessageBox | None = None
+
+    def show_failure(self, text: str) -> None:
+        """A failure of the machine (a full disk, a read-only or lost project file) needs the user to act
+        before any edit can be saved, so it gets a dialog, not only the status bar. The dialog is
+        window-modal and reused; the article stays as it was, readable behind it."""
+        box = self.failure_box
+        if box is None:
+            box = self.failure_box = QMessageBox(QMessageBox.Icon.Critical, "The project cannot be saved", "",
+                                                 QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("failure")
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setText(text)
+        box.open()
 
     # --- importing
     use_model = True  # imports pre-annotate with spaCy

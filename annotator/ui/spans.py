@@ -33,13 +33,37 @@ def read_span(project, span_id: int, document_id: int, layer_id: int | None = No
     return project.read_span(span_id, document_id, layer_id)
 
 
+# Characters that change how text reads without being seen: bidi embeddings, overrides, isolates and
+# marks (U+202E shows "gnp.exe" as "exe.png"), zero-width characters, invisible operators, the BOM.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+INVISIBLES = "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"
+BIDI_MARK = "\u21c4"  # ⇄ : one UTF-16 unit, like every character it stands for, so no offset moves
+INVISIBLE_MARK = "\u25cc"  # ◌
+_MARKS = {c: BIDI_MARK for c in BIDI_CONTROLS} | {c: INVISIBLE_MARK for c in INVISIBLES}
+# Zero-width (non-)joiners do visible work between the letters of joining scripts (Persian, Indic) and
+# in emoji sequences (👨‍👩‍👧): there, with such a character on both sides, they are left alone.
+_SHAPED = "[\u0590-\U0010ffff]"
+_ANY = re.compile(f"[{BIDI_CONTROLS}{INVISIBLES}]")  # a quick look first: most texts have none
+_HIDDEN = re.compile(f"[{BIDI_CONTROLS}\u200b\u2060-\u2064\ufeff]"
+                     f"|(?<!{_SHAPED})[\u200c\u200d]|[\u200c\u200d](?!{_SHAPED})")
+
+
 def display_text(text: str) -> str:
     """The text as handed to QPlainTextEdit, position for position the same as `text`.
 
+    Each bidi control or invisible character becomes a visible mark of the same length (the highlighter
+    draws it apart), so nothing is reordered or hidden; the document's own text is never changed.
     QTextDocument folds "\\r\\n" into one paragraph break, which would shift every later offset by one;
     the "\\r" of each pair becomes an invisible zero-width space so both keep their place.
     """
+    if _ANY.search(text):
+        text = _HIDDEN.sub(lambda m: _MARKS[m.group()], text)
     return text.replace("\r\n", "\u200b\n") if "\r" in text else text
+
+
+def hidden_positions(text: str) -> list[int]:
+    """Code points of `text` that `display_text` shows as marks."""
+    return [m.start() for m in _HIDDEN.finditer(text)] if _ANY.search(text) else []
 
 
 def block_starts(display: str) -> list[int]:

@@ -8,6 +8,7 @@ An SQLite project is one file (an application file format): WAL, foreign keys, a
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -48,6 +49,64 @@ def _lost_connection(ctx) -> ConnectionLost | None:
         return None
     reason = (str(ctx.original_exception).strip().splitlines() or ["no answer"])[0]
     return ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed."))
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB" if n >= 1e3 else f"{n} bytes"
+
+
+def _read_only(path: Path, action: str) -> AnnotatorError:
+    """E006, naming what is read-only: the disk, the folder (SQLite writes its `-wal` file next to the
+    project) or the file itself, and how to make it writable."""
+    folder = path.parent
+    try:
+        mounted_ro = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        mounted_ro = False
+    files = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+    if mounted_ro:
+        part, where, fix = "disk", folder, f"Remount it writable, or copy '{path.name}' to a writable disk"
+    elif not os.access(folder, os.W_OK) and not Path(f"{path}-wal").exists():
+        part, where = "folder", folder
+        fix = (f"SQLite needs to create '{path.name}-wal' next to the project: make the folder writable "
+               f"(`chmod u+w '{folder}'`; if it is immutable, `chattr -i '{folder}'`)")
+    else:
+        where = next((p for p in files if not os.access(p, os.W_OK)), path)
+        part = "file"
+        fix = f"Make it writable (`chmod u+w '{where}'`; if it is immutable, `chattr -i '{where}'`)"
+    return AnnotatorError(Errors.E006.format(part=part, where=where, action=action, fix=fix))
+
+
+def _newest_backup(path: Path) -> str:
+    backups = sorted(path.parent.glob(f"{path.stem}.before-*{path.suffix}"), key=lambda p: p.stat().st_mtime)
+    if backups:
+        return f"the newest automatic backup ('{backups[-1]}', made before a schema upgrade)"
+    return "an automatic backup ('" + f"{path.stem}.before-*{path.suffix}" + "' next to it, if there is one)"
+
+
+def machine_failure(path: Path | None, e: BaseException) -> AnnotatorError | None:
+    """The coded error for an SQLite failure of the machine under `path`: a read-only file, folder or
+    disk (E006), a full disk (E007), a damaged file (E008), a file moved away (E009), an I/O error
+    (E410). None for anything else."""
+    name = getattr(e, "sqlite_errorname", None)
+    if path is None or not name:
+        return None
+    reason = str(e).strip().splitlines()[0] if str(e).strip() else name
+    if name == "SQLITE_READONLY_DBMOVED":
+        return AnnotatorError(Errors.E009.format(path=path, what="moved or deleted"))
+    if name.startswith("SQLITE_READONLY"):
+        return _read_only(path, "this change could not be saved")
+    if name == "SQLITE_CANTOPEN" and not os.access(path.parent, os.W_OK):
+        return _read_only(path, "it cannot be opened")
+    if name == "SQLITE_FULL":
+        size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        free = shutil.disk_usage(path.parent).free
+        return AnnotatorError(Errors.E007.format(path=path, free=_size(free), need=_size(max(size, 1_000_000))))
+    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
+        return AnnotatorError(Errors.E008.format(path=path, reason=reason, backup=_newest_backup(path)))
+    if name.startswith("SQLITE_IOERR"):
+        return AnnotatorError(Errors.E410.format(path=path, reason=reason))
+    return None
 
 
 def to_url(db: str | os.PathLike) -> str:
@@ -120,17 +179,27 @@ class Store:
         self.engine: Engine = self._make_engine()
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self._local = threading.local()  # the session of the `atomic()` block running on this thread
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         try:
             self.login, self.is_admin = self._who()
             self.schema = schema.ensure_current(self, upgrade=upgrade)
+            if self.path is not None:
+                st = os.stat(self.path)
+                self._identity = (st.st_dev, st.st_ino)
         except OperationalError as e:
             self.engine.dispose()
+            failure = machine_failure(self.path, e.orig)  # read-only, full, damaged: say which
+            if failure is not None:
+                raise failure from None
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
         except ConnectionLost as e:
             self.engine.dispose()
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.__cause__ or e)) from None
         except DBAPIError as e:
             self.engine.dispose()
+            failure = machine_failure(self.path, e.orig)
+            if failure is not None:
+                raise failure from None
             if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:  # a login the admin has not added
                 raise AnnotatorError(Errors.E404.format(login=self.login, database=url.database,
                                                        reason=_first_line(e))) from None
@@ -165,12 +234,30 @@ class Store:
         """The coded error for a database failure the user can act on, else `e` itself."""
         if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:
             return AnnotatorError(Errors.E401.format(user=self.login, reason=_first_line(e)))
-        return e
+        return machine_failure(self.path, e.orig) or e
+
+    def _sqlite_error(self, ctx) -> AnnotatorError | None:
+        """SQLAlchemy's error hook on an SQLite engine: a failure of the machine under the file (read
+        only, full, damaged) becomes its coded error wherever it happens, reading or writing."""
+        return machine_failure(self.path, ctx.original_exception)
+
+    def check_file(self) -> None:
+        """E009 when the project file was deleted or replaced since it was opened: SQLite (in WAL
+        mode) would go on writing into the old file, which nobody can open any more. One stat()."""
+        if self._identity is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise AnnotatorError(Errors.E009.format(path=self.path, what="deleted or moved away")) from None
+        if (st.st_dev, st.st_ino) != self._identity:
+            raise AnnotatorError(Errors.E009.format(path=self.path, what="replaced by another file"))
 
     def _make_engine(self) -> Engine:
         if self.is_sqlite:
             engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "handle_error", self._sqlite_error)
             return engine
         engine = create_engine(self.url, pool_pre_ping=True)
         event.listen(engine, "handle_error", _lost_connection)
@@ -196,11 +283,13 @@ class Store:
                 with session.begin():
                     if self.is_sqlite:
                         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                        self.check_file()
                     self._local.session = session
                     try:
                         yield session
                     finally:
                         self._local.session = None
+                    self.check_file()  # just before COMMIT: nothing is acknowledged into a lost file
         except DBAPIError as e:
             coded = self.coded(e)
             if coded is e:
