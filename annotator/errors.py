@@ -231,6 +231,11 @@ class Errors(metaclass=ErrorsWithCodes):
 MACHINE_FAILURES = frozenset({"E006", "E007", "E008", "E009", "E410"})
 
 
+def is_machine_failure(message: str) -> bool:
+    """Whether a coded message (as a signal carries it) is a failure of the machine under the project."""
+    return AnnotatorError(message).code in MACHINE_FAILURES
+
+
 class Cancelled(Exception):
     """The user stopped long work (an import, an export); nothing was stored or written."""
 

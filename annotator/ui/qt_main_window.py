@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
-from annotator.errors import MACHINE_FAILURES, AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Errors, is_machine_failure
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -281,7 +281,7 @@ class QtMainWindow(QMainWindow):
 
     def show_error(self, text: str) -> None:
         self.show_message(text, error=True)
-        if AnnotatorError(text).code in MACHINE_FAILURES:
+        if is_machine_failure(text):
             self.show_failure(text)
 
     failure_box: QMessageBox | None = None
