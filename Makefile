@@ -26,6 +26,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/test_architecture.py tests/test_architecture_ui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

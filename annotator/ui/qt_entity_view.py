@@ -16,6 +16,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenuBar,
                                QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from annotator.core.changes import Change
 from annotator.core.kb.mentions import EntityInfo, Mention
 from annotator.errors import ConflictError
 from annotator.ui.qt_actions import make_action
@@ -168,7 +169,7 @@ class QtEntityView(QWidget):
         for widget in (self.search, self.table, self.mentions, self.name_edit, self.kb_id_edit,
                        self.description_edit):
             widget.installEventFilter(self)
-        model.stackChanged.connect(self._on_stack)
+        self.project.changes.subscribe(self._on_change, Change)
         self.reload_types()
         self.reload_entities()
         self.show_entity(None)
@@ -416,8 +417,10 @@ class QtEntityView(QWidget):
         else:
             self.dirty = True
 
-    def _on_stack(self) -> None:
+    def _on_change(self, change: Change) -> None:
         self._on_stack_text()
+        if change.kind == "state":  # a document marked done or reopened: no entity or mention moved
+            return
         if self.isVisible():
             self.refresh()
         else:

@@ -389,21 +389,18 @@ class QtLinkPanel(QWidget):
         span, entity_id = self.model.current_span(), self.selected_entity()
         if span is None or entity_id is None:
             return
-        self._edit(self.project.link, span.id, entity_id, version=span.version)
-        self.refresh_state()
+        self._edit(self.project.link, span.id, entity_id, version=span.version)  # the hub redraws it
         self.finished.emit()
 
     def mark_nil(self) -> None:
         span = self.model.current_span()
         if span is not None:
             self._edit(self.project.mark_nil, span.id, version=span.version)
-            self.refresh_state()
 
     def unlink(self) -> None:
         span = self.model.current_span()
         if span is not None and self.unlink_enabled:
             self._edit(self.project.unlink, span.id, version=span.version)
-            self.refresh_state()
 
     def show_new_entity(self) -> None:
         span = self.model.current_span()
@@ -425,7 +422,6 @@ class QtLinkPanel(QWidget):
                                version=span.version)
         if entity_id is not None:
             self.new_form.hide()
-            self.refresh_state()
             self.finished.emit()
         return entity_id
 
