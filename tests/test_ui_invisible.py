@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conftest import show_active
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
@@ -95,4 +96,13 @@ def test_ui_selecting_across_the_mark_gives_code_point_offsets(store, qtbot, ui)
     here = TEXT.index("keeps")
     ui.drag(view, here, here + 5)
     assert view.selection() == (here, here + 5)
+    w.close()
+
+
+def test_ui_copy_gives_the_stored_characters_not_the_marks(store, qtbot, ui):
+    w = open_window(qtbot, store)
+    start, end = TEXT.index("attachment"), TEXT.index(" now")
+    ui.drag(w.view, start, end, Mod.AltModifier)
+    w.view.copy()
+    assert QApplication.clipboard().text() == f"attachment {RLO}gnp.exe"
     w.close()

@@ -7,7 +7,7 @@ Qt positions are UTF-16 units; they become code points here and nowhere else.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextCursor, QTextOption
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
@@ -59,6 +59,15 @@ class QtDocumentView(QPlainTextEdit):
         if not cursor.hasSelection():
             return None
         return self.to_cp(cursor.selectionStart()), self.to_cp(cursor.selectionEnd())
+
+    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt name)
+        """Copy what the article says, not what is drawn: the view shows bidi controls and invisible
+        characters as marks (see spans.display_text); the clipboard gets the stored characters."""
+        data = QMimeData()
+        span = self.selection()
+        if span is not None:
+            data.setText(self.model.text[span[0]:span[1]])
+        return data
 
     def select(self, start: int, end: int) -> None:
         cursor = QTextCursor(self.document())
