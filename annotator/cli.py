@@ -1,6 +1,9 @@
 """The `annotator` command: parse arguments, call one core function, print.
 
 Errors the user can act on print one line `Error: [E0xx] ...` and exit with status 1.
+
+Each command imports what it runs inside its function: start-up is paid per command, so `annotator
+stats` loads no Qt, spaCy or numpy (tests/test_architecture.py lists these imports, LAZY).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from annotator.core.project import Project, default_user
 from annotator.core.resources import resource, seeds_dir
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.io import outputs
+from annotator.io.kb_transfer import load_starter
 from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
 
@@ -144,8 +145,6 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     remember_project(db, project.user)
     docs = window.documents.model.docs
     if not docs and import_seeds:
-        from annotator.io.kb_transfer import load_starter
-
         load_starter(project.store)  # first, so that the import suggests links from it
         window.import_paths(seed_files(), use_model=True)
     elif docs:

@@ -21,7 +21,7 @@ from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import registry
 from annotator.io import outputs
-from annotator.io.exporting import STATUSES, summary
+from annotator.io.exporting import STATUSES, export, summary
 from annotator.ui.qt_jobs import QtJobRunner
 
 STATUS_TEXT = {"all": "Every document of the layer (all)", "done": "Only documents marked done (done)"}
@@ -30,8 +30,6 @@ CANCELLED = "Export cancelled; nothing was written."
 
 def _export(fmt: str, out: str, layer: str, status: str, viewer: str | None, force: bool, store, progress,
             cancelled):
-    from annotator.io.exporting import export
-
     return export(store, fmt, out, layer=layer, status=status, viewer=viewer, progress=progress,
                   cancelled=cancelled, force=force)
 

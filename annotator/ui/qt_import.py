@@ -10,12 +10,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from annotator.errors import Errors
+from annotator.io.importing import import_paths
 from annotator.ui.qt_jobs import QtJobRunner
 
 
 def _import(paths: list[str], use_model: bool, by: str, store, progress, cancelled):
-    from annotator.io.importing import import_paths
-
     return import_paths(store, paths, use_model=use_model, progress=progress, cancelled=cancelled, by=by)
 
 

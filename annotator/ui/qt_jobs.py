@@ -14,6 +14,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from annotator.core.db.store import Store
 from annotator.errors import AnnotatorError, Cancelled
 
 Job = Callable[..., object]  # (store, progress, cancelled) -> report
@@ -41,8 +42,6 @@ class QtJobWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from annotator.core.db.store import Store
-
         store = None
         try:
             store = Store(self.url)

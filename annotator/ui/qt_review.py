@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from annotator.errors import AnnotatorError, Errors
+from annotator.io.merging import MergeReport, merge
 from annotator.ui.qt_tasks import QtStoreTask
 
 if TYPE_CHECKING:  # the review windows (and numpy, with the agreement code) load when first opened
-    from annotator.io.merging import MergeReport
     from annotator.ui.qt_adjudication import QtAdjudicationView
     from annotator.ui.qt_agreement import QtAgreementDashboard
     from annotator.ui.qt_merge import QtMergeReport
@@ -124,8 +124,6 @@ class QtReview(QObject):
         return dialog
 
     def merge_project(self, path: str) -> bool:
-        from annotator.io.merging import merge
-
         if not self.merge_task.start(self.project.store.url, merge, path, what="The merge"):
             self.window.show_error(Errors.E317)
             return False
