@@ -12,7 +12,8 @@ Keyboard (every key is an action with its shortcut shown on a button):
                Shift+←/→ and Ctrl+Shift+←/→ to change it, a label's digit (or Enter, keeping the
                label shown) puts it in gold, Esc cancels
   N, P         next / previous disagreement (Up/Down in the list too)
-  Ctrl+Z, Ctrl+Shift+Z   undo / redo        Ctrl+Return   mark the gold version done
+  Ctrl+Z, Ctrl+Shift+Z   undo / redo        Ctrl+Return   mark the gold version done (asks while
+                                             disagreements are open)
 Each decision is a core command on the window's stack: undoable, durable, recorded with who decided.
 Only reviewers may decide; anyone else gets the core's coded error and nothing changes.
 """
