@@ -71,6 +71,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E036 = "A span {start}-{end} labelled {label} already exists in this layer."
     E037 = ("Span {span_id} was changed by someone else since you saw it (now: {state}). Your edit "
             "was not applied; look at the span as it is now and edit it again if you still want to.")
+    E038 = ("Nothing to accept in '{doc}': no {what} is left unchecked in your layer. Every span there "
+            "is already accepted (or was deleted); nothing changed.")
     # Export
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."

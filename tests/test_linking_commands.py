@@ -4,7 +4,7 @@ durable and in the history — and the alias counts that confirmed links teach."
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.core.db.models import Alias, Entity, Event, Span
 from annotator.core.kb import entities as kb
@@ -244,3 +244,58 @@ def test_linking_commands_are_in_the_history_and_undo_after_restart(proj):
     again.stack.undo()
     assert span_row(again, sid) == (None, False, "suggested", "")
     assert count(again, "local:kim-kwan-jin", "Kim Kwan-jin") == 0
+
+
+def statuses(project) -> dict[str, str]:
+    """Span text → status in the tester's layer of the first article."""
+    doc = project.document(first_doc(project))
+    return {doc.text[s.start:s.end]: s.status for s in project.spans(doc.id)}
+
+
+def test_linking_accept_all_is_enter_on_each_suggestion_and_one_undo(proj):
+    sid, kim = span_id(proj, "Kim Kwan-jin"), entity_id(proj, "local:kim-kwan-jin")
+    with proj.store.atomic() as s:
+        s.get(Span, sid).entity_id = kim  # a suggested link, as suggest_links leaves it
+    before = snapshot(proj.store)
+    assert proj.accept_all(first_doc(proj)) == 3
+    assert set(statuses(proj).values()) == {"accepted"}
+    assert span_row(proj, sid) == (kim, False, "accepted", "")  # the link confirmed, as Enter does
+    assert count(proj, "local:kim-kwan-jin", "Kim Kwan-jin") == 1  # and learned
+    assert proj.stack.undo_text == "accept 3 suggestions"
+    proj.stack.undo()  # one undo: every one of them back
+    assert snapshot(proj.store) == before
+    proj.stack.redo()
+    assert set(statuses(proj).values()) == {"accepted"} and count(proj, "local:kim-kwan-jin", "Kim Kwan-jin") == 1
+
+    again = Project(proj.store, proj.user)  # a restart: rebuilt from the history's payload
+    assert again.stack.can_undo and again.stack.undo_text == "accept 3 suggestions"
+    again.stack.undo()
+    assert snapshot(again.store) == before
+
+
+def test_linking_accept_all_of_one_label_and_nothing_left(proj):
+    doc = first_doc(proj)
+    assert proj.accept_all(doc, "GPE") == 2
+    assert statuses(proj)["Kim Kwan-jin"] == "suggested"  # PERSON: untouched
+    assert statuses(proj)["Japan"] == statuses(proj)["South Korea"] == "accepted"
+    with proj.store.Session() as s:
+        events = s.scalar(select(func.count()).select_from(Event))
+    with pytest.raises(AnnotatorError) as e:
+        proj.accept_all(doc, "GPE")
+    assert e.value.code == "E038"
+    with proj.store.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Event)) == events  # no empty command recorded
+    assert proj.stack.undo_text == "accept 2 GPE suggestions"
+
+
+def test_linking_accept_all_undo_is_refused_whole_when_one_span_is_gone(proj):
+    doc = first_doc(proj)
+    proj.accept_all(doc)
+    elsewhere = Project(proj.store, proj.user)  # the same analyst on another desktop
+    elsewhere.delete_span(span_id(proj, "Japan"))
+    with pytest.raises(AnnotatorError) as e:
+        proj.stack.undo()
+    assert e.value.code == "E032"
+    assert statuses(proj) == {"Kim Kwan-jin": "accepted", "Naoki Tanaka": "accepted",
+                              "South Korea": "accepted"}  # all or nothing: none went back
+    assert proj.stack.can_undo

@@ -132,6 +132,8 @@ def test_ui_export_error_shows_the_coded_message_and_writes_nothing(window, qtbo
     assert dialog.isVisible() and dialog.message.isVisible() and dialog.message.text() == expected
     assert dialog.message.textFormat() == Qt.TextFormat.PlainText
     assert window.statusBar().currentMessage() == expected and window.statusBar().property("error")
+    assert window.failure_box.isVisible() and window.failure_box.text() == expected  # and a dialog says it
+    window.failure_box.accept()
     assert not (tmp_path / "missing").exists() and not leftovers(tmp_path)
     assert dialog.export_button.isEnabled() and dialog.path.isEnabled() and not dialog.progress.isVisible()
     # fixing the path and pressing Export again works

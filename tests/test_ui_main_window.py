@@ -6,6 +6,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
 
+from test_ui_done import press, shown_box
+
 from annotator.core.db.models import DocumentState
 from annotator.core.db.store import Store
 from annotator.core.project import Project
@@ -27,9 +29,10 @@ def list_status(window, document_id):
     return model.index(model.row_of(document_id), 1).data()
 
 
-def test_ui_ctrl_return_marks_document_done(window, ui):
+def test_ui_ctrl_return_marks_document_done(window, ui, qtbot):
     doc_id = window.model.doc_id
     ui.key(window.view, Key.Key_Return, Mod.ControlModifier)
+    press(qtbot, shown_box(qtbot, window), "Leave them out")  # it has suggestions (tests/test_ui_done.py)
     assert db_status(window.project, doc_id) == "done"
     assert list_status(window, doc_id) == "✓ done"
     assert window.menu_actions.mark_done.isChecked()
@@ -94,6 +97,7 @@ def test_ui_restart_keeps_edits_status_and_undo(project, tmp_path, qtbot, ui):
     ui.drag(first.view, start, start + len("military intelligence"))
     ui.key(first.view, Key.Key_2)
     ui.key(first.view, Key.Key_Return, Mod.ControlModifier)
+    press(qtbot, shown_box(qtbot, first), "Leave them out")
     assert (start, start + len("military intelligence"), "ORG") in \
         [(s.start, s.end, s.label) for s in project.spans(doc_id)]
     first.close()
@@ -124,12 +128,14 @@ def test_ui_menus_list_every_action_with_its_shortcut(window):
     menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
     assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review"]
     shortcuts = {a.text().replace("&", ""): a.shortcut().toString()
-                 for m in menus.values() for a in m.actions() if not a.isSeparator()}
+                 for m in menus.values() for a in m.actions() if not a.isSeparator() and a.menu() is None}
     assert shortcuts["Next span"] == "Tab"
     assert shortcuts["Previous span"] == "Shift+Tab"
     assert shortcuts["Delete span"] == "Del"
     assert shortcuts["Accept suggestion"] == "Return"
     assert shortcuts["Mark document done"] == "Ctrl+Return"
+    assert shortcuts["Accept all remaining suggestions"] == "Ctrl+Shift+Return"
+    assert shortcuts["Accept all remaining of the current span's label"] == "Ctrl+Alt+Shift+Return"
     assert shortcuts["Extend end by a token"] == "Shift+Right"
     assert shortcuts["Extend start by a token"] == "Ctrl+Shift+Left"
     assert shortcuts["Next document"] == "Ctrl+PgDown"

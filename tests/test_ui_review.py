@@ -7,12 +7,14 @@ from __future__ import annotations
 import pytest
 from conftest import show_active
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 from test_review_adjudication import gold_spans
+from test_ui_done import press, shown_box
 
 from annotator.core.db.annotators import GOLD, set_role
-from annotator.core.db.models import Annotator, Entity, Event, Span
+from annotator.core.db.models import Annotator, DocumentState, Entity, Event, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.review.decisions import decisions
@@ -449,3 +451,32 @@ def test_ui_review_background_failures_arrive_as_coded_messages(team, qtbot, wha
         assert not task.start(store.url, _boom, what)  # one call at a time
     assert got.args[0].startswith(message)
     assert not task.running()
+
+
+def gold_status(store, document_id) -> str | None:
+    with store.Session() as s:
+        return s.scalar(select(DocumentState.status)
+                        .join(Annotator, Annotator.id == DocumentState.annotator_id)
+                        .where(Annotator.name == GOLD, DocumentState.document_id == document_id))
+
+
+def test_ui_review_gold_done_with_open_disagreements_asks(team, reviewer, qtbot):
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(view.table, Key.Key_Return, ctrl)  # Gold done, with all 4 open
+    box = shown_box(qtbot, view)
+    assert "4 disagreements are still open" in box.text()
+    press(qtbot, box, "Cancel")
+    assert gold_status(store, d0) != "done"
+    qtbot.keyClick(view.table, Key.Key_Return, ctrl)
+    press(qtbot, shown_box(qtbot, view), "Mark done anyway")
+    assert gold_status(store, d0) == "done"
+    qtbot.keyClick(view.table, Key.Key_Z, ctrl)  # back to work
+    assert gold_status(store, d0) == "in_progress"
+    for _ in range(4):
+        qtbot.keyClick(view.table, Key.Key_R)  # every one decided (rejected)
+    assert view.model.open_count() == 0
+    qtbot.keyClick(view.table, Key.Key_Return, ctrl)  # nothing open: done at once
+    assert gold_status(store, d0) == "done"
+    assert not [b for b in view.findChildren(QMessageBox) if b.isVisible()]

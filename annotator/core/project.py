@@ -183,6 +183,13 @@ class Project:
         self.stack.push(linking.LinkSpan.make(span_id, entity_id, version) if entity_id is not None
                         else cmd.AcceptSpan.make(span_id, version))
 
+    def accept_all(self, document_id: int, label: str | None = None) -> int:
+        """Accept every suggestion left in this user's layer of the document (only `label`'s, if
+        given), each as Enter would, as one undoable command; returns how many. E038 if none is left."""
+        command = linking.AcceptSuggestions(document_id, self.annotator_id, label)
+        self.stack.push(command)
+        return command.count
+
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
 

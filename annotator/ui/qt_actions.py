@@ -76,6 +76,14 @@ class QtActions(QObject):
                                     "Open the next document of the list")
         self.prev_doc = make_action(w, "Previous d&ocument", ["Ctrl+PgUp"], lambda: w.step_document(-1),
                                     "Open the previous document of the list")
+        self.accept_all = make_action(w, "Accept a&ll remaining suggestions", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
+                                      w.accept_all, "Accept every suggestion left in the document, each as Enter "
+                                      "would (one edit: Ctrl+Z brings them all back)")
+        self.accept_all_label = make_action(w, "Accept all remaining of the current span's label",
+                                            ["Ctrl+Alt+Shift+Return", "Ctrl+Alt+Shift+Enter"],
+                                            lambda: w.accept_all(current_label=True),
+                                            "Accept every suggestion left in the document with the current span's "
+                                            "label (one edit)")
         self.mark_done = make_action(w, "&Mark document done", ["Ctrl+Return", "Ctrl+Enter"], w.toggle_done,
                                      "Mark the document done (again to reopen it)")
         self.mark_done.setCheckable(True)
@@ -110,6 +118,10 @@ class QtActions(QObject):
         edit.addActions([self.undo, self.redo])
         edit.addSeparator()
         edit.addActions([self.delete, self.accept])
+        edit.addSeparator()
+        edit.addActions([self.accept_all, self.accept_all_label])
+        self.accept_label_menu = edit.addMenu("Accept all remaining of &label")
+        self.accept_label_menu.aboutToShow.connect(self.fill_accept_label_menu)
         edit.addSeparator()
         edit.addActions([self.end_right, self.end_left, self.start_left, self.start_right])
         nav = bar.addMenu("&Navigate")
@@ -146,6 +158,18 @@ class QtActions(QObject):
             self.labels[info.name] = action
             self.labels_menu.addAction(action)
 
+    def fill_accept_label_menu(self) -> None:
+        """The labels that still have suggestions in the open document, each with how many."""
+        menu = self.accept_label_menu
+        menu.clear()
+        left = self.window.model.suggested_labels()
+        for label, n in left.items():
+            action = menu.addAction(f"{label} ({n})")
+            action.setObjectName(f"acceptAll:{label}")
+            action.triggered.connect(lambda _checked=False, name=label: self.window.accept_all(name))
+        if not left:
+            menu.addAction("No suggestions left").setEnabled(False)
+
     def update(self, *_args) -> None:
         self.update_stack()
         self.update_span()
@@ -165,6 +189,10 @@ class QtActions(QObject):
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
             action.setEnabled(span is not None)
         self.accept.setEnabled(span is not None and span.status == "suggested")
+        left = self.window.model.doc_id is not None and self.window.model.suggested > 0
+        self.accept_all.setEnabled(left)
+        self.accept_all_label.setEnabled(left and span is not None)
+        self.accept_label_menu.setEnabled(left)
 
     def set_done(self, done: bool) -> None:
         self.mark_done.setChecked(done)

@@ -12,7 +12,8 @@ Keyboard (every key is an action with its shortcut shown on a button):
                Shift+←/→ and Ctrl+Shift+←/→ to change it, a label's digit (or Enter, keeping the
                label shown) puts it in gold, Esc cancels
   N, P         next / previous disagreement (Up/Down in the list too)
-  Ctrl+Z, Ctrl+Shift+Z   undo / redo        Ctrl+Return   mark the gold version done
+  Ctrl+Z, Ctrl+Shift+Z   undo / redo        Ctrl+Return   mark the gold version done (asks while
+                                             disagreements are open)
 Each decision is a core command on the window's stack: undoable, durable, recorded with who decided.
 Only reviewers may decide; anyone else gets the core's coded error and nothing changes.
 """
@@ -20,7 +21,7 @@ Only reviewers may decide; anyone else gets the core's coded error and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.changes import Change
 from annotator.core.editing.document import move_edge
@@ -408,7 +409,30 @@ class QtAdjudicationView(QWidget):
         self.message.emit(f"{self.undo_action.text()} is next; Ctrl+Z to undo it." if self.project.stack.can_undo
                           else "Nothing left to undo.")
 
+    finish_question: QMessageBox | None = None
+
     def finish(self) -> None:
+        """Gold done: with disagreements still open, a window-modal question first (Mark done anyway /
+        Cancel), since gold marked done is what `export --layer gold --status done` hands on."""
+        open_ = self.model.open_count()
+        if not open_:
+            self._finish()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Mark gold done with open disagreements?",
+                          f"{open_} disagreement{'s are' if open_ != 1 else ' is'} still open in {self.gold.name}: "
+                          "nothing is decided there yet. Mark the gold version done anyway?",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("finishQuestion")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        anyway = box.addButton("&Mark done anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: button is anyway and self._finish())
+        box.finished.connect(box.deleteLater)
+        box.finished.connect(lambda _r: setattr(self, "finish_question", None))
+        self.finish_question = box
+        box.open()
+
+    def _finish(self) -> None:
         self._clear_error()
         try:
             self.adjudication.finish()

@@ -16,6 +16,7 @@ part of opening.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
@@ -231,6 +232,20 @@ class QtDocumentModel(QObject):
             self.failed.emit(Errors.E303.format(text=self.span_text(span)))
             return
         self._run(self.project.accept, span.id, version=span.version)
+
+    def accept_all(self, label: str | None = None) -> int | None:
+        """Accept every suggestion left in the open document (only `label`'s), each as Enter would, as
+        one command: one Ctrl+Z brings them all back. How many; None when refused (`failed` says why)."""
+        if self.doc_id is None:
+            return None
+        return self._run(self.project.accept_all, self.doc_id, label)
+
+    def suggested_labels(self) -> dict[str, int]:
+        """Label → suggestions still left in the open document, in the labels' order."""
+        self.load_rest()
+        left = Counter(s.label for s in self.spans.values() if s.status == "suggested")
+        known = [name for name in self.labels if name in left]
+        return {name: left[name] for name in known + sorted(set(left) - set(known))}
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""

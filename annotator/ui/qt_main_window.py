@@ -39,6 +39,7 @@ PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFF
            QPalette.ColorRole.ButtonText: "#1F1F1F", QPalette.ColorRole.Highlight: "#CFE0F7",
            QPalette.ColorRole.HighlightedText: "#111111", QPalette.ColorRole.PlaceholderText: "#8A867E"}
 IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
+IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
 
 
 class QtMainWindow(QMainWindow):
@@ -107,7 +108,7 @@ class QtMainWindow(QMainWindow):
         self.model.saved.connect(self._on_saved)
         self.model.failed.connect(self.show_error)
         self.importer.finished.connect(self._on_imported)
-        self.importer.failed.connect(self.show_error)
+        self.importer.failed.connect(lambda message: self.show_job_failure(message, IMPORT_FAILED))
         self.importer.cancelled.connect(lambda: self.show_message("Import cancelled; nothing was imported."))
         project.changes.subscribe(self._on_activity, Activity)
         self.watcher.connection.connect(self._on_connection)
@@ -171,10 +172,70 @@ class QtMainWindow(QMainWindow):
             self.open_document(target)
 
     def toggle_done(self) -> None:
+        """Ctrl+Enter: done, or back to work. Done with suggestions nobody checked asks first (`ask_done`)."""
         if self.model.doc_id is None:
+            return
+        if self.model.status() != "done" and self.model.suggested:
+            self.menu_actions.set_done(False)  # the check item follows the answer, not the click
+            self.ask_done()
             return
         self.model.set_status("in_progress" if self.model.status() == "done" else "done")
         self.menu_actions.set_done(self.model.status() == "done")
+
+    done_question: QMessageBox | None = None
+
+    def ask_done(self) -> None:
+        """Done means checked: with suggestions left, a window-modal question. "Accept the rest" runs the
+        bulk accept, then marks done (two edits: Ctrl+Z reopens, again brings the suggestions back);
+        "Leave them out" marks done and they stay unchecked suggestions; Cancel changes nothing."""
+        doc_id, n = self.model.doc_id, self.model.suggested
+        plural = "s" if n != 1 else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Mark done with unchecked suggestions?",
+                          f"'{self.model.title or self.model.name}' still has {n} suggestion{plural} of the model "
+                          f"that nobody checked.\n\nAccept the rest: accept {'them all' if n != 1 else 'it'} as "
+                          "Enter would (one edit), then mark the document done.\nLeave them out: mark it done; "
+                          f"{'they stay' if n != 1 else 'it stays'} an unchecked suggestion{plural}.\n"
+                          "Cancel: keep working on it.", QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("doneQuestion")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        accept = box.addButton("&Accept the rest", QMessageBox.ButtonRole.AcceptRole)
+        leave = box.addButton("&Leave them out", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # a second Enter does nothing in bulk
+        box.buttonClicked.connect(lambda button: self._answer_done(doc_id, "accept" if button is accept else
+                                                                   "leave" if button is leave else ""))
+        box.finished.connect(box.deleteLater)
+        box.finished.connect(lambda _r: setattr(self, "done_question", None))
+        self.done_question = box
+        box.open()
+
+    def _answer_done(self, doc_id: int, answer: str) -> None:
+        if not answer or doc_id != self.model.doc_id:
+            return
+        accepted = self.model.accept_all() if answer == "accept" else 0
+        if accepted is None:  # refused (the server is away, a conflict): the status bar says why
+            return
+        left = self.model.suggested
+        self.model.set_status("done")
+        self.menu_actions.set_done(self.model.status() == "done")
+        if self.model.status() == "done":
+            self.show_message(f"Accepted {accepted} suggestion{'s' if accepted != 1 else ''} and marked the "
+                              "document done; Ctrl+Z reopens it, again brings the suggestions back." if accepted
+                              else f"Marked done; {left} suggestion{'s' if left != 1 else ''} left unchecked.")
+
+    def accept_all(self, label: str | None = None, current_label: bool = False) -> int | None:
+        """Accept every suggestion left in the open document (of `label`, or of the current span's label)."""
+        if current_label:
+            span = self.model.current_span()
+            if span is None:
+                self.show_error(Errors.E301)
+                return None
+            label = span.label
+        accepted = self.model.accept_all(label)
+        if accepted:
+            of = f"{label} " if label else ""
+            self.show_message(f"Accepted {accepted} {of}suggestion{'s' if accepted != 1 else ''}; "
+                              f"Ctrl+Z brings {'them all' if accepted != 1 else 'it'} back.")
+        return accepted
 
     # --- the entity view
     def show_entity_view(self, entity_id: int | None = None) -> QtEntityView:
@@ -286,19 +347,30 @@ class QtMainWindow(QMainWindow):
 
     failure_box: QMessageBox | None = None
 
-    def show_failure(self, text: str) -> None:
+    def show_failure(self, text: str, title: str = "The project cannot be saved", over: QWidget | None = None) -> None:
         """A failure of the machine (a full disk, a read-only or lost project file) needs the user to act
-        before any edit can be saved, so it gets a dialog, not only the status bar. The dialog is
-        window-modal and reused; the article stays as it was, readable behind it."""
+        before any edit can be saved, so it gets a dialog, not only the status bar; so does a failed import
+        or export (`show_job_failure`), whose status-bar line would vanish unread. The dialog is
+        window-modal (over `over`, e.g. the export dialog, else this window) and reused; the article stays
+        as it was, readable behind it."""
+        parent = over or self
         box = self.failure_box
-        if box is None:
-            box = self.failure_box = QMessageBox(QMessageBox.Icon.Critical, "The project cannot be saved", "",
-                                                 QMessageBox.StandardButton.Ok, self)
+        if box is None or box.parentWidget() is not parent:
+            if box is not None:
+                box.deleteLater()
+            box = self.failure_box = QMessageBox(QMessageBox.Icon.Critical, title, "",
+                                                 QMessageBox.StandardButton.Ok, parent)
             box.setObjectName("failure")
             box.setWindowModality(Qt.WindowModality.WindowModal)
             box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setWindowTitle(title)
         box.setText(text)
         box.open()
+
+    def show_job_failure(self, text: str, title: str, over: QWidget | None = None) -> None:
+        """An import or export that failed: the coded line in the status bar and in a dialog."""
+        self.show_message(text, error=True)
+        self.show_failure(text, "The project cannot be saved" if is_machine_failure(text) else title, over)
 
     # --- importing
     use_model = True  # imports pre-annotate with spaCy
@@ -348,7 +420,7 @@ class QtMainWindow(QMainWindow):
 
             self._export = QtExportDialog(self.project, QtExporter(self), self)
             self._export.exported.connect(self.show_message)
-            self._export.failed.connect(self.show_error)
+            self._export.failed.connect(lambda message: self.show_job_failure(message, EXPORT_FAILED, self._export))
             self._export.cancelled.connect(lambda: self.show_message(CANCELLED))
         self._export.reopen()
         return self._export
@@ -361,7 +433,7 @@ class QtMainWindow(QMainWindow):
         urls = event.mimeData().urls()
         remote = next((u for u in urls if not u.isLocalFile()), None)
         if remote is not None:
-            self.show_error(Errors.E308.format(url=remote.toString()))
+            self.show_job_failure(Errors.E308.format(url=remote.toString()), IMPORT_FAILED)
             return
         event.acceptProposedAction()
         self.import_paths([u.toLocalFile() for u in urls])

@@ -1,5 +1,5 @@
 """Linking edits as undoable commands: link, NIL, unlink, referent note, new entity from a span,
-propagation, and the entity edits (rename, merge).
+propagation, the entity edits (rename, merge), and accepting every suggestion of a document at once.
 
 Links learn: when a span's confirmed link (status "accepted", an entity) changes, the alias
 (entity, span text) gains one count — created if new — and the link it replaced loses one. The
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from annotator.core.db.models import Alias, Document, Entity, Span, utcnow
 from annotator.core.changes import Change
 from annotator.core.editing.command import Command
-from annotator.core.editing.spans import UpdateSpan
+from annotator.core.editing.spans import AcceptSpan, UpdateSpan
 from annotator.core.kb.entities import mint_kb_id, normalize
 from annotator.core.kb.suggestions import propagation_targets
 from annotator.errors import AnnotatorError, ConflictError, Errors
@@ -422,5 +422,64 @@ class MergeEntities(Command):
         return f"merge {self.source.get('name', 'entity')}{into}"
 
 
+@dataclass
+class AcceptSuggestions(Command):
+    """Accept every span of a layer still suggested in one document (only `label`'s, if given), each as
+    Enter does: a suggested link is confirmed (LinkSpan, which teaches the alias), a span without one
+    accepted (AcceptSpan). One command, so one undo brings them all back. It lives here, not in
+    editing/spans.py, because confirming links needs the alias counts (editing cannot import kb).
+
+    `steps` is each span's own command as it ran (name and payload): undo, redo and a restart rebuild
+    them from it, with the fields and alias counts each one replaced."""
+
+    name: ClassVar[str] = "accept_suggestions"
+    document_id: int
+    annotator_id: int
+    label: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    _KINDS: ClassVar[dict[str, type[UpdateSpan]]] = {AcceptSpan.name: AcceptSpan, LinkSpan.name: LinkSpan}
+
+    def do(self, s: Session) -> Change:
+        commands = self._commands() if self.steps else self._found(s)  # redo: the same spans again
+        for command in commands:
+            command.do(s)
+        self.steps = [{"command": c.name, **c.payload()} for c in commands]
+        return Change(self.document_id, tuple(c.span_id for c in commands))
+
+    def undo(self, s: Session) -> Change:
+        commands = self._commands()
+        for command in reversed(commands):
+            command.undo(s)
+        return Change(self.document_id, tuple(c.span_id for c in commands))
+
+    def _found(self, s: Session) -> list[UpdateSpan]:
+        q = select(Span.id, Span.entity_id, Span.version).where(
+            Span.document_id == self.document_id, Span.annotator_id == self.annotator_id,
+            Span.status == "suggested")
+        if self.label is not None:
+            q = q.where(Span.label == self.label)
+        rows = s.execute(q.order_by(Span.start, Span.end, Span.id)).all()
+        if not rows:
+            doc = s.scalar(select(Document.name).where(Document.id == self.document_id)) or self.document_id
+            what = f"{self.label} suggestion" if self.label else "suggestion"
+            raise AnnotatorError(Errors.E038.format(doc=doc, what=what))
+        return [LinkSpan.make(r.id, r.entity_id, r.version) if r.entity_id is not None
+                else AcceptSpan.make(r.id, r.version) for r in rows]
+
+    def _commands(self) -> list[UpdateSpan]:
+        return [self._KINDS[step["command"]](**{k: v for k, v in step.items() if k != "command"})
+                for step in self.steps]
+
+    @property
+    def count(self) -> int:
+        """How many spans it accepted."""
+        return len(self.steps)
+
+    def text(self) -> str:
+        of = f" {self.label}" if self.label else ""
+        return f"accept {self.count}{of} suggestion{'s' if self.count != 1 else ''}"
+
+
 COMMANDS = (LinkSpan, NilSpan, UnlinkSpan, SetReferentNote, NewEntityFromSpan, PropagateLink, EditEntity,
-            MergeEntities)
+            MergeEntities, AcceptSuggestions)
