@@ -215,11 +215,17 @@ def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[i
     return held
 
 
+UNFINISHED_ANSWERS = ("reject", "ignore")  # Prodigy answers that say the task was not accepted
+
+
 def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
                 report: ImportReport) -> None:
     """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
-    has the document now, so it exports, and the model's copy is not added when it is opened."""
-    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress", seconds_spent=0.0,
+    has the document now, so it exports, and the model's copy is not added when it is opened. A
+    colleague's file is their finished work (done: it enters agreement and `--status done` exports)
+    unless it says otherwise (a Prodigy task answered reject or ignore stays in progress)."""
+    status = "in_progress" if rec.answer in UNFINISHED_ANSWERS else "done"
+    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status=status, seconds_spent=0.0,
                            updated_at=utcnow()))
     entity_of = _entities_for_links(session, rec, report)
     for sp in rec.spans:
