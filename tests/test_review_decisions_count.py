@@ -95,13 +95,19 @@ def test_an_imported_colleagues_file_counts_and_a_rejected_task_does_not(model_t
               "_annotator_id": "dora", "answer": "accept"},
              {"text": texts[1], "spans": [{"start": 0, "end": 5, "label": "GPE"}],
               "_annotator_id": "dora", "answer": "reject"}]
-    import_records(store, read_jsonl(_tasks(tmp_path / "dora.jsonl", tasks)), use_model=False)
+    import_records(store, read_jsonl(_tasks(tmp_path / "dora.jsonl", tasks)), use_model=False, by="lead")
     with store.Session() as s:
         dora = s.scalar(select(Annotator.id).where(Annotator.name == "dora"))
         assert dict(s.execute(select(DocumentState.document_id, DocumentState.status)
                               .where(DocumentState.annotator_id == dora)).all()) == {d0: "done", d1: "in_progress"}
     report = project_agreement(store, ["ana", "dora"]).to_json()
     assert report["pairs"][0]["documents"] == [SEEDS[0].stem]  # the rejected task is not finished work
+    own = [{"text": texts[1], "spans": [{"start": 0, "end": 5, "label": "GPE"}], "answer": "accept"}]
+    import_records(store, read_jsonl(_tasks(tmp_path / "mine.jsonl", own)), use_model=False, as_layer="eve",
+                   by="eve")  # one's own layer brought back: still in progress
+    with store.Session() as s:
+        eve = s.scalar(select(Annotator.id).where(Annotator.name == "eve"))
+        assert s.scalar(select(DocumentState.status).where(DocumentState.annotator_id == eve)) == "in_progress"
 
 
 # --- blind annotation on the command line
