@@ -43,9 +43,14 @@ def coded_errors(fn):
 
 
 def open_store(ctx: click.Context):
+    """The project at --db; a project file this command creates is owned by its user (a reviewer)."""
+    from annotator.core.db.annotators import record_owner
     from annotator.core.db.store import Store
 
-    return Store(ctx.obj["db"])
+    store = Store(ctx.obj["db"])
+    if store.is_sqlite and store.schema.action == "created":
+        record_owner(store, user_of(ctx, store))
+    return store
 
 
 def user_of(ctx: click.Context, store) -> str:
@@ -190,7 +195,8 @@ def stats_cmd(ctx, as_json):
     done per annotator."""
     from annotator.core.stats import stats
 
-    data = stats(open_store(ctx))
+    store = open_store(ctx)
+    data = _blind_stats(stats(store), store, user_of(ctx, store))
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -206,6 +212,24 @@ def stats_cmd(ctx, as_json):
     for name, changes in data.get("provenance", {}).items():
         totals = ", ".join(f"{v} {k}" for k, v in changes["totals"].items())
         click.echo(f"Model suggestions, {name}: {totals} ({changes['documents']} documents)")
+    if data.get("blind"):
+        click.echo("Only your own layer and the model's are shown: annotation is blind (a reviewer sees "
+                   "every layer).")
+
+
+def _blind_stats(data: dict, store, user: str) -> dict:
+    """`stats` as `user` may see it: a reviewer everything; an annotator only their own layer's and
+    the model's figures (blind annotation), and `"blind": true`."""
+    from annotator.core.db.annotators import roles
+
+    infos = roles(store)
+    if any(i.name == user and i.role == "reviewer" for i in infos):
+        return data
+    seen = {user} | {i.name for i in infos if i.is_model}  # as permissions.visible_layers
+    for key in ("layers", "annotators", "provenance"):
+        if key in data:
+            data[key] = {k: v for k, v in data[key].items() if k in seen}
+    return {**data, "blind": True}
 
 
 @main.command("screenshot")
@@ -249,14 +273,21 @@ def _agreement_table(report: dict) -> list[str]:
 @click.option("--annotators", help="Layers to compare, comma-separated (default: every person's layer; "
               "not the model, not gold).")
 @click.option("--labels", help="Labels to measure, comma-separated (default: every label in use).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: pairs, overall, by_label, by_document.")
+@click.option("--status", type=click.Choice(["done", "all"]), default="done", show_default=True,
+              help="'done': documents both of a pair finished; 'all': also documents in progress "
+              "(accepted spans only, either way).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: pairs (with the documents compared), "
+              "overall, by_label, by_document.")
 @click.pass_context
 @coded_errors
-def agreement_cmd(ctx, annotators, labels, as_json):
-    """Inter-annotator agreement on the documents two or more of the layers hold."""
+def agreement_cmd(ctx, annotators, labels, status, as_json):
+    """Inter-annotator agreement (reviewers) on the documents two or more of the layers finished,
+    counting accepted spans only: a suggestion nobody checked is not an annotation."""
     from annotator.core.review.inputs import project_agreement
 
-    report = project_agreement(open_store(ctx), _names(annotators), _names(labels)).to_json()
+    store = open_store(ctx)
+    report = project_agreement(store, _names(annotators), _names(labels), status,
+                               viewer=user_of(ctx, store)).to_json()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -265,6 +296,10 @@ def agreement_cmd(ctx, annotators, labels, as_json):
                "(- where undefined; per document: --json)")
     for line in _agreement_table(report):
         click.echo(line)
+    which = "finished (done)" if status == "done" else "finished or in progress (--status all)"
+    click.echo(f"Documents compared: those both of a pair {which}, with accepted spans only.")
+    for p in report["pairs"]:
+        click.echo(f"  {p['a']} / {p['b']}: {', '.join(p['documents']) or 'none in common'}")
 
 
 @main.command("merge")
@@ -301,7 +336,8 @@ def role_cmd(ctx, name, role):
                 kind = " (model)" if info.is_model else " (gold layer)" if info.is_gold else ""
                 click.echo(f"{info.name}: {info.role}{kind}")
         return
-    change = set_role(store, name, role, by=user_of(ctx, store))
+    # on a project file only a reviewer or the owner; on a team server only its admin (E402)
+    change = set_role(store, name, role, by=user_of(ctx, store), guard=store.is_sqlite)
     if change.before is None:
         click.echo(f"Added {name} as {role}.")
     elif change.before == role:

@@ -208,9 +208,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E162 = ("'{name}' is not one of the annotators compared here ({known}). Take the version of "
             "one of them, reject the disagreement, or enter your own span.")
     E163 = ("'{viewer}' cannot see the layer of '{layer}': annotation is blind, and only reviewers "
-            "see colleagues' layers. Ask a reviewer, or `annotator role {viewer} reviewer`.")
+            "see colleagues' layers. Ask a reviewer to look at it, or to export it for you.")
     E164 = ("'{name}' is not a reviewer, and {what} shows colleagues' work: annotation is blind. A "
             "reviewer (or the project lead) can run `annotator role {name} reviewer`.")
+    E165 = ("'{user}' cannot give '{name}' the role {role}: only a reviewer or the project's owner "
+            "({owner}) changes roles, so that annotation stays blind. Ask one of them to run "
+            "`annotator role {name} {role}`.")
 
     # Team mode on a database server
     E400 = ("Lost the connection to the database server ({reason}). {what} Edits wait until the "

@@ -123,7 +123,8 @@ def test_agreement_to_json_has_the_documented_shape():
     report = compute(LAYERS, TOKENS).to_json()
     assert set(report) == {"pairs", "overall", "by_label", "by_document"}
     assert [(p["a"], p["b"]) for p in report["pairs"]] == [("ann", "bob"), ("ann", "cy"), ("bob", "cy")]
-    assert all(list(p) == ["a", "b"] + MEASURES for p in report["pairs"])
+    assert all(list(p) == ["a", "b"] + MEASURES + ["documents"] for p in report["pairs"])
+    assert [p["documents"] for p in report["pairs"]] == [["d1", "d2"], ["d1", "d3"], ["d1"]]
     assert list(report["overall"]) == MEASURES
     assert list(report["by_label"]) == ["LOC", "MISC", "ORG", "PER"]
     assert list(report["by_document"]) == ["d1", "d2", "d3"]

@@ -11,6 +11,7 @@ from sklearn.metrics import cohen_kappa_score
 from test_review import SEEDS, doc_id, label, layer_records, make_store, tokens_of
 
 from annotator.cli import main
+from annotator.core.db.annotators import set_role
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.review.agreement import compute
@@ -18,13 +19,14 @@ from annotator.core.review.agreement import compute
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
-def cli(db, *args, user="ana"):
+def cli(db, *args, user="lead"):
     return CliRunner().invoke(main, ["--db", str(db), "--user", user, *map(str, args)], catch_exceptions=False)
 
 
 @pytest.fixture
 def team(tmp_path, backend):
-    """ana and bob on articles 0 and 1, cy on article 1; rev a reviewer with no layer. The first item
+    """ana and bob on articles 0 and 1, cy on article 1, each marked done; lead a reviewer with no
+    layer, who runs the commands (ana, the first person, owns the project). The first item
     is what `--db` is given: the SQLite file's URL, or the PostgreSQL database's."""
     store = make_store(tmp_path / "team.db", docs=(0, 1))
     d0, d1 = doc_id(store, 0), doc_id(store, 1)
@@ -41,6 +43,10 @@ def team(tmp_path, backend):
     label(people["ana"], d1, "Seoul", "GPE")
     label(people["cy"], d1, "Seoul", "ORG")
     label(people["bob"], d1, "South Korea", "GPE", kb="Q884")
+    for name, docs in (("ana", (d0, d1)), ("bob", (d0, d1)), ("cy", (d1,))):
+        for d in docs:  # agreement compares finished documents
+            people[name].set_status(d, "done")
+    set_role(store, "lead", "reviewer")  # who runs the commands: agreement is for reviewers
     yield store.url, store, people, (d0, d1)
     store.close()
 
@@ -187,5 +193,10 @@ def test_cli_export_is_blind_for_annotators(tmp_path):
     assert run("ana", "export", "--format", "jsonl", "--out", out).exit_code == 0  # her own layer
     result = run("bob", "export", "--format", "jsonl", "--out", out, "--layer", "ana")
     assert result.exit_code == 1 and result.output.startswith("Error: [E163] 'bob' cannot see the layer of 'ana'")
-    assert run("rev", "role", "rev", "reviewer").exit_code == 0
+    promoted = run("rev", "role", "rev", "reviewer")  # no promoting oneself to read a colleague's layer
+    assert promoted.exit_code == 1 and promoted.output == (
+        "Error: [E165] 'rev' cannot give 'rev' the role reviewer: only a reviewer or the project's owner "
+        "(ana) changes roles, so that annotation stays blind. Ask one of them to run "
+        "`annotator role rev reviewer`.\n")
+    assert run("ana", "role", "rev", "reviewer").exit_code == 0  # ana created the file: its owner
     assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana", "--force").exit_code == 0

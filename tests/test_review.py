@@ -90,7 +90,8 @@ def tokens_of(store: Store, document_ids) -> dict[str, list[tuple[int, int]]]:
 
 @pytest.fixture
 def team(tmp_path):
-    """ana and bob label articles 0 and 1, cy article 1; rev is a reviewer who labels nothing."""
+    """ana and bob label articles 0 and 1, cy article 1, each marked done; rev is a reviewer who
+    labels nothing."""
     store = make_store(tmp_path / "team.db")
     d0, d1 = doc_id(store, 0), doc_id(store, 1)
     ana, bob, cy = (Project(store, n) for n in ("ana", "bob", "cy"))
@@ -111,6 +112,9 @@ def team(tmp_path):
     label(cy, d1, "South Korea", "GPE", kb="Q884")
     label(cy, d1, "Seoul", "GPE")
     label(bob, d1, "Japan", "GPE")
+    for p, docs in ((ana, (d0, d1)), (bob, (d0, d1)), (cy, (d1,))):
+        for d in docs:  # agreement compares finished documents
+            p.set_status(d, "done")
     set_role(store, "rev", "reviewer")
     yield store, {"ana": ana, "bob": bob, "cy": cy}, (d0, d1)
     store.close()

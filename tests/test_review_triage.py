@@ -24,6 +24,9 @@ def test_review_triage_lists_disagreements_with_their_decisions(tmp_path):
     label(ana, d0, "Japanese", "NORP")
     cy.open_document(d2)  # only cy: never compared
     label(cy, d2, "Japan", "GPE")
+    for p, docs in ((ana, (d0, d1)), (bob, (d0, d1)), (cy, (d2,))):
+        for d in docs:  # agreement compares finished documents
+            p.set_status(d, "done")
 
     report = project_agreement(store, ["ana", "bob", "cy"])
     assert triage.imperfect(report) == [SEEDS[0].stem]

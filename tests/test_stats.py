@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from annotator.cli import main
+from annotator.core.db.annotators import set_role
 from annotator.core.db.models import Entity
 from annotator.core.project import Project
 from annotator.core.stats import stats
@@ -62,9 +63,10 @@ def test_stats_counts_links_per_layer_and_label(linked):
 
 def test_stats_cli_json_and_text_show_link_counts(linked):
     db = str(linked.store.path)
-    data = json.loads(CliRunner().invoke(main, ["--db", db, "stats", "--json"]).output)
+    set_role(linked.store, "rev", "reviewer")  # every layer's figures are for reviewers (blind annotation)
+    data = json.loads(CliRunner().invoke(main, ["--db", db, "--user", "rev", "stats", "--json"]).output)
     assert data["layers"]["tester"]["links"]["GPE"] == {"linked": 1, "suggested": 1, "nil": 1, "unlinked": 2}
-    result = CliRunner().invoke(main, ["--db", db, "stats"])
+    result = CliRunner().invoke(main, ["--db", db, "--user", "rev", "stats"])
     assert result.exit_code == 0
     lines = result.output.splitlines()
     at = lines.index("Layer cy: 1 spans (0 suggested) — ORG 1")
@@ -72,3 +74,16 @@ def test_stats_cli_json_and_text_show_link_counts(linked):
     at = lines.index("Layer tester: 7 spans (1 suggested) — GPE 5, PERSON 2")
     assert lines[at + 1:at + 3] == ["  GPE: 1 linked, 1 link(s) suggested, 1 NIL, 2 unlinked",
                                     "  PERSON: 1 linked, 0 link(s) suggested, 0 NIL, 1 unlinked"]
+
+
+def test_stats_cli_is_blind_for_an_annotator(linked):
+    """An annotator's `stats` has their own layer's and the model's figures, never a colleague's."""
+    db = str(linked.store.path)
+    data = json.loads(CliRunner().invoke(main, ["--db", db, "--user", "cy", "stats", "--json"]).output)
+    assert set(data["layers"]) == {"cy"} and set(data["annotators"]) == {"cy"} and data["blind"] is True
+    assert set(data.get("provenance", {})) <= {"cy"}
+    assert data["layers"]["cy"]["links"] == {"ORG": {"linked": 0, "suggested": 0, "nil": 1, "unlinked": 0}}
+    text = CliRunner().invoke(main, ["--db", db, "--user", "cy", "stats"]).output.splitlines()
+    assert not any(line.startswith("Layer tester") or line.startswith("Annotator tester") for line in text)
+    assert text[-1] == ("Only your own layer and the model's are shown: annotation is blind (a reviewer sees "
+                        "every layer).")

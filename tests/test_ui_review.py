@@ -29,8 +29,8 @@ Key = Qt.Key
 def team(tmp_path):
     """ana and bob label articles 0 and 1. In article 0 they agree on S.Korea and the first Japan and
     disagree in each way: Kim Kwan-jin only ana's (missing), the second Japan linked differently
-    (link), "Japanese" / "Japanese counterpart" (boundary), Naoki Tanaka PERSON / ORG (label).
-    rev is a reviewer."""
+    (link), "Japanese" / "Japanese counterpart" (boundary), Naoki Tanaka PERSON / ORG (label). Both
+    mark both articles done. rev is a reviewer."""
     store = make_store(tmp_path / "team.db", docs=(0, 1))
     d0, d1 = doc_id(store, 0), doc_id(store, 1)
     ana, bob = Project(store, "ana"), Project(store, "bob")
@@ -47,6 +47,9 @@ def team(tmp_path):
     label(bob, d0, "Naoki Tanaka", "ORG")
     label(ana, d0, "Japanese", "NORP")
     label(bob, d0, "Japanese counterpart", "NORP")
+    for p in (ana, bob):
+        for d in (d0, d1):  # agreement compares finished documents
+            p.set_status(d, "done")
     set_role(store, "rev", "reviewer")
     yield store, d0
     store.close()
@@ -124,6 +127,22 @@ def test_ui_review_dashboard_shows_the_cores_numbers(team, reviewer, qtbot):
     # one painted bar per label, with the core's F1
     assert [(name, m) for name, m, _ in dash.bars.rows] == list(core.by_label.items())
     assert cell(-0.0004) == "0.000"  # no "-0.000" for a value that rounds to zero
+
+
+def test_ui_review_dashboard_says_how_many_documents_entered_and_that_only_finished_ones_count(team, reviewer,
+                                                                                              qtbot):
+    store, d0 = team
+    dash = dashboard(reviewer, qtbot)
+    assert dash.entered.isVisible()
+    assert dash.entered.text() == (
+        "2 documents entered. Only documents two or more of them finished (marked done; a colleague's "
+        "imported file counts as done) count, with their accepted spans: suggestions nobody checked are left out.")
+    Project(store, "bob").set_status(doc_id(store, 1), "in_progress")  # bob reopens article 1
+    activate(qtbot, dash)
+    qtbot.keyClick(dash, Key.Key_F5)
+    qtbot.waitUntil(lambda: dash.entered.text().startswith("1 document entered."), timeout=15_000)
+    assert [k for k, _ in rows(dash.documents_model)] == [SEEDS[0].stem]
+    assert project_agreement(store, ["ana", "bob"]).overall.n_docs == 1
 
 
 def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(team, reviewer, qtbot):

@@ -29,6 +29,7 @@ class DocRecord:
     spans: list[SpanRecord] = field(default_factory=list)
     annotator: str | None = None  # the layer the spans belong to, when the source says
     tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
+    answer: str | None = None  # the source's verdict on the task (Prodigy: accept, reject, ignore), if it says
 
 
 @dataclass

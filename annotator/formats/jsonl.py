@@ -99,4 +99,5 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
         spans.append(SpanRecord(start, end, label, sp.get("kb_id")))
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
-                     annotator=task.get("_annotator_id"))
+                     annotator=task.get("_annotator_id"),
+                     answer=task["answer"] if isinstance(task.get("answer"), str) else None)

@@ -175,9 +175,10 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                                       label=label, origin="model", status="suggested", model_run_id=run_id))
                 seen_labels.add(label)
             if rec.spans:
-                layer = get_annotator(session, as_layer or rec.annotator or "import").id
+                layer_name = as_layer or rec.annotator or "import"
+                layer = get_annotator(session, layer_name).id
                 taken.add((doc_id, layer))
-                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, _finished(rec, layer_name, by))
                 seen_labels.update(sp.label for sp in rec.spans)
         report.spans = len(span_rows)
         held = _held(session, [here[digest][0] for _, digest in again])
@@ -190,7 +191,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 continue
             taken.add((doc_id, layer))
             before = len(span_rows)
-            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, _finished(rec, layer_name, by))
             seen_labels.update(sp.label for sp in rec.spans)
             report.layered.append(f"{doc_name} ({layer_name})")
             report.layer_spans += len(span_rows) - before
@@ -215,11 +216,23 @@ def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[i
     return held
 
 
+UNFINISHED_ANSWERS = ("reject", "ignore")  # Prodigy answers that say the task was not accepted
+
+
+def _finished(rec: DocRecord, layer_name: str, by: str | None) -> bool:
+    """Whether a record's layer is a colleague's finished work: someone else's layer (not the
+    importer's own, and the importer known), unless the file says otherwise (Prodigy reject/ignore)."""
+    return by is not None and layer_name != by and rec.answer not in UNFINISHED_ANSWERS
+
+
 def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
-                report: ImportReport) -> None:
+                report: ImportReport, finished: bool = False) -> None:
     """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
-    has the document now, so it exports, and the model's copy is not added when it is opened."""
-    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress", seconds_spent=0.0,
+    has the document now, so it exports, and the model's copy is not added when it is opened. A
+    colleague's file (`finished`) is their finished work: done, so it enters agreement and `--status
+    done` exports; one's own layer stays in progress."""
+    status = "done" if finished else "in_progress"
+    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status=status, seconds_spent=0.0,
                            updated_at=utcnow()))
     entity_of = _entities_for_links(session, rec, report)
     for sp in rec.spans:

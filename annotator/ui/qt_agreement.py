@@ -25,6 +25,13 @@ from annotator.ui.qt_tables import QtRowsModel, row_table
 from annotator.ui.qt_tasks import QtStoreTask
 from annotator.ui.qt_text_line import plain_label
 
+def entered_text(n: int) -> str:
+    """The dashboard's line on what entered the numbers (DESIGN.md, "What counts as an annotation")."""
+    return (f"{n} document{'s' if n != 1 else ''} entered. Only documents two or more of them finished "
+            "(marked done; a colleague's imported file counts as done) count, with their accepted spans: "
+            "suggestions nobody checked are left out.")
+
+
 Role = Qt.ItemDataRole
 ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
 SortRole = Role.UserRole + 1
@@ -128,6 +135,10 @@ class QtAgreementDashboard(QWidget):
         self.status.setObjectName("muted")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
+        self.entered = QLabel()  # how many documents entered, and which ones count
+        self.entered.setObjectName("agreementEntered")
+        self.entered.setTextFormat(Qt.TextFormat.PlainText)
+        self.entered.setWordWrap(True)
         self.error = QLabel()
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
@@ -188,6 +199,7 @@ class QtAgreementDashboard(QWidget):
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addLayout(head)
         layout.addWidget(self.status)
+        layout.addWidget(self.entered)
         layout.addWidget(self.error)
         layout.addWidget(split, 1)
 
@@ -245,6 +257,7 @@ class QtAgreementDashboard(QWidget):
         n = report.overall.n_docs
         self.status.setText(f"Agreement of {', '.join(self.annotators)} over {n} document{'s' if n != 1 else ''} "
                             f"that two or more of them labelled (– where a value is undefined).")
+        self.entered.setText(entered_text(n))
         if self.listing is not None:
             kind, name = self.listing
             (self.list_document if kind == "document" else self.list_label)(name)

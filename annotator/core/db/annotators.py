@@ -74,13 +74,16 @@ class RoleChange:
     before: str | None  # None: the annotator was created with this role
 
 
-def set_role(store: Store, name: str, role: str, *, by: str | None = None) -> RoleChange:
+def set_role(store: Store, name: str, role: str, *, by: str | None = None, guard: bool = False) -> RoleChange:
     """Give `name` the role `role` (created if new: a team can be set up before anyone opens the
-    project). Recorded in the history as a `set_role` event of `by` (default: `name`)."""
+    project). Recorded in the history as a `set_role` event of `by` (default: `name`). With `guard`
+    (the command line on a project file), `by` must be a reviewer or the owner (E165)."""
     if role not in ROLES:
         raise AnnotatorError(Errors.E155.format(role=role))
     store.check_admin("change roles")  # on a team server; the database would refuse anyway
     with store.atomic() as s:
+        if guard and by is not None:
+            check_role_change(s, by, name, role)
         row = s.scalar(select(Annotator).where(Annotator.name == name))
         if row is not None and (row.is_model or row.name == GOLD):
             raise AnnotatorError(Errors.E157.format(name=name, what="model" if row.is_model else "gold"))
@@ -104,3 +107,39 @@ def gold_annotator(session: Session) -> Annotator:
     if row.role != "reviewer":  # e.g. a file imported --as-layer gold before any review
         row.role = "reviewer"
     return row
+
+
+OWNER_EVENT = "create_project"
+
+
+def record_owner(store: Store, name: str) -> None:
+    """Record `name` as the person who created this project file: its owner, and a reviewer (they
+    give the first roles). Called once, when the schema was just created; no migration needed: the
+    owner is the author of the `create_project` event."""
+    with store.atomic() as s:
+        if s.scalar(select(Event.id).where(Event.command == OWNER_EVENT)) is not None:
+            return
+        row = get_annotator(s, name, role="reviewer")
+        row.role = "reviewer"
+        s.execute(insert(Event).values(annotator_id=row.id, command=OWNER_EVENT, payload={"owner": name}))
+
+
+def owner(session: Session) -> str | None:
+    """The project's owner: who created it (`record_owner`); for a file made before owners were
+    recorded, or not from the command line, the first person it knew (not the model, not gold).
+    None in a project with no person yet."""
+    name = session.scalar(select(Annotator.name).join(Event, Event.annotator_id == Annotator.id)
+                          .where(Event.command == OWNER_EVENT).order_by(Event.id).limit(1))
+    return name or session.scalar(select(Annotator.name).where(~Annotator.is_model, Annotator.name != GOLD)
+                                  .order_by(Annotator.id).limit(1))
+
+
+def check_role_change(session: Session, actor: str, name: str, role: str) -> None:
+    """E165 unless `actor` may give `name` the role `role`: a reviewer or the project's owner (else
+    an annotator could make themselves a reviewer and read their colleagues' layers). A project with
+    no person yet has nobody to protect: its first person may."""
+    who = owner(session)
+    if who is None or actor == who:
+        return
+    if session.scalar(select(Annotator.role).where(Annotator.name == actor)) != "reviewer":
+        raise AnnotatorError(Errors.E165.format(user=actor, name=name, role=role, owner=who))

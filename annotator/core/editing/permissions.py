@@ -2,7 +2,9 @@
 
 Annotation is blind: an annotator sees their own layer and the model's suggestions; a reviewer sees
 every layer. Only reviewers edit the gold layer: `check_command` is the command stack's guard, and the
-adjudication commands (`core/review/decisions.py`) check too.
+adjudication commands (`core/review/decisions.py`) check too. Agreement is for reviewers
+(`check_reviewer_view`, E164). Who may change roles is decided where roles are set
+(`core/db/annotators.py`, E165).
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def check_visible(session: Session, viewer: Annotator | LayerInfo | str | int, l
     if target.id not in {info.id for info in visible_layers(session, viewer)}:
         name = viewer if isinstance(viewer, str) else _annotator(session, viewer).name
         raise AnnotatorError(Errors.E163.format(viewer=name, layer=target.name))
+
+
+def check_reviewer_view(session: Session, viewer: str, what: str) -> None:
+    """E164 unless `viewer` is a reviewer: `what` shows colleagues' work (agreement, their layers)."""
+    role = session.scalar(select(Annotator.role).where(Annotator.name == viewer))
+    if role != "reviewer":
+        raise AnnotatorError(Errors.E164.format(name=viewer, what=what))
 
 
 def check_edit(session: Session, actor_id: int, layer_id: int) -> None:

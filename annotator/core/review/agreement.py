@@ -5,7 +5,8 @@ Decisions, so that the numbers can be read and compared:
 - Documents: only documents held by two or more layers count; a pair uses the documents both hold.
   A document held with an empty span list counts (the annotator found nothing there). Every pair of
   annotators is listed, a pair sharing no document with n_docs 0 and nulls. `n_docs` is the number
-  of documents a value was computed over (1 in `by_document`; all counted ones in `by_label`).
+  of documents a value was computed over (1 in `by_document`; all counted ones in `by_label`); a
+  pair also lists them by name (`documents`), so a reader sees what entered.
 - Pooling: `overall`, `by_label` and `by_document` pool counts over all annotator pairs and never
   average pair values: F1 from summed matches and span counts, κ from the summed pairwise confusion
   matrices (pair (a, b) with a < b by name; a gives the rows), link agreement from summed matched
@@ -61,9 +62,10 @@ class PairMeasures:
     a: str
     b: str
     measures: Measures
+    documents: tuple[str, ...] = ()  # the documents compared (both layers hold them), by name
 
     def to_json(self) -> dict:
-        return {"a": self.a, "b": self.b, **self.measures.to_json()}
+        return {"a": self.a, "b": self.b, **self.measures.to_json(), "documents": list(self.documents)}
 
 
 @dataclass
@@ -135,8 +137,9 @@ def _compute(c: Corpus) -> AgreementReport:
     for p, (i, j) in enumerate(pairs):
         t = spans[p].sum(axis=1)
         values = _span_values(t) + (_kappa_of(conf[p]), _alpha_of(conf[p] + conf[p].T))
-        n = int((c.layers[i].present & c.layers[j].present).sum())
-        out_pairs.append(PairMeasures(c.annotators[i], c.annotators[j], _measures(values, n)))
+        shared = np.flatnonzero(c.layers[i].present & c.layers[j].present)
+        out_pairs.append(PairMeasures(c.annotators[i], c.annotators[j], _measures(values, len(shared)),
+                                      tuple(c.docs[k] for k in shared.tolist())))
 
     t = spans.sum(axis=(0, 2))
     overall = _measures(_span_values(t) + (_kappa_of(conf.sum(axis=0)), _alpha_of(coinc)), n_docs)

@@ -1,8 +1,12 @@
 """Agreement read from the project: which layers and documents are compared, as columns.
 
-A layer holds a document its annotator opened (a DocumentState) or has spans in (imported layers are
-never "opened"); a document counts when two or more of the compared layers hold it. Every span of the
-layer counts, suggestions left as they are included: the layer is what the annotator left behind.
+Agreement counts decisions, not suggestions (DESIGN.md, "What counts as an annotation"): a layer holds
+a document when its annotator finished it (DocumentState `done`; with status "all" also `in_progress`),
+or when the layer has accepted spans in it and no DocumentState at all (a layer written straight into
+the project, e.g. by an older import: a colleague's finished work). Importing a colleague's file
+records the state itself, `done` unless the file says otherwise (Prodigy `answer` reject/ignore).
+Only accepted spans count: an untouched suggestion is the model's, so a person who only opened
+documents agrees with nobody. A document counts when two or more of the compared layers hold it.
 Spans and tokens go to `agreement.compute` as columns (`SpanTable`, token arrays straight from the
 packed bytes), so 10^6 spans make no 10^6 objects.
 """
@@ -18,6 +22,7 @@ from sqlalchemy.orm import Session
 from annotator.core.db.annotators import GOLD, known_annotators
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Label, Span
 from annotator.core.db.store import Store
+from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.records import NIL, SpanRecord
 from annotator.core.review.agreement import AgreementReport, compute
 from annotator.core.review.arrays import SpanTable
@@ -76,11 +81,15 @@ def int_columns(session: Session, cols, where) -> list[np.ndarray]:
     return [np.array(c, np.int64) for c in zip(*rows)] if rows else [np.array([], np.int64) for _ in cols]
 
 
-def span_columns(session: Session, layer_ids: list[int], last) -> tuple[list[np.ndarray], list[str]]:
-    """(annotator, document, start, end, label, `last`) columns of the layers' spans, and the label
-    names the label codes index (the scheme's, then any label in use outside it)."""
+def span_columns(session: Session, layer_ids: list[int], last, *, accepted_only: bool = False
+                 ) -> tuple[list[np.ndarray], list[str]]:
+    """(annotator, document, start, end, label, `last`) columns of the layers' spans (only the
+    accepted ones with `accepted_only`), and the label names the label codes index (the scheme's,
+    then any label in use outside it)."""
     label_names = list(session.scalars(select(Label.name).order_by(Label.position, Label.name)))
     where = Span.annotator_id.in_(layer_ids)
+    if accepted_only:
+        where = where & (Span.status == "accepted")
 
     def read():
         code = (case({name: i for i, name in enumerate(label_names)}, value=Span.label, else_=-1)
@@ -95,20 +104,27 @@ def span_columns(session: Session, layer_ids: list[int], last) -> tuple[list[np.
     return cols, label_names
 
 
-def agreement_inputs(session: Session, annotators: Iterable[str] | None = None
+STATUSES = ("done", "all")  # which documents enter: finished ones, or also those in progress
+
+
+def agreement_inputs(session: Session, annotators: Iterable[str] | None = None, status: str = "done"
                      ) -> tuple[dict[str, SpanTable], dict[str, np.ndarray]]:
     """The layers (default: every person's layer holding a document; not the model's, not gold)
-    and the tokens of the documents two or more of them hold, ready for `agreement.compute`."""
+    and the tokens of the documents two or more of them hold (see the module docstring), ready
+    for `agreement.compute`."""
     chosen = _resolve_layers(session, annotators)
     ids = [i for i, _ in chosen]
     kb = case((Span.nil, -2), else_=func.coalesce(Span.entity_id, -1))  # -2: NIL, -1: not linked
-    (ann, doc, start, end, label, kb), label_names = span_columns(session, ids, kb)
+    (ann, doc, start, end, label, kb), label_names = span_columns(session, ids, kb, accepted_only=True)
 
-    # which layer holds which document: opened, or spans in it
-    states = session.execute(select(DocumentState.annotator_id, DocumentState.document_id)
+    # which layer holds which document: finished (DocumentState), or accepted spans and no state
+    entered = ("done",) if status == "done" else ("done", "in_progress")
+    states = session.execute(select(DocumentState.annotator_id, DocumentState.document_id, DocumentState.status)
                              .where(DocumentState.annotator_id.in_(ids))).all()
-    state_pairs = np.array([(a << 32) | d for a, d in states], np.int64)
-    pairs = np.unique(np.concatenate([state_pairs, (ann << 32) | doc]))  # layer << 32 | document
+    with_state = np.array([(a << 32) | d for a, d, _ in states], np.int64)
+    finished = np.array([(a << 32) | d for a, d, st in states if st in entered], np.int64)
+    span_pairs = np.unique((ann << 32) | doc)
+    pairs = np.union1d(finished, span_pairs[~np.isin(span_pairs, with_state)])  # layer << 32 | document
     held_docs, n_layers = np.unique(pairs & 0xFFFFFFFF, return_counts=True)
     counted = held_docs[n_layers >= 2]
 
@@ -129,11 +145,10 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None
     kb_index = np.where(kb == -2, len(linked), np.searchsorted(kb_ids, np.maximum(kb, 0)))
     kb_index[kb == -1] = -1
 
-    in_counted = np.isin(doc, counted)
     layers = {}
     for layer_id, name in chosen:
         held = np.intersect1d(pairs[(pairs >> 32) == layer_id] & 0xFFFFFFFF, counted)
-        mine = np.flatnonzero((ann == layer_id) & in_counted)
+        mine = np.flatnonzero((ann == layer_id) & np.isin(doc, held))  # not its unfinished documents
         layers[name] = SpanTable(
             docs=[names[d] for d in held.tolist()], doc=np.searchsorted(held, doc[mine]),
             start=start[mine], end=end[mine], label=label[mine], label_names=label_names,
@@ -142,16 +157,21 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None
 
 
 def project_agreement(store: Store, annotators: Iterable[str] | None = None,
-                      labels: Iterable[str] | None = None) -> AgreementReport:
-    """`annotator agreement`: agreement of the project's layers (see `agreement_inputs`)."""
+                      labels: Iterable[str] | None = None, status: str = "done",
+                      viewer: str | None = None) -> AgreementReport:
+    """`annotator agreement`: agreement of the project's layers (see `agreement_inputs`) over the
+    documents both of a pair finished (`status` "all": or have in progress). With `viewer`, only
+    for a reviewer (E164: it shows colleagues' work)."""
     with store.Session() as s:
+        if viewer is not None:
+            check_reviewer_view(s, viewer, "agreement")
         if labels is not None:
             labels = list(dict.fromkeys(labels))
             scheme = list(s.scalars(select(Label.name).order_by(Label.position, Label.name)))
             for label in labels:
                 if label not in scheme:
                     raise AnnotatorError(Errors.E031.format(label=label, known=", ".join(scheme)))
-        layers, tokens = agreement_inputs(s, annotators)
+        layers, tokens = agreement_inputs(s, annotators, status)
     return compute(layers, tokens, labels)
 
 
