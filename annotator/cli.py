@@ -130,21 +130,24 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 @click.option("--format", "fmt", required=True, help="Output format, e.g. jsonl.")
 @click.option("--out", required=True, type=click.Path(), help="File (or folder, for folder formats) to write.")
 @click.option("--layer", help="Whose spans: an annotator name, 'gold' or 'model' (default: --user).")
-@click.option("--status", type=click.Choice(["done", "all"]), default="all", show_default=True,
-              help="'done': documents the layer's annotator marked done; 'all': every document they opened.")
+@click.option("--status", type=click.Choice(["done", "all"]), default="done", show_default=True,
+              help="'done': documents the layer's annotator marked done; 'all': also those in progress.")
+@click.option("--include-suggestions", is_flag=True,
+              help="Add unchecked suggestions, marked as such (CoNLL and doccano cannot mark them: left out).")
 @click.option("--force", is_flag=True, help="Replace an existing export at --out.")
 @click.pass_context
 @coded_errors
-def export_cmd(ctx, fmt, out, layer, status, force):
-    """Export a layer's annotations with exact offsets."""
+def export_cmd(ctx, fmt, out, layer, status, include_suggestions, force):
+    """Export a layer's annotations with exact offsets: by default what a person finished (documents
+    marked done, their accepted spans)."""
     from annotator.io.exporting import export, summary
 
     store = open_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
         user = user_of(ctx, store)
-        report = export(store, fmt, out, layer=layer or user, status=status, viewer=user, progress=callback,
-                        force=force)
+        report = export(store, fmt, out, layer=layer or user, status=status, suggestions=include_suggestions,
+                        viewer=user, progress=callback, force=force)
     for line in summary(report, out):
         click.echo(line)
 

@@ -88,8 +88,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E047 = ("The folder '{path}' holds '{item}', which is not a file an export writes (a folder, a "
             "link or a database), so it is not replaced, even with --force. Choose a new or empty "
             "folder; nothing was written.")
-    E048 = ("Layer '{layer}' has no {which} document, so there is nothing to export. Mark documents "
-            "done, choose --status all or another layer; nothing was written.")
+    E048 = ("Layer '{layer}' has no {which} document, so there is nothing to export. {hint}; nothing "
+            "was written.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "

@@ -40,11 +40,14 @@ def test_cli_import_stats_export(run, tmp_path):
 def test_cli_export_with_model_layer(run, tmp_path):
     run("import", seeds_dir() / "000_8c62d622aab8081a.txt")
     out = tmp_path / "model.jsonl"
-    result = run("export", "--format", "jsonl", "--out", out, "--layer", "model")
+    refused = run("export", "--format", "jsonl", "--out", out, "--layer", "model")  # only suggestions
+    assert refused.exit_code == 1 and "[E048]" in refused.output and "--include-suggestions" in refused.output
+    result = run("export", "--format", "jsonl", "--out", out, "--layer", "model", "--include-suggestions")
     assert result.exit_code == 0 and result.output.startswith("Wrote 1 document(s), ")
     [task] = [json.loads(line) for line in out.read_text().splitlines()]
     assert task["meta"]["name"] == "000_8c62d622aab8081a"
     assert task["spans"] and all(s["text"] == task["text"][s["start"]:s["end"]] for s in task["spans"])
+    assert {s["status"] for s in task["spans"]} == {"suggested"}
     assert task["spans"] == sorted(task["spans"], key=lambda s: (s["start"], s["end"]))
 
 

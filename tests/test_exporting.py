@@ -44,7 +44,7 @@ def test_exporting_registry_describes_every_format_without_importing_it():
 
 def test_exporting_spacy_kb_is_not_a_document_format(project, tmp_path):
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "spacy-kb", tmp_path / "kb", layer=USER)
+        export(project.store, "spacy-kb", tmp_path / "kb", layer=USER, status="all")
     assert e.value.code == "E042"
     assert not (tmp_path / "kb").exists() and not leftovers(tmp_path)
 
@@ -52,7 +52,7 @@ def test_exporting_spacy_kb_is_not_a_document_format(project, tmp_path):
 def test_exporting_progress_counts_every_document(project, tmp_path):
     ids = opened_all(project)
     calls = []
-    report = export(project.store, "jsonl", tmp_path / "out.jsonl", layer=USER,
+    report = export(project.store, "jsonl", tmp_path / "out.jsonl", layer=USER, status="all",
                     progress=lambda done, total: calls.append((done, total)))
     assert calls == [(n, len(ids)) for n in range(len(ids) + 1)]
     assert report.documents == len(ids) == 3
@@ -65,12 +65,12 @@ def test_exporting_progress_counts_every_document(project, tmp_path):
 def test_exporting_cancel_writes_nothing_and_keeps_an_older_export(project, tmp_path, fmt):
     opened_all(project)
     out = tmp_path / f"out{registry.info(fmt).suffix}"
-    export(project.store, fmt, out, layer=USER)
+    export(project.store, fmt, out, layer=USER, status="all")
     before = sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir()))
     project.add_span(project.documents()[1].id, 0, 3, "ORG")  # the next export would differ
     seen = []
     with pytest.raises(Cancelled):
-        export(project.store, fmt, out, layer=USER, progress=lambda done, total: seen.append(done),
+        export(project.store, fmt, out, layer=USER, status="all", progress=lambda done, total: seen.append(done),
                cancelled=lambda: len(seen) > 1, force=True)
     assert sorted((p.name, p.read_bytes()) for p in ([out] if out.is_file() else out.iterdir())) == before
     assert not leftovers(tmp_path)
@@ -87,7 +87,7 @@ def test_exporting_failure_midway_leaves_no_partial_file(project, tmp_path):
             raise RuntimeError("disk went away")
 
     with pytest.raises(RuntimeError):
-        export(project.store, "jsonl", out, layer=USER, progress=progress, force=True)
+        export(project.store, "jsonl", out, layer=USER, status="all", progress=progress, force=True)
     assert out.read_text(encoding="utf-8") == "an older export\n"
     assert not leftovers(tmp_path)
 
@@ -95,7 +95,7 @@ def test_exporting_failure_midway_leaves_no_partial_file(project, tmp_path):
 def test_exporting_missing_folder_is_a_coded_error_and_creates_nothing(project, tmp_path):
     out = tmp_path / "missing" / "out.jsonl"
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "jsonl", out, layer=USER)
+        export(project.store, "jsonl", out, layer=USER, status="all")
     assert e.value.code == "E043"
     assert str(e.value) == (f"[E043] Cannot write '{out}': No such file or directory. Choose a folder that "
                             "exists and that you can write to; nothing was written.")
@@ -107,7 +107,7 @@ def test_exporting_into_a_path_below_a_file_is_a_coded_error(project, tmp_path):
     (tmp_path / "taken").write_text("keep")
     out = tmp_path / "taken" / "out.jsonl"
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "jsonl", out, layer=USER)
+        export(project.store, "jsonl", out, layer=USER, status="all")
     assert e.value.code == "E043" and "Not a directory" in str(e.value)
     assert (tmp_path / "taken").read_text() == "keep" and not leftovers(tmp_path)
 
@@ -116,9 +116,9 @@ def test_exporting_folder_formats_create_parents_and_remove_them_when_cancelled(
     opened_all(project)
     out = tmp_path / "a" / "b" / "brat"
     with pytest.raises(Cancelled):
-        export(project.store, "brat", out, layer=USER, cancelled=lambda: True)
+        export(project.store, "brat", out, layer=USER, status="all", cancelled=lambda: True)
     assert not (tmp_path / "a").exists()
-    report = export(project.store, "brat", out, layer=USER)
+    report = export(project.store, "brat", out, layer=USER, status="all")
     assert report.documents == 3
     expected = [f"{d.name}.{ext}" for d in project.documents() for ext in ("ann", "txt")]
     assert sorted(p.name for p in out.iterdir()) == sorted(expected + ["annotation.conf", "tools.conf"])
@@ -130,12 +130,12 @@ def test_exporting_into_an_existing_folder_replaces_it_whole_with_force(project,
     opened_all(project)
     out = tmp_path / "brat"
     out.mkdir()
-    export(project.store, "brat", out, layer=USER)  # an empty folder is no export yet: no --force needed
+    export(project.store, "brat", out, layer=USER, status="all")  # an empty folder is no export yet: no --force needed
     (out / "stale.ann").write_text("from an earlier export")
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "brat", out, layer=USER)
+        export(project.store, "brat", out, layer=USER, status="all")
     assert e.value.code == "E046" and (out / "stale.ann").exists()
-    export(project.store, "brat", out, layer=USER, force=True)
+    export(project.store, "brat", out, layer=USER, status="all", force=True)
     assert not (out / "stale.ann").exists() and (out / "annotation.conf").exists()
     assert not leftovers(tmp_path)
 
@@ -144,11 +144,11 @@ def test_exporting_refuses_a_file_for_a_folder_and_a_folder_for_a_file(project, 
     opened_all(project)
     (tmp_path / "taken").write_text("keep")
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "xmi", tmp_path / "taken", layer=USER)
+        export(project.store, "xmi", tmp_path / "taken", layer=USER, status="all")
     assert e.value.code == "E106" and (tmp_path / "taken").read_text() == "keep"
     (tmp_path / "dir.jsonl").mkdir()
     with pytest.raises(AnnotatorError) as e:
-        export(project.store, "jsonl", tmp_path / "dir.jsonl", layer=USER)
+        export(project.store, "jsonl", tmp_path / "dir.jsonl", layer=USER, status="all")
     assert e.value.code == "E043" and "it is a folder" in str(e.value)
     assert not leftovers(tmp_path)
 
@@ -160,9 +160,9 @@ def test_exporting_respects_blind_annotation_for_a_viewer(project, tmp_path):
     with pytest.raises(AnnotatorError) as e:
         export(project.store, "jsonl", out, layer="cy", viewer=USER)
     assert e.value.code == "E163" and not out.exists()
-    export(project.store, "jsonl", out, layer=USER, viewer=USER)
+    export(project.store, "jsonl", out, layer=USER, status="all", viewer=USER)
     set_role(project.store, USER, "reviewer")
-    assert export(project.store, "jsonl", out, layer="cy", viewer=USER, force=True).documents == 1
+    assert export(project.store, "jsonl", out, layer="cy", status="all", viewer=USER, force=True).documents == 1
     assert [i.name for i in project.visible_layers()] == ["cy", USER]
     assert [i.name for i in colleague.visible_layers()] == ["cy"]
 

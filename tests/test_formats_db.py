@@ -108,7 +108,7 @@ def export_path(fmt: str, where: Path) -> Path:
 
 def jsonl_tasks(db: Path | str, where: Path) -> list[dict]:
     out = where / "check.jsonl"
-    ok(db, "export", "--format", "jsonl", "--out", out, "--layer", LAYER)
+    ok(db, "export", "--format", "jsonl", "--out", out, "--layer", LAYER, "--status", "all")
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
@@ -156,7 +156,7 @@ def project_a(tmp_path_factory):
 def test_round_trip_through_two_projects(fmt, project_a, tmp_path):
     db_a, tasks_a = project_a
     out = export_path(fmt, tmp_path)
-    wrote = ok(db_a, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+    wrote = ok(db_a, "export", "--format", fmt, "--out", out, "--layer", LAYER, "--status", "all")
     assert wrote == f"Wrote {len(CORPUS)} document(s), {N_SPANS} span(s) to {out}.\n"  # nothing misaligned
     assert_comes_back(fmt, out, tasks_a, tmp_path)
 
@@ -178,7 +178,7 @@ def test_round_trip_through_a_postgresql_project(project_a, pg_cluster, tmp_path
             where = tmp_path / fmt
             where.mkdir()
             out = export_path(fmt, where)
-            wrote = ok(url, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+            wrote = ok(url, "export", "--format", fmt, "--out", out, "--layer", LAYER, "--status", "all")
             assert wrote == f"Wrote {len(CORPUS)} document(s), {N_SPANS} span(s) to {out}.\n"
             assert_comes_back(fmt, out, tasks_a, where)
     finally:
@@ -222,7 +222,7 @@ def test_a_colleagues_file_comes_back_into_the_same_project_as_a_layer(fmt, tmp_
     ok(db, "import", source, "--no-model", "--as-layer", LAYER)
     open_all(db)
     out = export_path(fmt, tmp_path)
-    ok(db, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+    ok(db, "export", "--format", fmt, "--out", out, "--layer", LAYER, "--status", "all")
     printed = ok(db, "import", out, "--format", fmt, "--no-model", "--as-layer", "ben")
     labelled = [d["meta"]["name"] for d in CORPUS if d["spans"]]
     assert printed.splitlines() == [
@@ -232,7 +232,7 @@ def test_a_colleagues_file_comes_back_into_the_same_project_as_a_layer(fmt, tmp_
         "Skipped 1 already in the project: a4"]  # no spans in it: nothing to add
     ben_out = tmp_path / "ben.jsonl"
     ok(db, "role", LAYER, "reviewer")  # to see ben's layer
-    ok(db, "export", "--format", "jsonl", "--out", ben_out, "--layer", "ben")
+    ok(db, "export", "--format", "jsonl", "--out", ben_out, "--layer", "ben", "--status", "all")
     ben = [json.loads(line) for line in ben_out.read_text(encoding="utf-8").splitlines()]
     assert [spans_of(t) for t in ben] == [spans_of(t) for t in jsonl_tasks(db, tmp_path) if t["spans"]]
     assert json.loads(ok(db, "stats", "--json"))["documents"] == len(CORPUS)
@@ -242,10 +242,10 @@ def test_spacy_export_equals_a_docbin_of_spacy_docs(project_a, tmp_path):
     """The writer fills the DocBin's arrays itself; the file must be the one spaCy's own Docs give."""
     db, _ = project_a
     out = tmp_path / "o.spacy"
-    ok(db, "export", "--format", "spacy", "--out", out, "--layer", LAYER)
+    ok(db, "export", "--format", "spacy", "--out", out, "--layer", LAYER, "--status", "all")
     store = Store(db)
     try:
-        recs = list(records(store, LAYER, document_ids(store, LAYER)))
+        recs = list(records(store, LAYER, document_ids(store, LAYER, "all")))
     finally:
         store.close()
     vocab, report = Vocab(), FormatReport()
@@ -265,7 +265,8 @@ def test_imported_layer_exports_without_being_opened(tmp_path):
     db = tmp_path / "p.db"
     ok(db, "import", source, "--no-model", "--as-layer", LAYER)
     out = tmp_path / "o.jsonl"
-    assert ok(db, "export", "--format", "jsonl", "--out", out, "--layer", LAYER).startswith("Wrote 1 document(s)")
+    wrote = ok(db, "export", "--format", "jsonl", "--out", out, "--layer", LAYER, "--status", "all")
+    assert wrote.startswith("Wrote 1 document(s)")
 
 
 # ---- malformed input: one coded line naming the file, exit status 1, nothing imported ----
@@ -344,7 +345,7 @@ def test_spans_off_token_boundaries_are_reported_and_left_out(fmt, tmp_path):
     ok(db, "import", source, "--no-model", "--as-layer", LAYER)
     open_all(db)
     out = export_path(fmt, tmp_path)
-    printed = ok(db, "export", "--format", fmt, "--out", out, "--layer", LAYER)
+    printed = ok(db, "export", "--format", fmt, "--out", out, "--layer", LAYER, "--status", "all")
     assert printed == (f"Wrote 1 document(s), 2 span(s) to {out}.\n"
                        "1 span(s) are not on token boundaries and were left out, e.g.: m1 0-5 'Tokyo'\n")
     [back] = registry.get(fmt).read(out)

@@ -102,7 +102,7 @@ def test_outputs_cli_refuses_another_sqlite_database_and_its_wal(cli, tmp_path):
 
 
 @pytest.mark.parametrize("command, name", [
-    (("export", "--format", "jsonl", "--layer", "ana"), "out.jsonl"),
+    (("export", "--format", "jsonl", "--layer", "ana", "--status", "all"), "out.jsonl"),
     (("kb", "export", "--format", "csv"), "kb.csv"),
     (("screenshot", "--doc", "000_8c62d622aab8081a"), "shot.png"),
 ])
@@ -214,6 +214,7 @@ def test_outputs_window_asks_before_replacing_an_export(window, qtbot, tmp_path)
     out.write_text("an earlier export\n")
     qtbot.keyClick(window.view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     dialog = window._export
+    dialog.status.setCurrentIndex(dialog.status.findData("all"))  # the opened document is not done
     dialog.path.setText(str(out))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     box = dialog.confirm

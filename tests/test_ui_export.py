@@ -64,6 +64,12 @@ def leftovers(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".part" in p.name or p.name.startswith("."))
 
 
+def every_document(qtbot, dialog) -> None:
+    """Documents: every one opened (--status all), not only those marked done (the default)."""
+    choose(qtbot, dialog.status, "E")
+    assert dialog.status.currentData() == "all"
+
+
 def open_all(window) -> None:
     for doc in window.documents.model.docs:
         window.open_document(doc.id)
@@ -73,14 +79,16 @@ def test_ui_export_jsonl_writes_what_the_cli_writes(window, qtbot, tmp_path):
     open_all(window)
     dialog = open_dialog(window, qtbot)
     assert [dialog.format.itemData(i) for i in range(dialog.format.count())] == registry.export_names()
-    assert dialog.layer.currentData() == USER and dialog.status.currentData() == "all"
+    assert dialog.layer.currentData() == USER and dialog.status.currentData() == "done"
+    assert not dialog.suggestions.isChecked()
+    every_document(qtbot, dialog)
     choose(qtbot, dialog.format, "jsonl")
     assert dialog.format.currentData() == "jsonl"
     out = tmp_path / "mine.jsonl"
     type_path(qtbot, dialog, out)
     press_export(qtbot, dialog, dialog.exported)
 
-    cli_lines = cli_export(window, "--format", "jsonl", "--out", tmp_path / "cli.jsonl")
+    cli_lines = cli_export(window, "--format", "jsonl", "--status", "all", "--out", tmp_path / "cli.jsonl")
     assert out.read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
     total = len(document_ids(window.project.store, USER, "all"))
     assert total == 3
@@ -88,12 +96,12 @@ def test_ui_export_jsonl_writes_what_the_cli_writes(window, qtbot, tmp_path):
     assert dialog.progress.text() == "3 / 3 documents"
     assert not dialog.isVisible()
     assert window.statusBar().currentMessage() == cli_lines[0].replace(str(tmp_path / "cli.jsonl"), str(out))
-    # and the file holds the database's spans of the tester's layer
+    # and the file holds the database's accepted spans of the tester's layer, not its suggestions
     first = window.documents.model.docs[0].id
     tasks = {json.loads(line)["meta"]["name"]: json.loads(line) for line in out.read_text("utf-8").splitlines()}
     task = tasks[window.project.document(first).name]
-    assert [(s["start"], s["end"], s["label"]) for s in task["spans"]] == [
-        (s.start, s.end, s.label) for s in window.project.spans(first)]
+    assert [(s["start"], s["end"], s["label"], s["status"]) for s in task["spans"]] == [
+        (s.start, s.end, s.label, s.status) for s in window.project.spans(first) if s.status == "accepted"]
     assert not leftovers(tmp_path)
 
 
@@ -109,11 +117,12 @@ def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window,
     assert dialog.format.currentData() == "conll"
     assert dialog.path.text().endswith(".conll")  # the suggested name follows the format
     assert "token boundaries" in dialog.hint.text()
+    every_document(qtbot, dialog)
     out = tmp_path / "mine.conll"
     type_path(qtbot, dialog, out)
     press_export(qtbot, dialog, dialog.exported)
 
-    cli_lines = cli_export(window, "--format", "conll", "--out", tmp_path / "cli.conll")
+    cli_lines = cli_export(window, "--format", "conll", "--status", "all", "--out", tmp_path / "cli.conll")
     assert out.read_bytes() == (tmp_path / "cli.conll").read_bytes()
     assert len(cli_lines) == 2 and cli_lines[1].startswith("1 span(s) are not on token boundaries")
     message = window.statusBar().currentMessage()
@@ -123,6 +132,7 @@ def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window,
 
 def test_ui_export_error_shows_the_coded_message_and_writes_nothing(window, qtbot, tmp_path):
     dialog = open_dialog(window, qtbot)
+    every_document(qtbot, dialog)
     out = tmp_path / "missing" / "out.jsonl"
     type_path(qtbot, dialog, out)
     press_export(qtbot, dialog, dialog.failed)
@@ -143,7 +153,7 @@ def test_ui_export_error_shows_the_coded_message_and_writes_nothing(window, qtbo
 
 
 def add_bulk_documents(store, layer: str, n: int) -> None:
-    """n short documents already opened in `layer`, one span each (bulk inserts: fast to build)."""
+    """n short documents `layer` marked done, one span each (bulk inserts: fast to build)."""
     texts = [f"Kim Kwan-jin visits Tokyo, number {i}." for i in range(n)]
     with store.atomic() as s:
         annotator = get_annotator(s, layer).id
@@ -151,7 +161,7 @@ def add_bulk_documents(store, layer: str, n: int) -> None:
             dict(name=f"bulk{i}", title=t, text=t, text_sha256=sha256(t), meta={}, imported_at=utcnow(),
                  tokens=pack_tokens([(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", t)]))
             for i, t in enumerate(texts)]))
-        s.execute(insert(DocumentState), [dict(document_id=i, annotator_id=annotator, status="in_progress",
+        s.execute(insert(DocumentState), [dict(document_id=i, annotator_id=annotator, status="done",
                                                seconds_spent=0.0, updated_at=utcnow()) for i in ids])
         s.execute(insert(Span), [dict(document_id=i, annotator_id=annotator, start=0, end=12, label="PERSON",
                                       origin="human", status="accepted") for i in ids])
@@ -175,7 +185,7 @@ def test_ui_export_cancel_writes_nothing(window, qtbot, tmp_path):
 
 def test_ui_export_runs_in_the_background_with_progress(window, qtbot, tmp_path):
     add_bulk_documents(window.project.store, USER, 8000)
-    total = len(document_ids(window.project.store, USER, "all"))
+    total = len(document_ids(window.project.store, USER, "done"))
     dialog = open_dialog(window, qtbot)
     out = tmp_path / "big.jsonl"
     type_path(qtbot, dialog, out)
@@ -217,10 +227,11 @@ def test_ui_export_layers_follow_roles_and_the_reviewer_exports_a_colleague(wind
     choose(qtbot, dialog.layer, "c")
     assert dialog.layer.currentData() == "cy"
     assert dialog.path.text().endswith("-cy.jsonl")
+    every_document(qtbot, dialog)  # cy has not finished the document
     out = tmp_path / "cy.jsonl"
     type_path(qtbot, dialog, out)
     press_export(qtbot, dialog, dialog.exported)
-    cli_export(window, "--format", "jsonl", "--layer", "cy", "--out", tmp_path / "cli.jsonl")
+    cli_export(window, "--format", "jsonl", "--layer", "cy", "--status", "all", "--out", tmp_path / "cli.jsonl")
     assert out.read_bytes() == (tmp_path / "cli.jsonl").read_bytes()
     assert '"_annotator_id": "cy"' in out.read_text("utf-8")
 
@@ -266,6 +277,7 @@ def test_ui_export_browse_for_a_file_adds_the_format_suffix(window, qtbot, tmp_p
     qtbot.keyClicks(name, "picked")
     qtbot.keyClick(name, Key.Key_Return)
     assert dialog.path.text() == str(tmp_path / "picked.json")
+    every_document(qtbot, dialog)
     press_export(qtbot, dialog, dialog.exported)
-    cli_export(window, "--format", "labelstudio", "--out", tmp_path / "cli.json")
+    cli_export(window, "--format", "labelstudio", "--status", "all", "--out", tmp_path / "cli.json")
     assert (tmp_path / "picked.json").read_bytes() == (tmp_path / "cli.json").read_bytes()

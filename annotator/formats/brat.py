@@ -5,13 +5,16 @@
     T2	GPE 20 25	Tokyo
     T3	GPE 27 32	Seoul
     N2	Reference T3 KB:NIL	Seoul
+    A1	Suggested T3
 
 Offsets are code points (brat's own convention) into the .txt, which is written and read with
 newline="" so CRLF documents keep their offsets. A KB id is written as `KB:<kb_id>`, NIL included
 (`KB:NIL`), and read back by dropping the `KB:` prefix; other databases keep theirs (`Wikidata:Q42`).
 The text field of a T line has line breaks replaced by spaces (same length, which is what brat checks).
+An unchecked suggestion (written only when asked for) carries the binary attribute `Suggested`
+(`A1<TAB>Suggested T3`), declared in annotation.conf, and reads back as status "suggested".
 `annotation.conf` and `tools.conf` are written beside the documents. Reading takes a directory or one
-.ann/.txt pair; relations, events, attributes and notes are ignored; a discontinuous span
+.ann/.txt pair; relations, events, notes and other attributes are ignored; a discontinuous span
 (`0 5;6 10`) is a coded error, never merged.
 """
 
@@ -27,9 +30,11 @@ from annotator.formats.files import read_text
 
 SUFFIX = ""  # a directory
 KB_DB = "KB"
+SUGGESTED = "Suggested"  # the brat attribute of an unchecked suggestion
 _BREAKS = str.maketrans({c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 _T_DATA = re.compile(r"(\S+) (\d+ \d+(?:;\d+ \d+)*)")
 _N_DATA = re.compile(r"(\S+) (T\S+) ([^\s:]+):(\S+)")
+_A_DATA = re.compile(r"(\S+) (T\S+)(?: \S+)?")
 _BAD_NAME = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
 
 
@@ -69,7 +74,7 @@ def check_names(docs: list[DocRecord], fmt: str) -> None:
 
 def ann_text(doc: DocRecord) -> str:
     lines = []
-    n = 0
+    n = a = 0
     for t, sp in enumerate(sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)), start=1):
         if not sp.label or any(c.isspace() for c in sp.label):
             raise AnnotatorError(Errors.E104.format(fmt="brat", what="label", value=sp.label,
@@ -82,12 +87,15 @@ def ann_text(doc: DocRecord) -> str:
                                                         name=doc.name, reason="empty or has whitespace"))
             n += 1
             lines.append(f"N{n}\tReference T{t} {KB_DB}:{sp.kb_id}\t{surface}")
+        if sp.status == "suggested":
+            a += 1
+            lines.append(f"A{a}\t{SUGGESTED} T{t}")
     return "".join(line + "\n" for line in lines)
 
 
 def annotation_conf(labels: set[str]) -> str:
     entities = "".join(f"{label}\n" for label in sorted(labels))
-    return f"[entities]\n{entities}\n[relations]\n\n[events]\n\n[attributes]\n"
+    return f"[entities]\n{entities}\n[relations]\n\n[events]\n\n[attributes]\n{SUGGESTED}\tArg:<ENTITY>\n"
 
 
 # Sentences split at newlines, tokens at whitespace: brat then never splits a text on its own rules.
@@ -121,6 +129,7 @@ def read_pair(ann_path: Path) -> DocRecord:
     text = read_text(txt_path)
     bounds: dict[str, tuple[int, int, str, int]] = {}
     kb_ids: dict[str, str] = {}
+    suggested: set[str] = set()
     seen: set[str] = set()
     for lineno, line in enumerate(read_text(ann_path).split("\n"), start=1):
         line = line.removesuffix("\r")
@@ -149,7 +158,14 @@ def read_pair(ann_path: Path) -> DocRecord:
             if target in kb_ids:
                 raise bad(f"'{target}' has a second normalization; keep one KB id per mention")
             kb_ids[target] = ident if db == KB_DB else f"{db}:{ident}"
-    spans = [SpanRecord(s, e, label, kb_ids.get(t)) for t, (s, e, label, _) in bounds.items()]
+        elif ann_id[0] == "A":
+            match = _A_DATA.fullmatch(data.strip())
+            if match and match.group(1) == SUGGESTED:
+                if match.group(2) not in bounds:
+                    raise bad(f"'{ann_id}' refers to '{match.group(2)}', which is not defined above it")
+                suggested.add(match.group(2))
+    spans = [SpanRecord(s, e, label, kb_ids.get(t), "suggested" if t in suggested else "accepted")
+             for t, (s, e, label, _) in bounds.items()]
     return DocRecord(name=ann_path.stem, text=text, spans=spans)
 
 

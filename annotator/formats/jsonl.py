@@ -2,10 +2,12 @@
 
     {"text": "Kim Kwan-jin visits Tokyo.", "meta": {"name": "a1", "title": "..."},
      "spans": [{"start": 0, "end": 12, "label": "PERSON", "text": "Kim Kwan-jin",
-                "token_start": 0, "token_end": 2, "kb_id": "Q495727"}],
+                "token_start": 0, "token_end": 2, "kb_id": "Q495727", "status": "accepted"}],
      "_input_hash": 123, "_annotator_id": "ana", "answer": "accept"}
 
-Reading accepts plain `{"text", "meta"?, "name"?}` lines too (a corpus to import).
+Every span says its `status`: "accepted" (a person's decision) or "suggested" (an unchecked
+suggestion, written only when asked for). Reading takes a span without one as accepted, and accepts
+plain `{"text", "meta"?, "name"?}` lines too (a corpus to import).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import json_lines
 
 SUFFIX = ".jsonl"
+STATUSES = ("accepted", "suggested")
 
 
 def input_hash(text: str) -> int:
@@ -47,6 +50,7 @@ def to_task(doc: DocRecord) -> dict:
             item["token_start"], item["token_end"] = _token_span(tokens, starts, ends, sp.start, sp.end)
         if sp.kb_id is not None:
             item["kb_id"] = sp.kb_id
+        item["status"] = sp.status
         spans.append(item)
     meta = {"name": doc.name, "title": doc.title, **doc.meta}
     task = {"text": doc.text, "meta": meta, "spans": spans, "_input_hash": input_hash(doc.text)}
@@ -97,7 +101,10 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
             raise bad(f"span {start}-{end} lies outside the text ({len(text)} characters)")
         if "text" in sp and sp["text"] != text[start:end]:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
-        spans.append(SpanRecord(start, end, label, sp.get("kb_id")))
+        status = sp.get("status", "accepted")
+        if status not in STATUSES:
+            raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
+        spans.append(SpanRecord(start, end, label, sp.get("kb_id"), status))
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
                      annotator=task.get("_annotator_id"),
                      answer=task["answer"] if isinstance(task.get("answer"), str) else None)

@@ -10,10 +10,16 @@
 A KB id is a per-region TextArea answer: a `textarea` result with the region's `id`, which is how
 Label Studio stores a `<TextArea name="kb_id" toName="text" perRegion="true"/>` beside
 `<Labels name="label" toName="text">` and `<Text name="text" value="$text"/>`, so the ids stay
-visible and editable there. Offsets are code points (Label Studio's since 2022); an older export
+visible and editable there. A person's decisions are the task's `annotations` (a checked document
+with no entity: one annotation whose result is []; the model layer: none). Unchecked suggestions,
+written only when asked for, are `predictions` with `model_version` "annotator-suggestions", which
+Label Studio shows as pre-annotations to accept or correct, never as someone's work.
+
+Offsets are code points (Label Studio's since 2022); an older export
 that counted UTF-16 units is recognised where the region's `text` then matches, and converted.
-Reading: cancelled annotations and predictions are skipped; a task with several annotations gives
-one document per annotation, its annotator taken from `completed_by`.
+Reading: cancelled annotations are skipped, and predictions other than ours (an ML backend's); ours
+come back as suggestions beside each annotation. A task with several annotations gives one
+document per annotation, its annotator taken from `completed_by`.
 """
 
 from __future__ import annotations
@@ -22,27 +28,43 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import read_text
 
 SUFFIX = ".json"
 LABELS, KB = "label", "kb_id"
+MODEL_VERSION = "annotator-suggestions"  # the `model_version` of the predictions we write
 
 
-def to_task(doc: DocRecord) -> dict:
+def results(doc: DocRecord, spans) -> list[dict]:
+    """The regions of `spans` (labels, and the KB id as a per-region textarea)."""
     result = []
-    for n, sp in enumerate(sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)), start=1):
+    for n, sp in enumerate(sorted(spans, key=lambda s: (s.start, s.end, s.label)), start=1):
         value = {"start": sp.start, "end": sp.end, "text": doc.text[sp.start:sp.end]}
         result.append({"id": f"s{n}", "from_name": LABELS, "to_name": "text", "type": "labels",
                        "origin": "manual", "value": {**value, "labels": [sp.label]}})
         if sp.kb_id is not None:
             result.append({"id": f"s{n}", "from_name": KB, "to_name": "text", "type": "textarea",
                            "origin": "manual", "value": {**value, "text": [sp.kb_id]}})
+    return result
+
+
+def to_task(doc: DocRecord) -> dict:
     data = {"text": doc.text, "name": doc.name, "title": doc.title, "meta": doc.meta}
     if doc.annotator is not None:
         data["annotator"] = doc.annotator
-    return {"data": data, "annotations": [{"result": result, "was_cancelled": False}]}
+    decided = [sp for sp in doc.spans if sp.status != "suggested"]
+    suggested = [sp for sp in doc.spans if sp.status == "suggested"]
+    annotations = [] if doc.annotator == MODEL_LAYER else [{"result": results(doc, decided), "was_cancelled": False}]
+    task = {"data": data, "annotations": annotations}
+    if suggested:
+        prediction = results(doc, suggested)
+        for r in prediction:
+            r["id"], r["origin"] = "p" + r["id"][1:], "prediction"
+        task["predictions"] = [{"model_version": MODEL_VERSION, "result": prediction}]
+    return task
 
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
@@ -87,6 +109,11 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     kept = [a for a in annotations if not a.get("was_cancelled")] or [{"result": []}]
     name = str(data.get("name") or f"{path.stem}-{task.get('id', number)}")
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    suggested = []
+    for prediction in task.get("predictions") or []:
+        if isinstance(prediction, dict) and prediction.get("model_version") == MODEL_VERSION:
+            suggested += [SpanRecord(sp.start, sp.end, sp.label, sp.kb_id, "suggested")
+                          for sp in spans_of(prediction.get("result") or [], text, bad)]
     docs = []
     for annotation in kept:
         who = annotation.get("completed_by")
@@ -94,7 +121,7 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
             who = who.get("email") or who.get("id")
         annotator = str(who) if who is not None else data.get("annotator")
         docs.append(DocRecord(name=name, text=text, title=str(data.get("title") or ""), meta=dict(meta),
-                              spans=spans_of(annotation.get("result") or [], text, bad),
+                              spans=spans_of(annotation.get("result") or [], text, bad) + suggested,
                               annotator=annotator))
     return docs
 

@@ -19,6 +19,7 @@ class Format:
     suffix: str  # of the file written, as the module's SUFFIX; "" when the format writes a folder
     tokens: bool = False  # spans are placed on tokens: those off token boundaries are reported
     documents: bool = True  # False: a knowledge base, written by `annotator kb export`, not `export`
+    status: bool = True  # a span can be marked as an unchecked suggestion (else suggestions are left out)
 
     @property
     def folder(self) -> bool:
@@ -29,8 +30,8 @@ FORMATS: dict[str, Format] = {
     "jsonl": Format("annotator.formats.jsonl", "Prodigy-style JSONL", ".jsonl"),
     "spacy": Format("annotator.formats.spacy_docbin", "spaCy DocBin, for spacy train", ".spacy", tokens=True),
     "brat": Format("annotator.formats.brat", "brat standoff, .txt and .ann per document", ""),
-    "conll": Format("annotator.formats.conll", "CoNLL-2003, IOB2 tags", ".conll", tokens=True),
-    "doccano": Format("annotator.formats.doccano", "doccano JSONL", ".jsonl"),
+    "conll": Format("annotator.formats.conll", "CoNLL-2003, IOB2 tags", ".conll", tokens=True, status=False),
+    "doccano": Format("annotator.formats.doccano", "doccano JSONL", ".jsonl", status=False),
     "labelstudio": Format("annotator.formats.labelstudio", "Label Studio JSON tasks", ".json"),
     "xmi": Format("annotator.formats.xmi", "UIMA CAS XMI, for INCEpTION", ""),
     "spacy-kb": Format("annotator.formats.spacy_kb", "spaCy knowledge base", "", documents=False),

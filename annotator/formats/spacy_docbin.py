@@ -4,6 +4,7 @@ A DocBin is binary; one document in it, shown as the Doc it holds:
 
     doc.text        "Kim Kwan-jin visits Tokyo.\\nSeoul agreed."
     doc.ents        Kim Kwan-jin PERSON kb_id_="Q495727", Tokyo GPE, Seoul GPE kb_id_="Q884"
+    doc.spans["suggested"]  visits ORG   (unchecked suggestions, only when asked for)
     sentence starts Kim, Seoul
     doc.user_data   {"name": "a1", "title": "...", "meta": {...}, "annotator": "ana"}
 
@@ -13,7 +14,10 @@ record's text exactly. A span off token boundaries, or overlapping a span alread
 cannot overlap; the earlier, then longer one wins), is skipped and listed in
 `FormatReport.misaligned` — never moved. Sentences start at the first token, after a newline and
 after . ! ? (and their CJK forms), but never inside an entity: EntityLinker training needs every
-entity inside one sentence. On read, `tokens` are the doc's non-whitespace tokens.
+entity inside one sentence. `doc.ents` holds only a person's decisions, what `spacy train` learns
+from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which may overlap),
+never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
+non-whitespace tokens.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
 
 SUFFIX = ".spacy"
+SUGGESTED = "suggested"  # the span group of unchecked suggestions
 _SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？", "…"})
 _tokenizer = None
 
@@ -80,19 +85,29 @@ def words_and_spaces(doc: DocRecord) -> tuple[list[str], list[bool], list[int]]:
     return words, spaces, starts
 
 
-def place_spans(doc: DocRecord, words: list[str], starts: list[int], report: FormatReport):
-    """(first token, last token + 1, span) for spans on token boundaries, without overlaps."""
+def place_spans(doc: DocRecord, words: list[str], starts: list[int], report: FormatReport,
+                suggested: bool = False):
+    """(first token, last token + 1, span) for the accepted spans (`suggested`: the suggestions) on
+    token boundaries; accepted spans without overlaps, as doc.ents needs."""
     placed, taken_until, n = [], -1, len(starts)
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.start - s.end, s.label)):
+        if (sp.status == SUGGESTED) != suggested:
+            continue
         i = bisect_left(starts, sp.start)
         j = bisect_left(starts, sp.end)  # the span's last token is j - 1
         if (i == n or starts[i] != sp.start or j == 0 or starts[j - 1] + len(words[j - 1]) != sp.end
-                or i >= j or i < taken_until):
+                or i >= j or (i < taken_until and not suggested)):
             report.misaligned.append((doc.name, sp.start, sp.end, doc.text[sp.start:sp.end]))
             continue
         placed.append((i, j, sp))
         taken_until = j
     return placed
+
+
+def add_suggestions(doc: Doc, placed) -> None:
+    """The suggestions as the span group doc.spans["suggested"] (only when there are any)."""
+    if placed:
+        doc.spans[SUGGESTED] = [Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed]
 
 
 def sentence_starts(words: list[str], placed) -> list[bool]:
@@ -119,7 +134,9 @@ def to_doc(record: DocRecord, vocab: Vocab, report: FormatReport) -> Doc:
     placed = place_spans(record, words, starts, report)
     doc = Doc(vocab, words=words, spaces=spaces, sent_starts=sentence_starts(words, placed))
     doc.ents = [Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed]
-    report.spans += len(placed)
+    suggested = place_spans(record, words, starts, report, suggested=True)
+    add_suggestions(doc, suggested)
+    report.spans += len(placed) + len(suggested)
     return doc
 
 
@@ -150,7 +167,8 @@ class _TokenArrays:
         self.columns = {attr: doc_bin.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
         self.store = StringStore()
         self.ids: dict[str, int] = {}  # every string stored so far, with its id
-        self.no_groups = Doc(Vocab()).spans.to_bytes()  # what an empty doc.spans packs to
+        self.vocab = Vocab()  # for the few Docs built to pack the suggestions' span group
+        self.no_groups = Doc(self.vocab).spans.to_bytes()  # what an empty doc.spans packs to
         self.any_token = False
         self._reset()
 
@@ -162,6 +180,7 @@ class _TokenArrays:
         self.sent: list[int] = []
         self.space: list[bool] = []
         self.lengths: list[int] = []
+        self.groups: list[bytes] = []
 
     def _id(self, string: str) -> int:
         found = self.ids.get(string)
@@ -200,7 +219,18 @@ class _TokenArrays:
             self.type[i:j] = [new(sp.label)] * (j - i)
             if sp.kb_id:
                 self.kb[i:j] = [new(sp.kb_id)] * (j - i)
-        report.spans += len(placed)
+        suggested = place_spans(record, words, starts, report, suggested=True)
+        if suggested:
+            doc = Doc(self.vocab, words=words, spaces=spaces)
+            add_suggestions(doc, suggested)
+            self.groups.append(doc.spans.to_bytes())
+            for _, _, sp in suggested:
+                new(sp.label)
+                if sp.kb_id:
+                    new(sp.kb_id)
+        else:
+            self.groups.append(self.no_groups)
+        report.spans += len(placed) + len(suggested)
         if len(self.lengths) >= self.BATCH:
             self.flush()
 
@@ -218,7 +248,7 @@ class _TokenArrays:
         doc_bin.spaces.extend(numpy.split(spaces, bounds))
         doc_bin.flags.extend({"has_unknown_spaces": False} for _ in range(n_docs))
         doc_bin.cats.extend({} for _ in range(n_docs))
-        doc_bin.span_groups.extend([self.no_groups] * n_docs)
+        doc_bin.span_groups.extend(self.groups)
         self._reset()
 
     def finish(self) -> None:
@@ -266,6 +296,9 @@ def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
         raise AnnotatorError(Errors.E101.format(
             path=path, reason=f"document {number} has user_data that is not a dict of name/title/meta"))
     spans = [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None) for e in doc.ents]
+    if SUGGESTED in doc.spans:
+        spans += [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None, SUGGESTED)
+                  for e in doc.spans[SUGGESTED]]
     tokens = [(t.idx, t.idx + len(t)) for t in doc if not t.text.isspace()]
     return DocRecord(name=str(data.get("name") or f"{path.stem}-{number}"), text=doc.text,
                      title=str(data.get("title") or ""), meta=dict(data.get("meta") or {}),

@@ -5,7 +5,10 @@ plus `TypeSystem.xml`, via dkpro-cassis.
     <type2:DocumentMetaData xmi:id="2" sofa="1" begin="0" end="26" documentId="a1"/>
     <cas:Sofa xmi:id="1" sofaNum="1" sofaID="_InitialView" sofaString="Kim Kwan-jin visits Tokyo."/>
 
-`value` is the label, `identifier` the KB id. XMI counts offsets in UTF-16 code units; cassis converts
+`value` is the label, `identifier` the KB id. An unchecked suggestion (written only when asked for)
+has `inception_internal_predicted="true"`, the Boolean feature INCEpTION itself puts on a
+recommender's predictions; the type system written beside the documents declares it, and reading
+takes it back as status "suggested". XMI counts offsets in UTF-16 code units; cassis converts
 them to and from code points when it saves and loads, so our offsets stay exact (an offset inside a
 surrogate pair or past the end is a coded error on read). Known tokens are written as DKPro `Token`s
 and read back. XML 1.0 cannot hold most control characters: a text with one is refused on write.
@@ -30,6 +33,7 @@ NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
 TOKEN = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Token"
 METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
 TYPESYSTEM = "TypeSystem.xml"
+PREDICTED = "inception_internal_predicted"  # INCEpTION's mark of a prediction, not a decision
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -39,6 +43,7 @@ def typesystem() -> TypeSystem:
     ne = ts.create_type(NAMED_ENTITY, supertypeName="uima.tcas.Annotation")
     ts.create_feature(ne, "value", "uima.cas.String")
     ts.create_feature(ne, "identifier", "uima.cas.String")
+    ts.create_feature(ne, PREDICTED, "uima.cas.Boolean")
     ts.create_type(TOKEN, supertypeName="uima.tcas.Annotation")
     meta = ts.create_type(METADATA, supertypeName="uima.tcas.DocumentAnnotation")
     for feature in ("documentTitle", "documentId"):
@@ -69,7 +74,8 @@ def to_cas(doc: DocRecord, ts: TypeSystem) -> Cas:
     for start, end in doc.tokens or []:
         cas.add(token(begin=start, end=end))
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
-        cas.add(ne(begin=sp.start, end=sp.end, value=sp.label, identifier=sp.kb_id))
+        predicted = {PREDICTED: True} if sp.status == "suggested" else {}
+        cas.add(ne(begin=sp.start, end=sp.end, value=sp.label, identifier=sp.kb_id, **predicted))
     return cas
 
 
@@ -132,7 +138,9 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
             raise AnnotatorError(Errors.E101.format(path=path, reason=reason))
     text = cas.sofa_string or ""
     entities = _select(cas, ts, NAMED_ENTITY)
-    spans = [SpanRecord(a.begin, a.end, a.get("value") or "", a.get("identifier")) for a in entities]
+    predicted = ts.get_type(NAMED_ENTITY).get_feature(PREDICTED) is not None if entities else False
+    spans = [SpanRecord(a.begin, a.end, a.get("value") or "", a.get("identifier"),
+                        "suggested" if predicted and a.get(PREDICTED) else "accepted") for a in entities]
     for sp in spans:
         if not 0 <= sp.start < sp.end <= len(text):
             raise AnnotatorError(Errors.E101.format(

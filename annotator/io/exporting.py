@@ -1,6 +1,12 @@
 """Export a layer through any registered format. Documents stream in chunks so that a corpus of
 100,000 documents never sits in memory twice.
 
+What is exported (DESIGN.md, "What counts as an annotation"): by default the documents a person
+marked done, with the spans they accepted; `status="all"` adds documents in progress. Unchecked
+suggestions only with `suggestions=True`, marked as such by the formats that can say so
+(registry `Format.status`); the others leave them out and the report counts them. The model layer
+is never a person's decision: all of it is suggestions.
+
 The output path is checked and replaced through io/outputs.py: never the project or another database,
 an existing export only with `force`, and the result swapped in only when everything was written (a
 failed, cancelled or killed export leaves the old output as it was).
@@ -8,6 +14,7 @@ failed, cancelled or killed export leaves the old output as it was).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,6 +32,15 @@ from annotator.io import outputs
 
 CHUNK = 1000
 STATUSES = ("done", "all")
+ACCEPTED, SUGGESTED = "accepted", "suggested"
+
+
+@dataclass
+class ExportReport(FormatReport):
+    """The writer's report, plus the suggestions a format that cannot mark them left out."""
+
+    fmt: str = ""
+    suggestions_left_out: int = 0
 
 
 def layer_id(store: Store, layer: str) -> int:
@@ -36,14 +52,16 @@ def layer_id(store: Store, layer: str) -> int:
         return found
 
 
-def document_ids(store: Store, layer: str, status: str = "all") -> list[int]:
-    """The documents a layer covers: those its annotator opened (`all`) or finished (`done`);
-    the model layer covers every document."""
+def document_ids(store: Store, layer: str, status: str = "done", suggestions: bool = False) -> list[int]:
+    """The documents a layer covers: those its annotator finished (`done`) or opened (`all`).
+    The model layer holds only suggestions: every document with `suggestions`, else none."""
     if status not in STATUSES:
         raise AnnotatorError(Errors.E034.format(status=status))
     annotator = layer_id(store, layer)
+    if layer == MODEL_LAYER and not suggestions:
+        return []
     with store.Session() as s:
-        if layer == MODEL_LAYER and status == "all":
+        if layer == MODEL_LAYER:
             q = select(Document.id)
         else:
             q = select(DocumentState.document_id).where(DocumentState.annotator_id == annotator)
@@ -52,9 +70,11 @@ def document_ids(store: Store, layer: str, status: str = "all") -> list[int]:
         return sorted(s.scalars(q))
 
 
-def records(store: Store, layer: str, ids: list[int]) -> Iterator[DocRecord]:
-    """DocRecords of `ids` with the layer's spans (kb_id from the linked entity, or "NIL")."""
+def records(store: Store, layer: str, ids: list[int], suggestions: bool = False) -> Iterator[DocRecord]:
+    """DocRecords of `ids` with the layer's accepted spans (kb_id from the linked entity, or "NIL"),
+    and its unchecked suggestions with `suggestions`. A document with no span is a record too."""
     annotator = layer_id(store, layer)
+    model = layer == MODEL_LAYER
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         with store.Session() as s:
@@ -63,29 +83,34 @@ def records(store: Store, layer: str, ids: list[int]) -> Iterator[DocRecord]:
             rows = s.execute(select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil,
                                     Entity.kb_id)
                              .outerjoin(Entity, Entity.id == Span.entity_id)
-                             .where(Span.annotator_id == annotator, Span.document_id.in_(chunk))
+                             .where(Span.annotator_id == annotator, Span.document_id.in_(chunk),
+                                    *(() if suggestions else (Span.status == ACCEPTED,)))
                              .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
         by_doc: dict[int, list[SpanRecord]] = {}
         for r in rows:
             kb_id = "NIL" if r.nil else r.kb_id
-            by_doc.setdefault(r.document_id, []).append(SpanRecord(r.start, r.end, r.label, kb_id, r.status))
+            status = SUGGESTED if model else r.status
+            by_doc.setdefault(r.document_id, []).append(SpanRecord(r.start, r.end, r.label, kb_id, status))
         for d in docs:
             yield DocRecord(name=d.name, text=d.text, title=d.title, meta=d.meta or {},
                             spans=by_doc.get(d.id, []), annotator=layer, tokens=Tokens(d.tokens).pairs())
 
 
-def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "all",
-           viewer: str | None = None, progress: Callable[[int, int], None] | None = None,
-           cancelled: Callable[[], bool] = lambda: False, force: bool = False) -> FormatReport:
+def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",
+           suggestions: bool = False, viewer: str | None = None,
+           progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False,
+           force: bool = False) -> ExportReport:
     """Write the layer's documents to `out` in format `fmt`.
 
     `progress(done, total)` is called with (0, total) first and after each document read;
     `cancelled()` true stops the export with `Cancelled`, nothing written. With `viewer`, the layer
     must be one they may see (blind annotation: E163). An existing output is replaced only with
-    `force` (E046); a selection of no document writes nothing (E048)."""
+    `force` (E046); a selection of no document writes nothing (E048). `status` "done" takes the
+    documents marked done, "all" adds those in progress; `suggestions` adds the unchecked suggestions
+    (see the module's docstring)."""
     kind = registry.info(fmt)
     writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
-    ids = document_ids(store, layer, status)
+    ids = document_ids(store, layer, status, suggestions)
     if viewer is not None:
         with store.Session() as s:
             check_visible(s, viewer, layer)
@@ -96,29 +121,46 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         raise AnnotatorError(Errors.E043.format(path=out, reason="it is a folder"))
     outputs.check(out, project=store.path, force=force, folder=kind.folder)
     if not ids:
-        which = "finished (--status done)" if status == "done" else "opened"
-        raise AnnotatorError(Errors.E048.format(layer=layer, which=which))
+        raise nothing_selected(layer, status)
+    left_out = [0]
 
     def counted() -> Iterator[DocRecord]:
         if progress:
             progress(0, len(ids))
-        for n, rec in enumerate(records(store, layer, ids), start=1):
+        for n, rec in enumerate(records(store, layer, ids, suggestions), start=1):
             if cancelled():
                 raise Cancelled()
+            if not kind.status:  # the format cannot say "suggested": never pass one off as a decision
+                kept = [sp for sp in rec.spans if sp.status == ACCEPTED]
+                left_out[0] += len(rec.spans) - len(kept)
+                rec.spans = kept
             yield rec
             if progress:
                 progress(n, len(ids))
 
-    def write(path: Path) -> FormatReport:
+    def write(path: Path) -> ExportReport:
         report = writer.write(counted(), path)
         if cancelled():
             raise Cancelled()
-        return report
+        return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
+                            fmt=fmt, suggestions_left_out=left_out[0])
 
     try:
         return outputs.replace(out, write, folder=kind.folder)
     except OSError as e:
         raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
+
+
+def nothing_selected(layer: str, status: str) -> AnnotatorError:
+    """E048, with what would select something."""
+    if layer == MODEL_LAYER:
+        which = "checked"
+        hint = ("The model layer holds only unchecked suggestions, never a person's decision: add "
+                "--include-suggestions (in the window: Include unchecked suggestions) to export them")
+    else:
+        which = "finished (--status done)" if status == "done" else "opened"
+        hint = "Mark documents done, choose --status all or another layer"
+    return AnnotatorError(Errors.E048.format(layer=layer, which=which, hint=hint))
 
 
 def summary(report: FormatReport, out: str | Path) -> list[str]:
@@ -127,4 +169,8 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
     if report.misaligned:
         lines.append(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
                      + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    left_out = getattr(report, "suggestions_left_out", 0)
+    if left_out:
+        lines.append(f"{left_out} unchecked suggestion(s) were left out: {report.fmt} cannot mark a span as a "
+                     "suggestion, and a suggestion is never written as a decision.")
     return lines

@@ -1,7 +1,9 @@
 """File → Export…: the options of `annotator export` in a dialog, the export in a background thread.
 
 The dialog offers the formats `annotator export` writes (registry.export_names), the layers this user
-may see (blind annotation: their own and the model's, every layer for a reviewer), and done/all. The
+may see (blind annotation: their own and the model's, every layer for a reviewer), done/all (done by
+default: what a person finished) and "Include unchecked suggestions" (the command line's
+--include-suggestions; the hint says how the chosen format marks them, or that it leaves them out). The
 export runs in a QtExporter thread with a determinate progress bar and Cancel; the core writes into a
 temporary folder and swaps the result into place, so a failed or cancelled export leaves nothing.
 Replacing an existing export is confirmed first (the command line's --force).
@@ -13,8 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.project import Project
@@ -24,14 +26,17 @@ from annotator.io import outputs
 from annotator.io.exporting import STATUSES, export, summary
 from annotator.ui.qt_jobs import QtJobRunner
 
-STATUS_TEXT = {"all": "Every document of the layer (all)", "done": "Only documents marked done (done)"}
+STATUS_TEXT = {"done": "Only documents marked done (done)", "all": "Every document opened, also those in progress (all)"}
+SUGGESTION_MARK = {"jsonl": 'span "status": "suggested"', "labelstudio": "predictions",
+                   "spacy": 'doc.spans["suggested"], never doc.ents', "brat": "the attribute Suggested",
+                   "xmi": "inception_internal_predicted on the NamedEntity"}
 CANCELLED = "Export cancelled; nothing was written."
 
 
-def _export(fmt: str, out: str, layer: str, status: str, viewer: str | None, force: bool, store, progress,
-            cancelled):
-    return export(store, fmt, out, layer=layer, status=status, viewer=viewer, progress=progress,
-                  cancelled=cancelled, force=force)
+def _export(fmt: str, out: str, layer: str, status: str, suggestions: bool, viewer: str | None, force: bool,
+            store, progress, cancelled):
+    return export(store, fmt, out, layer=layer, status=status, suggestions=suggestions, viewer=viewer,
+                  progress=progress, cancelled=cancelled, force=force)
 
 
 class QtExporter(QtJobRunner):
@@ -40,9 +45,10 @@ class QtExporter(QtJobRunner):
     busy = Errors.E310
     unexpected = Errors.E309
 
-    def start(self, url: str, fmt: str, out: str | Path, *, layer: str, status: str = "all",
-              viewer: str | None = None, force: bool = False) -> bool:
-        return self.run_job(url, partial(_export, fmt, str(out), layer, status, viewer, force), Path(out).name)
+    def start(self, url: str, fmt: str, out: str | Path, *, layer: str, status: str = "done",
+              suggestions: bool = False, viewer: str | None = None, force: bool = False) -> bool:
+        return self.run_job(url, partial(_export, fmt, str(out), layer, status, suggestions, viewer, force),
+                            Path(out).name)
 
 
 def layer_text(name: str, user: str) -> str:
@@ -76,6 +82,9 @@ class QtExportDialog(QDialog):
         self.status = QComboBox()
         for status in STATUSES:
             self.status.addItem(STATUS_TEXT[status], status)
+        self.suggestions = QCheckBox("Include unchecked &suggestions, marked as such")
+        self.suggestions.setObjectName("exportSuggestions")
+        self.suggestions.setToolTip("Suggestions nobody has accepted yet; never written as a decision")
         self.path = QLineEdit()
         self.path.setObjectName("exportPath")
         self.path.setClearButtonEnabled(True)
@@ -99,6 +108,7 @@ class QtExportDialog(QDialog):
         form.addRow("&Format:", self.format)
         form.addRow("&Layer:", self.layer)
         form.addRow("&Documents:", self.status)
+        form.addRow("", self.suggestions)
         form.addRow(where_label, where)
         form.addRow("", self.hint)
 
@@ -127,6 +137,7 @@ class QtExportDialog(QDialog):
 
         self.format.currentIndexChanged.connect(self._on_format)
         self.layer.currentIndexChanged.connect(lambda _i: self._suggest())
+        self.suggestions.toggled.connect(self._on_format)
         self.path.textChanged.connect(self._update_buttons)
         self.browse.clicked.connect(self.open_browser)
         self.export_button.clicked.connect(self.start)
@@ -138,7 +149,7 @@ class QtExportDialog(QDialog):
         exporter.cancelled.connect(self._on_cancelled)
         exporter.ended.connect(self._update_buttons)
         self.set_choice(self.format, "jsonl")
-        self.set_choice(self.status, "all")  # the command line's defaults
+        self.set_choice(self.status, "done")  # the command line's defaults
         self.reload_layers()
         self._on_format()
 
@@ -179,7 +190,12 @@ class QtExportDialog(QDialog):
                 "replaced as a whole, after you confirm" if kind.folder
                 else f"one {kind.suffix} file, replaced if it exists, after you confirm")
         tokens = " Spans off token boundaries are left out and reported." if kind.tokens else ""
-        self.hint.setText(f"Writes {what}.{tokens}")
+        marks = ""
+        if self.suggestions.isChecked():
+            mark = SUGGESTION_MARK.get(self.fmt())
+            marks = (f" Suggestions are marked as {mark}." if mark and kind.status else
+                     f" {self.fmt()} cannot mark a suggestion: they are left out and counted.")
+        self.hint.setText(f"Writes {what}.{tokens}{marks}")
         self._suggest()
 
     def _suggest(self) -> None:
@@ -242,7 +258,8 @@ class QtExportDialog(QDialog):
                 self.ask_replace()
                 return False
         return self.exporter.start(self.project.store.url, self.fmt(), self.out, layer=self.layer.currentData(),
-                                   status=self.status.currentData(), viewer=self.project.user, force=force)
+                                   status=self.status.currentData(), suggestions=self.suggestions.isChecked(),
+                                   viewer=self.project.user, force=force)
 
     def ask_replace(self) -> None:
         """A window-modal question; Replace runs the export with force."""
@@ -310,7 +327,7 @@ class QtExportDialog(QDialog):
         self.export_button.setEnabled(not running and bool(self.path.text().strip()))
         self.close_button.setText("Cancel" if running else "Close")
         self.close_button.setToolTip("Stop the export; nothing is written" if running else "")
-        for widget in (self.format, self.layer, self.status, self.path, self.browse):
+        for widget in (self.format, self.layer, self.status, self.suggestions, self.path, self.browse):
             widget.setEnabled(not running)
 
     def reject(self) -> None:
