@@ -168,6 +168,7 @@ def test_ui_import_of_a_bad_file_opens_a_dialog(window, qtbot, tmp_path):
 
 
 def test_ui_failed_export_opens_a_dialog(window, qtbot, tmp_path):
+    window.project.set_status(window.model.doc_id, "done")  # something to export by default
     qtbot.keyClick(window.view, Key.Key_E, Mod.ControlModifier)
     dialog = window._export
     out = tmp_path / "missing" / "out.jsonl"
