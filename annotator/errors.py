@@ -234,8 +234,6 @@ class Errors(metaclass=ErrorsWithCodes):
     E502 = ("No entity with the id '{kb_id}' in the knowledge base. Check the id (`annotator kb export "
             "--format csv --out kb.csv` lists them), or search with --unlinked or --nil.")
     E503 = "--limit must be at least 1 (got {limit}). Give how many hits to show, e.g. --limit 100."
-    E504 = ("Cannot label the matches of '{query}': it matched {what}. Search for text (the matches are "
-            "labelled where they are), not only for spans, and try again.")
 
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar
