@@ -251,8 +251,8 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: i
         if given:
             where.append(sql)
             params.append(value)
-    if f.unlinked:
-        where.append("s.entity_id IS NULL AND s.nil = ?")
+    if f.unlinked:  # coalesce: not a look-up in ix_spans_entity (nearly every row), a walk in document order
+        where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
         params.append(False)
     # the text around the span only: substr counts code points in SQLite and PostgreSQL alike
     around = (f'substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
