@@ -235,6 +235,56 @@ def _blind_stats(data: dict, store, user: str) -> dict:
     return {**data, "blind": True}
 
 
+def _kwic_table(hits) -> list[str]:
+    """Hits as aligned lines: document, offsets, left context (right-aligned), [match], right context, span."""
+    from annotator.core.search import flat
+
+    if not hits:
+        return ["No hits."]
+    where = [f"{h.document} {h.start}-{h.end}" for h in hits]
+    width = max(map(len, where))
+    lines = []
+    for at, h in zip(where, hits):
+        span = "" if h.label is None else f"  {h.label} {'NIL' if h.nil else h.kb_id or '-'} {h.status}"
+        lines.append(f"{at:<{width}}  {flat(h.left)[-30:]:>30} [{flat(h.match)}] {flat(h.right)[:30]:<30}{span}".rstrip())
+    return lines
+
+
+@main.command("search")
+@click.argument("query", default="")
+@click.option("--regex", is_flag=True, help="QUERY is a Python regular expression (case-sensitive; (?i) for "
+              "either case). Plain text matches either case.")
+@click.option("--label", help="Only spans (or matches inside spans) with this label.")
+@click.option("--entity", "kb_id", metavar="KB_ID", help="Only spans linked to this entity.")
+@click.option("--unlinked", is_flag=True, help="Only mentions not linked and not NIL (a match no span covers "
+              "counts).")
+@click.option("--nil", is_flag=True, help="Only spans checked as NIL (no entity fits).")
+@click.option("--suggested", is_flag=True, help="Only suggestions still to check.")
+@click.option("--origin", help="Only spans of this origin: model, human, import, propagated, search.")
+@click.option("--layer", help="Whose layer (default: --user; others only for reviewers, or 'model').")
+@click.option("--limit", default=100, show_default=True, help="At most this many hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of hits.")
+@click.pass_context
+@coded_errors
+def search_cmd(ctx, query, regex, label, kb_id, unlinked, nil, suggested, origin, layer, limit, as_json):
+    """Find text (or --regex) in every document, and/or spans by label, link, status or origin, with
+    their context: "annotator search Seoul --unlinked", "annotator search --label ORG --unlinked"."""
+    from annotator.core.project import Project
+    from annotator.core.search import Filters
+
+    store = open_store(ctx)
+    project = Project(store, user_of(ctx, store))
+    hits = project.search(query, regex=regex, layer=layer, limit=limit, filters=Filters(
+        label=label, kb_id=kb_id, unlinked=unlinked, nil=nil, suggested=suggested, origin=origin))
+    if as_json:
+        click.echo(json.dumps([h.to_json() for h in hits], indent=2, ensure_ascii=False))
+        return
+    for line in _kwic_table(hits):
+        click.echo(line)
+    if len(hits) == limit:
+        click.echo(f"(the first {limit} hits: --limit for more)")
+
+
 @main.command("screenshot")
 @click.option("--doc", "doc_name", required=True, help="Name of the document to show.")
 @click.option("--out", required=True, type=click.Path(), help="PNG file to write.")

@@ -231,6 +231,15 @@ class Errors(metaclass=ErrorsWithCodes):
             "failing. This change was not saved. Check the disk, copy the project somewhere safe, then "
             "try again.")
 
+    # Corpus search
+    E500 = ("Nothing to search for: give text (or --regex and a pattern), or a span filter such as "
+            "--label, --entity, --unlinked, --nil, --suggested or --origin.")
+    E501 = ("'{pattern}' is not a valid regular expression ({reason}). Fix the pattern, or search "
+            "for it as plain text (without --regex).")
+    E502 = ("No entity with the id '{kb_id}' in the knowledge base. Check the id (`annotator kb export "
+            "--format csv --out kb.csv` lists them), or search with --unlinked or --nil.")
+    E503 = "--limit must be at least 1 (got {limit}). Give how many hits to show, e.g. --limit 100."
+
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar
 MACHINE_FAILURES = frozenset({"E006", "E007", "E008", "E009", "E410"})

@@ -7,6 +7,7 @@ upgraded through Alembic (an SQLite file backed up first) without losing a row.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -20,7 +21,9 @@ from annotator.cli import main
 from annotator.core.db import schema
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.core.records import DocRecord
 from annotator.errors import AnnotatorError
+from annotator.io.importing import import_records
 
 OLD = Path(__file__).parent / "data" / "project-0001.db"
 TABLES = ("annotators", "labels", "documents", "model_runs", "entities", "aliases", "spans", "document_states",
@@ -100,6 +103,23 @@ def test_schema_upgrade_through_the_cli_keeps_every_row_and_a_backup(old):
         spans = ana.spans(1)
         ana.relabel(spans[-1].id, "PERSON")  # editing works on the upgraded file
         assert ana.span(spans[-1].id).label == "PERSON"
+    finally:
+        store.close()
+
+
+def test_schema_upgrade_0005_indexes_the_old_documents_for_search(old):
+    """0005 builds the document text index for the rows already there; later imports join it."""
+    assert cli(old, "db", "upgrade").exit_code == 0
+    conn = sqlite3.connect(old)
+    assert conn.execute("SELECT rowid FROM document_fts WHERE document_fts MATCH '\"silent 😀\"'").fetchall() == [(2,)]
+    conn.close()
+    result = cli(old, "search", "seoul", "--json")
+    assert [(h["document"], h["start"], h["match"]) for h in json.loads(result.stdout)] == [("a1", 33, "Seoul"),
+                                                                                           ("a2", 0, "Seoul")]
+    store = Store(old)
+    try:
+        import_records(store, [DocRecord("a3", "Later news from Seoul.")], use_model=False)
+        assert store.execute("SELECT rowid FROM document_fts WHERE document_fts MATCH 'later news'") == [(3,)]
     finally:
         store.close()
 

@@ -23,6 +23,7 @@ from annotator.core.editing.layers import SpanView, layer_spans, open_layer
 from annotator.core.editing.permissions import check_reviewer, visible_layers
 from annotator.core.editing.stack import CommandStack
 from annotator.core.kb import candidates as cand, linking, mentions, suggestions
+from annotator.core.search import Filters, Hit, search
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
 
@@ -192,6 +193,20 @@ class Project:
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
+
+    # --- corpus search (core/search.py)
+    def search(self, query: str = "", *, regex: bool = False, filters: Filters = Filters(), layer: str | None = None,
+               limit: int = 100) -> list[Hit]:
+        """Text or regex matches and/or filtered spans in `layer` (default: this user's), which this user
+        must be allowed to see (E163: annotation is blind)."""
+        with self.store.Session() as s:
+            return search(s, self.annotator_id, query, regex=regex, filters=filters, layer=layer, limit=limit)
+
+    def label_matches(self, hits: list[Hit], label: str) -> list[int]:
+        """Label each hit's text in this user's layer as a suggestion (one undoable step); returns the new spans."""
+        command = cmd.LabelMatches(self.annotator_id, label, [(h.document_id, h.start, h.end) for h in hits])
+        self.stack.push(command)
+        return command.created
 
     # --- linking (core/kb/: linking, candidates, mentions): each edit one undoable command
     def candidates(self, document_id: int, surface: str, label: str, limit: int = 10) -> list[cand.Candidate]:

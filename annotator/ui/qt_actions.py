@@ -87,6 +87,8 @@ class QtActions(QObject):
         self.mark_done = make_action(w, "&Mark document done", ["Ctrl+Return", "Ctrl+Enter"], w.toggle_done,
                                      "Mark the document done (again to reopen it)")
         self.mark_done.setCheckable(True)
+        self.search = make_action(w, "&Search the corpus…", ["Ctrl+Shift+F"], w.search_panel.present,
+                                  "Find text, a regex or spans in every document; label all the matches")
         self.find = make_action(w, "&Filter documents…", ["Ctrl+F"], w.focus_filter, "Filter the document list")
         self.entity_view = make_action(w, "&Entity view…", ["Ctrl+Shift+E"], w.show_entity_view,
                                        "Every mention of the current span's entity across the corpus; browse, "
@@ -124,6 +126,8 @@ class QtActions(QObject):
         self.accept_label_menu.aboutToShow.connect(self.fill_accept_label_menu)
         edit.addSeparator()
         edit.addActions([self.end_right, self.end_left, self.start_left, self.start_right])
+        edit.addSeparator()
+        edit.addAction(self.search)
         nav = bar.addMenu("&Navigate")
         nav.addActions([self.next_span, self.prev_span])
         nav.addSeparator()

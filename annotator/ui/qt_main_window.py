@@ -25,6 +25,7 @@ from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_review import QtReview
+from annotator.ui.qt_search import QtSearchPanel
 from annotator.ui.qt_settings import settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
@@ -84,6 +85,11 @@ class QtMainWindow(QMainWindow):
         self.setCentralWidget(centre)
 
         self.review = QtReview(self)  # agreement, adjudication, provenance, merging
+        self.search_panel = QtSearchPanel(self.model, self)  # Ctrl+Shift+F; hidden until asked for
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.search_panel)
+        self.search_panel.hide()
+        self.search_panel.openHit.connect(self.show_hit)
+        self.search_panel.failed.connect(self.show_error)
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
@@ -264,6 +270,14 @@ class QtMainWindow(QMainWindow):
         self.activateWindow()
         self.view.setFocus()
 
+    def show_hit(self, document_id: int, start: int, end: int) -> None:
+        """A search hit: its document open, the match selected (a digit key labels it)."""
+        self.open_document(document_id)
+        if self.model.doc_id == document_id:
+            self.view.select(start, end)
+            self.view.ensureCursorVisible()
+            self.view.setFocus()
+
     def focus_filter(self) -> None:
         self.documents.filter.setFocus()
         self.documents.filter.selectAll()
@@ -395,6 +409,7 @@ class QtMainWindow(QMainWindow):
         self.menu_actions.set_labels(self.model.labels.values())
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.reload_labels()
+        self.search_panel.reload_labels()
         self.menu_actions.update()
 
     def _on_imported(self, report) -> None:

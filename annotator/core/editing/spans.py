@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from annotator.core.changes import Change
 from annotator.core.db.models import Document, DocumentState, Label, Span, utcnow
 from annotator.core.editing.command import Command
+from annotator.core.editing.layers import open_layer
 from annotator.errors import AnnotatorError, ConflictError, Errors
 
 SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
@@ -278,4 +279,62 @@ class SetDocumentStatus(Command):
     def text(self) -> str:
         return f"mark {self.status.replace('_', ' ')}"
 
-COMMANDS = (AddSpan, DeleteSpan, RelabelSpan, MoveSpan, AcceptSpan, SetDocumentStatus)
+
+@dataclass
+class LabelMatches(Command):
+    """Label every match of a corpus search (`core/search.py`) as a suggestion to check, in one undoable
+    step. Origin "search": a person asked for them but checked none, so provenance keeps them apart
+    from spans someone drew (and the model's). A match that already has a span with this label at
+    those offsets is left alone. Documents the user had not opened get their layer started from the
+    model's first (as opening does), and lose it again on undo."""
+
+    name: ClassVar[str] = "label_matches"
+    annotator_id: int
+    label: str
+    matches: list[tuple[int, int, int]]  # (document id, start, end)
+    made: list[list[int]] = field(default_factory=list)  # [document id, start, end, span id]: redo keeps ids
+    opened: list[int] = field(default_factory=list)  # documents whose layer this started
+
+    @property
+    def created(self) -> list[int]:
+        return [m[3] for m in self.made]
+
+    def do(self, s: Session) -> Change:
+        _check_label(s, self.label)
+        conn = s.connection()
+        documents = sorted({d for d, _, _ in self.matches})
+        self.opened = [d for d in documents if s.get(DocumentState, (d, self.annotator_id)) is None]
+        for d in self.opened:
+            open_layer(s, d, self.annotator_id)
+        ids = {tuple(m[:3]): m[3] for m in self.made}
+        self.made = []
+        for document_id, start, end in dict.fromkeys(map(tuple, self.matches)):
+            _check_bounds(s, document_id, start, end)
+            if conn.execute(_CLASH, dict(document_id=document_id, annotator_id=self.annotator_id, start=start,
+                                         end=end, label=self.label)).first() is not None:
+                continue
+            values = dict(document_id=document_id, annotator_id=self.annotator_id, start=start, end=end,
+                          label=self.label, origin="search", status="suggested", entity_id=None, nil=False,
+                          referent_note="", model_run_id=None, version=1, created_at=utcnow(), updated_at=utcnow())
+            if (document_id, start, end) in ids:
+                values["id"] = ids[document_id, start, end]
+            self.made.append([document_id, start, end, conn.execute(_INSERT_SPAN, values).scalar_one()])
+        return Change(documents[0] if documents else None, tuple(self.created), documents=tuple(documents))
+
+    def undo(self, s: Session) -> Change:
+        conn = s.connection()
+        if self.created:
+            conn.execute(delete(Span).where(Span.id.in_(self.created)))
+        for d in self.opened:  # back to never opened: no layer, no state
+            conn.execute(delete(Span).where(Span.document_id == d, Span.annotator_id == self.annotator_id))
+            conn.execute(delete(DocumentState).where(DocumentState.document_id == d,
+                                                     DocumentState.annotator_id == self.annotator_id))
+        documents = tuple(sorted({d for d, _, _ in self.matches}))
+        return Change(documents[0] if documents else None, tuple(self.created), documents=documents)
+
+    def text(self) -> str:
+        n = len(self.created)
+        return f"label {n} match{'es' if n != 1 else ''} as {self.label}"
+
+
+COMMANDS = (AddSpan, DeleteSpan, RelabelSpan, MoveSpan, AcceptSpan, SetDocumentStatus, LabelMatches)

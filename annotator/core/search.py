@@ -1,0 +1,293 @@
+"""Find anything in the corpus: text or a regular expression over every document, and/or spans of one
+layer by label, link, NIL, status or origin — "every unlinked ORG", "Seoul where it is not linked",
+"where did we label 'the two sides'".
+
+With text, a hit is a match in a document (plain text: case-insensitive; a regex: as written, `(?i)`
+for either case) and carries the tightest span of the layer that covers it, if any. With span filters
+too, only matches inside a span passing them count, except that a match no span covers is unlinked
+(an unlabelled mention is not linked either). With span filters alone, a hit is a span.
+
+Offsets are code points into `Document.text`; `left` / `match` / `right` are exact substrings (views
+flatten whitespace for one line). Hits come in document import order, then by offset.
+
+Speed: documents are looked up in a trigram index on a literal the matches must contain (FTS5 on
+SQLite, pg_trgm/ILIKE on PostgreSQL: `_candidates`, the only dialect branch); a regex without such a
+literal, or text shorter than a trigram, scans the text in chunks. Python's `re` then finds the exact
+offsets, so the index only has to be a superset.
+"""
+
+from __future__ import annotations
+
+import re
+import re._parser as sre  # the stdlib's own regex parser: which literals every match must contain
+import weakref
+from dataclasses import asdict, dataclass
+from typing import Iterator, Sequence
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from annotator.core.editing.permissions import check_visible
+from annotator.core.kb.candidates import marks, rows
+from annotator.errors import AnnotatorError, Errors
+
+WIDTH = 40  # context, code points on each side
+CHUNK = 200  # documents read at a time when scanning
+MIN_LITERAL = 3  # a trigram index looks up nothing shorter
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Span filters; all given ones must hold."""
+
+    label: str | None = None
+    kb_id: str | None = None
+    unlinked: bool = False  # no entity, not NIL
+    nil: bool = False
+    suggested: bool = False  # status "suggested": a suggested span or a suggested link
+    origin: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(asdict(self).values())
+
+    @property
+    def only_unlinked(self) -> bool:
+        return self == Filters(unlinked=True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    document_id: int
+    document: str  # name
+    title: str
+    start: int
+    end: int
+    left: str
+    match: str
+    right: str
+    span_id: int | None = None
+    label: str | None = None
+    kb_id: str | None = None
+    status: str | None = None
+    nil: bool = False
+    origin: str | None = None
+    version: int | None = None
+
+    def to_json(self) -> dict:
+        out = {"document": self.document, "title": self.title, "start": self.start, "end": self.end,
+               "left": self.left, "match": self.match, "right": self.right}
+        if self.span_id is not None:
+            out.update(label=self.label, kb_id=self.kb_id, status=self.status, nil=self.nil)
+        return out
+
+
+def flat(s: str) -> str:
+    """Whitespace runs (newlines, tabs) as one space: a hit on one line."""
+    return re.sub(r"\s+", " ", s)
+
+
+# --- the pattern and the literals that every match must contain
+def compile_query(query: str, regex: bool) -> re.Pattern:
+    if not regex:
+        return re.compile(re.escape(query), re.IGNORECASE)
+    try:
+        return re.compile(query)
+    except re.error as e:
+        raise AnnotatorError(Errors.E501.format(pattern=query, reason=e)) from None
+
+
+def required_literals(pattern: re.Pattern) -> list[str] | None:
+    """Strings one of which every match contains (each at least MIN_LITERAL long), or None."""
+    try:
+        parsed = sre.parse(pattern.pattern, pattern.flags)
+    except Exception:  # noqa: BLE001 - compiled already; an unforeseen parse tree only costs a scan
+        return None
+    return _required(list(parsed))
+
+
+def _required(items: list) -> list[str] | None:
+    best: list[str] | None = None
+    run = ""
+
+    def consider(found: list[str] | None) -> None:
+        nonlocal best
+        if found and min(map(len, found)) >= MIN_LITERAL and (
+                best is None or (len(found), -min(map(len, found))) < (len(best), -min(map(len, best)))):
+            best = found
+
+    for op, av in items + [(None, None)]:
+        if op is sre.LITERAL:
+            run += chr(av)
+            continue
+        if op is sre.AT:  # an anchor consumes nothing: the literal goes on
+            continue
+        consider([run])
+        run = ""
+        if op is sre.SUBPATTERN:
+            consider(_required(list(av[-1])))
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            consider(_required(list(av[2])))
+        elif op is sre.BRANCH:
+            alternatives = [_required(list(branch)) for branch in av[1]]
+            if all(alternatives):
+                consider(sorted({s for alt in alternatives for s in alt}))
+    return best
+
+
+# --- candidate documents: the only dialect branch
+_backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def backend(conn: Connection) -> str:
+    """"fts5" | "pg_trgm" | "scan": what this database offers to find documents containing a string."""
+    engine = conn.engine
+    if engine not in _backends:
+        if conn.dialect.name == "sqlite":
+            found = rows(conn, "SELECT 1 FROM sqlite_master WHERE name = 'document_fts'")
+            _backends[engine] = "fts5" if found else "scan"
+        elif conn.dialect.name == "postgresql":
+            found = rows(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_text_trgm'")
+            _backends[engine] = "pg_trgm" if found else "scan"
+        else:
+            _backends[engine] = "scan"
+    return _backends[engine]
+
+
+def _like(s: str) -> str:
+    return "%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _candidates(conn: Connection, literals: list[str] | None) -> Iterator[list]:
+    """(id, name, title, text) of documents that may match, CHUNK at a time, in id order."""
+    columns = "d.id, d.name, d.title, d.text"
+    kind = backend(conn) if literals else "scan"
+    if kind == "fts5":
+        phrases = " OR ".join('"' + s.replace('"', '""') + '"' for s in literals)
+        sql = (f"SELECT {columns} FROM document_fts f JOIN documents d ON d.id = f.rowid "
+               "WHERE document_fts MATCH ? ORDER BY f.rowid")
+        params: Sequence = (phrases,)
+    elif kind == "pg_trgm":
+        sql = (f"SELECT {columns} FROM documents d WHERE "
+               + " OR ".join("d.text ILIKE %s" for _ in literals) + " ORDER BY d.id")
+        params = tuple(_like(s) for s in literals)
+    else:  # keyset pages: no cursor held open across chunks
+        last = 0
+        while True:
+            page = rows(conn, f"SELECT {columns} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT {CHUNK}", (last,))
+            if not page:
+                return
+            yield page
+            last = page[-1][0]
+    if kind != "scan":
+        # a server-side cursor on PostgreSQL: a common word must not bring every document over
+        result = conn.execution_options(stream_results=True).exec_driver_sql(sql, tuple(params))
+        try:
+            while page := result.fetchmany(CHUNK):
+                yield page
+        finally:
+            result.close()
+
+
+# --- spans of the layer
+SPAN_COLUMNS = ('s.id, s.document_id, s.start, s."end", s.label, e.kb_id, s.status, s.nil, s.origin, '
+                's.version, s.entity_id')
+
+
+def _layer_spans(conn: Connection, layer_id: int, document_ids: list[int]) -> dict[int, list]:
+    found: dict[int, list] = {}
+    if document_ids:
+        for r in rows(conn, f"SELECT {SPAN_COLUMNS} FROM spans s LEFT JOIN entities e ON e.id = s.entity_id "
+                            f"WHERE s.annotator_id = ? AND s.document_id IN ({marks(len(document_ids))})",
+                      [layer_id, *document_ids]):
+            found.setdefault(r[1], []).append(r)
+    return found
+
+
+def _passes(span, f: Filters) -> bool:
+    _, _, _, _, label, kb_id, status, nil, origin, _, entity_id = span
+    return ((f.label is None or label == f.label) and (f.kb_id is None or kb_id == f.kb_id)
+            and (not f.unlinked or (entity_id is None and not nil)) and (not f.nil or bool(nil))
+            and (not f.suggested or status == "suggested") and (f.origin is None or origin == f.origin))
+
+
+def _span_fields(span) -> dict:
+    if span is None:
+        return {}
+    return dict(span_id=span[0], label=span[4], kb_id=span[5], status=span[6], nil=bool(span[7]), origin=span[8],
+                version=span[9])
+
+
+def _text_hits(conn: Connection, pattern: re.Pattern, layer_id: int, f: Filters, limit: int,
+               width: int) -> list[Hit]:
+    hits: list[Hit] = []
+    for page in _candidates(conn, required_literals(pattern)):
+        matches = [(doc, m) for doc in page for m in pattern.finditer(doc[3]) if m.end() > m.start()]
+        spans = _layer_spans(conn, layer_id, sorted({doc[0] for doc, _ in matches}))
+        for (doc_id, name, title, text), m in matches:
+            a, b = m.span()
+            covering = sorted((s for s in spans.get(doc_id, ()) if s[2] <= a and b <= s[3]),
+                              key=lambda s: (s[3] - s[2], s[0]))
+            span = covering[0] if covering else None
+            if f.any:
+                passing = [s for s in covering if _passes(s, f)]
+                if passing:
+                    span = passing[0]
+                elif covering or not f.only_unlinked:
+                    continue
+            hits.append(Hit(doc_id, name, title, a, b, text[max(0, a - width):a], text[a:b], text[b:b + width],
+                            **_span_fields(span)))
+            if len(hits) >= limit:
+                return hits
+    return hits
+
+
+def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: int) -> list[Hit]:
+    where, params = ["s.annotator_id = ?"], [layer_id]
+    for sql, value, given in (("s.label = ?", f.label, f.label is not None),
+                              ("e.kb_id = ?", f.kb_id, f.kb_id is not None),
+                              ("s.origin = ?", f.origin, f.origin is not None),
+                              ("s.status = ?", "suggested", f.suggested), ("s.nil = ?", True, f.nil)):
+        if given:
+            where.append(sql)
+            params.append(value)
+    if f.unlinked:  # coalesce: not a look-up in ix_spans_entity (nearly every row), a walk in document order
+        where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
+        params.append(False)
+    # the text around the span only: substr counts code points in SQLite and PostgreSQL alike
+    around = (f'substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
+              "CASE WHEN s.start > ? THEN s.start - ? ELSE 0 END")
+    sql = (f"SELECT {SPAN_COLUMNS}, d.name, d.title, {around} FROM spans s JOIN documents d ON d.id = s.document_id "
+           f"LEFT JOIN entities e ON e.id = s.entity_id WHERE {' AND '.join(where)} "
+           f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT ?')
+    found = rows(conn, sql, [width] * 5 + params + [limit])
+    hits = []
+    for r in found:
+        span, (name, title, text, offset) = r[:11], r[11:]
+        a, b = span[2] - offset, span[3] - offset
+        hits.append(Hit(span[1], name, title, span[2], span[3], text[max(0, a - width):a], text[a:b],
+                        text[b:b + width], **_span_fields(span)))
+    return hits
+
+
+def search(session: Session, viewer_id: int, query: str = "", *, regex: bool = False,
+           filters: Filters = Filters(), layer: str | None = None, limit: int = 100,
+           width: int = WIDTH) -> list[Hit]:
+    """Hits in `layer` (default: the viewer's own), which the viewer must be allowed to see (E163)."""
+    query = query.replace("\x00", "")  # PostgreSQL refuses NUL in text
+    if not query and not filters.any:
+        raise AnnotatorError(Errors.E500)
+    if limit < 1:
+        raise AnnotatorError(Errors.E503.format(limit=limit))
+    pattern = compile_query(query, regex) if query else None
+    conn = session.connection()
+    if layer is None:
+        layer_id = viewer_id
+    else:
+        check_visible(session, viewer_id, layer)
+        layer_id = rows(conn, "SELECT id FROM annotators WHERE name = ?", (layer,))[0][0]
+    if filters.kb_id is not None and not rows(conn, "SELECT 1 FROM entities WHERE kb_id = ?", (filters.kb_id,)):
+        raise AnnotatorError(Errors.E502.format(kb_id=filters.kb_id))
+    if pattern is None:
+        return _span_hits(conn, layer_id, filters, limit, width)
+    return _text_hits(conn, pattern, layer_id, filters, limit, width)

@@ -1,0 +1,168 @@
+"""Corpus search (core/search.py): text and regex hits at exact code-point offsets (emoji, CJK), span
+filters, blind annotation, the index kept current by later imports, and labelling every match as one
+undoable step. On SQLite (FTS5 trigram) and PostgreSQL (pg_trgm)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from annotator.core.db.annotators import set_role
+from annotator.core.db.models import DocumentState, Span
+from annotator.core.project import Project
+from annotator.core.records import NIL, DocRecord, SpanRecord
+from annotator.core.search import Filters, backend, compile_query, required_literals
+from annotator.errors import AnnotatorError
+from annotator.io.importing import import_records
+
+BACKENDS = ("sqlite", "postgresql")
+
+A = "Seoul said 🇰🇷 Seoul 서울 talks.\nThe two sides met in Seoul."
+B = "서울 (Seoul) is the capital. The Two Sides agreed; Samsung Electronics and the Seoul Metropolitan Government."
+
+
+def at(text: str, part: str, n: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(n + 1):
+        start = text.index(part, start + 1)
+    return start, start + len(part)
+
+
+def span(text, part, label, n=0, **kw) -> SpanRecord:
+    return SpanRecord(*at(text, part, n), label, **kw)
+
+
+@pytest.fixture
+def corpus(store):
+    """ana's layer: a linked Seoul, a suggested unlinked Seoul, an unlinked ORG, a NIL ORG; bob's layer: one
+    span in B; rev is a reviewer."""
+    import_records(store, [
+        DocRecord("a", A, title="Alpha", spans=[span(A, "Seoul", "GPE", kb_id="Q8684"),
+                                                span(A, "Seoul", "GPE", 1, status="suggested")]),
+        DocRecord("b", B, title="Beta", spans=[span(B, "Samsung Electronics", "ORG"),
+                                               span(B, "Seoul Metropolitan Government", "ORG", kb_id=NIL)]),
+    ], use_model=False, as_layer="ana")
+    import_records(store, [DocRecord("b", B, spans=[span(B, "Samsung", "ORG")])], use_model=False, as_layer="bob")
+    set_role(store, "rev", "reviewer")
+    return store
+
+
+def found(hits):
+    return [(h.document, h.start, h.end, h.match, h.label, h.kb_id, h.status) for h in hits]
+
+
+def test_search_text_hits_have_code_point_offsets_and_their_span(corpus):
+    ana = Project(corpus, "ana")
+    hits = ana.search("seoul")
+    texts = {"a": A, "b": B}
+    assert found(hits) == [
+        ("a", *at(A, "Seoul"), "Seoul", "GPE", "Q8684", "accepted"),
+        ("a", *at(A, "Seoul", 1), "Seoul", "GPE", None, "suggested"),
+        ("a", *at(A, "Seoul", 2), "Seoul", None, None, None),
+        ("b", *at(B, "Seoul"), "Seoul", None, None, None),
+        ("b", *at(B, "Seoul", 1), "Seoul", "ORG", None, "accepted"),
+    ]
+    assert at(A, "Seoul", 1) == (14, 19)  # after the flag (two code points): not UTF-16 units
+    for h in hits:
+        text = texts[h.document]
+        assert text[h.start:h.end] == h.match
+        assert h.left == text[max(0, h.start - 40):h.start] and h.right == text[h.end:h.end + 40]
+    assert hits[0].title == "Alpha" and hits[4].nil is True
+
+
+def test_search_cjk_short_and_long_queries(corpus):
+    ana = Project(corpus, "ana")
+    assert found(ana.search("서울")) == [("a", *at(A, "서울"), "서울", None, None, None),
+                                        ("b", *at(B, "서울"), "서울", None, None, None)]  # < 3: scanned
+    assert found(ana.search("서울 (s")) == [("b", 0, 5, "서울 (S", None, None, None)]  # the index
+    assert found(ana.search("🇰🇷 seoul 서")) == [("a", 11, 21, "🇰🇷 Seoul 서", None, None, None)]
+
+
+def test_search_phrase_and_regex(corpus):
+    ana = Project(corpus, "ana")
+    assert [(h.document, h.match) for h in ana.search("the two sides")] == [("a", "The two sides"),
+                                                                            ("b", "The Two Sides")]
+    assert found(ana.search(r"Seoul(?= Metro)", regex=True)) == [("b", *at(B, "Seoul", 1), "Seoul", "ORG", None,
+                                                                  "accepted")]
+    assert [h.match for h in ana.search(r"\bS\w+ \w+", regex=True, limit=3)] == ["Seoul said", "Seoul 서울",
+                                                                                "Sides agreed"]
+    assert ana.search("seoul", regex=True) == []  # a regex is as written
+    assert len(ana.search("(?i)seoul", regex=True)) == 5
+
+
+def test_search_regex_literals_narrow_the_documents():
+    assert required_literals(compile_query(r"\bSeoul\w* (?:government|officials)", True)) == ["Seoul"]
+    assert required_literals(compile_query("Kim|Tanaka", True)) == ["Kim", "Tanaka"]
+    assert required_literals(compile_query(r"\d{4}", True)) is None
+    assert required_literals(compile_query("(the )?two sides", True)) == ["two sides"]
+
+
+def test_search_span_filters(corpus):
+    ana = Project(corpus, "ana")
+    assert found(ana.search(filters=Filters(label="ORG", unlinked=True))) == [
+        ("b", *at(B, "Samsung Electronics"), "Samsung Electronics", "ORG", None, "accepted")]
+    assert [h.match for h in ana.search(filters=Filters(nil=True))] == ["Seoul Metropolitan Government"]
+    assert [h.start for h in ana.search(filters=Filters(kb_id="Q8684"))] == [0]
+    assert [h.start for h in ana.search(filters=Filters(suggested=True))] == [14]
+    assert len(ana.search(filters=Filters(origin="import"))) == 4
+    assert ana.search(filters=Filters(origin="human")) == []
+    hit = ana.search(filters=Filters(nil=True))[0]
+    assert hit.left == B[hit.start - 40:hit.start] and hit.right == B[hit.end:]
+    # "every mention of Seoul not linked": unlabelled ones too, not the linked one nor the NIL one
+    assert [(h.document, h.start, h.label) for h in ana.search("Seoul", filters=Filters(unlinked=True))] == [
+        ("a", 14, "GPE"), ("a", at(A, "Seoul", 2)[0], None), ("b", at(B, "Seoul")[0], None)]
+    assert [h.start for h in ana.search("seoul", filters=Filters(label="GPE"))] == [0, 14]
+
+
+def test_search_is_blind(corpus):
+    bob = Project(corpus, "bob")
+    with pytest.raises(AnnotatorError) as e:
+        bob.search("Seoul", layer="ana")
+    assert e.value.code == "E163"
+    assert [h.match for h in bob.search(filters=Filters(label="ORG"))] == ["Samsung"]
+    rev = Project(corpus, "rev")
+    assert len(rev.search(filters=Filters(label="ORG"), layer="ana")) == 2
+
+
+@pytest.mark.parametrize("args, code", [(dict(query=""), "E500"), (dict(query="(", regex=True), "E501"),
+                                        (dict(filters=Filters(kb_id="Q1")), "E502"),
+                                        (dict(query="x", limit=0), "E503")])
+def test_search_refuses_with_a_coded_error(corpus, args, code):
+    with pytest.raises(AnnotatorError) as e:
+        Project(corpus, "ana").search(**args)
+    assert e.value.code == code
+
+
+def test_search_finds_documents_imported_later(corpus):
+    ana = Project(corpus, "ana")
+    with corpus.engine.connect() as conn:
+        assert backend(conn) == ("fts5" if corpus.is_sqlite else "pg_trgm")
+    import_records(corpus, [DocRecord("c", "Later: the Blue House in Seoul.")], use_model=False)
+    assert [h.document for h in ana.search("blue house")] == ["c"]
+    if corpus.is_sqlite:  # the index itself has it (not only a scan)
+        assert corpus.execute("SELECT rowid FROM document_fts WHERE document_fts MATCH '\"blue house\"'")[0][0] == 3
+
+
+def layer_rows(store):
+    with store.Session() as s:
+        spans = s.execute(select(Span.id, Span.document_id, Span.annotator_id, Span.start, Span.end, Span.label,
+                                 Span.status, Span.origin, Span.entity_id).order_by(Span.id)).all()
+        states = s.execute(select(DocumentState.document_id, DocumentState.annotator_id, DocumentState.status)
+                           .order_by(DocumentState.document_id, DocumentState.annotator_id)).all()
+    return spans, states
+
+
+def test_search_label_matches_is_one_undoable_step(corpus):
+    import_records(corpus, [DocRecord("c", "Seoul again, and Seoul.")], use_model=False)  # ana never opened it
+    ana = Project(corpus, "ana")
+    before = layer_rows(corpus)
+    hits = ana.search("seoul")
+    created = ana.label_matches(hits, "GPE")
+    assert len(hits) == 7 and len(created) == 5  # the two GPE spans already there are left alone
+    new = [ana.span(i) for i in created]
+    assert {(s.status, s.origin, s.label) for s in new} == {("suggested", "search", "GPE")}
+    assert ana.stack.undo_text == "label 5 matches as GPE"
+    ana.stack.undo()
+    assert layer_rows(corpus) == before
+    ana.stack.redo()
+    assert [ana.span(i).start for i in created] == [at(A, "Seoul", 2)[0], 4, at(B, "Seoul", 1)[0], 0, 17]
