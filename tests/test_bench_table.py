@@ -31,3 +31,16 @@ def test_table_open_row_judges_the_first_paint_and_shows_the_rest():
     row = table.markdown({"window": window}).splitlines()[2]
     assert "first screen painted in 7.0 ms; every span in 9.5 ms (1.9×)" in row
     assert "ratio 1.4 (≤ 1.5)" in row and row.endswith("| yes |")
+
+
+def test_table_scale_rows_judge_time_memory_stats_and_export():
+    scale = {"import": {"documents": 20000, "spans": 600000, "seconds": 30.0, "peak_rss_mb": 300, "raw_seconds": 25.0,
+                        "time_vs_raw": 1.2, "target_time_vs_raw_max": 1.5, "target_peak_rss_mb_max": 1024},
+             "stats": {"spans": 3000000, "seconds": 3.2, "target_seconds_max": 1.0},
+             "export": {"documents": 20000, "seconds": 4.0, "raw_seconds": 2.4, "ratio": 0.6, "target_ratio_min": 0.5,
+                        "cli_peak_rss_mb": 120}}
+    rows = table.markdown({"scale": scale}).splitlines()[2:]
+    assert len(rows) == 3
+    assert "peak RSS 300 MB" in rows[0] and rows[0].endswith("| yes |")
+    assert rows[1].endswith("| **no** |")  # stats over a second
+    assert "ratio 0.6 (≥ 0.5)" in rows[2] and rows[2].endswith("| yes |")

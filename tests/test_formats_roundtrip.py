@@ -33,7 +33,7 @@ def round_trip(fmt: str, docs: list[DocRecord]):
     with tempfile.TemporaryDirectory() as where:
         module = registry.get(fmt)
         report = module.write(docs, out_path(fmt, Path(where)))
-        return report, module.read(out_path(fmt, Path(where)))
+        return report, list(module.read(out_path(fmt, Path(where))))  # jsonl reads lazily
 
 
 def key(spans):

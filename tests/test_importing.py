@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from factories import new_store, write_jsonl
 from sqlalchemy import func, select
@@ -213,3 +215,35 @@ def test_importing_into_gold_needs_a_reviewer(store, tmp_path):
     set_role(store, "rev", "reviewer")
     import_paths(store, [path], use_model=False, as_layer="gold", by="rev")
     assert layer_spans(store, "gold") == {"g-1": [(0, 5, "GPE", None)]}
+
+
+def test_importing_streams_and_a_bad_last_line_still_imports_nothing(store, tmp_path):
+    """Rows go in by batches as lines are read; a bad line after thousands of good ones rolls them all
+    back, and the error names the line."""
+    lines = [json.dumps({"text": f"Article number {i} about Seoul.", "name": f"a{i}"}) for i in range(2500)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines + ['{"text": "fine"}', '{"text": oops}']) + "\n")
+    assert importing.BATCH < 2500  # several batches were inserted before the bad line was read
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [path], use_model=False)
+    assert e.value.code == "E015" and "line 2502" in str(e.value)
+    assert count(store, Document) == 0 and count(store, Span) == 0
+
+
+def test_importing_streams_duplicates_across_batches(store, tmp_path):
+    """Duplicates are found by hash while streaming: against the project, and within the file far
+    apart (a later copy with spans becomes a layer of the document stored in an earlier batch)."""
+    import_paths(store, [write_jsonl(tmp_path / "first.jsonl", [{"text": "Already here.", "name": "old"}])],
+                 use_model=False)
+    rows = [{"text": f"Text {i}.", "name": f"t{i}"} for i in range(2200)]
+    rows += [{"text": "Already here.", "name": "again"}, {"text": "Text 3.", "name": "copy"},
+             {"text": "Text 5.", "name": "five", "_annotator_id": "bob",
+              "spans": [{"start": 0, "end": 4, "label": "ORG"}]}]
+    seen = []
+    report = import_paths(store, [write_jsonl(tmp_path / "big.jsonl", rows)], use_model=False,
+                          progress=lambda done, total: seen.append((done, total)))
+    assert len(report.added) == 2200 and report.duplicates == ["again", "copy"]
+    assert report.layered == ["t5 (bob)"] and report.layer_spans == 1
+    assert count(store, Document) == 2201
+    assert seen[-1] == (2203, 2203) and all(total == 2203 for _, total in seen)
+    assert layer_spans(store, "bob") == {"t5": [(0, 4, "ORG", None)]}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
-from annotator.core.kb.mentions import link_stats
+from annotator.core.kb.mentions import LinkCounts, link_kind
 from annotator.core.review.provenance import provenance
 
 
@@ -18,19 +18,23 @@ def stats(store: Store) -> dict:
     with store.Session() as s:
         n_docs = s.scalar(select(func.count()).select_from(Document))
         layers: dict[str, dict] = {}
-        ids: dict[str, int] = {}
-        q = (select(Annotator.id, Annotator.name, Span.label, Span.status, func.count())
-             .join(Span, Span.annotator_id == Annotator.id)
-             .group_by(Annotator.id, Annotator.name, Span.label, Span.status))
-        for annotator_id, name, label, status, n in s.execute(q):
-            ids[name] = annotator_id
+        links: dict[str, dict[str, dict[str, int]]] = {}
+        # one pass over the covering index ix_spans_layer_counts: layers, labels and link states at once
+        kind = link_kind()
+        q = (select(Span.annotator_id, Span.label, Span.status, kind, func.count())
+             .group_by(Span.annotator_id, Span.label, Span.status, kind))
+        names = dict(s.execute(select(Annotator.id, Annotator.name)).all())
+        for annotator_id, label, status, k, n in s.execute(q):
+            name = names[annotator_id]
             layer = layers.setdefault(name, {"spans": 0, "suggested": 0, "by_label": {}})
             layer["spans"] += n
             if status == "suggested":
                 layer["suggested"] += n
             layer["by_label"][label] = layer["by_label"].get(label, 0) + n
+            counts = links.setdefault(name, {}).setdefault(label, {})
+            counts[k] = counts.get(k, 0) + n
         for name, layer in layers.items():
-            layer["links"] = {label: asdict(counts) for label, counts in link_stats(s, ids[name]).items()}
+            layer["links"] = {label: asdict(LinkCounts(**c)) for label, c in sorted(links[name].items())}
         progress: dict[str, dict] = {}
         q = (select(Annotator.name, DocumentState.status, func.count())
              .join(DocumentState, DocumentState.annotator_id == Annotator.id)

@@ -16,7 +16,7 @@ import json
 import zlib
 from bisect import bisect_left, bisect_right
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
@@ -74,9 +74,11 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     return report
 
 
-def read(path: Path) -> list[DocRecord]:
-    """Read tasks; a bad line raises a coded error naming the file and line."""
-    return [_from_task(task, path, lineno) for lineno, task in json_lines(path)]
+def read(path: Path) -> Iterator[DocRecord]:
+    """Tasks one line at a time (an import of any size streams); a bad line raises a coded error naming
+    the file and line when it is reached."""
+    for lineno, task in json_lines(path):
+        yield _from_task(task, path, lineno)
 
 
 def _from_task(task, path: Path, lineno: int) -> DocRecord:

@@ -24,8 +24,7 @@ from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_visible
-from annotator.core.records import DocRecord, FormatReport, SpanRecord
-from annotator.core.text import Tokens
+from annotator.core.records import NIL, DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -72,28 +71,31 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
 
 def records(store: Store, layer: str, ids: list[int], suggestions: bool = False) -> Iterator[DocRecord]:
     """DocRecords of `ids` with the layer's accepted spans (kb_id from the linked entity, or "NIL"),
-    and its unchecked suggestions with `suggestions`. A document with no span is a record too."""
+    and its unchecked suggestions with `suggestions`. A document with no span is a record too.
+
+    Read a chunk of documents at a time with two plain SELECTs on the connection (rows as tuples, no
+    ORM loading): memory stays bounded by the chunk, whatever the corpus."""
     annotator = layer_id(store, layer)
     model = layer == MODEL_LAYER
+    docs_q = select(Document.id, Document.name, Document.title, Document.text, Document.meta, Document.tokens)
+    spans_q = (select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil, Entity.kb_id)
+               .outerjoin(Entity, Entity.id == Span.entity_id)
+               .where(Span.annotator_id == annotator, *(() if suggestions else (Span.status == ACCEPTED,))))
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         with store.Session() as s:
-            docs = s.execute(select(Document.id, Document.name, Document.title, Document.text, Document.meta,
-                                    Document.tokens).where(Document.id.in_(chunk)).order_by(Document.id)).all()
-            rows = s.execute(select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil,
-                                    Entity.kb_id)
-                             .outerjoin(Entity, Entity.id == Span.entity_id)
-                             .where(Span.annotator_id == annotator, Span.document_id.in_(chunk),
-                                    *(() if suggestions else (Span.status == ACCEPTED,)))
-                             .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
+            conn = s.connection()
+            docs = conn.execute(docs_q.where(Document.id.in_(chunk)).order_by(Document.id)).all()
+            rows = conn.execute(spans_q.where(Span.document_id.in_(chunk))
+                                .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
         by_doc: dict[int, list[SpanRecord]] = {}
-        for r in rows:
-            kb_id = "NIL" if r.nil else r.kb_id
-            status = SUGGESTED if model else r.status
-            by_doc.setdefault(r.document_id, []).append(SpanRecord(r.start, r.end, r.label, kb_id, status))
-        for d in docs:
-            yield DocRecord(name=d.name, text=d.text, title=d.title, meta=d.meta or {},
-                            spans=by_doc.get(d.id, []), annotator=layer, tokens=Tokens(d.tokens).pairs())
+        for doc_id, start, end, label, status, nil, kb_id in rows:
+            by_doc.setdefault(doc_id, []).append(
+                SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
+        for doc_id, name, title, text, meta, tokens in docs:
+            flat = memoryview(tokens).cast("i")
+            yield DocRecord(name=name, text=text, title=title, meta=meta or {}, spans=by_doc.get(doc_id, []),
+                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])))
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",

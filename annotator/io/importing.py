@@ -1,4 +1,6 @@
 """Corpus import: text files, folders of them, and JSONL — all of it in one transaction, or nothing.
+Records stream through: read, checked, tokenised and inserted in batches, so that memory stays
+bounded whatever the size of the input.
 
 Plain text is normalised (BOM stripped, CRLF/CR → LF) before any offset exists; JSONL text is kept
 byte-for-byte because its spans carry offsets into it.
@@ -7,9 +9,11 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from collections.abc import Sized
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -30,6 +34,7 @@ MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
 ProgressFn = Callable[[int, int], None]
 NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
+BATCH = 1000  # documents stored per insert: memory stays bounded, the inserts stay large
 
 
 @dataclass
@@ -69,9 +74,12 @@ def read_text_file(path: Path) -> DocRecord:
     return DocRecord(name=path.stem, text=text, title=title_of(text), meta={"source": path.name})
 
 
-def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord]:
-    """Every document the paths hold, read and checked before anything is stored."""
-    records: list[DocRecord] = []
+Source = tuple[str, Path]  # (format, file)
+
+
+def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
+    """The files the paths name, with the format each is read as; folders mean their text files."""
+    out: list[Source] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -82,126 +90,268 @@ def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord
             files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
             if not files:
                 raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES)))
-            records.extend(read_paths(files, fmt))
+            out.extend(sources(files, fmt))
             continue
         kind = fmt if fmt != "auto" else {".txt": "txt", ".jsonl": "jsonl"}.get(path.suffix, "txt")
-        if kind == "txt":
-            records.append(read_text_file(path))
-            continue
-        if path.is_file() and path.stat().st_size == 0:
+        if kind != "txt" and path.is_file() and path.stat().st_size == 0:
             raise AnnotatorError(Errors.E012.format(path=path))
+        out.append((kind, path))
+    return out
+
+
+def estimate(found: list[Source]) -> int:
+    """How many documents the sources hold, for progress: one per text file, one per non-blank line
+    of JSONL (counted without parsing), and what the other formats read."""
+    n = 0
+    for kind, path in found:
+        if kind == "txt":
+            n += 1
+        elif kind == "jsonl":
+            with open(path, "rb") as fh:
+                n += sum(1 for line in fh if line.strip())
+        else:
+            n += len(registry.get(kind).read(path))
+    return n
+
+
+def iter_records(found: list[Source]) -> Iterator[DocRecord]:
+    """Each document of the sources in turn, checked; JSONL is read a line at a time."""
+    for kind, path in found:
+        if kind == "txt":
+            yield read_text_file(path)
+            continue
         for rec in registry.get(kind).read(path):
             if len(rec.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
                 raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=len(rec.text.encode()),
                                                         limit=MAX_DOCUMENT_BYTES))
             rec.title = rec.title or title_of(rec.text)
-            records.append(rec)
-    return records
+            yield rec
 
 
-def import_records(store: Store, records: list[DocRecord], *, model: str | None = None,
+def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord]:
+    """Every document the paths hold, read and checked (all in memory: small inputs and tests)."""
+    return list(iter_records(sources(paths, fmt)))
+
+
+def import_records(store: Store, records: Iterable[DocRecord], *, model: str | None = None,
                    use_model: bool = True, as_layer: str | None = None,
                    progress: ProgressFn | None = None, cancelled: Callable[[], bool] = lambda: False,
-                   nlp=None, by: str | None = None) -> ImportReport:
-    """Tokenise (and pre-annotate with spaCy unless `use_model` is false), then store in one transaction.
+                   nlp=None, by: str | None = None, total: int | None = None) -> ImportReport:
+    """Tokenise (and pre-annotate with spaCy unless `use_model` is false), and store in one transaction.
 
-    Spans carried by the records are stored in the layer `as_layer`, else the record's annotator, else
-    "import". A document whose text is already in the project is not added again: the spans it
-    carries become that layer of the existing document, unless the layer already has it (then it is
-    kept as it is and reported); without spans it is reported as a duplicate. `by`, the person
-    importing, must be a reviewer to bring spans into gold (E156).
+    Records stream: rows are inserted in batches as they are read, and a bad record, an error or
+    `cancelled()` anywhere rolls everything back. Only text hashes and names of the project's
+    documents stay in memory. Spans carried by the records are stored in the layer `as_layer`, else
+    the record's annotator, else "import". A document whose text is already in the project is not
+    added again: the spans it carries become that layer of the existing document, unless the layer
+    already has it (then it is kept as it is and reported); without spans it is reported as a
+    duplicate. `by`, the person importing, must be a reviewer to bring spans into gold (E156).
+    `progress(done, total)` counts records; `total` defaults to len(records) where it has one.
     """
-    report = ImportReport()
-    with store.Session() as session:
-        here = {sha: (doc_id, name) for doc_id, name, sha in session.execute(
-            select(Document.id, Document.name, Document.text_sha256))}  # text hash -> (id, name)
-    names = {name for _, name in here.values()}
-    known = set(here)
-    fresh: list[tuple[DocRecord, str]] = []
-    again: list[tuple[DocRecord, str]] = []  # a text already there (or earlier in `records`) with spans
-    for rec in records:
-        digest = sha256(rec.text)
-        if digest in known:
-            if rec.spans:
-                again.append((rec, digest))
-            else:
-                report.duplicates.append(rec.name)
-            continue
-        known.add(digest)
-        fresh.append((rec, digest))
-    if use_model and fresh:
-        nlp = nlp or nlp_mod.load_model(model)
-        report.model = "%s-%s" % nlp_mod.model_id(nlp)
-        analysed = nlp_mod.suggest(nlp, (rec.text for rec, _ in fresh))
-    else:
-        analysed = nlp_mod.tokens_only(rec.text for rec, _ in fresh)
-    results = []
-    for i, item in enumerate(analysed, start=1):
+    if total is None:
+        total = len(records) if isinstance(records, Sized) else 0
+    with store.atomic() as session:
+        run = _Run(session, as_layer, by, ImportReport())
+        fresh = run.fresh(records)
+        if use_model:
+            nlp = nlp or nlp_mod.load_model(model)
+            run.report.model = "%s-%s" % nlp_mod.model_id(nlp)
+            run.start_model(*nlp_mod.model_id(nlp))
+            n_process = nlp_mod.processes_for(total)
+            analysed = nlp_mod.suggest(nlp, (rec.text for rec, _ in fresh.feed()), n_process=n_process)
+        else:
+            analysed = nlp_mod.tokens_only(rec.text for rec, _ in fresh.feed())
+        batch = []
+        for tokens, ents in analysed:
+            if cancelled():
+                raise Cancelled()
+            batch.append((*fresh.take(), tokens, ents))
+            if len(batch) >= BATCH:
+                run.store_fresh(batch)
+                batch = []
+            if progress:
+                progress(fresh.done, max(total, fresh.done))
         if cancelled():
             raise Cancelled()
-        results.append(item)
+        run.store_fresh(batch)
+        run.store_again(final=True)
         if progress:
-            progress(i, len(fresh))
+            progress(fresh.done, max(total, fresh.done))
+        label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(run.seen_labels)])
+    return run.report
 
-    with store.atomic() as session:
-        if by is not None:
-            if GOLD in {as_layer or rec.annotator or "import" for rec in records if rec.spans}:
-                check_reviewer(session, get_annotator(session, by).id)
-        run_id = None
-        if report.model:
-            name, version = nlp_mod.model_id(nlp)
-            run = ModelRun(model_name=name, model_version=version)
-            session.add(run)
-            session.flush()
-            run_id = run.id
-        model_layer = get_annotator(session, MODEL_LAYER, is_model=True).id if report.model else None
-        seen_labels: set[str] = set()
-        doc_rows = []
-        for rec, digest in fresh:
-            name = _unique_name(rec.name, names)
-            names.add(name)
-            doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
-                                 meta=rec.meta, imported_at=utcnow()))
-        doc_ids = [] if not doc_rows else list(session.scalars(
-            insert(Document).returning(Document.id, sort_by_parameter_order=True),
-            [dict(row, tokens=pack_tokens(tokens)) for row, (tokens, _) in zip(doc_rows, results)]))
-        report.added = [row["name"] for row in doc_rows]
-        here.update((row["text_sha256"], (doc_id, row["name"])) for doc_id, row in zip(doc_ids, doc_rows))
-        span_rows, state_rows = [], []
-        taken: set[tuple[int, int]] = set()  # (document, layer) given spans by this import
-        for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
-            for start, end, label in ents:
-                span_rows.append(dict(document_id=doc_id, annotator_id=model_layer, start=start, end=end,
-                                      label=label, origin="model", status="suggested", model_run_id=run_id))
-                seen_labels.add(label)
-            if rec.spans:
-                layer_name = as_layer or rec.annotator or "import"
-                layer = get_annotator(session, layer_name).id
-                taken.add((doc_id, layer))
-                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, _finished(rec, layer_name, by))
-                seen_labels.update(sp.label for sp in rec.spans)
-        report.spans = len(span_rows)
-        held = _held(session, [here[digest][0] for _, digest in again])
-        for rec, digest in again:
-            doc_id, doc_name = here[digest]
-            layer_name = as_layer or rec.annotator or "import"
-            layer = get_annotator(session, layer_name).id
-            if (doc_id, layer) in taken or (doc_id, layer) in held:
-                report.layer_conflicts.append(f"{doc_name} ({layer_name})")
+
+class _Fresh:
+    """The records stream split: new texts go on to the tokenizer (`feed`), in order (`take`);
+    duplicates are counted and texts already here with spans are handed to the run as they come."""
+
+    def __init__(self, run: _Run, records: Iterable[DocRecord]):
+        self.run, self.records, self.pending, self.done = run, records, deque(), 0
+
+    def feed(self) -> Iterator[tuple[DocRecord, str]]:
+        run = self.run
+        for rec in self.records:
+            digest = sha256(rec.text)
+            if run.layered(rec):
+                run.check_layer(run.layer_of(rec))
+            if digest in run.known:
+                self.done += 1
+                if run.layered(rec):
+                    run.again.append((rec, digest))
+                    if len(run.again) >= BATCH:
+                        run.store_again()
+                else:
+                    run.report.duplicates.append(rec.name)
                 continue
-            taken.add((doc_id, layer))
+            run.known.add(digest)
+            self.pending.append((rec, digest))
+            yield rec, digest
+
+    def take(self) -> tuple[DocRecord, str]:
+        self.done += 1
+        return self.pending.popleft()
+
+
+class _Run:
+    """One import's transaction: what is known of the project (hashes, names, layers) and the rows
+    stored so far."""
+
+    def __init__(self, session: Session, as_layer: str | None, by: str | None, report: ImportReport):
+        self.session, self.as_layer, self.by, self.report = session, as_layer, by, report
+        self.here = {sha: doc_id for doc_id, sha in session.execute(select(Document.id, Document.text_sha256))}
+        self.names = set(session.scalars(select(Document.name)))
+        self.known = set(self.here)
+        self.again: list[tuple[DocRecord, str]] = []  # a text already here (or earlier in this import) with spans
+        self.later: list[tuple[DocRecord, str]] = []  # ... whose document is not stored yet
+        self.taken: set[tuple[int, int]] = set()  # (document, layer) given spans by this import
+        self.layers: dict[str, int] = {}
+        self.seen_labels: set[str] = set()
+        self.run_id = self.model_layer = None
+        self.checked = False
+
+    def fresh(self, records: Iterable[DocRecord]) -> _Fresh:
+        return _Fresh(self, records)
+
+    def layer_of(self, rec: DocRecord) -> str:
+        return self.as_layer or rec.annotator or "import"
+
+    def layered(self, rec: DocRecord) -> bool:
+        """Whether the record is someone's work: it carries spans, or names its layer (`--as-layer`, the
+        file's annotator). A document checked and found to hold no entity is data: it gets its layer
+        state, so it is exported and compared like the others."""
+        return bool(rec.spans or rec.annotator or self.as_layer)
+
+    def layer_id(self, name: str) -> int:
+        if name not in self.layers:
+            self.layers[name] = get_annotator(self.session, name).id
+        return self.layers[name]
+
+    def check_layer(self, name: str) -> None:
+        if name == GOLD and self.by is not None and not self.checked:
+            check_reviewer(self.session, get_annotator(self.session, self.by).id)
+            self.checked = True
+
+    def start_model(self, name: str, version: str) -> None:
+        run = ModelRun(model_name=name, model_version=version)
+        self.session.add(run)
+        self.session.flush()
+        self.run_id = run.id
+        self.model_layer = get_annotator(self.session, MODEL_LAYER, is_model=True).id
+
+    def store_fresh(self, batch: list) -> None:
+        """New documents with their tokens, the model's spans and the spans they carry."""
+        if not batch:
+            return
+        session, now = self.session, utcnow()
+        doc_rows = []
+        for rec, digest, tokens, _ in batch:
+            name = _unique_name(rec.name, self.names)
+            self.names.add(name)
+            doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
+                                 meta=rec.meta, imported_at=now, tokens=pack_tokens(tokens)))
+        doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
+                                       doc_rows))
+        self.report.added.extend(row["name"] for row in doc_rows)
+        span_rows, state_rows = [], []
+        for doc_id, (rec, digest, _, ents) in zip(doc_ids, batch):
+            self.here[digest] = doc_id
+            for start, end, label in ents:
+                span_rows.append(dict(document_id=doc_id, annotator_id=self.model_layer, start=start, end=end,
+                                      label=label, origin="model", status="suggested", model_run_id=self.run_id,
+                                      entity_id=None, nil=False, referent_note="", created_at=now, updated_at=now,
+                                      version=1))
+                self.seen_labels.add(label)
+            if self.layered(rec):
+                name = self.layer_of(rec)
+                layer = self.layer_id(name)
+                self.taken.add((doc_id, layer))
+                self._layer_rows(rec, doc_id, layer, span_rows, state_rows, now, name)
+        self.report.spans += len(span_rows)
+        self._insert(span_rows, state_rows)
+        self.report.suggested_links += suggest_links(session, doc_ids)
+
+    def store_again(self, final: bool = False) -> None:
+        """Spans for documents already here become a layer of them, unless the layer has it."""
+        if final:
+            self.again.extend(self.later)
+            self.later = []
+        todo = [(rec, digest) for rec, digest in self.again if digest in self.here]
+        self.later.extend((rec, digest) for rec, digest in self.again if digest not in self.here)
+        self.again = []
+        if not todo:
+            return
+        ids = sorted({self.here[digest] for _, digest in todo})
+        held = _held(self.session, ids)
+        names = dict(self.session.execute(select(Document.id, Document.name).where(Document.id.in_(ids))).all())
+        span_rows, state_rows, now = [], [], utcnow()
+        for rec, digest in todo:
+            doc_id, layer_name = self.here[digest], self.layer_of(rec)
+            layer = self.layer_id(layer_name)
+            doc_name = names[doc_id]
+            if (doc_id, layer) in self.taken or (doc_id, layer) in held:
+                self.report.layer_conflicts.append(f"{doc_name} ({layer_name})")
+                continue
+            self.taken.add((doc_id, layer))
             before = len(span_rows)
-            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, _finished(rec, layer_name, by))
-            seen_labels.update(sp.label for sp in rec.spans)
-            report.layered.append(f"{doc_name} ({layer_name})")
-            report.layer_spans += len(span_rows) - before
+            self._layer_rows(rec, doc_id, layer, span_rows, state_rows, now, layer_name)
+            self.report.layered.append(f"{doc_name} ({layer_name})")
+            self.report.layer_spans += len(span_rows) - before
+        self._insert(span_rows, state_rows)
+
+    def _insert(self, span_rows: list, state_rows: list) -> None:
+        """Core executemany on the session's connection: the ORM's bulk path costs more than the
+        insert itself at millions of rows (every column is given, so no Python defaults run)."""
+        conn = self.session.connection()
         if span_rows:
-            session.execute(insert(Span), span_rows)
+            conn.execute(insert(Span.__table__), span_rows)
         if state_rows:
-            session.execute(insert(DocumentState), state_rows)
-        report.suggested_links = suggest_links(session, doc_ids)
-        label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
-    return report
+            conn.execute(insert(DocumentState.__table__), state_rows)
+
+    def _layer_rows(self, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
+                    now, layer_name: str) -> None:
+        """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
+        has the document now, so it exports, and the model's copy is not added when it is opened. A
+        colleague's file is their finished work (`_finished`): done, so it enters agreement and `--status
+        done` exports; one's own layer stays in progress."""
+        status = "done" if _finished(rec, layer_name, self.by) else "in_progress"
+        state_rows.append(dict(document_id=doc_id, annotator_id=layer, status=status, seconds_spent=0.0,
+                               updated_at=now))
+        entity_of = _entities_for_links(self.session, rec, self.report)
+        for sp in rec.spans:
+            span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end, label=sp.label,
+                                  origin="import", status=sp.status, entity_id=entity_of.get(sp.kb_id),
+                                  nil=sp.kb_id == NIL, model_run_id=None, referent_note="", created_at=now,
+                                  updated_at=now, version=1))
+        self.seen_labels.update(sp.label for sp in rec.spans)
+
+
+UNFINISHED_ANSWERS = ("reject", "ignore")  # Prodigy answers that say the task was not accepted
+
+
+def _finished(rec: DocRecord, layer_name: str, by: str | None) -> bool:
+    """Whether a record's layer is a colleague's finished work: someone else's layer (not the
+    importer's own, and the importer known), unless the file says otherwise (Prodigy reject/ignore)."""
+    return by is not None and layer_name != by and rec.answer not in UNFINISHED_ANSWERS
 
 
 def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[int, int]]:
@@ -214,31 +364,6 @@ def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[i
                   select(Span.document_id, Span.annotator_id).distinct()):
             held.update(tuple(r) for r in session.execute(q.where(q.selected_columns[0].in_(part))))
     return held
-
-
-UNFINISHED_ANSWERS = ("reject", "ignore")  # Prodigy answers that say the task was not accepted
-
-
-def _finished(rec: DocRecord, layer_name: str, by: str | None) -> bool:
-    """Whether a record's layer is a colleague's finished work: someone else's layer (not the
-    importer's own, and the importer known), unless the file says otherwise (Prodigy reject/ignore)."""
-    return by is not None and layer_name != by and rec.answer not in UNFINISHED_ANSWERS
-
-
-def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
-                report: ImportReport, finished: bool = False) -> None:
-    """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
-    has the document now, so it exports, and the model's copy is not added when it is opened. A
-    colleague's file (`finished`) is their finished work: done, so it enters agreement and `--status
-    done` exports; one's own layer stays in progress."""
-    status = "done" if finished else "in_progress"
-    state_rows.append(dict(document_id=doc_id, annotator_id=layer, status=status, seconds_spent=0.0,
-                           updated_at=utcnow()))
-    entity_of = _entities_for_links(session, rec, report)
-    for sp in rec.spans:
-        span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end, label=sp.label,
-                              origin="import", status=sp.status, entity_id=entity_of.get(sp.kb_id),
-                              nil=sp.kb_id == NIL))
 
 
 def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) -> dict[str, int]:
@@ -268,5 +393,6 @@ def _unique_name(name: str, taken: set[str]) -> str:
 
 
 def import_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto", **kwargs) -> ImportReport:
-    """`annotator import`: read everything first (a bad file stops before any write), then store."""
-    return import_records(store, read_paths(paths, fmt), **kwargs)
+    """`annotator import`: the files streamed into one transaction (a bad file anywhere stores nothing)."""
+    found = sources(paths, fmt)
+    return import_records(store, iter_records(found), total=estimate(found), **kwargs)

@@ -17,11 +17,17 @@ import json
 import os
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import isolation  # noqa: E402
+
+isolation.isolate()  # recent projects and the last user go to a temporary folder, not the user's settings
 
 from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.project import Project  # noqa: E402

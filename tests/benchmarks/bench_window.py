@@ -26,6 +26,11 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import isolation  # noqa: E402
+
+isolation.isolate()  # recent projects and the last user go to a temporary folder, not the user's settings
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt  # noqa: E402
 
@@ -35,7 +40,7 @@ from annotator.core.records import DocRecord, SpanRecord  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
 from annotator.io.importing import import_paths, import_records  # noqa: E402
 
-SHOW_WINDOW = """
+SHOW_WINDOW = isolation.PRELUDE + """
 import sys
 from PySide6.QtCore import QTimer
 from annotator.ui.qt_app import application, launch
@@ -44,7 +49,7 @@ window = launch(sys.argv[1], "bench", import_seeds=False)
 QTimer.singleShot(0, lambda: (window.repaint(), print("shown", flush=True), app.quit()))
 app.exec()
 """
-SHOW_PLAIN = """
+SHOW_PLAIN = isolation.PRELUDE + """
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QPlainTextEdit
 app = QApplication([])

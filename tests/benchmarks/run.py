@@ -17,6 +17,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import isolation  # noqa: E402
 
 
 def main() -> int:
@@ -27,7 +30,9 @@ def main() -> int:
     args = parser.parse_args()
     report: dict = {}
     failed = []
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    settings = tempfile.TemporaryDirectory(prefix="annotator-bench-settings-")  # never the user's own
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           **isolation.environment(settings.name)}
     for script in sorted(HERE.glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
         if args.only and name not in args.only:
@@ -42,6 +47,7 @@ def main() -> int:
             continue
         report.update(json.loads(out.read_text()))
         out.unlink()
+    settings.cleanup()
     report["_run"] = {"quick": args.quick, "failed": failed, "python": sys.version.split()[0]}
     Path(args.out).write_text(json.dumps(report, indent=2))
     print(f"Wrote {args.out}" + (f"; failed: {', '.join(failed)}" if failed else ""))

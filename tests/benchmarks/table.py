@@ -55,6 +55,23 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
             if f:
                 out.append((f"Export {f['documents']:,} documents, `{name}`", f"{f['docs_per_s']:,} docs/s",
                             label, f"ratio {f['ratio']} (≥ 0.5)", f["meets_target"]))
+    if "scale" in r:
+        sc = r["scale"]
+        i, st, ex = sc.get("import"), sc.get("stats"), sc.get("export")
+        if i:
+            out.append((f"Import {i['documents']:,} docs / {i['spans']:,} spans, JSONL, no model",
+                        f"{i['seconds']} s, peak RSS {i['peak_rss_mb']:,} MB",
+                        f"tokenizer + bulk insert {i['raw_seconds']} s", "≤ 1.5× raw, ≤ 1,024 MB",
+                        i["time_vs_raw"] <= i["target_time_vs_raw_max"]
+                        and i["peak_rss_mb"] <= i["target_peak_rss_mb_max"]))
+        if st:
+            out.append((f"`annotator stats`, {st['spans']:,} spans", f"{st['seconds']} s", "—", "≤ 1 s",
+                        st["seconds"] <= st["target_seconds_max"]))
+        if ex:
+            out.append((f"Export {ex['documents']:,} documents from the project, `jsonl`",
+                        f"{ex['seconds']} s (CLI peak RSS {ex['cli_peak_rss_mb']:,} MB)",
+                        f"plain SELECT + `json.dumps` {ex['raw_seconds']} s", f"ratio {ex['ratio']} (≥ 0.5)",
+                        ex["ratio"] >= ex["target_ratio_min"]))
     if "team" in r:
         t = r["team"]
         for key, title in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):

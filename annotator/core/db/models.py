@@ -101,7 +101,9 @@ class Span(Base):
 
     __tablename__ = "spans"
     __table_args__ = (Index("ix_spans_document_layer", "document_id", "annotator_id", "start"),
-                      Index("ix_spans_entity", "entity_id"))
+                      Index("ix_spans_entity", "entity_id"),
+                      # stats count spans per layer, label, status and link state from this index alone
+                      Index("ix_spans_layer_counts", "annotator_id", "label", "status", "nil", "entity_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))

@@ -114,10 +114,16 @@ class LinkCounts:
         return self.linked + self.suggested + self.nil + self.unlinked
 
 
-def link_stats(session: Session, annotator_id: int) -> dict[str, LinkCounts]:
-    """Per label of the layer: how many spans are linked, suggested, NIL, or not linked yet."""
-    kind = case((Span.nil.is_(True), "nil"), (Span.entity_id.is_(None), "unlinked"),
+def link_kind():
+    """A span's link state as SQL: "nil", "unlinked", "linked" (confirmed) or "suggested"."""
+    return case((Span.nil.is_(True), "nil"), (Span.entity_id.is_(None), "unlinked"),
                 (Span.status == "accepted", "linked"), else_="suggested")
+
+
+def link_stats(session: Session, annotator_id: int) -> dict[str, LinkCounts]:
+    """Per label of the layer: how many spans are linked, suggested, NIL, or not linked yet (counted
+    from the covering index ix_spans_layer_counts)."""
+    kind = link_kind()
     counts: dict[str, dict[str, int]] = {}
     for label, k, n in session.execute(select(Span.label, kind, func.count()).where(Span.annotator_id == annotator_id)
                                        .group_by(Span.label, kind)):

@@ -1,0 +1,169 @@
+"""A hundred thousand articles: import, stats and export of a generated corpus, against the raw limits
+measured in the same run, with peak memory of the real commands.
+
+    python tests/benchmarks/bench_scale.py --out report.json [--quick] [--docs 100000]
+
+- import: `annotator import big.jsonl --no-model` in a subprocess (time, peak RSS) vs the raw limit in
+  a subprocess: json.loads of each line, spaCy's blank tokenizer, and executemany of the same rows
+  into the same schema. Targets: time ≤ 1.5 × raw, peak RSS ≤ 1 GB.
+- stats: `stats()` on a project of N documents × ~15 spans in the model layer and an analyst's layer
+  (built with raw SQL by generate.py). Target ≤ 1 s at 3M spans.
+- export: `export(jsonl)` of the analyst's layer vs a plain SELECT of the same rows plus json.dumps
+  of the same task dicts (built untimed). Target ratio ≥ 0.5; peak RSS of `annotator export`.
+Peak RSS is resource.getrusage(RUSAGE_CHILDREN) of a process that runs only that command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+import generate  # noqa: E402
+
+from annotator.core.db.store import Store  # noqa: E402
+from annotator.core.stats import stats  # noqa: E402
+from annotator.formats import jsonl  # noqa: E402
+from annotator.io import exporting  # noqa: E402
+
+PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); " \
+       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+CLI = "import sys; from annotator.cli import main; sys.argv[0] = 'annotator'; main()"
+RAW_IMPORT = '''
+import hashlib, itertools, json, sqlite3, sys
+from datetime import datetime, timezone
+from annotator.core.nlp import blank_tokenizer, doc_tokens
+from annotator.core.text import pack_tokens
+con = sqlite3.connect(sys.argv[2])
+tok = blank_tokenizer()
+now = datetime.now(timezone.utc).isoformat(sep=" ")
+con.execute("INSERT INTO annotators (name, role, is_model) VALUES ('import', 'annotator', 0)")
+doc_id = 0
+def lines():
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        for line in fh:
+            yield json.loads(line)
+def flush(batch):
+    global doc_id
+    docs, spans, states = [], [], []
+    for task, doc in batch:
+        doc_id += 1
+        docs.append((doc_id, task["meta"]["name"], task["text"][:80], task["text"],
+                     hashlib.sha256(task["text"].encode()).hexdigest(), pack_tokens(doc_tokens(doc)), now))
+        spans.extend((doc_id, s["start"], s["end"], s["label"], now, now) for s in task["spans"])
+        states.append((doc_id, now))
+    con.executemany("INSERT INTO documents (id, name, title, text, text_sha256, tokens, meta, imported_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, '{}', ?)", docs)
+    con.executemany('INSERT INTO spans (document_id, annotator_id, start, "end", label, nil, referent_note, origin, '
+                    "status, created_at, updated_at, version) VALUES (?, 1, ?, ?, ?, 0, '', 'import', 'accepted', "
+                    "?, ?, 1)", spans)
+    con.executemany("INSERT INTO document_states (document_id, annotator_id, status, seconds_spent, updated_at) "
+                    "VALUES (?, 1, 'in_progress', 0, ?)", states)
+batch = []
+ts, texts = itertools.tee(lines())
+for task, doc in zip(ts, tok.pipe((t["text"] for t in texts), batch_size=64)):
+    batch.append((task, doc))
+    if len(batch) >= 1000:
+        flush(batch); batch = []
+flush(batch)
+con.commit()
+'''
+
+
+def peak(cmd: list[str]) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of running `cmd` alone in a fresh process tree."""
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    return time.perf_counter() - t, round(int(out.strip().splitlines()[-1]) / 1024)
+
+
+def bench_import(tmp: Path, n: int) -> dict:
+    data = tmp / "big.jsonl"
+    n_docs, n_spans = generate.write_jsonl(data, n)
+    Store(tmp / "raw.db").close()
+    raw_s, raw_mb = peak([sys.executable, "-c", RAW_IMPORT, str(data), str(tmp / "raw.db")])
+    ours_s, ours_mb = peak([sys.executable, "-c", CLI, "--db", str(tmp / "ours.db"), "--user", "bench", "import",
+                            str(data), "--no-model"])
+    with sqlite3.connect(tmp / "ours.db") as con:
+        stored = con.execute("SELECT count(*) FROM spans").fetchone()[0]
+    assert stored == n_spans, (stored, n_spans)
+    return {"documents": n_docs, "spans": n_spans, "jsonl_mb": round(data.stat().st_size / 2**20),
+            "seconds": round(ours_s, 2), "peak_rss_mb": ours_mb, "raw_seconds": round(raw_s, 2),
+            "raw_peak_rss_mb": raw_mb, "time_vs_raw": round(ours_s / raw_s, 2), "target_time_vs_raw_max": 1.5,
+            "target_peak_rss_mb_max": 1024}
+
+
+def bench_stats_export(tmp: Path, n: int) -> tuple[dict, dict]:
+    db = tmp / "project.db"
+    n_docs, n_spans = generate.write_project(db, n, layers=1, model_layer=True, spans_per_doc=15)
+    store = Store(db)
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        stats(store)
+        times.append(time.perf_counter() - t)
+    stat = {"documents": n_docs, "spans": n_spans, "seconds": round(min(times), 3), "target_seconds_max": 1.0}
+
+    ids = exporting.document_ids(store, "layer1")
+    t = time.perf_counter()
+    exporting.export(store, "jsonl", tmp / "ours.jsonl", layer="layer1")
+    ours = time.perf_counter() - t
+    tasks = [jsonl.to_task(rec) for rec in exporting.records(store, "layer1", ids)]  # untimed
+    t = time.perf_counter()
+    con = sqlite3.connect(db)
+    for i in range(0, len(ids), exporting.CHUNK):
+        chunk = ids[i:i + exporting.CHUNK]
+        marks = ",".join("?" * len(chunk))
+        con.execute(f"SELECT id, name, title, text, meta, tokens FROM documents WHERE id IN ({marks}) ORDER BY id",
+                    chunk).fetchall()
+        con.execute('SELECT s.document_id, s.start, s."end", s.label, s.status, s.nil, e.kb_id FROM spans s '
+                    f"LEFT JOIN entities e ON e.id = s.entity_id WHERE s.annotator_id = 1 AND s.document_id IN "
+                    f'({marks}) ORDER BY s.document_id, s.start, s."end", s.label', chunk).fetchall()
+    with open(tmp / "raw.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+        for task in tasks:
+            fh.write(json.dumps(task, ensure_ascii=False) + "\n")
+    raw = time.perf_counter() - t
+    del tasks
+    store.close()
+    same = (tmp / "ours.jsonl").read_bytes() == (tmp / "raw.jsonl").read_bytes()
+    cli_s, cli_mb = peak([sys.executable, "-c", CLI, "--db", str(db), "--user", "layer1", "export", "--format", "jsonl",
+                          "--out", str(tmp / "cli.jsonl"), "--layer", "layer1"])
+    export = {"documents": len(ids), "seconds": round(ours, 2), "raw_seconds": round(raw, 2),
+              "ratio": round(raw / ours, 3), "target_ratio_min": 0.5, "identical_output": same,
+              "cli_seconds": round(cli_s, 2), "cli_peak_rss_mb": cli_mb}
+    return stat, export
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--quick", action="store_true", help="200 documents: a smoke run, figures meaningless")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--only", nargs="*", choices=["import", "stats"], help="parts to run (default: all)")
+    args = parser.parse_args()
+    n = 200 if args.quick else args.docs
+    result: dict = {"documents": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.only or "import" in args.only:
+            result["import"] = bench_import(Path(tmp), n)
+        if not args.only or "stats" in args.only:
+            result["stats"], result["export"] = bench_stats_export(Path(tmp), n)
+    text = json.dumps({"scale": result}, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
