@@ -165,7 +165,7 @@ def layer_spans(store, layer):
     from annotator.io.exporting import document_ids, records
 
     return {r.name: [(s.start, s.end, s.label, s.kb_id) for s in r.spans]
-            for r in records(store, layer, document_ids(store, layer))}
+            for r in records(store, layer, document_ids(store, layer, "all"))}
 
 
 def test_importing_spans_for_documents_already_here_become_their_layer(store, tmp_path):

@@ -74,7 +74,12 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     return report
 
 
-def read(path: Path) -> Iterator[DocRecord]:
+def read(path: Path) -> list[DocRecord]:
+    """Every task of the file (what the other formats' `read` gives)."""
+    return list(stream(path))
+
+
+def stream(path: Path) -> Iterator[DocRecord]:
     """Tasks one line at a time (an import of any size streams); a bad line raises a coded error naming
     the file and line when it is reached."""
     for lineno, task in json_lines(path):

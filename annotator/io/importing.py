@@ -120,7 +120,8 @@ def iter_records(found: list[Source]) -> Iterator[DocRecord]:
         if kind == "txt":
             yield read_text_file(path)
             continue
-        for rec in registry.get(kind).read(path):
+        module = registry.get(kind)
+        for rec in getattr(module, "stream", module.read)(path):  # formats that can, stream
             if len(rec.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
                 raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=len(rec.text.encode()),
                                                         limit=MAX_DOCUMENT_BYTES))
