@@ -106,7 +106,30 @@ def seed_files() -> list[Path]:
 def make_window(project: Project) -> QtMainWindow:
     window = QtMainWindow(project)
     window.apply_style(resource("annotator.qss").read_text(encoding="utf-8"))
+    window.projectRequested.connect(lambda db: switch_project(window, db))
     return window
+
+
+WINDOWS: list[QtMainWindow] = []  # windows opened by switching projects, kept alive until closed
+
+
+def switch_project(window: QtMainWindow, db: str) -> QtMainWindow | None:
+    """File → New/Open/Recent project: the other project opens in a new window in the place of this
+    one, which closes (simpler and safer than re-pointing every view at another store). A project that
+    cannot be opened leaves this window as it is, with the error in its status bar."""
+    try:
+        new = launch(db, import_seeds=False)
+    except AnnotatorError as e:
+        window.show_error(str(e))
+        return None
+    new.setGeometry(window.geometry())
+    WINDOWS.append(new)
+    window.close()
+    if window in WINDOWS:  # itself opened by a switch: nobody else closes its project
+        WINDOWS.remove(window)
+        window.project.close()
+        window.deleteLater()
+    return new
 
 
 def ask_upgrade(message: str) -> bool:
@@ -168,7 +191,8 @@ def run(db: str | os.PathLike | None = None, user: str | None = None) -> int:
         return 1
     report_uncaught_errors(window)
     code = app.exec()
-    window.project.close()
+    for each in [window, *WINDOWS]:
+        each.project.close()
     return code
 
 
