@@ -56,7 +56,7 @@ def test_cli_export_with_model_layer(run, tmp_path):
     (("import", "/no/such/file.txt"), "Error: [E010] '/no/such/file.txt' does not exist. Check the path.\n"),
 ])
 def test_cli_errors_are_one_coded_line_and_exit_1(run, args, message):
-    run("stats")
+    run("db", "init")  # read-only commands create no project (E054)
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == 1
     assert result.stderr.startswith(message)
@@ -79,7 +79,8 @@ def test_cli_runs_as_a_module_with_exit_code(tmp_path):
                            "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"), "--layer", "model"],
                           capture_output=True, text=True)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: [E041]")
+    assert proc.stderr.startswith("Error: [E054]")  # export only reads: no project is created
+    assert not (tmp_path / "p.db").exists()
 
 
 def commands(group=main, prefix=""):

@@ -216,7 +216,7 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
     """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen. The path
     is checked like an export's (never the project or a database; an existing file only with `force`)."""
     app = application(offscreen=True)
-    project = Project.open(str(db), user, fallback=default_user())
+    project = Project.open(str(db), user, fallback=default_user(), register=False)  # looking adds nobody
     try:
         out = outputs.check(out_png, project=project.store.path, force=force)
     except AnnotatorError:
