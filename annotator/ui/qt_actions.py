@@ -2,7 +2,8 @@
 
 Span keys (digits, Tab, Delete, Enter, Shift+arrows) are bound to the article and the span list only
 (WidgetWithChildrenShortcut), so typing in the filter box still types. Undo/Redo read their text from
-the core command stack ("Undo relabel as ORG").
+the core command stack ("Undo relabel as ORG"). The caret keys (CARET_KEYS) belong to the article only;
+Help → Keyboard shortcuts (qt_help) lists every action from the actions themselves.
 """
 
 from __future__ import annotations
