@@ -16,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, Errors
+from annotator.formats.registry import export_names
 
 
 def default_db() -> str:
@@ -53,8 +54,29 @@ def open_store(ctx: click.Context):
     return store
 
 
+def existing_db(ctx: click.Context) -> str:
+    """--db for a command that only reads: a project file that does not exist is E054, rather than a
+    new empty project (and its folder) made as a side effect of looking."""
+    from annotator.core.db.store import to_url
+
+    url = to_url(ctx.obj["db"])
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            command = ctx.command_path[len(ctx.find_root().command_path) + 1:]
+            raise AnnotatorError(Errors.E054.format(path=ctx.obj["db"], command=command))
+    return ctx.obj["db"]
+
+
+def read_store(ctx: click.Context):
+    from annotator.core.db.store import Store
+
+    return Store(existing_db(ctx))
+
+
 def user_of(ctx: click.Context, store) -> str:
-    """--user (or ANNOTATOR_USER); on a database server the login; else the OS login."""
+    """--user (or ANNOTATOR_USER); on a database server the login; else the OS login. A name only: who
+    reads is not made an annotator (core.db.annotators.find_annotator)."""
     from annotator.core.project import default_user
 
     return ctx.obj["user"] or store.login or default_user()
@@ -127,7 +149,7 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
 
 
 @main.command("export")
-@click.option("--format", "fmt", required=True, help="Output format, e.g. jsonl.")
+@click.option("--format", "fmt", required=True, help=f"Output format: {', '.join(export_names())}.")
 @click.option("--out", required=True, type=click.Path(), help="File (or folder, for folder formats) to write.")
 @click.option("--layer", help="Whose spans: an annotator name, 'gold' or 'model' (default: --user).")
 @click.option("--status", type=click.Choice(["done", "all"]), default="done", show_default=True,
@@ -142,7 +164,7 @@ def export_cmd(ctx, fmt, out, layer, status, include_suggestions, force):
     marked done, their accepted spans)."""
     from annotator.io.exporting import export, summary
 
-    store = open_store(ctx)
+    store = read_store(ctx)
     bar, callback = progress_bar("Exporting")
     with bar:
         user = user_of(ctx, store)
@@ -198,7 +220,7 @@ def stats_cmd(ctx, as_json):
     done per annotator."""
     from annotator.core.stats import stats
 
-    store = open_store(ctx)
+    store = read_store(ctx)
     data = _blind_stats(stats(store), store, user_of(ctx, store))
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -298,7 +320,7 @@ def screenshot_cmd(ctx, doc_name, out, size, force):
     from annotator.ui.qt_app import screenshot
 
     width, height = (int(v) for v in size.lower().split("x"))
-    screenshot(ctx.obj["db"], doc_name, out, size=(width, height), user=ctx.obj["user"], force=force)
+    screenshot(existing_db(ctx), doc_name, out, size=(width, height), user=ctx.obj["user"], force=force)
     click.echo(f"Wrote {out}.")
 
 
@@ -338,7 +360,7 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
     counting accepted spans only: a suggestion nobody checked is not an annotation."""
     from annotator.core.review.inputs import project_agreement
 
-    store = open_store(ctx)
+    store = read_store(ctx)
     report = project_agreement(store, _names(annotators), _names(labels), status,
                                viewer=user_of(ctx, store)).to_json()
     if as_json:
@@ -379,7 +401,7 @@ def role_cmd(ctx, name, role):
     from annotator.core.db.annotators import roles, set_role
     from annotator.errors import Errors
 
-    store = open_store(ctx)
+    store = open_store(ctx) if role is not None else read_store(ctx)
     if role is None:
         known = roles(store)
         if name is not None and name not in {info.name for info in known}:
@@ -456,7 +478,7 @@ def db_users_cmd(ctx):
         return
     from annotator.core.db.team import users
 
-    store = open_store(ctx)
+    store = read_store(ctx)
     try:
         for member in users(store):
             note = " (admin)" if member.admin else "" if member.login else " (no database login)"
@@ -489,3 +511,25 @@ def db_users_add_cmd(ctx, name, role, password):
         click.echo(f"{name} is {role}{login}.")
     else:
         click.echo(f"{name} is now {role} (was {before}){login}.")
+
+
+def _shared_option(name: str, help_text: str) -> click.Option:
+    """--db / --user given after the subcommand (`annotator import x --db p.db`) win over the group's."""
+
+    def store(ctx: click.Context, _param, value):
+        if value is not None:
+            ctx.find_root().obj[name] = value
+
+    return click.Option([f"--{name}"], expose_value=False, callback=store, is_eager=True, help=help_text)
+
+
+def _accept_shared_options(group: click.Group) -> None:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_shared_options(command)
+        if not any(name in ("--db",) for p in command.params for name in getattr(p, "opts", [])):
+            command.params.append(_shared_option("db", "Project (as `annotator --db`), here after the command."))
+            command.params.append(_shared_option("user", "Your annotator name (as `annotator --user`)."))
+
+
+_accept_shared_options(main)

@@ -59,7 +59,7 @@ def test_cli_export_with_model_layer(run, tmp_path):
     (("import", "/no/such/file.txt"), "Error: [E010] '/no/such/file.txt' does not exist. Check the path.\n"),
 ])
 def test_cli_errors_are_one_coded_line_and_exit_1(run, backend, args, message):
-    run("stats")  # creates the project: a file's creator (ana) is its owner, with a layer
+    run("db", "init")  # creates the project (read-only commands do not: E054); its creator (ana) owns it
     result = CliRunner().invoke(main, list(args))
     assert result.exit_code == 1
     assert result.stderr.startswith(message.format(known="ana" if backend == "sqlite" else "(none yet)"))
@@ -82,7 +82,8 @@ def test_cli_runs_as_a_module_with_exit_code(tmp_path):
                            "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"), "--layer", "model"],
                           capture_output=True, text=True)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: [E041]")
+    assert proc.stderr.startswith("Error: [E054]")  # export only reads: no project is created
+    assert not (tmp_path / "p.db").exists()
 
 
 def commands(group=main, prefix=""):

@@ -38,9 +38,12 @@ def cli_export(window, *args) -> list[str]:
 
 
 def open_dialog(window, qtbot):
+    window.activateWindow()  # after a dialog closed: the window has the focus again, as for a user
+    qtbot.waitUntil(window.isActiveWindow)
     qtbot.keyClick(window.view, Key.Key_E, Mod.ControlModifier)
     dialog = window._export
     assert dialog is not None and dialog.isVisible() and dialog.isModal()
+    qtbot.waitUntil(dialog.isActiveWindow)  # keys go where the user's focus is: the dialog, not the article
     return dialog
 
 

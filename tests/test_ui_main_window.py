@@ -126,7 +126,7 @@ def test_ui_restart_keeps_edits_status_and_undo(project, tmp_path, qtbot, ui):
 
 def test_ui_menus_list_every_action_with_its_shortcut(window):
     menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
-    assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review"]
+    assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review", "View", "Help"]
     shortcuts = {a.text().replace("&", ""): a.shortcut().toString()
                  for m in menus.values() for a in m.actions() if not a.isSeparator() and a.menu() is None}
     assert shortcuts["Next span"] == "Tab"

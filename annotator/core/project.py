@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, case, func, select
 
 from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS
-from annotator.core.db.annotators import LayerInfo, get_annotator, is_reviewer
+from annotator.core.db.annotators import LayerInfo, find_annotator, get_annotator, is_reviewer, known_annotators
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.editing import rows
@@ -59,26 +59,34 @@ _DOCUMENT = select(Document.id, Document.name, Document.title, Document.text, Do
 class Project:
     """One user's view of a store, with their undo/redo stack restored from the history."""
 
-    def __init__(self, store: Store, user: str | None = None, role: str = "annotator"):
+    def __init__(self, store: Store, user: str | None = None, role: str = "annotator", *, register: bool = True):
+        """`register=False` (a read-only look, e.g. a screenshot): the user must already be an annotator
+        (E055), and none is created."""
         self.store = store
         member = store.member  # on a team server a member works as their login, the server checks it
         if member is not None and user not in (None, member):
             raise AnnotatorError(Errors.E403.format(login=member, user=user))
         self.user = member or user or store.login or default_user()
         with store.atomic() as s:
-            self.annotator_id = get_annotator(s, self.user, role=role).id
+            if register:
+                self.annotator_id = get_annotator(s, self.user, role=role).id
+            else:
+                row = find_annotator(s, self.user)
+                if row is None:
+                    raise AnnotatorError(Errors.E055.format(name=self.user, known=known_annotators(s)))
+                self.annotator_id = row.id
         self.changes = Hub()  # what this user's edits and the watcher's polls changed (core/changes.py)
         self.stack = CommandStack(store, self.annotator_id, COMMANDS, self.changes)
         self.stack.restore()
 
     @classmethod
     def open(cls, db: str, user: str | None = None, *, fallback: str | None = None,
-             upgrade: bool = False) -> Project:
+             upgrade: bool = False, register: bool = True) -> Project:
         """The project at `db` (a path or URL) as `user`, else the team login, else `fallback`. An older
         schema is refused (SchemaOutdated, E005) unless `upgrade`."""
         store = Store(db, upgrade=upgrade)
         try:
-            return cls(store, user or store.member or fallback)
+            return cls(store, user or store.member or fallback, register=register)
         except BaseException:
             store.close()
             raise

@@ -2,16 +2,20 @@
 
 Span keys (digits, Tab, Delete, Enter, Shift+arrows) are bound to the article and the span list only
 (WidgetWithChildrenShortcut), so typing in the filter box still types. Undo/Redo read their text from
-the core command stack ("Undo relabel as ORG").
+the core command stack ("Undo relabel as ORG"). The caret keys (CARET_KEYS) belong to the article only;
+Help → Keyboard shortcuts (qt_help) lists every action from the actions themselves.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
+
+from annotator.ui.qt_settings import recent_projects
 
 Local = Qt.ShortcutContext.WidgetWithChildrenShortcut
 
@@ -23,6 +27,22 @@ EDIT_KEYS = [
     ("end_left", "Shrink end by a token", ["Shift+Left"], "Move the span's end one token left"),
     ("start_left", "Extend start by a token", ["Ctrl+Shift+Left"], "Move the span's start one token left"),
     ("start_right", "Shrink start by a token", ["Ctrl+Shift+Right"], "Move the span's start one token right"),
+]
+# With no span current (after Escape, or a click on plain text) the same Shift+arrows select from the
+# caret instead: each pair is enabled only when the other is not, so a key never has two meanings at once.
+CARET_KEYS = [
+    ("select_right", "Select a token further right", ["Shift+Right", "Ctrl+Shift+Right"],
+     "No span current: extend the selection to the end of the next token"),
+    ("select_left", "Select a token further left", ["Shift+Left", "Ctrl+Shift+Left"],
+     "No span current: extend the selection to the start of the previous token"),
+    ("select_char_right", "Select a character further right", ["Alt+Shift+Right"],
+     "No span current: extend the selection by one character"),
+    ("select_char_left", "Select a character further left", ["Alt+Shift+Left"],
+     "No span current: extend the selection by one character to the left"),
+    ("escape", "Leave the span", ["Escape"], "No span current: Shift+arrows select from the caret (again: "
+     "drop the selection)"),
+    ("doc_start", "Start of &article", ["Ctrl+Home"], "Caret to the start of the document"),
+    ("doc_end", "End of a&rticle", ["Ctrl+End"], "Caret to the end of the document"),
 ]
 NAV_KEYS = [
     ("next_span", "&Next span", ["Tab"], "Select the next span"),
@@ -93,6 +113,7 @@ class QtActions(QObject):
         self.entity_view = make_action(w, "&Entity view…", ["Ctrl+Shift+E"], w.show_entity_view,
                                        "Every mention of the current span's entity across the corpus; browse, "
                                        "edit and merge entities")
+        self._add_workday_actions(w, view)
         self.labels: dict[str, QAction] = {}
         self.build_menus()
         m.currentChanged.connect(self.update_span)
@@ -100,6 +121,62 @@ class QtActions(QObject):
         m.stackChanged.connect(self.update_stack)
         m.opened.connect(self.update)
         self.update()
+
+    def _add_workday_actions(self, w: QMainWindow, view) -> None:
+        """The caret keys (article only), zoom, projects, preferences and help."""
+        slots = {"select_right": lambda: view.extend_selection(+1), "select_left": lambda: view.extend_selection(-1),
+                 "select_char_right": lambda: view.extend_selection(+1, by_token=False),
+                 "select_char_left": lambda: view.extend_selection(-1, by_token=False),
+                 "escape": view.escape, "doc_start": lambda: view.go_to(end=False),
+                 "doc_end": lambda: view.go_to(end=True)}
+        for name, text, keys, tip in CARET_KEYS:
+            action = make_action(w, text, keys, slots[name], tip, Local)
+            view.addAction(action)
+            setattr(self, name, action)
+        self.zoom_in = make_action(w, "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: view.zoom(+1),
+                                   "A bigger article font (kept for next time)")
+        self.zoom_out = make_action(w, "Zoom &out", ["Ctrl+-"], lambda: view.zoom(-1), "A smaller article font")
+        self.zoom_reset = make_action(w, "&Actual size", ["Ctrl+0"], lambda: view.zoom(None),
+                                      "The article font at its preferred size")
+        self.new_project = make_action(w, "&New project…", ["Ctrl+Alt+N"], w.new_project_dialog,
+                                       "Create an empty project file and open it in this window")
+        self.open_project = make_action(w, "Open &project…", ["Ctrl+Alt+O"], w.open_project_dialog,
+                                        "Open another project file in this window")
+        self.preferences = make_action(w, "Pre&ferences…", ["Ctrl+,"], w.preferences_dialog,
+                                       "Article font and size; light, dark or the system's theme")
+        self.shortcuts = make_action(w, "&Keyboard shortcuts", ["F1"], w.show_shortcuts,
+                                     "Every command of the window with its keys")
+
+    def _add_workday_menus(self, bar) -> None:
+        menus = {a.text(): a.menu() for a in bar.actions() if a.menu() is not None}
+        file, edit = menus["&File"], menus["&Edit"]
+        first = file.actions()[0] if file.actions() else None
+        file.insertActions(first, [self.new_project, self.open_project])
+        self.recent_menu = QMenu("&Recent projects", file)  # filled when shown: always the current list
+        self.recent_menu.aboutToShow.connect(self.fill_recent)
+        file.insertMenu(first, self.recent_menu)
+        file.insertSeparator(first)
+        edit.addSeparator()
+        edit.addAction(self.preferences)
+        view = bar.addMenu("&View")
+        view.addActions([self.zoom_in, self.zoom_out, self.zoom_reset])
+        view.addSeparator()
+        view.addActions([self.doc_start, self.doc_end, self.escape])
+        view.addSeparator()
+        view.addActions([self.select_right, self.select_left, self.select_char_right, self.select_char_left])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts)
+
+    def fill_recent(self) -> None:
+        """One entry per stored recent project (the open one first, disabled)."""
+        self.recent_menu.clear()
+        here = self.window.project.store.path
+        for path in recent_projects():
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(here is None or Path(path) != here)
+            action.triggered.connect(lambda _checked=False, p=path: self.window.switch_project(p))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
 
     def _local(self, action: QAction) -> QAction:
         for widget in self.span_widgets:
@@ -142,6 +219,7 @@ class QtActions(QObject):
         review.addActions([self.agreement, self.adjudicate])
         review.addSeparator()
         review.addAction(self.provenance)
+        self._add_workday_menus(bar)
 
     def set_labels(self, labels) -> None:
         """One action per label: its digit key applies it to the selection or the current span."""
@@ -192,6 +270,9 @@ class QtActions(QObject):
         span = self.window.model.current_span()
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
             action.setEnabled(span is not None)
+        caret = span is None and self.window.model.doc_id is not None
+        for action in (self.select_right, self.select_left, self.select_char_right, self.select_char_left):
+            action.setEnabled(caret)
         self.accept.setEnabled(span is not None and span.status == "suggested")
         left = self.window.model.doc_id is not None and self.window.model.suggested > 0
         self.accept_all.setEnabled(left)

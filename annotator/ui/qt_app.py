@@ -107,7 +107,30 @@ def seed_files() -> list[Path]:
 def make_window(project: Project) -> QtMainWindow:
     window = QtMainWindow(project)
     window.apply_style(resource("annotator.qss").read_text(encoding="utf-8"))
+    window.projectRequested.connect(lambda db: switch_project(window, db))
     return window
+
+
+WINDOWS: list[QtMainWindow] = []  # windows opened by switching projects, kept alive until closed
+
+
+def switch_project(window: QtMainWindow, db: str) -> QtMainWindow | None:
+    """File → New/Open/Recent project: the other project opens in a new window in the place of this
+    one, which closes (simpler and safer than re-pointing every view at another store). A project that
+    cannot be opened leaves this window as it is, with the error in its status bar."""
+    try:
+        new = launch(db, import_seeds=False)
+    except AnnotatorError as e:
+        window.show_error(str(e))
+        return None
+    new.setGeometry(window.geometry())
+    WINDOWS.append(new)
+    window.close()
+    if window in WINDOWS:  # itself opened by a switch: nobody else closes its project
+        WINDOWS.remove(window)
+        window.project.close()
+        window.deleteLater()
+    return new
 
 
 def ask_upgrade(message: str) -> bool:
@@ -167,7 +190,8 @@ def run(db: str | os.PathLike | None = None, user: str | None = None) -> int:
         return 1
     report_uncaught_errors(window)
     code = app.exec()
-    window.project.close()
+    for each in [window, *WINDOWS]:
+        each.project.close()
     return code
 
 
@@ -191,7 +215,7 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
     """Render the window with `doc_name` open (its first span selected) to a PNG, offscreen. The path
     is checked like an export's (never the project or a database; an existing file only with `force`)."""
     app = application(offscreen=True)
-    project = Project.open(str(db), user, fallback=default_user())
+    project = Project.open(str(db), user, fallback=default_user(), register=False)  # looking adds nobody
     try:
         out = outputs.check(out_png, project=project.store.path, force=force)
     except AnnotatorError:

@@ -1,7 +1,9 @@
 """The article: a read-only QPlainTextEdit (plain text only) where spans are selected and edited.
 
 Mouse selections snap to tokens on release (Alt keeps characters); a click picks the span under the
-pointer. Keys are QActions (see qt_actions) that call the methods here, so the menus show them all.
+pointer. The article also has a caret: with no span current, Shift+arrows select whole tokens from it
+(Alt+Shift+arrows characters). Keys are QActions (see qt_actions) that call the methods here, so the
+menus and Help → Keyboard shortcuts show them all.
 Qt positions are UTF-16 units; they become code points here and nowhere else.
 """
 
@@ -14,9 +16,11 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 from annotator.errors import Errors
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_highlighter import QtSpanHighlighter
+from annotator.ui.qt_settings import preference, set_preference
 
 ARTICLE_FONTS = ["Charter", "Georgia", "Source Serif 4", "Noto Serif", "DejaVu Serif", "serif"]
-ARTICLE_POINT_SIZE = 12.5
+ARTICLE_POINT_SIZE = 12.5  # the default of Preferences → article font size (qt_settings.DEFAULTS)
+MIN_POINT_SIZE = 6.0
 OUTLINE = QColor("#1A1A1A")
 MAX_VISIBLE_BLOCKS = 80  # more text blocks than any screen shows at once
 
@@ -28,14 +32,13 @@ class QtDocumentView(QPlainTextEdit):
         self.setObjectName("article")
         self.setReadOnly(True)
         self.setFrameShape(QPlainTextEdit.Shape.NoFrame)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a caret to select from with the keyboard; read-only stays read-only (no TextEditable)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setAcceptDrops(False)  # dropped files go to the window, which imports them
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        font = QFont()
-        font.setFamilies(ARTICLE_FONTS)
-        font.setPointSizeF(ARTICLE_POINT_SIZE)
-        self.setFont(font)
+        self.apply_font()
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(18)
         self.highlighter = QtSpanHighlighter(model, self.document())
@@ -74,6 +77,75 @@ class QtDocumentView(QPlainTextEdit):
         cursor.setPosition(self.to_qt(start))
         cursor.setPosition(self.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
         self.setTextCursor(cursor)
+
+    # --- font and zoom (Preferences and Ctrl++ / Ctrl+- / Ctrl+0, kept in QSettings)
+    def apply_font(self) -> None:
+        """The preferred family and size, plus the zoom steps (one point each)."""
+        font = QFont()
+        family = preference("article/font_family")
+        font.setFamilies([family, *ARTICLE_FONTS] if family else ARTICLE_FONTS)
+        font.setPointSizeF(max(MIN_POINT_SIZE, preference("article/font_size") + preference("article/zoom")))
+        self.setFont(font)
+
+    def zoom(self, steps: int | None) -> None:
+        """Bigger (+1) or smaller (-1) by a point; None goes back to the preferred size."""
+        zoom = 0 if steps is None else preference("article/zoom") + steps
+        if steps is not None and preference("article/font_size") + zoom < MIN_POINT_SIZE:
+            return
+        set_preference("article/zoom", zoom)
+        self.apply_font()
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # the same zoom as the keys, kept too
+            if event.angleDelta().y():
+                self.zoom(1 if event.angleDelta().y() > 0 else -1)
+            return
+        super().wheelEvent(event)
+
+    # --- the caret (with no span current)
+    def extend_selection(self, direction: int, by_token: bool = True) -> None:
+        """Shift+arrows: move the selection's free end by a token (or a character), the selection
+        snapped to whole tokens."""
+        if self.model.doc_id is None:
+            return
+        cursor = self.textCursor()
+        anchor, pos = self.to_cp(cursor.anchor()), self.to_cp(cursor.position())
+        if not by_token:
+            pos = max(0, min(len(self.model.text), pos + direction))
+            self._select_from(anchor, pos)
+            return
+        edge = "end" if direction > 0 else "start"
+        pos = self.model.tokens.next_boundary(pos, edge=edge, direction=direction)
+        if pos == anchor:
+            self._select_from(anchor, pos)
+        elif pos > anchor:
+            self._select_from(*self.model.tokens.snap(anchor, pos))
+        else:
+            start, end = self.model.tokens.snap(pos, anchor)
+            self._select_from(end, start)
+
+    def _select_from(self, anchor: int, pos: int) -> None:
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self.to_qt(anchor))
+        cursor.setPosition(self.to_qt(pos), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+
+    def go_to(self, end: bool) -> None:
+        """Ctrl+Home / Ctrl+End: the caret to the document's start or end."""
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End if end else QTextCursor.MoveOperation.Start)
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
+
+    def escape(self) -> None:
+        """Escape: no span current (Shift+arrows then select from the caret); again, no selection."""
+        if self.model.current is not None:
+            self.model.set_current(None)
+        else:
+            cursor = self.textCursor()
+            cursor.clearSelection()
+            self.setTextCursor(cursor)
 
     # --- model events
     def _on_opened(self) -> None:

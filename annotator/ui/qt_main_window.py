@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -21,12 +21,14 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_help import QtShortcutsDialog
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDialog, is_dark
 from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_search import QtSearchPanel
-from annotator.ui.qt_settings import settings
+from annotator.ui.qt_settings import first_size, settings
 from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
 
@@ -41,9 +43,12 @@ PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFF
            QPalette.ColorRole.HighlightedText: "#111111", QPalette.ColorRole.PlaceholderText: "#8A867E"}
 IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
 IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
+PROJECT_SUFFIXES = "Projects (*.db *.sqlite *.annotator);;All files (*)"
 
 
 class QtMainWindow(QMainWindow):
+    projectRequested = Signal(str)  # File → New/Open/Recent project: qt_app opens it in a new window
+
     def __init__(self, project: Project, parent: QWidget | None = None):
         super().__init__(parent)
         self.project = project
@@ -140,15 +145,55 @@ class QtMainWindow(QMainWindow):
                        self.user_label):
             bar.addPermanentWidget(widget)
 
-    def apply_style(self, qss: str) -> None:
-        """Colours from the palette; the style sheet only where nothing repaints on every edit."""
+    qss = ""
+
+    def apply_style(self, qss: str | None = None) -> None:
+        """Colours from the palette (light or dark: Preferences); the style sheet only where nothing
+        repaints on every edit."""
+        self.qss = self.qss if qss is None else qss
+        dark = is_dark()
         palette = self.palette()
-        for role, colour in PALETTE.items():
+        for role, colour in (DARK_PALETTE if dark else PALETTE).items():
             palette.setColor(role, QColor(colour))
         self.setPalette(palette)
         styled = [self.labels, self.statusBar(), self.panel.heading, self.documents.heading]
         for widget in styled:
-            widget.setStyleSheet(qss)
+            widget.setStyleSheet(self.qss + (DARK_QSS if dark else ""))
+
+    # --- projects, preferences, help (File, Edit and Help menus)
+    def new_project_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New project", "", PROJECT_SUFFIXES)
+        if path:
+            self.switch_project(path)
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_SUFFIXES)
+        if path:
+            self.switch_project(path)
+
+    def switch_project(self, db: str) -> None:
+        self.projectRequested.emit(db)
+
+    _preferences: QtPreferencesDialog | None = None
+    _shortcuts: QtShortcutsDialog | None = None
+
+    def preferences_dialog(self) -> QtPreferencesDialog:
+        if self._preferences is None:
+            self._preferences = QtPreferencesDialog(self)
+            self._preferences.changed.connect(self.apply_preferences)
+        self._preferences.load()
+        self._preferences.show()
+        return self._preferences
+
+    def apply_preferences(self) -> None:
+        self.apply_style()
+        self.view.apply_font()
+
+    def show_shortcuts(self) -> QtShortcutsDialog:
+        if self._shortcuts is None:
+            self._shortcuts = QtShortcutsDialog(self)
+        self._shortcuts.present()
+        return self._shortcuts
 
     # --- documents
     def refresh_documents(self) -> None:
@@ -461,7 +506,9 @@ class QtMainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
+            screen = self.screen().availableGeometry()
+            self.resize(*first_size(screen.width(), screen.height()))
+            self.move(screen.center() - self.rect().center())
         if isinstance(state, QByteArray):
             self.restoreState(state)
         if isinstance(split, QByteArray):

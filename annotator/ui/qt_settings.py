@@ -1,5 +1,5 @@
-"""Window layout, recent projects and the last user live in QSettings (an INI file on every platform,
-so tests can point it at a temporary folder with `QSettings.setPath`)."""
+"""Window layout, recent projects, the last user and the preferences live in QSettings (an INI file
+on every platform, so tests can point it at a temporary folder with `QSettings.setPath`)."""
 
 from __future__ import annotations
 
@@ -24,3 +24,35 @@ def remember_project(db: str, user: str) -> None:
 def last_user() -> str | None:
     value = settings().value("user/last")
     return str(value) if value else None
+
+
+# Preferences (Edit → Preferences…) and the zoom keys; the type of each default is the stored type.
+DEFAULTS: dict[str, object] = {"article/font_family": "", "article/font_size": 12.5, "article/zoom": 0,
+                               "appearance/theme": "light"}
+THEMES = ("light", "dark", "system")
+
+
+def preference(key: str):
+    default = DEFAULTS[key]
+    value = settings().value(key, default)
+    try:
+        return type(default)(value)
+    except (TypeError, ValueError):  # a hand-edited INI file: the default rather than a crash
+        return default
+
+
+def set_preference(key: str, value) -> None:
+    settings().setValue(key, value)
+
+
+def recent_projects() -> list[str]:
+    """The projects opened last, newest first (File → Recent projects)."""
+    return [str(p) for p in settings().value("projects/recent", [], type=list)]
+
+
+def first_size(available_width: int, available_height: int) -> tuple[int, int]:
+    """A first window of 80% of the screen's free area, at least 1200×760 when the screen has room:
+    smaller cuts off document titles and the panels' text."""
+    width = min(available_width, max(1200, int(available_width * 0.8)))
+    height = min(available_height, max(760, int(available_height * 0.8)))
+    return width, height

@@ -31,6 +31,12 @@ def get_annotator(session: Session, name: str, *, is_model: bool = False, role: 
     return row
 
 
+def find_annotator(session: Session, name: str) -> Annotator | None:
+    """The annotator called `name`, or None: for whoever only reads or acts on others (a read-only
+    command, the actor of a role change) and must not become an annotator by doing so."""
+    return session.scalar(select(Annotator).where(Annotator.name == name))
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     id: int
@@ -76,8 +82,9 @@ class RoleChange:
 
 def set_role(store: Store, name: str, role: str, *, by: str | None = None, guard: bool = False) -> RoleChange:
     """Give `name` the role `role` (created if new: a team can be set up before anyone opens the
-    project). Recorded in the history as a `set_role` event of `by` (default: `name`). With `guard`
-    (the command line on a project file), `by` must be a reviewer or the owner (E165)."""
+    project). Recorded in the history as a `set_role` event of `by` when `by` is an annotator, else of
+    `name` with `by` in the payload: running the command does not make its user an annotator. With
+    `guard` (the command line on a project file), `by` must be a reviewer or the owner (E165)."""
     if role not in ROLES:
         raise AnnotatorError(Errors.E155.format(role=role))
     store.check_admin("change roles")  # on a team server; the database would refuse anyway
@@ -90,9 +97,12 @@ def set_role(store: Store, name: str, role: str, *, by: str | None = None, guard
         before = None if row is None else row.role
         row = row or get_annotator(s, name, role=role)
         row.role = role
-        actor = get_annotator(s, by).id if by else row.id
-        s.execute(insert(Event).values(annotator_id=actor, command="set_role",
-                                       payload={"annotator": name, "role": role, "before": before}))
+        actor = find_annotator(s, by) if by else None
+        payload = {"annotator": name, "role": role, "before": before}
+        if by and actor is None:
+            payload["by"] = by
+        s.execute(insert(Event).values(annotator_id=actor.id if actor else row.id, command="set_role",
+                                       payload=payload))
     return RoleChange(name, role, before)
 
 
