@@ -190,7 +190,7 @@ def test_cli_export_is_blind_for_annotators(tmp_path):
     store = Store(db)
     Project(store, "ana").open_document(1)  # her layer starts as a copy of the model's
     store.close()
-    assert run("ana", "export", "--format", "jsonl", "--out", out).exit_code == 0  # her own layer
+    assert run("ana", "export", "--format", "jsonl", "--out", out, "--status", "all").exit_code == 0  # her own layer
     result = run("bob", "export", "--format", "jsonl", "--out", out, "--layer", "ana")
     assert result.exit_code == 1 and result.output.startswith("Error: [E163] 'bob' cannot see the layer of 'ana'")
     promoted = run("rev", "role", "rev", "reviewer")  # no promoting oneself to read a colleague's layer
@@ -199,4 +199,4 @@ def test_cli_export_is_blind_for_annotators(tmp_path):
         "(ana) changes roles, so that annotation stays blind. Ask one of them to run "
         "`annotator role rev reviewer`.\n")
     assert run("ana", "role", "rev", "reviewer").exit_code == 0  # ana created the file: its owner
-    assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana", "--force").exit_code == 0
+    assert run("rev", "export", "--format", "jsonl", "--out", out, "--layer", "ana", "--status", "all", "--force").exit_code == 0

@@ -136,7 +136,7 @@ def test_cli_agreement_is_for_reviewers_and_lists_the_documents(model_team):
 
 def test_cli_roles_are_given_by_reviewers_or_the_owner_only(tmp_path):
     db = tmp_path / "p.db"
-    assert cli(db, "lead", "role").exit_code == 0  # lead creates the file: its owner, a reviewer
+    assert cli(db, "lead", "db", "init").exit_code == 0  # lead creates the file: its owner, a reviewer
     assert cli(db, "lead", "role", "lead").output == "lead: reviewer\n"
     assert cli(db, "lead", "role", "ana", "annotator").exit_code == 0
     promoted = cli(db, "ana", "role", "ana", "reviewer")
