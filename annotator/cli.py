@@ -431,10 +431,8 @@ def db_group():
 @coded_errors
 def db_init_cmd(ctx):
     """Create the project schema in a new, empty database or file (a project at the current schema
-    is left as it is)."""
-    from annotator.core.db.store import Store
-
-    store = Store(ctx.obj["db"])
+    is left as it is). A project file's creator owns it (a reviewer)."""
+    store = open_store(ctx)
     try:
         state = store.schema
         where = store.path or store.url
