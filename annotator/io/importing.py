@@ -7,6 +7,7 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,15 +17,18 @@ from sqlalchemy.orm import Session
 
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
-from annotator.core.db.models import Document, DocumentState, Entity, ModelRun, Span, utcnow
+from annotator.core.db.models import Alias, Document, DocumentState, Entity, ModelRun, Span, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
+from annotator.core.kb.entities import normalize
+from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
-from annotator.core.records import DocRecord
+from annotator.core.records import DocRecord, SpanRecord
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
+from annotator.formats.files import check_record, check_regular, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
@@ -44,6 +48,8 @@ class ImportReport:
     model: str | None = None
     new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
     suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
+    duplicate_spans: int = 0  # a second span of a document with the same start, end and label: stored once
+    learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
 
 
 def sha256(text: str) -> str:
@@ -60,10 +66,11 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def read_text_file(path: Path) -> DocRecord:
-    size = path.stat().st_size
+    size = check_regular(path)  # a FIFO or a link to /dev/zero is refused before it is read
     if size > MAX_DOCUMENT_BYTES:
         raise AnnotatorError(Errors.E014.format(path=path, size=size, limit=MAX_DOCUMENT_BYTES))
-    text = normalize_plain(_decode(path, path.read_bytes()))
+    data = read_bytes(path, MAX_DOCUMENT_BYTES)
+    text = normalize_plain(_decode(path, data))
     if not text.strip():
         raise AnnotatorError(Errors.E012.format(path=path))
     return DocRecord(name=path.stem, text=text, title=title_of(text), meta={"source": path.name})
@@ -90,9 +97,12 @@ def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord
             continue
         if path.is_file() and path.stat().st_size == 0:
             raise AnnotatorError(Errors.E012.format(path=path))
-        for rec in registry.get(kind).read(path):
-            if len(rec.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=len(rec.text.encode()),
+        for number, rec in enumerate(registry.get(kind).read(path), start=1):
+            # every format's records pass the same checks (the readers make them with line numbers)
+            check_record(rec, path, f"document {number}", allow_empty=False)
+            size = len(rec.text.encode("utf-8"))
+            if size > MAX_DOCUMENT_BYTES:
+                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=size,
                                                         limit=MAX_DOCUMENT_BYTES))
             rec.title = rec.title or title_of(rec.text)
             records.append(rec)
@@ -168,6 +178,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
         report.added = [row["name"] for row in doc_rows]
         here.update((row["text_sha256"], (doc_id, row["name"])) for doc_id, row in zip(doc_ids, doc_rows))
         span_rows, state_rows = [], []
+        teach = _Teach()
         taken: set[tuple[int, int]] = set()  # (document, layer) given spans by this import
         for doc_id, (rec, _), (_, ents) in zip(doc_ids, fresh, results):
             for start, end, label in ents:
@@ -177,7 +188,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             if rec.spans:
                 layer = get_annotator(session, as_layer or rec.annotator or "import").id
                 taken.add((doc_id, layer))
-                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+                _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, teach)
                 seen_labels.update(sp.label for sp in rec.spans)
         report.spans = len(span_rows)
         held = _held(session, [here[digest][0] for _, digest in again])
@@ -190,7 +201,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
                 continue
             taken.add((doc_id, layer))
             before = len(span_rows)
-            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report)
+            _layer_rows(session, rec, doc_id, layer, span_rows, state_rows, report, teach)
             seen_labels.update(sp.label for sp in rec.spans)
             report.layered.append(f"{doc_name} ({layer_name})")
             report.layer_spans += len(span_rows) - before
@@ -198,6 +209,7 @@ def import_records(store: Store, records: list[DocRecord], *, model: str | None 
             session.execute(insert(Span), span_rows)
         if state_rows:
             session.execute(insert(DocumentState), state_rows)
+        report.learned_links = teach.apply(session)
         report.suggested_links = suggest_links(session, doc_ids)
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(seen_labels)])
     return report
@@ -216,22 +228,34 @@ def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[i
 
 
 def _layer_rows(session: Session, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
-                report: ImportReport) -> None:
+                report: ImportReport, teach: _Teach) -> None:
     """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
-    has the document now, so it exports, and the model's copy is not added when it is opened."""
+    has the document now, so it exports, and the model's copy is not added when it is opened. Spans
+    with the same start, end and label are stored once (a linked one kept) and counted."""
     state_rows.append(dict(document_id=doc_id, annotator_id=layer, status="in_progress", seconds_spent=0.0,
                            updated_at=utcnow()))
-    entity_of = _entities_for_links(session, rec, report)
+    unique: dict[tuple[int, int, str], SpanRecord] = {}
     for sp in rec.spans:
+        key = (sp.start, sp.end, sp.label)
+        if key in unique:
+            report.duplicate_spans += 1
+            if unique[key].kb_id is not None or sp.kb_id is None:
+                continue
+        unique[key] = sp
+    entity_of = _entities_for_links(session, rec, report, teach)
+    for sp in unique.values():
+        entity_id = entity_of.get(sp.kb_id)
         span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end, label=sp.label,
-                              origin="import", status=sp.status, entity_id=entity_of.get(sp.kb_id),
-                              nil=sp.kb_id == NIL))
+                              origin="import", status=sp.status, entity_id=entity_id, nil=sp.kb_id == NIL))
+        if entity_id is not None and sp.status == "accepted":
+            teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
 
 
-def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) -> dict[str, int]:
+def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport, teach: _Teach) -> dict[str, int]:
     """kb_id → entity id for the record's linked spans; an id the KB lacks gets an entity named after
-    its first mention, so that no imported link is lost (reported in `report.new_entities`)."""
-    wanted = {sp.kb_id: sp for sp in rec.spans if sp.kb_id and sp.kb_id != NIL}
+    its first mention, so that no imported link is lost (reported in `report.new_entities`); its name
+    becomes its first alias."""
+    wanted = {sp.kb_id: sp for sp in reversed(rec.spans) if sp.kb_id and sp.kb_id != NIL}  # the first wins
     if not wanted:
         return {}
     found = dict(session.execute(select(Entity.kb_id, Entity.id).where(Entity.kb_id.in_(list(wanted)))).all())
@@ -243,7 +267,28 @@ def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) 
             session.flush()
             found[kb_id] = entity.id
             report.new_entities.append(kb_id)
+            teach.names.append((entity.id, entity.name))
     return found
+
+
+@dataclass
+class _Teach:
+    """What imported links teach the knowledge base: each linked mention's text is an alias of its
+    entity and counts toward that alias's prior (as a confirmed link in the window does), so the
+    exported KB offers the entity for that text; a new entity's name is one of its aliases."""
+
+    counts: Counter = field(default_factory=Counter)  # (entity id, mention text) -> linked mentions
+    names: list[tuple[int, str]] = field(default_factory=list)  # (entity id, name) of new entities
+
+    def apply(self, session: Session) -> int:
+        for (entity_id, text), n in sorted(self.counts.items()):
+            learn(session, entity_id, text, n)
+        for entity_id, name in self.names:
+            if session.scalar(select(Alias.id).where(Alias.entity_id == entity_id,
+                                                     Alias.norm == normalize(name)).limit(1)) is None:
+                session.add(Alias(entity_id=entity_id, text=name, norm=normalize(name), count=0))
+        session.flush()
+        return sum(self.counts.values())
 
 
 def _unique_name(name: str, taken: set[str]) -> str:
