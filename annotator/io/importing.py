@@ -255,7 +255,10 @@ def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport, 
     """kb_id → entity id for the record's linked spans; an id the KB lacks gets an entity named after
     its first mention, so that no imported link is lost (reported in `report.new_entities`); its name
     becomes its first alias."""
-    wanted = {sp.kb_id: sp for sp in reversed(rec.spans) if sp.kb_id and sp.kb_id != NIL}  # the first wins
+    wanted: dict[str, SpanRecord] = {}
+    for sp in rec.spans:
+        if sp.kb_id and sp.kb_id != NIL:
+            wanted.setdefault(sp.kb_id, sp)  # the first mention names a new entity
     if not wanted:
         return {}
     found = dict(session.execute(select(Entity.kb_id, Entity.id).where(Entity.kb_id.in_(list(wanted)))).all())
