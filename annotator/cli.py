@@ -146,6 +146,14 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
                    f"document): {', '.join(report.layer_conflicts)}")
     if report.duplicates:
         click.echo(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
+    if report.new_entities:
+        click.echo(f"Added {len(report.new_entities)} new knowledge-base entit"
+                   f"{'y' if len(report.new_entities) == 1 else 'ies'} for links to ids it lacked: "
+                   f"{', '.join(report.new_entities)}")
+    if report.learned_links:
+        click.echo(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
+    if report.duplicate_spans:
+        click.echo(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
 
 
 @main.command("export")

@@ -133,6 +133,26 @@ class Errors(metaclass=ErrorsWithCodes):
     E107 = ("Tokens of document '{name}' are not sorted, non-overlapping (start, end) pairs "
             "inside the text (token {index}: {start}-{end}). Re-tokenise the document; nothing "
             "was written.")
+    # Reading other tools' files: every input is checked before anything is stored
+    E108 = ("'{path}' is not a regular file ({kind}), so it was not read: a pipe, a device or a link to one "
+            "never ends. Give the path of the file itself; nothing was read.")
+    E109 = ("'{path}' is over {limit} bytes, the most read from one {what}. Split it into smaller files "
+            "and read them one by one; nothing was read.")
+    E110 = ("'{path}' unpacks to more than {limit} bytes (a spaCy DocBin is compressed), the most read "
+            "from one file. Split the corpus into smaller DocBins; nothing was read.")
+    E111 = ("'{path}', {where}: values are nested more than {limit} levels deep. Annotation files "
+            "nest a few levels; fix or export the file again; nothing was read.")
+    E112 = ("'{path}', {where}: the string holds a lone UTF-16 surrogate ({value}), which is no "
+            "character (a broken emoji, perhaps). Fix that string in the file: replacing it would move "
+            "every offset after it; nothing was read.")
+    E113 = ("'{path}', {where}: document '{name}' has no text (empty or only whitespace). Remove it "
+            "from the file or give it its text; nothing was read.")
+    E114 = ("'{path}', {where}: the text holds a NUL character (U+0000) at offset {offset}: the file "
+            "is binary or damaged. Fix or export the file again; nothing was read.")
+    E115 = ("'{path}' cannot be merged: it is damaged ({reason}). Nothing was merged. Ask for a fresh "
+            "copy, or check it with `sqlite3 '{path}' \"PRAGMA integrity_check\"`.")
+    E116 = ("'{path}' cannot be merged: {what} {reason}. Nothing was merged. Fix it in that project "
+            "(or ask its owner to), then merge again.")
     # The window
     E300 = ("Nothing to label: select text with the mouse, or pick a span (Tab, or click it), "
             "then press the label's key.")
@@ -193,6 +213,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "kb_id.")
     E218 = ("Entity {entity_id} was changed by someone else since you saw it (now: {state}). Your "
             "edit was not applied; look at the entity as it is now and edit it again if you still want to.")
+    E219 = ("'{path}', line {line}: {what} {value!r} holds a control character (U+{code:04X}); the "
+            "database cannot keep it. Fix the row and import again; nothing was imported.")
     # Review: roles, agreement from the project, adjudication, merging
     E154 = ("Agreement needs two or more annotators' layers; found {n}{names}. Name them with "
             "--annotators A,B, or let a second annotator label some of the same documents.")

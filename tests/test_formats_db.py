@@ -76,6 +76,7 @@ CORPUS = [
     _doc("a4", "Quiet", "Nothing happened here.", []),
 ]
 N_SPANS = sum(len(d["spans"]) for d in CORPUS)
+N_LINKS = sum(1 for d in CORPUS for s in d["spans"] if s.get("kb_id", "NIL") != "NIL")  # each teaches the KB an alias
 
 
 def cli(db: Path | str, *args):
@@ -142,8 +143,11 @@ def project_a(tmp_path_factory):
     source.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in CORPUS), encoding="utf-8",
                       newline="\n")
     db = where / "a.db"
-    assert ok(db, "import", source, "--no-model", "--as-layer", LAYER) == \
-        f"Imported {len(CORPUS)} document(s) with {N_SPANS} span(s).\n"
+    printed = ok(db, "import", source, "--no-model", "--as-layer", LAYER).splitlines()
+    assert printed[0] == f"Imported {len(CORPUS)} document(s) with {N_SPANS} span(s)."
+    kb_ids = list(dict.fromkeys(s["kb_id"] for d in CORPUS for s in d["spans"] if s.get("kb_id", "NIL") != "NIL"))
+    assert printed[1:] == [f"Added {len(kb_ids)} new knowledge-base entities for links to ids it lacked: "
+                           + ", ".join(kb_ids), f"Counted {N_LINKS} imported link(s) toward the aliases of their entities."]
     open_all(db)
     tasks = jsonl_tasks(db, where)
     assert [t["text"] for t in tasks] == [d["text"] for d in CORPUS]  # CRLF kept, byte for byte
@@ -189,7 +193,7 @@ def assert_comes_back(fmt: str, out: Path, tasks_a: list[dict], where: Path) -> 
     """Import `out` into a fresh project B: its layer must equal project A's (see the module docstring)."""
     db_b = where / "b.db"
     imported = ok(db_b, "import", out, "--format", fmt, "--no-model", "--as-layer", LAYER)
-    assert imported == f"Imported {len(CORPUS)} document(s) with {N_SPANS} span(s).\n"
+    assert imported.splitlines()[0] == f"Imported {len(CORPUS)} document(s) with {N_SPANS} span(s)."
     open_all(db_b)
     tasks_b = jsonl_tasks(db_b, where)
     assert len(tasks_b) == len(tasks_a)
@@ -227,8 +231,9 @@ def test_a_colleagues_file_comes_back_into_the_same_project_as_a_layer(fmt, tmp_
     names = [d["meta"]["name"] for d in CORPUS]
     lines = printed.splitlines()  # a4 has no entity: checked and empty is data, ben's like the others
     head = f"Added {N_SPANS} span(s) to {len(names)} document(s) already in the project, as a layer: "
-    assert len(lines) == 2 and lines[0] == "Imported 0 document(s) with 0 span(s)." and lines[1].startswith(head)
+    assert len(lines) == 3 and lines[0] == "Imported 0 document(s) with 0 span(s)." and lines[1].startswith(head)
     assert sorted(lines[1][len(head):].split(", ")) == sorted(f"{name} (ben)" for name in names)  # in file order
+    assert lines[2] == f"Counted {N_LINKS} imported link(s) toward the aliases of their entities."
     ben_out = tmp_path / "ben.jsonl"
     ok(db, "role", LAYER, "reviewer")  # to see ben's layer
     ok(db, "export", "--format", "jsonl", "--out", ben_out, "--layer", "ben", "--status", "all")

@@ -247,3 +247,68 @@ def test_importing_streams_duplicates_across_batches(store, tmp_path):
     assert count(store, Document) == 2201
     assert seen[-1] == (2203, 2203) and all(total == 2203 for _, total in seen)
     assert layer_spans(store, "bob") == {"t5": [(0, 4, "ORG", None)]}
+
+
+def test_imported_links_teach_the_kb_so_its_spacy_export_offers_them(store, tmp_path):
+    """Links to ids the KB lacked used to create entities with no alias at all: the spacy-kb export
+    then offered no candidate for those mentions, and an entity_linker trained on it learnt nothing."""
+    from spacy.kb import InMemoryLookupKB
+    from spacy.vocab import Vocab
+
+    from annotator.core.db.models import Alias, Entity
+    from annotator.formats import spacy_kb
+    from annotator.io import kb_transfer
+
+    text = "Seoul and Tokyo. The South Korean capital Seoul met Tokyo, then S. Korea."
+    spans = [(0, 5, "GPE", "Q8684"), (10, 15, "GPE", "Q1490"), (42, 47, "GPE", "Q8684"),
+             (52, 57, "GPE", "Q1490"), (64, 72, "GPE", "Q884"), (64, 72, "GPE", "Q884")]  # last: a duplicate
+    path = write_jsonl(tmp_path / "links.jsonl", [{"text": text, "_annotator_id": "ana", "spans": [
+        {"start": s, "end": e, "label": label, "kb_id": kb} for s, e, label, kb in spans]}])
+    report = import_paths(store, [path], use_model=False)
+    assert sorted(report.new_entities) == ["Q1490", "Q8684", "Q884"]
+    assert report.duplicate_spans == 1 and report.learned_links == 5
+    with store.Session() as s:
+        aliases = {(kb, t): c for kb, t, c in s.execute(select(Entity.kb_id, Alias.text, Alias.count)
+                                                         .join(Alias, Alias.entity_id == Entity.id))}
+        names = dict(s.execute(select(Entity.kb_id, Entity.name)).all())
+        assert count(store, Span) == 5
+    assert aliases == {("Q8684", "Seoul"): 2, ("Q1490", "Tokyo"): 2, ("Q884", "S. Korea"): 1}
+    assert all((kb, name) in aliases for kb, name in names.items())  # a name is always an alias
+
+    out = tmp_path / "kb"
+    assert kb_transfer.export_kb(store, "spacy-kb", out) == 3
+    loaded = InMemoryLookupKB(Vocab(), entity_vector_length=spacy_kb.ENTITY_VECTOR_LENGTH)
+    loaded.from_disk(out)
+    for start, end, _, kb_id in spans:
+        assert kb_id in {c.entity_ for c in loaded.get_alias_candidates(text[start:end])}
+
+
+def test_imported_links_to_known_entities_count_toward_their_aliases(store, tmp_path):
+    from annotator.core.db.models import Alias, Entity
+    from annotator.io import kb_transfer
+
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text('{"id": "Q884", "name": "South Korea", "aliases": ["South Korea"], "alias_counts": [2]}\n',
+                  encoding="utf-8")
+    kb_transfer.import_kb(store, kb)
+    path = write_jsonl(tmp_path / "l.jsonl", [{"text": "South Korea, or Korea.", "spans": [
+        {"start": 0, "end": 11, "label": "GPE", "kb_id": "Q884"}, {"start": 16, "end": 21, "label": "GPE",
+                                                                   "kb_id": "Q884"}]}])
+    report = import_paths(store, [path], use_model=False)
+    assert report.new_entities == [] and report.learned_links == 2
+    with store.Session() as s:
+        assert dict(s.execute(select(Alias.text, Alias.count).join(Entity).where(Entity.kb_id == "Q884")).all()) \
+            == {"South Korea": 3, "Korea": 1}
+
+
+def test_cli_import_reports_new_kb_entities(tmp_path):
+    from click.testing import CliRunner
+
+    from annotator.cli import main
+
+    db = tmp_path / "p.db"
+    path = write_jsonl(tmp_path / "l.jsonl", [{"text": "Seoul agreed.", "spans": [
+        {"start": 0, "end": 5, "label": "GPE", "kb_id": "Q8684"}]}])
+    result = CliRunner().invoke(main, ["--db", str(db), "import", "--no-model", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Added 1 new knowledge-base entity for links to ids it lacked: Q8684" in result.output

@@ -4,6 +4,7 @@ entity both know under the same kb_id but describe differently."""
 from __future__ import annotations
 
 import hashlib
+import random
 import sqlite3
 
 import pytest
@@ -179,3 +180,71 @@ def test_merge_errors_are_coded(two, tmp_path):
             merge(ours, path)
         assert e.value.code == code, path
     assert empty.stat().st_size == 0  # not turned into a project
+
+
+def _edit(path, sql):
+    conn = sqlite3.connect(path)
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("sql, code", [
+    ("UPDATE spans SET start = 5, \"end\" = 999999999, label = '' WHERE id = (SELECT min(id) FROM spans)", "E116"),
+    ("UPDATE spans SET label = '' WHERE id = (SELECT min(id) FROM spans)", "E116"),
+    ("UPDATE spans SET start = 'abc' WHERE id = (SELECT min(id) FROM spans)", "E116"),
+    ("UPDATE spans SET status = 'maybe' WHERE id = (SELECT min(id) FROM spans)", "E116"),
+    ("UPDATE spans SET start = 2.5 WHERE id = (SELECT min(id) FROM spans)", "E116"),
+    ("UPDATE documents SET text = 'changed' WHERE id = (SELECT min(id) FROM documents)", "E116"),
+    ("UPDATE labels SET name = '' WHERE name = 'GPE'", "E116"),
+    ("UPDATE aliases SET count = -3 WHERE id = (SELECT min(id) FROM aliases)", "E116"),
+    ("UPDATE spans SET created_at = 'yesterday' WHERE id = (SELECT min(id) FROM spans)", "E115"),
+    ("UPDATE documents SET meta = '{not json' WHERE id = (SELECT max(id) FROM documents)", "E115"),
+])
+def test_merge_checks_the_other_file_like_an_import(two, sql, code):
+    """A colleague's span at 5-999,999,999 with an empty label used to be merged unchecked."""
+    ours, theirs_path = two
+    _edit(theirs_path, sql)
+    before = counts(ours)
+    with pytest.raises(AnnotatorError) as e:
+        merge(ours, theirs_path)
+    assert e.value.code == code and str(theirs_path) in str(e.value)
+    assert counts(ours) == before
+
+
+def test_merge_of_a_damaged_file_is_coded_and_changes_nothing(two):
+    """Pages overwritten in the middle of the other file: a DatabaseError traceback before."""
+    ours, theirs_path = two
+    before = counts(ours)
+    data = bytearray(theirs_path.read_bytes())
+    page = 4096
+    rng = random.Random(7)
+    for n in range(12):
+        damaged = bytearray(data)
+        start = page * rng.randrange(1, len(data) // page)
+        damaged[start:start + page] = bytes(rng.randrange(256) for _ in range(page))
+        copy = theirs_path.with_name(f"damaged{n}.db")
+        copy.write_bytes(bytes(damaged))
+        try:
+            merge(ours, copy)
+        except AnnotatorError as e:
+            assert e.code in ("E115", "E116", "E003", "E001", "E005", "E002"), str(e)
+            assert counts(ours) == before
+        else:  # a page nobody reads (free, or an index): merged as it is
+            before = counts(ours)
+
+
+def test_opening_a_damaged_project_as_db_is_coded(tmp_path):
+    path = tmp_path / "p.db"
+    store = make_store(path, docs=(0,), kb=False, file=True)
+    store.close()
+    data = bytearray(path.read_bytes())
+    data[4096 * 2:4096 * 6] = bytes(range(256)) * 64
+    path.write_bytes(bytes(data))
+    from click.testing import CliRunner
+
+    from annotator.cli import main
+
+    result = CliRunner().invoke(main, ["--db", str(path), "stats"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "[E008]" in result.output or "[E003]" in result.output, result.output

@@ -26,13 +26,13 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import read_text
+from annotator.formats.files import check_record, read_text
 
 SUFFIX = ""  # a directory
 KB_DB = "KB"
 SUGGESTED = "Suggested"  # the brat attribute of an unchecked suggestion
 _BREAKS = str.maketrans({c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
-_T_DATA = re.compile(r"(\S+) (\d+ \d+(?:;\d+ \d+)*)")
+_T_DATA = re.compile(r"(\S+) ([0-9]{1,18} [0-9]{1,18}(?:;[0-9]{1,18} [0-9]{1,18})*)")
 _N_DATA = re.compile(r"(\S+) (T\S+) ([^\s:]+):(\S+)")
 _A_DATA = re.compile(r"(\S+) (T\S+)(?: \S+)?")
 _BAD_NAME = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
@@ -166,7 +166,7 @@ def read_pair(ann_path: Path) -> DocRecord:
                 suggested.add(match.group(2))
     spans = [SpanRecord(s, e, label, kb_ids.get(t), "suggested" if t in suggested else "accepted")
              for t, (s, e, label, _) in bounds.items()]
-    return DocRecord(name=ann_path.stem, text=text, spans=spans)
+    return check_record(DocRecord(name=ann_path.stem, text=text, spans=spans), txt_path, "the text")
 
 
 def _textbound(ann_id, data, tail, text, ann_path, lineno, bad):

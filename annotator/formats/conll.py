@@ -29,7 +29,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import read_text
+from annotator.formats.files import check_record, read_text
 
 SUFFIX = ".conll"
 DOCSTART = "-DOCSTART- -X- -X- O"
@@ -110,7 +110,7 @@ def read(path: Path) -> list[DocRecord]:
     reader = _Reader(path)
     for lineno, line in enumerate(text.split("\n"), start=1):
         reader.line(lineno, line.removesuffix("\r"))
-    return reader.finish()
+    return [check_record(doc, path, f"document {i}") for i, doc in enumerate(reader.finish(), 1)]
 
 
 class _Reader:

@@ -22,7 +22,7 @@ from typing import Iterable
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import json_lines
+from annotator.formats.files import check_record, json_lines, span_problem
 
 SUFFIX = ".jsonl"
 _KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "meta", "kb_ids",
@@ -56,13 +56,16 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
 
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    return [from_line(obj, path, lineno) for lineno, obj in json_lines(path)]
+    return [check_record(from_line(obj, path, lineno), path, f"line {lineno}") for lineno, obj in json_lines(path)]
 
 
 def _triples(obj: dict, bad) -> list[tuple[int, int, str]]:
     out = []
     for key in ("label", "labels", "entities"):
-        for item in obj.get(key) or []:
+        items = obj.get(key) or []
+        if not isinstance(items, list):
+            raise bad(f'"{key}" must be a list, not {type(items).__name__}')
+        for item in items:
             if isinstance(item, dict):
                 item = [item.get("start_offset"), item.get("end_offset"), item.get("label")]
             if not isinstance(item, (list, tuple)) or len(item) != 3:
@@ -84,19 +87,32 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
     if not isinstance(text, str):
         raise bad('"text" is missing or not a string')
     links: dict[tuple, list[str]] = {}  # several spans may share (start, end, label)
-    for item in obj.get("kb_ids") or []:
+    kb_items = obj.get("kb_ids") or []
+    if not isinstance(kb_items, list):
+        raise bad('"kb_ids" must be a list of [start, end, label, kb_id]')
+    for item in kb_items:
         if not isinstance(item, list) or len(item) != 4 or not isinstance(item[3], str):
+            raise bad('each item of "kb_ids" must be [start, end, label, kb_id]')
+        if not all(isinstance(x, (int, str)) for x in item[:3]):
             raise bad('each item of "kb_ids" must be [start, end, label, kb_id]')
         links.setdefault(tuple(item[:3]), []).append(item[3])
     spans = []
     for start, end, label in _triples(obj, bad):
-        if not 0 <= start < end <= len(text):
-            raise bad(f"span {start}-{end} lies outside the text ({len(text)} characters)")
         same = links.get((start, end, label))
-        spans.append(SpanRecord(start, end, label, same.pop(0) if same else None))
+        kb_id = same.pop(0) if same else None
+        problem = span_problem(text, start, end, label, kb_id)
+        if problem:
+            raise bad(problem)
+        spans.append(SpanRecord(start, end, label, kb_id))
     meta = obj.get("meta")
-    meta = dict(meta) if isinstance(meta, dict) else {}
+    if meta is not None and not isinstance(meta, dict):
+        raise bad(f'"meta" must be a JSON object, not {type(meta).__name__}')
+    meta = dict(meta or {})
     meta.update({k: v for k, v in obj.items() if k not in _KNOWN})
     name = obj.get("name") or f"{path.stem}-{lineno}"
-    return DocRecord(name=str(name), text=text, title=str(obj.get("title") or ""), meta=meta,
-                     spans=spans, annotator=obj.get("annotator"))
+    title, annotator = obj.get("title") or "", obj.get("annotator")
+    if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
+        raise bad('"name" and "title" must be strings')
+    if annotator is not None and not isinstance(annotator, str):
+        raise bad('"annotator" must be a string')
+    return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator)

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import json_lines
+from annotator.formats.files import check_record, json_lines, span_problem
 
 SUFFIX = ".jsonl"
 STATUSES = ("accepted", "suggested")
@@ -83,7 +83,7 @@ def stream(path: Path) -> Iterator[DocRecord]:
     """Tasks one line at a time (an import of any size streams); a bad line raises a coded error naming
     the file and line when it is reached."""
     for lineno, task in json_lines(path):
-        yield _from_task(task, path, lineno)
+        yield check_record(_from_task(task, path, lineno), path, f"line {lineno}")
 
 
 def _from_task(task, path: Path, lineno: int) -> DocRecord:
@@ -95,23 +95,34 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
     text = task.get("text")
     if not isinstance(text, str) or not text.strip():
         raise bad('"text" is missing or empty')
-    meta = dict(task.get("meta") or {})
+    meta = task.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise bad(f'"meta" must be a JSON object, not {type(meta).__name__}')
+    meta = dict(meta or {})
     name = task.get("name") or meta.pop("name", None) or f"{Path(path).stem}-{lineno}"
     title = meta.pop("title", None)
+    if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, (str, type(None))):
+        raise bad('"name" and "title" must be strings')
+    annotator = task.get("_annotator_id")
+    if annotator is not None and not isinstance(annotator, (str, int)) or isinstance(annotator, bool):
+        raise bad('"_annotator_id" must be a string')
+    raw_spans = task.get("spans")
+    if raw_spans is not None and not isinstance(raw_spans, list):
+        raise bad(f'"spans" must be a list, not {type(raw_spans).__name__}')
     spans = []
-    for sp in task.get("spans") or []:
-        try:
-            start, end, label = int(sp["start"]), int(sp["end"]), str(sp["label"])
-        except (KeyError, TypeError, ValueError):
-            raise bad("a span needs integer \"start\", \"end\" and a \"label\"") from None
-        if not 0 <= start < end <= len(text):
-            raise bad(f"span {start}-{end} lies outside the text ({len(text)} characters)")
+    for sp in raw_spans or []:
+        if not isinstance(sp, dict):
+            raise bad("each span must be a JSON object")
+        start, end, label, kb_id = sp.get("start"), sp.get("end"), sp.get("label"), sp.get("kb_id")
+        problem = span_problem(text, start, end, label, kb_id)
+        if problem:
+            raise bad(problem)
         if "text" in sp and sp["text"] != text[start:end]:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
         status = sp.get("status", "accepted")
         if status not in STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
-        spans.append(SpanRecord(start, end, label, sp.get("kb_id"), status))
+        spans.append(SpanRecord(start, end, label, kb_id, status))
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
-                     annotator=task.get("_annotator_id"),
+                     annotator=None if annotator is None else str(annotator),
                      answer=task["answer"] if isinstance(task.get("answer"), str) else None)

@@ -24,6 +24,7 @@ from typing import Iterable, Iterator
 
 from annotator.core.records import KbEntry
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import check_unicode, lines, loads
 
 COLUMNS = ("id", "name", "type", "description", "aliases", "alias_counts")
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -38,7 +39,7 @@ def kind_of(path: Path) -> str:
 
 def read(path: Path) -> list[tuple[int, KbEntry]]:
     """(line number, entry) for every row; the first bad row raises a coded error."""
-    if not path.is_file():
+    if not path.exists():
         raise AnnotatorError(Errors.E200.format(path=path))
     rows = _read_jsonl(path) if kind_of(path) == "jsonl" else _read_csv(path)
     first_line: dict[str, int] = {}
@@ -68,21 +69,34 @@ def _entry(path: Path, line: int, raw: dict) -> KbEntry:
     if counts is None:
         counts = [0] * len(aliases)
     if (not isinstance(counts, list) or len(counts) != len(aliases)
-            or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts)):
+            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 2**31 for c in counts)):
         raise bad(f'"alias_counts" must be {len(aliases)} non-negative integers, one per alias')
+    for key in ("id", "name", "type", "description"):
+        _check_chars(path, line, key, raw.get(key) or "")
+    for alias in aliases:
+        _check_chars(path, line, "alias", alias)
+        check_unicode(alias, path, f"line {line}")
+    if any(len(raw.get(key) or "") > 255 for key in ("id", "name")) or len(raw.get("type") or "") > 64:
+        raise bad("an id or name is longer than 255 characters, or a type longer than 64")
     kb_id = (raw.get("id") or "").strip() or None
     return KbEntry(name=name, kb_id=kb_id, type=(raw.get("type") or "").strip(),
                    description=(raw.get("description") or "").strip(),
                    aliases=[a.strip() for a in aliases], counts=list(counts))
 
 
+def _check_chars(path: Path, line: int, what: str, value: str, allowed: str = "\t\n\r") -> None:
+    """E219 for a C0 control character other than tab and line ends in a KB value (NUL, which no
+    PostgreSQL text can hold, above all); E112 for a lone surrogate."""
+    for ch in value:
+        if ord(ch) < 32 and ch not in allowed:
+            raise AnnotatorError(Errors.E219.format(path=path, line=line, what=what, value=value[:80],
+                                                    code=ord(ch)))
+    check_unicode(value, path, f"line {line}")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            try:
-                yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-            except UnicodeDecodeError as e:
-                raise AnnotatorError(Errors.E207.format(path=path, line=lineno, offset=e.start)) from None
+    return lines(path, lambda lineno, offset: AnnotatorError(Errors.E207.format(path=path, line=lineno,
+                                                                                offset=offset)))
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, KbEntry]]:
@@ -90,10 +104,8 @@ def _read_jsonl(path: Path) -> list[tuple[int, KbEntry]]:
     for lineno, line in _lines(path):
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise AnnotatorError(Errors.E202.format(path=path, line=lineno, reason=e.msg)) from None
+        raw = loads(line, path, f"line {lineno}",
+                    lambda n, reason: AnnotatorError(Errors.E202.format(path=path, line=n, reason=reason)))
         if not isinstance(raw, dict):
             raise AnnotatorError(Errors.E203.format(path=path, line=lineno, reason="the line is not a JSON object"))
         rows.append((lineno, _entry(path, lineno, raw)))

@@ -31,7 +31,7 @@ from typing import Iterable
 from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import read_text
+from annotator.formats.files import check_record, loads, read_text, span_problem
 
 SUFFIX = ".json"
 LABELS, KB = "label", "kb_id"
@@ -80,18 +80,14 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
 
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    text = read_text(path, "utf-8-sig")
-    try:
-        tasks = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise AnnotatorError(Errors.E015.format(path=path, line=e.lineno, reason=e.msg)) from None
+    tasks = loads(read_text(path, "utf-8-sig"), path, "the file")
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list):
         raise AnnotatorError(Errors.E101.format(path=path, reason="expected a list of tasks"))
     docs = []
     for number, task in enumerate(tasks, start=1):
-        docs.extend(from_task(task, path, number))
+        docs.extend(check_record(doc, path, f"task {number}") for doc in from_task(task, path, number))
     return docs
 
 
@@ -107,8 +103,13 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise bad('"annotations" must be a list of objects')
     kept = [a for a in annotations if not a.get("was_cancelled")] or [{"result": []}]
-    name = str(data.get("name") or f"{path.stem}-{task.get('id', number)}")
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    name = data.get("name") or f"{path.stem}-{task.get('id', number)}"
+    meta, title = data.get("meta") or {}, data.get("title") or ""
+    if not isinstance(meta, dict):
+        raise bad(f'"data.meta" must be a JSON object, not {type(meta).__name__}')
+    if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
+        raise bad('"data.name" and "data.title" must be strings')
+    name = str(name)
     suggested = []
     for prediction in task.get("predictions") or []:
         if isinstance(prediction, dict) and prediction.get("model_version") == MODEL_VERSION:
@@ -120,7 +121,7 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
         if isinstance(who, dict):
             who = who.get("email") or who.get("id")
         annotator = str(who) if who is not None else data.get("annotator")
-        docs.append(DocRecord(name=name, text=text, title=str(data.get("title") or ""), meta=dict(meta),
+        docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta),
                               spans=spans_of(annotation.get("result") or [], text, bad) + suggested,
                               annotator=annotator))
     return docs
@@ -136,7 +137,7 @@ def spans_of(result, text: str, bad) -> list[SpanRecord]:
             answers = value.get("text")
             if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
                 raise bad(f"textarea result {r.get('id')!r} needs a list of strings in value.text")
-            if answers:
+            if answers and isinstance(r.get("id"), (str, int)):
                 kb_ids[r.get("id")] = answers[0]
     spans, utf16 = [], None
     for r in result:
@@ -149,6 +150,8 @@ def spans_of(result, text: str, bad) -> list[SpanRecord]:
         if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
             raise bad(f"region {r.get('id')!r} needs a non-empty list of labels")
         surface = value.get("text")
+        if surface is not None and not isinstance(surface, str):
+            raise bad(f"region {r.get('id')!r} has a value.text that is not a string")
         if surface is not None and text[start:end] != surface:
             utf16 = utf16 if utf16 is not None else utf16_table(text)
             start, end = utf16.get(start, -1), utf16.get(end, -1)
@@ -158,7 +161,12 @@ def spans_of(result, text: str, bad) -> list[SpanRecord]:
         if not 0 <= start < end <= len(text):
             raise bad(f"region {r.get('id')!r} at {start}-{end} lies outside the text "
                       f"({len(text)} characters)")
-        spans.extend(SpanRecord(start, end, label, kb_ids.get(r.get("id"))) for label in labels)
+        kb_id = kb_ids.get(r.get("id")) if isinstance(r.get("id"), (str, int)) else None
+        for label in labels:
+            problem = span_problem(text, start, end, label, kb_id)
+            if problem:
+                raise bad(f"region {r.get('id')!r}: {problem}")
+            spans.append(SpanRecord(start, end, label, kb_id))
     return spans
 
 

@@ -22,6 +22,7 @@ non-whitespace tokens.
 
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_left
 from pathlib import Path
 from typing import Iterable
@@ -36,6 +37,7 @@ from spacy.vocab import Vocab
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
 SUGGESTED = "suggested"  # the span group of unchecked suggestions
@@ -274,32 +276,60 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     return report
 
 
+MAX_UNPACKED = 512 << 20  # bytes a DocBin may decompress to
+
+
+def unpacked_size(data: bytes, path: Path) -> int:
+    """How large the zlib stream `data` decompresses to, counted in 1 MB steps without keeping the
+    output, and refused (E110) past MAX_UNPACKED: a few MB can unpack to gigabytes."""
+    d, size, rest = zlib.decompressobj(), 0, data
+    try:
+        while rest and not d.eof:
+            size += len(d.decompress(rest, 1 << 20))
+            rest = d.unconsumed_tail
+            if size > MAX_UNPACKED:
+                raise AnnotatorError(Errors.E110.format(path=path, limit=MAX_UNPACKED))
+    except zlib.error as e:
+        raise AnnotatorError(Errors.E101.format(path=path, reason=f"not a spaCy DocBin (zlib: {e})")) from None
+    return size
+
+
 def read(path: Path) -> list[DocRecord]:
     path = Path(path)
-    if not path.is_file():
-        raise AnnotatorError(Errors.E010.format(path=path))
+    data = read_bytes(path)
+    unpacked_size(data, path)
     doc_bin = DocBin(store_user_data=True)
     try:
-        doc_bin.from_disk(path)
+        doc_bin.from_bytes(data)
         raw, doc_bin.user_data = doc_bin.user_data, [None] * len(doc_bin)
         docs = list(doc_bin.get_docs(Vocab()))
         datas = [srsly.msgpack.unpackb(b, raw=False, use_list=True, object_pairs_hook=dict)
                  if b else {} for b in raw]
+        records = [from_doc(doc, data, path, i) for i, (doc, data) in enumerate(zip(docs, datas), 1)]
+    except AnnotatorError:
+        raise
     except Exception as e:  # zlib, msgpack, numpy and spaCy all raise their own types here
         raise AnnotatorError(Errors.E101.format(
             path=path, reason=f"not a spaCy DocBin ({type(e).__name__}: {e})")) from None
-    return [from_doc(doc, data, path, i) for i, (doc, data) in enumerate(zip(docs, datas), 1)]
+    return [check_record(rec, path, f"document {i}") for i, rec in enumerate(records, 1)]
 
 
 def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
-    if not isinstance(data, dict) or not isinstance(data.get("meta", {}), dict):
-        raise AnnotatorError(Errors.E101.format(
-            path=path, reason=f"document {number} has user_data that is not a dict of name/title/meta"))
+    def bad(reason: str) -> AnnotatorError:
+        return AnnotatorError(Errors.E101.format(path=path, reason=f"document {number} {reason}"))
+
+    if not isinstance(data, dict) or not isinstance(data.get("meta") or {}, dict):
+        raise bad("has user_data that is not a dict of name/title/meta")
+    name, title = data.get("name") or f"{path.stem}-{number}", data.get("title") or ""
+    if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
+        raise bad("has a name or title that is not a string")
+    annotator = data.get("annotator")
+    if annotator is not None and not isinstance(annotator, str):
+        raise bad("has an annotator that is not a string")
     spans = [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None) for e in doc.ents]
     if SUGGESTED in doc.spans:
         spans += [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None, SUGGESTED)
                   for e in doc.spans[SUGGESTED]]
     tokens = [(t.idx, t.idx + len(t)) for t in doc if not t.text.isspace()]
-    return DocRecord(name=str(data.get("name") or f"{path.stem}-{number}"), text=doc.text,
-                     title=str(data.get("title") or ""), meta=dict(data.get("meta") or {}),
-                     spans=spans, annotator=data.get("annotator"), tokens=tokens)
+    return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
+                     spans=spans, annotator=annotator, tokens=tokens)

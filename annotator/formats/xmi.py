@@ -27,6 +27,7 @@ from cassis import Cas, TypeSystem, load_cas_from_xmi, load_typesystem
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.brat import check_names
+from annotator.formats.files import MAX_FILE_BYTES, check_record, check_regular, is_offset, open_file
 
 SUFFIX = ""  # a directory
 NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
@@ -104,12 +105,13 @@ def read(path: Path) -> list[DocRecord]:
         files = sorted(path.glob("*.xmi"))
         if not files:
             raise AnnotatorError(Errors.E018.format(path=path, suffixes=".xmi"))
-    elif path.is_file():
-        files = [path]
     else:
-        raise AnnotatorError(Errors.E010.format(path=path))
+        check_regular(path)
+        files = [path]
     ts_path = files[0].parent / TYPESYSTEM
-    if ts_path.is_file():
+    if ts_path.exists():
+        if check_regular(ts_path) > MAX_FILE_BYTES:
+            raise AnnotatorError(Errors.E109.format(path=ts_path, limit=MAX_FILE_BYTES, what="file"))
         try:
             ts, lenient = load_typesystem(ts_path), False
         except Exception as e:  # lxml and cassis raise several types for a bad type system
@@ -124,8 +126,12 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with open(path, "rb") as fh:
+            if check_regular(path) > MAX_FILE_BYTES:
+                raise AnnotatorError(Errors.E109.format(path=path, limit=MAX_FILE_BYTES, what="file"))
+            with open_file(path) as fh:
                 cas = load_cas_from_xmi(fh, typesystem=ts, lenient=lenient)
+    except AnnotatorError:
+        raise
     except Exception as e:  # lxml syntax errors carry a line; cassis raises plain exceptions
         line = getattr(e, "lineno", None)
         reason = f"not a readable XMI file ({type(e).__name__}: {e})"
@@ -142,13 +148,14 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     spans = [SpanRecord(a.begin, a.end, a.get("value") or "", a.get("identifier"),
                         "suggested" if predicted and a.get(PREDICTED) else "accepted") for a in entities]
     for sp in spans:
-        if not 0 <= sp.start < sp.end <= len(text):
+        if not (is_offset(sp.start) and is_offset(sp.end)) or not 0 <= sp.start < sp.end <= len(text):
             raise AnnotatorError(Errors.E101.format(
                 path=path, reason=f"NamedEntity {sp.start}-{sp.end} lies outside the text or is empty"))
     tokens = [(a.begin, a.end) for a in _select(cas, ts, TOKEN)] or None
     metas = _select(cas, ts, METADATA)
     title = (metas[0].get("documentTitle") or "") if metas else ""
-    return DocRecord(name=path.stem, text=text, title=title, spans=spans, tokens=tokens)
+    return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans, tokens=tokens),
+                        path, "the document")
 
 
 def _select(cas: Cas, ts: TypeSystem, type_name: str) -> list:

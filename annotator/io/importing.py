@@ -9,7 +9,7 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +20,18 @@ from sqlalchemy.orm import Session
 
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
-from annotator.core.db.models import Document, DocumentState, Entity, ModelRun, Span, utcnow
+from annotator.core.db.models import Alias, Document, DocumentState, Entity, ModelRun, Span, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
+from annotator.core.kb.entities import normalize
+from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
-from annotator.core.records import DocRecord
+from annotator.core.records import DocRecord, SpanRecord
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
+from annotator.formats.files import check_record, check_regular, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
@@ -49,6 +52,8 @@ class ImportReport:
     model: str | None = None
     new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
     suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
+    duplicate_spans: int = 0  # a second span of a document with the same start, end and label: stored once
+    learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
 
 
 def sha256(text: str) -> str:
@@ -65,10 +70,10 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def read_text_file(path: Path) -> DocRecord:
-    size = path.stat().st_size
+    size = check_regular(path)  # a FIFO or a link to /dev/zero is refused before it is read
     if size > MAX_DOCUMENT_BYTES:
         raise AnnotatorError(Errors.E014.format(path=path, size=size, limit=MAX_DOCUMENT_BYTES))
-    text = normalize_plain(_decode(path, path.read_bytes()))
+    text = normalize_plain(_decode(path, read_bytes(path, MAX_DOCUMENT_BYTES)))
     if not text.strip():
         raise AnnotatorError(Errors.E012.format(path=path))
     return DocRecord(name=path.stem, text=text, title=title_of(text), meta={"source": path.name})
@@ -121,9 +126,12 @@ def iter_records(found: list[Source]) -> Iterator[DocRecord]:
             yield read_text_file(path)
             continue
         module = registry.get(kind)
-        for rec in getattr(module, "stream", module.read)(path):  # formats that can, stream
-            if len(rec.text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
-                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=len(rec.text.encode()),
+        for number, rec in enumerate(getattr(module, "stream", module.read)(path), start=1):  # streamed if it can
+            # every format's records pass the same checks (the readers make them with line numbers)
+            check_record(rec, path, f"document {number}", allow_empty=False)
+            size = len(rec.text.encode("utf-8"))
+            if size > MAX_DOCUMENT_BYTES:
+                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=size,
                                                         limit=MAX_DOCUMENT_BYTES))
             rec.title = rec.title or title_of(rec.text)
             yield rec
@@ -176,6 +184,7 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
             raise Cancelled()
         run.store_fresh(batch)
         run.store_again(final=True)
+        run.report.learned_links = run.teach.apply(session)
         if progress:
             progress(fresh.done, max(total, fresh.done))
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(run.seen_labels)])
@@ -229,6 +238,7 @@ class _Run:
         self.seen_labels: set[str] = set()
         self.run_id = self.model_layer = None
         self.checked = False
+        self.teach = _Teach()  # what the imported links teach the knowledge base
 
     def fresh(self, records: Iterable[DocRecord]) -> _Fresh:
         return _Fresh(self, records)
@@ -337,12 +347,23 @@ class _Run:
         status = "done" if _finished(rec, layer_name, self.by) else "in_progress"
         state_rows.append(dict(document_id=doc_id, annotator_id=layer, status=status, seconds_spent=0.0,
                                updated_at=now))
-        entity_of = _entities_for_links(self.session, rec, self.report)
+        unique: dict[tuple[int, int, str], SpanRecord] = {}  # the same start, end and label: stored once
         for sp in rec.spans:
+            key = (sp.start, sp.end, sp.label)
+            if key in unique:
+                self.report.duplicate_spans += 1
+                if unique[key].kb_id is not None or sp.kb_id is None:
+                    continue  # a linked one is kept
+            unique[key] = sp
+        entity_of = _entities_for_links(self.session, rec, self.report, self.teach)
+        for sp in unique.values():
+            entity_id = entity_of.get(sp.kb_id)
             span_rows.append(dict(document_id=doc_id, annotator_id=layer, start=sp.start, end=sp.end, label=sp.label,
-                                  origin="import", status=sp.status, entity_id=entity_of.get(sp.kb_id),
+                                  origin="import", status=sp.status, entity_id=entity_id,
                                   nil=sp.kb_id == NIL, model_run_id=None, referent_note="", created_at=now,
                                   updated_at=now, version=1))
+            if entity_id is not None and sp.status == "accepted":
+                self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)
 
 
@@ -367,10 +388,14 @@ def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[i
     return held
 
 
-def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) -> dict[str, int]:
+def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport, teach: _Teach) -> dict[str, int]:
     """kb_id → entity id for the record's linked spans; an id the KB lacks gets an entity named after
-    its first mention, so that no imported link is lost (reported in `report.new_entities`)."""
-    wanted = {sp.kb_id: sp for sp in rec.spans if sp.kb_id and sp.kb_id != NIL}
+    its first mention, so that no imported link is lost (reported in `report.new_entities`); its name
+    becomes its first alias."""
+    wanted: dict[str, SpanRecord] = {}
+    for sp in rec.spans:
+        if sp.kb_id and sp.kb_id != NIL:
+            wanted.setdefault(sp.kb_id, sp)  # the first mention names a new entity
     if not wanted:
         return {}
     found = dict(session.execute(select(Entity.kb_id, Entity.id).where(Entity.kb_id.in_(list(wanted)))).all())
@@ -382,7 +407,28 @@ def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport) 
             session.flush()
             found[kb_id] = entity.id
             report.new_entities.append(kb_id)
+            teach.names.append((entity.id, entity.name))
     return found
+
+
+@dataclass
+class _Teach:
+    """What imported links teach the knowledge base: each linked mention's text is an alias of its
+    entity and counts toward that alias's prior (as a confirmed link in the window does), so the
+    exported KB offers the entity for that text; a new entity's name is one of its aliases."""
+
+    counts: Counter = field(default_factory=Counter)  # (entity id, mention text) -> linked mentions
+    names: list[tuple[int, str]] = field(default_factory=list)  # (entity id, name) of new entities
+
+    def apply(self, session: Session) -> int:
+        for (entity_id, text), n in sorted(self.counts.items()):
+            learn(session, entity_id, text, n)
+        for entity_id, name in self.names:
+            if session.scalar(select(Alias.id).where(Alias.entity_id == entity_id,
+                                                     Alias.norm == normalize(name)).limit(1)) is None:
+                session.add(Alias(entity_id=entity_id, text=name, norm=normalize(name), count=0))
+        session.flush()
+        return sum(self.counts.values())
 
 
 def _unique_name(name: str, taken: set[str]) -> str:

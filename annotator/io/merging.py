@@ -20,6 +20,7 @@ only read.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,15 +31,21 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from annotator.core.db.annotators import ROLES
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store, to_url
 from annotator.core.editing.labels import DIGITS
 from annotator.core.kb.entities import normalize
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.files import is_offset, kb_id_problem, label_problem
 
 MERGED = "merged"  # command name of a copied history event
 NIL = "NIL"
 _CHUNK = 500
+
+ORIGINS = ("model", "human", "import", "propagated")
+STATUSES = ("suggested", "accepted")
+DOC_STATUSES = ("new", "in_progress", "done")
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
 
 
@@ -111,13 +118,51 @@ def _open_other(store: Store, other: str | os.PathLike) -> Store:
 
 
 def merge(store: Store, other: str | os.PathLike) -> MergeReport:
-    """Copy what the project at `other` has and this one lacks (see the module docstring)."""
-    source = _open_other(store, other)
+    """Copy what the project at `other` has and this one lacks (see the module docstring). The other
+    file is checked like an import: a damaged file is E115, content the project cannot keep E116."""
     try:
-        with source.Session() as theirs, store.atomic() as ours:
-            return _Merge(theirs, ours, MergeReport(str(other))).run()
+        source = _open_other(store, other)
+    except AnnotatorError as e:
+        raise _damaged(e, other, Path(str(other))) from None
+    try:
+        with source.Session() as session, store.atomic() as ours:
+            return _Merge(_Theirs(session, str(other)), ours, MergeReport(str(other))).run()
+    except AnnotatorError as e:
+        raise _damaged(e, other, source.path) from None
     finally:
         source.close()
+
+
+def _damaged(e: AnnotatorError, other, path: Path | None) -> AnnotatorError:
+    """The other file's own damage (E008, E410 name its path) as E115: it is not this project's."""
+    if e.code in ("E008", "E410") and path is not None and str(path) in str(e):
+        reason = str(e).split("(", 1)[-1].split(")")[0]
+        return AnnotatorError(Errors.E115.format(path=other, reason=reason))
+    return e
+
+
+class _Theirs:
+    """The other project's session, read only: every result is fetched whole inside `execute`, so
+    a damaged file (a broken page, a value of the wrong type) fails there, as E115."""
+
+    def __init__(self, session: Session, path: str):
+        self.session, self.path = session, path
+
+    def execute(self, statement):
+        try:
+            return self.session.execute(statement).freeze()()
+        except AnnotatorError:
+            raise
+        except Exception as e:  # sqlite3, SQLAlchemy's type processors (dates, JSON) raise many types
+            reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+            raise AnnotatorError(Errors.E115.format(path=self.path, reason=reason)) from None
+
+    def scalar(self, statement):
+        return self.execute(statement).scalar()
+
+
+def _bad(path: str, what: str, reason: str) -> AnnotatorError:
+    return AnnotatorError(Errors.E116.format(path=path, what=what, reason=reason))
 
 
 def _chunks(items: list, n: int = _CHUNK):
@@ -135,6 +180,7 @@ class _Merge:
         self.their_kb: dict[int, str] = {}  # their entity id -> kb_id
         self.document: dict[int, int] = {}
         self.document_name: dict[int, str] = {}  # their id -> name here
+        self.text_length: dict[int, int] = {}  # their document id -> characters
 
     def run(self) -> MergeReport:
         self.annotators()
@@ -150,6 +196,8 @@ class _Merge:
         here = {r.name: r.id for r in self.o.execute(select(Annotator.name, Annotator.id))}
         for r in self.t.execute(select(Annotator.id, Annotator.name, Annotator.role, Annotator.is_model)
                                 .order_by(Annotator.id)):
+            if not isinstance(r.name, str) or not r.name.strip() or "\x00" in r.name or r.role not in ROLES:
+                raise _bad(self.t.path, f"annotator {r.name!r}", f"has no usable name or an unknown role {r.role!r}")
             if r.name not in here:
                 here[r.name] = self.o.execute(insert(Annotator).values(name=r.name, role=r.role, is_model=r.is_model)
                                               .returning(Annotator.id)).scalar_one()
@@ -162,6 +210,9 @@ class _Merge:
         used = set(here.values())
         position = (self.o.scalar(select(func.max(Label.position))) or 0) + 1
         for r in self.t.execute(select(Label).order_by(Label.position, Label.name)).scalars():
+            problem = label_problem(r.name)
+            if problem:
+                raise _bad(self.t.path, "its label list", problem)
             if r.name in here:
                 continue
             shortcut = r.shortcut if r.shortcut and r.shortcut not in used else next(
@@ -192,6 +243,9 @@ class _Merge:
                                                           Entity.description))}
         for r in self.t.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description,
                                        Entity.created_by, Entity.created_at, Entity.version).order_by(Entity.id)):
+            problem = kb_id_problem(r.kb_id or "")
+            if problem or not isinstance(r.name, str) or "\x00" in r.name:
+                raise _bad(self.t.path, f"entity {r.kb_id!r}", problem or "has a name that is not text")
             self.their_kb[r.id] = r.kb_id
             mine = here.get(r.kb_id)
             if mine is None:
@@ -209,6 +263,10 @@ class _Merge:
         here_aliases = set(self.o.execute(select(Alias.entity_id, Alias.text)).all())
         rows = []
         for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count).order_by(Alias.id)):
+            if (r.entity_id not in self.entity or not isinstance(r.text, str) or not r.text.strip()
+                    or "\x00" in r.text or not is_offset(r.count) or not 0 <= r.count < 2**31):
+                raise _bad(self.t.path, f"alias {r.text!r}", "has no entity, no text or a count that is not a "
+                           "small non-negative integer")
             key = (self.entity[r.entity_id], r.text)
             if key not in here_aliases:
                 here_aliases.add(key)
@@ -222,6 +280,7 @@ class _Merge:
         names = set(self.o.scalars(select(Document.name)))
         missing = []
         for r in self.t.execute(select(Document.id, Document.text_sha256, Document.name).order_by(Document.id)):
+            self._check_document(r.id, r.name, r.text_sha256)
             if r.text_sha256 in here:
                 self.document[r.id] = here[r.text_sha256]
             else:
@@ -241,12 +300,43 @@ class _Merge:
         ours = dict(self.o.execute(select(Document.id, Document.name)).all())
         self.document_name = {t: ours[o] for t, o in self.document.items()}
 
+    def _check_document(self, doc_id: int, name, digest) -> None:
+        """Their document's text is text whose SHA-256 is the one stored (documents are matched by it)."""
+        text = self.t.scalar(select(Document.text).where(Document.id == doc_id))
+        if not isinstance(text, str) or not isinstance(name, str) or not text.strip() or "\x00" in text:
+            raise _bad(self.t.path, f"document {name!r}", "has no text, or text the project cannot keep")
+        try:
+            ok = hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
+        except UnicodeEncodeError:
+            ok = False
+        if not ok:
+            raise _bad(self.t.path, f"document {name!r}", "has a text that does not match its stored SHA-256")
+        self.text_length[doc_id] = len(text)
+
     # --- layers: (annotator, document) units
     def _their_spans(self) -> dict[tuple[int, int], list]:
         units: dict[tuple[int, int], list] = defaultdict(list)
         for r in self.t.execute(select(Span).order_by(Span.id)).scalars():
+            self._check_span(r)
             units[(r.annotator_id, r.document_id)].append(r)
         return units
+
+    def _check_span(self, r: Span) -> None:
+        """A span of theirs inside its document's text, with a label, of a known origin and status."""
+        what = f"span {r.id} ({r.start}-{r.end} {r.label!r})"
+        length = self.text_length.get(r.document_id)
+        if length is None or r.annotator_id not in self.annotator:
+            raise _bad(self.t.path, what, "belongs to no document or annotator there")
+        if not (is_offset(r.start) and is_offset(r.end)) or not 0 <= r.start < r.end <= length:
+            problem = f"lies outside its document's text ({length} characters) or is empty"
+        else:
+            problem = label_problem(r.label)
+        if problem is None and (r.origin not in ORIGINS or r.status not in STATUSES or not isinstance(r.nil, bool)):
+            problem = f"has an unknown origin {r.origin!r} or status {r.status!r}"
+        if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
+            problem = "links to an entity the file does not have"
+        if problem:
+            raise _bad(self.t.path, what, problem)
 
     def _our_signatures(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
         """Spans here of the (annotator, document) units `keys` (our ids), as sorted signatures."""
@@ -273,6 +363,10 @@ class _Merge:
 
     def layers(self) -> None:
         their_states = {(r.annotator_id, r.document_id): r for r in self.t.execute(select(DocumentState)).scalars()}
+        for (a, d), r in their_states.items():
+            if a not in self.annotator or d not in self.document or r.status not in DOC_STATUSES:
+                raise _bad(self.t.path, f"the state of document {d} for annotator {a}",
+                           f"has an unknown annotator, document or status {r.status!r}")
         their_spans = self._their_spans()
         units = sorted(set(their_states) | set(their_spans))
         our_states = set(self.o.execute(select(DocumentState.annotator_id, DocumentState.document_id)).all())
