@@ -195,3 +195,31 @@ def test_window_export_dialog_checkbox_adds_marked_suggestions(window, qtbot, tm
     result = CliRunner().invoke(main, ["--db", str(project.store.path), "--user", USER, "export", "--format",
                                        "jsonl", "--include-suggestions", "--out", str(cli)])
     assert result.exit_code == 0 and cli.read_bytes() == out.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "brat"])
+def test_a_colleagues_documents_with_no_entity_come_in_and_go_out(tmp_path, fmt):
+    """Regression: a colleague's file whose documents hold no span (a Prodigy task with "spans": [], a
+    brat .ann left empty) lost those documents: they never joined the layer, so exports dropped them
+    (a real evaluation set lost 109 of its 150 documents, a brat corpus 4 of 13)."""
+    texts = [f"Document {i} about Seoul." if i % 3 == 0 else f"Document {i}, nothing to label." for i in range(13)]
+    src = tmp_path / "theirs"
+    if fmt == "jsonl":
+        src = src.with_suffix(".jsonl")
+        src.write_text("".join(json.dumps({"text": t, "name": f"d{i}", "_annotator_id": "bob", "answer": "accept",
+                                           "spans": [{"start": t.index("Seoul"), "end": t.index("Seoul") + 5,
+                                                      "label": "GPE"}] if "Seoul" in t else []}) + "\n"
+                               for i, t in enumerate(texts)), encoding="utf-8")
+    else:
+        src.mkdir()
+        for i, t in enumerate(texts):
+            (src / f"d{i}.txt").write_text(t, encoding="utf-8")
+            ann = f"T1\tGPE {t.index('Seoul')} {t.index('Seoul') + 5}\tSeoul\n" if "Seoul" in t else ""
+            (src / f"d{i}.ann").write_text(ann, encoding="utf-8")
+    db, out = tmp_path / "p.db", tmp_path / "out.jsonl"
+    run = lambda *args: CliRunner().invoke(main, ["--db", str(db), "--user", "rev", *map(str, args)])  # noqa: E731
+    assert run("import", src, "--no-model", "--format", fmt, "--as-layer", "bob").exit_code == 0
+    result = run("export", "--format", "jsonl", "--out", out, "--layer", "bob")  # rev owns the file: a reviewer
+    assert result.exit_code == 0, result.output
+    tasks = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(tasks) == 13 and sum(1 for t in tasks if t["spans"] == []) == 8

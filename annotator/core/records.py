@@ -30,6 +30,7 @@ class DocRecord:
     annotator: str | None = None  # the layer the spans belong to, when the source says
     tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
     answer: str | None = None  # the source's verdict on the task (Prodigy: accept, reject, ignore), if it says
+    annotated: bool = False  # the source holds someone's annotation of it, even with no span: checked, empty
 
 
 @dataclass

@@ -166,7 +166,7 @@ def read_pair(ann_path: Path) -> DocRecord:
                 suggested.add(match.group(2))
     spans = [SpanRecord(s, e, label, kb_ids.get(t), "suggested" if t in suggested else "accepted")
              for t, (s, e, label, _) in bounds.items()]
-    return check_record(DocRecord(name=ann_path.stem, text=text, spans=spans), txt_path, "the text")
+    return check_record(DocRecord(name=ann_path.stem, text=text, spans=spans, annotated=True), txt_path, "the text")
 
 
 def _textbound(ann_id, data, tail, text, ann_path, lineno, bad):

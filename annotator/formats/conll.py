@@ -186,4 +186,4 @@ def build_doc(name: str, sentences) -> DocRecord:
                 current = [start, end, label, kb]
     if current is not None:
         spans.append(SpanRecord(*current))
-    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens)
+    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, annotated=True)

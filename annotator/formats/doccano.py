@@ -115,4 +115,5 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
         raise bad('"name" and "title" must be strings')
     if annotator is not None and not isinstance(annotator, str):
         raise bad('"annotator" must be a string')
-    return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator)
+    return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator,
+                     annotated=any(key in obj for key in ("label", "labels", "entities")))

@@ -125,4 +125,5 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         spans.append(SpanRecord(start, end, label, kb_id, status))
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
                      annotator=None if annotator is None else str(annotator),
-                     answer=task["answer"] if isinstance(task.get("answer"), str) else None)
+                     answer=task["answer"] if isinstance(task.get("answer"), str) else None,
+                     annotated="spans" in task or "answer" in task)

@@ -102,7 +102,9 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     annotations = task.get("annotations") or task.get("completions") or []
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise bad('"annotations" must be a list of objects')
-    kept = [a for a in annotations if not a.get("was_cancelled")] or [{"result": []}]
+    kept = [a for a in annotations if not a.get("was_cancelled")]
+    annotated = bool(kept)  # an annotation with an empty result: someone checked it and found nothing
+    kept = kept or [{"result": []}]
     name = data.get("name") or f"{path.stem}-{task.get('id', number)}"
     meta, title = data.get("meta") or {}, data.get("title") or ""
     if not isinstance(meta, dict):
@@ -123,7 +125,7 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
         annotator = str(who) if who is not None else data.get("annotator")
         docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta),
                               spans=spans_of(annotation.get("result") or [], text, bad) + suggested,
-                              annotator=annotator))
+                              annotator=annotator, annotated=annotated))
     return docs
 
 

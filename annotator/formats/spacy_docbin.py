@@ -332,4 +332,4 @@ def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
                   for e in doc.spans[SUGGESTED]]
     tokens = [(t.idx, t.idx + len(t)) for t in doc if not t.text.isspace()]
     return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
-                     spans=spans, annotator=annotator, tokens=tokens)
+                     spans=spans, annotator=annotator, tokens=tokens, annotated=True)

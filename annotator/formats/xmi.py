@@ -154,7 +154,8 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     tokens = [(a.begin, a.end) for a in _select(cas, ts, TOKEN)] or None
     metas = _select(cas, ts, METADATA)
     title = (metas[0].get("documentTitle") or "") if metas else ""
-    return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans, tokens=tokens),
+    return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans, tokens=tokens,
+                                  annotated=True),
                         path, "the document")
 
 

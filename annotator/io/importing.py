@@ -247,10 +247,10 @@ class _Run:
         return self.as_layer or rec.annotator or "import"
 
     def layered(self, rec: DocRecord) -> bool:
-        """Whether the record is someone's work: it carries spans, or names its layer (`--as-layer`, the
-        file's annotator). A document checked and found to hold no entity is data: it gets its layer
-        state, so it is exported and compared like the others."""
-        return bool(rec.spans or rec.annotator or self.as_layer)
+        """Whether the record is someone's work: it carries spans, or its source holds an annotation of
+        it with none (a brat .ann, a Prodigy task's "spans": [] ...). A document checked and found to hold
+        no entity is data: it gets its layer state, so it is exported and compared like the others."""
+        return bool(rec.spans or rec.annotated)
 
     def layer_id(self, name: str) -> int:
         if name not in self.layers:
