@@ -18,7 +18,8 @@ Local = Qt.ShortcutContext.WidgetWithChildrenShortcut
 # (attribute, menu text, shortcuts, status tip): the keyboard scheme in one place
 EDIT_KEYS = [
     ("delete", "&Delete span", ["Delete", "Backspace"], "Remove the selected span"),
-    ("accept", "&Accept suggestion", ["Return", "Enter"], "Accept the model's suggestion as it is"),
+    ("accept", "&Accept suggestion", ["Return", "Enter"],
+     "Accept the suggestion as it is and go to the next unchecked span"),
     ("end_right", "Extend end by a token", ["Shift+Right"], "Move the span's end one token right"),
     ("end_left", "Shrink end by a token", ["Shift+Left"], "Move the span's end one token left"),
     ("start_left", "Extend start by a token", ["Ctrl+Shift+Left"], "Move the span's start one token left"),
@@ -66,7 +67,7 @@ class QtActions(QObject):
                                       "How analysts changed the model's suggestions, per label")
         self.undo = make_action(w, "&Undo", ["Ctrl+Z"], m.undo, "Undo the last edit")
         self.redo = make_action(w, "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], m.redo, "Redo the last undone edit")
-        slots = {"delete": m.delete, "accept": m.accept,
+        slots = {"delete": m.delete, "accept": m.accept_and_next,
                  "end_right": lambda: m.move_edge("end", +1), "end_left": lambda: m.move_edge("end", -1),
                  "start_left": lambda: m.move_edge("start", -1), "start_right": lambda: m.move_edge("start", +1),
                  "next_span": lambda: view.step(+1), "prev_span": lambda: view.step(-1)}
@@ -164,7 +165,8 @@ class QtActions(QObject):
         span = self.window.model.current_span()
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
             action.setEnabled(span is not None)
-        self.accept.setEnabled(span is not None and span.status == "suggested")
+        # Enter also moves on from a checked span (or from none) to the next suggestion
+        self.accept.setEnabled(self.window.model.doc_id is not None)
 
     def set_done(self, done: bool) -> None:
         self.mark_done.setChecked(done)

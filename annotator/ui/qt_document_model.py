@@ -46,6 +46,7 @@ class QtDocumentModel(QObject):
     documentTouched = Signal(int)  # spans of a document that is not open changed
     saved = Signal(str)  # an edit was committed; its name
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
+    notice = Signal(str)  # something worth a line in the status bar, not an error
     connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
 
@@ -231,6 +232,38 @@ class QtDocumentModel(QObject):
             self.failed.emit(Errors.E303.format(text=self.span_text(span)))
             return
         self._run(self.project.accept, span.id, version=span.version)
+
+    def next_unchecked(self) -> int | None:
+        """The first suggestion after the current span in text order, wrapping around; without a
+        current span, the first of the document. None when every other span is checked."""
+        self.load_rest()
+        span = self.current_span()
+        n = len(self.order)
+        first = self.index_of(span.id) + 1 if span is not None else 0
+        for k in range(n):
+            span_id = self.order[(first + k) % n][2]
+            if span_id != self.current and self.spans[span_id].status == "suggested":
+                return span_id
+        return None
+
+    def accept_and_next(self) -> None:
+        """Enter: accept the current suggestion (with its suggested link) and move on to the next
+        unchecked span, so a correct suggestion costs one key. On the last one the span stays
+        current and the status bar says the document is checked."""
+        if self.doc_id is None:
+            return
+        span = self.current_span()
+        if span is not None and span.status == "suggested":
+            self._run(self.project.accept, span.id, version=span.version)
+            now = self.spans.get(span.id)
+            if now is not None and now.status == "suggested":
+                return  # refused (said through `failed`): stay on it
+        following = self.next_unchecked()
+        if following is not None:
+            self.set_current(following)
+        elif self.order:
+            self.notice.emit(f"All {len(self.order)} spans of this document are checked; "
+                             "Ctrl+Enter marks it done.")
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""

@@ -106,6 +106,7 @@ class QtMainWindow(QMainWindow):
         self.model.spansChanged.connect(self._on_spans)
         self.model.saved.connect(self._on_saved)
         self.model.failed.connect(self.show_error)
+        self.model.notice.connect(self.show_message)
         self.importer.finished.connect(self._on_imported)
         self.importer.failed.connect(self.show_error)
         self.importer.cancelled.connect(lambda: self.show_message("Import cancelled; nothing was imported."))
