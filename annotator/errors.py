@@ -186,6 +186,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "kb_id.")
     E218 = ("Entity {entity_id} was changed by someone else since you saw it (now: {state}). Your "
             "edit was not applied; look at the entity as it is now and edit it again if you still want to.")
+    E220 = ("The entity you chose, {name}, is no longer in the knowledge base (its creation was undone, "
+            "or it was merged into another). The candidates were read again: choose again.")
+    E221 = ("{n} similar entit{ies} already exist{s} ({names}). Press Enter again to create “{name}” "
+            "anyway, or Ctrl+L to link to {first} instead.")
     # Review: roles, agreement from the project, adjudication, merging
     E154 = ("Agreement needs two or more annotators' layers; found {n}{names}. Name them with "
             "--annotators A,B, or let a second annotator label some of the same documents.")

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, case, func, select
 from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS
 from annotator.core.db.annotators import LayerInfo, get_annotator, is_reviewer
-from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing import rows
 from annotator.core.editing import spans as cmd
@@ -197,6 +197,16 @@ class Project:
     def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:
         with self.store.Session() as s:
             return cand.search(s, query, label=label, annotator_id=self.annotator_id, limit=limit)
+
+    def near_duplicates(self, name: str, label: str | None = None) -> list[cand.Candidate]:
+        """Entities a new one named `name` would likely duplicate (asked before creating it)."""
+        with self.store.Session() as s:
+            return cand.near_duplicates(s, name, label=label, annotator_id=self.annotator_id)
+
+    def existing_entities(self, entity_ids: list[int]) -> set[int]:
+        """Those of `entity_ids` still in the knowledge base (a candidate shown may have been undone)."""
+        with self.store.Session() as s:
+            return set(s.scalars(select(Entity.id).where(Entity.id.in_(entity_ids))))
 
     def span_link(self, span_id: int) -> mentions.SpanLink | None:
         with self.store.Session() as s:

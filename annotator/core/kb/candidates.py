@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from annotator.core.kb.entities import mention_keys
+from annotator.core.kb.entities import mention_keys, normalize
 
 # How well an entity type fits a span label: 1 same, less for metonymy and near-misses, 0.1 else.
 TYPE_FIT: dict[str, dict[str, float]] = {
@@ -373,4 +373,23 @@ def search(session: Session, query: str, *, label: str | None = None, annotator_
         exact = Candidate(r.id, r.kb_id, r.name, r.type, r.description, 1.0, "id", r.kb_id, 1.0, 0,
                           type_fit(label, r.type), False, snip)
         found = [exact] + [c for c in found if c.entity_id != r.id]
+    return found[:limit]
+
+
+NEAR_NAME = 85  # rapidfuzz ratio (0-100) from which two entity names are taken for the same
+
+
+def near_duplicates(session: Session, name: str, *, label: str | None = None, annotator_id: int | None = None,
+                    limit: int = 5) -> list[Candidate]:
+    """Entities a new entity called `name` would likely duplicate: one whose name or an alias is
+    `name` (an exact match), whose name contains it or is contained in it ("Aegis" / "Aegis Combat
+    System"), or is nearly the same string. Best first."""
+    q = normalize(name)
+    if not q:
+        return []
+    found = []
+    for c in search(session, name, label=label, annotator_id=annotator_id, limit=20):
+        n = normalize(c.name)
+        if c.why in ("exact", "id") or q in n or n in q or fuzz.ratio(q, n) >= NEAR_NAME:
+            found.append(c)
     return found[:limit]
