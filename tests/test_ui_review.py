@@ -112,7 +112,8 @@ def test_ui_review_dashboard_shows_the_cores_numbers(team, reviewer, qtbot):
     core = project_agreement(store, ["ana", "bob"])
     assert rows(dash.pairs_model) == [("Overall", measures(core.overall)), ("ana / bob", measures(core.pairs[0].measures))]
     assert rows(dash.labels_model) == [(k, measures(m)) for k, m in core.by_label.items()]
-    assert rows(dash.documents_model) == [(k, measures(m)) for k, m in core.by_document.items()]
+    titles = {d.name: d.title for d in reviewer.project.documents()}  # documents are shown by title
+    assert rows(dash.documents_model) == [(titles[k], measures(m)) for k, m in core.by_document.items()]
     # what the table shows is those numbers, three decimals, "–" where undefined
     overall = core.overall
     shown = [dash.pairs.model().index(0, c).data() for c in range(1, len(MEASURES) + 1)]
@@ -128,13 +129,14 @@ def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(t
     store, d0 = team
     dash = dashboard(reviewer, qtbot)
     table = dash.documents
-    names = [table.model().index(r, 0).data() for r in range(table.model().rowCount())]
+    names = [table.model().index(r, 0).data(ValueRole) for r in range(table.model().rowCount())]
     table.setFocus()
     table.setCurrentIndex(table.model().index(names.index(SEEDS[0].stem), 0))
     qtbot.keyClick(table, Key.Key_Return)
     model = dash.disagreement_model
     assert [i.disagreement.kind for i in model.items] == ["missing", "link", "boundary", "label"]
-    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (4 open)"
+    title = reviewer.project.document(d0).title
+    assert dash.list_heading.text() == f"Disagreements in {title}: 4 (4 open)"
     # Enter on the third (boundary) opens the adjudication view there
     dash.disagreements.setFocus()
     dash.disagreements.setCurrentIndex(model.index(2, 0))
@@ -148,7 +150,34 @@ def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(t
     activate(qtbot, view)
     qtbot.keyClick(view.table, Key.Key_B)
     assert model.items[2].decision is not None and model.items[2].decision.taken == "bob"
-    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (3 open)"
+    assert dash.list_heading.text() == f"Disagreements in {title}: 4 (3 open)"
+
+
+def test_ui_review_documents_named_by_title_with_the_id_in_the_tooltip(team, reviewer, qtbot):
+    """Regression: agreement and adjudication named documents by their id (`000_8c62d622aab8081a`)
+    where the document list shows titles."""
+    store, d0 = team
+    title, name = reviewer.project.document(d0).title, SEEDS[0].stem
+    assert title and title != name
+    listed = {d.title for d in reviewer.documents.model.docs}
+    assert title in listed
+    dash = dashboard(reviewer, qtbot)
+    model = dash.documents_model
+    row = [model.index(r, 0).data(ValueRole) for r in range(model.rowCount())].index(name)
+    assert model.index(row, 0).data() == title
+    assert name in model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    shown = {model.index(r, 0).data() for r in range(model.rowCount())}
+    assert not any(n.startswith("00") for n in shown)  # no id where a title exists
+    dash.list_label("PERSON")
+    qtbot.waitUntil(lambda: bool(dash.disagreement_model.items), timeout=15_000)
+    items = dash.disagreement_model
+    col = items.columns.index("Document")
+    assert items.index(0, col).data() == title
+    assert name in items.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    view = reviewer.review.adjudicate(d0, ["ana", "bob"])
+    assert view.heading.text() == title and name in view.heading.toolTip()
+    assert view.windowTitle() == f"Adjudicate {title} — annotator"
+    view.close()
 
 
 def test_ui_review_label_bar_click_lists_that_labels_disagreements(team, reviewer, qtbot):

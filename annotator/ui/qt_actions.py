@@ -165,8 +165,9 @@ class QtActions(QObject):
         span = self.window.model.current_span()
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
             action.setEnabled(span is not None)
-        # Enter also moves on from a checked span (or from none) to the next suggestion
-        self.accept.setEnabled(self.window.model.doc_id is not None)
+        # Enter also moves on from a checked span (or from none) to the next suggestion, while one is left
+        model = self.window.model
+        self.accept.setEnabled(model.doc_id is not None and model.suggested > 0)
 
     def set_done(self, done: bool) -> None:
         self.mark_done.setChecked(done)
