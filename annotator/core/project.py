@@ -139,8 +139,21 @@ class Project:
 
     # the window's fast reads (core/editing/rows.py): light tuples, no ORM objects
     def read_layer(self, document_id: int, layer_id: int | None = None, until: int | None = None) -> rows.LayerRead:
-        """This user's layer of a document (started on first open), or another layer, only read."""
-        return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until)
+        """This user's layer of a document, or another layer, only read. An annotator's layer starts
+        (as a copy of the model's suggestions) on first open; a reviewer's only with their first edit
+        (`start_layer`): reviewers open documents to look, and an untouched copy would count as a
+        layer of theirs in agreement and adjudication."""
+        own = layer_id is None or layer_id == self.annotator_id
+        start = not (own and self.is_reviewer())
+        return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until, start=start)
+
+    def start_layer(self, document_id: int) -> bool:
+        """Start this user's layer of a document (from the model's suggestions) if it is not yet;
+        True when it was started now."""
+        with self.store.atomic() as s:
+            started = s.get(DocumentState, (document_id, self.annotator_id)) is None
+            open_layer(s, document_id, self.annotator_id)
+        return started
 
     def read_spans(self, document_id: int, layer_id: int, since: int = 0) -> list[rows.SpanRow]:
         return rows.read_spans(self.store, document_id, layer_id, since)

@@ -84,6 +84,8 @@ class QtActions(QObject):
         self.entity_view = make_action(w, "&Entity view…", ["Ctrl+Shift+E"], w.show_entity_view,
                                        "Every mention of the current span's entity across the corpus; browse, "
                                        "edit and merge entities")
+        self.layer = make_action(w, "Show &layer…", ["Ctrl+Shift+L"], w.choose_layer,
+                                 "View another layer read-only (the Layer box in the status bar)")
         self.labels: dict[str, QAction] = {}
         self.build_menus()
         m.currentChanged.connect(self.update_span)
@@ -119,6 +121,7 @@ class QtActions(QObject):
         nav.addActions([self.next_doc, self.prev_doc, self.find])
         nav.addSeparator()
         nav.addAction(self.entity_view)
+        nav.addAction(self.layer)
         nav.addSeparator()
         nav.addAction(self.mark_done)
         self.labels_menu = bar.addMenu("&Labels")
@@ -151,8 +154,11 @@ class QtActions(QObject):
         self.update_stack()
         self.update_span()
         is_open = self.window.model.doc_id is not None
-        for action in (self.next_span, self.prev_span, self.mark_done, *self.labels.values()):
+        for action in (self.next_span, self.prev_span):
             action.setEnabled(is_open)
+        editable = is_open and self.window.model.viewing is None  # another layer is shown read-only
+        for action in (self.mark_done, *self.labels.values()):
+            action.setEnabled(editable)
 
     def update_stack(self) -> None:
         stack = self.window.model.project.stack
@@ -163,11 +169,13 @@ class QtActions(QObject):
 
     def update_span(self, *_args) -> None:
         span = self.window.model.current_span()
+        editable = self.window.model.viewing is None
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
-            action.setEnabled(span is not None)
-        # Enter also moves on from a checked span (or from none) to the next suggestion, while one is left
+            action.setEnabled(span is not None and editable)
+        # Enter also moves on from a checked span to the next suggestion, while one is left (without a
+        # current span it is off: Tab picks the first, and a dialog's Return is never taken)
         model = self.window.model
-        self.accept.setEnabled(model.doc_id is not None and model.suggested > 0)
+        self.accept.setEnabled(span is not None and model.suggested > 0 and editable)
 
     def set_done(self, done: bool) -> None:
         self.mark_done.setChecked(done)
