@@ -478,3 +478,64 @@ def test_ui_review_background_failures_arrive_as_coded_messages(team, qtbot, wha
         assert not task.start(store.url, _boom, what)  # one call at a time
     assert got.args[0].startswith(message)
     assert not task.running()
+
+
+def set_note(store, user, document_id, surface, note):
+    """`user`'s "Refers to" note on their span of `surface`, as the link panel saves it."""
+    with store.Session() as s:
+        who = s.scalar(select(Annotator.id).where(Annotator.name == user))
+        text = Project(store, "reader").document(document_id).text
+        start = text.index(surface)
+        sid = s.scalar(select(Span.id).where(Span.annotator_id == who, Span.document_id == document_id,
+                                             Span.start == start, Span.end == start + len(surface)))
+    Project(store, user).set_referent_note(sid, note)
+
+
+def gold_notes(store, document_id):
+    with store.Session() as s:
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
+        text = Project(store, "reader").document(document_id).text
+        return {text[r.start:r.end]: r.referent_note for r in s.scalars(
+            select(Span).where(Span.annotator_id == gold, Span.document_id == document_id)) if r.referent_note}
+
+
+def test_ui_review_refers_to_notes_travel_to_gold(team, reviewer, qtbot, ui):
+    """Regression: an adjudication edit did not carry the annotator's "Refers to" note into gold (nor
+    did a take, or the agreed spans)."""
+    store, d0 = team
+    set_note(store, "ana", d0, "S.Korea", "the South Korean government")  # agreed: goes to gold on opening
+    set_note(store, "bob", d0, "Naoki Tanaka", "his ministry")  # bob's version is taken
+    set_note(store, "ana", d0, "Japanese", "the Japanese government")  # the reviewer edits this one
+    view = adjudicate(reviewer, qtbot)
+    assert gold_notes(store, d0) == {"S.Korea": "the South Korean government"}
+    kinds = [i.disagreement.kind for i in view.model.items]
+    for _ in range(kinds.index("label")):
+        qtbot.keyClick(view.table, Key.Key_N)
+    qtbot.keyClick(view.table, Key.Key_B)  # take bob's ORG version, with his note
+    assert gold_notes(store, d0)["Naoki Tanaka"] == "his ministry"
+    view.go_to(*next((i.disagreement.start, i.disagreement.end) for i in view.model.items
+                     if i.disagreement.kind == "boundary"))
+    qtbot.keyClick(view.table, Key.Key_E)  # edit: the first version (ana's "Japanese") is selected
+    qtbot.keyClick(view.view, Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view.view, Key.Key_Return)  # into gold as "Japanese counterpart" (label kept)
+    notes = gold_notes(store, d0)
+    assert notes["Japanese counterpart"] == "the Japanese government"
+    with store.Session() as s:  # the history records it with the decision
+        edit = [d for d in decisions(s, d0) if d.kind == "edit"][0]
+        assert edit.spans[0]["referent_note"] == "the Japanese government"
+    # undo and redo keep it so
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "Japanese counterpart" not in gold_notes(store, d0)
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert gold_notes(store, d0)["Japanese counterpart"] == "the Japanese government"
+    # the main window, showing gold through the layer switcher, has the note in "Refers to"
+    activate(qtbot, reviewer)
+    box = reviewer.layer_box
+    box.showPopup()  # opening it reads the layers again: gold has started meanwhile
+    box.hidePopup()
+    box.setCurrentIndex(box.findText(f"{GOLD} (read-only)"))
+    box.activated.emit(box.currentIndex())
+    text = reviewer.model.text
+    start = text.index("S.Korea")
+    reviewer.model.set_current(next(s.id for s in reviewer.model.spans.values() if s.start == start))
+    assert reviewer.link_panel.note.text() == "the South Korean government"

@@ -42,6 +42,19 @@ PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFF
 IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
 
 
+class QtLayerBox(QComboBox):
+    """The layer switcher: its entries are read again each time it opens (layers come and go: gold
+    starts with the first adjudication, a colleague's with a merge)."""
+
+    def __init__(self, refill, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.refill = refill
+
+    def showPopup(self) -> None:  # noqa: N802 (Qt name)
+        self.refill()
+        super().showPopup()
+
+
 class QtMainWindow(QMainWindow):
     def __init__(self, project: Project, parent: QWidget | None = None):
         super().__init__(parent)
@@ -126,7 +139,7 @@ class QtMainWindow(QMainWindow):
                                     "there is nothing to save.")
         self.user_label = QLabel(f"User: {self.project.user}")
         # the layer switcher: any layer this user may see, shown read-only; their own is the one edited
-        self.layer_box = QComboBox()
+        self.layer_box = QtLayerBox(self.fill_layers)
         self.layer_box.setObjectName("layerSwitcher")
         self.layer_box.setToolTip("The layer shown: yours (edited), or another you may see, read-only "
                                   "(Ctrl+Shift+L)")
@@ -224,7 +237,6 @@ class QtMainWindow(QMainWindow):
 
     def choose_layer(self) -> None:
         """Ctrl+Shift+L: the layer switcher, open."""
-        self.fill_layers()
         self.layer_box.setFocus()
         self.layer_box.showPopup()
 
