@@ -31,3 +31,11 @@ def test_table_open_row_judges_the_first_paint_and_shows_the_rest():
     row = table.markdown({"window": window}).splitlines()[2]
     assert "first screen painted in 7.0 ms; every span in 9.5 ms (1.9×)" in row
     assert "ratio 1.4 (≤ 1.5)" in row and row.endswith("| yes |")
+
+
+def test_table_keys_row_says_keys_per_suggestion_against_the_two_key_flow():
+    keys = {"accepted": 228, "documents": [{}, {}, {}], "enter_per_accepted": 1.0, "keys_per_accepted": 1.013,
+            "keys_per_document": 78.7, "before_two_key_flow_keys": 456, "meets_target": True}
+    row = table.markdown({"keys": keys}).splitlines()[2]
+    assert row.startswith("| Keys to accept 228 correct suggestions in 3 articles | 1.0 key per suggestion")
+    assert "before: 456 keys" in row and row.endswith("| yes |")
