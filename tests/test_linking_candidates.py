@@ -230,3 +230,18 @@ def test_linking_candidates_exact_name_ranks_above_a_favoured_fuzzy_one(store):
             assert whys == sorted(whys, key=lambda w: w != "exact")  # no fuzzy one above an exact one
         typed = cand.search(s, "Institute of Foreign Affairs", label="ORG", annotator_id=ana)
         assert [c.kb_id for c in typed][:2] == ["local:ifa", "local:ifans"]  # typed exactly: that one first
+
+
+def test_linking_near_duplicates_of_a_new_name(store):
+    """What the new-entity form warns about: a name contained in, containing or nearly equal to the new
+    one, or an alias spelled like it; an unrelated name is not a near-duplicate."""
+    with store.atomic() as s:
+        kb.add_entities(s, [KbEntry("Aegis Combat System", "local:aegis", "PRODUCT", "", ["Aegis"]),
+                            KbEntry("Kim Kwan-jin", "local:kim", "PERSON", "", []), IFANS])
+    with store.Session() as s:
+        assert [c.kb_id for c in cand.near_duplicates(s, "Aegis", label="PRODUCT")] == ["local:aegis"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "aegis combat")] == ["local:aegis"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "Kim Kwan-Jinn", label="PERSON")] == ["local:kim"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "IFANS")] == ["local:ifans"]  # an alias
+        assert cand.near_duplicates(s, "Naval Combat Doctrine") == []
+        assert cand.near_duplicates(s, "  ") == []
