@@ -215,6 +215,12 @@ class Errors(metaclass=ErrorsWithCodes):
             "edit was not applied; look at the entity as it is now and edit it again if you still want to.")
     E219 = ("'{path}', line {line}: {what} {value!r} holds a control character (U+{code:04X}); the "
             "database cannot keep it. Fix the row and import again; nothing was imported.")
+    E220 = ("The entity you chose, {name}, is no longer in the knowledge base (its creation was undone, "
+            "or it was merged into another). The candidates were read again: choose again.")
+    E221 = ("{n} similar entit{ies} already exist{s} ({names}). Press Enter again to create “{name}” "
+            "anyway, or Ctrl+L to link to {first} instead.")
+    E222 = ("You are viewing {name}'s layer, which is read-only here, so nothing was changed. Switch "
+            "the layer back to your own (the Layer box in the status bar, Ctrl+Shift+L) to edit.")
     # Review: roles, agreement from the project, adjudication, merging
     E154 = ("Agreement needs two or more annotators' layers; found {n}{names}. Name them with "
             "--annotators A,B, or let a second annotator label some of the same documents.")

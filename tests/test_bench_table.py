@@ -44,3 +44,11 @@ def test_table_scale_rows_judge_time_memory_stats_and_export():
     assert "peak RSS 300 MB" in rows[0] and rows[0].endswith("| yes |")
     assert rows[1].endswith("| **no** |")  # stats over a second
     assert "ratio 0.6 (≥ 0.5)" in rows[2] and rows[2].endswith("| yes |")
+
+
+def test_table_keys_row_says_keys_per_suggestion_against_the_two_key_flow():
+    keys = {"accepted": 228, "documents": [{}, {}, {}], "enter_per_accepted": 1.0, "keys_per_accepted": 1.013,
+            "keys_per_document": 78.7, "before_two_key_flow_keys": 456, "meets_target": True}
+    row = table.markdown({"keys": keys}).splitlines()[2]
+    assert row.startswith("| Keys to accept 228 correct suggestions in 3 articles | 1.0 key per suggestion")
+    assert "before: 456 keys" in row and row.endswith("| yes |")

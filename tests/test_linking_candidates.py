@@ -192,3 +192,56 @@ def test_linking_candidates_accept_any_text(kbstore, query):
     with kbstore.Session() as s:
         found = cand.candidates(s, query, label="GPE") + cand.search(s, query)
     assert all(0 <= c.score <= 1 for c in found)
+
+
+MINISTRY = KbEntry("Ministry of Foreign Affairs and Trade (South Korea)", "local:mofat", "ORG", "foreign ministry",
+                   ["Ministry of Foreign Affairs and Trade", "Foreign Ministry"])
+IFANS = KbEntry("Institute of Foreign Affairs and National Security", "local:ifans", "ORG", "research institute",
+                ["IFANS"])
+
+
+def test_linking_candidates_name_begun_by_mention_ranks_first_measured_case(store):
+    """Regression: the model's span "the Institute of Foreign Affairs" ranked the ministry first and the
+    entity whose name it begins second (only the form with "the" was compared)."""
+    with store.atomic() as s:
+        kb.add_entities(s, [MINISTRY, IFANS])
+    with store.Session() as s:
+        found = cand.candidates(s, "the Institute of Foreign Affairs", label="ORG")
+    assert names(found)[0] == "local:ifans"
+    assert found[0].score > found[1].score
+
+
+def test_linking_candidates_exact_name_ranks_above_a_favoured_fuzzy_one(store):
+    """The exact name wins even against a fuzzy match linked often and already in the document."""
+    with store.atomic() as s:
+        kb.add_entities(s, [MINISTRY, IFANS, KbEntry("Institute of Foreign Affairs", "local:ifa", "ORG", "", [])])
+    import_records(store, [DocRecord("d", "The Institute of Foreign Affairs and National Security said so. "
+                                          "The Institute of Foreign Affairs agreed.")], use_model=False)
+    set_count(store, "local:ifa", "Institute of Foreign Affairs", 50)
+    link(store, "d", 68, 96, "local:ifa", label="ORG")
+    with store.Session() as s:
+        doc = s.scalar(select(Document.id).where(Document.name == "d"))
+        ana = get_annotator(s, "ana").id
+        for mention in ("Institute of Foreign Affairs and National Security",
+                        "the Institute of Foreign Affairs and National Security"):
+            found = cand.candidates(s, mention, label="ORG", document_id=doc, annotator_id=ana)
+            assert (found[0].kb_id, found[0].why) == ("local:ifans", "exact")
+            whys = [c.why for c in found]
+            assert whys == sorted(whys, key=lambda w: w != "exact")  # no fuzzy one above an exact one
+        typed = cand.search(s, "Institute of Foreign Affairs", label="ORG", annotator_id=ana)
+        assert [c.kb_id for c in typed][:2] == ["local:ifa", "local:ifans"]  # typed exactly: that one first
+
+
+def test_linking_near_duplicates_of_a_new_name(store):
+    """What the new-entity form warns about: a name contained in, containing or nearly equal to the new
+    one, or an alias spelled like it; an unrelated name is not a near-duplicate."""
+    with store.atomic() as s:
+        kb.add_entities(s, [KbEntry("Aegis Combat System", "local:aegis", "PRODUCT", "", ["Aegis"]),
+                            KbEntry("Kim Kwan-jin", "local:kim", "PERSON", "", []), IFANS])
+    with store.Session() as s:
+        assert [c.kb_id for c in cand.near_duplicates(s, "Aegis", label="PRODUCT")] == ["local:aegis"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "aegis combat")] == ["local:aegis"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "Kim Kwan-Jinn", label="PERSON")] == ["local:kim"]
+        assert [c.kb_id for c in cand.near_duplicates(s, "IFANS")] == ["local:ifans"]  # an alias
+        assert cand.near_duplicates(s, "Naval Combat Doctrine") == []
+        assert cand.near_duplicates(s, "  ") == []

@@ -119,15 +119,31 @@ def test_ui_delete_removes_span_and_moves_to_next(window, ui):
     assert window.panel.table_model.rowCount() == len(spans(window))
 
 
-def test_ui_enter_accepts_suggestion(window, ui):
+def test_ui_enter_accepts_suggestion_and_moves_to_next_unchecked(window, ui):
+    """One key per correct suggestion: Enter accepts and goes on, over checked spans, wrapping; on the
+    last one it stays and the status bar says so."""
     view = window.view
-    start, end = find(window, "Kim Kwan-jin")
-    ui.click(view, start)
+    japan, kim, naoki, korea = (find(window, t) for t in ("Japan", "Kim Kwan-jin", "Naoki Tanaka", "South Korea"))
+    ui.click(view, kim[0])
     ui.key(view, Key.Key_Return)
-    assert (start, end, "PERSON", "accepted") in spans(window)
-    fmt = ui.format_at(view, start)[2]
+    assert (*kim, "PERSON", "accepted") in spans(window)
+    fmt = ui.format_at(view, kim[0])[2]
     assert fmt.background().color() == colour(window, "PERSON")  # accepted: the full colour
+    current = window.model.current_span()
+    assert (current.start, current.end) == korea  # Naoki Tanaka (already accepted) is passed over
+    assert "suggestion" in window.panel.status.text()
+    ui.key(view, Key.Key_Return)
+    current = window.model.current_span()
+    assert (current.start, current.end) == japan  # wrapped around to the start of the article
+    ui.key(view, Key.Key_Return)
+    assert {s[3] for s in spans(window)} == {"accepted"}
+    current = window.model.current_span()
+    assert (current.start, current.end) == japan  # nothing left: stays
+    assert "checked" in window.statusBar().currentMessage()
     assert "accepted" in window.panel.status.text()
+    ui.key(view, Key.Key_Return)  # again: nothing changes, no error
+    assert not window.statusBar().property("error")
+    assert len(spans(window)) == 4 and naoki in [s[:2] for s in spans(window)]
 
 
 def test_ui_suggested_and_accepted_look_different(window, ui):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.core.db.models import Alias, Entity, Span
 from annotator.io import kb_transfer
@@ -267,3 +267,90 @@ def test_ui_search_is_debounced(window, ui, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: bool(calls), timeout=2000)
     assert len(calls) == 1 and calls[0][0] == "Tanaka"
     assert names(panel)[0] == "Naoki Tanaka"
+
+
+def test_ui_new_entity_warns_of_near_duplicate_and_links_instead(window, ui, qtbot):
+    """Regression: Ctrl+Shift+N on "Aegis" created a second entity beside "Aegis Combat System",
+    the top candidate, without a word."""
+    panel, project = window.link_panel, window.project
+    start = project.document(window.model.doc_id).text.index("Aegis")
+    sid = window.model.add(start, start + len("Aegis"), "PRODUCT")
+    aegis = entity_id(project, "local:aegis-combat-system")
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    assert panel.new_form.isVisible() and panel.new_name.text() == "Aegis"
+    assert panel.new_warning.isVisible() and "Aegis Combat System" in panel.new_warning.text()
+    assert panel.new_link.isVisible() and "Aegis Combat System" in panel.new_link.text()
+    with project.store.Session() as s:
+        before = s.scalar(select(func.count()).select_from(Entity))
+    ui.key(panel.new_name, Key.Key_Return)  # the first Enter only warns
+    assert "[E221]" in window.statusBar().currentMessage()
+    assert panel.new_form.isVisible()
+    with project.store.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Entity)) == before
+    assert db_span(project, sid) == (None, False, "accepted")
+    ui.key(panel.new_name, Key.Key_L, Mod.ControlModifier)  # link to the existing one instead
+    assert db_span(project, sid) == (aegis, False, "accepted")
+    assert not panel.new_form.isVisible()
+    assert panel.state.text() == "Linked: Aegis Combat System (local:aegis-combat-system)"
+    with project.store.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Entity)) == before
+
+
+def test_ui_new_entity_created_on_second_enter_and_unrelated_name_needs_one(window, ui, qtbot):
+    panel, project = window.link_panel, window.project
+    start = project.document(window.model.doc_id).text.index("Aegis")
+    sid = window.model.add(start, start + len("Aegis"), "PRODUCT")
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    ui.key(panel.new_name, Key.Key_Return)
+    ui.key(panel.new_name, Key.Key_Return)  # twice: created anyway
+    with project.store.Session() as s:
+        names_ = set(s.scalars(select(Entity.name).where(Entity.name.like("Aegis%"))))
+    assert names_ == {"Aegis", "Aegis Combat System"}
+    assert db_span(project, sid)[0] == entity_id(project, "local:aegis")
+    # a name like nothing in the knowledge base: no warning, one Enter
+    text = "government source"
+    start = project.document(window.model.doc_id).text.index(text)
+    window.model.add(start, start + len(text), "ORG")
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    assert not panel.new_warning.isVisible()
+    ui.key(panel.new_name, Key.Key_Return)
+    assert not panel.new_form.isVisible()
+    assert entity_id(project, "local:government-source") is not None
+
+
+def test_ui_undo_new_entity_refreshes_candidates_and_enter_gives_no_e210(window, ui, qtbot):
+    """Regression: after creating an entity and undoing it, the deleted entity still headed the
+    candidates and Enter gave `[E210] Entity 68 does not exist`."""
+    panel, project = window.link_panel, window.project
+    text = "government source"
+    start = project.document(window.model.doc_id).text.index(text)
+    sid = window.model.add(start, start + len(text), "ORG")
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    ui.key(panel.new_name, Key.Key_Return)
+    new = entity_id(project, "local:government-source")
+    assert db_span(project, sid) == (new, False, "accepted")
+    qtbot.waitUntil(lambda: not panel.timer.isActive(), timeout=2000)
+    assert panel.entries and panel.entries[0].entity_id == new  # the new entity heads the list
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)  # undo: the entity is gone
+    with project.store.Session() as s:
+        assert s.get(Entity, new) is None
+    assert window.model.current == sid
+    # pressed at once, before the list is read again: no E210, the list is refreshed instead
+    panel.list.setFocus()
+    ui.key(panel.list, Key.Key_Return)
+    message = window.statusBar().currentMessage()
+    assert "E210" not in message and "[E220]" in message
+    assert new not in [c.entity_id for c in panel.entries]
+    assert db_span(project, sid) == (None, False, "accepted")
+    # and without pressing anything, the hub's change alone refreshes the list
+    window.view.setFocus()
+    ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    ui.key(panel.new_name, Key.Key_Return)
+    again = db_span(project, sid)[0]
+    qtbot.waitUntil(lambda: bool(panel.entries) and panel.entries[0].entity_id == again, timeout=2000)
+    ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
+    qtbot.waitUntil(lambda: again not in [c.entity_id for c in panel.entries], timeout=2000)

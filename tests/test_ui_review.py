@@ -117,7 +117,8 @@ def test_ui_review_dashboard_shows_the_cores_numbers(team, reviewer, qtbot):
     core = project_agreement(store, ["ana", "bob"])
     assert rows(dash.pairs_model) == [("Overall", measures(core.overall)), ("ana / bob", measures(core.pairs[0].measures))]
     assert rows(dash.labels_model) == [(k, measures(m)) for k, m in core.by_label.items()]
-    assert rows(dash.documents_model) == [(k, measures(m)) for k, m in core.by_document.items()]
+    titles = {d.name: d.title for d in reviewer.project.documents()}  # documents are shown by title
+    assert rows(dash.documents_model) == [(titles[k], measures(m)) for k, m in core.by_document.items()]
     # what the table shows is those numbers, three decimals, "–" where undefined
     overall = core.overall
     shown = [dash.pairs.model().index(0, c).data() for c in range(1, len(MEASURES) + 1)]
@@ -149,13 +150,14 @@ def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(t
     store, d0 = team
     dash = dashboard(reviewer, qtbot)
     table = dash.documents
-    names = [table.model().index(r, 0).data() for r in range(table.model().rowCount())]
+    names = [table.model().index(r, 0).data(ValueRole) for r in range(table.model().rowCount())]
     table.setFocus()
     table.setCurrentIndex(table.model().index(names.index(SEEDS[0].stem), 0))
     qtbot.keyClick(table, Key.Key_Return)
     model = dash.disagreement_model
     assert [i.disagreement.kind for i in model.items] == ["missing", "link", "boundary", "label"]
-    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (4 open)"
+    title = reviewer.project.document(d0).title
+    assert dash.list_heading.text() == f"Disagreements in {title}: 4 (4 open)"
     # Enter on the third (boundary) opens the adjudication view there
     dash.disagreements.setFocus()
     dash.disagreements.setCurrentIndex(model.index(2, 0))
@@ -169,7 +171,34 @@ def test_ui_review_document_row_lists_its_disagreements_and_opens_adjudication(t
     activate(qtbot, view)
     qtbot.keyClick(view.table, Key.Key_B)
     assert model.items[2].decision is not None and model.items[2].decision.taken == "bob"
-    assert dash.list_heading.text() == f"Disagreements in {SEEDS[0].stem}: 4 (3 open)"
+    assert dash.list_heading.text() == f"Disagreements in {title}: 4 (3 open)"
+
+
+def test_ui_review_documents_named_by_title_with_the_id_in_the_tooltip(team, reviewer, qtbot):
+    """Regression: agreement and adjudication named documents by their id (`000_8c62d622aab8081a`)
+    where the document list shows titles."""
+    store, d0 = team
+    title, name = reviewer.project.document(d0).title, SEEDS[0].stem
+    assert title and title != name
+    listed = {d.title for d in reviewer.documents.model.docs}
+    assert title in listed
+    dash = dashboard(reviewer, qtbot)
+    model = dash.documents_model
+    row = [model.index(r, 0).data(ValueRole) for r in range(model.rowCount())].index(name)
+    assert model.index(row, 0).data() == title
+    assert name in model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    shown = {model.index(r, 0).data() for r in range(model.rowCount())}
+    assert not any(n.startswith("00") for n in shown)  # no id where a title exists
+    dash.list_label("PERSON")
+    qtbot.waitUntil(lambda: bool(dash.disagreement_model.items), timeout=15_000)
+    items = dash.disagreement_model
+    col = items.columns.index("Document")
+    assert items.index(0, col).data() == title
+    assert name in items.index(0, col).data(Qt.ItemDataRole.ToolTipRole)
+    view = reviewer.review.adjudicate(d0, ["ana", "bob"])
+    assert view.heading.text() == title and name in view.heading.toolTip()
+    assert view.windowTitle() == f"Adjudicate {title} — annotator"
+    view.close()
 
 
 def test_ui_review_label_bar_click_lists_that_labels_disagreements(team, reviewer, qtbot):
@@ -499,3 +528,64 @@ def test_ui_review_gold_done_with_open_disagreements_asks(team, reviewer, qtbot)
     qtbot.keyClick(view.table, Key.Key_Return, ctrl)  # nothing open: done at once
     assert gold_status(store, d0) == "done"
     assert not [b for b in view.findChildren(QMessageBox) if b.isVisible()]
+
+
+def set_note(store, user, document_id, surface, note):
+    """`user`'s "Refers to" note on their span of `surface`, as the link panel saves it."""
+    with store.Session() as s:
+        who = s.scalar(select(Annotator.id).where(Annotator.name == user))
+        text = Project(store, "reader").document(document_id).text
+        start = text.index(surface)
+        sid = s.scalar(select(Span.id).where(Span.annotator_id == who, Span.document_id == document_id,
+                                             Span.start == start, Span.end == start + len(surface)))
+    Project(store, user).set_referent_note(sid, note)
+
+
+def gold_notes(store, document_id):
+    with store.Session() as s:
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
+        text = Project(store, "reader").document(document_id).text
+        return {text[r.start:r.end]: r.referent_note for r in s.scalars(
+            select(Span).where(Span.annotator_id == gold, Span.document_id == document_id)) if r.referent_note}
+
+
+def test_ui_review_refers_to_notes_travel_to_gold(team, reviewer, qtbot, ui):
+    """Regression: an adjudication edit did not carry the annotator's "Refers to" note into gold (nor
+    did a take, or the agreed spans)."""
+    store, d0 = team
+    set_note(store, "ana", d0, "S.Korea", "the South Korean government")  # agreed: goes to gold on opening
+    set_note(store, "bob", d0, "Naoki Tanaka", "his ministry")  # bob's version is taken
+    set_note(store, "ana", d0, "Japanese", "the Japanese government")  # the reviewer edits this one
+    view = adjudicate(reviewer, qtbot)
+    assert gold_notes(store, d0) == {"S.Korea": "the South Korean government"}
+    kinds = [i.disagreement.kind for i in view.model.items]
+    for _ in range(kinds.index("label")):
+        qtbot.keyClick(view.table, Key.Key_N)
+    qtbot.keyClick(view.table, Key.Key_B)  # take bob's ORG version, with his note
+    assert gold_notes(store, d0)["Naoki Tanaka"] == "his ministry"
+    view.go_to(*next((i.disagreement.start, i.disagreement.end) for i in view.model.items
+                     if i.disagreement.kind == "boundary"))
+    qtbot.keyClick(view.table, Key.Key_E)  # edit: the first version (ana's "Japanese") is selected
+    qtbot.keyClick(view.view, Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(view.view, Key.Key_Return)  # into gold as "Japanese counterpart" (label kept)
+    notes = gold_notes(store, d0)
+    assert notes["Japanese counterpart"] == "the Japanese government"
+    with store.Session() as s:  # the history records it with the decision
+        edit = [d for d in decisions(s, d0) if d.kind == "edit"][0]
+        assert edit.spans[0]["referent_note"] == "the Japanese government"
+    # undo and redo keep it so
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "Japanese counterpart" not in gold_notes(store, d0)
+    qtbot.keyClick(view.table, Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert gold_notes(store, d0)["Japanese counterpart"] == "the Japanese government"
+    # the main window, showing gold through the layer switcher, has the note in "Refers to"
+    activate(qtbot, reviewer)
+    box = reviewer.layer_box
+    box.showPopup()  # opening it reads the layers again: gold has started meanwhile
+    box.hidePopup()
+    box.setCurrentIndex(box.findText(f"{GOLD} (read-only)"))
+    box.activated.emit(box.currentIndex())
+    text = reviewer.model.text
+    start = text.index("S.Korea")
+    reviewer.model.set_current(next(s.id for s in reviewer.model.spans.values() if s.start == start))
+    assert reviewer.link_panel.note.text() == "the South Korean government"

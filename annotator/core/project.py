@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, case, func, select
 from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS
 from annotator.core.db.annotators import LayerInfo, find_annotator, get_annotator, is_reviewer, known_annotators
-from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing import rows
 from annotator.core.editing import spans as cmd
@@ -148,8 +148,21 @@ class Project:
 
     # the window's fast reads (core/editing/rows.py): light tuples, no ORM objects
     def read_layer(self, document_id: int, layer_id: int | None = None, until: int | None = None) -> rows.LayerRead:
-        """This user's layer of a document (started on first open), or another layer, only read."""
-        return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until)
+        """This user's layer of a document, or another layer, only read. An annotator's layer starts
+        (as a copy of the model's suggestions) on first open; a reviewer's only with their first edit
+        (`start_layer`): reviewers open documents to look, and an untouched copy would count as a
+        layer of theirs in agreement and adjudication."""
+        own = layer_id is None or layer_id == self.annotator_id
+        start = not (own and self.is_reviewer())
+        return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until, start=start)
+
+    def start_layer(self, document_id: int) -> bool:
+        """Start this user's layer of a document (from the model's suggestions) if it is not yet;
+        True when it was started now."""
+        with self.store.atomic() as s:
+            started = s.get(DocumentState, (document_id, self.annotator_id)) is None
+            open_layer(s, document_id, self.annotator_id)
+        return started
 
     def read_spans(self, document_id: int, layer_id: int, since: int = 0) -> list[rows.SpanRow]:
         return rows.read_spans(self.store, document_id, layer_id, since)
@@ -227,6 +240,16 @@ class Project:
     def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:
         with self.store.Session() as s:
             return cand.search(s, query, label=label, annotator_id=self.annotator_id, limit=limit)
+
+    def near_duplicates(self, name: str, label: str | None = None) -> list[cand.Candidate]:
+        """Entities a new one named `name` would likely duplicate (asked before creating it)."""
+        with self.store.Session() as s:
+            return cand.near_duplicates(s, name, label=label, annotator_id=self.annotator_id)
+
+    def existing_entities(self, entity_ids: list[int]) -> set[int]:
+        """Those of `entity_ids` still in the knowledge base (a candidate shown may have been undone)."""
+        with self.store.Session() as s:
+            return set(s.scalars(select(Entity.id).where(Entity.id.in_(entity_ids))))
 
     def span_link(self, span_id: int) -> mentions.SpanLink | None:
         with self.store.Session() as s:

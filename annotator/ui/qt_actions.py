@@ -22,7 +22,8 @@ Local = Qt.ShortcutContext.WidgetWithChildrenShortcut
 # (attribute, menu text, shortcuts, status tip): the keyboard scheme in one place
 EDIT_KEYS = [
     ("delete", "&Delete span", ["Delete", "Backspace"], "Remove the selected span"),
-    ("accept", "&Accept suggestion", ["Return", "Enter"], "Accept the model's suggestion as it is"),
+    ("accept", "&Accept suggestion", ["Return", "Enter"],
+     "Accept the suggestion as it is and go to the next unchecked span"),
     ("end_right", "Extend end by a token", ["Shift+Right"], "Move the span's end one token right"),
     ("end_left", "Shrink end by a token", ["Shift+Left"], "Move the span's end one token left"),
     ("start_left", "Extend start by a token", ["Ctrl+Shift+Left"], "Move the span's start one token left"),
@@ -86,7 +87,7 @@ class QtActions(QObject):
                                       "How analysts changed the model's suggestions, per label")
         self.undo = make_action(w, "&Undo", ["Ctrl+Z"], m.undo, "Undo the last edit")
         self.redo = make_action(w, "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], m.redo, "Redo the last undone edit")
-        slots = {"delete": m.delete, "accept": m.accept,
+        slots = {"delete": m.delete, "accept": m.accept_and_next,
                  "end_right": lambda: m.move_edge("end", +1), "end_left": lambda: m.move_edge("end", -1),
                  "start_left": lambda: m.move_edge("start", -1), "start_right": lambda: m.move_edge("start", +1),
                  "next_span": lambda: view.step(+1), "prev_span": lambda: view.step(-1)}
@@ -114,6 +115,8 @@ class QtActions(QObject):
                                        "Every mention of the current span's entity across the corpus; browse, "
                                        "edit and merge entities")
         self._add_workday_actions(w, view)
+        self.layer = make_action(w, "Show &layer…", ["Ctrl+Shift+L"], w.choose_layer,
+                                 "View another layer read-only (the Layer box in the status bar)")
         self.labels: dict[str, QAction] = {}
         self.build_menus()
         m.currentChanged.connect(self.update_span)
@@ -211,6 +214,7 @@ class QtActions(QObject):
         nav.addActions([self.next_doc, self.prev_doc, self.find])
         nav.addSeparator()
         nav.addAction(self.entity_view)
+        nav.addAction(self.layer)
         nav.addSeparator()
         nav.addAction(self.mark_done)
         self.labels_menu = bar.addMenu("&Labels")
@@ -256,8 +260,11 @@ class QtActions(QObject):
         self.update_stack()
         self.update_span()
         is_open = self.window.model.doc_id is not None
-        for action in (self.next_span, self.prev_span, self.mark_done, *self.labels.values()):
+        for action in (self.next_span, self.prev_span):
             action.setEnabled(is_open)
+        editable = is_open and self.window.model.viewing is None  # another layer is shown read-only
+        for action in (self.mark_done, *self.labels.values()):
+            action.setEnabled(editable)
 
     def update_stack(self) -> None:
         stack = self.window.model.project.stack
@@ -268,13 +275,17 @@ class QtActions(QObject):
 
     def update_span(self, *_args) -> None:
         span = self.window.model.current_span()
+        editable = self.window.model.viewing is None
         for action in (self.delete, self.end_right, self.end_left, self.start_left, self.start_right):
-            action.setEnabled(span is not None)
-        caret = span is None and self.window.model.doc_id is not None
+            action.setEnabled(span is not None and editable)
+        model = self.window.model
+        caret = span is None and model.doc_id is not None
         for action in (self.select_right, self.select_left, self.select_char_right, self.select_char_left):
             action.setEnabled(caret)
-        self.accept.setEnabled(span is not None and span.status == "suggested")
-        left = self.window.model.doc_id is not None and self.window.model.suggested > 0
+        # Enter also moves on from a checked span to the next suggestion, while one is left (without a
+        # current span it is off: Tab picks the first, and a dialog's Return is never taken)
+        self.accept.setEnabled(span is not None and model.suggested > 0 and editable)
+        left = model.doc_id is not None and model.suggested > 0 and editable
         self.accept_all.setEnabled(left)
         self.accept_all_label.setEnabled(left and span is not None)
         self.accept_label_menu.setEnabled(left)

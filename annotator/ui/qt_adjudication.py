@@ -71,7 +71,8 @@ class QtAdjudicationView(QWidget):
         self.view.setObjectName("goldArticle")
         self.gold.open(self.document_id)
         self.text = self.gold.text
-        self.setWindowTitle(f"Adjudicate {self.gold.name} — annotator")
+        self.title = self.gold.title or self.gold.name  # documents are named by title, as in the list
+        self.setWindowTitle(f"Adjudicate {self.title} — annotator")
 
         self.model = QtDisagreementModel({self.document_id: self.text}, show_document=False, parent=self)
         self.table = row_table(self.model, "adjudicationList")
@@ -86,8 +87,8 @@ class QtAdjudicationView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.table.setMinimumWidth(300)
 
-        title = f"{self.gold.title} ({self.gold.name})" if self.gold.title else self.gold.name
-        self.heading = plain(title, "adjudicationHeading", "font-weight: 600; color: #3D3A35")
+        self.heading = plain(self.title, "adjudicationHeading", "font-weight: 600; color: #3D3A35")
+        self.heading.setToolTip(f"Document {self.gold.name}")
         self.compared = plain("Comparing " + ", ".join(f"{letter(i)} {a}" for i, a in enumerate(self.annotators)),
                               style="color: #5F5B53")
         self.progress = plain("", "adjudicationProgress", "font-weight: 600; color: #1B5E20; padding: 4px 0")
@@ -440,7 +441,7 @@ class QtAdjudicationView(QWidget):
             self.show_error(str(e))
             return
         open_ = self.model.open_count()
-        self.message.emit(f"Gold version of {self.gold.name} marked done"
+        self.message.emit(f"Gold version of {self.title} marked done"
                           + (f" ({open_} disagreement{'s' if open_ != 1 else ''} still open)." if open_ else "."))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)

@@ -62,6 +62,8 @@ class QtMeasuresModel(QtRowsModel):
             if col == 0:
                 return title
             return -1.0 if value is None else float(value)
+        if role == Role.ToolTipRole and col == 0 and isinstance(key, str) and key != title:
+            return f"{title} (document {key})"
         if role == Role.TextAlignmentRole and col > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Role.ForegroundRole and col > 0 and value is None:
@@ -112,6 +114,7 @@ class QtAgreementDashboard(QWidget):
         self.annotators: list[str] = []  # compared in the report shown
         self.pending: list[str] = []  # compared in the report being computed
         self.doc_ids: dict[str, int] = {}
+        self.titles: dict[str, str] = {}  # document name -> title: documents are shown by title
         self.listing: tuple[str, str] | None = None  # ("document" | "label", name) listed now
         self.setObjectName("agreementDashboard")
         self.setWindowTitle("Agreement — annotator")
@@ -244,10 +247,11 @@ class QtAgreementDashboard(QWidget):
         self.compute_button.setEnabled(True)
         self.report, self.annotators = report, self.pending
         self.doc_ids = self.project.document_ids(list(report.by_document))
+        self.titles = {d.name: d.title or d.name for d in self.project.documents()}
         self.pairs_model.set_rows([("overall", "Overall", report.overall)] +
                                   [((p.a, p.b), f"{p.a} / {p.b}", p.measures) for p in report.pairs])
         self.labels_model.set_rows([(k, k, m) for k, m in report.by_label.items()])
-        self.documents_model.set_rows([(k, k, m) for k, m in report.by_document.items()])
+        self.documents_model.set_rows([(k, self.titles.get(k, k), m) for k, m in report.by_document.items()])
         self.bars.set_rows([(k, m, QColor(self.labels[k].colour if k in self.labels else "#CCCCCC"))
                             for k, m in report.by_label.items()])
         self.bars.setMinimumHeight(self.bars.sizeHint().height())
@@ -281,7 +285,7 @@ class QtAgreementDashboard(QWidget):
         self.listing = ("document", name)
         doc_id = self.doc_ids.get(name)
         found = [] if doc_id is None else self.review.document_items(doc_id, self.annotators)
-        self._show_items(found, f"Disagreements in {name}")
+        self._show_items(found, f"Disagreements in {self.titles.get(name, name)}")
 
     def list_label(self, label: str) -> None:
         """Disagreements involving `label`, over the documents that have any (in the background)."""
@@ -302,11 +306,12 @@ class QtAgreementDashboard(QWidget):
         self._show_items(found, f"Disagreements involving {label}")
 
     def _show_items(self, found: list[triage.Item], title: str) -> None:
-        texts = {}
+        texts, titles = {}, {}
         missing = {i.document_id for i in found} - set(self.disagreement_model.texts)
         for doc_id in missing:
-            texts[doc_id] = self.project.document(doc_id).text
-        self.disagreement_model.set_items(found, texts)
+            doc = self.project.document(doc_id)
+            texts[doc_id], titles[doc_id] = doc.text, doc.title or doc.name
+        self.disagreement_model.set_items(found, texts, titles)
         n, open_ = len(found), self.disagreement_model.open_count()
         self.list_heading.setText(f"{title}: {n} ({open_} open)" if n else f"{title}: none")
         self.disagreements.resizeColumnsToContents()

@@ -81,6 +81,7 @@ class QtDisagreementModel(QtRowsModel):
     def __init__(self, texts: dict[int, str] | None = None, show_document: bool = True, parent=None):
         super().__init__(parent)
         self.texts: dict[int, str] = texts if texts is not None else {}  # document id -> text
+        self.titles: dict[int, str] = {}  # document id -> title, shown for the document (its name in the tooltip)
         self.show_document = show_document
         self.columns = (["Document"] if show_document else []) + ["#", "Kind", "Text", "Decision", "Versions"]
 
@@ -89,10 +90,13 @@ class QtDisagreementModel(QtRowsModel):
         """The listed disagreements, in order (the rows)."""
         return self.rows
 
-    def set_items(self, items: list[Item], texts: dict[int, str] | None = None) -> None:
+    def set_items(self, items: list[Item], texts: dict[int, str] | None = None,
+                  titles: dict[int, str] | None = None) -> None:
         """A new list: same regions as before only update their cells (decisions), else a reset."""
         if texts is not None:
             self.texts.update(texts)
+        if titles is not None:
+            self.titles.update(titles)
         if [self._key(i) for i in items] == [self._key(i) for i in self.rows]:
             changed = [r for r, (a, b) in enumerate(zip(self.rows, items)) if a != b]
             self.rows = items
@@ -124,7 +128,7 @@ class QtDisagreementModel(QtRowsModel):
         text = self.texts.get(item.document_id, "")
         if role == Role.DisplayRole:
             if name == "Document":
-                return item.document
+                return self.titles.get(item.document_id) or item.document
             if name == "#":
                 return str(index.row() + 1)
             if name == "Kind":
@@ -137,6 +141,8 @@ class QtDisagreementModel(QtRowsModel):
             return decision_text(item)
         if role == Role.ToolTipRole:
             lines = [KIND_TITLES.get(d.kind, d.kind), marked(text, d.start, d.end, ())]
+            if self.show_document:
+                lines.insert(0, f"{self.titles.get(item.document_id) or item.document} (document {item.document})")
             lines += [f"{letter(k)} · {a}: {version_text(text, d.spans.get(a, ()))}"
                       for k, a in enumerate(item.annotators)]
             return "\n".join(lines)

@@ -47,6 +47,7 @@ class QtDocumentModel(QObject):
     documentTouched = Signal(int)  # spans of a document that is not open changed
     saved = Signal(str)  # an edit was committed; its name
     failed = Signal(str)  # a coded message: the edit was refused, nothing changed
+    notice = Signal(str)  # something worth a line in the status bar, not an error
     connectionLost = Signal(str)  # an edit could not reach the database server (E400)
     stackChanged = Signal()  # undo/redo availability or text changed
 
@@ -62,8 +63,33 @@ class QtDocumentModel(QObject):
         self.block_starts: list[int] = [0]
         self.hidden: list[int] = []  # code points shown as marks (bidi controls, invisibles)
         self.first_screen = 8000  # code points a first screen shows at most; the view keeps it current
-        self.read_only: str | None = None  # the reason edits are refused (the server is away), else None
+        self.offline: str | None = None  # why edits are refused while the server is away, else None
+        self.viewing: str | None = None  # the name of another layer shown read-only (the layer switcher)
+        self.own_layer = self.layer_id == project.annotator_id
+        self.unstarted = False  # this user's layer of the open document starts with their first edit
         project.changes.subscribe(self._on_change, Change)
+
+    @property
+    def read_only(self) -> str | None:
+        """The reason edits are refused (the server is away, or another layer is shown), else None."""
+        if self.offline:
+            return self.offline
+        if self.viewing is not None:
+            return Errors.E222.format(name=self.viewing)
+        return None
+
+    @read_only.setter
+    def read_only(self, reason: str | None) -> None:
+        self.offline = reason
+
+    def set_layer(self, layer_id: int | None, name: str | None = None) -> None:
+        """Show another layer (`layer_id`, called `name`) read-only, or this user's own again (None),
+        and re-open the open document in it."""
+        own = layer_id is None or layer_id == self.project.annotator_id
+        self.layer_id = self.project.annotator_id if own else layer_id
+        self.viewing = None if own else (name or str(layer_id))
+        if self.doc_id is not None:
+            self.open(self.doc_id)
 
     def _hooked(self, doc: OpenDocument) -> OpenDocument:
         doc.on_rest, doc.on_spans, doc.on_current = self.loaded.emit, self.spansChanged.emit, self.currentChanged.emit
@@ -98,6 +124,8 @@ class QtDocumentModel(QObject):
             doc.id, doc.text, doc.tokens, layer.spans, name=doc.name, title=doc.title, status=layer.status,
             unread=layer.unread, unread_suggested=layer.unread_suggested,
             read_rest=lambda: self._read_spans(document_id, until)))
+        # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it
+        self.unstarted = self.layer_id == self.project.annotator_id and layer.status == "new"
         self.display = display_text(doc.text)
         self.hidden = hidden_positions(doc.text)
         self.u16 = Utf16Map(doc.text)
@@ -163,11 +191,21 @@ class QtDocumentModel(QObject):
             return None
         try:
             self.load_rest()
+            history = fn in (self.project.stack.undo, self.project.stack.redo)
+            if self.unstarted and self.doc_id is not None and not history:
+                self._start_layer()
             return fn(*args, **kwargs)
         except AnnotatorError as e:
             self.after_error(e)
             self.failed.emit(str(e))
             return None
+
+    def _start_layer(self) -> None:
+        """The first edit of a document whose layer is not started yet (a reviewer's): start it, as
+        an analyst's starts on opening (with the model's suggestions), and show it before the edit."""
+        self.project.start_layer(self.doc_id)
+        self.unstarted = False
+        self.reload_layer()
 
     def after_error(self, e: AnnotatorError) -> None:
         """An edit was refused: a conflict shows the span as it is now; a lost server makes the window
@@ -246,6 +284,39 @@ class QtDocumentModel(QObject):
         left = Counter(s.label for s in self.spans.values() if s.status == "suggested")
         known = [name for name in self.labels if name in left]
         return {name: left[name] for name in known + sorted(set(left) - set(known))}
+
+
+    def next_unchecked(self) -> int | None:
+        """The first suggestion after the current span in text order, wrapping around; without a
+        current span, the first of the document. None when every other span is checked."""
+        self.load_rest()
+        span = self.current_span()
+        n = len(self.order)
+        first = self.index_of(span.id) + 1 if span is not None else 0
+        for k in range(n):
+            span_id = self.order[(first + k) % n][2]
+            if span_id != self.current and self.spans[span_id].status == "suggested":
+                return span_id
+        return None
+
+    def accept_and_next(self) -> None:
+        """Enter: accept the current suggestion (with its suggested link) and move on to the next
+        unchecked span, so a correct suggestion costs one key. On the last one the span stays
+        current and the status bar says the document is checked."""
+        if self.doc_id is None:
+            return
+        span = self.current_span()
+        if span is not None and span.status == "suggested":
+            self._run(self.project.accept, span.id, version=span.version)
+            now = self.spans.get(span.id)
+            if now is not None and now.status == "suggested":
+                return  # refused (said through `failed`): stay on it
+        following = self.next_unchecked()
+        if following is not None:
+            self.set_current(following)
+        elif self.order:
+            self.notice.emit(f"All {len(self.order)} spans of this document are checked; "
+                             "Ctrl+Enter marks it done.")
 
     def move_edge(self, edge: str, direction: int) -> None:
         """Move the current span's start or end to the next token boundary in `direction`."""

@@ -16,7 +16,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
-from annotator.errors import AnnotatorError
+from annotator.core.changes import Change
+from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
@@ -132,10 +133,25 @@ class QtLinkPanel(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         self.new_name, self.new_type, self.new_description = QLineEdit(), QLineEdit(), QLineEdit()
         self.new_create = QPushButton("Create and link (Enter)")
+        # near-duplicates of the typed name: said before anything is created, with a way to link instead
+        self.new_warning = QLabel()
+        self.new_warning.setObjectName("newEntityWarning")
+        self.new_warning.setTextFormat(Qt.TextFormat.PlainText)
+        self.new_warning.setWordWrap(True)
+        self.new_warning.setStyleSheet("color: #8A5A00")
+        self.new_link = QPushButton()
+        self.new_link.setObjectName("newEntityLinkInstead")
+        self.new_link.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.duplicates: list = []  # near-duplicates of the name in the form, best first
+        self.confirmed_name: str | None = None  # Enter pressed once on this name despite the warning
         form.addRow("Name", self.new_name)
         form.addRow("Type", self.new_type)
         form.addRow("Description", self.new_description)
+        form.addRow(self.new_warning)
+        form.addRow(self.new_link)
         form.addRow(self.new_create)
+        self.new_warning.hide()
+        self.new_link.hide()
         self.new_form.hide()
 
         column = QVBoxLayout(self)
@@ -169,6 +185,8 @@ class QtLinkPanel(QWidget):
         self.new_button.clicked.connect(self.show_new_entity)
         self.propagate_button.clicked.connect(self.propagate)
         self.new_create.clicked.connect(self.create_entity)
+        self.new_link.clicked.connect(self.link_instead)
+        self.new_name.textEdited.connect(lambda _t: self.check_duplicates())
         self.entity_button.clicked.connect(self.show_entity)
         self.corpus_button.clicked.connect(self.propagate_corpus)
         self.note.editingFinished.connect(self.save_note)
@@ -180,6 +198,8 @@ class QtLinkPanel(QWidget):
         model.opened.connect(lambda: self._on_current(None, model.current))
         model.spansChanged.connect(self._on_spans)
         model.stackChanged.connect(self.refresh_state)
+        # every committed change (undo and redo too): an entity shown as a candidate may be gone
+        self.project.changes.subscribe(self._on_change, Change)
         self.actions_by_name: dict = {}
         self._on_current(None, model.current)
 
@@ -211,6 +231,16 @@ class QtLinkPanel(QWidget):
             self.show_candidates([])
         else:
             self.timer.start()  # candidates after a short pause, so Tab through spans stays quick
+
+    def _on_change(self, change: Change) -> None:
+        """Candidates never outlive their entity: after an edit of the knowledge base (an entity made,
+        undone, edited or merged) the current span's list is read again, after the usual pause."""
+        if self.span_id is None:
+            return
+        shown = {c.entity_id for c in self.entries}
+        if change.kind == "entities" or self.span_id in change.span_ids or (
+                shown and self.project.existing_entities(sorted(shown)) != shown):
+            self.timer.start()
 
     def _on_spans(self, deltas) -> None:
         if any(d.id == self.span_id for d in deltas):
@@ -333,6 +363,9 @@ class QtLinkPanel(QWidget):
                 return True
             return False
         if obj in (self.new_name, self.new_type, self.new_description):
+            if key == Key.Key_L and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.link_instead()
+                return True
             if key in ENTER:
                 self.create_entity()
                 return True
@@ -389,6 +422,11 @@ class QtLinkPanel(QWidget):
         span, entity_id = self.model.current_span(), self.selected_entity()
         if span is None or entity_id is None:
             return
+        if not self.project.existing_entities([entity_id]):  # a stale list: read it again, link nothing
+            name = next((c.name for c in self.entries if c.entity_id == entity_id), str(entity_id))
+            self.run_search()
+            self.failed.emit(Errors.E220.format(name=name))
+            return
         self._edit(self.project.link, span.id, entity_id, version=span.version)  # the hub redraws it
         self.finished.emit()
 
@@ -409,13 +447,50 @@ class QtLinkPanel(QWidget):
         self.new_name.setText(" ".join(self.model.span_text(span).split()))
         self.new_type.setText(span.label)
         self.new_description.clear()
+        self.check_duplicates()
         self.new_form.show()
         self.new_name.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.new_name.selectAll()
 
+    def check_duplicates(self) -> list:
+        """Entities the name in the form would likely duplicate, shown above the Create button."""
+        name = self.new_name.text().strip()
+        try:
+            self.duplicates = self.project.near_duplicates(name, self.new_type.text().strip() or None) if name else []
+        except AnnotatorError as e:  # the server is away: no warning rather than no form
+            self.model.after_error(e)
+            self.duplicates = []
+        self.confirmed_name = None
+        if self.duplicates:
+            first = self.duplicates[0]
+            listed = "; ".join(f"{c.name} ({c.type or '—'}, {c.kb_id})" for c in self.duplicates[:3])
+            self.new_warning.setText(f"Similar: {listed}. Enter creates a new entity only when pressed twice.")
+            self.new_link.setText(f"Link to {short(first.name, 40)} instead (Ctrl+L)")
+            self.new_link.setToolTip(f"Link the span to {first.name} ({first.kb_id}) and create nothing")
+        self.new_warning.setVisible(bool(self.duplicates))
+        self.new_link.setVisible(bool(self.duplicates))
+        return self.duplicates
+
+    def link_instead(self) -> None:
+        """Ctrl+L in the new-entity form: link the span to the closest existing entity instead."""
+        span = self.model.current_span()
+        if span is None or not self.duplicates:
+            return
+        self.new_form.hide()
+        self._edit(self.project.link, span.id, self.duplicates[0].entity_id, version=span.version)
+        self.finished.emit()
+
     def create_entity(self) -> int | None:
         span = self.model.current_span()
         if span is None:
+            return None
+        name = self.new_name.text().strip()
+        if self.duplicates and self.confirmed_name != name:  # the first Enter only warns
+            self.confirmed_name = name
+            names = ", ".join(c.name for c in self.duplicates[:3])
+            n = len(self.duplicates)
+            self.failed.emit(Errors.E221.format(n=n, ies="y" if n == 1 else "ies", s="s" if n == 1 else "",
+                                                names=names, name=name, first=self.duplicates[0].name))
             return None
         entity_id = self._edit(self.project.new_entity_from_span, span.id, self.new_name.text().strip(),
                                self.new_type.text().strip(), self.new_description.text().strip(),
@@ -450,6 +525,7 @@ class QtLinkPanel(QWidget):
     def stop(self) -> None:
         """The window closes: no count outlives it."""
         self.offer.stop()
+        self.project.changes.unsubscribe(self._on_change)
 
     # --- entity view and referent note
     def show_entity(self) -> None:

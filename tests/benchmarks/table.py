@@ -81,6 +81,13 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                             f"p99 {s['p99_ms']} ms; lost {s['lost']}, duplicated {s['duplicated']}",
                             s.get("baseline", "—"), "no lost or duplicated edit",
                             s["lost"] == 0 and s["duplicated"] == 0))
+    if "keys" in r:
+        k = r["keys"]
+        out.append((f"Keys to accept {k['accepted']} correct suggestions in {len(k['documents'])} articles",
+                    f"{k['enter_per_accepted']} key per suggestion ({k['keys_per_accepted']} with each article's "
+                    f"Tab); {k['keys_per_document']} keys per article",
+                    f"before: {k['before_two_key_flow_keys']} keys (Tab, Enter each)", "1 key per suggestion",
+                    k["meets_target"]))
     return out
 
 

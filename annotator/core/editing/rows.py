@@ -42,8 +42,9 @@ def _sorted_rows(rows) -> list[SpanRow]:
 
 
 def read_layer(store: Store, user_id: int, document_id: int, layer_id: int | None = None,
-               until: int | None = None) -> LayerRead:
-    """User `user_id`'s spans of a document, starting their layer from the model's on first open.
+               until: int | None = None, start: bool = True) -> LayerRead:
+    """User `user_id`'s spans of a document, starting their layer from the model's on first open
+    (unless not `start`: a reviewer's layer starts with their first edit, see `Project.start_layer`).
 
     Another layer (`layer_id`, e.g. gold under adjudication) is only read, never started. With `until`,
     only spans starting before that offset are read (what a first screen shows); the others are counted.
@@ -53,7 +54,7 @@ def read_layer(store: Store, user_id: int, document_id: int, layer_id: int | Non
               "since": 0, "until": EVERYWHERE if until is None else until}
     with store.engine.connect() as conn:
         state = conn.execute(_STATE_SQL, {"d": document_id, "a": user_id}).first()
-        if state is not None or not own:
+        if state is not None or not own or not start:
             return _read(conn, params, state[0] if state is not None else "new", False)
     with store.atomic() as s:
         status = open_layer(s, document_id, user_id).status

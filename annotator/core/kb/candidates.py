@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from annotator.core.kb.entities import mention_keys
+from annotator.core.kb.entities import mention_keys, normalize
 
 # How well an entity type fits a span label: 1 same, less for metonymy and near-misses, 0.1 else.
 TYPE_FIT: dict[str, dict[str, float]] = {
@@ -212,6 +212,18 @@ def _fuzzy_norms(conn: Connection, q: str, typos: bool = True) -> list[tuple[str
     return [(norm, value / 100) for norm, value, _ in ranked]
 
 
+def _near_all(conn: Connection, keys: list[str], typos: bool) -> list[tuple[str, float]]:
+    """`_fuzzy_norms` of every form of the mention, each alias string at its best similarity: "the
+    Institute of Foreign Affairs" is compared without its "the" too, so the entity whose name it
+    begins is not outranked by one that merely shares "of Foreign Affairs and"."""
+    best: dict[str, float] = {}
+    for i, key in enumerate(keys):
+        for norm, sim in _fuzzy_norms(conn, key, typos=typos and i == 0):
+            if sim > best.get(norm, 0.0):
+                best[norm] = sim
+    return sorted(best.items(), key=lambda t: -t[1])[:FUZZY_NORMS]
+
+
 # --- reading entities for alias strings
 def alias_rows(conn: Connection, norms: list[str]) -> list:
     """(entity id, alias text, norm, count) for each alias string: its PER_NORM most linked."""
@@ -323,7 +335,7 @@ def candidates(session: Session, mention: str, *, label: str | None = None, docu
     # A mention spelled like a known alias is not looked up for typos: that is what makes a
     # short, common name ("Kim") fast, and its one-edit neighbours ("Kin") were never wanted.
     known = bool(rows(conn, f"SELECT 1 FROM aliases WHERE norm IN ({marks(len(keys))}) LIMIT 1", keys))
-    near = _fuzzy_norms(conn, keys[0], typos=not known) if fuzzy else []
+    near = _near_all(conn, keys, typos=not known) if fuzzy else []
     hits, totals = _collect(conn, keys, near, in_doc)
     if not hits:
         return []
@@ -361,4 +373,23 @@ def search(session: Session, query: str, *, label: str | None = None, annotator_
         exact = Candidate(r.id, r.kb_id, r.name, r.type, r.description, 1.0, "id", r.kb_id, 1.0, 0,
                           type_fit(label, r.type), False, snip)
         found = [exact] + [c for c in found if c.entity_id != r.id]
+    return found[:limit]
+
+
+NEAR_NAME = 85  # rapidfuzz ratio (0-100) from which two entity names are taken for the same
+
+
+def near_duplicates(session: Session, name: str, *, label: str | None = None, annotator_id: int | None = None,
+                    limit: int = 5) -> list[Candidate]:
+    """Entities a new entity called `name` would likely duplicate: one whose name or an alias is
+    `name` (an exact match), whose name contains it or is contained in it ("Aegis" / "Aegis Combat
+    System"), or is nearly the same string. Best first."""
+    q = normalize(name)
+    if not q:
+        return []
+    found = []
+    for c in search(session, name, label=label, annotator_id=annotator_id, limit=20):
+        n = normalize(c.name)
+        if c.why in ("exact", "id") or q in n or n in q or fuzz.ratio(q, n) >= NEAR_NAME:
+            found.append(c)
     return found[:limit]

@@ -63,8 +63,8 @@ def record(span: SpanRecord) -> dict[str, Any]:
 
 @dataclass
 class GoldEdit(Command):
-    """Put `rows` ({start, end, label, kb_id}) into the gold layer of a document; undo takes out
-    exactly what was put in. A span gold already has (same offsets and label) is left alone."""
+    """Put `rows` ({start, end, label, kb_id[, referent_note]}) into the gold layer of a document; undo
+    takes out exactly what was put in. A span gold already has (same offsets and label) is left alone."""
 
     edits_gold: ClassVar[bool] = True
     document_id: int = 0
@@ -78,6 +78,7 @@ class GoldEdit(Command):
         serialize(s, GOLD_LOCK, self.document_id)  # two reviewers deciding at once: one after the other
         gold = gold_annotator(s).id
         self.check(s)
+        self._fill_notes(s)
         self.span_ids = [self._insert(s, gold, row, self.span_ids[i] if i < len(self.span_ids) else None)
                          for i, row in enumerate(self.rows)]
         self.created_state = False
@@ -106,6 +107,31 @@ class GoldEdit(Command):
     def check(self, s: Session) -> None:
         """More checks before anything is written (subclasses)."""
 
+    def sources(self) -> list[str]:
+        """The annotators whose "Refers to" notes a row without one takes, in order of preference."""
+        return list(getattr(self, "annotators", []))
+
+    def _fill_notes(self, s: Session) -> None:
+        """Give each row without a `referent_note` the note an annotator wrote on that span (same
+        offsets and label; for an edited span, one of theirs it overlaps, the same label first), so
+        a metonymy note ("the government" for "Seoul") reaches gold with the decision. Written into
+        the rows, so the history records it and redo repeats it."""
+        names = self.sources()
+        todo = [row for row in self.rows if "referent_note" not in row]
+        if not names or not todo:
+            return
+        rank = {name: i for i, name in enumerate(names)}
+        noted = s.execute(select(Annotator.name, Span.start, Span.end, Span.label, Span.referent_note)
+                          .join(Annotator, Annotator.id == Span.annotator_id)
+                          .where(Span.document_id == self.document_id, Annotator.name.in_(names),
+                                 Span.referent_note != "")).all()
+        for row in todo:
+            near = [n for n in noted if n.start < row["end"] and row["start"] < n.end]
+            if near:
+                row["referent_note"] = min(near, key=lambda n, r=row: (
+                    (n.start, n.end, n.label) != (r["start"], r["end"], r["label"]), n.label != r["label"],
+                    rank[n.name])).referent_note
+
     def _insert(self, s: Session, gold: int, row: dict[str, Any], span_id: int | None) -> int | None:
         _check_bounds(s, self.document_id, row["start"], row["end"])
         _check_label(s, row["label"])
@@ -122,7 +148,7 @@ class GoldEdit(Command):
                 raise AnnotatorError(Errors.E210.format(entity_id=kb_id))
         values = dict(document_id=self.document_id, annotator_id=gold, start=row["start"], end=row["end"],
                       label=row["label"], entity_id=entity_id, nil=kb_id == NIL, origin="human",
-                      status="accepted")
+                      status="accepted", referent_note=row.get("referent_note") or "")
         if span_id is not None:  # redo: the same span again
             values["id"] = span_id
         return s.execute(insert(Span).values(**values).returning(Span.id)).scalar_one()
@@ -161,6 +187,9 @@ class Decide(GoldEdit):
 class TakeVersion(Decide):
     name: ClassVar[str] = "adjudicate_take"
     taken: str = ""
+
+    def sources(self) -> list[str]:
+        return [self.taken]  # the version taken, with its notes
 
     def text(self) -> str:
         return f"take {self.taken}'s version"
