@@ -9,7 +9,7 @@ from annotator.io.exporting import export
 def main(db: str, fmt: str, out: str, layer: str) -> None:
     store = Store(db)
     print("ready", flush=True)
-    export(store, fmt, out, layer=layer, force=True)
+    export(store, fmt, out, layer=layer, status="all", force=True)
     print("done", flush=True)
 
 

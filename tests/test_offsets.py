@@ -32,7 +32,7 @@ def edit_and_export(tmp: Path, path: Path, picks) -> tuple[str, list[dict], list
             continue
         project.add_span(1, start, end, "GPE")
         made.append((start, end))
-    export(store, "jsonl", tmp / "out.jsonl", layer="ana")
+    export(store, "jsonl", tmp / "out.jsonl", layer="ana", status="all")
     [task] = [json.loads(line) for line in (tmp / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     store.close()
     return doc.text, task["spans"], made

@@ -34,11 +34,11 @@ def records(start: int, n: int, label: str) -> list[DocRecord]:
 def test_outputs_crash_kill_during_a_folder_export_leaves_old_or_new(store, tmp_path, fmt):
     import_records(store, records(0, DOCS, "GPE"), use_model=False, as_layer=LAYER)
     old_ref = tmp_path / "old-ref"
-    export(store, fmt, old_ref, layer=LAYER)
+    export(store, fmt, old_ref, layer=LAYER, status="all")
     (old_ref / "stale.txt").write_text("only in the old export")  # must not survive into the new one
     import_records(store, records(DOCS, 40, "ORG"), use_model=False, as_layer=LAYER)
     new_ref = tmp_path / "new-ref"
-    export(store, fmt, new_ref, layer=LAYER)
+    export(store, fmt, new_ref, layer=LAYER, status="all")
     old, new = tree(old_ref), tree(new_ref)
     assert old != new and set(old) - set(new) == {"stale.txt"}
     store.close()
@@ -68,6 +68,6 @@ def test_outputs_crash_kill_during_a_folder_export_leaves_old_or_new(store, tmp_
         assert got in (old, new), f"round {round_}: a mix of {len(set(got) & set(old))} old-named files"
         left = [p.name for p in out_dir.iterdir() if p.name != "out"]
         outcomes.append(("old" if got == old else "new") + ("+leftovers" if left else ""))
-        export(store, fmt, target, layer=LAYER, force=True)  # the next export, in this process
+        export(store, fmt, target, layer=LAYER, status="all", force=True)  # the next export, in this process
         assert tree(target) == new and sorted(p.name for p in out_dir.iterdir()) == ["out"], f"round {round_}"
     print(f"{fmt}: {duration:.2f} s a run; after the kills: {outcomes}")
