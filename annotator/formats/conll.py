@@ -15,10 +15,15 @@ Writing: tokens are the record's tokens (else spacy.blank("en")'s), split at any
 them; a sentence ends where the text between two tokens holds a line break, except inside an entity.
 The KB column is written when any span in the export has a KB id; `_` means none. Spans off token
 boundaries or overlapping an earlier span are skipped and listed in `FormatReport.misaligned`.
-Reading: 2 columns (token tag), 3 (token tag kb) or 4 (CoNLL-2003: token pos chunk tag); IOB1 is
-converted to IOB2 (an I- that does not continue the same type starts an entity). CoNLL keeps no
-whitespace, so the text is rebuilt: tokens joined by single spaces, sentences by "\\n". Documents are
-named `<file stem>-<n>`.
+Reading: 2 columns (token tag), 3 (token tag kb), 4 (CoNLL-2003: token pos chunk tag) or 5 (token
+pos chunk tag kb); IOB1 is converted to IOB2 (an I- that does not continue the same type starts an
+entity). CoNLL keeps no whitespace, so the text is rebuilt: tokens joined by single spaces, sentences
+by "\\n"; the tokens are the file's, and the document keeps them. Documents are named
+`<file stem>-<n>`.
+
+POS and chunk columns travel: read into `meta["conll"]` = {"columns": ["pos", "chunk"], "values":
+[[pos, chunk] per token]}, stored with the document, and written back as CoNLL-2003's middle columns
+when the export's tokens are those same tokens (a document without them gets `_ _`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from annotator.formats.files import check_record, read_text
 SUFFIX = ".conll"
 DOCSTART = "-DOCSTART- -X- -X- O"
 NO_KB = "_"
+META = "conll"  # meta key holding the POS and chunk columns
+EXTRA = ["pos", "chunk"]
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -74,14 +81,29 @@ def tags_for(doc: DocRecord, tokens: list[tuple[int, int]], report: FormatReport
     return tags, kbs
 
 
-def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport) -> list[str]:
+def extra_columns(doc: DocRecord, n_tokens: int) -> list[list[str]] | None:
+    """The POS and chunk per token the document came with, if they still fit its tokens."""
+    kept = doc.meta.get(META) if isinstance(doc.meta, dict) else None
+    values = kept.get("values") if isinstance(kept, dict) else None
+    if (not isinstance(values, list) or len(values) != n_tokens
+            or not all(isinstance(v, list) and len(v) == len(EXTRA) for v in values)
+            or not all(isinstance(x, str) and _NON_SPACE.fullmatch(x) for v in values for x in v)):
+        return None
+    return values
+
+
+def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: bool = False) -> list[str]:
     tokens = conll_tokens(doc)
     tags, kbs = tags_for(doc, tokens, report)
+    extra = extra_columns(doc, len(tokens)) if with_extra else None
     lines = [DOCSTART, ""]
     for k, (start, end) in enumerate(tokens):
         if k and tags[k][0] != "I" and _LINE_BREAKS.search(doc.text, tokens[k - 1][1], start):
             lines.append("")
-        cols = [doc.text[start:end], tags[k]]
+        cols = [doc.text[start:end]]
+        if with_extra:
+            cols += extra[k] if extra else [NO_KB] * len(EXTRA)
+        cols.append(tags[k])
         if with_kb:
             cols.append(kbs[k] or NO_KB)
         lines.append(" ".join(cols))
@@ -93,10 +115,11 @@ def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport) -> list[str]:
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     docs = list(docs)
     with_kb = any(sp.kb_id is not None for doc in docs for sp in doc.spans)
+    with_extra = any(extra_columns(doc, len(conll_tokens(doc))) for doc in docs if META in doc.meta)
     report = FormatReport()
     lines: list[str] = []
     for doc in docs:
-        lines.extend(doc_lines(doc, with_kb, report))
+        lines.extend(doc_lines(doc, with_kb, report, with_extra))
         report.documents += 1
     Path(out).write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
     return report
@@ -114,12 +137,12 @@ def read(path: Path) -> list[DocRecord]:
 
 
 class _Reader:
-    """Collects documents line by line; each sentence is a list of (token, tag, kb_id)."""
+    """Collects documents line by line; each sentence is a list of (token, tag, kb_id, [pos, chunk])."""
 
     def __init__(self, path: Path):
         self.path = path
         self.docs: list[DocRecord] = []
-        self.sentences: list[list[tuple[str, str, str | None]]] = [[]]
+        self.sentences: list[list[tuple[str, str, str | None, list[str] | None]]] = [[]]
         self.width: int | None = None
         self.started = False
 
@@ -135,16 +158,16 @@ class _Reader:
             return
         if self.width is None:
             self.width = len(cols)
-        if len(cols) != self.width or self.width not in (2, 3, 4):
+        if len(cols) != self.width or self.width not in (2, 3, 4, 5):
             raise AnnotatorError(Errors.E100.format(path=self.path, line=lineno, reason=(
-                f"expected {self.width if self.width in (2, 3, 4) else '2, 3 or 4'} columns "
-                f"(token tag [kb_id], or token pos chunk tag), found {len(cols)}")))
-        tag = cols[3] if self.width == 4 else cols[1]
+                f"expected {self.width if self.width in (2, 3, 4, 5) else '2, 3, 4 or 5'} columns "
+                f"(token tag [kb_id], or token pos chunk tag [kb_id]), found {len(cols)}")))
+        tag = cols[3] if self.width >= 4 else cols[1]
         if tag != "O" and not re.fullmatch(r"[BI]-\S+", tag):
             raise AnnotatorError(Errors.E100.format(path=self.path, line=lineno, reason=(
                 f"tag {tag!r} is not O, B-<label> or I-<label> (IOB1/IOB2)")))
-        kb = cols[2] if self.width == 3 and cols[2] != NO_KB else None
-        self.sentences[-1].append((cols[0], tag, kb))
+        kb = cols[-1] if self.width in (3, 5) and cols[-1] != NO_KB else None
+        self.sentences[-1].append((cols[0], tag, kb, cols[1:3] if self.width >= 4 else None))
         self.started = True
 
     def flush(self) -> None:
@@ -161,13 +184,14 @@ class _Reader:
 
 def build_doc(name: str, sentences) -> DocRecord:
     """Text from tokens joined by spaces and sentences by newlines; IOB1 or IOB2 tags to spans."""
-    parts, tokens, spans = [], [], []
+    parts, tokens, spans, extra = [], [], [], []
     pos, current = 0, None  # current: [start, end, label, kb_id] of the open entity
     for s, sentence in enumerate(sentences):
         if current is not None:  # an entity never runs on into the next sentence
             spans.append(SpanRecord(*current))
             current = None
-        for k, (word, tag, kb) in enumerate(sentence):
+        for k, (word, tag, kb, columns) in enumerate(sentence):
+            extra.append(columns)
             if k or s:
                 parts.append(" " if k else "\n")
                 pos += 1
@@ -186,4 +210,5 @@ def build_doc(name: str, sentences) -> DocRecord:
                 current = [start, end, label, kb]
     if current is not None:
         spans.append(SpanRecord(*current))
-    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, annotated=True)
+    meta = {META: {"columns": EXTRA, "values": extra}} if extra and extra[0] is not None else {}
+    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, meta=meta, annotated=True)

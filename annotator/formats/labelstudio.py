@@ -17,9 +17,19 @@ Label Studio shows as pre-annotations to accept or correct, never as someone's w
 
 Offsets are code points (Label Studio's since 2022); an older export
 that counted UTF-16 units is recognised where the region's `text` then matches, and converted.
-Reading: cancelled annotations are skipped, and predictions other than ours (an ML backend's); ours
-come back as suggestions beside each annotation. A task with several annotations gives one
-document per annotation, its annotator taken from `completed_by`.
+Reading: cancelled annotations are skipped. A task with several annotations gives one document per
+annotation, its annotator taken from `completed_by`. Predictions, ours and any model's (an ML
+backend's, whatever its `model_version`), come back as unchecked suggestions beside each annotation
+(in the layer the task's spans go to): Label Studio shows them to the annotator as pre-annotations
+to accept or correct, and so does the annotator; a prediction the annotation already holds is not
+doubled.
+
+Carried through, in `meta["labelstudio"]` (stored with the document, left out of `data.meta`): the
+task's `id`, its data keys other than text/name/title/meta/annotator, the labels' `from_name` and
+`to_name`, each region's id (by start:end:label) and the predictions' `model_version`. Writing puts
+them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
+Label Studio's importer and label-studio-converter expect) and `from_name`/`to_name` from `write`'s
+arguments, else "label"/"text".
 """
 
 from __future__ import annotations
@@ -38,42 +48,88 @@ LABELS, KB = "label", "kb_id"
 MODEL_VERSION = "annotator-suggestions"  # the `model_version` of the predictions we write
 
 
-def results(doc: DocRecord, spans) -> list[dict]:
-    """The regions of `spans` (labels, and the KB id as a per-region textarea)."""
+KEPT = "labelstudio"  # meta key of what the task carried that the document has no place for
+OURS = ("text", "name", "title", "meta", "annotator")  # data keys this module reads or writes itself
+
+
+def region_key(start: int, end: int, label: str) -> str:
+    return f"{start}:{end}:{label}"
+
+
+def results(doc: DocRecord, spans, names: tuple[str, str], used: set, prefix: str = "s") -> list[dict]:
+    """The regions of `spans` (labels, and the KB id as a per-region textarea), with the region ids
+    the document came with where it has them; `used` holds the task's ids so far."""
+    from_name, to_name = names
+    ids = (doc.meta.get(KEPT) or {}).get("regions") or {}
     result = []
     for n, sp in enumerate(sorted(spans, key=lambda s: (s.start, s.end, s.label)), start=1):
+        rid = ids.get(region_key(sp.start, sp.end, sp.label))
+        if not isinstance(rid, (str, int)) or isinstance(rid, bool) or rid in used:
+            rid, k = f"{prefix}{n}", n
+            while rid in used:
+                k += 1
+                rid = f"{prefix}{k}"
+        used.add(rid)
         value = {"start": sp.start, "end": sp.end, "text": doc.text[sp.start:sp.end]}
-        result.append({"id": f"s{n}", "from_name": LABELS, "to_name": "text", "type": "labels",
-                       "origin": "manual", "value": {**value, "labels": [sp.label]}})
+        origin = "prediction" if prefix == "p" else "manual"
+        result.append({"id": rid, "from_name": from_name, "to_name": to_name, "type": "labels",
+                       "origin": origin, "value": {**value, "labels": [sp.label]}})
         if sp.kb_id is not None:
-            result.append({"id": f"s{n}", "from_name": KB, "to_name": "text", "type": "textarea",
-                           "origin": "manual", "value": {**value, "text": [sp.kb_id]}})
+            result.append({"id": rid, "from_name": KB, "to_name": to_name, "type": "textarea",
+                           "origin": origin, "value": {**value, "text": [sp.kb_id]}})
     return result
 
 
-def to_task(doc: DocRecord) -> dict:
-    data = {"text": doc.text, "name": doc.name, "title": doc.title, "meta": doc.meta}
+def to_task(doc: DocRecord, from_name: str | None = None, to_name: str | None = None) -> dict:
+    kept = doc.meta.get(KEPT) if isinstance(doc.meta.get(KEPT), dict) else {}
+    names = (from_name or kept.get("from_name") or LABELS, to_name or kept.get("to_name") or "text")
+    meta = {k: v for k, v in doc.meta.items() if k != KEPT}
+    extra = kept.get("data") if isinstance(kept.get("data"), dict) else {}
+    data = {**extra, "text": doc.text, "name": doc.name, "title": doc.title, "meta": meta}
     if doc.annotator is not None:
         data["annotator"] = doc.annotator
     decided = [sp for sp in doc.spans if sp.status != "suggested"]
     suggested = [sp for sp in doc.spans if sp.status == "suggested"]
-    annotations = [] if doc.annotator == MODEL_LAYER else [{"result": results(doc, decided), "was_cancelled": False}]
-    task = {"data": data, "annotations": annotations}
+    used: set = set()
+    annotations = ([] if doc.annotator == MODEL_LAYER
+                   else [{"result": results(doc, decided, names, used), "was_cancelled": False}])
+    task = {"id": kept.get("id"), "data": data, "annotations": annotations}
     if suggested:
-        prediction = results(doc, suggested)
-        for r in prediction:
-            r["id"], r["origin"] = "p" + r["id"][1:], "prediction"
-        task["predictions"] = [{"model_version": MODEL_VERSION, "result": prediction}]
+        version = kept.get("model_version") if isinstance(kept.get("model_version"), str) else MODEL_VERSION
+        task["predictions"] = [{"model_version": version, "result": results(doc, suggested, names, used, "p")}]
     return task
 
 
-def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+def number_tasks(tasks: list[dict]) -> None:
+    """Every task gets an integer `id`: the one it came with unless another task has it, else the
+    next free one."""
+    seen: set[int] = set()
+    for task in tasks:
+        tid = task["id"]
+        if type(tid) is not int or tid in seen:
+            task["id"] = None
+        else:
+            seen.add(tid)
+    free = 1
+    for task in tasks:
+        if task["id"] is None:
+            while free in seen:
+                free += 1
+            task["id"] = free
+            seen.add(free)
+
+
+def write(docs: Iterable[DocRecord], out: Path, *, from_name: str | None = None,
+          to_name: str | None = None) -> FormatReport:
+    """`from_name`/`to_name`: the project's Labels and Text names, where a document did not come
+    with its own (defaults "label" and "text")."""
     report = FormatReport()
     tasks = []
     for doc in docs:
-        tasks.append(to_task(doc))
+        tasks.append(to_task(doc, from_name, to_name))
         report.documents += 1
         report.spans += len(doc.spans)
+    number_tasks(tasks)
     Path(out).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     return report
 
@@ -102,34 +158,55 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     annotations = task.get("annotations") or task.get("completions") or []
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise bad('"annotations" must be a list of objects')
-    kept = [a for a in annotations if not a.get("was_cancelled")]
-    annotated = bool(kept)  # an annotation with an empty result: someone checked it and found nothing
-    kept = kept or [{"result": []}]
+    kept_annotations = [a for a in annotations if not a.get("was_cancelled")]
+    annotated = bool(kept_annotations)  # an annotation with an empty result: checked, nothing found
+    kept_annotations = kept_annotations or [{"result": []}]
     name = data.get("name") or f"{path.stem}-{task.get('id', number)}"
-    meta, title = data.get("meta") or {}, data.get("title") or ""
-    if not isinstance(meta, dict):
-        raise bad(f'"data.meta" must be a JSON object, not {type(meta).__name__}')
+    meta_in, title = data.get("meta") or {}, data.get("title") or ""
+    if not isinstance(meta_in, dict):
+        raise bad(f'"data.meta" must be a JSON object, not {type(meta_in).__name__}')
     if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
         raise bad('"data.name" and "data.title" must be strings')
     name = str(name)
-    suggested = []
+    kept: dict = {}
+    if isinstance(task.get("id"), (str, int)) and not isinstance(task.get("id"), bool):
+        kept["id"] = task["id"]
+    extra = {k: v for k, v in data.items() if k not in OURS}
+    if extra:
+        kept["data"] = extra
+    predicted, regions = [], {}
     for prediction in task.get("predictions") or []:
-        if isinstance(prediction, dict) and prediction.get("model_version") == MODEL_VERSION:
-            suggested += [SpanRecord(sp.start, sp.end, sp.label, sp.kb_id, "suggested")
-                          for sp in spans_of(prediction.get("result") or [], text, bad)]
+        if not isinstance(prediction, dict):
+            raise bad('"predictions" must be a list of objects')
+        result = prediction.get("result") or []
+        predicted += [SpanRecord(sp.start, sp.end, sp.label, sp.kb_id, "suggested")
+                      for sp in spans_of(result, text, bad, regions, kept)]
+        version = prediction.get("model_version")
+        if isinstance(version, str) and version and version != MODEL_VERSION:
+            kept.setdefault("model_version", version)
     docs = []
-    for annotation in kept:
+    for annotation in kept_annotations:
         who = annotation.get("completed_by")
         if isinstance(who, dict):
             who = who.get("email") or who.get("id")
         annotator = str(who) if who is not None else data.get("annotator")
-        docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta),
-                              spans=spans_of(annotation.get("result") or [], text, bad) + suggested,
+        own = dict(kept, regions=dict(regions))
+        spans = spans_of(annotation.get("result") or [], text, bad, own["regions"], own)
+        decided = {(sp.start, sp.end, sp.label) for sp in spans}
+        spans += [sp for sp in predicted if (sp.start, sp.end, sp.label) not in decided]
+        if not own["regions"]:
+            del own["regions"]
+        meta = {**meta_in, KEPT: own} if own else dict(meta_in)
+        docs.append(DocRecord(name=name, text=text, title=title, meta=meta, spans=spans,
                               annotator=annotator, annotated=annotated))
     return docs
 
 
-def spans_of(result, text: str, bad) -> list[SpanRecord]:
+def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | None = None) -> list[SpanRecord]:
+    """The result's labelled regions as spans; their ids go into `regions` (by start:end:label) and
+    the first region's from_name/to_name into `kept`."""
+    regions = {} if regions is None else regions
+    kept = {} if kept is None else kept
     if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
         raise bad('"result" must be a list of objects')
     kb_ids = {}
@@ -163,12 +240,18 @@ def spans_of(result, text: str, bad) -> list[SpanRecord]:
         if not 0 <= start < end <= len(text):
             raise bad(f"region {r.get('id')!r} at {start}-{end} lies outside the text "
                       f"({len(text)} characters)")
-        kb_id = kb_ids.get(r.get("id")) if isinstance(r.get("id"), (str, int)) else None
+        rid = r.get("id") if isinstance(r.get("id"), (str, int)) and not isinstance(r.get("id"), bool) else None
+        kb_id = kb_ids.get(rid) if rid is not None else None
+        for key in ("from_name", "to_name"):
+            if isinstance(r.get(key), str) and r[key]:
+                kept.setdefault(key, r[key])
         for label in labels:
             problem = span_problem(text, start, end, label, kb_id)
             if problem:
                 raise bad(f"region {r.get('id')!r}: {problem}")
             spans.append(SpanRecord(start, end, label, kb_id))
+            if rid is not None:
+                regions[region_key(start, end, label)] = rid
     return spans
 
 

@@ -2,6 +2,10 @@
 Records stream through: read, checked, tokenised and inserted in batches, so that memory stays
 bounded whatever the size of the input.
 
+A record that brings its own tokens (CoNLL, XMI, DocBin) keeps them: they are the document's tokens,
+and the model, when asked, reads a Doc made of them, so its suggestions fall on the same tokens and a
+token format exports token for token as it came in.
+
 Plain text is normalised (BOM stripped, CRLF/CR → LF) before any offset exists; JSONL text is kept
 byte-for-byte because its spans carry offsets into it.
 """
@@ -129,6 +133,7 @@ def iter_records(found: list[Source]) -> Iterator[DocRecord]:
         for number, rec in enumerate(getattr(module, "stream", module.read)(path), start=1):  # streamed if it can
             # every format's records pass the same checks (the readers make them with line numbers)
             check_record(rec, path, f"document {number}", allow_empty=False)
+            check_tokens(rec, path, number)
             size = len(rec.text.encode("utf-8"))
             if size > MAX_DOCUMENT_BYTES:
                 raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=size,
@@ -140,6 +145,25 @@ def iter_records(found: list[Source]) -> Iterator[DocRecord]:
 def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord]:
     """Every document the paths hold, read and checked (all in memory: small inputs and tests)."""
     return list(iter_records(sources(paths, fmt)))
+
+
+def _model_input(rec: DocRecord, vocab):
+    """What the model reads: the text, or a Doc of the file's own tokens when the record has them
+    (CoNLL, XMI, DocBin), so that its entities fall on those tokens."""
+    return rec.text if rec.tokens is None else nlp_mod.doc_from_tokens(vocab, rec.text, rec.tokens)
+
+
+def check_tokens(rec: DocRecord, path: Path, number: int) -> None:
+    """A file's own tokens become the document's: each a non-empty (start, end) inside the text,
+    in order and not overlapping (E140)."""
+    pos = 0
+    for k, token in enumerate(rec.tokens or []):
+        ok = (isinstance(token, (tuple, list)) and len(token) == 2
+              and all(type(x) is int for x in token) and pos <= token[0] < token[1] <= len(rec.text))
+        if not ok:
+            raise AnnotatorError(Errors.E140.format(path=path, number=number, name=rec.name, k=k + 1,
+                                                    token=str(token)[:40], length=len(rec.text)))
+        pos = token[1]
 
 
 def import_records(store: Store, records: Iterable[DocRecord], *, model: str | None = None,
@@ -167,14 +191,17 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
             run.report.model = "%s-%s" % nlp_mod.model_id(nlp)
             run.start_model(*nlp_mod.model_id(nlp))
             n_process = nlp_mod.processes_for(total)
-            analysed = nlp_mod.suggest(nlp, (rec.text for rec, _ in fresh.feed()), n_process=n_process)
+            analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in fresh.feed()),
+                                       n_process=n_process)
         else:
-            analysed = nlp_mod.tokens_only(rec.text for rec, _ in fresh.feed())
+            analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens)
+                                           for rec, _ in fresh.feed())
         batch = []
         for tokens, ents in analysed:
             if cancelled():
                 raise Cancelled()
-            batch.append((*fresh.take(), tokens, ents))
+            rec, digest = fresh.take()
+            batch.append((rec, digest, tokens if rec.tokens is None else list(rec.tokens), ents))
             if len(batch) >= BATCH:
                 run.store_fresh(batch)
                 batch = []
