@@ -198,3 +198,14 @@ def test_doccano_overlapping_identical_spans_are_stored_once(store):
     assert report.duplicate_spans == 1
     with store.Session() as s:
         assert s.execute(select(Span.start, Span.end, Span.label)).all() == [(0, 1, "LOC")]
+
+
+def test_doccano_export_examples_read_and_written_in_their_own_variant(store, tmp_path):
+    """doccano's own export examples: relations with ids come back the same; plain `label` lists stay so."""
+    exported = DATA / "doccano" / "relation_extraction_export.jsonl"
+    [back] = round_trip(store, exported, "doccano", tmp_path / "re.jsonl")
+    assert _relations_by_span(back) == _relations_by_span(tasks(exported)[0])
+    labels = DATA / "doccano" / "sequence_labeling.jsonl"
+    lines = round_trip(store, labels, "doccano", tmp_path / "sl.jsonl")[1:]  # after the one above
+    assert [(t["text"], t["label"]) for t in lines] == [(t["text"], t["label"]) for t in tasks(labels)]
+    assert all("relations" not in t and "entities" not in t for t in lines)
