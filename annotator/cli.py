@@ -123,9 +123,12 @@ def main(ctx: click.Context, db: str | None, user: str | None) -> None:
 @click.option("--format", "fmt", default="auto", show_default=True,
               help="Input format: auto (by suffix: .txt, .jsonl; folders of them), txt, or a format name.")
 @click.option("--as-layer", help="Store spans carried by the files in this layer.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Leave out the lines of JSONL files (jsonl, doccano) that cannot be read, each listed, "
+                   "instead of refusing the import.")
 @click.pass_context
 @coded_errors
-def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
+def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
     from annotator.io.importing import import_paths
 
@@ -133,7 +136,7 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
     bar, callback = progress_bar("Pre-annotating")
     with bar:
         report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,
-                              progress=callback, by=user_of(ctx, store))
+                              progress=callback, by=user_of(ctx, store), skip_invalid=skip_invalid)
     click.echo(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
                + (f" suggested by {report.model}" if report.model else "") + "."
                + (f" {report.suggested_links} got a suggested link from the knowledge base."
@@ -154,6 +157,13 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer):
         click.echo(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
     if report.duplicate_spans:
         click.echo(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
+    if report.relations:
+        click.echo(f"Kept {report.relations} relation(s) with their documents: an export to the same format "
+                   "writes them back.")
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
+        for line in report.skipped:
+            click.echo(f"  {line}")
 
 
 @main.command("export")

@@ -31,6 +31,12 @@ class DocRecord:
     tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
     answer: str | None = None  # the source's verdict on the task (Prodigy: accept, reject, ignore), if it says
     annotated: bool = False  # the source holds someone's annotation of it, even with no span: checked, empty
+    # What a format reads but the project does not model (Prodigy's hashes, tokens, relations ...), one key per
+    # format ("prodigy", "doccano"): kept in the document's meta under EXTRA_KEY and written back by that format.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+EXTRA_KEY = "_extra"  # the key of Document.meta that holds DocRecord.extra in the database
 
 
 @dataclass

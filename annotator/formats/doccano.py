@@ -12,26 +12,39 @@ than the known ones go into `meta`, as doccano's exports flatten metadata into t
 Offsets are code points. doccano itself has counted in code points (2019 fix) and, since its
 rewrite, in UTF-16 code units unless "Count grapheme clusters as one character" is set; with
 emoji in the text check which one an export used. Spans carry no text to check against.
+
+The relation-extraction variant, `"entities": [{"id", ...}]` with `"relations": [{"from_id", "to_id",
+"type"}]`, keeps its relations in `DocRecord.extra["doccano"]["relations"]`, each naming its two spans
+by [start, end, label] so that edits here cannot point it elsewhere; a document that has them is written
+back in that variant (entities numbered from 0), without the relations whose span was deleted.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import check_record, json_lines, span_problem
+from annotator.formats.files import check_record, lines, loads, span_problem
+from annotator.formats.jsonl import note_skipped, reason_of
 
 SUFFIX = ".jsonl"
+FORMAT = "doccano"  # this format's key of DocRecord.extra
 _KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "meta", "kb_ids",
           "id", "annotator"}
 
 
 def to_line(doc: DocRecord) -> dict:
     spans = sorted(doc.spans, key=lambda s: (s.start, s.end, s.label, s.kb_id is None, s.kb_id or ""))
-    line = {"text": doc.text, "label": [[s.start, s.end, s.label] for s in spans], "name": doc.name}
+    relations = (doc.extra.get(FORMAT) or {}).get("relations")
+    if relations is None:
+        line = {"text": doc.text, "label": [[s.start, s.end, s.label] for s in spans], "name": doc.name}
+    else:
+        line = {"text": doc.text, "entities": [{"id": i, "start_offset": s.start, "end_offset": s.end,
+                                                "label": s.label} for i, s in enumerate(spans)],
+                "relations": _relations_out(relations, spans), "name": doc.name}
     if doc.title:
         line["title"] = doc.title
     if doc.meta:
@@ -42,6 +55,20 @@ def to_line(doc: DocRecord) -> dict:
     if links:
         line["kb_ids"] = links
     return line
+
+
+def _relations_out(relations: list, spans: list[SpanRecord]) -> list[dict]:
+    """The kept relations between spans still there, with doccano's entity ids for this line."""
+    ids: dict[tuple, int] = {}
+    for i, s in enumerate(spans):
+        ids.setdefault((s.start, s.end, s.label), i)
+    out = []
+    for rel in relations:
+        head, tail = ids.get(tuple(rel["from"])), ids.get(tuple(rel["to"]))
+        if head is not None and tail is not None:
+            out.append({"id": len(out), "from_id": head, "to_id": tail, "type": rel["type"],
+                        **rel.get("keys", {})})
+    return out
 
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
@@ -55,8 +82,24 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
 
 
 def read(path: Path) -> list[DocRecord]:
+    return list(stream(path))
+
+
+def stream(path: Path, skip_invalid: bool = False, skipped: list[str] | None = None) -> Iterator[DocRecord]:
+    """Documents a line at a time; with `skip_invalid` a line that cannot be read is left out and
+    listed in `skipped` ("file, line N: reason") instead of refusing the file."""
     path = Path(path)
-    return [check_record(from_line(obj, path, lineno), path, f"line {lineno}") for lineno, obj in json_lines(path)]
+    for lineno, line in lines(path):
+        if not line.strip():
+            continue
+        try:
+            rec = check_record(from_line(loads(line, path, f"line {lineno}"), path, lineno), path, f"line {lineno}")
+        except AnnotatorError as e:
+            if not skip_invalid:
+                raise
+            note_skipped(skipped, path, lineno, reason_of(e))
+            continue
+        yield rec
 
 
 def _triples(obj: dict, bad) -> list[tuple[int, int, str]]:
@@ -115,5 +158,31 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
         raise bad('"name" and "title" must be strings')
     if annotator is not None and not isinstance(annotator, str):
         raise bad('"annotator" must be a string')
+    relations = _relations_in(obj, bad)
     return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator,
-                     annotated=any(key in obj for key in ("label", "labels", "entities")))
+                     annotated=any(key in obj for key in ("label", "labels", "entities")),
+                     extra={FORMAT: {"relations": relations}} if relations else {})
+
+
+def _relations_in(obj: dict, bad) -> list[dict]:
+    """The line's relations, each naming its spans by [start, end, label] rather than by entity id."""
+    items = obj.get("relations") or []
+    if not isinstance(items, list):
+        raise bad(f'"relations" must be a list, not {type(items).__name__}')
+    if not items:
+        return []
+    entities = {}
+    for item in obj.get("entities") or []:
+        if isinstance(item, dict) and isinstance(item.get("id"), (int, str)):
+            entities[item["id"]] = [item.get("start_offset"), item.get("end_offset"), item.get("label")]
+    out = []
+    for rel in items:
+        if not isinstance(rel, dict) or not isinstance(rel.get("type"), str):
+            raise bad('each relation must be an object with "from_id", "to_id" and a string "type"')
+        ends = [entities.get(rel.get(key)) if isinstance(rel.get(key), (int, str)) else None
+                for key in ("from_id", "to_id")]
+        if None in ends:
+            raise bad(f"relation {rel.get('id', '')!r} names an entity id the line's \"entities\" lack")
+        keys = {k: v for k, v in rel.items() if k not in ("id", "from_id", "to_id", "type")}
+        out.append({"from": ends[0], "to": ends[1], "type": rel["type"], **({"keys": keys} if keys else {})})
+    return out

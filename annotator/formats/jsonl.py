@@ -8,6 +8,17 @@
 Every span says its `status`: "accepted" (a person's decision) or "suggested" (an unchecked
 suggestion, written only when asked for). Reading takes a span without one as accepted, and accepts
 plain `{"text", "meta"?, "name"?}` lines too (a corpus to import).
+
+What Prodigy writes that the project does not model is carried through in `DocRecord.extra["prodigy"]`
+and written back for the same document: the task's other keys (`_input_hash`, `_task_hash`, `tokens`,
+`answer`, `options`, `accept`, `_view_id`, `_session_id`, ...), `relations` (dropped on the way out when
+one of their spans was deleted), and each span's other keys (`type`, `score`, `source`, ...). Span
+`token_start`/`token_end` are then counted in the task's own `tokens`.
+
+Entity-linking tasks (`options` with ids, `accept: [id]`, one span, answer accept) give the span that
+link; an id starting with "NIL" (Prodigy's NIL_otherLink, NIL_ambiguous) means NIL. A task whose text is
+empty or whitespace is skipped (Prodigy writes such tasks; they are nothing to annotate); `stream` lists
+it in `skipped`, and with `skip_invalid` a task it cannot read too, instead of refusing the file.
 """
 
 from __future__ import annotations
@@ -15,15 +26,19 @@ from __future__ import annotations
 import json
 import zlib
 from bisect import bisect_left, bisect_right
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.core.records import NIL, DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
-from annotator.formats.files import check_record, json_lines, span_problem
+from annotator.formats.files import check_record, kb_id_problem, lines, loads, span_problem
 
 SUFFIX = ".jsonl"
 STATUSES = ("accepted", "suggested")
+FORMAT = "prodigy"  # this format's key of DocRecord.extra
+_TASK_KEYS = {"text", "meta", "spans", "name", "_annotator_id", "relations"}  # modelled, or kept apart
+_SPAN_KEYS = {"start", "end", "label", "text", "token_start", "token_end", "kb_id", "status"}
 
 
 def input_hash(text: str) -> int:
@@ -39,13 +54,29 @@ def _token_span(tokens: list[tuple[int, int]], starts: list[int], ends: list[int
     return first, last
 
 
+def _token_offsets(tokens) -> list[tuple[int, int]] | None:
+    """(start, end) of Prodigy's own `tokens`, when each is an object with integer offsets."""
+    if not isinstance(tokens, list) or not tokens:
+        return None
+    out = []
+    for tok in tokens:
+        if not isinstance(tok, dict) or type(tok.get("start")) is not int or type(tok.get("end")) is not int:
+            return None
+        out.append((tok["start"], tok["end"]))
+    return out if out == sorted(out) else None
+
+
 def to_task(doc: DocRecord) -> dict:
-    tokens = doc.tokens or []
+    kept = doc.extra.get(FORMAT) or {}
+    original = kept.get("task") or {}
+    tokens = _token_offsets(original.get("tokens")) or doc.tokens or []
     starts = [s for s, _ in tokens]
     ends = [e for _, e in tokens]
+    span_keys = {(s, e, label): keys for s, e, label, keys in kept.get("spans") or []}
     spans = []
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
-        item = {"start": sp.start, "end": sp.end, "label": sp.label, "text": doc.text[sp.start:sp.end]}
+        item = {**span_keys.get((sp.start, sp.end, sp.label), {}),
+                "start": sp.start, "end": sp.end, "label": sp.label, "text": doc.text[sp.start:sp.end]}
         if tokens:
             item["token_start"], item["token_end"] = _token_span(tokens, starts, ends, sp.start, sp.end)
         if sp.kb_id is not None:
@@ -54,10 +85,35 @@ def to_task(doc: DocRecord) -> dict:
         spans.append(item)
     meta = {"name": doc.name, "title": doc.title, **doc.meta}
     task = {"text": doc.text, "meta": meta, "spans": spans, "_input_hash": input_hash(doc.text)}
+    task.update(original)  # the source's hashes, tokens, answer ... as it wrote them
     if doc.annotator is not None:
         task["_annotator_id"] = doc.annotator
-    task["answer"] = "accept"
+    task.setdefault("answer", "accept")
+    if "relations" in kept:
+        here = {(sp["start"], sp["end"]) for sp in spans}
+        task["relations"] = [r for r in kept["relations"] if _ends_here(r, here)]
+    _accept_link(task, doc.spans)
     return task
+
+
+def _ends_here(relation, here: set) -> bool:
+    """Whether both spans a Prodigy relation names are still in the document."""
+    for key in ("head_span", "child_span"):
+        sp = relation.get(key) if isinstance(relation, dict) else None
+        if isinstance(sp, dict) and (sp.get("start"), sp.get("end")) not in here:
+            return False
+    return True
+
+
+def _accept_link(task: dict, spans: list[SpanRecord]) -> None:
+    """An entity-linking task says its span's link (as edited here) in `accept`, when it is an option."""
+    options = task.get("options")
+    if not isinstance(options, list) or len(spans) != 1 or spans[0].kb_id in (None, NIL):
+        return
+    for option in options:
+        if isinstance(option, dict) and str(option.get("id")) == spans[0].kb_id:
+            task["accept"] = [option["id"]]
+            return
 
 
 # One encoder for the whole export: json.dumps builds a new one per call when given options.
@@ -75,15 +131,50 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
 
 
 def read(path: Path) -> list[DocRecord]:
-    """Every task of the file (what the other formats' `read` gives)."""
+    """Every task of the file (what the other formats' `read` gives); blank tasks are left out."""
     return list(stream(path))
 
 
-def stream(path: Path) -> Iterator[DocRecord]:
-    """Tasks one line at a time (an import of any size streams); a bad line raises a coded error naming
-    the file and line when it is reached."""
-    for lineno, task in json_lines(path):
-        yield check_record(_from_task(task, path, lineno), path, f"line {lineno}")
+def stream(path: Path, skip_invalid: bool = False, skipped: list[str] | None = None) -> Iterator[DocRecord]:
+    """Tasks one line at a time (an import of any size streams). A bad line raises a coded error naming
+    the file and line when it is reached, unless `skip_invalid`: then it is left out and, like a task
+    with blank text, listed in `skipped` as "file, line N: reason"."""
+    path = Path(path)
+    for lineno, line in lines(path):
+        if not line.strip():
+            continue
+        try:
+            task = loads(line, path, f"line {lineno}")
+            if isinstance(task, dict) and isinstance(task.get("text"), str) and not task["text"].strip():
+                note_skipped(skipped, path, lineno, "the text is empty or only whitespace")
+                continue
+            rec = check_record(_from_task(task, path, lineno), path, f"line {lineno}")
+        except AnnotatorError as e:
+            if not skip_invalid:
+                raise
+            note_skipped(skipped, path, lineno, reason_of(e))
+            continue
+        yield rec
+
+
+def note_skipped(skipped: list[str] | None, path: Path, lineno: int, reason: str) -> None:
+    if skipped is not None:
+        skipped.append(f"{Path(path).name}, line {lineno}: {reason}")
+
+
+def reason_of(e: AnnotatorError) -> str:
+    """A coded error's first sentence, without the file (the skipped list names it) or what to do."""
+    msg = str(e)
+    code = f"[{e.code}] " if e.code else ""
+    msg = msg[len(code):] if msg.startswith(code) else msg
+    if msg.startswith("'") and ": " in msg:
+        msg = msg.split(": ", 1)[1]
+        if msg.startswith("line ") and ": " in msg:
+            msg = msg.split(": ", 1)[1]
+    for end in (". Fix", ". Each line", "; nothing was", ". Nothing was"):
+        if end in msg:
+            msg = msg[:msg.index(end)]
+    return f"{code}{msg}"
 
 
 def _from_task(task, path: Path, lineno: int) -> DocRecord:
@@ -109,7 +200,7 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
     raw_spans = task.get("spans")
     if raw_spans is not None and not isinstance(raw_spans, list):
         raise bad(f'"spans" must be a list, not {type(raw_spans).__name__}')
-    spans = []
+    spans, span_keys = [], []
     for sp in raw_spans or []:
         if not isinstance(sp, dict):
             raise bad("each span must be a JSON object")
@@ -123,7 +214,36 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         if status not in STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
         spans.append(SpanRecord(start, end, label, kb_id, status))
+        if set(sp) - _SPAN_KEYS:
+            span_keys.append([start, end, label, {k: v for k, v in sp.items() if k not in _SPAN_KEYS}])
+    answer = task["answer"] if isinstance(task.get("answer"), str) else None
+    spans = _linked(task, spans, answer, bad)
+    extra = {"task": {k: v for k, v in task.items() if k not in _TASK_KEYS}}
+    if span_keys:
+        extra["spans"] = span_keys
+    if "relations" in task:
+        if not isinstance(task["relations"], list):
+            raise bad(f'"relations" must be a list, not {type(task["relations"]).__name__}')
+        extra["relations"] = task["relations"]
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
-                     annotator=None if annotator is None else str(annotator),
-                     answer=task["answer"] if isinstance(task.get("answer"), str) else None,
-                     annotated="spans" in task or "answer" in task)
+                     annotator=None if annotator is None else str(annotator), answer=answer,
+                     annotated="spans" in task or "answer" in task,
+                     extra={FORMAT: extra} if extra["task"] or len(extra) > 1 else {})
+
+
+def _linked(task: dict, spans: list[SpanRecord], answer: str | None, bad) -> list[SpanRecord]:
+    """An accepted entity-linking task: `accept` names one of the `options` for its one span."""
+    options, accept = task.get("options"), task.get("accept")
+    if (not isinstance(options, list) or not isinstance(accept, list) or len(accept) != 1 or len(spans) != 1
+            or spans[0].kb_id is not None or answer not in (None, "accept")):
+        return spans
+    choice = accept[0]
+    if not isinstance(choice, (str, int)) or isinstance(choice, bool):
+        return spans
+    if choice not in [o.get("id") for o in options if isinstance(o, dict)]:
+        return spans
+    kb_id = NIL if str(choice).startswith("NIL") else str(choice)
+    problem = kb_id_problem(kb_id)
+    if problem:
+        raise bad(problem)
+    return [replace(spans[0], kb_id=kb_id)]

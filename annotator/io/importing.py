@@ -31,7 +31,7 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
-from annotator.core.records import DocRecord, SpanRecord
+from annotator.core.records import EXTRA_KEY, DocRecord, SpanRecord
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
@@ -58,6 +58,8 @@ class ImportReport:
     suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
     duplicate_spans: int = 0  # a second span of a document with the same start, end and label: stored once
     learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
+    skipped: list[str] = field(default_factory=list)  # "file, line N: reason": blank tasks, bad ones with skip_invalid
+    relations: int = 0  # relations the files carried (Prodigy, doccano), kept for export to the same format
 
 
 def sha256(text: str) -> str:
@@ -123,14 +125,19 @@ def estimate(found: list[Source]) -> int:
     return n
 
 
-def iter_records(found: list[Source]) -> Iterator[DocRecord]:
-    """Each document of the sources in turn, checked; JSONL is read a line at a time."""
+def iter_records(found: list[Source], skip_invalid: bool = False,
+                 skipped: list[str] | None = None) -> Iterator[DocRecord]:
+    """Each document of the sources in turn, checked; JSONL is read a line at a time. The line-based
+    readers (jsonl, doccano) leave out blank tasks, and with `skip_invalid` unreadable lines, listing
+    each in `skipped`; the other formats are read whole (a bad file refuses the import)."""
     for kind, path in found:
         if kind == "txt":
             yield read_text_file(path)
             continue
         module = registry.get(kind)
-        for number, rec in enumerate(getattr(module, "stream", module.read)(path), start=1):  # streamed if it can
+        stream = getattr(module, "stream", None)
+        read = stream(path, skip_invalid=skip_invalid, skipped=skipped) if stream else module.read(path)
+        for number, rec in enumerate(read, start=1):
             # every format's records pass the same checks (the readers make them with line numbers)
             check_record(rec, path, f"document {number}", allow_empty=False)
             check_tokens(rec, path, number)
@@ -305,8 +312,10 @@ class _Run:
         for rec, digest, tokens, _ in batch:
             name = _unique_name(rec.name, self.names)
             self.names.add(name)
+            meta = {**rec.meta, EXTRA_KEY: rec.extra} if rec.extra else rec.meta  # carried through for export
+            self.report.relations += sum(len(kept.get("relations") or []) for kept in rec.extra.values())
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
-                                 meta=rec.meta, imported_at=now, tokens=pack_tokens(tokens)))
+                                 meta=meta, imported_at=now, tokens=pack_tokens(tokens)))
         doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
                                        doc_rows))
         self.report.added.extend(row["name"] for row in doc_rows)
@@ -466,7 +475,12 @@ def _unique_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def import_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto", **kwargs) -> ImportReport:
-    """`annotator import`: the files streamed into one transaction (a bad file anywhere stores nothing)."""
+def import_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto", skip_invalid: bool = False,
+                 **kwargs) -> ImportReport:
+    """`annotator import`: the files streamed into one transaction (a bad file anywhere stores nothing,
+    a bad line too unless `skip_invalid`: then it is left out and listed in the report's `skipped`)."""
     found = sources(paths, fmt)
-    return import_records(store, iter_records(found), total=estimate(found), **kwargs)
+    skipped: list[str] = []
+    report = import_records(store, iter_records(found, skip_invalid, skipped), total=estimate(found), **kwargs)
+    report.skipped = skipped
+    return report
