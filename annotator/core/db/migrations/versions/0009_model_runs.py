@@ -1,0 +1,42 @@
+"""model runs as versions: a model trained on the analysts' checked work, where it is, what it saw
+
+Revision ID: 0009
+Revises: 0006
+Create Date: 2026-12-08
+
+A run made by `annotator train` records its name, its folder (relative to the project file's folder
+when beside it), the base it started from, the documents and labels it was trained on, its scores on
+the held-out documents, and whether it is the project's suggester (`active`: at most one). Runs of a
+pre-annotation at import (model_name, model_version only) keep these empty.
+
+Numbered 0009 on top of 0006 while 0007/0008 are written elsewhere at the same time: when those merge,
+this one is renumbered to follow them (down_revision the last of them).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0009'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+COLUMNS = ("name", "path", "base", "documents", "labels", "scores", "active")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('model_runs') as batch:
+        batch.add_column(sa.Column('name', sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column('path', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('base', sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column('documents', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('labels', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('scores', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.create_unique_constraint('uq_model_runs_name', ['name'])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('model_runs') as batch:
+        batch.drop_constraint('uq_model_runs_name', type_='unique')
+        for column in reversed(COLUMNS):
+            batch.drop_column(column)
