@@ -8,7 +8,6 @@ A run's folder is stored relative to the project file's folder when it lies besi
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,10 +121,3 @@ def suggester(store: Store) -> str | None:
         info = _info(store, row) if row is not None else None
     return str(info.path) if info is not None and info.exists else None
 
-
-def relative(path: Path) -> str:
-    """A path as the user would type it from here."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)

@@ -92,11 +92,12 @@ class ModelRun(Base):
     project (`annotator train`) also has a name, its folder, what it saw and its scores."""
 
     __tablename__ = "model_runs"
+    __table_args__ = (Index("ix_model_runs_name", "name", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     model_name: Mapped[str] = mapped_column(String(255))
     model_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    name: Mapped[str | None] = mapped_column(String(255), unique=True)  # a trained run's name
+    name: Mapped[str | None] = mapped_column(String(255))  # a trained run's name, unique
     path: Mapped[str | None] = mapped_column(Text)  # its folder, relative to the project file's folder if beside it
     base: Mapped[str | None] = mapped_column(String(255))  # the model it started from, or "blank"
     documents: Mapped[int | None] = mapped_column(Integer)  # documents it was trained on

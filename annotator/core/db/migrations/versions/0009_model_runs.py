@@ -24,19 +24,19 @@ COLUMNS = ("name", "path", "base", "documents", "labels", "scores", "active")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('model_runs') as batch:
-        batch.add_column(sa.Column('name', sa.String(length=255), nullable=True))
-        batch.add_column(sa.Column('path', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('base', sa.String(length=255), nullable=True))
-        batch.add_column(sa.Column('documents', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('labels', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('scores', sa.JSON(), nullable=True))
-        batch.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.create_unique_constraint('uq_model_runs_name', ['name'])
+    # plain ADD COLUMN, not a batch copy of the table: spans refer to model_runs, and SQLite refuses to
+    # drop a table that rows still refer to
+    op.add_column('model_runs', sa.Column('name', sa.String(length=255), nullable=True))
+    op.add_column('model_runs', sa.Column('path', sa.Text(), nullable=True))
+    op.add_column('model_runs', sa.Column('base', sa.String(length=255), nullable=True))
+    op.add_column('model_runs', sa.Column('documents', sa.Integer(), nullable=True))
+    op.add_column('model_runs', sa.Column('labels', sa.JSON(), nullable=True))
+    op.add_column('model_runs', sa.Column('scores', sa.JSON(), nullable=True))
+    op.add_column('model_runs', sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index('ix_model_runs_name', 'model_runs', ['name'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('model_runs') as batch:
-        batch.drop_constraint('uq_model_runs_name', type_='unique')
-        for column in reversed(COLUMNS):
-            batch.drop_column(column)
+    op.drop_index('ix_model_runs_name', table_name='model_runs')
+    for column in reversed(COLUMNS):
+        op.drop_column('model_runs', column)
