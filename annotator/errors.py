@@ -276,6 +276,30 @@ class Errors(metaclass=ErrorsWithCodes):
     E502 = ("No entity with the id '{kb_id}' in the knowledge base. Check the id (`annotator kb export "
             "--format csv --out kb.csv` lists them), or search with --unlinked or --nil.")
     E503 = "--limit must be at least 1 (got {limit}). Give how many hits to show, e.g. --limit 100."
+    # The model learns: train, model runs, re-suggest, evaluate
+    E600 = ("Nothing to train on: {source} holds no finished document with a checked span. Mark documents "
+            "done (their accepted spans are what the model learns), or choose other layers with --from.")
+    E601 = ("Only {n} finished document(s) in {source}: training needs at least 2, one of them held out to "
+            "score the model. Finish more documents, then train again.")
+    E602 = ("No model run named '{name}' in this project. Known runs: {known}. See `annotator models`.")
+    E603 = ("The folder of model run '{name}' is missing or not a spaCy pipeline ({path}). Move it back "
+            "beside the project, or train a new run; nothing was changed.")
+    E604 = ("Training stopped: spaCy exited with status {status}. Its last lines: {tail}. Nothing was "
+            "recorded; fix the cause (e.g. --base, --labels) and train again.")
+    E605 = ("Cannot load the base model '{base}' ({reason}). Give an installed spaCy pipeline or its "
+            "folder to --base, or --base blank to start from an empty English pipeline.")
+    E606 = ("'{path}' already exists, so the run would overwrite it. Give another --out folder, or a new "
+            "run name; nothing was written.")
+    E607 = ("This project lives on a database server, so a run has no project folder to go beside. Give "
+            "--out with a folder for the model; nothing was written.")
+    E608 = ("--max-steps must be at least 1 (got {steps}). Give how many training steps to run, e.g. "
+            "--max-steps 500.")
+    E609 = ("Nothing to evaluate against: {source} holds no finished document. Mark documents done in that "
+            "layer, or choose another with --against.")
+    E610 = ("--labels names no label the training documents use ({given}; they use {used}). Give labels "
+            "from that list, or leave --labels out to train on all of them.")
+    E611 = ("A run named '{name}' is already recorded. Give another name with --out, or use that run "
+            "(`annotator models use {name}`).")
 
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -87,13 +88,22 @@ class Alias(Base):
 
 
 class ModelRun(Base):
-    """One pre-annotation run: which model made the model layer's spans, and when."""
+    """One model run: which model made the model layer's spans, and when. A run trained on the
+    project (`annotator train`) also has a name, its folder, what it saw and its scores."""
 
     __tablename__ = "model_runs"
+    __table_args__ = (Index("ix_model_runs_name", "name", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     model_name: Mapped[str] = mapped_column(String(255))
     model_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    name: Mapped[str | None] = mapped_column(String(255))  # a trained run's name, unique
+    path: Mapped[str | None] = mapped_column(Text)  # its folder, relative to the project file's folder if beside it
+    base: Mapped[str | None] = mapped_column(String(255))  # the model it started from, or "blank"
+    documents: Mapped[int | None] = mapped_column(Integer)  # documents it was trained on
+    labels: Mapped[list[str] | None] = mapped_column(JSON)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # on the held-out documents
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the suggester
 
 
 class Span(Base):

@@ -1,0 +1,112 @@
+"""Re-suggest with a trained run, never touching what a person decided.
+
+- The model layer (all suggestions, nobody's decision) gets the run's entities for the chosen
+  documents: "unchecked" (nobody has opened them; their layers will start from these) or "all".
+- With "all", a layer someone is working on (in progress, not done) has only its untouched suggestions
+  (origin model, status suggested) replaced. A new suggestion is left out where it would overlap a
+  span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
+  deleted a span at those offsets (the history says so). Finished layers stay as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import delete, insert, select
+
+from annotator.core import nlp as nlp_mod
+from annotator.core.db.annotators import MODEL_LAYER, get_annotator
+from annotator.core.db.models import Document, DocumentState, Event, Span, utcnow
+from annotator.core.db.store import Store
+from annotator.core.editing.permissions import check_reviewer_view
+from annotator.core.kb.suggestions import suggest_links
+from annotator.errors import AnnotatorError, Errors
+from annotator.io import model_runs
+
+WHICH = ("unchecked", "all")
+
+
+@dataclass
+class SuggestReport:
+    run: str
+    documents: int = 0  # documents whose model layer got the run's suggestions
+    suggestions: int = 0  # spans stored in the model layer
+    layers: int = 0  # (document, person) layers in progress whose untouched suggestions were replaced
+    replaced: int = 0  # untouched suggestions removed from those layers
+    added: int = 0  # new suggestions added to them
+    kept_out: int = 0  # new suggestions left out of them: a decision or a deletion stands there
+
+
+def _deleted_by_person(session, document_id: int, annotator_id: int) -> set[tuple[int, int]]:
+    """(start, end) of spans deleted from this layer of this document (not undone), by its owner or a
+    reviewer: the history holds each deleted span as it was."""
+    rows = session.scalars(select(Event.payload).where(Event.document_id == document_id,
+                                                       Event.command == "delete_span", ~Event.undone))
+    out = set()
+    for payload in rows:
+        before = (payload or {}).get("before") or {}
+        if before.get("annotator_id") == annotator_id:
+            out.add((before.get("start"), before.get("end")))
+    return out
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SuggestReport:
+    if documents not in WHICH:
+        raise AnnotatorError(Errors.E034.format(status=documents))
+    run = model_runs.find_run(store, run_name)
+    if viewer is not None:
+        with store.Session() as s:
+            check_reviewer_view(s, viewer, "re-suggesting changes every layer's suggestions")
+    nlp = nlp_mod.load_model(str(run.path))
+    report = SuggestReport(run.name)
+    with store.atomic() as s:
+        run_id = run.id
+        model = get_annotator(s, MODEL_LAYER, is_model=True).id
+        opened = {}
+        for doc_id, annotator_id, status in s.execute(select(DocumentState.document_id, DocumentState.annotator_id,
+                                                             DocumentState.status)):
+            if annotator_id != model:
+                opened.setdefault(doc_id, []).append((annotator_id, status))
+        q = select(Document.id, Document.text).order_by(Document.id)
+        docs = [(i, t) for i, t in s.execute(q) if documents == "all" or i not in opened]
+        ids = [i for i, _ in docs]
+        now = utcnow()
+        if progress:
+            progress(0, len(docs))
+        for n, ((doc_id, _), (_, ents)) in enumerate(zip(docs, nlp_mod.suggest(nlp, (t for _, t in docs))), 1):
+            s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
+            row = dict(document_id=doc_id, origin="model", status="suggested", model_run_id=run_id, entity_id=None,
+                       nil=False, referent_note="", created_at=now, updated_at=now, version=1)
+            rows = [dict(row, annotator_id=model, start=a, end=b, label=label) for a, b, label in ents]
+            report.documents += 1
+            report.suggestions += len(rows)
+            for annotator_id, status in opened.get(doc_id, []):
+                if status == "done":
+                    continue
+                report.layers += 1
+                untouched = (Span.document_id == doc_id, Span.annotator_id == annotator_id, Span.origin == "model",
+                             Span.status == "suggested")
+                report.replaced += s.execute(delete(Span).where(*untouched)).rowcount
+                decided = [(a, b) for a, b in s.execute(select(Span.start, Span.end).where(
+                    Span.document_id == doc_id, Span.annotator_id == annotator_id))]
+                deleted = _deleted_by_person(s, doc_id, annotator_id)
+                for a, b, label in ents:
+                    if _overlaps(a, b, decided) or (a, b) in deleted:
+                        report.kept_out += 1
+                        continue
+                    rows.append(dict(row, annotator_id=annotator_id, start=a, end=b, label=label))
+                    report.added += 1
+            if rows:
+                s.execute(insert(Span), rows)
+            if progress:
+                progress(n, len(docs))
+        linkable = [i for i in ids if all(status != "done" for _, status in opened.get(i, []))]
+        if linkable:  # a finished layer's suggestions stay as they are, links too
+            suggest_links(s, linkable)
+    return report

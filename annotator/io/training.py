@@ -1,0 +1,280 @@
+"""Train a spaCy NER pipeline on what the analysts checked, and score a run against checked data.
+
+Only decisions are learned: documents a layer's annotator marked done, with their accepted spans
+(exporting.records without suggestions, written by the "spacy" format) — never an unchecked
+suggestion. Each document is taken once, from the first of the chosen layers that finished it ("done":
+gold first, then every person's layer by name). A fifth of the documents is held out by a hash of
+the document's name, so the split is the same every time and `evaluate` can find it again.
+
+Training is spaCy's own (`python -m spacy train`), in a subprocess whose output lines are passed on as
+progress, starting from the base model's NER (with the project's labels added) or from a blank English
+pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import select
+
+from annotator.core import nlp as nlp_mod
+from annotator.core.db.annotators import GOLD, MODEL_LAYER
+from annotator.core.db.models import Annotator, Document
+from annotator.core.db.store import Store
+from annotator.core.editing.labels import all_labels
+from annotator.core.editing.permissions import check_reviewer_view, check_visible
+from annotator.core.records import DocRecord, FormatReport
+from annotator.errors import AnnotatorError, Errors
+from annotator.formats import registry
+from annotator.formats.spacy_docbin import to_doc
+from annotator.io import exporting, model_runs
+
+HELD_OUT_PERCENT = 20
+DONE = "done"
+BLANK = "blank"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Chosen:
+    layer: str
+    document_id: int
+    name: str
+
+
+@dataclass
+class TrainReport:
+    run: model_runs.RunInfo
+    train: int
+    held_out: int
+    misaligned: int
+
+
+def layers_of(store: Store, sources: list[str], viewer: str | None) -> list[str]:
+    """The layers `sources` names, in priority order ("done": gold, then every person's layer). Reading
+    colleagues' layers is for reviewers (E164); a named layer must be one `viewer` may see (E163)."""
+    with store.Session() as s:
+        names = [n for n in s.scalars(select(Annotator.name).where(~Annotator.is_model).order_by(Annotator.name))]
+        out: list[str] = []
+        for source in sources:
+            if source == DONE:
+                if viewer is not None:
+                    check_reviewer_view(s, viewer, "training on every finished layer")
+                out += ([GOLD] if GOLD in names else []) + [n for n in names if n != GOLD]
+            else:
+                exporting.layer_id(store, source)  # E041 for an unknown layer
+                if viewer is not None:
+                    check_visible(s, viewer, source)
+                out.append(source)
+    return [n for i, n in enumerate(out) if n not in out[:i] and n != MODEL_LAYER]
+
+
+def selection(store: Store, layers: list[str]) -> list[Chosen]:
+    """Each finished document once, from the first layer that finished it; by document name."""
+    chosen: dict[int, str] = {}
+    for layer in layers:
+        for doc_id in exporting.document_ids(store, layer, "done"):
+            chosen.setdefault(doc_id, layer)
+    with store.Session() as s:
+        names = dict(s.execute(select(Document.id, Document.name).where(Document.id.in_(list(chosen)))).all())
+    return sorted((Chosen(layer, doc_id, names[doc_id]) for doc_id, layer in chosen.items()), key=lambda c: c.name)
+
+
+def _bucket(name: str) -> int:
+    return int(hashlib.sha256(name.encode("utf-8")).hexdigest()[:8], 16) % 100
+
+
+def split(chosen: list[Chosen]) -> tuple[list[Chosen], list[Chosen]]:
+    """(train, held out): a document is held out when the hash of its name falls in the first
+    HELD_OUT_PERCENT; if that leaves either side empty, the document with the lowest hash moves."""
+    held = [c for c in chosen if _bucket(c.name) < HELD_OUT_PERCENT]
+    train = [c for c in chosen if _bucket(c.name) >= HELD_OUT_PERCENT]
+    if not held and len(train) > 1:
+        first = min(train, key=lambda c: (_bucket(c.name), c.name))
+        train.remove(first)
+        held.append(first)
+    elif not train and len(held) > 1:
+        last = max(held, key=lambda c: (_bucket(c.name), c.name))
+        held.remove(last)
+        train.append(last)
+    return train, held
+
+
+def checked_records(store: Store, chosen: list[Chosen], labels: set[str] | None = None) -> Iterator[DocRecord]:
+    """The chosen documents with their layer's accepted spans only (of `labels`, when given)."""
+    by_layer: dict[str, list[int]] = {}
+    for c in chosen:
+        by_layer.setdefault(c.layer, []).append(c.document_id)
+    for layer, ids in by_layer.items():
+        for rec in exporting.records(store, layer, sorted(ids), suggestions=False):
+            if labels is not None:
+                rec.spans = [sp for sp in rec.spans if sp.label in labels]
+            yield rec
+
+
+def _used_labels(store: Store, chosen: list[Chosen]) -> set[str]:
+    return {sp.label for rec in checked_records(store, chosen) for sp in rec.spans}
+
+
+def _prepare_base(base: str, labels: set[str], folder: Path) -> Path:
+    """The base pipeline's NER (with its own embedding) and the project's labels added, saved to
+    `folder` for the config to source from."""
+    import spacy
+
+    try:
+        nlp = spacy.load(nlp_mod.resolve_model(base), exclude=nlp_mod.NOT_FOR_NER)
+    except (OSError, ImportError, ValueError) as e:
+        raise AnnotatorError(Errors.E605.format(base=base, reason=f"{type(e).__name__}: {e}")) from None
+    if "ner" not in nlp.pipe_names:
+        raise AnnotatorError(Errors.E605.format(base=base, reason="it has no NER component"))
+    if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+        nlp.remove_pipe("tok2vec")
+    ner = nlp.get_pipe("ner")
+    for label in sorted(labels - set(ner.labels)):
+        ner.add_label(label)
+    nlp.to_disk(folder)
+    return folder
+
+
+def _config(base_dir: Path | None, max_steps: int, seed: int = 0):
+    """spaCy's own NER config (`spacy init config`), sourcing the NER from `base_dir` when given."""
+    from spacy.cli.init_config import init_config
+
+    cfg = init_config(lang="en", pipeline=["ner"], optimize="efficiency", gpu=False, silent=True)
+    if base_dir is not None:
+        cfg["nlp"]["pipeline"] = ["ner"]
+        cfg["components"] = {"ner": {"source": str(base_dir)}}
+    cfg["system"]["seed"] = seed
+    cfg["training"]["max_steps"] = max_steps
+    cfg["training"]["eval_frequency"] = max(1, min(200, max_steps // 2 or 1))
+    cfg["training"]["max_epochs"] = 0
+    return cfg
+
+
+def _spacy_train(folder: Path, progress: Progress | None) -> None:
+    """`python -m spacy train` on the folder's config and data; E604 if it fails."""
+    cmd = [sys.executable, "-m", "spacy", "train", str(folder / "config.cfg"), "--output", str(folder),
+           "--paths.train", str(folder / "train.spacy"), "--paths.dev", str(folder / "dev.spacy")]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    tail: deque[str] = deque(maxlen=5)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip()
+            if line:
+                tail.append(line)
+                if progress:
+                    progress(line)
+        status = proc.wait()
+    if status != 0:
+        raise AnnotatorError(Errors.E604.format(status=status, tail=" | ".join(tail) or "(none)"))
+
+
+def train(store: Store, *, sources: list[str] | None = None, labels: list[str] | None = None,
+          base: str | None = None, out: str | Path | None = None, max_steps: int = 1000,
+          viewer: str | None = None, progress: Progress | None = None) -> TrainReport:
+    """Train on the checked documents of `sources`, record the run and return it (see the module)."""
+    if max_steps < 1:
+        raise AnnotatorError(Errors.E608.format(steps=max_steps))
+    sources = sources or [DONE]
+    source_text = ", ".join(sources)
+    chosen = selection(store, layers_of(store, sources, viewer))
+    if not chosen:
+        raise AnnotatorError(Errors.E600.format(source=source_text))
+    if len(chosen) < 2:
+        raise AnnotatorError(Errors.E601.format(n=len(chosen), source=source_text))
+    used = _used_labels(store, chosen)
+    if not used:
+        raise AnnotatorError(Errors.E600.format(source=source_text))
+    keep = set(labels) & used if labels else None
+    if labels and not keep:
+        raise AnnotatorError(Errors.E610.format(given=", ".join(labels), used=", ".join(sorted(used))))
+    if keep is None:  # the project's own labels, and any other the analysts used
+        with store.Session() as s:
+            keep = {info.name for info in all_labels(s)} | used
+    folder = Path(out) if out is not None else model_runs.models_folder(store) / datetime.now().strftime(
+        "run-%Y%m%d-%H%M%S")
+    name = folder.name
+    if model_runs.taken(store, name):
+        raise AnnotatorError(Errors.E611.format(name=name))
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise AnnotatorError(Errors.E606.format(path=folder))
+    train_set, held = split(chosen)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        misaligned = 0
+        writer = registry.get("spacy")
+        for part, path in ((train_set, folder / "train.spacy"), (held, folder / "dev.spacy")):
+            misaligned += len(writer.write(checked_records(store, part, keep), path).misaligned)
+        if progress:
+            progress(f"Training on {len(train_set)} document(s), {len(held)} held out; labels: "
+                     f"{', '.join(sorted(keep))}")
+        base_name = base or nlp_mod.resolve_model(None)
+        base_dir = None if base_name == BLANK else _prepare_base(base_name, keep, folder / "base")
+        _config(base_dir, max_steps).to_disk(folder / "config.cfg")
+        _spacy_train(folder, progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    if base_dir is not None:
+        shutil.rmtree(base_dir, ignore_errors=True)
+    shutil.rmtree(folder / "model-last", ignore_errors=True)
+    best = folder / "model-best"
+    import spacy
+
+    scores = score(spacy.load(best), checked_records(store, held, keep), keep)
+    run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
+                                labels=sorted(keep), scores=scores)
+    return TrainReport(run, len(train_set), len(held), misaligned)
+
+
+def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -> dict:
+    """P/R/F1 of the pipeline's entities against the records' spans, by spaCy's scorer (through
+    Language.evaluate): {"overall": {p, r, f}, "per_label": {LABEL: {p, r, f}}, "documents": n}.
+    With `labels`, reference spans of other labels are left out: the model never learned them."""
+    from spacy.training import Example
+
+    keep = set(labels) if labels is not None else None
+    examples, report = [], FormatReport()
+    for rec in docs:
+        if keep is not None:
+            rec.spans = [sp for sp in rec.spans if sp.label in keep]
+        reference = to_doc(rec, nlp.vocab, report)
+        examples.append(Example(nlp.make_doc(rec.text), reference))
+    scores = nlp.evaluate(examples) if examples else {}
+
+    def prf(d: dict | None, prefix: str = "") -> dict:
+        d = d or {}
+        return {k: round(float(d.get(prefix + k) or 0.0), 4) for k in ("p", "r", "f")}
+
+    return {"overall": prf(scores, "ents_"),
+            "per_label": {label: prf(v) for label, v in sorted((scores.get("ents_per_type") or {}).items())},
+            "documents": len(examples)}
+
+
+def evaluate(store: Store, run_name: str, against: str | None = None, viewer: str | None = None) -> dict:
+    """Score a run against checked data: `against` a layer's finished documents, or by default the
+    documents held out of the finished layers (the split `train` made)."""
+    import spacy
+
+    run = model_runs.find_run(store, run_name)
+    if against is None:
+        _, chosen = split(selection(store, layers_of(store, [DONE], viewer)))
+        source = "the held-out documents of the finished layers"
+    else:
+        chosen = selection(store, layers_of(store, [against], viewer))
+        source = f"layer '{against}'"
+    if not chosen:
+        raise AnnotatorError(Errors.E609.format(source=source))
+    labels = set(run.labels) or None
+    return {"run": run.name, "against": against or "held-out",
+            **score(spacy.load(run.path), checked_records(store, chosen, labels), labels)}
