@@ -31,6 +31,13 @@ class DocRecord:
     tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
     answer: str | None = None  # the source's verdict on the task (Prodigy: accept, reject, ignore), if it says
     annotated: bool = False  # the source holds someone's annotation of it, even with no span: checked, empty
+    # What a format read and the project cannot hold (brat relations, XMI sentences ...), per format name,
+    # kept in the document's meta under CARRIED and written back when exporting to that format; its
+    # "counts" ({what: n}) go into the import summary.
+    carried: dict[str, Any] = field(default_factory=dict)
+
+
+CARRIED = "_carried"  # the key of DocRecord.carried in a document's stored meta
 
 
 @dataclass

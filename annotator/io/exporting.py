@@ -24,7 +24,7 @@ from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_visible
-from annotator.core.records import NIL, DocRecord, FormatReport, SpanRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -94,8 +94,10 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
                 SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
         for doc_id, name, title, text, meta, tokens in docs:
             flat = memoryview(tokens).cast("i")
-            yield DocRecord(name=name, text=text, title=title, meta=meta or {}, spans=by_doc.get(doc_id, []),
-                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])))
+            meta = dict(meta or {})
+            carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
+            yield DocRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
+                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])), carried=carried)
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",

@@ -27,7 +27,7 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
-from annotator.core.records import DocRecord, SpanRecord
+from annotator.core.records import CARRIED, DocRecord, SpanRecord
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
@@ -54,6 +54,7 @@ class ImportReport:
     suggested_links: int = 0  # spans whose text is a known alias, given a suggested link
     duplicate_spans: int = 0  # a second span of a document with the same start, end and label: stored once
     learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
+    carried: Counter = field(default_factory=Counter)  # "brat relations": n ... kept whole, not as spans
 
 
 def sha256(text: str) -> str:
@@ -202,6 +203,8 @@ class _Fresh:
         run = self.run
         for rec in self.records:
             digest = sha256(rec.text)
+            for fmt, content in rec.carried.items():
+                run.report.carried.update({f"{fmt} {what}": n for what, n in content.get("counts", {}).items()})
             if run.layered(rec):
                 run.check_layer(run.layer_of(rec))
             if digest in run.known:
@@ -279,7 +282,7 @@ class _Run:
             name = _unique_name(rec.name, self.names)
             self.names.add(name)
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
-                                 meta=rec.meta, imported_at=now, tokens=pack_tokens(tokens)))
+                                 meta={**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta, imported_at=now, tokens=pack_tokens(tokens)))
         doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
                                        doc_rows))
         self.report.added.extend(row["name"] for row in doc_rows)
