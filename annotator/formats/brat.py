@@ -208,7 +208,8 @@ class _Conf:
                         for e in sorted(self.equivs))
         events = "".join(f"{e}\t" + ", ".join(f"{r}*:<ANY>" for r in sorted(roles)) + "\n"
                          for e, roles in sorted(self.events.items()))
-        attrs = "".join(f"{a}\tArg:{'|'.join(sorted(self.targets[a]))}" + (f", Value:{'|'.join(sorted(v))}" if v else "") + "\n"
+        attrs = "".join(f"{a}\tArg:{'|'.join(sorted(self.targets[a]))}"
+                        + (f", Value:{'|'.join(sorted(v))}" if v else "") + "\n"
                         for a, v in sorted(self.attributes.items()))
         return f"[entities]\n{ents}\n[relations]\n{rels}\n[events]\n{events}\n[attributes]\n{attrs}"
 
@@ -248,7 +249,8 @@ def read_pair(ann_path: Path) -> DocRecord:
     text = read_text(txt_path)
     entries = _entries(ann_path)
     defined = {ann_id for ann_id, *_ in entries}
-    triggers = {data.split()[0].rpartition(":")[2] for ann_id, data, _, _ in entries if ann_id[0] == "E" and data.split()}
+    triggers = {data.split()[0].rpartition(":")[2] for ann_id, data, _, _ in entries
+                if ann_id[0] == "E" and data.split()}
     spans: dict[str, list] = {}  # T id -> [start, end, label]
     kb_ids: dict[str, str] = {}
     links: dict[str, list] = {}  # N id -> [T id, kb_id]

@@ -281,8 +281,9 @@ class _Run:
         for rec, digest, tokens, _ in batch:
             name = _unique_name(rec.name, self.names)
             self.names.add(name)
+            meta = {**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta  # exported back (exporting.py)
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
-                                 meta={**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta, imported_at=now, tokens=pack_tokens(tokens)))
+                                 meta=meta, imported_at=now, tokens=pack_tokens(tokens)))
         doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
                                        doc_rows))
         self.report.added.extend(row["name"] for row in doc_rows)
