@@ -159,9 +159,9 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
         click.echo(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
     if report.duplicate_spans:
         click.echo(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
-    if report.relations:
-        click.echo(f"Kept {report.relations} relation(s) with their documents: an export to the same format "
-                   "writes them back.")
+    if report.carried:
+        kept = ", ".join(f"{what} {n}" for what, n in sorted(report.carried.items()))
+        click.echo(f"Kept with their documents, written back by an export to the same format: {kept}.")
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
         for line in report.skipped:

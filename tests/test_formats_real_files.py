@@ -76,8 +76,8 @@ def test_conll_tab_separated_allennlp_fixture_round_trips(store, tmp_path):
 
 def test_conll_pos_and_chunk_travel_in_meta(tmp_path):
     docs = conll.read(ALLENNLP)
-    assert docs[0].meta["conll"]["values"][:2] == [["NNP", "I-NP"], ["NN", "I-NP"]]
-    docs[0].meta["conll"]["values"].pop()  # no longer one per token: written as "_ _", never misplaced
+    assert docs[0].carried["conll"]["values"][:2] == [["NNP", "I-NP"], ["NN", "I-NP"]]
+    docs[0].carried["conll"]["values"].pop()  # no longer one per token: written as "_ _", never misplaced
     conll.write(docs, tmp_path / "o.conll")
     lines = (tmp_path / "o.conll").read_text().splitlines()
     assert "U.N. _ _ B-ORG" in lines and "AI2 NNP I-NP B-ORG" in lines

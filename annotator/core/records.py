@@ -31,12 +31,13 @@ class DocRecord:
     tokens: list[tuple[int, int]] | None = None  # (start, end) per token, when known
     answer: str | None = None  # the source's verdict on the task (Prodigy: accept, reject, ignore), if it says
     annotated: bool = False  # the source holds someone's annotation of it, even with no span: checked, empty
-    # What a format reads but the project does not model (Prodigy's hashes, tokens, relations ...), one key per
-    # format ("prodigy", "doccano"): kept in the document's meta under EXTRA_KEY and written back by that format.
-    extra: dict[str, Any] = field(default_factory=dict)
+    # What a format read and the project cannot hold (brat relations, XMI sentences ...), per format name,
+    # kept in the document's meta under CARRIED and written back when exporting to that format; its
+    # "counts" ({what: n}) go into the import summary.
+    carried: dict[str, Any] = field(default_factory=dict)
 
 
-EXTRA_KEY = "_extra"  # the key of Document.meta that holds DocRecord.extra in the database
+CARRIED = "_carried"  # the key of DocRecord.carried in a document's stored meta
 
 
 @dataclass

@@ -21,7 +21,7 @@ entity). CoNLL keeps no whitespace, so the text is rebuilt: tokens joined by sin
 by "\\n"; the tokens are the file's, and the document keeps them. Documents are named
 `<file stem>-<n>`.
 
-POS and chunk columns travel: read into `meta["conll"]` = {"columns": ["pos", "chunk"], "values":
+POS and chunk columns travel: read into `carried["conll"]` = {"columns": ["pos", "chunk"], "values":
 [[pos, chunk] per token]}, stored with the document, and written back as CoNLL-2003's middle columns
 when the export's tokens are those same tokens (a document without them gets `_ _`).
 """
@@ -39,7 +39,7 @@ from annotator.formats.files import check_record, read_text
 SUFFIX = ".conll"
 DOCSTART = "-DOCSTART- -X- -X- O"
 NO_KB = "_"
-META = "conll"  # meta key holding the POS and chunk columns
+FORMAT = "conll"  # this format's key of DocRecord.carried: the POS and chunk columns
 EXTRA = ["pos", "chunk"]
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _NON_SPACE = re.compile(r"\S+")
@@ -83,7 +83,7 @@ def tags_for(doc: DocRecord, tokens: list[tuple[int, int]], report: FormatReport
 
 def extra_columns(doc: DocRecord, n_tokens: int) -> list[list[str]] | None:
     """The POS and chunk per token the document came with, if they still fit its tokens."""
-    kept = doc.meta.get(META) if isinstance(doc.meta, dict) else None
+    kept = doc.carried.get(FORMAT)
     values = kept.get("values") if isinstance(kept, dict) else None
     if (not isinstance(values, list) or len(values) != n_tokens
             or not all(isinstance(v, list) and len(v) == len(EXTRA) for v in values)
@@ -115,7 +115,7 @@ def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: b
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     docs = list(docs)
     with_kb = any(sp.kb_id is not None for doc in docs for sp in doc.spans)
-    with_extra = any(extra_columns(doc, len(conll_tokens(doc))) for doc in docs if META in doc.meta)
+    with_extra = any(extra_columns(doc, len(conll_tokens(doc))) for doc in docs if FORMAT in doc.carried)
     report = FormatReport()
     lines: list[str] = []
     for doc in docs:
@@ -210,5 +210,5 @@ def build_doc(name: str, sentences) -> DocRecord:
                 current = [start, end, label, kb]
     if current is not None:
         spans.append(SpanRecord(*current))
-    meta = {META: {"columns": EXTRA, "values": extra}} if extra and extra[0] is not None else {}
-    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, meta=meta, annotated=True)
+    carried = {FORMAT: {"columns": EXTRA, "values": extra}} if extra and extra[0] is not None else {}
+    return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, carried=carried, annotated=True)

@@ -14,7 +14,7 @@ rewrite, in UTF-16 code units unless "Count grapheme clusters as one character" 
 emoji in the text check which one an export used. Spans carry no text to check against.
 
 The relation-extraction variant, `"entities": [{"id", ...}]` with `"relations": [{"from_id", "to_id",
-"type"}]`, keeps its relations in `DocRecord.extra["doccano"]["relations"]`, each naming its two spans
+"type"}]`, keeps its relations in `DocRecord.carried["doccano"]["relations"]`, each naming its two spans
 by [start, end, label] so that edits here cannot point it elsewhere; a document that has them is written
 back in that variant (entities numbered from 0), without the relations whose span was deleted.
 """
@@ -31,14 +31,14 @@ from annotator.formats.files import check_record, lines, loads, span_problem
 from annotator.formats.jsonl import note_skipped, reason_of
 
 SUFFIX = ".jsonl"
-FORMAT = "doccano"  # this format's key of DocRecord.extra
+FORMAT = "doccano"  # this format's key of DocRecord.carried
 _KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "meta", "kb_ids",
           "id", "annotator"}
 
 
 def to_line(doc: DocRecord) -> dict:
     spans = sorted(doc.spans, key=lambda s: (s.start, s.end, s.label, s.kb_id is None, s.kb_id or ""))
-    relations = (doc.extra.get(FORMAT) or {}).get("relations")
+    relations = (doc.carried.get(FORMAT) or {}).get("relations")
     if relations is None:
         line = {"text": doc.text, "label": [[s.start, s.end, s.label] for s in spans], "name": doc.name}
     else:
@@ -161,7 +161,8 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
     relations = _relations_in(obj, bad)
     return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator,
                      annotated=any(key in obj for key in ("label", "labels", "entities")),
-                     extra={FORMAT: {"relations": relations}} if relations else {})
+                     carried={FORMAT: {"relations": relations, "counts": {"relations": len(relations)}}}
+                     if relations else {})
 
 
 def _relations_in(obj: dict, bad) -> list[dict]:

@@ -9,7 +9,7 @@ Every span says its `status`: "accepted" (a person's decision) or "suggested" (a
 suggestion, written only when asked for). Reading takes a span without one as accepted, and accepts
 plain `{"text", "meta"?, "name"?}` lines too (a corpus to import).
 
-What Prodigy writes that the project does not model is carried through in `DocRecord.extra["prodigy"]`
+What Prodigy writes that the project does not model is carried through in `DocRecord.carried["prodigy"]`
 and written back for the same document: the task's other keys (`_input_hash`, `_task_hash`, `tokens`,
 `answer`, `options`, `accept`, `_view_id`, `_session_id`, ...), `relations` (dropped on the way out when
 one of their spans was deleted), and each span's other keys (`type`, `score`, `source`, ...). Span
@@ -36,7 +36,7 @@ from annotator.formats.files import check_record, kb_id_problem, lines, loads, s
 
 SUFFIX = ".jsonl"
 STATUSES = ("accepted", "suggested")
-FORMAT = "prodigy"  # this format's key of DocRecord.extra
+FORMAT = "prodigy"  # this format's key of DocRecord.carried
 _TASK_KEYS = {"text", "meta", "spans", "name", "_annotator_id", "relations"}  # modelled, or kept apart
 _SPAN_KEYS = {"start", "end", "label", "text", "token_start", "token_end", "kb_id", "status"}
 
@@ -67,7 +67,7 @@ def _token_offsets(tokens) -> list[tuple[int, int]] | None:
 
 
 def to_task(doc: DocRecord) -> dict:
-    kept = doc.extra.get(FORMAT) or {}
+    kept = doc.carried.get(FORMAT) or {}
     original = kept.get("task") or {}
     tokens = _token_offsets(original.get("tokens")) or doc.tokens or []
     starts = [s for s, _ in tokens]
@@ -218,17 +218,18 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
             span_keys.append([start, end, label, {k: v for k, v in sp.items() if k not in _SPAN_KEYS}])
     answer = task["answer"] if isinstance(task.get("answer"), str) else None
     spans = _linked(task, spans, answer, bad)
-    extra = {"task": {k: v for k, v in task.items() if k not in _TASK_KEYS}}
+    extra: dict = {"task": {k: v for k, v in task.items() if k not in _TASK_KEYS}}
     if span_keys:
         extra["spans"] = span_keys
     if "relations" in task:
         if not isinstance(task["relations"], list):
             raise bad(f'"relations" must be a list, not {type(task["relations"]).__name__}')
         extra["relations"] = task["relations"]
+        extra["counts"] = {"relations": len(task["relations"])}  # for the import summary
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
                      annotator=None if annotator is None else str(annotator), answer=answer,
                      annotated="spans" in task or "answer" in task,
-                     extra={FORMAT: extra} if extra["task"] or len(extra) > 1 else {})
+                     carried={FORMAT: extra} if extra["task"] or len(extra) > 1 else {})
 
 
 def _linked(task: dict, spans: list[SpanRecord], answer: str | None, bad) -> list[SpanRecord]:

@@ -24,7 +24,7 @@ backend's, whatever its `model_version`), come back as unchecked suggestions bes
 to accept or correct, and so does the annotator; a prediction the annotation already holds is not
 doubled.
 
-Carried through, in `meta["labelstudio"]` (stored with the document, left out of `data.meta`): the
+Carried through, in `carried["labelstudio"]` (stored with the document, left out of `data.meta`): the
 task's `id`, its data keys other than text/name/title/meta/annotator, the labels' `from_name` and
 `to_name`, each region's id (by start:end:label) and the predictions' `model_version`. Writing puts
 them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
@@ -48,7 +48,7 @@ LABELS, KB = "label", "kb_id"
 MODEL_VERSION = "annotator-suggestions"  # the `model_version` of the predictions we write
 
 
-KEPT = "labelstudio"  # meta key of what the task carried that the document has no place for
+KEPT = "labelstudio"  # this format's key of DocRecord.carried: what the task had that the project does not model
 OURS = ("text", "name", "title", "meta", "annotator")  # data keys this module reads or writes itself
 
 
@@ -60,7 +60,7 @@ def results(doc: DocRecord, spans, names: tuple[str, str], used: set, prefix: st
     """The regions of `spans` (labels, and the KB id as a per-region textarea), with the region ids
     the document came with where it has them; `used` holds the task's ids so far."""
     from_name, to_name = names
-    ids = (doc.meta.get(KEPT) or {}).get("regions") or {}
+    ids = (doc.carried.get(KEPT) or {}).get("regions") or {}
     result = []
     for n, sp in enumerate(sorted(spans, key=lambda s: (s.start, s.end, s.label)), start=1):
         rid = ids.get(region_key(sp.start, sp.end, sp.label))
@@ -81,9 +81,9 @@ def results(doc: DocRecord, spans, names: tuple[str, str], used: set, prefix: st
 
 
 def to_task(doc: DocRecord, from_name: str | None = None, to_name: str | None = None) -> dict:
-    kept = doc.meta.get(KEPT) if isinstance(doc.meta.get(KEPT), dict) else {}
+    kept = doc.carried.get(KEPT) or {}
     names = (from_name or kept.get("from_name") or LABELS, to_name or kept.get("to_name") or "text")
-    meta = {k: v for k, v in doc.meta.items() if k != KEPT}
+    meta = doc.meta
     extra = kept.get("data") if isinstance(kept.get("data"), dict) else {}
     data = {**extra, "text": doc.text, "name": doc.name, "title": doc.title, "meta": meta}
     if doc.annotator is not None:
@@ -196,9 +196,8 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
         spans += [sp for sp in predicted if (sp.start, sp.end, sp.label) not in decided]
         if not own["regions"]:
             del own["regions"]
-        meta = {**meta_in, KEPT: own} if own else dict(meta_in)
-        docs.append(DocRecord(name=name, text=text, title=title, meta=meta, spans=spans,
-                              annotator=annotator, annotated=annotated))
+        docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta_in), spans=spans,
+                              annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {}))
     return docs
 
 

@@ -12,7 +12,16 @@ takes it back as status "suggested". XMI counts offsets in UTF-16 code units; ca
 them to and from code points when it saves and loads, so our offsets stay exact (an offset inside a
 surrogate pair or past the end is a coded error on read). Known tokens are written as DKPro `Token`s
 and read back. XML 1.0 cannot hold most control characters: a text with one is refused on write.
-Reading takes a directory or one .xmi; the `TypeSystem.xml` beside it is used when present.
+Reading takes a directory or one .xmi; the `TypeSystem.xml` beside it is used when present, else
+the DKPro types below (what INCEpTION's own files use: NamedEntity value/identifier, Token, Sentence,
+DocumentMetaData with its standard features), types we do not know being skipped.
+
+A KB identifier is kept as written: INCEpTION's IRIs (`http://www.wikidata.org/entity/Q884`) are the
+kb_id as they are, and go back out the same. What the project cannot hold is carried in the
+document (`DocRecord.carried["xmi"]`) and written back to XMI: the DocumentMetaData features, the
+Sentences, and NamedEntities with no `value` (no label: counted in the import summary, never an
+empty label). Without imported Sentences, a Sentence is written per run of tokens up to a token
+ending in . ! or ? or a line break.
 """
 
 from __future__ import annotations
@@ -32,7 +41,10 @@ from annotator.formats.files import MAX_FILE_BYTES, check_record, check_regular,
 SUFFIX = ""  # a directory
 NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
 TOKEN = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Token"
+SENTENCE = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type.Sentence"
 METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
+META_STRINGS = ("documentTitle", "documentId", "documentUri", "collectionId", "documentBaseUri")
+META_KEPT = (*META_STRINGS[1:], "isLastSegment", "language")  # carried back (the title is a column)
 TYPESYSTEM = "TypeSystem.xml"
 PREDICTED = "inception_internal_predicted"  # INCEpTION's mark of a prediction, not a decision
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -46,9 +58,11 @@ def typesystem() -> TypeSystem:
     ts.create_feature(ne, "identifier", "uima.cas.String")
     ts.create_feature(ne, PREDICTED, "uima.cas.Boolean")
     ts.create_type(TOKEN, supertypeName="uima.tcas.Annotation")
+    ts.create_type(SENTENCE, supertypeName="uima.tcas.Annotation")
     meta = ts.create_type(METADATA, supertypeName="uima.tcas.DocumentAnnotation")
-    for feature in ("documentTitle", "documentId"):
+    for feature in META_STRINGS:
         ts.create_feature(meta, feature, "uima.cas.String")
+    ts.create_feature(meta, "isLastSegment", "uima.cas.Boolean")
     return ts
 
 
@@ -69,15 +83,36 @@ def check_text(doc: DocRecord) -> None:
 def to_cas(doc: DocRecord, ts: TypeSystem) -> Cas:
     cas = Cas(typesystem=ts)
     cas.sofa_string = doc.text
+    carried = doc.carried.get("xmi") or {}
     meta, token, ne = ts.get_type(METADATA), ts.get_type(TOKEN), ts.get_type(NAMED_ENTITY)
-    cas.add(meta(begin=0, end=len(doc.text), documentTitle=doc.title, documentId=doc.name,
-                 language="x-unspecified"))
+    kept = {"documentId": doc.name, "language": "x-unspecified", **carried.get("meta", {})}
+    cas.add(meta(begin=0, end=len(doc.text), documentTitle=doc.title, **kept))
     for start, end in doc.tokens or []:
         cas.add(token(begin=start, end=end))
+    sentence = ts.get_type(SENTENCE)
+    for start, end in carried.get("sentences") or sentences(doc.text, doc.tokens or []):
+        cas.add(sentence(begin=start, end=end))
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
         predicted = {PREDICTED: True} if sp.status == "suggested" else {}
         cas.add(ne(begin=sp.start, end=sp.end, value=sp.label, identifier=sp.kb_id, **predicted))
+    for start, end, identifier in carried.get("unlabelled", []):
+        cas.add(ne(begin=start, end=end, identifier=identifier))
     return cas
+
+
+def sentences(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence bounds from the tokens: a sentence ends with a token ending in . ! or ?, or before a
+    line break; with no tokens, one sentence per non-blank line."""
+    if not tokens:
+        return [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    out, first = [], None
+    for i, (start, end) in enumerate(tokens):
+        first = start if first is None else first
+        following = tokens[i + 1][0] if i + 1 < len(tokens) else len(text)
+        if text[end - 1] in ".!?" or "\n" in text[end:following] or i + 1 == len(tokens):
+            out.append((first, end))
+            first = None
+    return out
 
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
@@ -145,18 +180,35 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     text = cas.sofa_string or ""
     entities = _select(cas, ts, NAMED_ENTITY)
     predicted = ts.get_type(NAMED_ENTITY).get_feature(PREDICTED) is not None if entities else False
-    spans = [SpanRecord(a.begin, a.end, a.get("value") or "", a.get("identifier"),
-                        "suggested" if predicted and a.get(PREDICTED) else "accepted") for a in entities]
+    has = (lambda a, f: a.type.get_feature(f) is not None)
+    labelled = [a for a in entities if has(a, "value") and a.get("value")]
+    unlabelled = [a for a in entities if not (has(a, "value") and a.get("value"))]
+    spans = [SpanRecord(a.begin, a.end, a.get("value"), a.get("identifier") if has(a, "identifier") else None,
+                        "suggested" if predicted and a.get(PREDICTED) else "accepted") for a in labelled]
+    spans += [SpanRecord(a.begin, a.end, "-") for a in unlabelled]  # checked with the others, not kept
     for sp in spans:
         if not (is_offset(sp.start) and is_offset(sp.end)) or not 0 <= sp.start < sp.end <= len(text):
             raise AnnotatorError(Errors.E101.format(
                 path=path, reason=f"NamedEntity {sp.start}-{sp.end} lies outside the text or is empty"))
     tokens = [(a.begin, a.end) for a in _select(cas, ts, TOKEN)] or None
     metas = _select(cas, ts, METADATA)
-    title = (metas[0].get("documentTitle") or "") if metas else ""
-    return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans, tokens=tokens,
-                                  annotated=True),
+    title = (metas[0].get("documentTitle") or "") if metas and has(metas[0], "documentTitle") else ""
+    carried = _carried(metas[0] if metas else None, _select(cas, ts, SENTENCE), unlabelled)
+    return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans[:len(labelled)],
+                                  tokens=tokens, annotated=True, carried=carried),
                         path, "the document")
+
+
+def _carried(meta, sents: list, unlabelled: list) -> dict:
+    """The DocumentMetaData features, Sentences and NamedEntities without a value, to write back."""
+    kept = {f: meta.get(f) for f in META_KEPT
+            if meta is not None and meta.type.get_feature(f) is not None and meta.get(f) is not None}
+    content = {"meta": kept, "sentences": [[a.begin, a.end] for a in sents],
+               "unlabelled": [[a.begin, a.end, a.get("identifier") if a.type.get_feature("identifier") else None]
+                              for a in unlabelled],
+               "counts": {k: n for k, n in (("sentences", len(sents)),
+                                             ("named entities without a value", len(unlabelled))) if n}}
+    return {"xmi": content} if any(content.values()) else {}
 
 
 def _select(cas: Cas, ts: TypeSystem, type_name: str) -> list:

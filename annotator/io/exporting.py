@@ -24,7 +24,7 @@ from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_visible
-from annotator.core.records import EXTRA_KEY, NIL, DocRecord, FormatReport, SpanRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -95,10 +95,9 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
         for doc_id, name, title, text, meta, tokens in docs:
             flat = memoryview(tokens).cast("i")
             meta = dict(meta or {})
-            extra = meta.pop(EXTRA_KEY, None)  # what the source format had that the project does not model
+            carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
             yield DocRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
-                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])),
-                            extra=extra if isinstance(extra, dict) else {})
+                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])), carried=carried)
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",

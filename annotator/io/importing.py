@@ -31,7 +31,7 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
-from annotator.core.records import EXTRA_KEY, DocRecord, SpanRecord
+from annotator.core.records import CARRIED, DocRecord, SpanRecord
 from annotator.core.text import normalize_plain, pack_tokens, title_of
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
@@ -59,7 +59,7 @@ class ImportReport:
     duplicate_spans: int = 0  # a second span of a document with the same start, end and label: stored once
     learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
     skipped: list[str] = field(default_factory=list)  # "file, line N: reason": blank tasks, bad ones with skip_invalid
-    relations: int = 0  # relations the files carried (Prodigy, doccano), kept for export to the same format
+    carried: Counter = field(default_factory=Counter)  # "brat relations": n ... kept whole, not as spans
 
 
 def sha256(text: str) -> str:
@@ -236,6 +236,8 @@ class _Fresh:
         run = self.run
         for rec in self.records:
             digest = sha256(rec.text)
+            for fmt, content in rec.carried.items():
+                run.report.carried.update({f"{fmt} {what}": n for what, n in content.get("counts", {}).items()})
             if run.layered(rec):
                 run.check_layer(run.layer_of(rec))
             if digest in run.known:
@@ -312,8 +314,7 @@ class _Run:
         for rec, digest, tokens, _ in batch:
             name = _unique_name(rec.name, self.names)
             self.names.add(name)
-            meta = {**rec.meta, EXTRA_KEY: rec.extra} if rec.extra else rec.meta  # carried through for export
-            self.report.relations += sum(len(kept.get("relations") or []) for kept in rec.extra.values())
+            meta = {**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta  # exported back (exporting.py)
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
                                  meta=meta, imported_at=now, tokens=pack_tokens(tokens)))
         doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from annotator.cli import main
 from annotator.core.db.models import Document, DocumentState, Entity, Span
-from annotator.core.records import EXTRA_KEY
+from annotator.core.records import CARRIED
 from annotator.errors import AnnotatorError
 from annotator.formats import doccano, jsonl
 from annotator.io.exporting import export
@@ -83,7 +83,7 @@ def test_prodigy_relation_tasks_keep_tokens_relations_and_token_indices(store, t
     with store.Session() as s:  # carried in the document's meta, apart from the meta the file gave
         meta = s.scalar(select(Document.meta).order_by(Document.id))
     assert meta["source"] == original[0]["meta"]["source"]
-    assert meta[EXTRA_KEY]["prodigy"]["relations"] == original[0]["relations"]
+    assert meta[CARRIED]["prodigy"]["relations"] == original[0]["relations"]
 
 
 def test_prodigy_relations_of_a_deleted_span_are_left_out():
@@ -127,7 +127,7 @@ def test_a_blank_task_is_skipped_and_counted_not_fatal(store, tmp_path):
     report = import_paths(store, [path], use_model=False)
     assert len(report.added) == 2
     assert report.skipped == ["rel.jsonl, line 2: the text is empty or only whitespace"]
-    assert report.relations == len(lines[0]["relations"]) + len(lines[2]["relations"])
+    assert sum(n for what, n in report.carried.items() if what.endswith('relations')) == len(lines[0]["relations"]) + len(lines[2]["relations"])
 
 
 def test_a_bad_task_refuses_the_file_unless_skip_invalid(store, tmp_path):
@@ -175,14 +175,14 @@ def _relations_by_span(line: dict) -> list[tuple]:
 def test_doccano_relations_come_through_and_go_back(store, tmp_path):
     [original] = tasks(RE)
     report = import_paths(store, [RE], fmt="doccano", use_model=False)
-    assert report.relations == 3
+    assert sum(n for what, n in report.carried.items() if what.endswith('relations')) == 3
     [back] = round_trip(store, RE, "doccano", tmp_path / "out.jsonl")
     assert back["text"] == original["text"]
     assert sorted((e["start_offset"], e["end_offset"], e["label"]) for e in back["entities"]) == sorted(
         (e["start_offset"], e["end_offset"], e["label"]) for e in original["entities"])
     assert _relations_by_span(back) == _relations_by_span(original)
     [again] = doccano.read(tmp_path / "out.jsonl")  # doccano's own variant, read again the same
-    assert again.extra == doccano.read(RE)[0].extra
+    assert again.carried == doccano.read(RE)[0].carried
 
 
 def test_doccano_relations_of_a_deleted_span_are_left_out():
