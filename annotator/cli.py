@@ -162,6 +162,9 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     if report.carried:
         kept = ", ".join(f"{what} {n}" for what, n in sorted(report.carried.items()))
         click.echo(f"Kept with their documents, written back by an export to the same format: {kept}.")
+    if report.not_carried:
+        lost = ", ".join(f"{what} {n}" for what, n in sorted(report.not_carried.items()))
+        click.echo(f"Not kept, the documents were already in the project (only their spans were added): {lost}.")
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
         for line in report.skipped:

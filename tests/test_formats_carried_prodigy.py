@@ -157,14 +157,14 @@ def test_cli_skip_invalid_and_summary_lines(tmp_path, monkeypatch):
     assert refused.exit_code != 0 and "[E016]" in refused.output and "line 3" in refused.output
     result = CliRunner().invoke(main, ["import", str(path), "--no-model", "--skip-invalid"])
     assert result.exit_code == 0, result.output
-    assert f"Kept {len(lines[0]['relations'])} relation(s)" in result.output
+    assert f"written back by an export to the same format: prodigy relations {len(lines[0]['relations'])}." in result.output
     assert "Skipped 2 line(s)" in result.output
     assert "  rel.jsonl, line 2: the text is empty or only whitespace" in result.output
     assert "  rel.jsonl, line 3: [E016]" in result.output
     copy = tmp_path / "re.jsonl"
     shutil.copy(RE, copy)
     result = CliRunner().invoke(main, ["import", str(copy), "--no-model", "--format", "doccano"])
-    assert "Kept 3 relation(s)" in result.output
+    assert "written back by an export to the same format: doccano relations 3." in result.output
 
 
 def _relations_by_span(line: dict) -> list[tuple]:

@@ -72,7 +72,7 @@ def test_labelstudio_write_and_read_back(tmp_path):
     assert kinds[:3] == [("s1", "labels", "label"), ("s1", "textarea", "kb_id"), ("s2", "labels", "label")]
     back, empty = labelstudio.read(tmp_path / "o.json")
     assert sorted(back.spans, key=repr) == sorted(doc.spans, key=repr)
-    kept = back.meta.pop(labelstudio.KEPT)  # what the task carried: its id, names, region ids
+    kept = back.carried[labelstudio.KEPT]  # what the task carried: its id, names, region ids
     assert (back.name, back.text, back.title, back.meta, back.annotator) == ("a1", doc.text, "T", {"k": 1}, "ana")
     assert (kept["id"], kept["from_name"], kept["to_name"], kept["regions"]["0:3:PERSON"]) == (1, "label", "text", "s1")
     assert (empty.name, empty.text, empty.spans) == ("b", "", [])

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from annotator.core.nlp import with_gaps
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.formats import registry
 
@@ -122,9 +123,9 @@ def test_roundtrip_character_formats_keep_any_span(fmt, doc):
 def test_roundtrip_token_formats_keep_token_spans(fmt, doc):
     report, [got] = round_trip(fmt, [doc])
     assert report.misaligned == []
-    assert [got.text[s:e] for s, e in got.tokens] == [doc.text[s:e] for s, e in doc.tokens]
+    assert [got.text[s:e] for s, e in got.tokens if not got.text[s:e].isspace()] == [doc.text[s:e] for s, e in doc.tokens]
     if fmt == "spacy":
-        assert got.text == doc.text and got.tokens == doc.tokens
+        assert got.text == doc.text and got.tokens == with_gaps(doc.text, doc.tokens)  # + spaCy's whitespace tokens
         assert key(got.spans) == key(doc.spans)
     else:  # CoNLL rebuilds the text: compare spans as token ranges
         def token_spans(d):

@@ -77,31 +77,45 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     return doc_tokens(blank_tokenizer()(text))
 
 
+def spaced_tokens(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, bool]]:
+    """A file's own tokens (CoNLL, XMI, DocBin) as spaCy would hold them: (end of each token, whether
+    one space follows it). What lies between two tokens other than one space (a line break, two spaces,
+    text no token covers) becomes a token of its own, as spaCy does with extra whitespace."""
+    out: list[list] = []
+    pos = 0
+    for start, end in [*tokens, (len(text), len(text))]:
+        gap = text[pos:start]
+        if gap.startswith(" ") and out:  # the token before takes one space, as spaCy's do
+            out[-1][1] = True
+            gap = gap[1:]
+        if gap:
+            out.append([start, False])
+        if end > start:
+            out.append([end, False])
+        pos = max(pos, end)
+    return [(e, sp) for e, sp in out]
+
+
+def with_gaps(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(start, end) of the tokens `spaced_tokens` gives: spaCy's tokens, whitespace ones included."""
+    out, start = [], 0
+    for end, space in spaced_tokens(text, tokens):
+        out.append((start, end))
+        start = end + space
+    return out
+
+
 def doc_from_tokens(vocab, text: str, tokens: list[tuple[int, int]]):
-    """A spaCy Doc whose tokens are `tokens` (a file's own: CoNLL, XMI, DocBin) and whose text is
-    `text`, so that the model's entities fall on those tokens and keep their character offsets.
-    What lies between two tokens other than one space (a line break, two spaces, text no token
-    covers) becomes a token of its own, as spaCy does with extra whitespace."""
+    """A spaCy Doc whose tokens are `tokens` (see `spaced_tokens`) and whose text is `text`, so that
+    the model's entities fall on those tokens and keep their character offsets."""
     from spacy.tokens import Doc
 
-    words, spaces, pos = [], [], 0
-    for start, end in tokens:
-        gap = text[pos:start]
-        if gap == " " and words:
-            spaces[-1] = True
-        elif gap:
-            words.append(gap)
-            spaces.append(False)
+    spaced = spaced_tokens(text, tokens)
+    words, start = [], 0
+    for end, space in spaced:
         words.append(text[start:end])
-        spaces.append(False)
-        pos = end
-    if text[pos:]:
-        if text[pos:] == " " and words:
-            spaces[-1] = True
-        else:
-            words.append(text[pos:])
-            spaces.append(False)
-    return Doc(vocab, words=words, spaces=spaces)
+        start = end + space
+    return Doc(vocab, words=words, spaces=[space for _, space in spaced])
 
 
 def processes_for(n_docs: int) -> int:

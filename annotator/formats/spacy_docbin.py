@@ -330,6 +330,6 @@ def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
     if SUGGESTED in doc.spans:
         spans += [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None, SUGGESTED)
                   for e in doc.spans[SUGGESTED]]
-    tokens = [(t.idx, t.idx + len(t)) for t in doc if not t.text.isspace()]
+    tokens = [(t.idx, t.idx + len(t)) for t in doc]  # the file's own, whitespace tokens too
     return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
                      spans=spans, annotator=annotator, tokens=tokens, annotated=True)

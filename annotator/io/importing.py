@@ -60,6 +60,7 @@ class ImportReport:
     learned_links: int = 0  # imported links whose mention text counted toward their entity's alias
     skipped: list[str] = field(default_factory=list)  # "file, line N: reason": blank tasks, bad ones with skip_invalid
     carried: Counter = field(default_factory=Counter)  # "brat relations": n ... kept whole, not as spans
+    not_carried: Counter = field(default_factory=Counter)  # the same, read for documents already here: not kept
 
 
 def sha256(text: str) -> str:
@@ -236,8 +237,6 @@ class _Fresh:
         run = self.run
         for rec in self.records:
             digest = sha256(rec.text)
-            for fmt, content in rec.carried.items():
-                run.report.carried.update({f"{fmt} {what}": n for what, n in content.get("counts", {}).items()})
             if run.layered(rec):
                 run.check_layer(run.layer_of(rec))
             if digest in run.known:
@@ -315,6 +314,7 @@ class _Run:
             name = _unique_name(rec.name, self.names)
             self.names.add(name)
             meta = {**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta  # exported back (exporting.py)
+            _count_carried(rec, self.report.carried)
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
                                  meta=meta, imported_at=now, tokens=pack_tokens(tokens)))
         doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
@@ -362,6 +362,7 @@ class _Run:
             self.taken.add((doc_id, layer))
             before = len(span_rows)
             self._layer_rows(rec, doc_id, layer, span_rows, state_rows, now, layer_name)
+            _count_carried(rec, self.report.not_carried)  # the document here keeps its own
             self.report.layered.append(f"{doc_name} ({layer_name})")
             self.report.layer_spans += len(span_rows) - before
         self._insert(span_rows, state_rows)
@@ -402,6 +403,11 @@ class _Run:
             if entity_id is not None and sp.status == "accepted":
                 self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)
+
+
+def _count_carried(rec: DocRecord, into: Counter) -> None:
+    for fmt, content in rec.carried.items():
+        into.update({f"{fmt} {what}": n for what, n in content.get("counts", {}).items()})
 
 
 UNFINISHED_ANSWERS = ("reject", "ignore")  # Prodigy answers that say the task was not accepted
