@@ -9,9 +9,9 @@ Qt positions are UTF-16 units; they become code points here and nowhere else.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QTextCursor, QTextOption
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence, QPainter, QPen, QTextCursor, QTextOption
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
 
 from annotator.errors import Errors
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -63,14 +63,29 @@ class QtDocumentView(QPlainTextEdit):
             return None
         return self.to_cp(cursor.selectionStart()), self.to_cp(cursor.selectionEnd())
 
-    def createMimeDataFromSelection(self) -> QMimeData:  # noqa: N802 (Qt name)
+    def copy_stored(self) -> None:
         """Copy what the article says, not what is drawn: the view shows bidi controls and invisible
-        characters as marks (see spans.display_text); the clipboard gets the stored characters."""
-        data = QMimeData()
+        characters as marks (see spans.display_text); the clipboard gets the stored characters.
+        (Not through createMimeDataFromSelection: a QMimeData made in Python and handed to the
+        clipboard is deleted twice at exit.)"""
         span = self.selection()
         if span is not None:
-            data.setText(self.model.text[span[0]:span[1]])
-        return data
+            QApplication.clipboard().setText(self.model.text[span[0]:span[1]])
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_stored()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        menu = self.createStandardContextMenu()
+        for action in menu.actions():
+            if action.objectName() == "edit-copy":
+                action.triggered.disconnect()
+                action.triggered.connect(self.copy_stored)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def select(self, start: int, end: int) -> None:
         cursor = QTextCursor(self.document())
