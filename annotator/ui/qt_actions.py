@@ -139,7 +139,7 @@ class QtActions(QObject):
                                                   "Type part of a label's name, Enter applies it (every "
                                                   "label, with or without a digit)", Local))
         self.scheme_dialog: QtLabelSchemeDialog | None = None
-        self.edit_scheme = make_action(w, "&Edit label scheme…", [], self.show_scheme_dialog,
+        self.edit_scheme = make_action(w, "&Edit label scheme…", ["Ctrl+Alt+L"], self.show_scheme_dialog,
                                        "Add, rename, recolour, key or hide labels (every layer follows)")
 
     def show_picker(self) -> QtLabelPicker:
