@@ -301,6 +301,29 @@ class Errors(metaclass=ErrorsWithCodes):
     E611 = ("A run named '{name}' is already recorded. Give another name with --out, or use that run "
             "(`annotator models use {name}`).")
 
+    # The label scheme
+    E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "
+            "this shared project, so only a reviewer or the project's owner ('{owner}') may. Nothing was "
+            "changed; ask them, or for the reviewer role (`annotator role {user} reviewer`).")
+    E521 = ("A label '{name}' already exists{what}. Choose another name; to put the spans of one label "
+            "under another, use `annotator labels remove OLD --into {name}`.")
+    E522 = ("'{name}' is not a valid label name: use 1-64 letters, digits or _ - . (no spaces), e.g. "
+            "PRODUCT_LINE. Nothing was changed.")
+    E523 = ("'{colour}' is not a colour. Give it as #RRGGBB, e.g. #88CCEE. Nothing was changed.")
+    E524 = ("'{key}' cannot be a label key: use one digit 0-9 (label keys are bound in the article and "
+            "the span list). Labels without a digit are reached through the quick label picker (Ctrl+L).")
+    E525 = ("The key {key} already belongs to {other}. Give {other} another key first (`annotator labels "
+            "key {other} ...`), or choose a free digit: {free}.")
+    E526 = ("{count} spans in {layers} still use the label {name}, so it cannot be removed: they would "
+            "lose their label. Move them with `annotator labels remove {name} --into OTHER`, or keep the "
+            "label and hide it (`annotator labels hide {name}`). Nothing was changed.")
+    E527 = ("Cannot move the spans of {name} into {name}: give another label to --into. Known labels: "
+            "{known}.")
+    E528 = ("Unknown labels subcommand '{action}'. Use one of: list, add, rename, recolour, key, hide, "
+            "show, remove.")
+    E529 = ("The label scheme changed since this edit (now: {state}), so it cannot be {action} safely. "
+            "Nothing was changed; look at the scheme (`annotator labels list`) and edit it again.")
+
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar
 MACHINE_FAILURES = frozenset({"E006", "E007", "E008", "E009", "E410"})

@@ -6,9 +6,9 @@ happened to be imported before (commands used to register themselves on import).
 
 from __future__ import annotations
 
-from annotator.core.editing import spans
+from annotator.core.editing import label_commands, spans
 from annotator.core.editing.command import registry
 from annotator.core.kb import linking
 from annotator.core.review import decisions
 
-COMMANDS = registry([*spans.COMMANDS, *linking.COMMANDS, *decisions.COMMANDS])
+COMMANDS = registry([*spans.COMMANDS, *label_commands.COMMANDS, *linking.COMMANDS, *decisions.COMMANDS])

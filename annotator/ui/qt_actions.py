@@ -11,10 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
+from annotator.core.editing.label_commands import SchemeChange
+from annotator.ui.qt_label_picker import QtLabelPicker
+from annotator.ui.qt_label_scheme import QtLabelSchemeDialog
 from annotator.ui.qt_settings import recent_projects
 
 Local = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -118,12 +121,59 @@ class QtActions(QObject):
         self.layer = make_action(w, "Show &layer…", ["Ctrl+Shift+L"], w.choose_layer,
                                  "View another layer read-only (the Layer box in the status bar)")
         self.labels: dict[str, QAction] = {}
+        self._add_label_actions(w, view)
         self.build_menus()
         m.currentChanged.connect(self.update_span)
         m.spansChanged.connect(self.update_span)
         m.stackChanged.connect(self.update_stack)
         m.opened.connect(self.update)
+        m.opened.connect(self.update_counts)
+        m.spansChanged.connect(self.update_counts)
+        m.project.changes.subscribe(self._on_scheme, SchemeChange)
         self.update()
+
+    def _add_label_actions(self, w: QMainWindow, view) -> None:
+        """The quick label picker (every visible label, digit or not) and the label scheme dialog."""
+        self.picker = QtLabelPicker(w, view.apply_label)
+        self.pick_label = self._local(make_action(w, "&Quick label…", ["Ctrl+L"], self.show_picker,
+                                                  "Type part of a label's name, Enter applies it (every "
+                                                  "label, with or without a digit)", Local))
+        self.scheme_dialog: QtLabelSchemeDialog | None = None
+        self.edit_scheme = make_action(w, "&Edit label scheme…", ["Ctrl+Alt+L"], self.show_scheme_dialog,
+                                       "Add, rename, recolour, key or hide labels (every layer follows)")
+
+    def show_picker(self) -> QtLabelPicker:
+        view = self.window.view
+        rect = view.cursorRect()
+        self.picker.present(self.window.model.labels.values(), view.viewport().mapToGlobal(
+            QPoint(rect.left(), rect.bottom() + 4)))
+        return self.picker
+
+    def show_scheme_dialog(self) -> QtLabelSchemeDialog:
+        if self.scheme_dialog is None:
+            self.scheme_dialog = QtLabelSchemeDialog(self.window, self.window.model.project)
+        self.scheme_dialog.load()
+        self.scheme_dialog.show()
+        return self.scheme_dialog
+
+    def _on_scheme(self, _change: SchemeChange) -> None:
+        """The scheme changed (here, or undone): chips, keys and menus follow; the open document is
+        read again, its spans may carry other labels now."""
+        self.window.reload_labels()
+        model = self.window.model
+        if model.doc_id is not None:
+            model.open(model.doc_id)
+        if self.scheme_dialog is not None and self.scheme_dialog.isVisible():
+            self.scheme_dialog.load()
+
+    def update_counts(self, *_args) -> None:
+        """The label bar counts each label's spans in the open document: a legend of what is there."""
+        model = self.window.model
+        counts: dict[str, int] = {}
+        if model.doc_id is not None:
+            for span in model.spans.values():
+                counts[span.label] = counts.get(span.label, 0) + 1
+        self.window.labels.set_counts(counts)
 
     def _add_workday_actions(self, w: QMainWindow, view) -> None:
         """The caret keys (article only), zoom, projects, preferences and help."""
@@ -234,7 +284,7 @@ class QtActions(QObject):
         self.labels_menu.clear()
         self.labels = {}
         view = self.window.view
-        for info in labels:
+        for info in (i for i in labels if not i.hidden):  # hidden: not offered for new spans
             keys = [info.shortcut, f"Num+{info.shortcut}"] if info.shortcut else []
             text = f"&{info.shortcut}  {info.name}" if info.shortcut else info.name
             tip = f"Label as {info.name}: {info.description}".rstrip(": ")
@@ -243,6 +293,8 @@ class QtActions(QObject):
             action.setIconText(f"{info.shortcut}  {info.name}" if info.shortcut else info.name)
             self.labels[info.name] = action
             self.labels_menu.addAction(action)
+        self.labels_menu.addSeparator()
+        self.labels_menu.addActions([self.pick_label, self.edit_scheme])
 
     def fill_accept_label_menu(self) -> None:
         """The labels that still have suggestions in the open document, each with how many."""
@@ -263,7 +315,7 @@ class QtActions(QObject):
         for action in (self.next_span, self.prev_span):
             action.setEnabled(is_open)
         editable = is_open and self.window.model.viewing is None  # another layer is shown read-only
-        for action in (self.mark_done, *self.labels.values()):
+        for action in (self.mark_done, self.pick_label, *self.labels.values()):
             action.setEnabled(editable)
 
     def update_stack(self) -> None:

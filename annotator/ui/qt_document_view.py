@@ -9,9 +9,9 @@ Qt positions are UTF-16 units; they become code points here and nowhere else.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence, QPainter, QPen, QTextCursor, QTextOption
-from PySide6.QtWidgets import QApplication, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QToolTip, QWidget
 
 from annotator.errors import Errors
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -22,6 +22,7 @@ ARTICLE_FONTS = ["Charter", "Georgia", "Source Serif 4", "Noto Serif", "DejaVu S
 ARTICLE_POINT_SIZE = 12.5  # the default of Preferences → article font size (qt_settings.DEFAULTS)
 MIN_POINT_SIZE = 6.0
 OUTLINE = QColor("#1A1A1A")
+SEPARATOR = QColor(0, 0, 0, 150)  # a span's first character: two spans side by side read as two
 MAX_VISIBLE_BLOCKS = 80  # more text blocks than any screen shows at once
 
 
@@ -272,13 +273,45 @@ class QtDocumentView(QPlainTextEdit):
             return
         self._pick(event.position())
 
-    def _pick(self, point: QPointF) -> None:
-        """The span under the pointer becomes current; clicking again cycles through nested spans."""
+    def _spans_under(self, point: QPointF) -> list:
+        """The spans under a viewport point, innermost first."""
         cursor = self.cursorForPosition(point.toPoint())
         pos = cursor.position()
         if self.cursorRect(cursor).center().x() > point.x() and pos > 0:
             pos -= 1  # the pointer is on the character before the nearest boundary
-        hits = self.model.spans_at(self.to_cp(pos))
+        return self.model.spans_at(self.to_cp(pos)) if self.model.doc_id is not None else []
+
+    def tooltip_at(self, point: QPointF) -> str:
+        """What hovering shows: each span under the pointer (innermost first) with its label, the
+        label's description, whether it is still a suggestion, and its link."""
+        lines = []
+        for span in self._spans_under(point):
+            info = self.model.labels.get(span.label)
+            line = f"{span.label}" + (f" — {info.description}" if info is not None and info.description else "")
+            if span.status == "suggested":
+                line += " (suggestion)"
+            if span.entity_id is not None:
+                entity = self.model.project.entity(span.entity_id)
+                line += f"; linked to {entity.name} ({entity.kb_id})" if entity is not None else "; linked"
+            elif span.nil:
+                line += "; NIL (not in the knowledge base)"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.ToolTip:
+            text = self.tooltip_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().viewportEvent(event)
+
+    def _pick(self, point: QPointF) -> None:
+        """The span under the pointer becomes current; clicking again cycles through nested spans."""
+        hits = self._spans_under(point)
         current = self.model.current
         ids = [s.id for s in hits]
         if current in ids and len(ids) > 1:
@@ -286,9 +319,10 @@ class QtDocumentView(QPlainTextEdit):
         else:
             self.model.set_current(ids[0] if ids else None)
 
-    # --- painting: outline the current span
+    # --- painting: span starts, and an outline round the current span
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().paintEvent(event)
+        self._paint_starts(event.rect())
         span = self.model.current_span()
         if span is None:
             return
@@ -298,6 +332,34 @@ class QtDocumentView(QPlainTextEdit):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         for rect in self.range_rects(self.to_qt(span.start), self.to_qt(span.end)):
             painter.drawRoundedRect(rect.adjusted(-1.5, -0.5, 1.5, 0.5), 3, 3)
+        painter.end()
+
+    def span_starts(self) -> list[int]:
+        """Code points where a span starts right where another ends or inside another: the places
+        that need a separator, or "South Korea-" and "Japan" read as one span."""
+        if self.model.doc_id is None:
+            return []
+        spans = list(self.model.spans.values())
+        ends = {s.end for s in spans}
+        starts = []
+        for span in spans:
+            if span.start in ends or any(o.start < span.start < o.end for o in self.model.spans_at(span.start)
+                                         if o.id != span.id):
+                starts.append(span.start)
+        return sorted(set(starts))
+
+    def _paint_starts(self, area) -> None:
+        first = self.cursorForPosition(area.topLeft()).position()
+        last = self.cursorForPosition(area.bottomRight()).position()
+        starts = [p for p in self.span_starts() if first <= self.to_qt(p) <= last + 1]
+        if not starts:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(QPen(SEPARATOR, 1.5))
+        for p in starts:
+            q = self.to_qt(p)
+            for rect in self.range_rects(q, q + 1)[:1]:
+                painter.drawLine(QPointF(rect.left(), rect.top() + 2), QPointF(rect.left(), rect.bottom() - 2))
         painter.end()
 
     def range_rects(self, a: int, b: int) -> list[QRectF]:

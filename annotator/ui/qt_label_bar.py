@@ -1,8 +1,9 @@
-"""The label legend: one chip per label with a digit key, showing its colour and key.
+"""The label legend: one chip per label with a digit key, showing its colour, key and how many spans
+of the open document carry it.
 
 A chip is a button bound to the label's QAction, so clicking it does what the digit key does. Labels
-without a key sit in a "More labels" menu, so the bar stays one line; chips wrap when the window is
-narrow (a small flow layout).
+without a key sit in a "More labels" menu (and the quick label picker, Ctrl+L), so the bar stays one
+line; chips wrap when the window is narrow (a small flow layout). Hidden labels are not offered.
 """
 
 from __future__ import annotations
@@ -77,6 +78,16 @@ class QtLabelBar(QWidget):
         self.flow = FlowLayout(self)
         self.flow.setContentsMargins(10, 6, 10, 6)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.chips: dict[str, QToolButton] = {}
+        self.counts: dict[str, int] = {}
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Spans per label in the open document, shown on each chip."""
+        self.counts = dict(counts)
+        for name, chip in self.chips.items():
+            action = chip.defaultAction()
+            n = self.counts.get(name, 0)
+            chip.setText(f"{action.iconText()}  ({n})" if n else action.iconText())
 
     def set_labels(self, labels, actions) -> None:
         """`labels`: LabelInfo list; `actions`: label name → its QAction."""
@@ -84,7 +95,8 @@ class QtLabelBar(QWidget):
             item = self.flow.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        labels = list(labels)
+        labels = [i for i in labels if not i.hidden and i.name in actions]
+        self.chips = {}
         for info in (i for i in labels if i.shortcut):
             chip = QToolButton(self)
             chip.setObjectName("labelChip")
@@ -93,11 +105,13 @@ class QtLabelBar(QWidget):
             edge = blend(info.colour, 1.0).darker(135).name()
             chip.setStyleSheet(f"QToolButton#labelChip {{ background: {info.colour}; border-color: {edge}; }}")
             self.flow.addWidget(chip)
+            self.chips[info.name] = chip
         rest = [i for i in labels if not i.shortcut]
         if rest:
             more = QToolButton(self)
             more.setObjectName("moreLabels")
             more.setText(f"More labels ({len(rest)})")
+            more.setToolTip("Labels without a digit; Ctrl+L picks any label by typing part of its name")
             more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             menu = QMenu(more)
             for info in rest:
@@ -105,6 +119,7 @@ class QtLabelBar(QWidget):
                 menu.addAction(actions[info.name])
             more.setMenu(menu)
             self.flow.addWidget(more)
+        self.set_counts(self.counts)
         self.updateGeometry()
 
 

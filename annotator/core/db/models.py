@@ -55,6 +55,7 @@ class Label(Base):
     shortcut: Mapped[str | None] = mapped_column(String(8))
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # not offered for new spans
 
 
 class Entity(Base):
