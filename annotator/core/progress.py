@@ -5,7 +5,8 @@ All counted in SQL (GROUP BY over document_states, spans and events), so it stay
 
 - documents done: document states at "done", on the day they were last changed (marked done);
 - spans checked: spans of the person's layer that are accepted (checked or drawn by them), on the
-  day they were last changed; spans that came in with an import are not their work here, so not counted;
+  day they were last changed; a span that came in with an import counts only once someone changed
+  it here (its version moved on);
 - time: nothing records time directly, so it is read off the history: for each person, document and
   day, the time between one edit and the next, each gap counted up to `GAP_CAP` seconds (a pause
   longer than that is a break, not work); a day's single edit on a document counts 0;
@@ -82,7 +83,7 @@ def progress(s: Session, only: int | None = None) -> list[Totals]:
             row.documents_done = n
     day = _day(s, Span.updated_at)
     for a, d, n in s.execute(select(Span.annotator_id, day, func.count())
-                             .where(Span.status == "accepted", Span.origin != "import")
+                             .where(Span.status == "accepted", (Span.origin != "import") | (Span.version > 1))
                              .group_by(Span.annotator_id, day)):
         if (row := at(a, d)) is not None:
             row.spans_checked = n
