@@ -330,6 +330,93 @@ def search_cmd(ctx, query, regex, label, kb_id, unlinked, nil, suggested, origin
         click.echo(f"(the first {limit} hits: --limit for more)")
 
 
+@main.group("guidelines")
+def guidelines_group():
+    """The project's annotation guidelines (Markdown): everyone reads them, reviewers set them."""
+
+
+@guidelines_group.command("set")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+@coded_errors
+def guidelines_set_cmd(ctx, file):
+    """Replace the guidelines with FILE (Markdown). A heading named like a label is its section."""
+    from annotator.core.guidelines import headings, read_file, section_for
+    from annotator.core.project import Project
+
+    text = read_file(file)
+    store = open_store(ctx)
+    project = Project(store, user_of(ctx, store))
+    project.set_guidelines(text)
+    labels = [label.name for label in project.labels() if section_for(text, label.name)]
+    click.echo(f"Set the guidelines from {file}: {len(text.splitlines())} lines, {len(headings(text))} headings; "
+               f"sections for {', '.join(labels) or 'no label'}.")
+
+
+@guidelines_group.command("show")
+@click.pass_context
+@coded_errors
+def guidelines_show_cmd(ctx):
+    """Print the guidelines (Markdown)."""
+    from annotator.core.guidelines import guidelines
+
+    store = read_store(ctx)
+    with store.Session() as s:
+        text = guidelines(s)
+    click.echo(text.rstrip("\n") if text else
+               "No guidelines yet. A reviewer sets them with `annotator guidelines set FILE.md`.")
+
+
+@main.command("progress")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@coded_errors
+def progress_cmd(ctx, as_json):
+    """Per person and per day: documents done, spans checked, time spent; suggestions accepted or
+    corrected. An annotator sees their own figures, a reviewer everyone's."""
+    from annotator.core.progress import TIME_RULE, clock, to_json
+    from annotator.core.project import Project
+
+    store = read_store(ctx)
+    report = Project(store, user_of(ctx, store), register=False).progress()
+    if as_json:
+        click.echo(json.dumps(to_json(report), indent=2))
+        return
+    for t in report:
+        click.echo(f"{t.annotator}: {t.documents_done} documents done, {t.spans_checked} spans checked, "
+                   f"{clock(t.seconds)} spent; suggestions {t.suggestions_accepted} accepted, "
+                   f"{t.suggestions_corrected} corrected")
+        for d in t.days:
+            click.echo(f"  {d.day}  {d.documents_done} done  {d.spans_checked} checked  {clock(d.seconds)}")
+    click.echo(f"({TIME_RULE})")
+
+
+@main.command("history")
+@click.option("--doc", "doc_name", help="Only this document's edits.")
+@click.option("--user", "person", help="Only this person's edits (someone else's: reviewers only).")
+@click.option("--limit", default=200, show_default=True, help="The newest this many edits.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of edits, oldest first.")
+@click.pass_context
+@coded_errors
+def history_cmd(ctx, doc_name, person, limit, as_json):
+    """Who changed what, when: your edits, or (a reviewer) everyone's, oldest first."""
+    from annotator.core.history import document_id, stamp
+    from annotator.core.project import Project
+
+    store = read_store(ctx)
+    project = Project(store, user_of(ctx, store), register=False)
+    with store.Session() as s:
+        doc = document_id(s, doc_name) if doc_name else None
+    entries = project.history(document=doc, user=person, limit=limit)
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False))
+        return
+    if not entries:
+        click.echo("No edits.")
+    for e in entries:
+        click.echo(f"{stamp(e.when)}  {e.user}  {e.document or '-'}  {e.text}{'  (undone)' if e.undone else ''}")
+
+
 @main.command("screenshot")
 @click.option("--doc", "doc_name", required=True, help="Name of the document to show.")
 @click.option("--out", required=True, type=click.Path(), help="PNG file to write.")
@@ -775,8 +862,10 @@ def _accept_shared_options(group: click.Group) -> None:
     for command in group.commands.values():
         if isinstance(command, click.Group):
             _accept_shared_options(command)
-        if not any(name in ("--db",) for p in command.params for name in getattr(p, "opts", [])):
+        own = {name for p in command.params for name in getattr(p, "opts", [])}
+        if "--db" not in own:
             command.params.append(_shared_option("db", "Project (as `annotator --db`), here after the command."))
+        if "--db" not in own and "--user" not in own:  # `history --user` names whose edits to show
             command.params.append(_shared_option("user", "Your annotator name (as `annotator --user`)."))
 
 

@@ -324,6 +324,23 @@ class Errors(metaclass=ErrorsWithCodes):
     E529 = ("The label scheme changed since this edit (now: {state}), so it cannot be {action} safely. "
             "Nothing was changed; look at the scheme (`annotator labels list`) and edit it again.")
 
+    # Guidelines, progress, history
+    E510 = ("Cannot read the guidelines file '{path}' ({reason}). Give a Markdown file saved as UTF-8 text; "
+            "the project's guidelines were not changed.")
+    E511 = ("The guidelines file '{path}' is {size} bytes, more than the {limit} a project keeps. Split it or "
+            "link to long material; the project's guidelines were not changed.")
+    E512 = ("Only reviewers set the project's guidelines, and '{name}' is not a reviewer. Ask a reviewer (or "
+            "the project lead) to run `annotator guidelines set FILE.md`, or `annotator role {name} reviewer`.")
+    E513 = ("'{name}' is not an annotator of this project. Known annotators: {known}. Check the name given "
+            "to --user.")
+    E514 = ("No document named '{name}' in this project. Check the name (`annotator search` or the "
+            "document list shows them).")
+    E515 = ("Only reviewers see other people's history, and '{name}' is not a reviewer: annotation is blind. "
+            "Leave out --user to see your own.")
+    E516 = ("Event {event_id} is not one of your edits on this document, so there is nothing of yours to "
+            "revert to there. Pick one of your own edits in the history.")
+    E517 = "Nothing to revert: you made no edit on this document after that point."
+
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar
 MACHINE_FAILURES = frozenset({"E006", "E007", "E008", "E009", "E410"})

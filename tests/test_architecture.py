@@ -20,7 +20,8 @@ LAZY = {
         "annotator.io.exporting", "annotator.io.kb_transfer", "annotator.core.stats", "annotator.core.review.inputs",
         "annotator.io.merging", "annotator.core.db.annotators", "annotator.errors", "annotator.core.db.team",
         "annotator.core.search", "annotator.io.training", "annotator.io.model_runs",
-        "annotator.io.resuggesting", "annotator.core.editing.labels", "annotator.core.editing.label_commands")},
+        "annotator.io.resuggesting", "annotator.core.editing.labels", "annotator.core.editing.label_commands",
+        "annotator.core.guidelines", "annotator.core.progress", "annotator.core.history")},
     # the window: the entity view, export dialog and review windows load when first opened (numpy, the
     # agreement code; the entity view's module measured at stop 10)
     ("annotator.ui.qt_main_window", "annotator.ui.qt_entity_view"): "start-up",

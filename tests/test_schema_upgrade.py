@@ -180,3 +180,21 @@ def test_schema_upgrade_the_window_asks_first(old, qtbot, monkeypatch, agree):
         window.close()
         window.project.store.close()
     assert len(asked) == 1 and "[E005]" in asked[0] and "Upgrade it now?" in asked[0]
+
+
+def test_schema_upgrade_0007_an_old_project_gets_guidelines(old, tmp_path):
+    """0007 adds project_settings to a file made at 0001: the upgraded project keeps its rows and
+    carries guidelines from then on."""
+    before = {table: len(rows) for table, rows in dump(old).items()}
+    assert cli(old, "db", "upgrade").exit_code == 0
+    assert {table: len(rows) for table, rows in dump(old).items()} == before
+    guide = tmp_path / "g.md"
+    guide.write_text("# Rules\n\n## PERSON\n\nPeople.\n", encoding="utf-8")
+    store = Store(str(old))
+    try:
+        Project(store, "rev", role="reviewer")
+    finally:
+        store.close()
+    result = CliRunner().invoke(main, ["--db", str(old), "--user", "rev", "guidelines", "set", str(guide)])
+    assert result.exit_code == 0, result.output
+    assert cli(old, "guidelines", "show").stdout == "# Rules\n\n## PERSON\n\nPeople.\n"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, func, select
 
 from annotator.core.changes import Hub
-from annotator.core.commands import COMMANDS
+from annotator.core import guidelines as guide, history as hist, progress as prog
+from annotator.core.commands import COMMANDS, RevertTo
 from annotator.core.db.annotators import LayerInfo, find_annotator, get_annotator, is_reviewer, known_annotators
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
@@ -214,6 +215,35 @@ class Project:
 
     def set_status(self, document_id: int, status: str) -> None:
         self.stack.push(cmd.SetDocumentStatus(document_id, self.annotator_id, status))
+
+    # --- guidelines, progress, history (core/guidelines.py, progress.py, history.py)
+    def guidelines(self) -> str:
+        with self.store.Session() as s:
+            return guide.guidelines(s)
+
+    def set_guidelines(self, text: str) -> None:
+        """Replace the project's guidelines (reviewers only, E512)."""
+        with self.store.atomic() as s:
+            guide.set_guidelines(s, self.annotator_id, text)
+
+    def progress(self) -> list[prog.Totals]:
+        """Everyone's figures for a reviewer; an annotator's own only (annotation is blind)."""
+        with self.store.Session() as s:
+            return prog.progress(s, None if is_reviewer(s, self.annotator_id) else self.annotator_id)
+
+    def history(self, document: int | None = None, user: str | None = None, limit: int | None = None
+                ) -> list[hist.Entry]:
+        with self.store.Session() as s:
+            return hist.history(s, COMMANDS, self.annotator_id, document=document, user=user, limit=limit)
+
+    def revert_to(self, event_id: int) -> RevertTo:
+        """Undo this user's edits of the document made after `event_id`, newest first, as one undoable
+        command (E516 not an edit of theirs, E517 nothing after it)."""
+        with self.store.Session() as s:
+            document_id, at, steps = hist.later_edits(s, COMMANDS, self.annotator_id, event_id)
+        command = RevertTo(document_id, self.annotator_id, event_id, hist.stamp(at), steps)
+        self.stack.push(command)
+        return command
 
     # --- corpus search (core/search.py)
     def search(self, query: str = "", *, regex: bool = False, filters: Filters = Filters(), layer: str | None = None,

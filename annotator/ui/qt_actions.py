@@ -120,6 +120,7 @@ class QtActions(QObject):
         self._add_workday_actions(w, view)
         self.layer = make_action(w, "Show &layer…", ["Ctrl+Shift+L"], w.choose_layer,
                                  "View another layer read-only (the Layer box in the status bar)")
+        self._add_team_actions(w)
         self.labels: dict[str, QAction] = {}
         self._add_label_actions(w, view)
         self.build_menus()
@@ -274,6 +275,27 @@ class QtActions(QObject):
         review.addSeparator()
         review.addAction(self.provenance)
         self._add_workday_menus(bar)
+        self._add_team_menus(bar)
+
+    def _add_team_actions(self, w: QMainWindow) -> None:
+        """Guidelines, progress and history (qt_guidelines, qt_progress, qt_history)."""
+        self.guidelines = make_action(w, "&Guidelines…", ["Ctrl+Shift+G"], w.show_guidelines,
+                                      "The project's annotation guidelines, beside the article")
+        self.guidelines_label = make_action(w, "Guidelines for this &label", ["Shift+F1"], w.guidelines_for_label,
+                                            "The guidelines' section on the current span's label")
+        self.progress = make_action(w, "&Progress…", ["Ctrl+Shift+D"], w.show_progress,
+                                    "Documents done, spans checked, time spent and suggestions corrected, "
+                                    "per person and per day, with a chart")
+        self.history = make_action(w, "&History…", ["Ctrl+Shift+H"], w.show_history,
+                                   "Who changed what, when; revert your edits of this document to a point")
+
+    def _add_team_menus(self, bar) -> None:
+        menus = {a.text(): a.menu() for a in bar.actions() if a.menu() is not None}
+        file = menus["&File"]
+        file.insertAction(self.export, self.guidelines)
+        menus["&Review"].addSeparator()
+        menus["&Review"].addActions([self.progress, self.history])
+        menus["&Help"].addAction(self.guidelines_label)
 
     def set_labels(self, labels) -> None:
         """One action per label: its digit key applies it to the selection or the current span."""

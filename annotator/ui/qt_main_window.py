@@ -22,11 +22,14 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_guidelines import QtGuidelinesPane
 from annotator.ui.qt_help import QtShortcutsDialog
+from annotator.ui.qt_history import QtHistoryPanel
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDialog, is_dark
+from annotator.ui.qt_progress import QtProgressDialog
 from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_search import QtSearchPanel
 from annotator.ui.qt_settings import first_size, settings
@@ -109,6 +112,12 @@ class QtMainWindow(QMainWindow):
         self.search_panel.hide()
         self.search_panel.openHit.connect(self.show_hit)
         self.search_panel.failed.connect(self.show_error)
+        self.guidelines_pane = QtGuidelinesPane(self)  # File → Guidelines…, hidden until asked for
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.guidelines_pane)
+        self.guidelines_pane.hide()
+        self.history_panel = QtHistoryPanel(self.model, self)  # Review → History…
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_panel)
+        self.history_panel.hide()
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
@@ -379,6 +388,35 @@ class QtMainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
         self.view.setFocus()
+
+    # --- guidelines, progress, history
+    def show_guidelines(self) -> QtGuidelinesPane:
+        self.guidelines_pane.load(self.project.guidelines())
+        self.guidelines_pane.present()
+        return self.guidelines_pane
+
+    def guidelines_for_label(self) -> bool:
+        """The guidelines open at the current span's label (or the label last chosen)."""
+        span = self.model.current_span()
+        pane = self.show_guidelines()
+        if span is None:
+            self.show_message("Put the cursor on a span to read its label's guidelines.")
+            return False
+        if not pane.show_label(span.label):
+            self.show_message(f"The guidelines have no section named {span.label}.")
+            return False
+        return True
+
+    def show_progress(self) -> QtProgressDialog:
+        dialog = QtProgressDialog(self.project, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.progress_dialog = dialog
+        return dialog
+
+    def show_history(self) -> QtHistoryPanel:
+        self.history_panel.present()
+        return self.history_panel
 
     def show_hit(self, document_id: int, start: int, end: int) -> None:
         """A search hit: its document open, the match selected (a digit key labels it)."""

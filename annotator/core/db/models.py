@@ -156,3 +156,13 @@ class Event(Base):
     command: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectSetting(Base):
+    """A project-wide setting, e.g. the annotation guidelines (Markdown): readable by every member."""
+
+    __tablename__ = "project_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
