@@ -111,7 +111,9 @@ class Span(Base):
     """An entity mention in one annotator's layer; offsets are code points, end exclusive."""
 
     __tablename__ = "spans"
-    __table_args__ = (Index("ix_spans_document_layer", "document_id", "annotator_id", "start"),
+    # a document's layer, in order; covers what provenance compares (offsets, label, status)
+    __table_args__ = (Index("ix_spans_document_layer", "document_id", "annotator_id", "start", "end", "label",
+                            "status"),
                       Index("ix_spans_entity", "entity_id"),
                       # stats count spans per layer, label, status and link state from this index alone
                       Index("ix_spans_layer_counts", "annotator_id", "label", "status", "nil", "entity_id"))
