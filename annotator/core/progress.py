@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD
 from annotator.core.db.models import Annotator, DocumentState, Event, Span
-from annotator.core.review.provenance import provenance
 
 GAP_CAP = 300  # seconds
 CORRECTED = ("relabelled", "boundary", "deleted")
@@ -97,6 +96,10 @@ def progress(s: Session, only: int | None = None) -> list[Totals]:
                              .group_by(gaps.c.annotator_id, gaps.c.day)):
         if (row := at(a, d)) is not None and n:
             row.seconds = round(float(n), 1)
+    # here, not at the top: provenance loads numpy and the agreement code, and the window imports this
+    # module at launch (its dashboard's figures); tests/test_architecture.py lists it
+    from annotator.core.review.provenance import provenance
+
     changes = provenance(s)
     report = []
     for annotator_id, name in sorted(names.items(), key=lambda kv: kv[1]):

@@ -84,6 +84,9 @@ def _newest_backup(path: Path) -> str:
     return "an automatic backup ('" + f"{path.stem}.before-*{path.suffix}" + "' next to it, if there is one)"
 
 
+FULL_BELOW = 64 * 1024  # free bytes under which a failed write is a full disk
+
+
 def machine_failure(path: Path | None, e: BaseException) -> AnnotatorError | None:
     """The coded error for an SQLite failure of the machine under `path`: a read-only file, folder or
     disk (E006), a full disk (E007), a damaged file (E008), a file moved away (E009), an I/O error
@@ -98,9 +101,10 @@ def machine_failure(path: Path | None, e: BaseException) -> AnnotatorError | Non
         return _read_only(path, "this change could not be saved")
     if name == "SQLITE_CANTOPEN" and not os.access(path.parent, os.W_OK):
         return _read_only(path, "it cannot be opened")
-    if name == "SQLITE_FULL":
+    free = shutil.disk_usage(path.parent).free if path.parent.exists() else None
+    # a full disk is SQLITE_FULL, or an I/O error of a write that found no room (the WAL growing)
+    if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and free is not None and free < FULL_BELOW):
         size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-        free = shutil.disk_usage(path.parent).free
         return AnnotatorError(Errors.E007.format(path=path, free=_size(free), need=_size(max(size, 1_000_000))))
     if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
         return AnnotatorError(Errors.E008.format(path=path, reason=reason, backup=_newest_backup(path)))
@@ -294,7 +298,23 @@ class Store:
             coded = self.coded(e)
             if coded is e:
                 raise
+            self._give_back(coded)
             raise coded from e
+        except AnnotatorError as e:  # mapped already by the engine's error hook
+            self._give_back(e)
+            raise
+
+    def _give_back(self, e: AnnotatorError) -> None:
+        """After a full disk (E007) rolled a write back, empty the WAL it had grown into and close the
+        pool's connections (the next use opens new ones), so that the disk gets its room back and the
+        project can still be read while the disk is full."""
+        if self.is_sqlite and e.code == "E007":
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.engine.dispose()  # the last connection closing removes the -wal and -shm files too
+            except Exception:  # noqa: BLE001 (best effort: the error said what to do)
+                pass
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
