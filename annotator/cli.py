@@ -130,7 +130,7 @@ def main(ctx: click.Context, db: str | None, user: str | None) -> None:
 @coded_errors
 def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
-    from annotator.io.importing import import_paths
+    from annotator.io.importing import import_paths, summary
     from annotator.io.model_runs import suggester
 
     store = open_store(ctx)
@@ -139,36 +139,8 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     with bar:
         report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,
                               progress=callback, by=user_of(ctx, store), skip_invalid=skip_invalid)
-    click.echo(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
-               + (f" suggested by {report.model}" if report.model else "") + "."
-               + (f" {report.suggested_links} got a suggested link from the knowledge base."
-                  if report.suggested_links else ""))
-    if report.layered:
-        click.echo(f"Added {report.layer_spans} span(s) to {len(report.layered)} document(s) already in the "
-                   f"project, as a layer: {', '.join(report.layered)}")
-    if report.layer_conflicts:
-        click.echo(f"Kept {len(report.layer_conflicts)} layer(s) as they were (the layer already had the "
-                   f"document): {', '.join(report.layer_conflicts)}")
-    if report.duplicates:
-        click.echo(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
-    if report.new_entities:
-        click.echo(f"Added {len(report.new_entities)} new knowledge-base entit"
-                   f"{'y' if len(report.new_entities) == 1 else 'ies'} for links to ids it lacked: "
-                   f"{', '.join(report.new_entities)}")
-    if report.learned_links:
-        click.echo(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
-    if report.duplicate_spans:
-        click.echo(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
-    if report.carried:
-        kept = ", ".join(f"{what} {n}" for what, n in sorted(report.carried.items()))
-        click.echo(f"Kept with their documents, written back by an export to the same format: {kept}.")
-    if report.not_carried:
-        lost = ", ".join(f"{what} {n}" for what, n in sorted(report.not_carried.items()))
-        click.echo(f"Not kept, the documents were already in the project (only their spans were added): {lost}.")
-    if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
-        for line in report.skipped:
-            click.echo(f"  {line}")
+    for line in summary(report):
+        click.echo(line)
 
 
 @main.command("export")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from test_ui_done import press, shown_box
@@ -151,7 +152,7 @@ def test_ui_menus_list_every_action_with_its_shortcut(window):
 
 
 def test_ui_label_chip_applies_label(window, ui, qtbot):
-    from PySide6.QtWidgets import QToolButton
+    from PySide6.QtWidgets import QMessageBox, QToolButton
 
     text = window.model.text
     start = text.index("Naoki Tanaka")
@@ -170,7 +171,7 @@ def test_ui_dropping_files_imports_them(window, qtbot, tmp_path):
     window.dropEvent(event)
     qtbot.waitUntil(lambda: len(window.documents.model.docs) == 4, timeout=60_000)
     assert "dropped" in [d.name for d in window.project.documents()]
-    assert "Imported 1 documents" in window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage().startswith("Imported 1 document(s)")
 
 
 def test_ui_dropping_a_colleagues_file_adds_their_layer(window, qtbot, tmp_path):
@@ -185,8 +186,12 @@ def test_ui_dropping_a_colleagues_file_adds_their_layer(window, qtbot, tmp_path)
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "bob.jsonl"))])
     window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                                 Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: "as a layer" in window.statusBar().currentMessage(), timeout=60_000)
-    assert "1 spans added as a layer to 1 documents already here" in window.statusBar().currentMessage()
+    def summary_box():
+        return next((b for b in window.findChildren(QMessageBox) if b.objectName() == "importSummary"), None)
+
+    qtbot.waitUntil(lambda: summary_box() is not None, timeout=60_000)  # the import's summary, every line
+    assert "Added 1 span(s) to 1 document(s) already in the project, as a layer" in summary_box().text()
+    summary_box().accept()
     assert len(window.documents.model.docs) == 3
     bob = Project(window.project.store, "bob")
     assert [(s.start, s.end, s.label) for s in bob.spans(window.documents.model.docs[1].id)] == [
@@ -213,3 +218,17 @@ def test_ui_side_panels_split_is_kept(window, qtbot):
     again.show()
     assert again.right.sizes() == sizes
     again.close()
+
+
+def test_ui_import_summary_lists_what_else_happened(window, qtbot, tmp_path):
+    """Nothing silent: an import that skipped a document already here says so in a box (every line of
+    the command line's summary), not only in the status bar."""
+    again = tmp_path / "again.txt"
+    again.write_text(window.project.document(window.documents.model.docs[0].id).text, encoding="utf-8")
+    window.import_paths([str(again)], use_model=False)
+    qtbot.waitUntil(lambda: any(b.objectName() == "importSummary" and b.isVisible()
+                                for b in window.findChildren(QMessageBox)), timeout=60_000)
+    box = next(b for b in window.findChildren(QMessageBox) if b.objectName() == "importSummary")
+    assert box.text().splitlines() == ["Imported 0 document(s) with 0 span(s).",
+                                       "Skipped 1 already in the project: again"]
+    box.accept()

@@ -63,6 +63,44 @@ class ImportReport:
     not_carried: Counter = field(default_factory=Counter)  # the same, read for documents already here: not kept
 
 
+
+def summary(report: ImportReport) -> list[str]:
+    """What an import did, a line each, for the command line and the window: nothing is left unsaid
+    (duplicates, layers kept, new entities, carried and not carried content, skipped lines)."""
+    lines: list[str] = []
+    lines.append(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
+                 + (f" suggested by {report.model}" if report.model else "") + "."
+                 + (f" {report.suggested_links} got a suggested link from the knowledge base."
+                    if report.suggested_links else ""))
+    if report.layered:
+        lines.append(f"Added {report.layer_spans} span(s) to {len(report.layered)} document(s) already in the "
+                     f"project, as a layer: {', '.join(report.layered)}")
+    if report.layer_conflicts:
+        lines.append(f"Kept {len(report.layer_conflicts)} layer(s) as they were (the layer already had the "
+                     f"document): {', '.join(report.layer_conflicts)}")
+    if report.duplicates:
+        lines.append(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
+    if report.new_entities:
+        lines.append(f"Added {len(report.new_entities)} new knowledge-base entit"
+                     f"{'y' if len(report.new_entities) == 1 else 'ies'} for links to ids it lacked: "
+                     f"{', '.join(report.new_entities)}")
+    if report.learned_links:
+        lines.append(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
+    if report.duplicate_spans:
+        lines.append(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
+    if report.carried:
+        kept = ", ".join(f"{what} {n}" for what, n in sorted(report.carried.items()))
+        lines.append(f"Kept with their documents, written back by an export to the same format: {kept}.")
+    if report.not_carried:
+        lost = ", ".join(f"{what} {n}" for what, n in sorted(report.not_carried.items()))
+        lines.append(f"Not kept, the documents were already in the project (only their spans were added): {lost}.")
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
+        for line in report.skipped:
+            lines.append(f"  {line}")
+    return lines
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

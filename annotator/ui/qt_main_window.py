@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMes
 from annotator.core.activity import Activity
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Errors, is_machine_failure
+from annotator.io.importing import summary
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -561,15 +562,21 @@ class QtMainWindow(QMainWindow):
         self.menu_actions.update()
 
     def _on_imported(self, report) -> None:
+        """The import's summary (io.importing.summary, as the command line prints it): its first line in
+        the status bar; when there is more to say (documents skipped, layers kept, entities made,
+        content carried or not kept), every line in a box the user closes."""
         self.reload_labels()
         self.refresh_documents()
-        model = f" with {report.model}" if report.model else ""
-        skipped = f"; {len(report.duplicates)} already in the project" if report.duplicates else ""
-        layered = (f"; {report.layer_spans} spans added as a layer to {len(report.layered)} documents already here"
-                   if report.layered else "")
-        kept = (f"; {len(report.layer_conflicts)} layers kept as they were" if report.layer_conflicts else "")
-        self.show_message(f"Imported {len(report.added)} documents{model} ({report.spans} suggestions)"
-                          f"{layered}{kept}{skipped}.")
+        lines = summary(report)
+        self.show_message(lines[0])
+        if len(lines) > 1:
+            box = QMessageBox(QMessageBox.Icon.Information, "Import", "\n".join(lines), QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("importSummary")
+            box.setTextFormat(Qt.TextFormat.PlainText)  # names from the files: never rich text
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.finished.connect(box.deleteLater)
+            box.open()
         if self.model.doc_id is None and self.documents.model.docs:
             self.open_document(self.documents.model.docs[0].id)
 
