@@ -81,7 +81,9 @@ def test_ui_layers_reviewer_opening_leaves_nothing_until_the_first_edit(team, qt
     add_model_spans(store, d0, [("Naoki Tanaka", "PERSON")])
     w = open_window(qtbot, store, "rev", d0)
     try:
-        assert w.model.doc_id == d0 and not w.model.spans
+        naoki = w.model.text.index("Naoki Tanaka")  # shown: the model's suggestion the layer will start from
+        assert w.model.doc_id == d0 and [(v.start, v.label, v.status) for v in w.model.spans.values()] == [
+            (naoki, "PERSON", "suggested")]
         d1 = doc_id(store, 1)
         w.open_document(d1)
         w.open_document(d0)
@@ -113,5 +115,24 @@ def test_ui_layers_analyst_layer_still_starts_from_the_model_on_first_open(team,
         spans, state = layer_rows(store, "cy", d1)
         assert state and [(s[2], s[3]) for s in spans] == [("GPE", "suggested")]
         assert len(w.model.spans) == 1
+    finally:
+        w.close()
+
+
+def test_ui_layers_reviewer_accepts_a_shown_suggestion_as_the_first_edit(team, qtbot, ui):
+    """A reviewer's first edit may be on a suggestion shown before their layer exists: Tab, Enter starts
+    the layer from the model's suggestions and accepts the copy of the one shown (not the model's)."""
+    store, d0 = team
+    add_model_spans(store, d0, [("Naoki Tanaka", "PERSON"), ("Japan", "GPE")])
+    w = open_window(qtbot, store, "rev", d0)
+    try:
+        assert layer_rows(store, "rev", d0) == ([], False)
+        ui.key(w.view, Key.Key_Tab)
+        first = w.model.current_span()
+        ui.key(w.view, Key.Key_Return)
+        spans, state = layer_rows(store, "rev", d0)
+        assert state and (first.start, first.end, first.label, "accepted") in spans and len(spans) == 2
+        model = layer_rows(store, "model", d0)[0]
+        assert all(status == "suggested" for *_, status in model)  # the model's own layer is untouched
     finally:
         w.close()

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, case, func, select
 
-from annotator.core.changes import Hub
 from annotator.core import guidelines as guide, history as hist, progress as prog
+from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS, RevertTo
-from annotator.core.db.annotators import LayerInfo, find_annotator, get_annotator, is_reviewer, known_annotators
+from annotator.core.db.annotators import (MODEL_LAYER, LayerInfo, find_annotator, get_annotator, is_reviewer,
+                                          known_annotators)
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
-from annotator.core.editing import rows
-from annotator.core.editing import spans as cmd
+from annotator.core.editing import rows, spans as cmd
 from annotator.core.editing.labels import LabelInfo, all_labels
 from annotator.core.editing.layers import SpanView, layer_spans, open_layer
 from annotator.core.editing.permissions import check_reviewer, visible_layers
@@ -156,6 +156,11 @@ class Project:
         own = layer_id is None or layer_id == self.annotator_id
         start = not (own and self.is_reviewer())
         return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until, start=start)
+
+    def model_layer_id(self) -> int | None:
+        """The model layer's annotator, if the project has one (what a new layer starts from)."""
+        with self.store.Session() as s:
+            return s.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER, Annotator.is_model))
 
     def start_layer(self, document_id: int) -> bool:
         """Start this user's layer of a document (from the model's suggestions) if it is not yet;

@@ -16,6 +16,7 @@ part of opening.
 
 from __future__ import annotations
 
+import inspect
 from collections import Counter
 from typing import Callable
 
@@ -120,12 +121,17 @@ class QtDocumentModel(QObject):
         # a document of a few screens is read at once; a longer one's first screen first
         until = self.first_screen if len(doc.text) > 2 * self.first_screen else None
         layer = read_layer(self.project, document_id, self.layer_id, until)
+        # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it;
+        # until then the model's suggestions are shown, as the layer will start from them
+        self.unstarted = self.layer_id == self.project.annotator_id and layer.status == "new"
+        shown = self.layer_id
+        if self.unstarted and (model := self.project.model_layer_id()) is not None:
+            shown, status = model, layer.status
+            layer = read_layer(self.project, document_id, model, until)._replace(status=status)
         self.doc = self._hooked(OpenDocument(
             doc.id, doc.text, doc.tokens, layer.spans, name=doc.name, title=doc.title, status=layer.status,
             unread=layer.unread, unread_suggested=layer.unread_suggested,
-            read_rest=lambda: self._read_spans(document_id, until)))
-        # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it
-        self.unstarted = self.layer_id == self.project.annotator_id and layer.status == "new"
+            read_rest=lambda: self._read_spans(document_id, until, shown)))
         self.display = display_text(doc.text)
         self.hidden = hidden_positions(doc.text)
         self.u16 = Utf16Map(doc.text)
@@ -136,11 +142,11 @@ class QtDocumentModel(QObject):
         if self.unread:
             QCoreApplication.postEvent(self, QEvent(_LOAD_REST), _AFTER_PAINT)
 
-    def _read_spans(self, document_id: int, since: int) -> list[SpanView] | None:
+    def _read_spans(self, document_id: int, since: int, layer_id: int) -> list[SpanView] | None:
         """The rest of the layer; while the server is away the error is reported and None tells the
         document to try again on its next call."""
         try:
-            return read_spans(self.project, document_id, self.layer_id, since)
+            return read_spans(self.project, document_id, layer_id, since)
         except AnnotatorError as e:
             self.after_error(e)
             self.failed.emit(str(e))
@@ -193,19 +199,31 @@ class QtDocumentModel(QObject):
             self.load_rest()
             history = fn in (self.project.stack.undo, self.project.stack.redo)
             if self.unstarted and self.doc_id is not None and not history:
-                self._start_layer()
+                args, kwargs = self._start_layer(fn, args, kwargs)
             return fn(*args, **kwargs)
         except AnnotatorError as e:
             self.after_error(e)
             self.failed.emit(str(e))
             return None
 
-    def _start_layer(self) -> None:
+    def _start_layer(self, fn: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """The first edit of a document whose layer is not started yet (a reviewer's): start it, as
-        an analyst's starts on opening (with the model's suggestions), and show it before the edit."""
+        an analyst's starts on opening (with the model's suggestions), and show it before the edit. An
+        edit of a suggestion shown until now (the model's span) goes to its copy in the new layer."""
+        shown = dict(self.spans)
         self.project.start_layer(self.doc_id)
         self.unstarted = False
         self.reload_layer()
+        params = list(inspect.signature(fn).parameters)
+        if params[:1] == ["span_id"] and args and args[0] in shown:
+            was = shown[args[0]]
+            copy = next((v for v in self.spans.values() if (v.start, v.end, v.label) == (was.start, was.end, was.label)),
+                        None)
+            if copy is not None:
+                args = (copy.id, *args[1:])
+                if "version" in kwargs:
+                    kwargs = {**kwargs, "version": copy.version}
+        return args, kwargs
 
     def after_error(self, e: AnnotatorError) -> None:
         """An edit was refused: a conflict shows the span as it is now; a lost server makes the window
