@@ -18,7 +18,7 @@ LAZY = {
     **{("annotator.cli", m): "start-up" for m in (
         "annotator.core.db.store", "annotator.core.project", "annotator.ui.qt_app", "annotator.io.importing",
         "annotator.io.exporting", "annotator.io.kb_transfer", "annotator.core.stats", "annotator.core.review.inputs",
-        "annotator.io.merging", "annotator.core.db.annotators", "annotator.errors", "annotator.core.db.team",
+        "annotator.io.merging", "annotator.core.db.annotators", "annotator.core.db.team",
         "annotator.core.search", "annotator.io.training", "annotator.io.model_runs",
         "annotator.io.resuggesting", "annotator.core.editing.labels", "annotator.core.editing.label_commands",
         "annotator.core.guidelines", "annotator.core.progress", "annotator.core.history")},
@@ -127,7 +127,9 @@ def test_architecture_cycle_finder_sees_a_cycle():
 
 def test_architecture_function_level_imports_are_only_the_measured_ones():
     mods = modules()
-    found = {(m, t) for m, p in mods.items() for t, nested in imports(p, set(mods)) if nested}
+    # the command line's commands (annotator/cli/*.py) count as one module: "annotator.cli"
+    found = {(m if not m.startswith("annotator.cli.") else "annotator.cli", t)
+             for m, p in mods.items() for t, nested in imports(p, set(mods)) if nested}
     assert found - set(LAZY) == set(), "import at the top, or add it to LAZY with the start-up cost it saves"
     assert set(LAZY) - found == set(), "no longer lazy: remove it from LAZY"
 

@@ -255,7 +255,7 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: i
         where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
         params.append(False)
     # the text around the span only: substr counts code points in SQLite and PostgreSQL alike
-    around = (f'substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
+    around = ('substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
               "CASE WHEN s.start > ? THEN s.start - ? ELSE 0 END")
     sql = (f"SELECT {SPAN_COLUMNS}, d.name, d.title, {around} FROM spans s JOIN documents d ON d.id = s.document_id "
            f"LEFT JOIN entities e ON e.id = s.entity_id WHERE {' AND '.join(where)} "

@@ -20,7 +20,7 @@ from annotator.core.db.store import serialize
 from annotator.core.changes import Change
 from annotator.core.editing.command import Command
 from annotator.core.editing.permissions import check_reviewer
-from annotator.core.editing.spans import SetDocumentStatus, _check_bounds, _check_label, span_conflict
+from annotator.core.editing.spans import _check_bounds, _check_label, span_conflict
 from annotator.core.records import NIL, SpanRecord
 from annotator.errors import AnnotatorError, DecisionTaken, Errors
 

@@ -1,0 +1,82 @@
+"""The `annotator` command: parse arguments, call one core function, print.
+
+Errors the user can act on print one line `Error: [E0xx] ...` and exit with status 1.
+
+Each command imports what it runs inside its function: start-up is paid per command, so `annotator
+stats` loads no Qt, spaCy or numpy (tests/test_architecture.py lists these imports, LAZY).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from annotator.cli.admin import db_group, labels_group
+from annotator.cli.common import coded_errors, default_db
+from annotator.cli.corpus import export_cmd, import_cmd, kb_group, merge_cmd, screenshot_cmd, search_cmd, stats_cmd
+from annotator.cli.model import evaluate_cmd, models_group, suggest_cmd, train_cmd
+from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
+
+
+@click.group(invoke_without_command=True)
+@click.option("--db", envvar="ANNOTATOR_DB", help="Project: an SQLite file path or an SQLAlchemy URL "
+              "(default: ANNOTATOR_DB, else project.db in the user data directory).")
+@click.option("--user", envvar="ANNOTATOR_USER", help="Your annotator name (default: ANNOTATOR_USER, "
+              "else your login).")
+@click.version_option(package_name="annotator")
+@click.pass_context
+@coded_errors
+def main(ctx: click.Context, db: str | None, user: str | None) -> None:
+    """Label named entities in news articles, link them to a knowledge base, export gold data.
+
+    Without a command, opens the window (an empty project gets the bundled sample articles).
+    """
+    ctx.obj = {"db": db or default_db(), "user": user}
+    if ctx.invoked_subcommand is None:
+        from annotator.ui.qt_app import run
+
+        sys.exit(run(ctx.obj["db"], ctx.obj["user"]))
+
+
+def _shared_option(name: str, help_text: str) -> click.Option:
+    """--db / --user given after the subcommand (`annotator import x --db p.db`) win over the group's."""
+
+    def store(ctx: click.Context, _param, value):
+        if value is not None:
+            ctx.find_root().obj[name] = value
+
+    return click.Option([f"--{name}"], expose_value=False, callback=store, is_eager=True, help=help_text)
+
+
+def _accept_shared_options(group: click.Group) -> None:
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_shared_options(command)
+        own = {name for p in command.params for name in getattr(p, "opts", [])}
+        if "--db" not in own:
+            command.params.append(_shared_option("db", "Project (as `annotator --db`), here after the command."))
+        if "--db" not in own and "--user" not in own:  # `history --user` names whose edits to show
+            command.params.append(_shared_option("user", "Your annotator name (as `annotator --user`)."))
+
+
+# every command, listed here: nothing registers itself by being imported
+main.add_command(import_cmd)
+main.add_command(export_cmd)
+main.add_command(kb_group)
+main.add_command(stats_cmd)
+main.add_command(search_cmd)
+main.add_command(screenshot_cmd)
+main.add_command(merge_cmd)
+main.add_command(guidelines_group)
+main.add_command(progress_cmd)
+main.add_command(history_cmd)
+main.add_command(agreement_cmd)
+main.add_command(role_cmd)
+main.add_command(labels_group)
+main.add_command(db_group)
+main.add_command(train_cmd)
+main.add_command(models_group)
+main.add_command(suggest_cmd)
+main.add_command(evaluate_cmd)
+_accept_shared_options(main)

@@ -1,0 +1,125 @@
+"""The model that learns from the analysts: train, models, suggest, evaluate."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from annotator.cli.common import coded_errors, comma_list, progress_bar, read_store, user_of
+
+
+def _scores_line(scores: dict) -> str:
+    o = scores.get("overall") or {}
+    return f"P {o.get('p', 0):.3f} R {o.get('r', 0):.3f} F {o.get('f', 0):.3f}" if o else "not scored"
+
+
+@click.command("train")
+@click.option("--from", "sources", multiple=True, metavar="done|gold|LAYER",
+              help="Whose finished documents to learn from (repeatable; default: done, every finished layer, "
+              "gold first).")
+@click.option("--labels", help="Only these labels, comma-separated (default: the project's labels).")
+@click.option("--base", help="The model to start from: an installed pipeline or folder, or 'blank' (default: the "
+              "configured model).")
+@click.option("--out", type=click.Path(), help="Folder of the new run (default: PROJECT.models/run-DATE beside "
+              "the project file); its name is the run's.")
+@click.option("--max-steps", default=1000, show_default=True, help="Training steps.")
+@click.pass_context
+@coded_errors
+def train_cmd(ctx, sources, labels, base, out, max_steps):
+    """Train a spaCy NER model on the analysts' checked work (accepted spans of finished documents,
+    never unchecked suggestions), a fifth held out to score it; the run is recorded."""
+    from annotator.io.training import train
+
+    store = read_store(ctx)
+    report = train(store, sources=list(sources) or None, labels=comma_list(labels), base=base, out=out,
+                   max_steps=max_steps, viewer=user_of(ctx, store), progress=click.echo)
+    run = report.run
+    click.echo(f"Trained run {run.name} on {report.train} document(s) ({report.held_out} held out): "
+               f"{_scores_line(run.scores)}. Model: {run.path}")
+    if report.misaligned:
+        click.echo(f"{report.misaligned} span(s) off token boundaries were left out of the training data.")
+    click.echo(f"Suggest with it: `annotator suggest --model {run.name}`; make it the project's suggester: "
+               f"`annotator models use {run.name}`.")
+
+
+@click.group("models", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@coded_errors
+def models_group(ctx, as_json):
+    """List the trained model runs with their scores (* the project's suggester)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from annotator.io.model_runs import runs
+
+    found = runs(read_store(ctx))
+    if as_json:
+        click.echo(json.dumps([{"name": r.name, "path": str(r.path), "base": r.base, "documents": r.documents,
+                                "labels": r.labels, "scores": r.scores, "active": r.active, "found": r.exists,
+                                "created": r.created_at} for r in found], indent=2))
+        return
+    if not found:
+        click.echo("No trained model yet: `annotator train`.")
+    for r in found:
+        missing = "" if r.exists else f" (folder missing: {r.path})"
+        click.echo(f"{'*' if r.active else ' '} {r.name}  {r.created_at}  {r.documents} document(s), base {r.base}: "
+                   f"{_scores_line(r.scores)}{missing}")
+
+
+@models_group.command("use")
+@click.argument("run")
+@click.pass_context
+@coded_errors
+def models_use_cmd(ctx, run):
+    """Make RUN the project's suggester: imports without --model pre-annotate with it."""
+    from annotator.io.model_runs import use_run
+
+    store = read_store(ctx)
+    info = use_run(store, run, viewer=user_of(ctx, store))
+    click.echo(f"{info.name} is now the project's suggester ({_scores_line(info.scores)}).")
+
+
+@click.command("suggest")
+@click.option("--model", "run", required=True, help="The trained run to suggest with (`annotator models`).")
+@click.option("--documents", type=click.Choice(["unchecked", "all"]), default="unchecked", show_default=True,
+              help="unchecked: documents nobody has opened; all: also the untouched suggestions of layers in "
+              "progress (a person's decisions and deletions always stay).")
+@click.pass_context
+@coded_errors
+def suggest_cmd(ctx, run, documents):
+    """Replace the model's suggestions with a trained run's, never changing what a person decided."""
+    from annotator.io.resuggesting import resuggest
+
+    store = read_store(ctx)
+    bar, callback = progress_bar("Suggesting")
+    with bar:
+        r = resuggest(store, run, documents, viewer=user_of(ctx, store), progress=callback)
+    click.echo(f"{r.run} suggested {r.suggestions} span(s) in {r.documents} document(s) (model layer).")
+    if documents == "all":
+        click.echo(f"In {r.layers} layer(s) in progress: {r.replaced} untouched suggestion(s) replaced by {r.added}; "
+                   f"{r.kept_out} left out where a person's decision or deletion stands.")
+
+
+@click.command("evaluate")
+@click.option("--model", "run", required=True, help="The trained run to score (`annotator models`).")
+@click.option("--against", help="A layer (e.g. gold) whose finished documents to score against (default: the "
+              "documents held out of the finished layers).")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"overall": {p, r, f}, "per_label": {...}}.')
+@click.pass_context
+@coded_errors
+def evaluate_cmd(ctx, run, against, as_json):
+    """Precision, recall and F1 of a run per label and overall, against checked data (spaCy's scorer)."""
+    from annotator.io.training import evaluate
+
+    store = read_store(ctx)
+    report = evaluate(store, run, against, viewer=user_of(ctx, store))
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{report['run']} against {report['against']} ({report['documents']} document(s))")
+    rows = [("overall", report["overall"])] + list(report["per_label"].items())
+    width = max(len(name) for name, _ in rows)
+    click.echo(" " * width + "".join(f"{t:>8}" for t in ("P", "R", "F1")))
+    for name, m in rows:
+        click.echo(f"{name:<{width}}" + "".join(f"{m[k]:>8.3f}" for k in ("p", "r", "f")))
