@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import getpass
 import os
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, func, select, tuple_
+from sqlalchemy import bindparam, case, event, func, select, tuple_
 
 from annotator.core.changes import Hub
 from annotator.core import guidelines as guide, history as hist, progress as prog
@@ -58,6 +59,13 @@ class DocumentText:
 _STATUS = func.coalesce(DocumentState.status, "new")
 _STATUS_TEXT = case((_STATUS == "in_progress", "in progress"), (_STATUS == "done", "✓ done"), else_=_STATUS)
 DOCUMENT_SORTS = ("name", "title", "status")
+
+
+_PY_LOWER: weakref.WeakSet = weakref.WeakSet()  # SQLite engines whose connections have py_lower
+
+
+def _py_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
 
 
 def _order(sort: str, descending: bool = False, keys: bool = False) -> list:
@@ -186,8 +194,20 @@ class Project:
                             & (DocumentState.annotator_id == self.annotator_id))
         if text:
             shown = Document.name + " " + func.coalesce(Document.title, "") + " " + _STATUS_TEXT
-            q = q.where(func.lower(shown).contains(text.lower(), autoescape=True))
+            q = q.where(self._lower(shown, text).contains(text.lower(), autoescape=True))
         return q
+
+    def _lower(self, column, text: str):
+        """`column` in lower case as Python lowers it: SQLite's lower() folds ASCII letters only, so a
+        filter with others ("É") lowers through Python's, on the connections of this store."""
+        if text.isascii() or self.store.engine.dialect.name != "sqlite":
+            return func.lower(column)
+        if self.store.engine not in _PY_LOWER:
+            event.listen(self.store.engine, "connect",
+                         lambda con, _record: con.create_function("py_lower", 1, _py_lower, deterministic=True))
+            _PY_LOWER.add(self.store.engine)
+            self.store.engine.dispose()  # pooled connections made before the listener get it too
+        return func.py_lower(column)
 
     def document(self, document_id: int) -> DocumentText:
         # a plain row, no ORM object: this is on the path of opening a document
