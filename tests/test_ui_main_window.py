@@ -56,7 +56,7 @@ def test_ui_switching_documents(window, ui, qtbot):
     assert window.model.doc_id == docs[0].id
     # clicking a row of the list opens that document
     table = window.documents.table
-    rect = table.visualRect(window.documents.proxy.index(2, 0))
+    rect = table.visualRect(window.documents.model.index(2, 0))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.model.doc_id == docs[2].id
     assert window.panel.table_model.rowCount() == len(window.project.spans(docs[2].id))
@@ -64,10 +64,10 @@ def test_ui_switching_documents(window, ui, qtbot):
 
 def test_ui_filter_box_filters_documents(window, qtbot):
     qtbot.keyClicks(window.documents.filter, "Back To")
-    assert window.documents.proxy.rowCount() == 1
-    assert window.model.doc_id == window.documents.model.docs[0].id  # typing opened nothing
+    assert window.documents.model.rowCount() == 1
+    assert window.model.doc_id == window.project.documents()[0].id  # typing opened nothing
     window.documents.filter.clear()
-    assert window.documents.proxy.rowCount() == 3
+    assert window.documents.model.rowCount() == 3
 
 
 def test_ui_undo_of_another_documents_edit_opens_it(window, ui):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import getpass
 import os
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, case, event, func, select, tuple_
 
 from annotator.core import guidelines as guide, history as hist, progress as prog
 from annotator.core.changes import Hub
@@ -51,6 +52,31 @@ class DocumentText:
     title: str
     text: str
     tokens: Tokens
+
+
+# a document's status for this user (no state row: new), the text the list shows for it, and the
+# orders the list offers; every order ends with the name, which is unique, so rows have one place
+_STATUS = func.coalesce(DocumentState.status, "new")
+_STATUS_TEXT = case((_STATUS == "in_progress", "in progress"), (_STATUS == "done", "✓ done"), else_=_STATUS)
+DOCUMENT_SORTS = ("name", "title", "status")
+
+
+_PY_LOWER: weakref.WeakSet = weakref.WeakSet()  # SQLite engines whose connections have py_lower
+
+
+def _py_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def _order(sort: str, descending: bool = False, keys: bool = False) -> list:
+    """The ORDER BY of a sort (DOCUMENT_SORTS), or with `keys` its bare columns."""
+    if sort not in DOCUMENT_SORTS:
+        raise ValueError(f"no such sort: {sort}")
+    first = {"name": [], "title": [case((func.coalesce(Document.title, "") != "", Document.title),
+                                         else_=Document.name)],
+             "status": [case((_STATUS == "new", 0), (_STATUS == "in_progress", 1), else_=2)]}[sort]
+    columns = [*first, Document.name]
+    return columns if keys else [c.desc() if descending else c for c in columns]
 
 
 _DOCUMENT = select(Document.id, Document.name, Document.title, Document.text, Document.tokens).where(
@@ -106,19 +132,82 @@ class Project:
             check_reviewer(s, self.annotator_id)
 
     # --- reading
-    def documents(self) -> list[DocumentInfo]:
-        span_counts = (select(Span.document_id, func.count().label("n"),
-                              func.sum(case((Span.status == "suggested", 1), else_=0)).label("sugg"))
-                       .where(Span.annotator_id == self.annotator_id).group_by(Span.document_id).subquery())
-        q = (select(Document.id, Document.name, Document.title, DocumentState.status, span_counts.c.n,
-                    span_counts.c.sugg)
-             .outerjoin(DocumentState, (DocumentState.document_id == Document.id)
-                        & (DocumentState.annotator_id == self.annotator_id))
-             .outerjoin(span_counts, span_counts.c.document_id == Document.id)
-             .order_by(Document.name))
+    def documents(self, offset: int = 0, limit: int | None = None, text: str = "", sort: str = "name",
+                  descending: bool = False) -> list[DocumentInfo]:
+        """This user's documents (all, or a page of `limit` from `offset`), those whose name, title or
+        status text contain `text` (any case), in `sort` order (DOCUMENT_SORTS). Filter, order and
+        page are SQL; the span counts are read for the returned rows only, so a page costs the same
+        in a project of three documents as in one of a hundred thousand."""
+        q = (self._listed(select(Document.id, Document.name, Document.title, _STATUS.label("status")), text, True)
+             .order_by(*_order(sort, descending)).offset(offset))
+        if limit is not None:
+            q = q.limit(limit)
         with self.store.Session() as s:
-            return [DocumentInfo(r.id, r.name, r.title, r.status or "new", r.n or 0, r.sugg or 0)
-                    for r in s.execute(q)]
+            found = s.execute(q).all()
+            counts: dict[int, tuple[int, int]] = {}
+            ids = [r.id for r in found]
+            for at in range(0, len(ids), 500):  # bound parameters stay below every server's limit
+                counts.update((r.document_id, (r.n, r.sugg or 0)) for r in s.execute(
+                    select(Span.document_id, func.count().label("n"),
+                           func.sum(case((Span.status == "suggested", 1), else_=0)).label("sugg"))
+                    .where(Span.annotator_id == self.annotator_id, Span.document_id.in_(ids[at:at + 500]))
+                    .group_by(Span.document_id)))
+        return [DocumentInfo(r.id, r.name, r.title, r.status, *counts.get(r.id, (0, 0))) for r in found]
+
+    def count_documents(self, text: str = "") -> int:
+        """How many documents `documents(text=text)` lists."""
+        with self.store.Session() as s:
+            return s.execute(self._listed(select(func.count()).select_from(Document), text)).scalar_one()
+
+    def document_row(self, document_id: int, text: str = "", sort: str = "name", descending: bool = False) -> int:
+        """Where `document_id` is in `documents(text=text, sort=sort, descending=descending)`; -1 when it
+        is not listed. Counts the rows before it by their sort key (the name breaks ties: it is unique)."""
+        keys = _order(sort, descending, keys=True)
+        with self.store.Session() as s:
+            mine = s.execute(self._listed(select(*keys, Document.id), text, True)
+                             .where(Document.id == document_id)).first()
+            if mine is None:
+                return -1
+            before = tuple_(*keys) > tuple_(*mine[:-1]) if descending else tuple_(*keys) < tuple_(*mine[:-1])
+            return s.execute(self._listed(select(func.count()).select_from(Document), text, sort == "status")
+                             .where(before)).scalar_one()
+
+    def done_count(self) -> tuple[int, int]:
+        """(documents this user marked done, documents in the project)."""
+        with self.store.Session() as s:
+            done = s.execute(select(func.count()).select_from(DocumentState).where(
+                DocumentState.annotator_id == self.annotator_id, DocumentState.status == "done")).scalar_one()
+            return done, s.execute(select(func.count()).select_from(Document)).scalar_one()
+
+    def first_unfinished(self) -> int | None:
+        """The first document by name this user has not marked done, else the first; None: no documents."""
+        with self.store.Session() as s:
+            first = s.execute(self._listed(select(Document.id), "", True).where(_STATUS != "done")
+                              .order_by(Document.name).limit(1)).scalar()
+            return first or s.execute(select(Document.id).order_by(Document.name).limit(1)).scalar()
+
+    def _listed(self, q, text: str, status: bool = False):
+        """`q` over the documents whose name, title or status text contain `text`; joined with this
+        user's states when the filter or the caller (`status`) needs them."""
+        if text or status:
+            q = q.outerjoin(DocumentState, (DocumentState.document_id == Document.id)
+                            & (DocumentState.annotator_id == self.annotator_id))
+        if text:
+            shown = Document.name + " " + func.coalesce(Document.title, "") + " " + _STATUS_TEXT
+            q = q.where(self._lower(shown, text).contains(text.lower(), autoescape=True))
+        return q
+
+    def _lower(self, column, text: str):
+        """`column` in lower case as Python lowers it: SQLite's lower() folds ASCII letters only, so a
+        filter with others ("É") lowers through Python's, on the connections of this store."""
+        if text.isascii() or self.store.engine.dialect.name != "sqlite":
+            return func.lower(column)
+        if self.store.engine not in _PY_LOWER:
+            event.listen(self.store.engine, "connect",
+                         lambda con, _record: con.create_function("py_lower", 1, _py_lower, deterministic=True))
+            _PY_LOWER.add(self.store.engine)
+            self.store.engine.dispose()  # pooled connections made before the listener get it too
+        return func.py_lower(column)
 
     def document(self, document_id: int) -> DocumentText:
         # a plain row, no ORM object: this is on the path of opening a document

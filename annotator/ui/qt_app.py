@@ -166,15 +166,14 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     window.show()
     window.refresh_documents()
     remember_project(db, project.user)
-    docs = window.documents.model.docs
-    if not docs and import_seeds:
+    listed = window.documents.model.rowCount()  # the list reads pages: ask the project, not its rows
+    if not listed and import_seeds:
         load_starter(project.store)  # first, so that the import suggests links from it
         window.import_paths(seed_files(), use_model=True)
-    elif docs:
+    elif listed:
         last = settings().value(f"last_document/{db}")
-        by_name = {d.name: d for d in docs}
-        doc = by_name.get(last) or next((d for d in docs if d.status != "done"), docs[0])
-        window.open_document(doc.id)
+        doc = project.document_ids([last]).get(last) if last else None
+        window.open_document(doc or project.first_unfinished())
     window.model.opened.connect(lambda: settings().setValue(f"last_document/{db}", window.model.name))
     return window
 

@@ -75,7 +75,7 @@ class QtMainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(900, 560)
 
-        self.documents = QtDocumentList()
+        self.documents = QtDocumentList(project)
         self.view = QtDocumentView(self.model)
         self.labels = QtLabelBar()
         self.panel = QtSpanPanel(self.model)
@@ -230,9 +230,7 @@ class QtMainWindow(QMainWindow):
 
     # --- documents
     def refresh_documents(self) -> None:
-        self.documents.model.set_documents(self.project.documents())
-        if self.model.doc_id is not None:
-            self.documents.select(self.model.doc_id)
+        self.documents.refresh()
         self._update_progress()
 
     def open_document(self, document_id: int) -> None:
@@ -244,11 +242,12 @@ class QtMainWindow(QMainWindow):
                 self.show_error(str(e))
 
     def open_document_named(self, name: str) -> None:
-        row = next((d for d in self.documents.model.docs if d.name == name), None)
-        if row is None:
-            known = ", ".join(d.name for d in self.documents.model.docs) or "none"
+        found = self.project.document_ids([name]).get(name)
+        if found is None:
+            first = self.project.documents(limit=20)  # a hint, not the whole list of a big project
+            known = ", ".join(d.name for d in first) + (", …" if len(first) == 20 else "") or "none"
             raise AnnotatorError(Errors.E033.format(name=name, known=known))
-        self.open_document(row.id)
+        self.open_document(found)
 
     def step_document(self, direction: int) -> None:
         target = self.documents.neighbour(self.model.doc_id, direction)
@@ -577,8 +576,9 @@ class QtMainWindow(QMainWindow):
             box.setWindowModality(Qt.WindowModality.WindowModal)
             box.finished.connect(box.deleteLater)
             box.open()
-        if self.model.doc_id is None and self.documents.model.docs:
-            self.open_document(self.documents.model.docs[0].id)
+        first = self.documents.model.doc(0)
+        if self.model.doc_id is None and first is not None:
+            self.open_document(first.id)
 
     # --- exporting
     _export = None  # the export dialog, built on first use (it keeps the last choices)
