@@ -136,6 +136,12 @@ def test_annotators_cannot_train_from_the_window(tmp_path, qtbot):
     assert "[E612]" in w.statusBar().currentMessage()  # no run suggests yet
     w.close()
     store.close()
+    assert "[E612]" in cli(db, "queue", "--uncertain").output
+    assert "[E617]" in cli(db, "queue", "--limit", 0).output
+    assert cli(db, "queue").output == "No unchecked document left.\n"
+    fresh = write_jsonl(tmp_path / "new.jsonl", [task(i, done=False) for i in range(3)])
+    assert cli(db, "import", fresh, "--format", "jsonl", "--no-model").exit_code == 0
+    assert cli(db, "queue", "--limit", 2).output.split() == ["new-00", "new-01"]  # import order
 
 
 def ruler(patterns):
