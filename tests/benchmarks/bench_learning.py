@@ -3,9 +3,9 @@
     python tests/benchmarks/bench_learning.py --out report.json [--quick]
 
 A generated corpus (deterministic, no network): news-like sentences about invented treaties ("the
-Varnholm Accord", "the Treaty of Ostelbury") labelled AGREEMENT, and places labelled GPE; some
-documents mention no treaty. en_core_web_sm has no AGREEMENT (it calls such names LAW, ORG or
-nothing). The test documents use treaty names never seen in training, so the curve measures learning
+Varnholm Accord", "the Treaty of Ostelbury", "the 2012 Kelford-Sovia Pact") labelled AGREEMENT, and
+places labelled GPE; half the documents mention no treaty, some an invented institute, bank or river
+instead. en_core_web_sm has no AGREEMENT (it calls such names LAW, ORG or nothing). The test documents use treaty names never seen in training, so the curve measures learning
 the pattern, not memorising names.
 
 1. Curve: for N in 10, 25, 50, 100, a project whose first N documents are checked (layer "ana", done),
@@ -63,28 +63,36 @@ PLAIN = [
     "The minister met farmers in {g1} on Monday.",
     "Heavy rain closed roads across {g2} this week.",
     "Exports from {g1} to {g2} fell sharply.",
+    "Researchers at the {o} in {g1} published the figures.",  # invented names that are no treaty
+    "Floods along the {r} forced thousands from their homes in {g2}.",
+    "Shares in {o} fell after the report from {g1}.",
 ]
+OTHERS = ["Institute", "Bank", "Group", "Foundation", "University"]
 
 
 def treaty_names(rng: random.Random, onsets: list[str], count: int) -> list[str]:
+    """Invented treaties in four shapes: Root Kind, Kind of Root, Root-Root Kind, Year Root Kind."""
     names: set[str] = set()
     while len(names) < count:
-        root = rng.choice(onsets) + rng.choice(CODAS)
+        root, other = (rng.choice(onsets) + rng.choice(CODAS) for _ in range(2))
         kind = rng.choice(KINDS)
-        names.add(f"{kind} of {root}" if kind in ("Treaty", "Convention") and rng.random() < 0.5 else f"{root} {kind}")
+        names.add(rng.choice([f"{root} {kind}", f"{kind} of {root}", f"{root}-{other} {kind}",
+                              f"{rng.randint(1990, 2024)} {root} {kind}"]))
     return sorted(names)
 
 
 def document(rng: random.Random, i: int, names: list[str], prefix: str) -> DocRecord:
-    """Three to five sentences; about a third of the documents mention no treaty."""
+    """Three to five sentences; half the documents mention no treaty (some name an invented institute,
+    bank or river instead)."""
     text, spans = "", []
-    treaty = rng.random() > 0.35
+    treaty = rng.random() > 0.5
     for k in range(rng.randint(3, 5)):
         template = rng.choice(WITH_TREATY if treaty and (k == 0 or rng.random() < 0.5) else PLAIN)
         g1, g2 = rng.sample(PLACES, 2)
         name = rng.choice(names)
+        root = rng.choice(ONSETS) + rng.choice(CODAS)
         values = {"g1": g1, "g2": g2, "a": f"the {name}", "A": f"The {name}", "year": rng.randint(1990, 2024),
-                  "n": rng.randint(2, 40)}
+                  "n": rng.randint(2, 40), "o": f"{root} {rng.choice(OTHERS)}", "r": f"{root} River"}
         sentence = template.format(**values)
         base = len(text) + (1 if text else 0)
         text = f"{text} {sentence}" if text else sentence
@@ -192,7 +200,7 @@ def main() -> None:
         sizes, steps, start, batch, limit = [4, 8], 6, 4, 4, 8
     else:
         pool, test = corpus(200, 40)
-        sizes, steps, start, batch, limit = [10, 25, 50, 100], 300, 10, 10, 100
+        sizes, steps, start, batch, limit = [10, 25, 50, 100], 300, 10, 10, 70
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         points = curve(folder, pool, test, sizes, steps)
