@@ -300,6 +300,16 @@ class Errors(metaclass=ErrorsWithCodes):
             "from that list, or leave --labels out to train on all of them.")
     E611 = ("A run named '{name}' is already recorded. Give another name with --out, or use that run "
             "(`annotator models use {name}`).")
+    E612 = ("No run suggests in this project, so there is no model to be uncertain with. Train one "
+            "(`annotator train`, Model → Train…) and make it the suggester (`annotator models use RUN`).")
+    E613 = ("Run '{name}' has nothing to compare with: it started from a blank pipeline and is the only "
+            "run. Train another run (or one from a spaCy model with --base), then ask again.")
+    E614 = ("Training is for reviewers: {user} is an annotator in this project. Ask a reviewer to train, "
+            "or to make you one; nothing was trained.")
+    E615 = ("A training is already running. Wait for it to finish, or cancel it, then start another.")
+    E616 = ("Training stopped unexpectedly ({error}). Nothing was recorded; train again, and report "
+            "this if it repeats.")
+    E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
 
     # The label scheme
     E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "

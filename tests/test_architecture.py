@@ -21,6 +21,7 @@ LAZY = {
         "annotator.io.merging", "annotator.core.db.annotators", "annotator.core.db.team",
         "annotator.core.search", "annotator.io.training", "annotator.io.model_runs",
         "annotator.io.resuggesting", "annotator.core.editing.labels", "annotator.core.editing.label_commands",
+        "annotator.io.uncertainty",
         "annotator.core.guidelines", "annotator.core.progress", "annotator.core.history")},
     # the window: the entity view, export dialog and review windows load when first opened (numpy, the
     # agreement code; the entity view's module measured at stop 10)

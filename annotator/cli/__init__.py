@@ -15,7 +15,7 @@ import click
 from annotator.cli.admin import db_group, labels_group
 from annotator.cli.common import coded_errors, default_db
 from annotator.cli.corpus import export_cmd, import_cmd, kb_group, merge_cmd, screenshot_cmd, search_cmd, stats_cmd
-from annotator.cli.model import evaluate_cmd, models_group, suggest_cmd, train_cmd
+from annotator.cli.model import evaluate_cmd, models_group, queue_cmd, suggest_cmd, train_cmd
 from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
 
 
@@ -78,5 +78,6 @@ main.add_command(db_group)
 main.add_command(train_cmd)
 main.add_command(models_group)
 main.add_command(suggest_cmd)
+main.add_command(queue_cmd)
 main.add_command(evaluate_cmd)
 _accept_shared_options(main)

@@ -7,6 +7,7 @@ import json
 import click
 
 from annotator.cli.common import coded_errors, comma_list, progress_bar, read_store, user_of
+from annotator.errors import AnnotatorError, Errors
 
 
 def _scores_line(scores: dict) -> str:
@@ -99,6 +100,35 @@ def suggest_cmd(ctx, run, documents):
     if documents == "all":
         click.echo(f"In {r.layers} layer(s) in progress: {r.replaced} untouched suggestion(s) replaced by {r.added}; "
                    f"{r.kept_out} left out where a person's decision or deletion stands.")
+
+
+@click.command("queue")
+@click.option("--uncertain", is_flag=True, help="Most uncertain first: where the suggester and its stock model "
+              "(or the run before it) disagree on the most tokens. Without it: import order.")
+@click.option("--model", "run", help="The run to be uncertain with (default: the project's suggester).")
+@click.option("--limit", type=int, help="List at most this many documents.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@coded_errors
+def queue_cmd(ctx, uncertain, run, limit, as_json):
+    """The unchecked documents (nobody has opened them), in the order to check them."""
+    from annotator.io.uncertainty import Uncertain, uncertain_order, unchecked
+
+    store = read_store(ctx)
+    if uncertain:
+        rows = uncertain_order(store, run, limit=limit)
+    else:
+        if limit is not None and limit < 1:
+            raise AnnotatorError(Errors.E617.format(limit=limit))
+        rows = [Uncertain(i, n, 0.0, 0) for i, n, _ in unchecked(store)][:limit]
+    if as_json:
+        click.echo(json.dumps([{"name": u.name, "disagreement": u.disagreement, "tokens": u.tokens} for u in rows],
+                              indent=2))
+        return
+    if not rows:
+        click.echo("No unchecked document left.")
+    for u in rows:
+        click.echo(f"{u.name}  {u.disagreement:.1%} of {u.tokens} tokens disputed" if uncertain else u.name)
 
 
 @click.command("evaluate")

@@ -114,6 +114,13 @@ def use_run(store: Store, name: str, viewer: str | None = None) -> RunInfo:
     return find_run(store, name)
 
 
+def active_run(store: Store) -> RunInfo | None:
+    """The run that is the project's suggester, if one is."""
+    with store.Session() as s:
+        row = s.scalar(select(ModelRun).where(ModelRun.active, ModelRun.name.is_not(None)))
+        return _info(store, row) if row is not None else None
+
+
 def suggester(store: Store) -> str | None:
     """The folder of the project's suggester, if a run was made it and is still there."""
     with store.Session() as s:

@@ -29,6 +29,7 @@ from annotator.ui.qt_history import QtHistoryPanel
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_model import QtModelTools
 from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDialog, is_dark
 from annotator.ui.qt_progress import QtProgressDialog
 from annotator.ui.qt_review import QtReview
@@ -123,6 +124,7 @@ class QtMainWindow(QMainWindow):
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
         self.link_panel.add_menu(self, self.menuBar())
+        self.model_tools = QtModelTools(self)  # Model menu, Navigate → Next uncertain document
         self.link_panel.finished.connect(self.view.setFocus)
         self.link_panel.failed.connect(self.show_error)
         self.link_panel.entityRequested.connect(self.show_entity_view)
@@ -644,6 +646,7 @@ class QtMainWindow(QMainWindow):
         self.importer.wait()
         self.link_panel.stop()
         self.review.close()
+        self.model_tools.close()
         if self._export is not None:
             self._export.exporter.wait()
         self.model.close()

@@ -1,0 +1,164 @@
+"""The Model menu as a reviewer uses it: Train… (a tiny training), the runs table, Use this run, Cancel
+that stops spaCy, and Navigate → Next uncertain document; the uncertainty order on a small case with two
+rule-based pipelines (real spaCy, no model to load)."""
+
+import json
+
+import pytest
+import spacy
+from click.testing import CliRunner
+from PySide6.QtCore import Qt
+
+from annotator.cli import main
+from annotator.core.db.models import ModelRun
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.io import model_runs
+from annotator.io.uncertainty import disagreement, rank, uncertain_order
+from annotator.ui.qt_app import make_window
+
+from conftest import show_active
+from factories import write_jsonl
+
+PLACES = ["Seoul", "Tokyo", "Washington", "Canberra", "Manila", "Jakarta"]
+PACTS = ["GSOMIA", "ACSA", "AUKUS", "RCEP"]
+
+
+def task(i: int, done: bool = True) -> dict:
+    a, b, x = PLACES[i % 6], PLACES[(i + 1) % 6], PACTS[i % 4]
+    text = f"{a} and {b} renewed {x} this week. Report {i if done else i + 50}."
+    spans = [{"start": text.index(w), "end": text.index(w) + len(w), "label": lab}
+             for w, lab in ((a, "GPE"), (b, "GPE"), (x, "AGREEMENT"))]
+    return {"text": text, "meta": {"name": f"{'doc' if done else 'new'}-{i:02d}"}, **({"spans": spans} if done else {})}
+
+
+def cli(db, *args):
+    return CliRunner().invoke(main, ["--db", str(db), "--user", "rev", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture
+def model_window(tmp_path, qtbot):
+    db = tmp_path / "p.db"
+    assert cli(db, "db", "init").exit_code == 0  # rev owns the project: a reviewer
+    done = write_jsonl(tmp_path / "ana.jsonl", [task(i) for i in range(10)])
+    assert cli(db, "import", done, "--format", "jsonl", "--as-layer", "ana", "--no-model").exit_code == 0
+    fresh = write_jsonl(tmp_path / "new.jsonl", [task(i, done=False) for i in range(3)])
+    assert cli(db, "import", fresh, "--format", "jsonl", "--no-model").exit_code == 0
+    store = Store(str(db))
+    w = make_window(Project(store, "rev"))
+    w.persist_layout = False
+    qtbot.addWidget(w)
+    show_active(qtbot, w)
+    w.refresh_documents()
+    yield w
+    w.close()
+    store.close()
+
+
+def menu(window, title):
+    return next(a.menu() for a in window.menuBar().actions() if a.text() == title)
+
+
+@pytest.mark.slow
+def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_window, qtbot):
+    w = model_window
+    model = menu(w, "&Model")
+    train_action = next(a for a in model.actions() if a.text() == "&Train…")
+    assert train_action.isEnabled()
+    train_action.trigger()
+    dialog = w.model_tools.train_dialog
+    assert dialog.isVisible()
+    dialog.steps.setValue(4)
+    with qtbot.waitSignal(w.model_tools.trainer.finished, timeout=120_000) as finished:
+        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+        assert dialog.close_button.text() == "Cancel"
+    run = finished.args[0].run
+    assert "Training on" in dialog.log.toPlainText()  # the progress lines, as they came
+    assert f"Trained run {run.name}" in dialog.message.text()
+    assert "stock" in run.scores  # the stock model on the same held-out documents
+    dialog.reject()
+
+    next(a for a in model.actions() if a.text() == "Model &runs…").trigger()
+    runs = w.model_tools.runs_dialog
+    assert runs.table.rowCount() == 1 and runs.table.item(0, 1).text() == run.name
+    assert runs.table.item(0, 0).text() == "" and runs.table.item(0, 8).text().startswith(("+", "-"))
+    runs.select_run(run.name)
+    qtbot.mouseClick(runs.use_button, Qt.MouseButton.LeftButton)
+    assert runs.table.item(0, 0).text() == "●"
+    with w.project.store.Session() as s:  # the database says so
+        assert s.query(ModelRun.name).filter(ModelRun.active).scalar() == run.name
+    assert model_runs.suggester(w.project.store) == str(run.path)
+
+    ranked = uncertain_order(w.project.store)
+    order = [u.document_id for u in ranked]
+    assert len(order) == 3
+    runs.reject()
+    show_active(qtbot, w)
+    qtbot.keyClick(w.view, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.model.doc_id == order[0]
+    qtbot.keyClick(w.view, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert w.model.doc_id == order[1]  # the order is walked, not recomputed
+    listed = json.loads(cli(w.project.store.path, "queue", "--uncertain", "--json").output)
+    assert [(d["name"], d["disagreement"]) for d in listed] == [(u.name, u.disagreement) for u in ranked]
+
+    with qtbot.waitSignal(w.model_tools.resuggester.finished, timeout=60_000) as resuggested:
+        next(a for a in model.actions() if a.text().startswith("Re-&suggest")).trigger()
+    assert resuggested.args[0].run == run.name and resuggested.args[0].documents == 3
+
+
+@pytest.mark.slow
+def test_cancel_stops_a_training_and_records_nothing(model_window, qtbot):
+    w = model_window
+    dialog = w.model_tools.show_train()
+    dialog.steps.setValue(100_000)
+    with qtbot.waitSignal(w.model_tools.trainer.line, timeout=60_000,
+                          check_params_cb=lambda line: line.startswith("Training on")):
+        qtbot.mouseClick(dialog.train_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(w.model_tools.trainer.cancelled, timeout=60_000):
+        qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)  # "Cancel"
+    assert dialog.message.text() == "Training cancelled; nothing was recorded."
+    assert dialog.close_button.text() == "Close" and dialog.train_button.isEnabled()
+    assert model_runs.runs(w.project.store) == []
+    folder = model_runs.models_folder(w.project.store)
+    assert not folder.exists() or not any(folder.iterdir())  # the run's folder is gone
+
+
+def test_annotators_cannot_train_from_the_window(tmp_path, qtbot):
+    db = tmp_path / "p.db"
+    assert cli(db, "db", "init").exit_code == 0
+    store = Store(str(db))
+    w = make_window(Project(store, "ann"))
+    w.persist_layout = False
+    qtbot.addWidget(w)
+    assert not w.model_tools.train.isEnabled()
+    assert w.model_tools.show_train() is None and "[E614]" in w.statusBar().currentMessage()
+    w.model_tools.next_uncertain_doc()
+    assert "[E612]" in w.statusBar().currentMessage()  # no run suggests yet
+    w.close()
+    store.close()
+    assert "[E612]" in cli(db, "queue", "--uncertain").output
+    assert "[E617]" in cli(db, "queue", "--limit", 0).output
+    assert cli(db, "queue").output == "No unchecked document left.\n"
+    fresh = write_jsonl(tmp_path / "new.jsonl", [task(i, done=False) for i in range(3)])
+    assert cli(db, "import", fresh, "--format", "jsonl", "--no-model").exit_code == 0
+    assert cli(db, "queue", "--limit", 2).output.split() == ["new-00", "new-01"]  # import order
+
+
+def ruler(patterns):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": lab, "pattern": p} for p, lab in patterns])
+    return nlp
+
+
+def test_uncertain_order_puts_the_most_disputed_tokens_first():
+    run = ruler([("GSOMIA", "AGREEMENT"), ("Seoul", "GPE"), ("Tokyo", "GPE")])
+    stock = ruler([("Seoul", "GPE"), ("Tokyo", "GPE"), ("Monday", "DATE")])
+    docs = [(1, "calm", "Seoul and Tokyo met on Monday."),  # agree on every project label (DATE is not one)
+            (2, "short", "GSOMIA lapsed."),  # 1 of 3 tokens disputed
+            (3, "long", "Officials in Seoul said GSOMIA protects Tokyo and more.")]  # 1 of 10
+    ranked = rank(docs, run, stock, {"AGREEMENT", "GPE"})
+    assert [u.name for u in ranked] == ["short", "long", "calm"]
+    assert ranked[0].disagreement == pytest.approx(1 / 3, abs=1e-4) and ranked[-1].disagreement == 0
+    assert disagreement("Seoul met Tokyo", [(0, 5, "GPE")], [(0, 5, "ORG")]) == (pytest.approx(1 / 3), 3)
+    tie = rank([(5, "b", "Nothing here."), (4, "a", "Nor here.")], run, stock, None)
+    assert [u.name for u in tie] == ["b", "a"]  # ties keep the given (import) order
