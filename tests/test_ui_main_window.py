@@ -127,7 +127,7 @@ def test_ui_restart_keeps_edits_status_and_undo(project, tmp_path, qtbot, ui):
 
 def test_ui_menus_list_every_action_with_its_shortcut(window):
     menus = {m.title().replace("&", ""): m for m in (a.menu() for a in window.menuBar().actions())}
-    assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review", "View", "Help"]
+    assert list(menus) == ["File", "Edit", "Navigate", "Labels", "Review", "View", "Model", "Help"]
     shortcuts = {a.text().replace("&", ""): a.shortcut().toString()
                  for m in menus.values() for a in m.actions() if not a.isSeparator() and a.menu() is None}
     assert shortcuts["Next span"] == "Tab"

@@ -12,7 +12,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow, QMenu,
                                QPlainTextEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from annotator.errors import AnnotatorError, Errors
@@ -226,16 +226,23 @@ class QtModelTools(QObject):
         self.train_dialog: QtTrainDialog | None = None
         self.runs_dialog: QtRunsDialog | None = None
         self.queue: list[int] = []  # the uncertain order, until a run or the suggestions change
-        self.train = make_action(w, "&Train…", [], self.show_train,
+        self.train = make_action(w, "&Train…", ["Ctrl+Alt+T"], self.show_train,
                                  "Train a model on the finished documents (reviewers)")
-        self.runs = make_action(w, "Model &runs…", [], self.show_runs,
+        self.runs = make_action(w, "Model &runs…", ["Ctrl+Alt+R"], self.show_runs,
                                 "The trained runs, their scores, and which one suggests")
-        self.resuggest = make_action(w, "Re-&suggest unchecked documents", [], self.resuggest_unchecked,
+        self.resuggest = make_action(w, "Re-&suggest unchecked documents", ["Ctrl+Alt+S"],
+                                     self.resuggest_unchecked,
                                      "Replace the suggestions of documents nobody opened with the suggester's")
         self.next_uncertain = make_action(w, "Next &uncertain document", ["Ctrl+Shift+PgDown"], self.next_uncertain_doc,
                                           "The unchecked document where the suggester and its stock model disagree "
                                           "most")
-        menu = w.menuBar().addMenu("&Model")
+        bar = w.menuBar()
+        help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)  # Help stays last
+        menu = QMenu("&Model", bar)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)
+        else:
+            bar.addMenu(menu)
         menu.setObjectName("modelMenu")
         menu.addActions([self.train, self.runs])
         menu.addSeparator()
