@@ -13,7 +13,8 @@ from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import SpanRecord
 from annotator.core.resources import seeds_dir
-from annotator.io.importing import import_records, read_paths
+from annotator.io.importing import import_records
+from annotator.io.sources import read_paths
 
 USER = "tester"
 # Hand-made spans in the first seed article, in the tester's own layer: (text, label, status)

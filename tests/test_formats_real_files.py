@@ -19,7 +19,8 @@ from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError
 from annotator.formats import conll, labelstudio
 from annotator.io.exporting import export
-from annotator.io.importing import check_tokens, import_paths, import_records
+from annotator.io.importing import import_paths, import_records
+from annotator.io.sources import check_tokens
 
 DATA = Path(__file__).parent / "data"
 CONLL = DATA / "conll" / "eng.testb.head.conll"  # CoNLL-2003 test set, CRLF, IOB1, 4 columns

@@ -8,7 +8,7 @@ from annotator.core.db.models import Document, ModelRun, Span
 from annotator.core.db.store import Store
 from annotator.core.nlp import load_model
 from annotator.errors import AnnotatorError
-from annotator.io import importing
+from annotator.io import importing, sources
 from annotator.io.importing import import_paths
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
@@ -103,7 +103,7 @@ def test_importing_jsonl_without_text_is_refused(store, tmp_path):
 
 
 def test_importing_over_the_size_limit_is_refused(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(importing, "MAX_DOCUMENT_BYTES", 10)
+    monkeypatch.setattr(sources, "MAX_DOCUMENT_BYTES", 10)
     (tmp_path / "big.txt").write_text("x" * 11)
     with pytest.raises(AnnotatorError) as e:
         import_paths(store, [tmp_path / "big.txt"], use_model=False)

@@ -14,7 +14,8 @@ from annotator.core.records import DocRecord, SpanRecord
 from annotator.core.resources import seeds_dir
 from annotator.core.text import Tokens, pack_tokens
 from annotator.errors import AnnotatorError
-from annotator.io.importing import import_records, read_paths
+from annotator.io.importing import import_records
+from annotator.io.sources import read_paths
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 

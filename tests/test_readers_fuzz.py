@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.errors import AnnotatorError
 from annotator.formats import brat, conll, doccano, jsonl, kb_files, labelstudio, spacy_docbin, xmi
-from annotator.io.importing import read_paths
+from annotator.io.sources import read_paths
 
 TEXT = "Kim Kwan-jin visits Tokyo.\nSeoul 😀 agreed."
 SAMPLE = [DocRecord(name="a1", text=TEXT, title="Visit", meta={"source": "wire"},

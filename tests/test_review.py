@@ -25,7 +25,8 @@ from annotator.core.review.agreement import compute
 from annotator.core.review.arrays import SpanTable
 from annotator.core.review.inputs import agreement_inputs, document_layers, project_agreement
 from annotator.errors import AnnotatorError
-from annotator.io.importing import import_records, read_paths
+from annotator.io.importing import import_records
+from annotator.io.sources import read_paths
 from annotator.io.kb_transfer import load_starter
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)

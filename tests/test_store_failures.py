@@ -24,7 +24,8 @@ from annotator.core.project import Project
 from annotator.core.records import DocRecord
 from annotator.core.resources import seeds_dir
 from annotator.errors import AnnotatorError
-from annotator.io.importing import import_records, read_paths
+from annotator.io.importing import import_records
+from annotator.io.sources import read_paths
 
 REPO = Path(__file__).parent.parent
 

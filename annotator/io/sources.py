@@ -1,0 +1,118 @@
+"""What an import reads: the files paths name (a folder: its text files), each as its format's records,
+checked one by one (sizes, offsets, tokens) and streamed, so that an import of any size stays in
+bounded memory. `io/importing.py` stores what this yields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from annotator.core.records import DocRecord
+from annotator.core.text import normalize_plain, title_of
+from annotator.errors import AnnotatorError, Errors
+from annotator.formats import registry
+from annotator.formats.files import check_record, check_regular, read_bytes
+
+MAX_DOCUMENT_BYTES = 10_000_000
+TEXT_SUFFIXES = (".txt",)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data:
+        raise AnnotatorError(Errors.E013.format(path=path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AnnotatorError(Errors.E011.format(path=path, offset=e.start)) from None
+
+
+def read_text_file(path: Path) -> DocRecord:
+    size = check_regular(path)  # a FIFO or a link to /dev/zero is refused before it is read
+    if size > MAX_DOCUMENT_BYTES:
+        raise AnnotatorError(Errors.E014.format(path=path, size=size, limit=MAX_DOCUMENT_BYTES))
+    text = normalize_plain(_decode(path, read_bytes(path, MAX_DOCUMENT_BYTES)))
+    if not text.strip():
+        raise AnnotatorError(Errors.E012.format(path=path))
+    return DocRecord(name=path.stem, text=text, title=title_of(text), meta={"source": path.name})
+
+
+Source = tuple[str, Path]  # (format, file)
+
+
+def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
+    """The files the paths name, with the format each is read as; folders mean their text files."""
+    out: list[Source] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise AnnotatorError(Errors.E010.format(path=path))
+        if path.is_dir() and fmt in ("auto", "txt"):
+            # a folder is a corpus of text files; JSONL is named explicitly (a folder may hold other
+            # JSONL, such as the sample corpus's knowledge base)
+            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
+            if not files:
+                raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES)))
+            out.extend(sources(files, fmt))
+            continue
+        kind = fmt if fmt != "auto" else {".txt": "txt", ".jsonl": "jsonl"}.get(path.suffix, "txt")
+        if kind != "txt" and path.is_file() and path.stat().st_size == 0:
+            raise AnnotatorError(Errors.E012.format(path=path))
+        out.append((kind, path))
+    return out
+
+
+def estimate(found: list[Source]) -> int:
+    """How many documents the sources hold, for progress: one per text file, one per non-blank line
+    of JSONL (counted without parsing), and what the other formats read."""
+    n = 0
+    for kind, path in found:
+        if kind == "txt":
+            n += 1
+        elif kind == "jsonl":
+            with open(path, "rb") as fh:
+                n += sum(1 for line in fh if line.strip())
+        else:
+            n += len(registry.get(kind).read(path))
+    return n
+
+
+def iter_records(found: list[Source], skip_invalid: bool = False,
+                 skipped: list[str] | None = None) -> Iterator[DocRecord]:
+    """Each document of the sources in turn, checked; JSONL is read a line at a time. The line-based
+    readers (jsonl, doccano) leave out blank tasks, and with `skip_invalid` unreadable lines, listing
+    each in `skipped`; the other formats are read whole (a bad file refuses the import)."""
+    for kind, path in found:
+        if kind == "txt":
+            yield read_text_file(path)
+            continue
+        module = registry.get(kind)
+        stream = getattr(module, "stream", None)
+        read = stream(path, skip_invalid=skip_invalid, skipped=skipped) if stream else module.read(path)
+        for number, rec in enumerate(read, start=1):
+            # every format's records pass the same checks (the readers make them with line numbers)
+            check_record(rec, path, f"document {number}", allow_empty=False)
+            check_tokens(rec, path, number)
+            size = len(rec.text.encode("utf-8"))
+            if size > MAX_DOCUMENT_BYTES:
+                raise AnnotatorError(Errors.E014.format(path=f"{path} ({rec.name})", size=size,
+                                                        limit=MAX_DOCUMENT_BYTES))
+            rec.title = rec.title or title_of(rec.text)
+            yield rec
+
+
+def read_paths(paths: Iterable[str | Path], fmt: str = "auto") -> list[DocRecord]:
+    """Every document the paths hold, read and checked (all in memory: small inputs and tests)."""
+    return list(iter_records(sources(paths, fmt)))
+
+
+def check_tokens(rec: DocRecord, path: Path, number: int) -> None:
+    """A file's own tokens become the document's: each a non-empty (start, end) inside the text,
+    in order and not overlapping (E140)."""
+    pos = 0
+    for k, token in enumerate(rec.tokens or []):
+        ok = (isinstance(token, (tuple, list)) and len(token) == 2
+              and all(type(x) is int for x in token) and pos <= token[0] < token[1] <= len(rec.text))
+        if not ok:
+            raise AnnotatorError(Errors.E140.format(path=path, number=number, name=rec.name, k=k + 1,
+                                                    token=str(token)[:40], length=len(rec.text)))
+        pos = token[1]
