@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
@@ -28,6 +27,7 @@ from annotator.ui.qt_help import QtShortcutsDialog
 from annotator.ui.qt_history import QtHistoryPanel
 from annotator.ui.qt_import import QtImporter, QtImportProgress
 from annotator.ui.qt_label_bar import QtLabelBar
+from annotator.ui.qt_layer_box import QtLayerBox
 from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_model import QtModelTools
 from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDialog, is_dark
@@ -50,19 +50,6 @@ PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFF
 IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
 IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
 PROJECT_SUFFIXES = "Projects (*.db *.sqlite *.annotator);;All files (*)"
-
-
-class QtLayerBox(QComboBox):
-    """The layer switcher: its entries are read again each time it opens (layers come and go: gold
-    starts with the first adjudication, a colleague's with a merge)."""
-
-    def __init__(self, refill, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.refill = refill
-
-    def showPopup(self) -> None:  # noqa: N802 (Qt name)
-        self.refill()
-        super().showPopup()
 
 
 class QtMainWindow(QMainWindow):
@@ -162,14 +149,7 @@ class QtMainWindow(QMainWindow):
         self.saved_label.setToolTip("Every edit is committed to the project file as you make it; "
                                     "there is nothing to save.")
         self.user_label = QLabel(f"User: {self.project.user}")
-        # the layer switcher: any layer this user may see, shown read-only; their own is the one edited
-        self.layer_box = QtLayerBox(self.fill_layers)
-        self.layer_box.setObjectName("layerSwitcher")
-        self.layer_box.setToolTip("The layer shown: yours (edited), or another you may see, read-only "
-                                  "(Ctrl+Shift+L)")
-        self.layer_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.fill_layers()
-        self.layer_box.activated.connect(lambda _i: self.show_layer(self.layer_box.currentData()))
+        self.layer_box = QtLayerBox(self)  # the layer shown: this user's, or another read-only
         self.offline_label = QLabel("Server unreachable — read-only")
         self.offline_label.setObjectName("offlineLabel")
         self.offline_label.setStyleSheet("color: #B00020; font-weight: bold")  # rarely shown: no repaint cost
@@ -323,46 +303,9 @@ class QtMainWindow(QMainWindow):
         return accepted
 
 
-    # --- the layer shown
-    def fill_layers(self) -> None:
-        """The switcher's entries: this user's layer first, then every other layer they may see."""
-        box, shown = self.layer_box, self.model.layer_id
-        try:
-            layers = [info for info in self.project.visible_layers() if info.id != self.project.annotator_id]
-        except AnnotatorError as e:
-            self.show_error(str(e))
-            return
-        box.blockSignals(True)
-        box.clear()
-        box.addItem(f"Mine ({self.project.user})", None)
-        for info in layers:
-            box.addItem(f"{info.name} (read-only)", info.id)
-        box.setCurrentIndex(max(0, box.findData(shown)) if shown != self.project.annotator_id else 0)
-        box.blockSignals(False)
-
-    def show_layer(self, layer_id: int | None) -> None:
-        """Show `layer_id` (another layer, read-only) or this user's own (None) in the article."""
-        if (layer_id or self.project.annotator_id) == self.model.layer_id:
-            return
-        name = None
-        if layer_id is not None:
-            name = self.layer_box.itemText(self.layer_box.findData(layer_id)).removesuffix(" (read-only)")
-        try:
-            self.model.set_layer(layer_id, name)
-        except AnnotatorError as e:
-            self.show_error(str(e))
-            return
-        index = self.layer_box.findData(layer_id)
-        self.layer_box.setCurrentIndex(index if index >= 0 else 0)
-        self.menu_actions.update()
-        self.view.setFocus()
-        self.show_message(f"Viewing {name}'s layer, read-only: Ctrl+Shift+L and “Mine” to edit again."
-                          if name else "Your own layer: edits are saved as before.")
-
     def choose_layer(self) -> None:
         """Ctrl+Shift+L: the layer switcher, open."""
-        self.layer_box.setFocus()
-        self.layer_box.showPopup()
+        self.layer_box.choose()
 
     # --- the entity view
     def show_entity_view(self, entity_id: int | None = None) -> QtEntityView:
