@@ -1,4 +1,8 @@
-"""Commands on the corpus and its files: import, export, kb, stats, search, screenshot, merge."""
+"""Commands on the corpus and its files: import, export, kb, stats, search, screenshot, merge.
+
+Each command imports what it runs inside its function: start-up is paid only by the command
+that needs it (see annotator/cli/__init__.py; tests/test_architecture.py lists these imports).
+"""
 
 from __future__ import annotations
 

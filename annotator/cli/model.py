@@ -1,4 +1,8 @@
-"""The model that learns from the analysts: train, models, suggest, evaluate."""
+"""The model that learns from the analysts: train, models, suggest, evaluate.
+
+Each command imports what it runs inside its function: start-up is paid only by the command
+that needs it (see annotator/cli/__init__.py; tests/test_architecture.py lists these imports).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Reviewing and the team's work: agreement, roles, guidelines, progress, history."""
+"""Reviewing and the team's work: agreement, roles, guidelines, progress, history.
+
+Each command imports what it runs inside its function: start-up is paid only by the command
+that needs it (see annotator/cli/__init__.py; tests/test_architecture.py lists these imports).
+"""
 
 from __future__ import annotations
 
