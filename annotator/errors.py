@@ -310,6 +310,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E616 = ("Training stopped unexpectedly ({error}). Nothing was recorded; train again, and report "
             "this if it repeats.")
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
+    E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
+            "ask again (Navigate → Next uncertain document), and report this if it repeats.")
 
     # The label scheme
     E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "

@@ -13,6 +13,7 @@ from annotator.cli import main
 from annotator.core.db.models import ModelRun
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.errors import Cancelled
 from annotator.io import model_runs
 from annotator.io.uncertainty import disagreement, rank, uncertain_order
 from annotator.ui.qt_app import make_window
@@ -94,7 +95,10 @@ def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_win
     assert len(order) == 3
     runs.reject()
     show_active(qtbot, w)
-    qtbot.keyClick(w.view, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    with qtbot.waitSignal(w.model_tools.ranker.finished, timeout=60_000):  # ranked off the UI thread
+        qtbot.keyClick(w.view, Qt.Key.Key_PageDown,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert "Ranking the unchecked documents" in w.statusBar().currentMessage()
     assert w.model.doc_id == order[0]
     qtbot.keyClick(w.view, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert w.model.doc_id == order[1]  # the order is walked, not recomputed
@@ -162,3 +166,15 @@ def test_uncertain_order_puts_the_most_disputed_tokens_first():
     assert disagreement("Seoul met Tokyo", [(0, 5, "GPE")], [(0, 5, "ORG")]) == (pytest.approx(1 / 3), 3)
     tie = rank([(5, "b", "Nothing here."), (4, "a", "Nor here.")], run, stock, None)
     assert [u.name for u in tie] == ["b", "a"]  # ties keep the given (import) order
+
+
+def test_ranking_reports_progress_and_stops_when_cancelled():
+    """The window ranks in the background: it hears how far the ranking is, and Cancel ends it."""
+    run, stock = ruler([("GSOMIA", "AGREEMENT")]), ruler([("Seoul", "GPE")])
+    docs = [(i, f"d{i}", f"GSOMIA lapsed in Seoul {i}.") for i in range(5)]
+    seen: list[tuple[int, int]] = []
+    assert len(rank(docs, run, stock, None, progress=lambda d, t: seen.append((d, t)))) == 5
+    assert seen == [(i, 5) for i in range(1, 6)]
+    with pytest.raises(Cancelled):
+        rank(docs, run, stock, None, progress=lambda d, t: seen.append((d, t)), cancelled=lambda: len(seen) >= 7)
+    assert len(seen) == 7  # stopped at once, not after the last document

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -21,11 +21,13 @@ from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState
 from annotator.core.db.store import Store
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.io import model_runs
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 Spans = Iterable[tuple[int, int, str]]
+Progress = Callable[[int, int], None]
+Stop = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -53,22 +55,40 @@ def disagreement(text: str, a: Spans, b: Spans, keep: set[str] | None = None) ->
     return sum(x != y for x, y in zip(left, right)) / len(left), len(left)
 
 
+def _opened_query():
+    return select(DocumentState.document_id).join(Annotator, Annotator.id == DocumentState.annotator_id).where(
+        Annotator.name != MODEL_LAYER)
+
+
 def unchecked(store: Store) -> list[tuple[int, str, str]]:
     """(id, name, text) of the documents nobody has opened (only the model layer has them), by id."""
     with store.Session() as s:
-        opened = set(s.scalars(select(DocumentState.document_id).join(
-            Annotator, Annotator.id == DocumentState.annotator_id).where(Annotator.name != MODEL_LAYER)))
+        opened = set(s.scalars(_opened_query()))
         rows = s.execute(select(Document.id, Document.name, Document.text).order_by(Document.id)).all()
     return [(i, n, t) for i, n, t in rows if i not in opened]
 
 
-def rank(docs: list[tuple[int, str, str]], nlp_a, nlp_b, keep: set[str] | None) -> list[Uncertain]:
-    """The documents by disagreement of the two pipelines, most first; ties in the given order."""
+def opened(store: Store, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` someone has opened since: the walk skips them without reading every text again."""
+    ids = list(ids)
+    with store.Session() as s:
+        return set(s.scalars(_opened_query().where(DocumentState.document_id.in_(ids)))) if ids else set()
+
+
+def rank(docs: list[tuple[int, str, str]], nlp_a, nlp_b, keep: set[str] | None,
+         progress: Progress | None = None, cancelled: Stop | None = None) -> list[Uncertain]:
+    """The documents by disagreement of the two pipelines, most first; ties in the given order.
+    `progress(done, total)` after each document; Cancelled as soon as `cancelled()` is true."""
     texts = [t for _, _, t in docs]
     scored = []
-    for (doc_id, name, text), (_, a), (_, b) in zip(docs, nlp_mod.suggest(nlp_a, texts), nlp_mod.suggest(nlp_b, texts)):
+    pairs = zip(docs, nlp_mod.suggest(nlp_a, texts), nlp_mod.suggest(nlp_b, texts))
+    for done, ((doc_id, name, text), (_, a), (_, b)) in enumerate(pairs, 1):
+        if cancelled is not None and cancelled():
+            raise Cancelled()
         share, n = disagreement(text, a, b, keep)
         scored.append(Uncertain(doc_id, name, round(share, 4), n))
+        if progress is not None:
+            progress(done, len(docs))
     return sorted(scored, key=lambda u: -u.disagreement)
 
 
@@ -83,7 +103,8 @@ def reference_of(store: Store, run: model_runs.RunInfo) -> str:
 
 
 def uncertain_order(store: Store, run_name: str | None = None, reference: str | None = None,
-                    limit: int | None = None) -> list[Uncertain]:
+                    limit: int | None = None, progress: Progress | None = None,
+                    cancelled: Stop | None = None) -> list[Uncertain]:
     """The unchecked documents, most uncertain first, for `run_name` (default: the suggester, E612)."""
     if limit is not None and limit < 1:
         raise AnnotatorError(Errors.E617.format(limit=limit))
@@ -97,5 +118,6 @@ def uncertain_order(store: Store, run_name: str | None = None, reference: str | 
     if not docs:
         return []
     other = reference or reference_of(store, run)
-    ranked = rank(docs, nlp_mod.load_model(str(run.path)), nlp_mod.load_model(other), set(run.labels) or None)
+    ranked = rank(docs, nlp_mod.load_model(str(run.path)), nlp_mod.load_model(other), set(run.labels) or None,
+                  progress, cancelled)
     return ranked[:limit] if limit else ranked

@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow, QMenu,
                                QPlainTextEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
@@ -19,7 +18,7 @@ from annotator.errors import AnnotatorError, Errors
 from annotator.io import model_runs
 from annotator.io.resuggesting import resuggest
 from annotator.io.training import train
-from annotator.io.uncertainty import uncertain_order, unchecked
+from annotator.io.uncertainty import opened, uncertain_order
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_jobs import QtJobRunner
 
@@ -49,6 +48,17 @@ class QtTrainer(QtJobRunner):
 class QtResuggester(QtJobRunner):
     busy = Errors.E615
     unexpected = Errors.E616
+
+
+def _rank(store, progress, cancelled) -> list[int]:
+    return [u.document_id for u in uncertain_order(store, progress=progress, cancelled=cancelled)]
+
+
+class QtRanker(QtJobRunner):
+    """Both models read every unchecked document: on a big project that takes a while, so off the UI thread."""
+
+    busy = ""  # never shown: asking again while ranking waits for the same order
+    unexpected = Errors.E623
 
 
 def gain(scores: dict) -> str:
@@ -223,6 +233,7 @@ class QtModelTools(QObject):
         self.window_ = w = window
         self.trainer = QtTrainer(self)
         self.resuggester = QtResuggester(self)
+        self.ranker = QtRanker(self)
         self.train_dialog: QtTrainDialog | None = None
         self.runs_dialog: QtRunsDialog | None = None
         self.queue: list[int] = []  # the uncertain order, until a run or the suggestions change
@@ -257,6 +268,10 @@ class QtModelTools(QObject):
         self.trainer.finished.connect(lambda _r: self.forget())
         self.resuggester.finished.connect(self._on_resuggested)
         self.resuggester.failed.connect(w.show_error)
+        self.ranker.progress.connect(lambda done, total: w.show_message(
+            f"Ranking the unchecked documents by uncertainty: {done} of {total}…"))
+        self.ranker.finished.connect(self._on_ranked)
+        self.ranker.failed.connect(w.show_error)
 
     def forget(self) -> None:
         self.queue = []
@@ -297,27 +312,40 @@ class QtModelTools(QObject):
                                   "unchecked document(s).")
 
     def next_uncertain_doc(self) -> int | None:
-        """Open the most uncertain unchecked document (the order is computed once, then walked)."""
+        """Open the most uncertain unchecked document. The order is computed once, in the background
+        (the document opens when it is ready), then walked; a run or new suggestions make it anew."""
         w = self.window_
-        try:
-            if not self.queue:
-                QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-                try:
-                    self.queue = [u.document_id for u in uncertain_order(w.project.store)]
-                finally:
-                    QGuiApplication.restoreOverrideCursor()
-            still = {i for i, _, _ in unchecked(w.project.store)}
-        except AnnotatorError as e:
-            w.show_error(str(e))
-            return None
-        self.queue = [i for i in self.queue if i in still and i != w.model.doc_id]
         if not self.queue:
-            w.show_message("No unchecked document left.")
+            if model_runs.active_run(w.project.store) is None:
+                w.show_error(Errors.E612)
+            elif not self.ranker.running():
+                self.ranker.run_job(w.project.store.url, _rank, "ranking")
+                w.show_message("Ranking the unchecked documents by uncertainty…")
             return None
-        target = self.queue.pop(0)
-        w.open_document(target)
-        return target
+        return self._open_next()
+
+    def _on_ranked(self, order: list[int]) -> None:
+        self.queue = order
+        if not order:
+            self.window_.show_message("No unchecked document left.")
+            return
+        self._open_next()
+
+    def _open_next(self) -> int | None:
+        """The first of the order that nobody opened since it was computed (checked 50 at a time)."""
+        w = self.window_
+        while self.queue:
+            batch = self.queue[:50]
+            seen = opened(w.project.store, batch) | {w.model.doc_id}
+            fresh = next((i for i in batch if i not in seen), None)
+            del self.queue[:len(batch) if fresh is None else batch.index(fresh) + 1]
+            if fresh is not None:
+                w.open_document(fresh)
+                return fresh
+        w.show_message("No unchecked document left.")
+        return None
 
     def close(self) -> None:
         self.trainer.wait()
         self.resuggester.wait()
+        self.ranker.wait()
