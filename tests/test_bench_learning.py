@@ -41,3 +41,7 @@ def test_bench_learning_quick_run_reports_the_curve_and_the_simulation(tmp_path)
     for strategy in ("import_order", "uncertain"):
         trail = report["simulation"][strategy]["trail"]
         assert trail[0]["checked"] == 4 and trail[-1]["checked"] <= 8
+    assert report["seeds"]["7"] == report["simulation"]
+    over = report["over_seeds"]
+    assert over["uncertain_fewer"] + over["same"] + over["uncertain_more"] == 1
+    assert all(4 <= n <= 8 for s in ("import_order", "uncertain") for n in over[s]["checked_to_target"])

@@ -15,7 +15,8 @@ the pattern, not memorising names.
 2. Simulation, uncertain first vs import order: from 4 checked documents, rounds of 4 more —
    the next ones in import order, or the most uncertain (`uncertainty.uncertain_order`: disagreement
    of the run and the stock model per token) — until the AGREEMENT F1 reaches the target; the checked
-   documents needed by each.
+   documents needed by each. Repeated on `--seeds` corpora (each its own draw of treaties, sentences
+   and order), since one draw can favour either strategy by luck.
 
 Writes {"learning": {...}}.
 """
@@ -162,7 +163,7 @@ def simulate(folder: Path, pool, test, strategy: str, start: int, batch: int, li
     """Check `start` documents, then `batch` more a round (import order or uncertain first) until the
     AGREEMENT F1 on the test documents reaches `target` or `limit` documents are checked."""
     where = folder / f"sim-{strategy}"
-    where.mkdir()
+    where.mkdir(parents=True)
     by_name = {r.name: r for r in pool}
     checked = pool[:start]
     store = project(where, pool, checked)
@@ -189,26 +190,42 @@ def simulate(folder: Path, pool, test, strategy: str, start: int, batch: int, li
     return {"checked_to_target": reached, "trail": trail}
 
 
+def summary(runs: dict[int, dict], limit: int) -> dict:
+    """Per strategy, the checked documents each seed needed (the limit where the target was not reached),
+    and on how many seeds uncertain first needed fewer, as many, or more than import order."""
+    needed = {s: [r[s]["checked_to_target"] or limit for r in runs.values()]
+              for s in ("import_order", "uncertain")}
+    pairs = list(zip(needed["uncertain"], needed["import_order"]))
+    return {**{s: {"checked_to_target": v, "mean": round(sum(v) / len(v), 1)} for s, v in needed.items()},
+            "uncertain_fewer": sum(u < o for u, o in pairs), "same": sum(u == o for u, o in pairs),
+            "uncertain_more": sum(u > o for u, o in pairs)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true", help="N = 4, 8, few steps, one round: a smoke run")
     parser.add_argument("--target", type=float, default=0.95, help="AGREEMENT F1 the simulation aims for")
+    parser.add_argument("--seeds", type=int, default=3, help="corpora the simulation is repeated on")
     args = parser.parse_args()
+    sizes, steps, start, batch, limit = [10, 25, 50, 100], 300, 4, 4, 40  # F1 passes 0.9 near 10 (the curve)
+    pool_size, test_size, seeds = 200, 40, [7 + k for k in range(args.seeds)]
     if args.quick:
-        pool, test = corpus(16, 6)
         sizes, steps, start, batch, limit = [4, 8], 6, 4, 4, 8
-    else:
-        pool, test = corpus(200, 40)
-        sizes, steps, start, batch, limit = [10, 25, 50, 100], 300, 4, 4, 40  # F1 passes 0.9 near 10 (the curve)
+        pool_size, test_size, seeds = 16, 6, [7]
+    pool, test = corpus(pool_size, test_size, seeds[0])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         points = curve(folder, pool, test, sizes, steps)
-        sims = {s: simulate(folder, pool, test, s, start, batch, limit, args.target, steps)
-                for s in ("import_order", "uncertain")}
-    result = {"learning": {"label": LABEL, "pool": len(pool), "test_documents": len(test), "max_steps": steps,
-                           "curve": points, "target_f1": args.target, "simulation": sims, "batch": batch,
-                           "spacy": spacy.__version__, "python": platform.python_version()}}
+        runs = {}
+        for seed in seeds:
+            pool, test = corpus(pool_size, test_size, seed)
+            runs[seed] = {s: simulate(folder / f"seed-{seed}", pool, test, s, start, batch, limit, args.target,
+                                      steps) for s in ("import_order", "uncertain")}
+    result = {"learning": {"label": LABEL, "pool": pool_size, "test_documents": test_size, "max_steps": steps,
+                           "curve": points, "target_f1": args.target, "simulation": runs[seeds[0]],
+                           "seeds": {str(k): v for k, v in runs.items()}, "over_seeds": summary(runs, limit),
+                           "batch": batch, "spacy": spacy.__version__, "python": platform.python_version()}}
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 
