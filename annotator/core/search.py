@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import re._parser as sre  # the stdlib's own regex parser: which literals every match must contain
-import weakref
 from dataclasses import asdict, dataclass
 from typing import Iterator, Sequence
 
@@ -28,7 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from annotator.core.editing.permissions import check_visible
-from annotator.core.kb.candidates import marks, rows
+from annotator.core.db.raw import index_backend, like_escape, marks, rows
 from annotator.errors import AnnotatorError, Errors
 
 WIDTH = 40  # context, code points on each side
@@ -136,26 +135,14 @@ def _required(items: list) -> list[str] | None:
 
 
 # --- candidate documents: the only dialect branch
-_backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def backend(conn: Connection) -> str:
     """"fts5" | "pg_trgm" | "scan": what this database offers to find documents containing a string."""
-    engine = conn.engine
-    if engine not in _backends:
-        if conn.dialect.name == "sqlite":
-            found = rows(conn, "SELECT 1 FROM sqlite_master WHERE name = 'document_fts'")
-            _backends[engine] = "fts5" if found else "scan"
-        elif conn.dialect.name == "postgresql":
-            found = rows(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_text_trgm'")
-            _backends[engine] = "pg_trgm" if found else "scan"
-        else:
-            _backends[engine] = "scan"
-    return _backends[engine]
+    return index_backend(conn, "document_fts", "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_text_trgm'",
+                         "scan")
 
 
 def _like(s: str) -> str:
-    return "%" + s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + like_escape(s) + "%"
 
 
 def _candidates(conn: Connection, literals: list[str] | None) -> Iterator[list]:

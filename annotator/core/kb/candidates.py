@@ -23,7 +23,6 @@ from __future__ import annotations
 import sqlite3
 import string
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -31,6 +30,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from annotator.core.db.raw import index_backend, like_escape, marks, rows
 from annotator.core.kb.entities import mention_keys, normalize
 
 # How well an entity type fits a span label: 1 same, less for metonymy and near-misses, 0.1 else.
@@ -110,39 +110,10 @@ def one_edit(q: str) -> set[str]:
     return out
 
 
-def rows(conn: Connection, sql: str, params: Sequence = ()) -> list:
-    """Run SQL written with "?" placeholders straight through the driver: on these sub-millisecond
-    index look-ups SQLAlchemy's parameter processing would cost more than the database."""
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    return conn.exec_driver_sql(sql, tuple(params)).all()
-
-
-def marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
 # --- the dialect branch: strings containing q, and (PostgreSQL with pg_trgm) similar strings
-_backends: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def backend(conn: Connection) -> str:
-    """"fts5" | "pg_trgm" | "like": what this database offers for substring search."""
-    engine = conn.engine
-    if engine not in _backends:
-        if conn.dialect.name == "sqlite":
-            found = rows(conn, "SELECT 1 FROM sqlite_master WHERE name = 'alias_fts'")
-            _backends[engine] = "fts5" if found else "like"
-        elif conn.dialect.name == "postgresql":
-            found = rows(conn, "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-            _backends[engine] = "pg_trgm" if found else "like"
-        else:
-            _backends[engine] = "like"
-    return _backends[engine]
-
-
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """"fts5" | "pg_trgm" | "like": what this database offers for substring search of aliases."""
+    return index_backend(conn, "alias_fts", "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'", "like")
 
 
 def _within_budget(conn: Connection, sql: str, params: Sequence) -> list:
@@ -171,7 +142,7 @@ def _prefixed(conn: Connection, q: str) -> list[str]:
                      (q, q + "\U0010ffff", PREFIX_ROWS))
     else:
         found = rows(conn, "SELECT DISTINCT norm FROM aliases WHERE norm LIKE ? LIMIT ?",
-                     (_like_escape(q) + "%", PREFIX_ROWS))
+                     (like_escape(q) + "%", PREFIX_ROWS))
     return [r[0] for r in found]
 
 
@@ -187,10 +158,10 @@ def _containing(conn: Connection, q: str) -> list[str]:
     elif kind == "pg_trgm":
         found = rows(conn, "SELECT norm FROM aliases WHERE norm %% ? OR norm LIKE ? "
                            "ORDER BY similarity(norm, ?) DESC LIMIT ?",
-                     (q, "%" + _like_escape(q) + "%", q, SUBSTRING_ROWS))
+                     (q, "%" + like_escape(q) + "%", q, SUBSTRING_ROWS))
     else:
         found = rows(conn, "SELECT norm FROM aliases WHERE norm LIKE ? ESCAPE '\\' LIMIT ?",
-                     ("%" + _like_escape(q) + "%", SUBSTRING_ROWS))
+                     ("%" + like_escape(q) + "%", SUBSTRING_ROWS))
     return [r[0] for r in found]
 
 
