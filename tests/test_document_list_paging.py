@@ -103,7 +103,7 @@ def test_ui_document_list_filter_sort_and_status_in_sql(big_window, qtbot):
     every = window.project.documents()
     target = every[PAGE + 10]
     window.open_document(target.id)
-    window.toggle_done()
+    window.done_flow.toggle()
     assert window.project.documents(PAGE + 10, 1)[0].status == "done"
     assert model.doc(PAGE + 10).status == "done"  # the one row repainted
     assert window.progress_label.text() == f"Done: 2 of {N} documents"

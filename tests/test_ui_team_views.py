@@ -43,8 +43,8 @@ def test_ui_progress_dashboard_matches_the_database(window, qtbot, tmp_path):
     span = next(iter(window.model.spans))
     window.model.set_current(span)
     window.model.relabel("ORG")
-    window.accept_all()
-    window.toggle_done()
+    window.done_flow.accept_all()
+    window.done_flow.toggle()
     trigger(window, "&Review", "&Progress…")
     dialog = window.progress_dialog
     with project.store.Session() as s:

@@ -101,14 +101,14 @@ class QtActions(QObject):
         self.prev_doc = make_action(w, "Previous d&ocument", ["Ctrl+PgUp"], lambda: w.step_document(-1),
                                     "Open the previous document of the list")
         self.accept_all = make_action(w, "Accept a&ll remaining suggestions", ["Ctrl+Shift+Return", "Ctrl+Shift+Enter"],
-                                      w.accept_all, "Accept every suggestion left in the document, each as Enter "
-                                      "would (one edit: Ctrl+Z brings them all back)")
+                                      w.done_flow.accept_all, "Accept every suggestion left in the document, each as "
+                                      "Enter would (one edit: Ctrl+Z brings them all back)")
         self.accept_all_label = make_action(w, "Accept all remaining of the current span's label",
                                             ["Ctrl+Alt+Shift+Return", "Ctrl+Alt+Shift+Enter"],
-                                            lambda: w.accept_all(current_label=True),
+                                            lambda: w.done_flow.accept_all(current_label=True),
                                             "Accept every suggestion left in the document with the current span's "
                                             "label (one edit)")
-        self.mark_done = make_action(w, "&Mark document done", ["Ctrl+Return", "Ctrl+Enter"], w.toggle_done,
+        self.mark_done = make_action(w, "&Mark document done", ["Ctrl+Return", "Ctrl+Enter"], w.done_flow.toggle,
                                      "Mark the document done (again to reopen it)")
         self.mark_done.setCheckable(True)
         self.search = make_action(w, "&Search the corpus…", ["Ctrl+Shift+F"], w.search_panel.present,
@@ -326,7 +326,7 @@ class QtActions(QObject):
         for label, n in left.items():
             action = menu.addAction(f"{label} ({n})")
             action.setObjectName(f"acceptAll:{label}")
-            action.triggered.connect(lambda _checked=False, name=label: self.window.accept_all(name))
+            action.triggered.connect(lambda _checked=False, name=label: self.window.done_flow.accept_all(name))
         if not left:
             menu.addAction("No suggestions left").setEnabled(False)
 

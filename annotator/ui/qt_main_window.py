@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
@@ -22,6 +22,7 @@ from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_done import QtDoneFlow
 from annotator.ui.qt_guidelines import QtGuidelinesPane
 from annotator.ui.qt_help import QtShortcutsDialog
 from annotator.ui.qt_history import QtHistoryPanel
@@ -34,7 +35,7 @@ from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDia
 from annotator.ui.qt_progress import QtProgressDialog
 from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_search import QtSearchPanel
-from annotator.ui.qt_settings import first_size, settings
+from annotator.ui.qt_settings import restore_layout, save_layout
 from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
 
@@ -107,6 +108,7 @@ class QtMainWindow(QMainWindow):
         self.history_panel = QtHistoryPanel(self.model, self)  # Review → History…
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.history_panel)
         self.history_panel.hide()
+        self.done_flow = QtDoneFlow(self)  # Ctrl+Enter, the question when suggestions are left, bulk accept
         self.menu_actions = QtActions(self, [self.view, self.panel.table])
         self.labels.set_labels(self.model.labels.values(), self.menu_actions.labels)
         self.panel.add_buttons(self.menu_actions.accept, self.menu_actions.delete)
@@ -235,73 +237,6 @@ class QtMainWindow(QMainWindow):
         target = self.documents.neighbour(self.model.doc_id, direction)
         if target is not None:
             self.open_document(target)
-
-    def toggle_done(self) -> None:
-        """Ctrl+Enter: done, or back to work. Done with suggestions nobody checked asks first (`ask_done`)."""
-        if self.model.doc_id is None:
-            return
-        if self.model.status() != "done" and self.model.suggested:
-            self.menu_actions.set_done(False)  # the check item follows the answer, not the click
-            self.ask_done()
-            return
-        self.model.set_status("in_progress" if self.model.status() == "done" else "done")
-        self.menu_actions.set_done(self.model.status() == "done")
-
-    done_question: QMessageBox | None = None
-
-    def ask_done(self) -> None:
-        """Done means checked: with suggestions left, a window-modal question. "Accept the rest" runs the
-        bulk accept, then marks done (two edits: Ctrl+Z reopens, again brings the suggestions back);
-        "Leave them out" marks done and they stay unchecked suggestions; Cancel changes nothing."""
-        doc_id, n = self.model.doc_id, self.model.suggested
-        plural = "s" if n != 1 else ""
-        box = QMessageBox(QMessageBox.Icon.Question, "Mark done with unchecked suggestions?",
-                          f"'{self.model.title or self.model.name}' still has {n} suggestion{plural} of the model "
-                          f"that nobody checked.\n\nAccept the rest: accept {'them all' if n != 1 else 'it'} as "
-                          "Enter would (one edit), then mark the document done.\nLeave them out: mark it done; "
-                          f"{'they stay' if n != 1 else 'it stays'} an unchecked suggestion{plural}.\n"
-                          "Cancel: keep working on it.", QMessageBox.StandardButton.Cancel, self)
-        box.setObjectName("doneQuestion")
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        accept = box.addButton("&Accept the rest", QMessageBox.ButtonRole.AcceptRole)
-        leave = box.addButton("&Leave them out", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # a second Enter does nothing in bulk
-        box.buttonClicked.connect(lambda button: self._answer_done(doc_id, "accept" if button is accept else
-                                                                   "leave" if button is leave else ""))
-        box.finished.connect(box.deleteLater)
-        box.finished.connect(lambda _r: setattr(self, "done_question", None))
-        self.done_question = box
-        box.open()
-
-    def _answer_done(self, doc_id: int, answer: str) -> None:
-        if not answer or doc_id != self.model.doc_id:
-            return
-        accepted = self.model.accept_all() if answer == "accept" else 0
-        if accepted is None:  # refused (the server is away, a conflict): the status bar says why
-            return
-        left = self.model.suggested
-        self.model.set_status("done")
-        self.menu_actions.set_done(self.model.status() == "done")
-        if self.model.status() == "done":
-            self.show_message(f"Accepted {accepted} suggestion{'s' if accepted != 1 else ''} and marked the "
-                              "document done; Ctrl+Z reopens it, again brings the suggestions back." if accepted
-                              else f"Marked done; {left} suggestion{'s' if left != 1 else ''} left unchecked.")
-
-    def accept_all(self, label: str | None = None, current_label: bool = False) -> int | None:
-        """Accept every suggestion left in the open document (of `label`, or of the current span's label)."""
-        if current_label:
-            span = self.model.current_span()
-            if span is None:
-                self.show_error(Errors.E301)
-                return None
-            label = span.label
-        accepted = self.model.accept_all(label)
-        if accepted:
-            of = f"{label} " if label else ""
-            self.show_message(f"Accepted {accepted} {of}suggestion{'s' if accepted != 1 else ''}; "
-                              f"Ctrl+Z brings {'them all' if accepted != 1 else 'it'} back.")
-        return accepted
-
 
     def choose_layer(self) -> None:
         """Ctrl+Shift+L: the layer switcher, open."""
@@ -554,33 +489,14 @@ class QtMainWindow(QMainWindow):
         self.import_paths([u.toLocalFile() for u in urls])
 
     # --- settings
-    def restore_layout(self) -> None:
-        s = settings()
-        geometry, state, split, side = (s.value(k) for k in ("window/geometry", "window/state", "window/splitter",
-                                                             "window/side"))
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            screen = self.screen().availableGeometry()
-            self.resize(*first_size(screen.width(), screen.height()))
-            self.move(screen.center() - self.rect().center())
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        if isinstance(split, QByteArray):
-            self.splitter.restoreState(split)
-        if isinstance(side, QByteArray):
-            self.right.restoreState(side)
-
     persist_layout = True  # false for offscreen renders
 
+    def restore_layout(self) -> None:
+        restore_layout(self, self.splitter, self.right)
+
     def save_layout(self) -> None:
-        if not self.persist_layout:
-            return
-        s = settings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("window/side", self.right.saveState())
+        if self.persist_layout:
+            save_layout(self, self.splitter, self.right)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.entity_view is not None:

@@ -3,7 +3,8 @@ on every platform, so tests can point it at a temporary folder with `QSettings.s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 ORGANIZATION = "annotator"
 APPLICATION = "annotator"
@@ -56,3 +57,30 @@ def first_size(available_width: int, available_height: int) -> tuple[int, int]:
     width = min(available_width, max(1200, int(available_width * 0.8)))
     height = min(available_height, max(760, int(available_height * 0.8)))
     return width, height
+
+
+def restore_layout(window: QMainWindow, splitter: QSplitter, side: QSplitter) -> None:
+    """The window's geometry, docks and splitters as they were left; a first run gets first_size, centred."""
+    s = settings()
+    geometry, state, split, right = (s.value(k) for k in ("window/geometry", "window/state", "window/splitter",
+                                                          "window/side"))
+    if isinstance(geometry, QByteArray):
+        window.restoreGeometry(geometry)
+    else:
+        screen = window.screen().availableGeometry()
+        window.resize(*first_size(screen.width(), screen.height()))
+        window.move(screen.center() - window.rect().center())
+    if isinstance(state, QByteArray):
+        window.restoreState(state)
+    if isinstance(split, QByteArray):
+        splitter.restoreState(split)
+    if isinstance(right, QByteArray):
+        side.restoreState(right)
+
+
+def save_layout(window: QMainWindow, splitter: QSplitter, side: QSplitter) -> None:
+    s = settings()
+    s.setValue("window/geometry", window.saveGeometry())
+    s.setValue("window/state", window.saveState())
+    s.setValue("window/splitter", splitter.saveState())
+    s.setValue("window/side", side.saveState())
