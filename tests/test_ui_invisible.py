@@ -5,8 +5,9 @@ selections) stays what it is in the database, whose text is never changed."""
 from __future__ import annotations
 
 from conftest import show_active
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
@@ -106,3 +107,17 @@ def test_ui_copy_gives_the_stored_characters_not_the_marks(store, qtbot, ui):
     ui.key(w.view, Key.Key_C, Mod.ControlModifier)  # Ctrl+C, as a user copies
     assert QApplication.clipboard().text() == f"attachment {RLO}gnp.exe"
     w.close()
+
+
+def test_ui_hovering_a_mark_names_the_hidden_character(store, qtbot, ui):
+    """A mark says what it stands for: hovering it shows the character's code and Unicode name."""
+    w = open_window(qtbot, store)
+    view = w.view
+    for char, name in ((RLO, "U+202E RIGHT-TO-LEFT OVERRIDE"), (ZWSP, "U+200B ZERO WIDTH SPACE")):
+        point = ui.point_at(view, TEXT.index(char)) + QPoint(2, 0)  # on the mark, just past its left edge
+        assert view.tooltip_at(QPointF(point)).startswith(name + ": in the text, unseen")
+    anna = ui.point_at(view, TEXT.index("Anna") + 1)
+    assert view.tooltip_at(QPointF(anna)).startswith("PERSON")  # a plain letter: only its span
+    point = ui.point_at(view, TEXT.index(RLO)) + QPoint(2, 0)
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, point, view.viewport().mapToGlobal(point)))
+    assert QToolTip.text().startswith("U+202E RIGHT-TO-LEFT OVERRIDE")

@@ -9,6 +9,9 @@ Qt positions are UTF-16 units; they become code points here and nowhere else.
 
 from __future__ import annotations
 
+import unicodedata
+from bisect import bisect_left
+
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QKeySequence, QPainter, QPen, QTextCursor, QTextOption
 from PySide6.QtWidgets import QApplication, QPlainTextEdit, QToolTip, QWidget
@@ -273,18 +276,30 @@ class QtDocumentView(QPlainTextEdit):
             return
         self._pick(event.position())
 
-    def _spans_under(self, point: QPointF) -> list:
-        """The spans under a viewport point, innermost first."""
+    def _cp_under(self, point: QPointF) -> int:
+        """The code point under a viewport point."""
         cursor = self.cursorForPosition(point.toPoint())
         pos = cursor.position()
         if self.cursorRect(cursor).center().x() > point.x() and pos > 0:
             pos -= 1  # the pointer is on the character before the nearest boundary
-        return self.model.spans_at(self.to_cp(pos)) if self.model.doc_id is not None else []
+        return self.to_cp(pos)
+
+    def _spans_under(self, point: QPointF) -> list:
+        """The spans under a viewport point, innermost first."""
+        return self.model.spans_at(self._cp_under(point)) if self.model.doc_id is not None else []
 
     def tooltip_at(self, point: QPointF) -> str:
-        """What hovering shows: each span under the pointer (innermost first) with its label, the
-        label's description, whether it is still a suggestion, and its link."""
+        """What hovering shows: the hidden character a mark stands for (its code and name), then each
+        span under the pointer (innermost first) with its label, the label's description, whether it
+        is still a suggestion, and its link."""
         lines = []
+        if self.model.hidden and self.model.doc_id is not None:
+            at, hidden = self._cp_under(point), self.model.hidden
+            i = bisect_left(hidden, at)
+            if i < len(hidden) and hidden[i] == at:
+                char = self.model.text[at]
+                lines.append(f"U+{ord(char):04X} {unicodedata.name(char, 'FORMAT CHARACTER')}: in the text, "
+                             "unseen; shown as a mark")
         for span in self._spans_under(point):
             info = self.model.labels.get(span.label)
             line = f"{span.label}" + (f" — {info.description}" if info is not None and info.description else "")
