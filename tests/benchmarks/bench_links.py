@@ -6,18 +6,22 @@ held-out documents whose aliases are ambiguous (one alias, two entities, the con
 A generated corpus (deterministic, no network): "Georgia" is the country (Tbilisi, Russia, the lari)
 or the US state (Atlanta, the governor, peaches); "Cambridge" the English city or the one in
 Massachusetts; "Victoria" the Australian state or the capital of British Columbia. Other places are
-linked too ("[Tbilisi]" in a template), so the linker has enough links to be trained. In the checked
-documents the first reading of each alias is the more common (COMMON of them), so the analysts'
-counts give it the higher prior and the prior-only suggestion always picks it; in the held-out
-documents both readings are equally common, and their sentences come from templates training never
-saw (the cue words recur, the sentences do not).
+linked too ("[Tbilisi]" in a template), so the linker has enough links to be trained. The six
+readings come from a knowledge base with a description each, so their entity vectors differ by more
+than the id (same name and type, other words). In the checked documents the first reading of each
+alias is the more common (COMMON of them), so the analysts' counts give it the higher prior and the
+prior-only suggestion always picks it; in the held-out documents both readings are equally common,
+and their sentences come from templates training never saw (the cue words recur, the sentences do
+not).
 
 1. A project whose pool documents are checked (layer "ana", done, links imported: the alias counts
    are learned as in the window), `training.train` (spaCy train in a subprocess; the linker is
    trained because the links are enough), time to train.
 2. On the held-out documents' ambiguous mentions (gold offsets): the linker's kb_id (the run's
    sentencizer and entity_linker over the gold entities) vs the prior-only suggestion (the top
-   candidate, `Project.candidates`, what `suggest_links` picks); accuracy of each.
+   candidate, `Project.candidates`, what `suggest_links` picks); accuracy of each, and of the
+   linker's context alone (its prior switched off: spaCy scores a candidate p + s - p*s, prior p and
+   context similarity s, so a skewed prior can outweigh a context that points the other way).
 3. End to end: `resuggest` of the held-out documents (unchecked) with the run: the share of the
    ambiguous mentions whose suggested link is right (a mention the NER missed counts as wrong), time
    to re-suggest; and the run's links P/R/F by spaCy's scorer (`training.score`) on the held-out ones.
@@ -46,7 +50,7 @@ from annotator.core.db.models import Entity, Span  # noqa: E402
 from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.project import Project  # noqa: E402
 from annotator.core.records import DocRecord, SpanRecord  # noqa: E402
-from annotator.io import training  # noqa: E402
+from annotator.io import kb_transfer, training  # noqa: E402
 from annotator.io.importing import import_records  # noqa: E402
 from annotator.io.resuggesting import resuggest  # noqa: E402
 
@@ -108,6 +112,14 @@ READINGS = {  # alias -> [(kb_id, templates)], the first reading the more common
         ]),
     ],
 }
+DESCRIPTIONS = {  # the knowledge base, loaded before the documents: what the entity vectors are made of
+    "local:georgia-country": "country in the Caucasus, capital Tbilisi",
+    "local:georgia-state": "state of the United States, capital Atlanta",
+    "local:cambridge-england": "university city in England",
+    "local:cambridge-massachusetts": "city in Massachusetts, home of Harvard",
+    "local:victoria-australia": "state of Australia, capital Melbourne",
+    "local:victoria-canada": "capital city of British Columbia, Canada",
+}
 FILLER = [
     "Exports from [France] to [Japan] fell sharply.",
     "The minister met farmers in [Kenya] on Monday.",
@@ -151,6 +163,7 @@ def document(rng: random.Random, i: int, prefix: str, held_out: bool) -> tuple[D
             spans.append(SpanRecord(base + sp.start, base + sp.end, sp.label, sp.kb_id))
             if template.count("{m}") and sp.kb_id == kb_id:
                 ambiguous.append((base + sp.start, base + sp.end, kb_id))
+    text += f" Report {i}."  # every document is its own, though short ones may share their sentences
     return DocRecord(text=text, name=f"{prefix}-{i:03d}", spans=spans, annotated=True), ambiguous
 
 
@@ -160,6 +173,15 @@ def corpus(pool: int, test: int, seed: int = 11):
             [document(rng, i, "test", True) for i in range(test)])
 
 
+def knowledge_base(folder: Path) -> Path:
+    """The ambiguous readings with their descriptions, as a KB file (`annotator kb import`)."""
+    rows = [{"id": kb_id, "name": alias, "type": "GPE", "description": DESCRIPTIONS[kb_id], "aliases": [alias]}
+            for alias, readings in sorted(READINGS.items()) for kb_id, _ in readings]
+    path = folder / "kb.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -167,7 +189,8 @@ def timed(fn):
 
 
 def linker_choices(nlp, test) -> list[tuple[str, str]]:
-    """(gold, the linker's kb_id) for each ambiguous mention: the run's sentencizer and linker over the gold entities."""
+    """(gold, the linker's kb_id) for each ambiguous mention: the run's sentencizer and linker over the
+    gold entities."""
     out = []
     for rec, ambiguous in test:
         doc = nlp.make_doc(rec.text)
@@ -209,12 +232,16 @@ def accuracy(pairs) -> float:
 def run(folder: Path, pool, test, steps: int) -> dict:
     store = Store(str(folder / "p.db"))
     try:
+        kb_transfer.import_kb(store, knowledge_base(folder))
         import_records(store, [rec for rec, _ in pool], use_model=False, as_layer="ana", by="bench")
         import_records(store, [DocRecord(text=rec.text, name=rec.name) for rec, _ in test], use_model=False)
         ids = Project(store, "bench").document_ids([rec.name for rec, _ in test])
         train_s, report = timed(lambda: training.train(store, max_steps=steps, out=folder / "run"))
         nlp = spacy.load(report.run.path)
         linked = linker_choices(nlp, test)
+        nlp.get_pipe("entity_linker").incl_prior = False  # what the context alone says (not a product setting)
+        context_only = linker_choices(nlp, test)
+        nlp.get_pipe("entity_linker").incl_prior = True
         prior = prior_choices(store, ids, test)
         suggest_s, suggested = timed(lambda: resuggest(store, report.run.name, "unchecked"))
         end_to_end = resuggested_choices(store, ids, test)
@@ -223,6 +250,7 @@ def run(folder: Path, pool, test, steps: int) -> dict:
         readings = {gold for gold, _ in linked}
         return {"ambiguous_mentions": len(linked), "linker_accuracy": accuracy(linked),
                 "prior_accuracy": accuracy(prior), "resuggest_accuracy": accuracy(end_to_end),
+                "context_only_accuracy": accuracy(context_only),
                 "per_reading": {r: {"linker": accuracy([p for p in linked if p[0] == r]),
                                     "prior": accuracy([p for p in prior if p[0] == r])} for r in sorted(readings)},
                 "links_held_out": held.get("links"), "run_links": report.run.scores.get("links"),
