@@ -11,10 +11,12 @@ from click.testing import CliRunner
 from spacy.tokens import DocBin
 
 from annotator.cli import main
-from annotator.core.db.models import ModelRun, Span
+from annotator.core.db.models import Alias, Entity, ModelRun, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.ui.qt_app import make_window
 
+from conftest import show_active
 from factories import write_jsonl
 
 pytestmark = pytest.mark.slow
@@ -29,6 +31,8 @@ def task(i: int) -> dict:
     text = TEMPLATES[i % 3].format(a=a, b=b, x=x) + f" Report {i}."
     spans = [{"start": text.index(w), "end": text.index(w) + len(w), "label": lab}
              for w, lab in ((a, "GPE"), (b, "GPE"), (x, "AGREEMENT"))]
+    for sp in spans[:2]:  # the places are linked: 46 links of 6 entities in training, enough for a linker
+        sp["kb_id"] = "local:" + text[sp["start"]:sp["end"]].lower()
     if i == 0:  # an unchecked suggestion in a finished document: never learned
         at = text.index("Report")
         spans.append({"start": at, "end": at + 6, "label": "AGREEMENT", "status": "suggested"})
@@ -64,6 +68,8 @@ def project_dir(trained, tmp_path):
 def test_train_records_a_run_trained_on_checked_spans_only(trained, project_dir):
     folder, output = trained
     assert "Training on 23 document(s), 7 held out" in output  # the split by name hash, every time
+    assert ("Entity linker: 46 linked mention(s) of 6 entities (at least 20 linked mentions of 2 entities): "
+            "trained with the NER") in output
     assert "Trained run first on " in output and "Model: " in output
     listed = cli(project_dir / "p.db", "models")
     assert listed.exit_code == 0 and "first" in listed.output and "F " in listed.output
@@ -82,6 +88,35 @@ def test_train_records_a_run_trained_on_checked_spans_only(trained, project_dir)
     assert all("Report" not in e.text for d in docs for e in d.ents)  # the suggestion was not learned
     assert not any("suggested" in d.spans for d in docs)
     assert {e.label_ for d in docs for e in d.ents} == {"GPE", "AGREEMENT"}
+    assert {e.kb_id_ for d in docs for e in d.ents if e.label_ == "GPE"} == {f"local:{p.lower()}" for p in PLACES}
+
+
+def test_enough_links_train_an_entity_linker_from_the_knowledge_base(trained, project_dir):
+    """The run has spaCy's entity_linker (after a sentencizer) with the project's KB, and says so."""
+    [run] = json.loads(cli(project_dir / "p.db", "models", "--json").output)
+    assert run["scores"]["linker"] == {"trained": True, "mentions": 46, "entities": 6, "min_mentions": 20,
+                                       "min_entities": 2}
+    assert set(run["scores"]["links"]) == {"p", "r", "f"}
+    nlp = spacy.load(project_dir / "p.models/first/model-best")
+    assert nlp.pipe_names == ["ner", "sentencizer", "entity_linker"]
+    kb = nlp.get_pipe("entity_linker").kb
+    assert {c.entity_ for c in kb.get_alias_candidates("Seoul")} == {"local:seoul"}
+    assert (project_dir / "p.models/first/kb/contents").is_file()  # the spacy-kb export, in the run folder
+    assert "links P " in cli(project_dir / "p.db", "models").output
+
+
+def test_too_few_links_train_no_linker(tmp_path):
+    db = tmp_path / "p.db"
+    cli(db, "db", "init")
+    tasks = [task(i) for i in range(6)]  # 6 documents, at most 10 links: too few
+    data = write_jsonl(tmp_path / "ana.jsonl", tasks)
+    assert cli(db, "import", data, "--format", "jsonl", "--as-layer", "ana", "--no-model").exit_code == 0
+    result = cli(db, "train", "--max-steps", 2, "--out", tmp_path / "p.models" / "small")
+    assert result.exit_code == 0, result.output
+    assert "Entity linker: not trained, " in result.output
+    [run] = json.loads(cli(db, "models", "--json").output)
+    assert run["scores"]["linker"]["trained"] is False and "links" not in run["scores"]
+    assert "entity_linker" not in spacy.load(tmp_path / "p.models/small/model-best").pipe_names
 
 
 def test_evaluate_prints_scores_per_label(project_dir):
@@ -96,6 +131,10 @@ def test_evaluate_prints_scores_per_label(project_dir):
     assert against["documents"] == 30
     text = cli(project_dir / "p.db", "evaluate", "--model", "first").output
     assert text.splitlines()[2].startswith("overall")
+    # the entity linker, scored by spaCy on the mentions the analysts linked
+    assert set(data["links"]) == {"p", "r", "f"} and all(0 <= v <= 1 for v in data["links"].values())
+    assert set(against["links"]) == {"p", "r", "f"}
+    assert text.splitlines()[-1].startswith("links")
 
 
 def test_unknown_run_and_too_little_data_are_coded(project_dir, tmp_path):
@@ -157,4 +196,87 @@ def test_resuggest_replaces_untouched_suggestions_only(project_dir):
         rows = s.query(Span).filter(Span.document_id == doc, Span.status == "suggested").all()
         assert rows and {r.model_run_id for r in rows} == {run_id}
     assert "left out where a person's decision or deletion stands" in result.output
+    store.close()
+
+
+def test_resuggest_links_with_the_linker_and_leaves_decided_links_alone(project_dir):
+    """The linker's kb_id becomes the suggested link; where it has no candidate (an entity added after
+    training) the prior-based suggestion stays; a person's links and unlinked decisions never change."""
+    db = project_dir / "p.db"
+    store = Store(str(db))
+    with store.atomic() as s:  # the project's aliases of the places are gone: the prior cannot link them
+        s.query(Alias).filter(Alias.text.in_(PLACES)).delete(synchronize_session=False)
+    gsomia = write_jsonl(project_dir / "kb.jsonl", [{"id": "local:gsomia", "name": "GSOMIA", "type": "AGREEMENT"}])
+    assert cli(db, "kb", "import", gsomia).exit_code == 0  # not in the run's KB: the linker says NIL
+    with store.Session() as s:
+        entity = dict(s.query(Entity.kb_id, Entity.id).all())
+    result = cli(db, "suggest", "--model", "first")
+    assert result.exit_code == 0, result.output
+    ben = Project(store, "ben")
+    doc = ben.document_ids(["new-1"])["new-1"]
+    text = ben.document(doc).text
+    opened = {text[v.start:v.end]: v for v in ben.open_document(doc)}
+    assert opened["Seoul"].entity_id == entity["local:seoul"] and opened["Seoul"].status == "suggested"
+    assert opened["Manila"].entity_id == entity["local:manila"]
+    assert opened["GSOMIA"].entity_id == entity["local:gsomia"]  # the prior's, where the linker had none
+    ben.link(opened["Seoul"].id, entity["local:tokyo"])  # a person's decision, however odd
+    ben.accept(opened["Tokyo"].id)
+    ben.unlink(opened["Tokyo"].id)  # accepted, deliberately unlinked
+    decided = {v.id: (v.start, v.end, v.label, v.status, v.entity_id) for v in ben.spans(doc)
+               if v.status == "accepted"}
+    assert len(decided) == 2
+    result = cli(db, "suggest", "--model", "first", "--documents", "all")
+    assert result.exit_code == 0, result.output
+    after = {v.id: v for v in ben.spans(doc)}
+    assert {i: (v.start, v.end, v.label, v.status, v.entity_id) for i, v in after.items()
+            if v.status == "accepted"} == decided
+    again = {text[v.start:v.end]: v for v in after.values() if v.status == "suggested"}
+    assert again["Manila"].entity_id == entity["local:manila"]  # the untouched one: the linker's link again
+    with store.Session() as s:
+        model_layer = {text[r.start:r.end]: r.entity_id for r in s.query(Span).filter(
+            Span.document_id == doc, Span.origin == "model", Span.status == "suggested")}
+    assert model_layer["Seoul"] == entity["local:seoul"]
+    store.close()
+
+
+def test_link_panel_ranks_the_linkers_choice_with_the_candidate_scores(project_dir, qtbot, ui):
+    """In the window, the entity the run's linker chose leads the candidates and is marked as such,
+    though the prior alone would put another reading of the same alias first."""
+    db = project_dir / "p.db"
+    government = write_jsonl(project_dir / "kb.jsonl", [{"id": "local:gov-kr", "name": "Government of South Korea",
+                                                         "type": "ORG", "aliases": ["Seoul"],
+                                                         "alias_counts": [200]}])
+    assert cli(db, "kb", "import", government).exit_code == 0  # after training: not in the linker's KB
+    assert cli(db, "suggest", "--model", "first").exit_code == 0
+    store = Store(str(db))
+    project = Project(store, "ben")
+    doc = project.document_ids(["new-1"])["new-1"]
+    w = make_window(project)
+    w.persist_layout = False
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    show_active(qtbot, w)
+    w.refresh_documents()
+    w.open_document(doc)
+    text = project.document(doc).text
+    seoul = next(v for v in project.spans(doc) if text[v.start:v.end] == "Seoul")
+    ui.click(w.view, seoul.start + 1)
+    assert w.model.current == seoul.id
+    panel = w.link_panel
+    qtbot.waitUntil(lambda: len(panel.entries) == 2, timeout=3000)
+    assert [c.kb_id for c in panel.entries] == ["local:seoul", "local:gov-kr"]
+    assert panel.entries[0].model and not panel.entries[1].model
+    assert "model's choice" in panel.list.item(0).text() and "model's choice" not in panel.list.item(1).text()
+    assert "entity linker" in panel.list.item(0).toolTip()
+    prior_only = project.candidates(doc, "Seoul", "GPE")  # without the span: the prior's order
+    assert [c.kb_id for c in prior_only] == ["local:gov-kr", "local:seoul"]
+    with store.Session() as s:  # the database holds the linker's suggested link on ben's span
+        row = s.get(Span, seoul.id)
+        assert (row.entity_id, row.status) == (panel.entries[0].entity_id, "suggested")
+        links = s.query(ModelRun.scores).filter(ModelRun.name == "first").scalar()["links"]
+    runs = w.model_tools.show_runs()  # Model runs: the linker's held-out F beside the NER's
+    assert runs.table.horizontalHeaderItem(9).text() == "Links F"
+    assert runs.table.item(0, 9).text() == f"{links['f']:.3f}"
+    runs.reject()
+    w.close()
     store.close()

@@ -83,6 +83,8 @@ def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_win
     runs = w.model_tools.runs_dialog
     assert runs.table.rowCount() == 1 and runs.table.item(0, 1).text() == run.name
     assert runs.table.item(0, 0).text() == "" and runs.table.item(0, 8).text().startswith(("+", "-"))
+    assert runs.table.horizontalHeaderItem(9).text() == "Links F"
+    assert runs.table.item(0, 9).text() == "no linker (0 links)"  # nothing linked: NER only, and why
     runs.select_run(run.name)
     qtbot.mouseClick(runs.use_button, Qt.MouseButton.LeftButton)
     assert runs.table.item(0, 0).text() == "●"

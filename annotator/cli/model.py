@@ -16,7 +16,9 @@ from annotator.errors import AnnotatorError, Errors
 
 def _scores_line(scores: dict) -> str:
     o = scores.get("overall") or {}
-    return f"P {o.get('p', 0):.3f} R {o.get('r', 0):.3f} F {o.get('f', 0):.3f}" if o else "not scored"
+    links = scores.get("links")
+    line = f"P {o.get('p', 0):.3f} R {o.get('r', 0):.3f} F {o.get('f', 0):.3f}" if o else "not scored"
+    return line + (f"; links P {links['p']:.3f} R {links['r']:.3f} F {links['f']:.3f}" if links else "")
 
 
 @click.command("train")
@@ -139,7 +141,8 @@ def queue_cmd(ctx, uncertain, run, limit, as_json):
 @click.option("--model", "run", required=True, help="The trained run to score (`annotator models`).")
 @click.option("--against", help="A layer (e.g. gold) whose finished documents to score against (default: the "
               "documents held out of the finished layers).")
-@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"overall": {p, r, f}, "per_label": {...}}.')
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"overall": {p, r, f}, "per_label": {...}}, '
+              'and "links": {p, r, f} when the run has an entity linker.')
 @click.pass_context
 @coded_errors
 def evaluate_cmd(ctx, run, against, as_json):
@@ -155,5 +158,8 @@ def evaluate_cmd(ctx, run, against, as_json):
     rows = [("overall", report["overall"])] + list(report["per_label"].items())
     width = max(len(name) for name, _ in rows)
     click.echo(" " * width + "".join(f"{t:>8}" for t in ("P", "R", "F1")))
+    if "links" in report:  # the entity linker, on the mentions a person linked
+        rows.append(("links", report["links"]))
+        width = max(width, len("links"))
     for name, m in rows:
         click.echo(f"{name:<{width}}" + "".join(f"{m[k]:>8.3f}" for k in ("p", "r", "f")))

@@ -354,12 +354,15 @@ class Project:
         return command.created
 
     # --- linking (core/kb/: linking, candidates, mentions): each edit one undoable command
-    def candidates(self, document_id: int, surface: str, label: str, limit: int = 10) -> list[cand.Candidate]:
+    def candidates(self, document_id: int, surface: str, label: str, limit: int = 10,
+                   span_id: int | None = None) -> list[cand.Candidate]:
         """Ranked entities for a mention of this layer (its document, text and label, as the window
-        holds them), each with a snippet of a mention linked to it."""
+        holds them), each with a snippet of a mention linked to it; with `span_id`, the entity a
+        trained linker suggested for that span ranks up and is marked (`Candidate.model`)."""
         with self.store.Session() as s:
             return cand.candidates(s, surface, label=label, document_id=document_id,
-                                   annotator_id=self.annotator_id, limit=limit)
+                                   annotator_id=self.annotator_id, limit=limit,
+                                   model_choice=suggestions.linker_choice(s, span_id))
 
     def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:
         with self.store.Session() as s:

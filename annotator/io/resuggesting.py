@@ -6,6 +6,10 @@
   (origin model, status suggested) replaced. A new suggestion is left out where it would overlap a
   span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
   deleted a span at those offsets (the history says so). Finished layers stay as they are.
+- A run with an entity linker (io/linker.py) links what it suggests: the linker's kb_id for a new
+  suggestion becomes its suggested link (the project's entity with that kb_id). Where the linker has
+  no candidate (NIL), or the entity is gone, the prior-based suggestion (core/kb/suggestions.py)
+  fills in as before. Only new suggestions get links: a span or link a person decided is never one.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from annotator.core.db.annotators import MODEL_LAYER, get_annotator
 from annotator.core.db.models import Document, DocumentState, Event, Span, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
-from annotator.core.kb.suggestions import suggest_links
+from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
 from annotator.errors import AnnotatorError, Errors
-from annotator.io import model_runs
+from annotator.io import linker, model_runs
 
 WHICH = ("unchecked", "all")
 
@@ -36,6 +40,7 @@ class SuggestReport:
     replaced: int = 0  # untouched suggestions removed from those layers
     added: int = 0  # new suggestions added to them
     kept_out: int = 0  # new suggestions left out of them: a decision or a deletion stands there
+    linked: int = 0  # new suggestions whose suggested link is the run's entity linker's choice
 
 
 def _deleted_by_person(session, document_id: int, annotator_id: int) -> set[tuple[int, int]]:
@@ -79,11 +84,21 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
         now = utcnow()
         if progress:
             progress(0, len(docs))
-        for n, ((doc_id, _), (_, ents)) in enumerate(zip(docs, nlp_mod.suggest(nlp, (t for _, t in docs))), 1):
+        texts = (t for _, t in docs)
+        found = (linker.suggest(nlp, texts) if linker.has_linker(nlp)
+                 else ((ents, {}) for _, ents in nlp_mod.suggest(nlp, texts)))
+        entity_of: dict[str, int | None] = {}
+        for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
             row = dict(document_id=doc_id, origin="model", status="suggested", model_run_id=run_id, entity_id=None,
                        nil=False, referent_note="", created_at=now, updated_at=now, version=1)
-            rows = [dict(row, annotator_id=model, start=a, end=b, label=label) for a, b, label in ents]
+            unknown = [k for k in links.values() if k not in entity_of]
+            if unknown:
+                entity_of.update(dict.fromkeys(unknown))
+                entity_of.update(linker.entity_ids(s, unknown))
+            chosen = {ab: entity_of[k] for ab, k in links.items() if entity_of[k] is not None}
+            rows = [dict(row, annotator_id=model, start=a, end=b, label=label,
+                         entity_id=None if label in UNLINKABLE else chosen.get((a, b))) for a, b, label in ents]
             report.documents += 1
             report.suggestions += len(rows)
             for annotator_id, status in opened.get(doc_id, []):
@@ -100,9 +115,11 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
                     if _overlaps(a, b, decided) or (a, b) in deleted:
                         report.kept_out += 1
                         continue
-                    rows.append(dict(row, annotator_id=annotator_id, start=a, end=b, label=label))
+                    rows.append(dict(row, annotator_id=annotator_id, start=a, end=b, label=label,
+                                     entity_id=None if label in UNLINKABLE else chosen.get((a, b))))
                     report.added += 1
             if rows:
+                report.linked += sum(r["entity_id"] is not None for r in rows)
                 s.execute(insert(Span), rows)
             if progress:
                 progress(n, len(docs))

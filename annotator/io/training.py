@@ -10,7 +10,8 @@ The spaCy format module is loaded when first needed (registry.get), so the windo
 
 Training is spaCy's own (`python -m spacy train`), in a subprocess whose output lines are passed on as
 progress, starting from the base model's NER (with the project's labels added) or from a blank English
-pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best.
+pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best. With enough
+decided links an entity linker is trained alongside (io/linker.py), its knowledge base in `kb/`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from annotator.core.editing.permissions import check_reviewer_view, check_visibl
 from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
-from annotator.io import exporting, model_runs
+from annotator.io import exporting, linker, model_runs
 
 HELD_OUT_PERCENT = 20
 DONE = "done"
@@ -233,14 +234,21 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
     try:
         misaligned = 0
         writer = registry.get("spacy")
-        for part, path in ((train_set, folder / "train.spacy"), (held, folder / "dev.spacy")):
-            misaligned += len(writer.write(checked_records(store, part, keep), path).misaligned)
+        links = linker.Tally()
+        misaligned += len(writer.write(links.watch(checked_records(store, train_set, keep)),
+                                       folder / "train.spacy").misaligned)
+        misaligned += len(writer.write(checked_records(store, held, keep), folder / "dev.spacy").misaligned)
         if progress:
             progress(f"Training on {len(train_set)} document(s), {len(held)} held out; labels: "
                      f"{', '.join(sorted(keep))}")
+            progress(links.line())
         base_name = base or nlp_mod.resolve_model(None)
         base_dir = None if base_name == BLANK else _prepare_base(base_name, keep, folder / "base")
-        _config(base_dir, max_steps).to_disk(folder / "config.cfg")
+        cfg = _config(base_dir, max_steps)
+        if links.enough:  # the knowledge base goes into the run folder, the linker into the config
+            linker.write_kb(store, folder / "kb")
+            linker.add_to_config(cfg, folder / "kb")
+        cfg.to_disk(folder / "config.cfg")
         _spacy_train(folder, progress, cancelled)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -254,6 +262,7 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
     scores = score(spacy.load(best), checked_records(store, held, keep), keep)
     if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
         scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
+    scores["linker"] = links.record()
     run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
                                 labels=sorted(keep), scores=scores)
     return TrainReport(run, len(train_set), len(held), misaligned)
@@ -261,7 +270,8 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
 
 def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -> dict:
     """P/R/F1 of the pipeline's entities against the records' spans, by spaCy's scorer (through
-    Language.evaluate): {"overall": {p, r, f}, "per_label": {LABEL: {p, r, f}}, "documents": n}.
+    Language.evaluate): {"overall": {p, r, f}, "per_label": {LABEL: {p, r, f}}, "documents": n}, and
+    "links": {p, r, f} (spaCy's nel_micro scores) when the pipeline has an entity linker.
     With `labels`, reference spans of other labels are left out: the model never learned them."""
     from spacy.training import Example
 
@@ -278,9 +288,12 @@ def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -
         d = d or {}
         return {k: round(float(d.get(prefix + k) or 0.0), 4) for k in ("p", "r", "f")}
 
-    return {"overall": prf(scores, "ents_"),
-            "per_label": {label: prf(v) for label, v in sorted((scores.get("ents_per_type") or {}).items())},
-            "documents": len(examples)}
+    out = {"overall": prf(scores, "ents_"),
+           "per_label": {label: prf(v) for label, v in sorted((scores.get("ents_per_type") or {}).items())},
+           "documents": len(examples)}
+    if linker.has_linker(nlp):  # the links, scored by spaCy the same way: {p, r, f}
+        out["links"] = linker.link_scores(nlp, examples)
+    return out
 
 
 def evaluate(store: Store, run_name: str, against: str | None = None, viewer: str | None = None) -> dict:

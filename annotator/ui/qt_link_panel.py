@@ -49,9 +49,12 @@ def short(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+MODEL_MARK = "◆ model's choice"  # the entity the suggesting run's entity linker chose for this span
+
+
 def candidate_text(c) -> str:
     """Name · TYPE · kb_id, a short description, and where it was linked before (keyword in context)."""
-    lines = [f"{c.name} · {c.type or '—'} · {c.kb_id}"]
+    lines = [f"{c.name} · {c.type or '—'} · {c.kb_id}" + (f"  {MODEL_MARK}" if c.model else "")]
     if c.description:
         lines.append(f"   {short(c.description, 90)}")
     if c.snippet is not None:
@@ -315,7 +318,7 @@ class QtLinkPanel(QWidget):
         try:
             found = (self.project.search_entities(query, label=span.label) if query
                      else self.project.candidates(self.model.doc_id, self.model.text[span.start:span.end],
-                                                 span.label))
+                                                 span.label, span_id=span.id))
         except Exception as e:  # noqa: BLE001 (a search must never take the window down)
             self.failed.emit(str(e))
             found = []
@@ -327,7 +330,8 @@ class QtLinkPanel(QWidget):
         for c in self.entries:
             item = QListWidgetItem(candidate_text(c))
             item.setData(EntityRole, c.entity_id)
-            item.setToolTip(f"{c.name} ({c.kb_id}) — {c.description}\nscore {c.score:.2f}, {c.why} match")
+            item.setToolTip(f"{c.name} ({c.kb_id}) — {c.description}\nscore {c.score:.2f}, {c.why} match"
+                            + (", the trained entity linker's choice" if c.model else ""))
             self.list.addItem(item)
         if self.entries:
             self.list.setCurrentRow(0)

@@ -1,5 +1,5 @@
 """The Model menu: Train… (`annotator train` in a thread, spaCy's lines shown, Cancel ends the spaCy
-process), Model runs… (held-out P/R/F, the suggester, the gain over the stock model on the same
+process), Model runs… (held-out P/R/F and links F, the suggester, the gain over the stock model on the same
 documents; "Use this run"), Re-suggest unchecked documents with the suggester; and Navigate → Next
 uncertain document (io.uncertainty: where the suggester and its reference disagree most).
 
@@ -23,7 +23,7 @@ from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_jobs import QtJobRunner
 
 TRAIN_CANCELLED = "Training cancelled; nothing was recorded."
-COLUMNS = ["", "Run", "Trained", "Documents", "Base", "P", "R", "F", "F vs stock"]
+COLUMNS = ["", "Run", "Trained", "Documents", "Base", "P", "R", "F", "F vs stock", "Links F"]
 
 
 def _train(viewer: str, max_steps: int, line, store, _progress, cancelled):
@@ -59,6 +59,16 @@ class QtRanker(QtJobRunner):
 
     busy = ""  # never shown: asking again while ranking waits for the same order
     unexpected = Errors.E623
+
+
+def links_f(scores: dict) -> str:
+    """F1 of the run's entity linker on the held-out mentions a person linked; why there is none if not."""
+    if "links" in scores:
+        return f"{scores['links']['f']:.3f}"
+    linker = scores.get("linker")
+    if linker and not linker.get("trained"):
+        return f"no linker ({linker.get('mentions', 0)} links)"
+    return ""
 
 
 def gain(scores: dict) -> str:
@@ -128,6 +138,7 @@ class QtTrainDialog(QDialog):
         self._show(f"Trained run {report.run.name} on {report.train} document(s) ({report.held_out} held out): "
                    f"P {s.get('p', 0):.3f} R {s.get('r', 0):.3f} F {s.get('f', 0):.3f}"
                    + (f", F {versus} over the stock model" if versus else "")
+                   + (f", links F {links_f(report.run.scores)}" if "links" in report.run.scores else "")
                    + ". Model → Model runs… makes it the suggester.", error=False)
         self.trained.emit(report)
 
@@ -170,7 +181,8 @@ class QtRunsDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         note = QLabel("P, R, F: on the documents held out of the run's training. F vs stock: the gain over the "
-                      "stock model scored on the same documents and labels. ● suggests.")
+                      "stock model scored on the same documents and labels. Links F: the entity linker, on "
+                      "the held-out mentions a person linked. ● suggests.")
         note.setWordWrap(True)
         self.message = QLabel()
         self.message.setObjectName("runsMessage")
@@ -193,7 +205,8 @@ class QtRunsDialog(QDialog):
         for row, r in enumerate(self.runs):
             o = r.scores.get("overall", {})
             cells = ["●" if r.active else "", r.name + ("" if r.exists else " (folder missing)"), r.created_at,
-                     str(r.documents), r.base, *(f"{o.get(k, 0):.3f}" for k in "prf"), gain(r.scores)]
+                     str(r.documents), r.base, *(f"{o.get(k, 0):.3f}" for k in "prf"), gain(r.scores),
+                     links_f(r.scores)]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from annotator.core.db.models import Document, DocumentState, Entity, Span
+from annotator.core.db.models import Document, DocumentState, Entity, ModelRun, Span
 from annotator.core.kb.candidates import alias_rows, prior, score, type_fit
 from annotator.core.kb.entities import mention_keys
 from annotator.core.text import Tokens
@@ -79,6 +79,19 @@ def suggest_links(session: Session, document_ids: list[int]) -> int:
     if best:
         session.execute(update(Span), [{"id": sid, "entity_id": eid} for sid, eid in best.items()])
     return len(best)
+
+
+def linker_choice(session: Session, span_id: int | None) -> int | None:
+    """The entity a trained entity linker chose for this span: its suggested link, when the run that
+    suggested it had a linker (io/linker.py). Where that linker had no candidate, the prior's
+    suggestion fills in (io/resuggesting.py) and is not told apart: it is the same run's suggestion."""
+    if span_id is None:
+        return None
+    row = session.execute(select(Span.entity_id, ModelRun.scores).join(ModelRun, ModelRun.id == Span.model_run_id)
+                          .where(Span.id == span_id, Span.status == "suggested")).first()
+    if row is None or row.entity_id is None:
+        return None
+    return row.entity_id if ((row.scores or {}).get("linker") or {}).get("trained") else None
 
 
 @dataclass
