@@ -10,6 +10,9 @@ the run folder (`kb/`, the spacy-kb export: hashed entity vectors of ENTITY_VECT
 from the analysts' counts) and loaded with spacy.KBFromFile.v1; the linker has its own small
 embedding (the NER sourced from a base model has no shared tok2vec to listen to). A sentencizer
 before it gives sentence boundaries, at inference and (as an annotating component) while training.
+The linker reads the context only (incl_prior off): the analysts' counts are already the prior of
+the candidate ranking, and spaCy's p + s - p*s lets a skewed prior overrule a context that points
+the other way (held-out ambiguous aliases: 0.55 right with the prior, 0.83 without; bench_links).
 
 What it chose. For each entity the pipeline finds, the linker's kb_id, or nothing where it has no
 candidate (NIL): re-suggesting maps the kb_id back to the project's Entity row.
@@ -80,7 +83,7 @@ def add_to_config(cfg, kb_dir: Path):
     cfg["nlp"]["pipeline"] = [*cfg["nlp"]["pipeline"], "sentencizer", LINKER]
     cfg["components"]["sentencizer"] = {"factory": "sentencizer"}
     cfg["components"][LINKER] = {
-        "factory": LINKER, "entity_vector_length": spacy_kb.ENTITY_VECTOR_LENGTH, "incl_prior": True,
+        "factory": LINKER, "entity_vector_length": spacy_kb.ENTITY_VECTOR_LENGTH, "incl_prior": False,
         "incl_context": True, "get_candidates": {"@misc": "spacy.CandidateGenerator.v1"},
         "model": {"@architectures": "spacy.EntityLinker.v2", "nO": None, "tok2vec": dict(_OWN_EMBEDDING)}}
     cfg["initialize"].setdefault("components", {})[LINKER] = {

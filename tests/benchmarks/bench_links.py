@@ -19,9 +19,10 @@ not).
    trained because the links are enough), time to train.
 2. On the held-out documents' ambiguous mentions (gold offsets): the linker's kb_id (the run's
    sentencizer and entity_linker over the gold entities) vs the prior-only suggestion (the top
-   candidate, `Project.candidates`, what `suggest_links` picks); accuracy of each, and of the
-   linker's context alone (its prior switched off: spaCy scores a candidate p + s - p*s, prior p and
-   context similarity s, so a skewed prior can outweigh a context that points the other way).
+   candidate, `Project.candidates`, what `suggest_links` picks); accuracy of each, and of the linker
+   with spaCy's default prior weighed in (p + s - p*s, prior p and context similarity s: a skewed
+   prior outweighs a context that points the other way, which is why the product's linker reads the
+   context only).
 3. End to end: `resuggest` of the held-out documents (unchecked) with the run: the share of the
    ambiguous mentions whose suggested link is right (a mention the NER missed counts as wrong), time
    to re-suggest; and the run's links P/R/F by spaCy's scorer (`training.score`) on the held-out ones.
@@ -239,9 +240,9 @@ def run(folder: Path, pool, test, steps: int) -> dict:
         train_s, report = timed(lambda: training.train(store, max_steps=steps, out=folder / "run"))
         nlp = spacy.load(report.run.path)
         linked = linker_choices(nlp, test)
-        nlp.get_pipe("entity_linker").incl_prior = False  # what the context alone says (not a product setting)
-        context_only = linker_choices(nlp, test)
-        nlp.get_pipe("entity_linker").incl_prior = True
+        nlp.get_pipe("entity_linker").incl_prior = True  # spaCy's default, the prior weighed in: for comparison
+        with_prior = linker_choices(nlp, test)
+        nlp.get_pipe("entity_linker").incl_prior = False
         prior = prior_choices(store, ids, test)
         suggest_s, suggested = timed(lambda: resuggest(store, report.run.name, "unchecked"))
         end_to_end = resuggested_choices(store, ids, test)
@@ -250,7 +251,7 @@ def run(folder: Path, pool, test, steps: int) -> dict:
         readings = {gold for gold, _ in linked}
         return {"ambiguous_mentions": len(linked), "linker_accuracy": accuracy(linked),
                 "prior_accuracy": accuracy(prior), "resuggest_accuracy": accuracy(end_to_end),
-                "context_only_accuracy": accuracy(context_only),
+                "with_prior_accuracy": accuracy(with_prior),
                 "per_reading": {r: {"linker": accuracy([p for p in linked if p[0] == r]),
                                     "prior": accuracy([p for p in prior if p[0] == r])} for r in sorted(readings)},
                 "links_held_out": held.get("links"), "run_links": report.run.scores.get("links"),
