@@ -85,7 +85,11 @@ def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_win
     assert runs.table.item(0, 0).text() == "" and runs.table.item(0, 8).text().startswith(("+", "-"))
     assert runs.table.horizontalHeaderItem(9).text() == "Links F"
     assert runs.table.item(0, 9).text() == "no linker (0 links)"  # nothing linked: NER only, and why
+    assert runs.detail.text().startswith("Select a run")
     runs.select_run(run.name)
+    per_label = runs.detail.text().splitlines()  # the selected run, label by label, against the stock model
+    assert per_label[0].startswith(f"{run.name}: trained on {run.documents} document(s)")
+    assert any(line.startswith(f"{label}: P ") for label in run.scores["per_label"] for line in per_label[1:])
     qtbot.mouseClick(runs.use_button, Qt.MouseButton.LeftButton)
     assert runs.table.item(0, 0).text() == "●"
     with w.project.store.Session() as s:  # the database says so

@@ -79,6 +79,19 @@ def gain(scores: dict) -> str:
     return f"{scores['overall']['f'] - stock['f']:+.3f}"
 
 
+def details(run: model_runs.RunInfo) -> str:
+    """The selected run, label by label: what the table's one F hides (a new label learned, an old one lost)."""
+    scores = run.scores
+    stock = (scores.get("stock") or {}).get("per_label") or {}
+    lines = [f"{run.name}: trained on {run.documents} document(s), scored on {scores.get('documents', 0)} held out."]
+    for label, prf in (scores.get("per_label") or {}).items():
+        versus = f"   (stock F {stock[label]['f']:.3f})" if label in stock else "   (the stock model lacks it)"
+        lines.append(f"{label}: P {prf['p']:.3f}  R {prf['r']:.3f}  F {prf['f']:.3f}" + (versus if stock else ""))
+    if "links" in scores:
+        lines.append("Links: P {p:.3f}  R {r:.3f}  F {f:.3f}".format(**scores["links"]))
+    return "\n".join(lines)
+
+
 class QtTrainDialog(QDialog):
     """Steps, Train, spaCy's lines as they come; Cancel stops the training."""
 
@@ -187,6 +200,10 @@ class QtRunsDialog(QDialog):
         self.message = QLabel()
         self.message.setObjectName("runsMessage")
         self.message.setWordWrap(True)
+        self.detail = QLabel()  # the selected run, label by label
+        self.detail.setObjectName("runsDetail")
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)  # label names come from the project
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.use_button = self.buttons.addButton("&Use this run", QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.rejected.connect(self.reject)
@@ -194,6 +211,7 @@ class QtRunsDialog(QDialog):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.detail)
         layout.addWidget(note)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
@@ -210,6 +228,7 @@ class QtRunsDialog(QDialog):
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
         self._update_buttons()
 
     def select_run(self, name: str) -> None:
@@ -236,6 +255,7 @@ class QtRunsDialog(QDialog):
     def _update_buttons(self) -> None:
         run = self.selected()
         self.use_button.setEnabled(run is not None and not run.active and run.exists)
+        self.detail.setText(details(run) if run is not None else "Select a run to see its scores label by label.")
 
 
 class QtModelTools(QObject):
