@@ -87,7 +87,10 @@ def span_columns(session: Session, layer_ids: list[int], last, *, accepted_only:
     accepted ones with `accepted_only`), and the label names the label codes index (the scheme's,
     then any label in use outside it)."""
     label_names = list(session.scalars(select(Label.name).order_by(Label.position, Label.name)))
-    where = Span.annotator_id.in_(layer_ids)
+    # whole layers are most of the table: SQLite reads it in order (`+ 0`: no index on the layer)
+    # rather than jumping from each index entry to its row, half the time at 9 x 10^6 spans
+    layer = Span.annotator_id + 0 if session.get_bind().dialect.name == "sqlite" else Span.annotator_id
+    where = layer.in_(layer_ids)
     if accepted_only:
         where = where & (Span.status == "accepted")
 
