@@ -55,3 +55,32 @@ def test_label_list_pages_and_scrolling_reads_the_rest(tmp_path, qtbot, monkeypa
     finally:
         window.close()
         store.close()
+
+
+def test_a_label_asked_for_while_another_lists_gets_its_own_first_page(tmp_path, qtbot, monkeypatch):
+    """A page answering an earlier request (another label, or the same one asked again) is not shown
+    as the first page of the list asked for last."""
+    monkeypatch.setattr(qt_agreement, "LABEL_PAGE", 30)
+    generate.write_project(tmp_path / "p.db", 60, layers=3, review=True)
+    store = Store(tmp_path / "p.db")
+    set_role(store, "rev", "reviewer")
+    window = open_window(qtbot, store, "rev", 1)
+    try:
+        dash = dashboard(window, qtbot)
+        with store.Session() as s:
+            first, _ = triage.items_page(s, dash.annotators, triage.imperfect(dash.report), "PERSON", 0, 30)
+        for label in ("ORG", "PERSON", "ORG", "PERSON"):  # quicker than the background reads
+            dash.list_label(label)
+        qtbot.waitUntil(lambda: not dash.list_task.running() and dash.disagreement_model.more, timeout=15_000)
+        dash.disagreement_model.fetchMore()  # the list scrolled to its end: the second page is read...
+        assert dash.list_task.running()
+        dash.list_label("PERSON")  # ... and the label activated again meanwhile: its first page again
+        qtbot.waitUntil(lambda: not dash.list_task.running() and "PERSON:" in dash.list_heading.text()
+                        and "listing" not in dash.list_heading.text(), timeout=15_000)
+        qtbot.wait(200)  # nothing else arrives after it
+        assert not dash.list_task.running()
+        assert [(i.document_id, i.disagreement) for i in dash.disagreement_model.items] == \
+            [(i.document_id, i.disagreement) for i in first]
+    finally:
+        window.close()
+        store.close()

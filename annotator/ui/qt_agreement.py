@@ -315,12 +315,12 @@ class QtAgreementDashboard(QWidget):
             self._start_label_page()
 
     def _on_items(self, result) -> None:
-        label, found, start_of_next = result
-        if self.listing != ("label", label):  # asked for something else meanwhile
+        label, start, found, start_of_next = result
+        if self.listing != ("label", label) or start != self.label_next:  # asked for something else meanwhile
             if self.listing is not None and self.listing[0] == "label":
-                self.list_label(self.listing[1])
+                self._start_label_page()
             return
-        first = self.label_next == 0
+        first = start == 0
         self.label_next = start_of_next
         if first:
             self._show_items(found, f"Disagreements involving {label}")

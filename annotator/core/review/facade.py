@@ -69,13 +69,13 @@ def agreement_report(store: Store, annotators: list[str]) -> AgreementReport:
 
 
 def label_items(store: Store, annotators: list[str], documents: list[str], label: str, start: int = 0,
-                want: int | None = None) -> tuple[str, list[triage.Item], int]:
+                want: int | None = None) -> tuple[str, int, list[triage.Item], int]:
     """Disagreements involving `label` in the named documents from `start` (a page of `want` or a few
-    more; None: all), with the label they answer and where the next page starts."""
+    more; None: all), with the label and start they answer and where the next page starts."""
     with store.Session() as s:
         if want is None:
-            return label, triage.items(s, annotators, documents[start:], label), len(documents)
-        return (label, *triage.items_page(s, annotators, documents, label, start, want))
+            return label, start, triage.items(s, annotators, documents[start:], label), len(documents)
+        return (label, start, *triage.items_page(s, annotators, documents, label, start, want))
 
 
 def provenance_report(store: Store) -> dict[str, dict]:
