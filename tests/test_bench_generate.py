@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from annotator.core.db.models import Document, DocumentState, Span
 from annotator.core.db.store import Store
+from annotator.core.review.inputs import project_agreement
 from annotator.core.stats import stats
 from annotator.io.importing import import_paths
 
@@ -44,3 +45,23 @@ def test_project_built_with_raw_sql_is_a_project(tmp_path):
     figures = stats(store)
     assert figures["documents"] == 200 and figures["layers"]["layer1"]["spans"] == 6000
     assert figures["provenance"]["layer1"]["totals"]["accepted"] == 6000
+
+
+def test_review_project_has_finished_differing_layers(tmp_path):
+    """`review`: three people's finished layers that mostly agree, differently each time but the
+    same for the same seed; the agreement of such layers is high but not perfect."""
+    counts = [generate.write_project(tmp_path / f"{k}.db", 200, layers=3, review=True) for k in "ab"]
+    assert counts[0] == counts[1] and 3 * 200 * 25 < counts[0][1] < 3 * 200 * 31
+    dumps = []
+    for k in "ab":
+        store = Store(tmp_path / f"{k}.db")
+        with store.Session() as s:
+            dumps.append(s.execute(select(Span.document_id, Span.annotator_id, Span.start, Span.end, Span.label)
+                                   .order_by(Span.id)).all())
+            assert set(s.scalars(select(DocumentState.status))) == {"done"}
+        report = project_agreement(store)
+        store.close()
+    assert dumps[0] == dumps[1]
+    assert report.overall.n_docs == 200 and [(p.a, p.b) for p in report.pairs] == [
+        ("layer1", "layer2"), ("layer1", "layer3"), ("layer2", "layer3")]
+    assert 0.75 < report.overall.span_f1_exact < 0.95 and report.overall.span_f1_overlap > 0.9

@@ -35,6 +35,7 @@ def entered_text(n: int) -> str:
 Role = Qt.ItemDataRole
 ValueRole = Role.UserRole  # the raw value of a cell (float or None; the row's key in column 0)
 SortRole = Role.UserRole + 1
+LABEL_PAGE = 100  # disagreements a label's list reads at a time (a few screens)
 MEASURES = [("span_f1_exact", "F1 exact"), ("span_f1_overlap", "F1 overlap"), ("token_kappa", "κ tokens"),
             ("token_alpha", "α tokens"), ("link_agreement", "Links"), ("n_docs", "Docs")]
 
@@ -116,6 +117,8 @@ class QtAgreementDashboard(QWidget):
         self.doc_ids: dict[str, int] = {}
         self.titles: dict[str, str] = {}  # document name -> title: documents are shown by title
         self.listing: tuple[str, str] | None = None  # ("document" | "label", name) listed now
+        self.label_docs: list[str] = []  # a label's list: the documents it runs over, page by page
+        self.label_next = 0  # where its next page starts in `label_docs`
         self.setObjectName("agreementDashboard")
         self.setWindowTitle("Agreement — annotator")
         self.resize(1280, 800)
@@ -156,6 +159,7 @@ class QtAgreementDashboard(QWidget):
         self.documents = _table(self.documents_model, "agreementDocuments", sortable=True)
         self.bars = QtLabelBars()
         self.disagreement_model = QtDisagreementModel(parent=self)
+        self.disagreement_model.fetcher = self._next_label_page
         self.disagreements = row_table(self.disagreement_model, "agreementDisagreements")
         self.disagreements.horizontalHeader().setStretchLastSection(True)
         self.disagreements.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
@@ -246,8 +250,9 @@ class QtAgreementDashboard(QWidget):
     def _on_report(self, report: AgreementReport) -> None:
         self.compute_button.setEnabled(True)
         self.report, self.annotators = report, self.pending
-        self.doc_ids = self.project.document_ids(list(report.by_document))
-        self.titles = {d.name: d.title or d.name for d in self.project.documents()}
+        documents = self.review.documents()
+        self.doc_ids = {name: documents[name][0] for name in report.by_document if name in documents}
+        self.titles = {name: title for name, (_, title) in documents.items()}
         self.pairs_model.set_rows([("overall", "Overall", report.overall)] +
                                   [((p.a, p.b), f"{p.a} / {p.b}", p.measures) for p in report.pairs])
         self.labels_model.set_rows([(k, k, m) for k, m in report.by_label.items()])
@@ -283,39 +288,67 @@ class QtAgreementDashboard(QWidget):
     def list_document(self, name: str) -> None:
         """The document's disagreements, at once (one document is quick)."""
         self.listing = ("document", name)
+        self.disagreement_model.more = False
         doc_id = self.doc_ids.get(name)
         found = [] if doc_id is None else self.review.document_items(doc_id, self.annotators)
         self._show_items(found, f"Disagreements in {self.titles.get(name, name)}")
 
     def list_label(self, label: str) -> None:
-        """Disagreements involving `label`, over the documents that have any (in the background)."""
+        """Disagreements involving `label`, in the background, a page at a time: the first screen's
+        worth from the worst documents first, more as the list is scrolled to its end."""
         self.listing = ("label", label)
         if self.report is None:
             return
+        self.label_docs, self.label_next = triage.imperfect(self.report), 0
+        self.disagreement_model.more = False
         self.list_heading.setText(f"Disagreements involving {label}: listing…")
+        self._start_label_page()
+
+    def _start_label_page(self) -> bool:
         # while another listing runs, this one starts when it ends (see _on_items)
-        self.list_task.start(self.project.store.url, label_items, self.annotators, triage.imperfect(self.report),
-                             label, what="Listing disagreements")
+        return self.list_task.start(self.project.store.url, label_items, self.annotators, self.label_docs,
+                                    self.listing[1], self.label_next, LABEL_PAGE, what="Listing disagreements")
+
+    def _next_label_page(self) -> None:
+        if self.listing is not None and self.listing[0] == "label" and not self.list_task.running():
+            self.disagreement_model.more = False  # until this page is in
+            self._start_label_page()
 
     def _on_items(self, result) -> None:
-        label, found = result
-        if self.listing != ("label", label):  # asked for something else meanwhile
+        label, start, found, start_of_next = result
+        if self.listing != ("label", label) or start != self.label_next:  # asked for something else meanwhile
             if self.listing is not None and self.listing[0] == "label":
-                self.list_label(self.listing[1])
+                self._start_label_page()
             return
-        self._show_items(found, f"Disagreements involving {label}")
+        first = start == 0
+        self.label_next = start_of_next
+        if first:
+            self._show_items(found, f"Disagreements involving {label}")
+        else:
+            texts, titles = self._texts_of(found)
+            self.disagreement_model.append_items(found, texts, titles)
+            self._heading(f"Disagreements involving {label}")
+        self.disagreement_model.more = start_of_next < len(self.label_docs)
+        if self.disagreement_model.more:
+            self._heading(f"Disagreements involving {label}")
 
-    def _show_items(self, found: list[triage.Item], title: str) -> None:
+    def _texts_of(self, found: list[triage.Item]) -> tuple[dict[int, str], dict[int, str]]:
         texts, titles = {}, {}
-        missing = {i.document_id for i in found} - set(self.disagreement_model.texts)
-        for doc_id in missing:
+        for doc_id in {i.document_id for i in found} - set(self.disagreement_model.texts):
             doc = self.project.document(doc_id)
             texts[doc_id], titles[doc_id] = doc.text, doc.title or doc.name
-        self.disagreement_model.set_items(found, texts, titles)
-        n, open_ = len(found), self.disagreement_model.open_count()
-        self.list_heading.setText(f"{title}: {n} ({open_} open)" if n else f"{title}: none")
+        return texts, titles
+
+    def _heading(self, title: str) -> None:
+        n, open_ = len(self.disagreement_model.items), self.disagreement_model.open_count()
+        more = " so far; more as you scroll" if self.disagreement_model.more else ""
+        self.list_heading.setText(f"{title}: {n} ({open_} open){more}" if n else f"{title}: none{more}")
+
+    def _show_items(self, found: list[triage.Item], title: str) -> None:
+        self.disagreement_model.set_items(found, *self._texts_of(found))
+        self._heading(title)
         self.disagreements.resizeColumnsToContents()
-        if n and not self.disagreements.currentIndex().isValid():
+        if found and not self.disagreements.currentIndex().isValid():
             self.disagreements.setCurrentIndex(self.disagreement_model.index(0, 0))
 
     def _on_disagreement(self, index: QModelIndex) -> None:

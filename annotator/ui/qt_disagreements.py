@@ -84,6 +84,25 @@ class QtDisagreementModel(QtRowsModel):
         self.titles: dict[int, str] = {}  # document id -> title, shown for the document (its name in the tooltip)
         self.show_document = show_document
         self.columns = (["Document"] if show_document else []) + ["#", "Kind", "Text", "Decision", "Versions"]
+        self.more = False  # a list read page by page has pages left: `fetcher` reads the next one
+        self.fetcher = None
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802 (Qt name)
+        return not parent.isValid() and self.more and self.fetcher is not None
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802 (Qt name)
+        """The view scrolled to the last row: the next page (read in the background, then appended)."""
+        if self.canFetchMore(parent):
+            self.fetcher()
+
+    def append_items(self, items: list[Item], texts: dict[int, str], titles: dict[int, str]) -> None:
+        """The next page of the list, after the rows shown (they keep their place and selection)."""
+        self.texts.update(texts)
+        self.titles.update(titles)
+        if items:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(items) - 1)
+            self.rows = self.rows + list(items)
+            self.endInsertRows()
 
     @property
     def items(self) -> list[Item]:

@@ -1,12 +1,14 @@
 """A big project made up, the same every time (no network): N articles of seeded random sentences
 from the seed texts' vocabulary, ~150 words each, with ~30 spans each in one or more layers.
 
-    python tests/benchmarks/generate.py --docs 100000 --jsonl big.jsonl [--project big.db] [--layers 1]
+    python tests/benchmarks/generate.py --docs 100000 --jsonl big.jsonl [--project big.db] [--layers 1] [--review]
 
 `--jsonl` writes Prodigy-style lines for `annotator import`; `--project` builds a project file
 directly with raw SQL (minutes faster than importing, for benchmarks that need a big project, not an
 import). Spans are on word boundaries, in layers named "layer1", "layer2", ...; the first is also the
-model layer's copy when `--model-layer` is given.
+model layer's copy when `--model-layer` is given. With `--review` every layer is a person's finished
+version of each article (state done) that differs from the others as colleagues' work does: a span
+dropped, a word longer, relabelled, an extra span (see `person_version`), for agreement and adjudication.
 """
 
 from __future__ import annotations
@@ -95,12 +97,38 @@ def _tokens(text: str) -> bytes:
     return struct.pack(f"<{len(pairs)}i", *pairs)
 
 
+def person_version(rng: random.Random, text: str, spans: list[tuple[int, int, str]]
+                   ) -> list[tuple[int, int, str]]:
+    """One annotator's version of an article's spans: most kept as they are; 4% left out, 5% one word
+    longer, 3% another label; in 30% of the articles one extra one-word span."""
+    out = []
+    for s, e, lab in spans:
+        r = rng.random()
+        if r < 0.04:
+            continue
+        if r < 0.09:
+            nxt = text.find(" ", e + 1)
+            e = nxt if nxt > 0 else len(text)
+        elif r < 0.12:
+            lab = rng.choice(LABELS)
+        out.append((s, e, lab))
+    if rng.random() < 0.3:
+        s = text.find(" ", rng.randrange(len(text))) + 1
+        e = text.find(" ", s)
+        if 0 < s < e and not any(a < e and s < b for a, b, _ in out):
+            out.append((s, e, rng.choice(LABELS)))
+            out.sort()
+    return out
+
+
 def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model_layer: bool = False,
-                  opened: bool = True, spans_per_doc: int = SPANS_PER_DOC) -> tuple[int, int]:
+                  opened: bool = True, spans_per_doc: int = SPANS_PER_DOC, review: bool = False
+                  ) -> tuple[int, int]:
     """A project file at the current schema filled with raw SQL; returns (documents, spans).
 
     Each layer gets every document's spans (the later layers with a third of the labels changed)
-    and, with `opened`, an "in_progress" state per document."""
+    and, with `opened`, an "in_progress" state per document. With `review`, each layer is instead a
+    person's finished version (`person_version`, state "done") and the labels are in the scheme."""
     import hashlib
 
     Store(path).close()  # schema, pragmas and application id as the app makes them
@@ -109,6 +137,9 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     now = datetime.now(timezone.utc).isoformat(sep=" ")
     names = [f"layer{k + 1}" for k in range(layers)]
     layer_ids = []
+    if review:
+        con.executemany("INSERT INTO labels (name, colour, description, position) VALUES (?, '#888888', '', ?)",
+                        [(label, i) for i, label in enumerate(LABELS)])
     for name in names:
         layer_ids.append(con.execute("INSERT INTO annotators (name, role, is_model) VALUES (?, 'annotator', 0)",
                                      (name,)).lastrowid)
@@ -127,20 +158,21 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
                         "origin, status, created_at, updated_at, version) "
                         "VALUES (?, ?, ?, ?, ?, 0, '', ?, ?, ?, ?, 1)", span_rows)
         con.executemany("INSERT INTO document_states (document_id, annotator_id, status, seconds_spent, updated_at) "
-                        "VALUES (?, ?, 'in_progress', 0, ?)", state_rows)
+                        "VALUES (?, ?, ?, 0, ?)", state_rows)
         doc_rows.clear(), span_rows.clear(), state_rows.clear()
 
     for doc_id, (name, text, spans) in enumerate(articles(n_docs, seed, spans_per_doc), start=1):
         doc_rows.append((doc_id, name, text.split(" ", 1)[0], text, hashlib.sha256(text.encode()).hexdigest(),
                          _tokens(text), now))
         for k, layer in enumerate(layer_ids):
-            for s, e, lab in spans:
-                if k and rng.random() < 0.33:
-                    lab = rng.choice(LABELS)
-                span_rows.append((doc_id, layer, s, e, lab, "import", "accepted", now, now))
-            if opened:
-                state_rows.append((doc_id, layer, now))
-            n_spans += len(spans)
+            if review:
+                mine = person_version(rng, text, spans)
+            else:
+                mine = [(s, e, rng.choice(LABELS) if k and rng.random() < 0.33 else lab) for s, e, lab in spans]
+            span_rows.extend((doc_id, layer, s, e, lab, "import", "accepted", now, now) for s, e, lab in mine)
+            if opened or review:
+                state_rows.append((doc_id, layer, "done" if review else "in_progress", now))
+            n_spans += len(mine)
         if model_id is not None:
             span_rows.extend((doc_id, model_id, s, e, lab, "model", "suggested", now, now) for s, e, lab in spans)
             n_spans += len(spans)
@@ -160,13 +192,15 @@ def main() -> None:
     parser.add_argument("--project", type=Path)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--model-layer", action="store_true")
+    parser.add_argument("--review", action="store_true", help="layers as people's finished, differing versions")
     parser.add_argument("--spans", type=int, default=SPANS_PER_DOC, help="per document and layer (project)")
     args = parser.parse_args()
     if args.jsonl:
         print("jsonl: %d documents, %d spans" % write_jsonl(args.jsonl, args.docs, args.seed))
     if args.project:
         print("project: %d documents, %d spans" % write_project(args.project, args.docs, args.seed, args.layers,
-                                                               args.model_layer, spans_per_doc=args.spans))
+                                                               args.model_layer, spans_per_doc=args.spans,
+                                                               review=args.review))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from sqlalchemy import select
+
+from annotator.core.db.models import Document
 from annotator.core.db.store import Store
 from annotator.core.review import triage
 from annotator.core.review.adjudication import Adjudication, start_adjudication
@@ -30,6 +33,13 @@ class Review:
         """The people's layers holding a document (the model's and gold left out)."""
         with self.store.Session() as s:
             return people_layers(s)
+
+    def documents(self) -> dict[str, tuple[int, str]]:
+        """Every document's name -> (id, title or name), in one read: the dashboard names documents by
+        title and opens them by id (a name list as parameters would pass SQLite's limit at 10^5)."""
+        with self.store.Session() as s:
+            return {name: (i, title or name) for i, name, title in
+                    s.execute(select(Document.id, Document.name, Document.title))}
 
     def document_items(self, document_id: int, annotators: Iterable[str]) -> list[triage.Item]:
         """The document's disagreements between the holders among `annotators`, with their decisions."""
@@ -58,11 +68,14 @@ def agreement_report(store: Store, annotators: list[str]) -> AgreementReport:
     return project_agreement(store, annotators)
 
 
-def label_items(store: Store, annotators: list[str], documents: list[str], label: str
-                ) -> tuple[str, list[triage.Item]]:
-    """Disagreements involving `label` in the named documents, with the label they answer."""
+def label_items(store: Store, annotators: list[str], documents: list[str], label: str, start: int = 0,
+                want: int | None = None) -> tuple[str, int, list[triage.Item], int]:
+    """Disagreements involving `label` in the named documents from `start` (a page of `want` or a few
+    more; None: all), with the label and start they answer and where the next page starts."""
     with store.Session() as s:
-        return label, triage.items(s, annotators, documents, label)
+        if want is None:
+            return label, start, triage.items(s, annotators, documents[start:], label), len(documents)
+        return (label, start, *triage.items_page(s, annotators, documents, label, start, want))
 
 
 def provenance_report(store: Store) -> dict[str, dict]:

@@ -87,7 +87,10 @@ def span_columns(session: Session, layer_ids: list[int], last, *, accepted_only:
     accepted ones with `accepted_only`), and the label names the label codes index (the scheme's,
     then any label in use outside it)."""
     label_names = list(session.scalars(select(Label.name).order_by(Label.position, Label.name)))
-    where = Span.annotator_id.in_(layer_ids)
+    # whole layers are most of the table: SQLite reads it in order (`+ 0`: no index on the layer)
+    # rather than jumping from each index entry to its row, half the time at 9 x 10^6 spans
+    layer = Span.annotator_id + 0 if session.get_bind().dialect.name == "sqlite" else Span.annotator_id
+    where = layer.in_(layer_ids)
     if accepted_only:
         where = where & (Span.status == "accepted")
 
@@ -146,9 +149,12 @@ def agreement_inputs(session: Session, annotators: Iterable[str] | None = None, 
     kb_index[kb == -1] = -1
 
     layers = {}
+    in_held = np.zeros(int(doc.max(initial=0)) + 1, bool)  # by document id: a lookup, not np.isin (4x faster)
     for layer_id, name in chosen:
         held = np.intersect1d(pairs[(pairs >> 32) == layer_id] & 0xFFFFFFFF, counted)
-        mine = np.flatnonzero((ann == layer_id) & np.isin(doc, held))  # not its unfinished documents
+        in_held[:] = False
+        in_held[held[held < len(in_held)]] = True
+        mine = np.flatnonzero((ann == layer_id) & in_held[doc])  # not its unfinished documents
         layers[name] = SpanTable(
             docs=[names[d] for d in held.tolist()], doc=np.searchsorted(held, doc[mine]),
             start=start[mine], end=end[mine], label=label[mine], label_names=label_names,

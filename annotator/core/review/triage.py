@@ -71,6 +71,19 @@ def items(session: Session, annotators: Iterable[str], documents: Iterable[str],
     return out
 
 
+def items_page(session: Session, annotators: Iterable[str], documents: list[str], label: str | None,
+               start: int, want: int) -> tuple[list[Item], int]:
+    """A page of `items`: the disagreements of documents[start:], document by document, until `want`
+    or more are found; and where the next page starts (len(documents): none left). A list a reviewer
+    opens costs the documents its first screen needs, not every imperfect document of the project."""
+    annotators, found, at = list(annotators), [], start
+    while at < len(documents) and len(found) < want:
+        chunk = documents[at:at + 20]
+        found += items(session, annotators, chunk, label)
+        at += len(chunk)
+    return found, at
+
+
 def imperfect(report: AgreementReport) -> list[str]:
     """Documents of the report that can hold a disagreement: every span matched exactly (F1 1 or
     undefined) with the same links means none. Sorted by exact F1, worst first."""
