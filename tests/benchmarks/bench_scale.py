@@ -42,8 +42,7 @@ CLI = "import sys; from annotator.cli import main; sys.argv[0] = 'annotator'; ma
 RAW_IMPORT = '''
 import hashlib, itertools, json, sqlite3, sys
 from datetime import datetime, timezone
-from annotator.core.nlp import blank_tokenizer, doc_tokens
-from annotator.core.text import pack_tokens
+from annotator.core.nlp import blank_tokenizer, packed_tokens
 con = sqlite3.connect(sys.argv[2])
 tok = blank_tokenizer()
 now = datetime.now(timezone.utc).isoformat(sep=" ")
@@ -59,7 +58,7 @@ def flush(batch):
     for task, doc in batch:
         doc_id += 1
         docs.append((doc_id, task["meta"]["name"], task["text"][:80], task["text"],
-                     hashlib.sha256(task["text"].encode()).hexdigest(), pack_tokens(doc_tokens(doc)), now))
+                     hashlib.sha256(task["text"].encode()).hexdigest(), packed_tokens(doc), now))
         spans.extend((doc_id, s["start"], s["end"], s["label"], now, now) for s in task["spans"])
         states.append((doc_id, now))
     con.executemany("INSERT INTO documents (id, name, title, text, text_sha256, tokens, meta, imported_at) "
