@@ -152,8 +152,7 @@ def suggest(nlp: Language, texts: Iterable[str | Doc], batch_size: int = BATCH_S
 
 def tokens_only(items: Iterable[str | list[tuple[int, int]]]) -> Iterator[tuple[bytes | list[tuple[int, int]], list]]:
     """Tokens of each item: a text is tokenised (packed, `packed_tokens`), a list of (start, end) is a
-    file's own tokens, kept."""
-    tok = blank_tokenizer()
+    file's own tokens, kept (spaCy is loaded only when a text needs tokenising: start-up)."""
     for item in items:
-        yield (item, []) if isinstance(item, list) else (packed_tokens(tok(item)), [])
+        yield (item, []) if isinstance(item, list) else (packed_tokens(blank_tokenizer()(item)), [])
 
