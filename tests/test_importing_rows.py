@@ -81,3 +81,18 @@ def test_a_bad_line_after_a_stored_batch_rolls_everything_back(tmp_path, monkeyp
     with sqlite3.connect(tmp_path / "p.db") as con:
         assert con.execute("SELECT count(*) FROM documents").fetchone() == (0,)
         assert con.execute("SELECT count(*) FROM spans").fetchone() == (0,)
+
+
+def test_nesting_is_checked_only_where_it_could_be_too_deep(tmp_path):
+    """A line with fewer brackets than the depth limit cannot nest past it, so its values are not
+    walked; a line with many (here 100 spans) is walked, and passes when shallow; deep meta is E111."""
+    store = new_store(tmp_path / "p.db")
+    text = " ".join(f"w{i}" for i in range(100))
+    spans = [{"start": m, "end": m + len(w), "label": "ORG"} for m, w in
+             ((text.index(f"w{i} ") if i < 99 else text.rindex("w99"), f"w{i}") for i in range(100))]
+    write_jsonl(tmp_path / "a.jsonl", [{"text": text, "spans": spans, "meta": {"note": "[[{{" * 20}}])
+    assert import_paths(store, [tmp_path / "a.jsonl"], use_model=False).spans == 100
+    (tmp_path / "b.jsonl").write_text(json.dumps({"text": "Deep.", "meta": {"x": json.loads("[" * 65 + "]" * 65)}})
+                                      + "\n")
+    with pytest.raises(AnnotatorError, match="E111"):
+        import_paths(store, [tmp_path / "b.jsonl"], use_model=False)
