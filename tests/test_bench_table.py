@@ -46,6 +46,21 @@ def test_table_scale_rows_judge_time_memory_stats_and_export():
     assert "ratio 0.6 (≥ 0.5)" in rows[2] and rows[2].endswith("| yes |")
 
 
+def test_table_rows_for_import_memory_docbin_and_start_up():
+    export = {"documents": 100, "seconds": 1.0, "raw_seconds": 0.5, "ratio": 0.5, "target_ratio_min": 0.5,
+              "cli_peak_rss_mb": 90, "docbin_seconds": 1.2, "docbin_vs_raw": 2.4, "target_docbin_vs_raw_max": 2.0,
+              "docbin_cli_peak_rss_mb": 140}
+    memory = {"documents": 10000, "peak_rss_mb": 149, "floor_peak_rss_mb": 120, "target_peak_rss_mb_max": 150}
+    startup = {"import_one_no_model_s": 0.8, "import_floor_s": 0.75, "target_import_s_max": 0.5,
+               "export_small_s": 0.29, "export_floor_s": 0.2, "target_export_s_max": 0.3}
+    rows = table.markdown({"scale": {"export": export, "import_memory": memory}, "startup": startup}).splitlines()[2:]
+    assert len(rows) == 5
+    assert "2.4× raw (≤ 2×)" in rows[1] and rows[1].endswith("| **no** |")
+    assert "peak RSS 149 MB" in rows[2] and rows[2].endswith("| yes |")
+    assert "spaCy tokenizer 0.75 s" in rows[3] and rows[3].endswith("| **no** |")
+    assert rows[4].endswith("| yes |")
+
+
 def test_table_keys_row_says_keys_per_suggestion_against_the_two_key_flow():
     keys = {"accepted": 228, "documents": [{}, {}, {}], "enter_per_accepted": 1.0, "keys_per_accepted": 1.013,
             "keys_per_document": 78.7, "before_two_key_flow_keys": 456, "meets_target": True}

@@ -5,8 +5,6 @@ The window and the command line both work through this class; it holds no Qt.
 
 from __future__ import annotations
 
-import getpass
-import os
 import weakref
 from dataclasses import dataclass
 
@@ -15,8 +13,8 @@ from sqlalchemy import bindparam, case, event, func, select, tuple_
 from annotator.core import guidelines as guide, history as hist, progress as prog
 from annotator.core.changes import Hub
 from annotator.core.commands import COMMANDS, RevertTo
-from annotator.core.db.annotators import (MODEL_LAYER, LayerInfo, find_annotator, get_annotator, is_reviewer,
-                                          known_annotators)
+from annotator.core.db.annotators import (MODEL_LAYER, LayerInfo, default_user, find_annotator, get_annotator,
+                                          is_reviewer, known_annotators)
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing import rows, spans as cmd
@@ -28,11 +26,6 @@ from annotator.core.kb import candidates as cand, linking, mentions, suggestions
 from annotator.core.search import Filters, Hit, search
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
-
-
-def default_user() -> str:
-    """ANNOTATOR_USER, else the OS login."""
-    return os.environ.get("ANNOTATOR_USER") or getpass.getuser() or "analyst"
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def stream(path: Path, skip_invalid: bool = False, skipped: list[str] | None = N
             if isinstance(task, dict) and isinstance(task.get("text"), str) and not task["text"].strip():
                 note_skipped(skipped, path, lineno, "the text is empty or only whitespace")
                 continue
-            rec = check_record(_from_task(task, path, lineno), path, f"line {lineno}")
+            rec = check_record(_from_task(task, path, lineno), path, f"line {lineno}", spans=False)  # checked there
         except AnnotatorError as e:
             if not skip_invalid:
                 raise

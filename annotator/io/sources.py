@@ -89,8 +89,12 @@ def iter_records(found: list[Source], skip_invalid: bool = False,
         stream = getattr(module, "stream", None)
         read = stream(path, skip_invalid=skip_invalid, skipped=skipped) if stream else module.read(path)
         for number, rec in enumerate(read, start=1):
-            # every format's records pass the same checks (the readers make them with line numbers)
-            check_record(rec, path, f"document {number}", allow_empty=False)
+            # every format's records pass the same checks: a line-based reader checks each as it reads it
+            # (with its line number, so that --skip-invalid can leave it out), the others here
+            if stream is None:
+                check_record(rec, path, f"document {number}", allow_empty=False)
+            elif not rec.text.strip():
+                raise AnnotatorError(Errors.E113.format(path=path, where=f"document {number}", name=rec.name))
             check_tokens(rec, path, number)
             size = len(rec.text.encode("utf-8"))
             if size > MAX_DOCUMENT_BYTES:

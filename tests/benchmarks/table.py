@@ -94,6 +94,25 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                         f"{ex['seconds']} s (CLI peak RSS {ex['cli_peak_rss_mb']:,} MB)",
                         f"plain SELECT + `json.dumps` {ex['raw_seconds']} s", f"ratio {ex['ratio']} (≥ 0.5)",
                         ex["ratio"] >= ex["target_ratio_min"]))
+        if ex and "docbin_vs_raw" in ex:
+            out.append((f"Export {ex['documents']:,} documents from the project, `spacy` (DocBin)",
+                        f"{ex['docbin_seconds']} s (CLI peak RSS {ex['docbin_cli_peak_rss_mb']:,} MB)",
+                        f"plain SELECT + `json.dumps` {ex['raw_seconds']} s", f"{ex['docbin_vs_raw']}× raw (≤ 2×)",
+                        ex["docbin_vs_raw"] <= ex["target_docbin_vs_raw_max"]))
+        mem = sc.get("import_memory")
+        if mem:
+            out.append((f"Import {mem['documents']:,} docs, JSONL, no model: peak memory",
+                        f"peak RSS {mem['peak_rss_mb']:,} MB",
+                        f"loading ORM + click + spaCy tokenizer {mem['floor_peak_rss_mb']:,} MB", "≤ 150 MB",
+                        mem["peak_rss_mb"] <= mem["target_peak_rss_mb_max"]))
+    if "startup" in r:
+        su = r["startup"]
+        out.append(("`annotator import one.jsonl --no-model` (start to end)", f"{su['import_one_no_model_s']} s",
+                    f"loading ORM + click + spaCy tokenizer {su['import_floor_s']} s", "≤ 0.5 s",
+                    su["import_one_no_model_s"] <= su["target_import_s_max"]))
+        out.append(("`annotator export` of a one-article project", f"{su['export_small_s']} s",
+                    f"loading ORM + click {su['export_floor_s']} s", "≤ 0.3 s",
+                    su["export_small_s"] <= su["target_export_s_max"]))
     if "team" in r:
         t = r["team"]
         for key, title in (("postgresql", "PostgreSQL"), ("sqlite", "SQLite")):

@@ -7,6 +7,8 @@ may see and edit which layer is decided in `core/editing/permissions.py`.
 
 from __future__ import annotations
 
+import getpass
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -19,6 +21,12 @@ from annotator.errors import AnnotatorError, Errors
 GOLD = "gold"
 ROLES = ("annotator", "reviewer")
 MODEL_LAYER = "model"
+
+
+def default_user() -> str:
+    """ANNOTATOR_USER, else the OS login. Here, not in project.py, so that a command that only needs
+    the name (import, export) does not load the project facade (start-up)."""
+    return os.environ.get("ANNOTATOR_USER") or getpass.getuser() or "analyst"
 
 
 def get_annotator(session: Session, name: str, *, is_model: bool = False, role: str = "annotator") -> Annotator:

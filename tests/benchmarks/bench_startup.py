@@ -1,0 +1,85 @@
+"""Start-up of the small commands, against the floors of what they must load, in the same run.
+
+    python tests/benchmarks/bench_startup.py --out report.json [--quick] [--repeat 7]
+
+- import: `annotator import one.jsonl --no-model` (one new article) into an existing project. Its
+  floor: Python starting and loading SQLAlchemy's ORM, click and spaCy's English tokenizer (a text
+  is tokenised by spaCy; `import spacy` alone is most of it). Target ≤ 0.5 s.
+- export: `annotator export --format jsonl` of that one-article project. Its floor: Python with
+  SQLAlchemy's ORM and click. Target ≤ 0.3 s.
+Each figure is the median of --repeat runs, the commands and their floors taken in turn (a host
+that changes speed moves both alike); each run is a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from annotator.core.db.store import Store  # noqa: E402
+
+CLI = "import sys; from annotator.cli import main; sys.argv[0] = 'annotator'; main()"
+FLOORS = {"python": "pass",
+          "orm_click": "import click, sqlalchemy.orm",
+          "orm_click_spacy_tokenizer": "import click, sqlalchemy.orm, spacy; spacy.blank('en')",
+          "spacy_import": "import spacy"}
+
+
+def seconds(args: list[str]) -> float:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANNOTATOR_USER": "bench"}
+    t = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env)
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--quick", action="store_true", help="2 runs: a smoke run")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    repeat = 2 if args.quick else args.repeat
+    runs: dict[str, list[float]] = {k: [] for k in ["import", "export", *FLOORS]}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for i in range(repeat):
+            db = tmp / f"p{i}.db"
+            Store(db).close()  # an existing project: a new one is made once, through Alembic
+            one = tmp / f"one{i}.jsonl"
+            one.write_text(json.dumps({"text": f"Kim Kwan-jin visits Seoul on day {i}.", "spans": [
+                {"start": 0, "end": 12, "label": "PERSON"}]}) + "\n", encoding="utf-8")
+            runs["import"].append(seconds(["-c", CLI, "--db", str(db), "import", str(one), "--no-model",
+                                           "--as-layer", "bench"]))
+            runs["export"].append(seconds(["-c", CLI, "--db", str(db), "export", "--format", "jsonl", "--out",
+                                           str(tmp / f"out{i}.jsonl"), "--layer", "bench", "--status", "all"]))
+            for name, code in FLOORS.items():
+                runs[name].append(seconds(["-c", code]))
+    med = {k: round(statistics.median(v), 3) for k, v in runs.items()}
+    result = {"startup": {
+        "import_one_no_model_s": med["import"], "import_floor_s": med["orm_click_spacy_tokenizer"],
+        "import_over_floor_s": round(med["import"] - med["orm_click_spacy_tokenizer"], 3),
+        "target_import_s_max": 0.5,
+        "export_small_s": med["export"], "export_floor_s": med["orm_click"],
+        "export_over_floor_s": round(med["export"] - med["orm_click"], 3), "target_export_s_max": 0.3,
+        "python_s": med["python"], "import_spacy_s": med["spacy_import"], "repeat": repeat,
+        "runs": {k: [round(x, 3) for x in v] for k, v in runs.items()},
+    }}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
