@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from annotator.core import nlp as nlp_mod
+from annotator.core.db import bulk
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
 from annotator.core.db.models import Alias, Document, DocumentState, Entity, ModelRun, Span, utcnow
 from annotator.core.db.store import Store
@@ -251,8 +252,7 @@ class _Run:
             _count_carried(rec, self.report.carried)
             doc_rows.append(dict(name=name, title=rec.title or title_of(rec.text), text=rec.text, text_sha256=digest,
                                  meta=meta, imported_at=now, tokens=pack_tokens(tokens)))
-        doc_ids = list(session.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
-                                       doc_rows))
+        doc_ids = bulk.insert_returning_ids(session.connection(), Document.__table__, doc_rows)
         self.report.added.extend(row["name"] for row in doc_rows)
         span_rows, state_rows = [], []
         for doc_id, (rec, digest, _, ents) in zip(doc_ids, batch):
@@ -302,13 +302,12 @@ class _Run:
         self._insert(span_rows, state_rows)
 
     def _insert(self, span_rows: list, state_rows: list) -> None:
-        """Core executemany on the session's connection: the ORM's bulk path costs more than the
-        insert itself at millions of rows (every column is given, so no Python defaults run)."""
+        """Core executemany (COPY on PostgreSQL, core/db/bulk.py) on the session's connection: the ORM's
+        bulk path costs more than the insert itself at millions of rows (every column is given, so no
+        Python defaults run)."""
         conn = self.session.connection()
-        if span_rows:
-            conn.execute(insert(Span.__table__), span_rows)
-        if state_rows:
-            conn.execute(insert(DocumentState.__table__), state_rows)
+        bulk.insert_rows(conn, Span.__table__, span_rows)
+        bulk.insert_rows(conn, DocumentState.__table__, state_rows)
 
     def _layer_rows(self, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
                     now, layer_name: str) -> None:
