@@ -104,3 +104,23 @@ def test_a_members_import_is_checked_row_by_row_not_copied(tmp_path, pg_cluster)
         member.close()
     with owner.Session() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_a_server_lost_during_copy_is_the_coded_error_and_stores_nothing(tmp_path, pg_cluster):
+    """The import's connection is ended by the server after its first batch went in by COPY: the next
+    batch fails, said as E400 (as an INSERT's failure is), and the first batch is not there."""
+    path = write_jsonl(tmp_path / "a.jsonl", tasks(2 * BATCH))
+    store = new_store(tmp_path / "p.db")
+    database = store.engine.url.database
+
+    def end_the_import(done, _total):
+        if done == BATCH + 1:
+            with pg_cluster.connect(database) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND "
+                              "pid <> pg_backend_pid() AND state = 'idle in transaction'", (database,))
+
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [path], use_model=False, progress=end_the_import)
+    assert e.value.code == "E400"
+    with store.Session() as s:
+        assert s.scalar(select(func.count()).select_from(Document)) == 0

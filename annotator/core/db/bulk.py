@@ -5,7 +5,8 @@ Core executemany. Either way the rows land in the caller's transaction, so an im
 
 Values are converted by each column's SQLAlchemy type exactly as an INSERT would convert them (JSON
 serialised the same way, timestamps as given), so both paths store the same rows; a document's id
-is taken from the table's own sequence, as the INSERT's default would take it.
+is taken from the table's own sequence, as the INSERT's default would take it. A failed COPY is the
+same coded error as a failed INSERT (a lost server: E400).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from annotator.errors import ConnectionLost, Errors
 
 COPY = True  # False: PostgreSQL takes the executemany path too (to compare both)
 
@@ -53,10 +57,16 @@ def _copy(conn: Connection, table: Table, columns: list[str], rows: list[dict[st
     convert = [(c, table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
     quote = dialect.identifier_preparer.quote
     sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    cursor = conn.connection.driver_connection.cursor()
+    import psycopg  # only a server's projects get here
+
+    driver = conn.connection.driver_connection
     try:
-        with cursor.copy(sql) as copy:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row([row[c] if f is None else f(row[c]) for c, f in convert])
-    finally:
-        cursor.close()
+    except psycopg.Error as e:  # as the engine's error hook (core/db/store.py) says it for an INSERT
+        if driver.closed or (e.sqlstate or "").startswith(("08", "57P")):
+            conn.invalidate()
+            reason = (str(e).strip().splitlines() or ["no answer"])[0]
+            raise ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed.")) from e
+        raise DBAPIError.instance(sql, None, e, psycopg.Error) from e
