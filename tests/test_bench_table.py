@@ -67,3 +67,18 @@ def test_table_keys_row_says_keys_per_suggestion_against_the_two_key_flow():
     row = table.markdown({"keys": keys}).splitlines()[2]
     assert row.startswith("| Keys to accept 228 correct suggestions in 3 articles | 1.0 key per suggestion")
     assert "before: 456 keys" in row and row.endswith("| yes |")
+
+
+def test_table_team_scale_rows_compare_postgresql_with_sqlite_and_skip_when_not_run():
+    ts = {"documents": 100000, "spans": 3000000, "target_ratio_max": 1.5,
+          "open": {"sqlite_s": 2.0, "postgresql_s": 2.2}, "next": {"sqlite_p95_ms": 20.0, "postgresql_p95_ms": 40.0},
+          "search": {"cases": {"word": {"sqlite_ms": 50.0, "postgresql_ms": 60.0},
+                               "phrase": {"sqlite_ms": 10.0, "postgresql_ms": 12.0}}},
+          "export": {"sqlite_s": 20.0, "postgresql_s": 21.0},
+          "ratios": {"open": 1.1, "next": 2.0, "search": 1.2, "export": 1.05}}
+    lines = table.markdown({"team_scale": ts}).splitlines()[2:]
+    assert len(lines) == 4
+    assert lines[1].startswith("| PostgreSQL, 100,000 documents / 3,000,000 spans: next document, p95 | 40.0 ms |")
+    assert "ratio 2.0 (≤ 1.5)" in lines[1] and lines[1].endswith("| **no** |")
+    assert "60.0 ms, 12.0 ms" in lines[2] and lines[2].endswith("| yes |")
+    assert len(table.markdown({"team_scale": {"skipped": "no server"}}).splitlines()) == 2

@@ -1,4 +1,4 @@
-"""Import writes its rows as tuples straight to the driver (io/bulk.py) and packs tokens from spaCy's
+"""Import writes its rows as tuples straight to the driver (core/db/bulk.py) and packs tokens from spaCy's
 arrays: what it stores must be exactly what the ORM path and `tokenize` stored before."""
 
 import json

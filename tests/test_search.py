@@ -11,7 +11,7 @@ from annotator.core.db.annotators import set_role
 from annotator.core.db.models import DocumentState, Span
 from annotator.core.project import Project
 from annotator.core.records import NIL, DocRecord, SpanRecord
-from annotator.core.search import Filters, backend, compile_query, required_literals
+from annotator.core.search import WINDOW, Filters, backend, compile_query, required_literals, search
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
 
@@ -166,3 +166,26 @@ def test_search_label_matches_is_one_undoable_step(corpus):
     assert layer_rows(corpus) == before
     ana.stack.redo()
     assert [ana.span(i).start for i in created] == [at(A, "Seoul", 2)[0], 4, at(B, "Seoul", 1)[0], 0, 17]
+
+
+def test_hits_come_in_order_whether_dense_or_rare_across_many_documents(store):
+    """PostgreSQL tests windows of documents in id order while matches are dense, then asks the trigram
+    index for the rest (core/search.py `_trgm_candidates`): every hit is found, once, in document order,
+    across the windows' edges and the switch, as on SQLite."""
+    n = 2 * WINDOW + 300
+    rare = {WINDOW, WINDOW + 1, 2 * WINDOW + 299}  # on a window's edge, past it, and the last document
+    texts = [f"Report {i}: Seoul talks went on{' in Busan' if i % 30 == 0 else ''}"
+             f"{' with a rare phrase here' if i in rare else ''}." for i in range(1, n + 1)]
+    import_records(store, [DocRecord(f"r{i:05d}", t) for i, t in enumerate(texts, start=1)], use_model=False,
+                   as_layer="ana")
+    project = Project(store, "ana")
+    with store.Session() as s:
+        viewer = project.annotator_id
+
+        def found(query, limit):
+            return [int(h.document[1:]) for h in search(s, viewer, query, limit=limit)]
+
+        assert found("seoul TALKS", 100) == list(range(1, 101))
+        assert found("in Busan", 1000) == [i for i in range(1, n + 1) if i % 30 == 0]
+        assert found("A RARE phrase", 1000) == sorted(rare)
+        assert found("not there at all", 1000) == []

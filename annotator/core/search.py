@@ -33,6 +33,8 @@ from annotator.errors import AnnotatorError, Errors
 WIDTH = 40  # context, code points on each side
 CHUNK = 200  # documents read at a time when scanning
 MIN_LITERAL = 3  # a trigram index looks up nothing shorter
+WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the trigram index is asked
+DENSE = 20  # ... while at least one in DENSE of them matches
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,8 @@ def _candidates(conn: Connection, literals: list[str] | None) -> Iterator[list]:
                "WHERE document_fts MATCH ? ORDER BY f.rowid")
         params: Sequence = (phrases,)
     elif kind == "pg_trgm":
-        sql = (f"SELECT {columns} FROM documents d WHERE "
-               + " OR ".join("d.text ILIKE %s" for _ in literals) + " ORDER BY d.id")
-        params = tuple(_like(s) for s in literals)
+        yield from _trgm_candidates(conn, columns, literals)
+        return
     else:  # keyset pages: no cursor held open across chunks
         last = 0
         while True:
@@ -166,14 +167,43 @@ def _candidates(conn: Connection, literals: list[str] | None) -> Iterator[list]:
                 return
             yield page
             last = page[-1][0]
-    if kind != "scan":
-        # a server-side cursor on PostgreSQL: a common word must not bring every document over
-        result = conn.execution_options(stream_results=True).exec_driver_sql(sql, tuple(params))
-        try:
-            while page := result.fetchmany(CHUNK):
-                yield page
-        finally:
-            result.close()
+    result = conn.exec_driver_sql(sql, tuple(params))
+    try:
+        while page := result.fetchmany(CHUNK):
+            yield page
+    finally:
+        result.close()
+
+
+def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Iterator[list]:
+    """PostgreSQL: ILIKE's row estimate is the same for a word in every document and a phrase in one,
+    so the planner picks a plan ruinous for one of them (every match found and sorted before the first
+    page; or, for a cursor, a walk in id order testing every text). Instead, windows of WINDOW
+    documents in id order are tested directly while their matches are dense (a common word's hits are
+    all in the first), then the trigram index gives the ids of the rest, whose texts are read CHUNK at
+    a time. Memory: a window, or the matching ids."""
+    test = "(" + " OR ".join("d.text ILIKE %s" for _ in literals) + ")"
+    params = tuple(_like(s) for s in literals)
+    unindexed = test.replace("d.text", "(d.text || '')")  # not the indexed expression: tested in id order
+    last = 0
+    while True:
+        edge = conn.exec_driver_sql(f"SELECT max(id) FROM (SELECT id FROM documents WHERE id > %s ORDER BY id "
+                                    f"LIMIT {WINDOW}) w", (last,)).scalar()
+        if edge is None:
+            return
+        found = conn.exec_driver_sql(f"SELECT {columns} FROM documents d WHERE d.id > %s AND d.id <= %s AND "
+                                     f"{unindexed} ORDER BY d.id",
+                                     (last, edge, *params)).all()
+        for i in range(0, len(found), CHUNK):
+            yield found[i:i + CHUNK]
+        last = edge
+        if len(found) * DENSE < WINDOW:
+            break
+    ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
+                                    (last, *params)).scalars())
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        yield rows(conn, f"SELECT {columns} FROM documents d WHERE d.id IN ({marks(len(chunk))}) ORDER BY d.id", chunk)
 
 
 # --- spans of the layer

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
+from annotator.core.db.bulk import Bulk
 from annotator.core.db.models import Alias, Document, DocumentState, Entity, ModelRun, Span, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
@@ -34,7 +35,6 @@ from annotator.core.kb.suggestions import suggest_links
 from annotator.core.records import CARRIED, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.errors import Cancelled
-from annotator.io.bulk import Bulk
 from annotator.io.sources import estimate, iter_records, sources
 
 ProgressFn = Callable[[int, int], None]

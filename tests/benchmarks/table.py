@@ -122,6 +122,20 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                             f"p99 {s['p99_ms']} ms; lost {s['lost']}, duplicated {s['duplicated']}",
                             s.get("baseline", "—"), "no lost or duplicated edit",
                             s["lost"] == 0 and s["duplicated"] == 0))
+    ts = r.get("team_scale", {})
+    if "ratios" in ts:
+        n, target = f"{ts['documents']:,} documents / {ts['spans']:,} spans", ts["target_ratio_max"]
+        for key, title, pg, lite in (
+                ("open", "open the window with its first document", f"{ts['open']['postgresql_s']} s",
+                 f"{ts['open']['sqlite_s']} s"),
+                ("next", "next document, p95", f"{ts['next']['postgresql_p95_ms']} ms",
+                 f"{ts['next']['sqlite_p95_ms']} ms"),
+                ("search", "search, slowest of " + ", ".join(ts["search"]["cases"]),
+                 ", ".join(f"{c['postgresql_ms']} ms" for c in ts["search"]["cases"].values()),
+                 ", ".join(f"{c['sqlite_ms']} ms" for c in ts["search"]["cases"].values())),
+                ("export", "export `jsonl`", f"{ts['export']['postgresql_s']} s", f"{ts['export']['sqlite_s']} s")):
+            out.append((f"PostgreSQL, {n}: {title}", pg, f"SQLite {lite}", f"ratio {ts['ratios'][key]} (≤ {target})",
+                        ts["ratios"][key] <= target))
     if "keys" in r:
         k = r["keys"]
         out.append((f"Keys to accept {k['accepted']} correct suggestions in {len(k['documents'])} articles",
