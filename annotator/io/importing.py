@@ -28,6 +28,7 @@ from annotator.core.db.models import Alias, Document, DocumentState, Entity, Mod
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
+from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
@@ -309,6 +310,7 @@ class _Run:
             conn.execute(insert(Span.__table__), span_rows)
         if state_rows:
             conn.execute(insert(DocumentState.__table__), state_rows)
+        refresh(self.session, {r["document_id"] for r in state_rows})  # layers added to documents count in provenance
 
     def _layer_rows(self, rec: DocRecord, doc_id: int, layer: int, span_rows: list, state_rows: list,
                     now, layer_name: str) -> None:

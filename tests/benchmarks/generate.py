@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from annotator.core.db.store import Store  # noqa: E402
+from annotator.core.db.provenance_counts import rebuild  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
 
 LABELS = ("PERSON", "ORG", "GPE", "DATE", "NORP")
@@ -100,7 +101,7 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     """A project file at the current schema filled with raw SQL; returns (documents, spans).
 
     Each layer gets every document's spans (the later layers with a third of the labels changed)
-    and, with `opened`, an "in_progress" state per document."""
+    and, with `opened`, an "in_progress" state per document; then the provenance tables are filled."""
     import hashlib
 
     Store(path).close()  # schema, pragmas and application id as the app makes them
@@ -149,6 +150,12 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     flush()
     con.commit()
     con.close()
+    store = Store(path)
+    try:
+        with store.atomic() as s:  # rows written behind the app's back: count their provenance, as an upgrade does
+            rebuild(s)
+    finally:
+        store.close()
     return n_docs, n_spans
 
 
