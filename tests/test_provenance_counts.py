@@ -90,7 +90,8 @@ def run(projects: list[Project], docs: list[int], step: tuple) -> None:
         else:
             d = docs[step[2]]
             spans = who.spans(d)
-            pick = spans[step[3] % len(spans)] if spans and len(step) > 3 and kind != "add" else None
+            edits_a_span = kind in ("delete", "relabel", "move", "accept")
+            pick = spans[step[3] % len(spans)] if spans and edits_a_span else None
             if kind == "open":
                 who.open_document(d)
             elif kind == "add":

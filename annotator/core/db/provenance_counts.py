@@ -88,10 +88,13 @@ def compare(model: Iterable[tuple[int, int, str]], analyst: Iterable[tuple[int, 
 
 def people(s: Session) -> tuple[int, dict[int, str]]:
     """(the model layer's id or -1, {analyst id: name})."""
-    model = s.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER, Annotator.is_model))
-    analysts = dict(s.execute(select(Annotator.id, Annotator.name)
-                              .where(~Annotator.is_model, Annotator.name != GOLD)).all())
-    return (-1 if model is None else model), analysts
+    model, analysts = -1, {}
+    for i, name, is_model in s.execute(select(Annotator.id, Annotator.name, Annotator.is_model)):
+        if is_model:
+            model = i if name == MODEL_LAYER else model
+        elif name != GOLD:
+            analysts[i] = name
+    return model, analysts
 
 
 def _tally(model: list, mine: list) -> dict[str, list[int]]:
