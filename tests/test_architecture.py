@@ -31,7 +31,6 @@ LAZY = {
         "annotator.ui.qt_adjudication", "annotator.ui.qt_agreement", "annotator.ui.qt_merge",
         "annotator.ui.qt_provenance", "annotator.core.review.facade")},
     ("annotator.formats.conll", "annotator.formats.spacy_docbin"): "spaCy, only for records without tokens",
-    ("annotator.core.progress", "annotator.core.review.provenance"): "numpy and the agreement code, off the launch path",
 }
 
 

@@ -15,13 +15,15 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from annotator.cli import main
 from annotator.core.db import schema
+from annotator.core.db.models import ProvenanceCount
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
+from annotator.core.review.provenance import provenance, recount
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
 
@@ -198,3 +200,16 @@ def test_schema_upgrade_0007_an_old_project_gets_guidelines(old, tmp_path):
     result = CliRunner().invoke(main, ["--db", str(old), "--user", "rev", "guidelines", "set", str(guide)])
     assert result.exit_code == 0, result.output
     assert cli(old, "guidelines", "show").stdout == "# Rules\n\n## PERSON\n\nPeople.\n"
+
+
+def test_schema_upgrade_0011_counts_the_provenance_of_an_old_project_once(old):
+    """The layers ana changed before the upgrade count in the stored provenance right away."""
+    store = Store(old, upgrade=True)
+    try:
+        with store.Session() as s:
+            stored = provenance(s)
+            assert stored == recount(s) and stored["ana"]["documents"] == 2
+            assert sum(stored["ana"]["totals"].values()) >= 5  # every span of ana's layer is an outcome
+            assert s.scalar(select(func.count()).select_from(ProvenanceCount)) > 0
+    finally:
+        store.close()

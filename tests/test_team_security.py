@@ -8,12 +8,15 @@ from __future__ import annotations
 import psycopg
 import pytest
 from alembic import command
+from sqlalchemy import select
 from test_review import entity_id
 from test_team_concurrency import the_gold_span
 from test_team_roles import cli, raw, team  # noqa: F401  (team: the fixture)
 
 from annotator.core.db import schema
 from annotator.core.db.grants import group_name
+from annotator.core.db.models import Annotator
+from annotator.core.review.provenance import provenance, recount
 
 BACKENDS = ("postgresql",)
 HELPERS = ("annotator_me", "annotator_is_reviewer", "annotator_may_write", "annotator_linked_elsewhere")
@@ -179,3 +182,27 @@ def test_team_security_a_0003_database_upgrades_and_is_then_immune(team, pg_clus
             conn.execute(SHADOW[0])
         attacks(conn, ids(store, d, projects, names))
     assert snapshot(store) == before
+
+
+def test_team_security_provenance_counts_are_per_layer(team, pg_cluster):
+    """The stored provenance (migration 0011) is read and written like spans: a member's edits through
+    the app keep it equal to the admin's full recount; their login reads only their own rows and
+    cannot write a colleague's."""
+    store, d, projects, (ann, bob, rev) = team
+    projects[ann].relabel(projects[ann].spans(d)[0].id, "ORG")
+    projects[bob].delete_span(projects[bob].spans(d)[0].id)
+    projects[ann].stack.undo()
+    projects[ann].stack.redo()
+    with store.Session() as s:
+        report = provenance(s)
+        assert report == recount(s) and set(report) >= {ann, bob}
+        layer = dict(s.execute(select(Annotator.name, Annotator.id)).all())
+    assert report[bob]["totals"]["added"] == 0 and report[ann]["totals"]["added"] == 1
+    with raw(pg_cluster, store, ann) as conn:
+        for table in ("provenance_counts", "provenance_totals"):
+            assert {r[0] for r in conn.execute(f"SELECT annotator_id FROM {table}")} == {layer[ann]}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO provenance_totals VALUES (%s, 'ORG', 9, 9, 9, 9, 9, 9)", (layer[bob],))
+        assert conn.execute("DELETE FROM provenance_counts WHERE annotator_id = %s", (layer[bob],)).rowcount == 0
+    with store.Session() as s:
+        assert provenance(s) == report

@@ -10,8 +10,8 @@ All counted in SQL (GROUP BY over document_states, spans and events), so it stay
 - time: nothing records time directly, so it is read off the history: for each person, document and
   day, the time between one edit and the next, each gap counted up to `GAP_CAP` seconds (a pause
   longer than that is a break, not work); a day's single edit on a document counts 0;
-- suggestions (core/review/provenance.py): "accepted" kept as the model suggested; "corrected"
-  relabelled, boundary moved or deleted. Not dated (a comparison of layers, not of edits).
+- suggestions (core/db/provenance_counts.py, counted as people edit): "accepted" kept as the model
+  suggested; "corrected" relabelled, boundary moved or deleted. Not dated (a comparison of layers, not of edits).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD
 from annotator.core.db.models import Annotator, DocumentState, Event, Span
+from annotator.core.db.provenance_counts import provenance
 
 GAP_CAP = 300  # seconds
 CORRECTED = ("relabelled", "boundary", "deleted")
@@ -96,10 +97,6 @@ def progress(s: Session, only: int | None = None) -> list[Totals]:
                              .group_by(gaps.c.annotator_id, gaps.c.day)):
         if (row := at(a, d)) is not None and n:
             row.seconds = round(float(n), 1)
-    # here, not at the top: provenance loads numpy and the agreement code, and the window imports this
-    # module at launch (its dashboard's figures); tests/test_architecture.py lists it
-    from annotator.core.review.provenance import provenance
-
     changes = provenance(s)
     report = []
     for annotator_id, name in sorted(names.items(), key=lambda kv: kv[1]):

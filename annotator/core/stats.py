@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.kb.mentions import LinkCounts, link_kind
-from annotator.core.review.provenance import provenance
+from annotator.core.db.provenance_counts import provenance
 
 
 def stats(store: Store) -> dict:

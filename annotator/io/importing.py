@@ -29,6 +29,7 @@ from annotator.core.db.models import Alias, Document, DocumentState, Entity, Mod
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
+from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import suggest_links
@@ -276,7 +277,7 @@ class _Run:
         self.report.suggested_links += suggest_links(session, doc_ids)
 
     def rows(self, now) -> _Rows:
-        return _Rows(self.session.connection(), now)
+        return _Rows(self.session, now)
 
     def store_again(self, final: bool = False) -> None:
         """Spans for documents already here become a layer of them, unless the layer has it."""
@@ -343,7 +344,9 @@ class _Rows:
     """One batch's span and layer-state rows, tuples in SPAN_COLUMNS / STATE_COLUMNS order (every
     column given, so no Python default runs), with `at`, the batch's time as the database stores it."""
 
-    def __init__(self, conn, now):
+    def __init__(self, session: Session, now):
+        self.session = session
+        conn = session.connection()
         self.span_bulk = Bulk(conn, Span.__table__, SPAN_COLUMNS)
         self.state_bulk = Bulk(conn, DocumentState.__table__, STATE_COLUMNS)
         self.at = self.span_bulk.value("created_at", now)
@@ -353,6 +356,7 @@ class _Rows:
     def insert(self) -> None:
         self.span_bulk.insert(self.spans)
         self.state_bulk.insert(self.states)
+        refresh(self.session, {row[0] for row in self.states})  # layers added to documents count in provenance
         self.spans, self.states = [], []
 
 

@@ -35,6 +35,7 @@ from annotator.core.db.annotators import ROLES
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store, to_url
 from annotator.core.editing.labels import DIGITS
+from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
@@ -398,6 +399,7 @@ class _Merge:
             self.o.execute(insert(Span), chunk)
         for chunk in _chunks(state_rows, _CHUNK * 10):
             self.o.execute(insert(DocumentState), chunk)
+        refresh(self.o, {r["document_id"] for r in span_rows + state_rows})  # their provenance, counted here
         self.report.spans, self.report.states = len(span_rows), len(state_rows)
 
     # --- history

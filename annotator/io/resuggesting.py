@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import MODEL_LAYER, get_annotator
 from annotator.core.db.models import Document, DocumentState, Event, Span, utcnow
+from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
@@ -123,6 +124,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
                 s.execute(insert(Span), rows)
             if progress:
                 progress(n, len(docs))
+        refresh(s, [i for i in ids if i in opened])  # the model's spans changed under these layers
         linkable = [i for i in ids if all(status != "done" for _, status in opened.get(i, []))]
         if linkable:  # a finished layer's suggestions stay as they are, links too
             suggest_links(s, linkable)

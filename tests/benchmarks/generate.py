@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from annotator.core.db.store import Store  # noqa: E402
+from annotator.core.db.provenance_counts import rebuild  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
 
 LABELS = ("PERSON", "ORG", "GPE", "DATE", "NORP")
@@ -128,7 +129,8 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
 
     Each layer gets every document's spans (the later layers with a third of the labels changed)
     and, with `opened`, an "in_progress" state per document. With `review`, each layer is instead a
-    person's finished version (`person_version`, state "done") and the labels are in the scheme."""
+    person's finished version (`person_version`, state "done") and the labels are in the scheme.
+    Then the provenance tables are filled."""
     import hashlib
 
     Store(path).close()  # schema, pragmas and application id as the app makes them
@@ -181,6 +183,12 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     flush()
     con.commit()
     con.close()
+    store = Store(path)
+    try:
+        with store.atomic() as s:  # rows written behind the app's back: count their provenance, as an upgrade does
+            rebuild(s)
+    finally:
+        store.close()
     return n_docs, n_spans
 
 

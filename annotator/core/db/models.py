@@ -168,3 +168,33 @@ class ProjectSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProvenanceCount(Base):
+    """How one analyst changed the model's suggestions in one document, per label: kept up to date by
+    core/db/provenance_counts.py as spans change (a row only where some count is not 0)."""
+
+    __tablename__ = "provenance_counts"
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    relabelled: Mapped[int] = mapped_column(Integer, default=0)
+    boundary: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    suggested: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProvenanceTotal(Base):
+    """`ProvenanceCount` summed per analyst and label: what `annotator stats` and the dashboard read."""
+
+    __tablename__ = "provenance_totals"
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    relabelled: Mapped[int] = mapped_column(Integer, default=0)
+    boundary: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    suggested: Mapped[int] = mapped_column(Integer, default=0)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Span, utcnow
+from annotator.core.db.provenance_counts import refresh
 
 
 class SpanView(NamedTuple):
@@ -54,6 +55,7 @@ def open_layer(session: Session, document_id: int, annotator_id: int) -> Documen
                           updated_at=utcnow())
     session.add(state)
     session.flush()
+    refresh(session, [document_id])  # an opened document counts in provenance
     return state
 
 

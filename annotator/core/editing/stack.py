@@ -1,6 +1,8 @@
 """The command stack: runs each edit's command in its own transaction with its event, keeps undo and
 redo for one annotator (rebuilt from the event history after a restart), and publishes what each edit
-changed on the change hub (core/changes.py). The commands themselves are in spans.py, kb/linking.py and review/decisions.py.
+changed on the change hub (core/changes.py). Each edit also recounts the provenance of the documents
+it touched (core/db/provenance_counts.py), in its transaction. The commands themselves are in spans.py,
+kb/linking.py and review/decisions.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from annotator.core.db.models import Event, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing.command import Command, Registry
 from annotator.core.editing.permissions import check_command
+from annotator.core.db.provenance_counts import refresh
 from annotator.errors import AnnotatorError, ConnectionLost, Errors
 
 _INSERT_EVENT = insert(Event).returning(Event.id)
@@ -52,6 +55,7 @@ class CommandStack:
                 with self.store.atomic() as s:
                     s.info["actor"] = self.annotator_id
                     done = work(s)
+                    refresh(s, (done[1].document_id, *done[1].documents))  # the provenance of what it touched
                 return done
             except ConnectionLost:
                 if done is not None and self._committed(done[0]):

@@ -1,85 +1,29 @@
 """How each analyst changed the model's suggestions, per label (`annotator stats`, "provenance").
 
-For every document an analyst opened (their layer started as a copy of the model's), the model's
-spans are matched one-to-one with the analyst's spans, in this order:
-1. same offsets and label: "accepted" if the analyst's span is accepted, else "suggested" (still
-   a suggestion, untouched);
-2. same offsets, another label: "relabelled";
-3. overlapping (any label), greedily by largest overlap: "boundary" (boundary changed);
-4. model spans left over: "deleted"; analyst spans left over: "added" (no model counterpart).
-Counts go under the model span's label, "added" under the analyst's. Analysts are the people's
-layers: not the model, not gold.
+The rule (matching each document's model and analyst spans one-to-one) and the tables that keep its
+counts as people edit are in core/db/provenance_counts.py. `provenance` reads those tables: a
+GROUP BY over (analysts × labels) rows and the document states. `recount` is the full comparison
+over every span of the project, the reference the tables are tested against.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
 
 import numpy as np
 from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from annotator.core.db.annotators import MODEL_LAYER
-from annotator.core.db.models import Annotator, DocumentState, Label, Span
+from annotator.core.db.models import DocumentState, Label, Span
+from annotator.core.db.provenance_counts import OUTCOMES, compare, people, provenance, report_of
 from annotator.core.review.inputs import _CHUNK, int_columns
 
-OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")
-GOLD = "gold"  # as review.GOLD; not imported so that stats need not load the agreement code
+__all__ = ["OUTCOMES", "compare", "provenance", "recount"]  # provenance: the stored counts, read
 
 
 def _counts() -> dict[str, int]:
     return dict.fromkeys(OUTCOMES, 0)
-
-
-def compare(model: Iterable[tuple[int, int, str]], analyst: Iterable[tuple[int, int, str, str]]
-            ) -> list[tuple[str, str]]:
-    """(outcome, label) per model span and per added analyst span of one document.
-
-    `model`: (start, end, label); `analyst`: (start, end, label, status)."""
-    out: list[tuple[str, str]] = []
-    left = sorted(analyst)
-    free = [True] * len(left)
-    by_key: dict[tuple, list[int]] = defaultdict(list)
-    by_offsets: dict[tuple, list[int]] = defaultdict(list)
-    for i, a in enumerate(left):
-        by_key[a[:3]].append(i)
-        by_offsets[a[:2]].append(i)
-
-    def take(candidates: list[int]) -> int | None:
-        while candidates and not free[candidates[0]]:
-            candidates.pop(0)
-        if not candidates:
-            return None
-        free[candidates[0]] = False
-        return candidates.pop(0)
-
-    rest = []
-    for m in sorted(model):  # 1. same offsets and label
-        i = take(by_key.get(tuple(m), []))
-        if i is None:
-            rest.append(m)
-        else:
-            out.append(("accepted" if left[i][3] == "accepted" else "suggested", m[2]))
-    unmatched = []
-    for m in rest:  # 2. same offsets, another label
-        i = take(by_offsets.get(tuple(m[:2]), []))
-        if i is None:
-            unmatched.append(m)
-        else:
-            out.append(("relabelled", m[2]))
-    pairs = sorted((-(min(m[1], left[j][1]) - max(m[0], left[j][0])), k, j)
-                   for k, m in enumerate(unmatched) for j in range(len(left))
-                   if free[j] and m[0] < left[j][1] and left[j][0] < m[1])
-    used = [False] * len(unmatched)
-    for _, k, j in pairs:  # 3. overlapping, largest overlap first
-        if not used[k] and free[j]:
-            used[k], free[j] = True, False
-            out.append(("boundary", unmatched[k][2]))
-    out += [("deleted", m[2]) for k, m in enumerate(unmatched) if not used[k]]
-    out += [("added", a[2]) for j, a in enumerate(left) if free[j]]
-    return out
 
 
 def _pairs(keys_m: list[np.ndarray], keys_a: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,8 +69,9 @@ def _fingerprints(session: Session, ids: list[int]) -> dict[tuple[int, int], str
 
 def _read(session: Session, ids: list[int], docs: list[int], last):
     """span_columns restricted to `docs` (read through the per-document index, in chunks)."""
-    label_names = list(session.scalars(select(Label.name).order_by(Label.position, Label.name)))
-    label_names += sorted(set(session.scalars(select(Span.label).distinct().where(
+    # codes in the order of the names, so that ties are broken as `compare` breaks them
+    label_names = set(session.scalars(select(Label.name)))
+    label_names = sorted(label_names | set(session.scalars(select(Span.label).distinct().where(
         Span.annotator_id.in_(ids), Span.label.not_in(label_names)))))
     code = (case({name: i for i, name in enumerate(label_names)}, value=Span.label, else_=-1)
             if label_names else literal(-1))
@@ -143,7 +88,10 @@ def _match(cols, model: int, a: int, docs: np.ndarray, n_labels: int) -> dict[st
     ann, doc, start, end, label, is_accepted = cols
     m = np.flatnonzero((ann == model) & np.isin(doc, docs))
     x = np.flatnonzero((ann == a) & np.isin(doc, docs))
-    x = x[np.argsort(-is_accepted[x], kind="stable")]  # of two equal spans, the accepted one matches
+    # in `compare`'s order, (start, end, label, status), so that ties go the same way: of two equal
+    # spans the accepted one matches; of two at the same offsets, the first label
+    m = m[np.lexsort((label[m], end[m], start[m], doc[m]))]
+    x = x[np.lexsort((-is_accepted[x], label[x], end[x], start[x], doc[x]))]
     counts = {outcome: np.zeros(n_labels, np.int64) for outcome in OUTCOMES}
 
     def tally(outcome, labels):
@@ -172,8 +120,8 @@ def _match(cols, model: int, a: int, docs: np.ndarray, n_labels: int) -> dict[st
     return counts
 
 
-def provenance(session: Session) -> dict[str, dict]:
-    """analyst -> {"documents": n, "totals": {outcome: n}, "by_label": {label: {outcome: n}}}.
+def recount(session: Session) -> dict[str, dict]:
+    """`provenance` computed from every span of the project (the reference; seconds at 3 M spans).
 
     A document whose analyst spans are the model's (same offsets and labels: equal fingerprints,
     read from the index) only needs its analyst spans counted per label and status, which the
@@ -181,10 +129,7 @@ def provenance(session: Session) -> dict[str, dict]:
     (changed, or not opened) are read span by span and matched with arrays, and the ones left
     with spans that still overlap go through `compare` one by one."""
 
-    model = session.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER, Annotator.is_model))
-    model = -1 if model is None else model
-    analysts = dict(session.execute(select(Annotator.id, Annotator.name)
-                                    .where(~Annotator.is_model, Annotator.name != GOLD)).all())
+    model, analysts = people(session)
     states = session.execute(select(DocumentState.annotator_id, DocumentState.document_id)
                              .where(DocumentState.annotator_id.in_(list(analysts)))).all()
     opened: dict[int, set[int]] = defaultdict(set)
@@ -216,10 +161,5 @@ def provenance(session: Session) -> dict[str, dict]:
                                             & (is_accepted == (status == "accepted"))))
             row = by_label.setdefault(lab, _counts())
             row["accepted" if status == "accepted" else "suggested"] += left
-        used = sorted(lab for lab, row in by_label.items() if any(row.values()))
-        report[analysts[a]] = {
-            "documents": len(opened[a]),
-            "totals": {o: sum(by_label[lab][o] for lab in used) for o in OUTCOMES},
-            "by_label": {lab: by_label[lab] for lab in used},
-        }
+        report[analysts[a]] = report_of(len(opened[a]), by_label)
     return report
