@@ -312,6 +312,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
+    E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "
+            "--format labelstudio only, not {fmt}. Leave them out, or export as labelstudio.")
 
     # The label scheme
     E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "

@@ -8,10 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from factories import new_store
 from spacy.training.converters import conll_ner_to_docs
 from sqlalchemy import select
 
+from annotator.cli import main
 from annotator.core.db.models import Document, Span
 from annotator.core.nlp import load_model, tokenize
 from annotator.core.records import DocRecord, SpanRecord
@@ -154,3 +156,28 @@ def test_labelstudio_names_are_configurable_and_every_task_gets_an_id(tmp_path):
     assert [t["id"] for t in tasks] == [1, 2]
     r = tasks[0]["annotations"][0]["result"][0]
     assert (r["from_name"], r["to_name"]) == ("ner", "doc")
+
+
+def test_labelstudio_export_takes_the_target_projects_tag_names(tmp_path):
+    """`--from-name/--to-name`: the names of the Labels and Text tags in the Label Studio project the
+    file goes to (a region under another name is not shown there); without them a document keeps
+    the names it came with. Other formats refuse them (E624) and write nothing."""
+    db = str(tmp_path / "p.db")
+
+    def cli(*args):
+        return CliRunner().invoke(main, ["--db", db, "--user", "ana", *map(str, args)], catch_exceptions=False)
+
+    assert cli("import", LS_NER, "--format", "labelstudio", "--no-model").exit_code == 0
+    kept, renamed = tmp_path / "kept.json", tmp_path / "renamed.json"
+    base = ["export", "--format", "labelstudio", "--layer", "import", "--status", "all"]
+    assert cli(*base, "--out", kept).exit_code == 0
+    assert cli(*base, "--out", renamed, "--from-name", "entities", "--to-name", "body").exit_code == 0
+    regions = [r for t in json.loads(kept.read_text()) for a in t["annotations"] for r in a["result"]]
+    assert {(r["from_name"], r["to_name"]) for r in regions} == {("ner", "text")}  # as it came
+    renamed_tasks = json.loads(renamed.read_text())
+    check_schema(renamed_tasks)
+    regions = [r for t in renamed_tasks for a in t["annotations"] for r in a["result"]]
+    assert len(regions) == 38 and {(r["from_name"], r["to_name"]) for r in regions} == {("entities", "body")}
+    refused = cli("export", "--format", "jsonl", "--layer", "import", "--status", "all", "--out",
+                  tmp_path / "x.jsonl", "--from-name", "entities")
+    assert refused.exit_code == 1 and refused.output.startswith("Error: [E624]") and not (tmp_path / "x.jsonl").exists()

@@ -51,10 +51,13 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
               help="'done': documents the layer's annotator marked done; 'all': also those in progress.")
 @click.option("--include-suggestions", is_flag=True,
               help="Add unchecked suggestions, marked as such (CoNLL and doccano cannot mark them: left out).")
+@click.option("--from-name", help="labelstudio: the name of the project's <Labels> tag (default: the one the "
+              "document came with, else 'label').")
+@click.option("--to-name", help="labelstudio: the name of the project's <Text> tag (default: as it came, else 'text').")
 @click.option("--force", is_flag=True, help="Replace an existing export at --out.")
 @click.pass_context
 @coded_errors
-def export_cmd(ctx, fmt, out, layer, status, include_suggestions, force):
+def export_cmd(ctx, fmt, out, layer, status, include_suggestions, from_name, to_name, force):
     """Export a layer's annotations with exact offsets: by default what a person finished (documents
     marked done, their accepted spans)."""
     from annotator.io.exporting import export, summary
@@ -64,7 +67,7 @@ def export_cmd(ctx, fmt, out, layer, status, include_suggestions, force):
     with bar:
         user = user_of(ctx, store)
         report = export(store, fmt, out, layer=layer or user, status=status, suggestions=include_suggestions,
-                        viewer=user, progress=callback, force=force)
+                        viewer=user, progress=callback, force=force, names=(from_name, to_name))
     for line in summary(report, out):
         click.echo(line)
 

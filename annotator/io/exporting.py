@@ -103,7 +103,7 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",
            suggestions: bool = False, viewer: str | None = None,
            progress: Callable[[int, int], None] | None = None, cancelled: Callable[[], bool] = lambda: False,
-           force: bool = False) -> ExportReport:
+           force: bool = False, names: tuple[str | None, str | None] = (None, None)) -> ExportReport:
     """Write the layer's documents to `out` in format `fmt`.
 
     `progress(done, total)` is called with (0, total) first and after each document read;
@@ -111,8 +111,14 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
     must be one they may see (blind annotation: E163). An existing output is replaced only with
     `force` (E046); a selection of no document writes nothing (E048). `status` "done" takes the
     documents marked done, "all" adds those in progress; `suggestions` adds the unchecked suggestions
-    (see the module's docstring)."""
+    (see the module's docstring). `names`: Label Studio's (from_name, to_name), its Labels and Text tags'
+    names in the project the file goes to (E624 for another format)."""
     kind = registry.info(fmt)
+    options = {}
+    if any(names):
+        if fmt != "labelstudio":
+            raise AnnotatorError(Errors.E624.format(fmt=fmt))
+        options = {"from_name": names[0], "to_name": names[1]}
     writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
     ids = document_ids(store, layer, status, suggestions)
     if viewer is not None:
@@ -143,7 +149,7 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
                 progress(n, len(ids))
 
     def write(path: Path) -> ExportReport:
-        report = writer.write(counted(), path)
+        report = writer.write(counted(), path, **options)
         if cancelled():
             raise Cancelled()
         return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
