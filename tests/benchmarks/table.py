@@ -20,6 +20,14 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
         out.append(("Import + pre-annotate + store", f"{i['import_words_per_s']:,} words/s",
                     f"raw `nlp.pipe` {i['raw_nlp_pipe_words_per_s']:,} words/s", f"ratio {i['ratio']} (≥ 0.9)",
                     i["ratio"] >= i["target_ratio_min"]))
+        if "parallel" in i:
+            q = i["parallel"]
+            out.append((f"Pre-annotation in {q['processes']} processes, {q['documents']:,} documents",
+                        f"{q['import_words_per_s']:,} words/s (load average {q['load_average_1min']})",
+                        f"raw one-process `nlp.pipe` {q['raw_one_process_words_per_s']:,} words/s; in "
+                        f"{q['processes']} processes {q['raw_parallel_words_per_s']:,}",
+                        f"ratio {q['ratio_to_one_process']} (≥ 1.6)",
+                        q["ratio_to_one_process"] >= q["target_ratio_min"]))
     if "window" in r:
         w = r["window"]
         rest = (f"; every span in {w['open_all_ms']} ms ({w['open_all_ratio']}×)" if "open_all_ms" in w else "")
