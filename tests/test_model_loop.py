@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from spacy.tokens import DocBin
 
 from annotator.cli import main
-from annotator.core.db.models import Alias, Entity, ModelRun, Span
+from annotator.core.db.models import Alias, Document, Entity, ModelRun, Span
 from annotator.core.db.store import Store
+from annotator.core.kb.suggestions import linker_choice
 from annotator.core.project import Project
 from annotator.ui.qt_app import make_window
 
@@ -236,6 +237,32 @@ def test_resuggest_links_with_the_linker_and_leaves_decided_links_alone(project_
         model_layer = {text[r.start:r.end]: r.entity_id for r in s.query(Span).filter(
             Span.document_id == doc, Span.origin == "model", Span.status == "suggested")}
     assert model_layer["Seoul"] == entity["local:seoul"]
+    store.close()
+
+
+def test_importing_with_a_linking_suggester_suggests_the_linkers_links(project_dir):
+    """New articles imported after training are pre-annotated by the suggester: its linker's choices
+    are their suggested links (the prior cannot link them here: the places' aliases are gone), and
+    the link panel's ranking knows them as the model's choice."""
+    db = project_dir / "p.db"
+    store = Store(str(db))
+    with store.atomic() as s:
+        s.query(Alias).filter(Alias.text.in_(PLACES)).delete(synchronize_session=False)
+        entity = dict(s.query(Entity.kb_id, Entity.id).all())
+    assert cli(db, "models", "use", "first").exit_code == 0
+    fresh = write_jsonl(project_dir / "later.jsonl", [{"text": "Officials in Jakarta said RCEP protects Canberra.",
+                                                       "meta": {"name": "later-1"}}])
+    result = cli(db, "import", fresh, "--format", "jsonl")  # no --model: the suggester
+    assert result.exit_code == 0, result.output
+    with store.Session() as s:
+        doc = s.query(Document.id).filter(Document.name == "later-1").scalar()
+        rows = {r.start: r for r in s.query(Span).filter(Span.document_id == doc, Span.origin == "model")}
+        text = s.get(Document, doc).text
+        linked = {text[r.start:r.end]: r.entity_id for r in rows.values()}
+        assert linked["Jakarta"] == entity["local:jakarta"] and linked["Canberra"] == entity["local:canberra"]
+        assert all(r.status == "suggested" for r in rows.values())
+        jakarta = next(r.id for r in rows.values() if text[r.start:r.end] == "Jakarta")
+        assert linker_choice(s, jakarta) == entity["local:jakarta"]  # marked as the model's choice
     store.close()
 
 

@@ -139,15 +139,20 @@ def processes_for(n_docs: int) -> int:
                       else os.cpu_count() or 1))
 
 
-def suggest(nlp: Language, texts: Iterable[str | Doc], batch_size: int = BATCH_SIZE, n_process: int = 1) -> Iterator[
-        tuple[bytes, list[tuple[int, int, str]]]]:
+def suggest(nlp: Language, texts: Iterable[str | Doc], batch_size: int = BATCH_SIZE, n_process: int = 1,
+            links: bool = False) -> Iterator[tuple[bytes, list[tuple]]]:
     """For each text, in order: its tokens (packed, `packed_tokens`) and the model's entities as
-    (start, end, label) code points.
+    (start, end, label) code points — with `links`, (start, end, label, kb_id) where kb_id is the
+    pipeline's entity linker's choice ("" for none or NIL).
     A text may be a Doc already (`doc_from_tokens`): the model then keeps its tokens.
     With `n_process` > 1 spaCy runs the model in that many worker processes (texts are still read
     from `texts` lazily, in this thread)."""
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
-        yield packed_tokens(doc), [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        if links:
+            yield packed_tokens(doc), [(e.start_char, e.end_char, e.label_, "" if e.kb_id_ == "NIL" else e.kb_id_)
+                                       for e in doc.ents]
+        else:
+            yield packed_tokens(doc), [(e.start_char, e.end_char, e.label_) for e in doc.ents]
 
 
 def tokens_only(items: Iterable[str | list[tuple[int, int]]]) -> Iterator[tuple[bytes | list[tuple[int, int]], list]]:

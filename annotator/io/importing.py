@@ -32,10 +32,11 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
-from annotator.core.kb.suggestions import suggest_links
+from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
 from annotator.core.records import CARRIED, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.errors import Cancelled
+from annotator.io import linker
 from annotator.io.sources import estimate, iter_records, sources
 
 ProgressFn = Callable[[int, int], None]
@@ -133,10 +134,10 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
         if use_model:
             nlp = nlp or nlp_mod.load_model(model)
             run.report.model = "%s-%s" % nlp_mod.model_id(nlp)
-            run.start_model(*nlp_mod.model_id(nlp))
+            run.start_model(*nlp_mod.model_id(nlp), linking=linker.has_linker(nlp))
             n_process = nlp_mod.processes_for(total)
             analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in fresh.feed()),
-                                       n_process=n_process)
+                                       n_process=n_process, links=run.linking)
         else:
             analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens)
                                            for rec, _ in fresh.feed())
@@ -233,8 +234,13 @@ class _Run:
             check_reviewer(self.session, get_annotator(self.session, self.by).id)
             self.checked = True
 
-    def start_model(self, name: str, version: str) -> None:
-        run = ModelRun(model_name=name, model_version=version)
+    linking = False  # the model has a trained entity linker: its choices are the suggested links
+
+    def start_model(self, name: str, version: str, linking: bool = False) -> None:
+        """The suggestions' run. A pipeline with a trained entity linker is recorded as one, so the link
+        panel marks its choices (core/kb/suggestions.linker_choice)."""
+        self.linking = linking
+        run = ModelRun(model_name=name, model_version=version, scores={"linker": {"trained": True}} if linking else None)
         self.session.add(run)
         self.session.flush()
         self.run_id = run.id
@@ -262,10 +268,15 @@ class _Run:
         self.report.added.extend(names)
         rows = self.rows(now)
         model_row = (self.model_layer, "model", "suggested", None, False, self.run_id, "", rows.at, rows.at, 1)
+        entity_of = self.linked_entities(batch)
         for doc_id, (rec, digest, _, ents) in zip(doc_ids, batch):
             self.here[digest] = doc_id
-            for start, end, label in ents:
-                rows.spans.append((doc_id, start, end, label, *model_row))
+            for start, end, label, *kb in ents:
+                if kb and kb[0] in entity_of and label not in UNLINKABLE:  # the linker's choice, suggested
+                    rows.spans.append((doc_id, start, end, label, self.model_layer, "model", "suggested",
+                                       entity_of[kb[0]], *model_row[4:]))
+                else:
+                    rows.spans.append((doc_id, start, end, label, *model_row))
                 self.seen_labels.add(label)
             if self.layered(rec):
                 name = self.layer_of(rec)
@@ -275,6 +286,12 @@ class _Run:
         self.report.spans += len(rows.spans)
         rows.insert()
         self.report.suggested_links += suggest_links(session, doc_ids)
+
+    def linked_entities(self, batch: list) -> dict[str, int]:
+        """kb_id → entity id of the entity linker's choices in `batch` that the knowledge base has."""
+        if not self.linking:
+            return {}
+        return linker.entity_ids(self.session, {e[3] for *_, ents in batch for e in ents if e[3]})
 
     def rows(self, now) -> _Rows:
         return _Rows(self.session, now)
