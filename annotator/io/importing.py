@@ -25,22 +25,19 @@ from sqlalchemy.orm import Session
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
 from annotator.core.db.bulk import Bulk
-from annotator.core.db.models import Alias, Document, DocumentState, Entity, ModelRun, Span, utcnow
+from annotator.core.db.models import Document, ModelRun, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
-from annotator.core.db.provenance_counts import refresh
-from annotator.core.kb.entities import normalize
-from annotator.core.kb.linking import learn
 from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
 from annotator.core.records import CARRIED, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.errors import Cancelled
 from annotator.io import linker
+from annotator.io.import_rows import DOC_COLUMNS, NIL, Rows, Teach, entities_for_links, held, ids_of
 from annotator.io.sources import estimate, iter_records, sources
 
 ProgressFn = Callable[[int, int], None]
-NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
 BATCH = 250  # documents stored per insert: ~7,500 span rows, large inserts; ~15 MB less peak than 1,000
 
 
@@ -210,7 +207,7 @@ class _Run:
         self.seen_labels: set[str] = set()
         self.run_id = self.model_layer = None
         self.checked = False
-        self.teach = _Teach()  # what the imported links teach the knowledge base
+        self.teach = Teach()  # what the imported links teach the knowledge base
 
     def fresh(self, records: Iterable[DocRecord]) -> _Fresh:
         return _Fresh(self, records)
@@ -264,7 +261,7 @@ class _Run:
                              tokens if isinstance(tokens, bytes) else pack_tokens(tokens)))
         docs.insert(doc_rows)  # no RETURNING: SQLite would insert one row per statement to keep their order
         del doc_rows
-        doc_ids = _ids_of(session, names)
+        doc_ids = ids_of(session, names)
         self.report.added.extend(names)
         rows = self.rows(now)
         model_row = (self.model_layer, "model", "suggested", None, False, self.run_id, "", rows.at, rows.at, 1)
@@ -293,8 +290,8 @@ class _Run:
             return {}
         return linker.entity_ids(self.session, {e[3] for *_, ents in batch for e in ents if e[3]})
 
-    def rows(self, now) -> _Rows:
-        return _Rows(self.session, now)
+    def rows(self, now) -> Rows:
+        return Rows(self.session, now)
 
     def store_again(self, final: bool = False) -> None:
         """Spans for documents already here become a layer of them, unless the layer has it."""
@@ -307,14 +304,14 @@ class _Run:
         if not todo:
             return
         ids = sorted({self.here[digest] for _, digest in todo})
-        held = _held(self.session, ids)
+        already = held(self.session, ids)
         names = dict(self.session.execute(select(Document.id, Document.name).where(Document.id.in_(ids))).all())
         rows = self.rows(utcnow())
         for rec, digest in todo:
             doc_id, layer_name = self.here[digest], self.layer_of(rec)
             layer = self.layer_id(layer_name)
             doc_name = names[doc_id]
-            if (doc_id, layer) in self.taken or (doc_id, layer) in held:
+            if (doc_id, layer) in self.taken or (doc_id, layer) in already:
                 self.report.layer_conflicts.append(f"{doc_name} ({layer_name})")
                 continue
             self.taken.add((doc_id, layer))
@@ -325,7 +322,7 @@ class _Run:
             self.report.layer_spans += len(rows.spans) - before
         rows.insert()
 
-    def _layer_rows(self, rec: DocRecord, doc_id: int, layer: int, rows: _Rows, layer_name: str) -> None:
+    def _layer_rows(self, rec: DocRecord, doc_id: int, layer: int, rows: Rows, layer_name: str) -> None:
         """The record's spans as rows of `layer` on the document, and the layer's state for it: the layer
         has the document now, so it exports, and the model's copy is not added when it is opened. A
         colleague's file is their finished work (`_finished`): done, so it enters agreement and `--status
@@ -340,7 +337,7 @@ class _Run:
                 if unique[key].kb_id is not None or sp.kb_id is None:
                     continue  # a linked one is kept
             unique[key] = sp
-        entity_of = _entities_for_links(self.session, rec, self.report, self.teach)
+        entity_of = entities_for_links(self.session, rec, self.report.new_entities, self.teach)
         at, spans = rows.at, rows.spans
         for sp in unique.values():
             entity_id = entity_of.get(sp.kb_id)
@@ -349,41 +346,6 @@ class _Run:
             if entity_id is not None and sp.status == "accepted":
                 self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)
-
-
-DOC_COLUMNS = ("name", "title", "text", "text_sha256", "meta", "imported_at", "tokens")
-SPAN_COLUMNS = ("document_id", "start", "end", "label", "annotator_id", "origin", "status", "entity_id", "nil",
-                "model_run_id", "referent_note", "created_at", "updated_at", "version")
-STATE_COLUMNS = ("document_id", "annotator_id", "status", "seconds_spent", "updated_at")
-
-
-class _Rows:
-    """One batch's span and layer-state rows, tuples in SPAN_COLUMNS / STATE_COLUMNS order (every
-    column given, so no Python default runs), with `at`, the batch's time as the database stores it."""
-
-    def __init__(self, session: Session, now):
-        self.session = session
-        conn = session.connection()
-        self.span_bulk = Bulk(conn, Span.__table__, SPAN_COLUMNS)
-        self.state_bulk = Bulk(conn, DocumentState.__table__, STATE_COLUMNS)
-        self.at = self.span_bulk.value("created_at", now)
-        self.spans: list[tuple] = []
-        self.states: list[tuple] = []
-
-    def insert(self) -> None:
-        self.span_bulk.insert(self.spans)
-        self.state_bulk.insert(self.states)
-        refresh(self.session, {row[0] for row in self.states})  # layers added to documents count in provenance
-        self.spans, self.states = [], []
-
-
-def _ids_of(session: Session, names: list[str], chunk: int = 500) -> list[int]:
-    """The ids of the documents named `names` (each name is unique), in that order."""
-    ids: dict[str, int] = {}
-    for i in range(0, len(names), chunk):
-        part = names[i:i + chunk]
-        ids.update(session.execute(select(Document.name, Document.id).where(Document.name.in_(part))).all())
-    return [ids[name] for name in names]
 
 
 def _count_carried(rec: DocRecord, into: Counter) -> None:
@@ -398,61 +360,6 @@ def _finished(rec: DocRecord, layer_name: str, by: str | None) -> bool:
     """Whether a record's layer is a colleague's finished work: someone else's layer (not the
     importer's own, and the importer known), unless the file says otherwise (Prodigy reject/ignore)."""
     return by is not None and layer_name != by and rec.answer not in UNFINISHED_ANSWERS
-
-
-def _held(session: Session, doc_ids: list[int], chunk: int = 500) -> set[tuple[int, int]]:
-    """(document, layer) pairs among `doc_ids` that a layer has already (opened, or spans in it): their
-    work is not replaced. Read in a few queries, not two per document."""
-    held: set[tuple[int, int]] = set()
-    for i in range(0, len(doc_ids), chunk):
-        part = doc_ids[i:i + chunk]
-        for q in (select(DocumentState.document_id, DocumentState.annotator_id),
-                  select(Span.document_id, Span.annotator_id).distinct()):
-            held.update(tuple(r) for r in session.execute(q.where(q.selected_columns[0].in_(part))))
-    return held
-
-
-def _entities_for_links(session: Session, rec: DocRecord, report: ImportReport, teach: _Teach) -> dict[str, int]:
-    """kb_id → entity id for the record's linked spans; an id the KB lacks gets an entity named after
-    its first mention, so that no imported link is lost (reported in `report.new_entities`); its name
-    becomes its first alias."""
-    wanted: dict[str, SpanRecord] = {}
-    for sp in rec.spans:
-        if sp.kb_id and sp.kb_id != NIL:
-            wanted.setdefault(sp.kb_id, sp)  # the first mention names a new entity
-    if not wanted:
-        return {}
-    found = dict(session.execute(select(Entity.kb_id, Entity.id).where(Entity.kb_id.in_(list(wanted)))).all())
-    for kb_id, sp in wanted.items():
-        if kb_id not in found:
-            entity = Entity(kb_id=kb_id, name=rec.text[sp.start:sp.end], type=sp.label,
-                            description="Created when importing a link to an id the knowledge base lacked.")
-            session.add(entity)
-            session.flush()
-            found[kb_id] = entity.id
-            report.new_entities.append(kb_id)
-            teach.names.append((entity.id, entity.name))
-    return found
-
-
-@dataclass
-class _Teach:
-    """What imported links teach the knowledge base: each linked mention's text is an alias of its
-    entity and counts toward that alias's prior (as a confirmed link in the window does), so the
-    exported KB offers the entity for that text; a new entity's name is one of its aliases."""
-
-    counts: Counter = field(default_factory=Counter)  # (entity id, mention text) -> linked mentions
-    names: list[tuple[int, str]] = field(default_factory=list)  # (entity id, name) of new entities
-
-    def apply(self, session: Session) -> int:
-        for (entity_id, text), n in sorted(self.counts.items()):
-            learn(session, entity_id, text, n)
-        for entity_id, name in self.names:
-            if session.scalar(select(Alias.id).where(Alias.entity_id == entity_id,
-                                                     Alias.norm == normalize(name)).limit(1)) is None:
-                session.add(Alias(entity_id=entity_id, text=name, norm=normalize(name), count=0))
-        session.flush()
-        return sum(self.counts.values())
 
 
 def _unique_name(name: str, taken: set[str]) -> str:
