@@ -11,7 +11,7 @@ import pytest
 from factories import reopen, seeded_store
 from sqlalchemy import select
 
-from annotator.core.db.models import Event, Span
+from annotator.core.db.models import Alias, Event, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
@@ -138,3 +138,24 @@ def test_undo_ids_a_new_project_never_gives_an_id_twice(tmp_path, table):
     store = seeded_store(tmp_path)
     sql = store.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t", t=table)[0][0]
     assert "PRIMARY KEY AUTOINCREMENT" in sql
+
+
+def test_undo_ids_an_undone_merge_gets_its_entity_and_alias_back_after_a_colleague_made_one(tmp_path):
+    """Undoing a merge puts the merged entity back with its id, and the alias folded into the target
+    with its id: a colleague's new entity and alias made in between have other ids."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    bob = Project(reopen(store), "bob")
+    kept = ana.new_entity_from_span(ana.add_span(1, 0, 7, "GPE"), name="Seoul", kb_id="local:seoul-1")
+    merged = ana.new_entity_from_span(ana.add_span(1, 9, 14, "GPE"), name="Seoul", kb_id="local:seoul-2")
+    with store.Session() as s:
+        folded = s.scalar(select(Alias.id).where(Alias.entity_id == merged))  # the newest alias of the project
+    ana.merge_entities(merged, kept)
+    theirs = bob.new_entity_from_span(bob.add_span(2, 0, 5, "GPE"), name="Busan")
+    assert theirs > merged
+    ana.stack.undo()
+    assert ana.entity(merged).name == "Seoul" and bob.entity(theirs).name == "Busan"
+    with store.Session() as s:
+        assert s.execute(select(Alias.id, Alias.entity_id, Alias.text).where(Alias.id == folded)).one() == (
+            folded, merged, "Seoul")
+        assert s.scalar(select(Alias.id).where(Alias.entity_id == theirs)) > folded
