@@ -8,7 +8,9 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from conftest import show_active
 from factories import reopen, seeded_store
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from annotator.core.db.models import Alias, Event, Span
@@ -17,6 +19,7 @@ from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
+from annotator.ui.qt_app import make_window
 
 
 def spans(store: Store) -> list[tuple]:
@@ -83,13 +86,7 @@ def test_undo_ids_an_id_taken_before_the_upgrade_is_a_coded_refusal_that_changes
     ana = Project(store, "ana")
     mine = ana.add_span(1, 0, 7, "GPE")
     ana.delete_span(mine)
-    bob = Project(store, "bob")
-    raw = sqlite3.connect(store.path)  # what an annotator without AUTOINCREMENT did: the same id again
-    with raw:
-        raw.execute('INSERT INTO spans (id, document_id, annotator_id, start, "end", label, nil, referent_note, '
-                    "origin, status, created_at, updated_at, version) VALUES (?, 1, ?, 9, 14, 'GPE', 0, '', "
-                    "'human', 'accepted', '2026-12-05', '2026-12-05', 1)", (mine, bob.annotator_id))
-    raw.close()
+    take_id(store, mine, Project(store, "bob").annotator_id)
     rows, events = spans(store), history(store)
     e = refused(ana, "undo")
     assert "Cannot undo 'delete GPE'" in str(e) and "spans.id" in str(e)
@@ -117,17 +114,37 @@ def test_undo_ids_a_span_linked_to_an_entity_merged_away_is_a_coded_refusal(tmp_
     assert ana.span(first).entity_id == gone
 
 
+def test_undo_ids_revert_to_here_that_cannot_put_a_span_back_is_refused(tmp_path):
+    """"Revert to here" undoes the later edits as one new edit: the same refusal, nothing changed."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    added = history(store)[-1][0]
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    rows, events = spans(store), history(store)
+    with pytest.raises(AnnotatorError) as e:
+        ana.revert_to(added)
+    assert e.value.code == "E546" and "Cannot do 'revert 1 edit" in str(e.value) and "\n" not in str(e.value)
+    assert spans(store) == rows and history(store) == events and ana.stack.undo_text == "delete GPE"
+
+
+def take_id(store: Store, span_id: int, annotator_id: int) -> None:
+    """What an annotator without AUTOINCREMENT did: a new span with the id of one deleted."""
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute('INSERT INTO spans (id, document_id, annotator_id, start, "end", label, nil, referent_note, '
+                    "origin, status, created_at, updated_at, version) VALUES (?, 2, ?, 0, 3, 'ORG', 0, '', "
+                    "'human', 'accepted', '2026-12-05', '2026-12-05', 1)", (span_id, annotator_id))
+    raw.close()
+
+
 def test_undo_ids_a_redo_that_cannot_put_its_span_back_is_refused_too(tmp_path):
     store = seeded_store(tmp_path)
     ana = Project(store, "ana")
     mine = ana.add_span(1, 0, 7, "GPE")
     ana.stack.undo()
-    raw = sqlite3.connect(store.path)
-    with raw:
-        raw.execute('INSERT INTO spans (id, document_id, annotator_id, start, "end", label, nil, referent_note, '
-                    "origin, status, created_at, updated_at, version) VALUES (?, 2, ?, 0, 3, 'ORG', 0, '', "
-                    "'human', 'accepted', '2026-12-05', '2026-12-05', 1)", (mine, ana.annotator_id))
-    raw.close()
+    take_id(store, mine, ana.annotator_id)
     rows = spans(store)
     assert "Cannot redo 'add GPE'" in str(refused(ana, "redo"))
     assert spans(store) == rows and ana.stack.redo_text == "add GPE"
@@ -159,3 +176,25 @@ def test_undo_ids_an_undone_merge_gets_its_entity_and_alias_back_after_a_colleag
         assert s.execute(select(Alias.id, Alias.entity_id, Alias.text).where(Alias.id == folded)).one() == (
             folded, merged, "Seoul")
         assert s.scalar(select(Alias.id).where(Alias.entity_id == theirs)) > folded
+
+
+def test_undo_ids_the_window_shows_the_refusal_and_keeps_the_article(tmp_path, qtbot, ui):
+    """Ctrl+Z on an undo that cannot put its span back: the status bar says E546, the article and the
+    file stay as they were, and the menu still offers the same undo."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    doc = ana.documents()[0].id
+    mine = ana.add_span(doc, 0, 7, "GPE")
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    window = make_window(ana)
+    window.use_model = False
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    window.refresh_documents()
+    window.open_document(doc)
+    rows, shown = spans(store), dict(window.model.spans)
+    ui.key(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("[E546] Cannot undo 'delete GPE'")
+    assert dict(window.model.spans) == shown and spans(store) == rows
+    assert window.menu_actions.undo.text() == "&Undo delete GPE"
