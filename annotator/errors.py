@@ -354,6 +354,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E516 = ("Event {event_id} is not one of your edits on this document, so there is nothing of yours to "
             "revert to there. Pick one of your own edits in the history.")
     E517 = "Nothing to revert: you made no edit on this document after that point."
+    # Undo and redo
+    E546 = ("Cannot {action} '{what}': the project changed since, and what it would write back clashes with "
+            "it ({reason}). Nothing was changed; make that edit again by hand if you still want it (the history "
+            "shows what it was).")
 
 
 # Failures of the machine (disk, file system): the window shows them in a dialog, not just the status bar

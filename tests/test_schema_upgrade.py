@@ -213,3 +213,74 @@ def test_schema_upgrade_0011_counts_the_provenance_of_an_old_project_once(old):
             assert s.scalar(select(func.count()).select_from(ProvenanceCount)) > 0
     finally:
         store.close()
+
+
+def schema_of(path: Path, tables=("spans", "entities", "aliases")) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name IN (?, ?, ?) AND sql IS NOT NULL",
+                                 tables).fetchall())
+    finally:
+        conn.close()
+
+
+def test_schema_upgrade_0012_ids_are_never_given_twice_and_the_rest_is_kept(old, tmp_path):
+    """0012 rebuilds spans, entities and aliases as AUTOINCREMENT tables: every row keeps its id, the
+    tables end up as a new project's (indexes, the alias search triggers, foreign keys), and the
+    alias search index still finds the old rows."""
+    before = dump(old)
+    columns = {t: [r[1] for r in sqlite3.connect(old).execute(f"PRAGMA table_info({t})")] for t in TABLES}
+    assert cli(old, "db", "upgrade").exit_code == 0
+    assert dump(old, columns) == before  # every row, with its id
+    new = tmp_path / "new.db"
+    Store(new).close()
+    upgraded = schema_of(old)
+    assert upgraded == schema_of(new)  # the same tables, indexes and triggers as a new project's
+    assert all("PRIMARY KEY AUTOINCREMENT" in upgraded[t] for t in ("spans", "entities", "aliases"))
+    assert {"aliases_fts_insert", "aliases_fts_delete", "aliases_fts_update", "ix_spans_document_layer",
+            "ix_spans_layer_counts", "ix_spans_entity", "ix_aliases_norm_count"} <= set(upgraded)
+    conn = sqlite3.connect(old)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert [r[0] for r in conn.execute("SELECT rowid FROM alias_fts WHERE alias_fts MATCH 'kwan'")] == [
+        r[0] for r in conn.execute("SELECT id FROM aliases WHERE norm LIKE '%kwan%' ORDER BY id")]
+    conn.close()
+    store = Store(old)
+    try:
+        assert store.execute("PRAGMA foreign_keys") == [(1,)]  # on again after the rebuild
+        ana = Project(store, "ana")
+        found = ana.search_entities("Kim Kwan-jn")
+        assert found and found[0].kb_id == "local:kim"
+        gone = ana.spans(1)[0].id  # a removed entity still unlinks its spans (ON DELETE SET NULL kept)
+        with store.atomic() as s:
+            s.execute(text("UPDATE spans SET entity_id = (SELECT id FROM entities LIMIT 1) WHERE id = :i"), {"i": gone})
+            s.execute(text("DELETE FROM entities WHERE id = (SELECT id FROM entities LIMIT 1)"))
+        assert ana.span(gone).entity_id is None
+    finally:
+        store.close()
+
+
+def test_schema_upgrade_0012_a_span_deleted_before_the_upgrade_keeps_its_id(old, monkeypatch):
+    """ana deleted the newest span on a project at 0011; after the upgrade bob's new span must not take
+    its id (the counter starts above what the history mentions), so ana's undo still puts it back."""
+    engine = create_engine(f"sqlite:///{old}")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0011")
+    engine.dispose()
+    with monkeypatch.context() as m:
+        m.setattr(schema, "HEAD", "0011")  # an annotator of before 0012
+        store = Store(old)
+        ana = Project(store, "ana")
+        newest = max(s.id for d in (1, 2) for s in ana.spans(d))
+        ana.delete_span(newest)
+        store.close()
+    store = Store(old, upgrade=True)
+    try:
+        assert store.schema.before == "0011"
+        bob = Project(store, "bob")
+        theirs = bob.add_span(1, 0, 5, "LAW")
+        assert theirs > newest
+        ana = Project(store, "ana")
+        ana.stack.undo()
+        assert ana.span(newest) is not None and bob.span(theirs) is not None
+    finally:
+        store.close()

@@ -26,6 +26,7 @@ class RevertTo(Command):
     this). Lives here because it rebuilds its steps from the full registry."""
 
     name: ClassVar[str] = "revert_to"
+    puts_back: ClassVar[bool] = True
     document_id: int
     annotator_id: int
     event_id: int  # the edit reverted to (kept)

@@ -19,6 +19,12 @@ class Base(DeclarativeBase):
     pass
 
 
+# Tables whose rows an undo or redo puts back with their old id (a deleted span, a merged entity, its
+# folded aliases): on SQLite their ids are never given twice (AUTOINCREMENT), or a row someone added
+# meanwhile could take the id back first. PostgreSQL's sequences never give an id twice anyway.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Document(Base):
     """An imported article. `text` never changes after import: span offsets index into it."""
 
@@ -62,6 +68,7 @@ class Entity(Base):
     """A canonical entity of the knowledge base."""
 
     __tablename__ = "entities"
+    __table_args__ = NEVER_REUSED
     id: Mapped[int] = mapped_column(primary_key=True)
     kb_id: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str] = mapped_column(Text)
@@ -77,7 +84,8 @@ class Alias(Base):
     """A surface text known to name an entity; `count` is how often analysts linked it (the prior)."""
 
     __tablename__ = "aliases"
-    __table_args__ = (UniqueConstraint("entity_id", "text"), Index("ix_aliases_norm_count", "norm", "count"))
+    __table_args__ = (UniqueConstraint("entity_id", "text"), Index("ix_aliases_norm_count", "norm", "count"),
+                      NEVER_REUSED)
     id: Mapped[int] = mapped_column(primary_key=True)
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
@@ -116,7 +124,8 @@ class Span(Base):
                             "status"),
                       Index("ix_spans_entity", "entity_id"),
                       # stats count spans per layer, label, status and link state from this index alone
-                      Index("ix_spans_layer_counts", "annotator_id", "label", "status", "nil", "entity_id"))
+                      Index("ix_spans_layer_counts", "annotator_id", "label", "status", "nil", "entity_id"),
+                      NEVER_REUSED)
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))

@@ -42,10 +42,21 @@ def current_revision(store: Store) -> str | None:
 def migrate(store: Store, revision: str = "head") -> None:
     from alembic import command
 
-    with store.engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    with store.engine.connect() as conn:
         if store.is_sqlite:
-            conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+            # A migration may rebuild a table others refer to (0012): with foreign keys on, dropping the
+            # old one would cascade. SQLite ignores this pragma inside a transaction, so it comes first.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), revision)
+                if store.is_sqlite:
+                    conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
+        finally:
+            if store.is_sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")  # the pooled connection serves edits next
+                conn.commit()
     if store.is_sqlite:  # put the new header into the main file now, not at the next checkpoint
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -20,6 +20,7 @@ from annotator.core.changes import Change
 @dataclass
 class Command:
     name: ClassVar[str] = ""
+    puts_back: ClassVar[bool] = False  # its `do` undoes other edits (puts rows back): a refusal is E546 then too
 
     def do(self, s: Session) -> Change:
         raise NotImplementedError

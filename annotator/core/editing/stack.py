@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotator.core.changes import Change, Hub
@@ -43,12 +44,15 @@ class CommandStack:
         self.changes.publish(change)
 
     # --- running
-    def _transact(self, work: Callable[[Session], tuple[int, Change]]) -> tuple[int, Change]:
+    def _transact(self, work: Callable[[Session], tuple[int, Change]], action: str | None,
+                  command: Command) -> tuple[int, Change]:
         """Run `work` (which records one event and returns (event id, change)) in one transaction.
 
         A dropped connection (server restarted, network cut: ConnectionLost) is retried once on a new
         one. When it dropped while committing, the first try may have gone through: its event row
-        says so, and it is not done twice."""
+        says so, and it is not done twice. When `action` is given (an undo, a redo, a command that
+        undoes others), a row put back that the database refuses (its id or key taken since, or what
+        it refers to gone: an IntegrityError) rolls everything back and is E546, never a traceback."""
         for attempt in (1, 2):
             done = None
             try:
@@ -57,6 +61,11 @@ class CommandStack:
                     done = work(s)
                     refresh(s, (done[1].document_id, *done[1].documents))  # the provenance of what it touched
                 return done
+            except IntegrityError as e:
+                if action is None:
+                    raise
+                reason = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
+                raise AnnotatorError(Errors.E546.format(action=action, what=command.text(), reason=reason)) from None
             except ConnectionLost:
                 if done is not None and self._committed(done[0]):
                     return done  # the answer to COMMIT was lost, not the commit
@@ -79,7 +88,7 @@ class CommandStack:
             change = command.do(s)
             return self._record(s, command.name, command.payload(), change.document_id), change
 
-        event_id, change = self._transact(work)
+        event_id, change = self._transact(work, "do" if command.puts_back else None, command)
         self._undo.append((event_id, command))
         self._redo.clear()
         self._notify(change)
@@ -106,7 +115,7 @@ class CommandStack:
                 s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
             return self._record(s, action, {"event": event_id}, change.document_id), change
 
-        _, change = self._transact(work)
+        _, change = self._transact(work, action, command)
         source.pop()
         target.append((event_id, command))
         self._notify(change)

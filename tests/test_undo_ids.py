@@ -1,0 +1,200 @@
+"""Undo puts a deleted row back with its old id, so no new row may take that id meanwhile: on SQLite
+ids are never given twice (AUTOINCREMENT, migration 0012). When a row still cannot go back (its id
+taken before the upgrade, the entity it was linked to merged away), the undo is one coded line (E546)
+and nothing changes. These run on real SQLite files, through the Project facade as the window does."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import show_active
+from factories import reopen, seeded_store
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from annotator.core.db.models import Alias, Event, Span
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.records import DocRecord, SpanRecord
+from annotator.errors import AnnotatorError
+from annotator.io.importing import import_records
+from annotator.ui.qt_app import make_window
+
+
+def spans(store: Store) -> list[tuple]:
+    with store.Session() as s:
+        return [tuple(r) for r in s.execute(select(Span.id, Span.annotator_id, Span.start, Span.end, Span.label,
+                                                   Span.entity_id).order_by(Span.id))]
+
+
+def history(store: Store) -> list[tuple]:
+    with store.Session() as s:
+        return [tuple(r) for r in s.execute(select(Event.id, Event.command, Event.undone).order_by(Event.id))]
+
+
+def test_undo_ids_a_colleagues_new_span_does_not_take_the_id_of_one_i_deleted(tmp_path):
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    bob = Project(reopen(store), "bob")  # another desktop on the same file
+    mine = ana.add_span(1, 0, 7, "GPE")  # the highest span id of the project
+    ana.delete_span(mine)
+    theirs = bob.add_span(1, 9, 14, "GPE")
+    assert theirs > mine  # without AUTOINCREMENT SQLite hands out max(id) + 1: ana's deleted id
+    ana.stack.undo()
+    assert ana.span(mine)[1:4] == (0, 7, "GPE") and bob.span(theirs)[1:4] == (9, 14, "GPE")
+    assert spans(store) == [(mine, ana.annotator_id, 0, 7, "GPE", None), (theirs, bob.annotator_id, 9, 14, "GPE", None)]
+    ana.stack.redo()  # and deleted again, bob's span untouched
+    assert spans(store) == [(theirs, bob.annotator_id, 9, 14, "GPE", None)]
+
+
+def test_undo_ids_undo_restored_after_a_reopen_still_puts_the_span_back(tmp_path):
+    """The undo stack comes back from the history: spans added in between (an import) must not have
+    taken the deleted span's id."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    ana.delete_span(mine)
+    store.close()
+
+    again = Store(store.url)  # the next day
+    try:
+        import_records(again, [DocRecord("later", "Later news from Seoul.", spans=[SpanRecord(16, 21, "GPE")],
+                                         annotator="ana")], use_model=False)
+        imported = max(r[0] for r in spans(again))
+        assert imported > mine
+        ana = Project(again, "ana")
+        assert ana.stack.undo_text == "delete GPE"
+        ana.stack.undo()
+        assert [r[:5] for r in spans(again)] == [(mine, ana.annotator_id, 0, 7, "GPE"),
+                                                 (imported, ana.annotator_id, 16, 21, "GPE")]
+    finally:
+        again.close()
+
+
+def refused(project: Project, action: str) -> AnnotatorError:
+    with pytest.raises(AnnotatorError) as e:
+        getattr(project.stack, action)()
+    assert e.value.code == "E546" and "\n" not in str(e.value)
+    return e.value
+
+
+def test_undo_ids_an_id_taken_before_the_upgrade_is_a_coded_refusal_that_changes_nothing(tmp_path):
+    """A project upgraded to 0012 may hold a span that took a deleted one's id earlier: the undo says
+    so in one line, writes nothing, and stays on the stack."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    rows, events = spans(store), history(store)
+    e = refused(ana, "undo")
+    assert "Cannot undo 'delete GPE'" in str(e) and "spans.id" in str(e)
+    assert spans(store) == rows and history(store) == events
+    assert ana.stack.undo_text == "delete GPE" and not ana.stack.can_redo
+
+
+def test_undo_ids_a_span_linked_to_an_entity_merged_away_is_a_coded_refusal(tmp_path):
+    """The deleted span was linked to an entity a reviewer merged into another since: putting it back
+    as it was would refer to an entity that is gone (a foreign key), so the undo is refused."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    rev = Project(reopen(store), "rev", role="reviewer")
+    first = ana.add_span(1, 0, 7, "GPE")
+    gone = ana.new_entity_from_span(first, name="Seoul city")
+    kept = ana.new_entity_from_span(ana.add_span(1, 9, 14, "GPE"), name="Seoul")
+    ana.delete_span(first)
+    rev.merge_entities(gone, kept)
+    rows, events = spans(store), history(store)
+    e = refused(ana, "undo")
+    assert "Cannot undo 'delete GPE'" in str(e) and "FOREIGN KEY" in str(e)
+    assert spans(store) == rows and history(store) == events
+    rev.stack.undo()  # the entity is back (same id): now the span can go back too
+    ana.stack.undo()
+    assert ana.span(first).entity_id == gone
+
+
+def test_undo_ids_revert_to_here_that_cannot_put_a_span_back_is_refused(tmp_path):
+    """"Revert to here" undoes the later edits as one new edit: the same refusal, nothing changed."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    added = history(store)[-1][0]
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    rows, events = spans(store), history(store)
+    with pytest.raises(AnnotatorError) as e:
+        ana.revert_to(added)
+    assert e.value.code == "E546" and "Cannot do 'revert 1 edit" in str(e.value) and "\n" not in str(e.value)
+    assert spans(store) == rows and history(store) == events and ana.stack.undo_text == "delete GPE"
+
+
+def take_id(store: Store, span_id: int, annotator_id: int) -> None:
+    """What an annotator without AUTOINCREMENT did: a new span with the id of one deleted."""
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute('INSERT INTO spans (id, document_id, annotator_id, start, "end", label, nil, referent_note, '
+                    "origin, status, created_at, updated_at, version) VALUES (?, 2, ?, 0, 3, 'ORG', 0, '', "
+                    "'human', 'accepted', '2026-12-05', '2026-12-05', 1)", (span_id, annotator_id))
+    raw.close()
+
+
+def test_undo_ids_a_redo_that_cannot_put_its_span_back_is_refused_too(tmp_path):
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    ana.stack.undo()
+    take_id(store, mine, ana.annotator_id)
+    rows = spans(store)
+    assert "Cannot redo 'add GPE'" in str(refused(ana, "redo"))
+    assert spans(store) == rows and ana.stack.redo_text == "add GPE"
+
+
+@pytest.mark.parametrize("table", ["spans", "entities", "aliases"])
+def test_undo_ids_a_new_project_never_gives_an_id_twice(tmp_path, table):
+    store = seeded_store(tmp_path)
+    sql = store.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t", t=table)[0][0]
+    assert "PRIMARY KEY AUTOINCREMENT" in sql
+
+
+def test_undo_ids_an_undone_merge_gets_its_entity_and_alias_back_after_a_colleague_made_one(tmp_path):
+    """Undoing a merge puts the merged entity back with its id, and the alias folded into the target
+    with its id: a colleague's new entity and alias made in between have other ids."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    bob = Project(reopen(store), "bob")
+    kept = ana.new_entity_from_span(ana.add_span(1, 0, 7, "GPE"), name="Seoul", kb_id="local:seoul-1")
+    merged = ana.new_entity_from_span(ana.add_span(1, 9, 14, "GPE"), name="Seoul", kb_id="local:seoul-2")
+    with store.Session() as s:
+        folded = s.scalar(select(Alias.id).where(Alias.entity_id == merged))  # the newest alias of the project
+    ana.merge_entities(merged, kept)
+    theirs = bob.new_entity_from_span(bob.add_span(2, 0, 5, "GPE"), name="Busan")
+    assert theirs > merged
+    ana.stack.undo()
+    assert ana.entity(merged).name == "Seoul" and bob.entity(theirs).name == "Busan"
+    with store.Session() as s:
+        assert s.execute(select(Alias.id, Alias.entity_id, Alias.text).where(Alias.id == folded)).one() == (
+            folded, merged, "Seoul")
+        assert s.scalar(select(Alias.id).where(Alias.entity_id == theirs)) > folded
+
+
+def test_undo_ids_the_window_shows_the_refusal_and_keeps_the_article(tmp_path, qtbot, ui):
+    """Ctrl+Z on an undo that cannot put its span back: the status bar says E546, the article and the
+    file stay as they were, and the menu still offers the same undo."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    doc = ana.documents()[0].id
+    mine = ana.add_span(doc, 0, 7, "GPE")
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    window = make_window(ana)
+    window.use_model = False
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    window.refresh_documents()
+    window.open_document(doc)
+    rows, shown = spans(store), dict(window.model.spans)
+    ui.key(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("[E546] Cannot undo 'delete GPE'")
+    assert dict(window.model.spans) == shown and spans(store) == rows
+    assert window.menu_actions.undo.text() == "&Undo delete GPE"
