@@ -136,6 +136,14 @@ def test_evaluate_prints_scores_per_label(project_dir):
     assert set(data["links"]) == {"p", "r", "f"} and all(0 <= v <= 1 for v in data["links"].values())
     assert set(against["links"]) == {"p", "r", "f"}
     assert text.splitlines()[-1].startswith("links")
+    # --model also takes the run's folder (or its model-best), and any spaCy pipeline's folder
+    for folder in (project_dir / "p.models" / "first", project_dir / "p.models" / "first" / "model-best"):
+        by_folder = json.loads(cli(project_dir / "p.db", "evaluate", "--model", folder, "--json").output)
+        assert by_folder["run"] == "first" and by_folder["overall"] == data["overall"]
+    elsewhere = project_dir / "trained-elsewhere"
+    shutil.copytree(project_dir / "p.models" / "first" / "model-best", elsewhere)
+    outside = json.loads(cli(project_dir / "p.db", "evaluate", "--model", elsewhere, "--json").output)
+    assert outside["run"] == str(elsewhere) and outside["overall"] == data["overall"]
 
 
 def test_unknown_run_and_too_little_data_are_coded(project_dir, tmp_path):

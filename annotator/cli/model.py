@@ -88,7 +88,8 @@ def models_use_cmd(ctx, run):
 
 
 @click.command("suggest")
-@click.option("--model", "run", required=True, help="The trained run to suggest with (`annotator models`).")
+@click.option("--model", "run", required=True, help="The trained run to suggest with: its name (`annotator models`) "
+              "or its folder.")
 @click.option("--documents", type=click.Choice(["unchecked", "all"]), default="unchecked", show_default=True,
               help="unchecked: documents nobody has opened; all: also the untouched suggestions of layers in "
               "progress (a person's decisions and deletions always stay).")
@@ -138,7 +139,8 @@ def queue_cmd(ctx, uncertain, run, limit, as_json):
 
 
 @click.command("evaluate")
-@click.option("--model", "run", required=True, help="The trained run to score (`annotator models`).")
+@click.option("--model", "run", required=True, help="What to score: a run's name (`annotator models`) or folder, "
+              "or the folder of any spaCy pipeline.")
 @click.option("--against", help="A layer (e.g. gold) whose finished documents to score against (default: the "
               "documents held out of the finished layers).")
 @click.option("--json", "as_json", is_flag=True, help='Print JSON: {"overall": {p, r, f}, "per_label": {...}}, '

@@ -79,9 +79,15 @@ def taken(store: Store, name: str) -> bool:
 
 
 def find_run(store: Store, name: str) -> RunInfo:
-    """The run called `name` (E602), whose folder holds a pipeline (E603)."""
+    """The run called `name`, or whose folder `name` is (the run's folder or its model-best) (E602),
+    whose folder holds a pipeline (E603)."""
     with store.Session() as s:
         row = s.scalar(select(ModelRun).where(ModelRun.name == name))
+        if row is None and Path(name).is_dir():
+            folder = Path(name).resolve()
+            row = next((r for r in s.scalars(select(ModelRun).where(ModelRun.name.is_not(None)))
+                        if folder in (_resolved(store, r.path).resolve(), _resolved(store, r.path).resolve().parent)),
+                       None)
         if row is None:
             known = ", ".join(s.scalars(select(ModelRun.name).where(ModelRun.name.is_not(None))
                                         .order_by(ModelRun.id))) or "(none yet: `annotator train`)"

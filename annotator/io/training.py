@@ -298,10 +298,19 @@ def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -
 
 def evaluate(store: Store, run_name: str, against: str | None = None, viewer: str | None = None) -> dict:
     """Score a run against checked data: `against` a layer's finished documents, or by default the
-    documents held out of the finished layers (the split `train` made)."""
+    documents held out of the finished layers (the split `train` made). `run_name` is a run's name or
+    folder, or any spaCy pipeline's folder (a model trained elsewhere, scored on its NER labels)."""
     import spacy
 
-    run = model_runs.find_run(store, run_name)
+    try:
+        run = model_runs.find_run(store, run_name)
+        name, path, labels = run.name, run.path, set(run.labels) or None
+    except AnnotatorError:
+        if not (Path(run_name) / "meta.json").is_file():
+            raise
+        name, path = run_name, Path(run_name)
+        nlp = spacy.load(path)
+        labels = set(nlp.get_pipe("ner").labels) if "ner" in nlp.pipe_names else None
     if against is None:
         _, chosen = split(selection(store, layers_of(store, [DONE], viewer)))
         source = "the held-out documents of the finished layers"
@@ -310,6 +319,5 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
         source = f"layer '{against}'"
     if not chosen:
         raise AnnotatorError(Errors.E609.format(source=source))
-    labels = set(run.labels) or None
-    return {"run": run.name, "against": against or "held-out",
-            **score(spacy.load(run.path), checked_records(store, chosen, labels), labels)}
+    return {"run": name, "against": against or "held-out",
+            **score(spacy.load(path), checked_records(store, chosen, labels), labels)}
