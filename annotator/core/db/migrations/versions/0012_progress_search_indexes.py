@@ -1,0 +1,43 @@
+"""indexes for the dashboard's "spans checked" and time, and for a span-filter search in document order
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-05
+
+- `ix_spans_checked` (annotator_id, updated_at, status, origin, version: covering), partial: only the
+  spans that count as checked (accepted, and not an untouched import). The dashboard's per-person-and-day count reads it instead
+  of every span row (2.7 s → 0 at 3 M spans when nobody has checked anything yet); an import of
+  annotated files (origin "import", version 1) and the model's suggestions add nothing to it.
+- `ix_spans_layer_label` (annotator_id, label, document_id, start, end): `annotator search --label ORG`
+  walks one layer's spans of that label in the order hits are shown and stops at the limit, instead
+  of reading and sorting all of them (0.6–1.4 s → a few ms at 3 M spans on SQLite).
+- SQLite only, `ix_events_gaps` (annotator_id, document_id, date(created_at), id, created_at) for
+  edits with a document: the dashboard's time (gaps between a person's edits of one document on one
+  day) reads the history in its window order from the index, with no sort. PostgreSQL cannot index
+  its day expression (to_char is not immutable), and sorts quickly enough.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+CHECKED = "status = 'accepted' AND (origin != 'import' OR version > 1)"
+
+
+def upgrade() -> None:
+    op.create_index('ix_spans_checked', 'spans', ['annotator_id', 'updated_at', 'status', 'origin', 'version'],
+                    sqlite_where=sa.text(CHECKED), postgresql_where=sa.text(CHECKED))
+    op.create_index('ix_spans_layer_label', 'spans', ['annotator_id', 'label', 'document_id', 'start', 'end'])
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE INDEX ix_events_gaps ON events (annotator_id, document_id, date(created_at), id, "
+                   "created_at) WHERE document_id IS NOT NULL")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP INDEX ix_events_gaps")
+    op.drop_index('ix_spans_layer_label', table_name='spans')
+    op.drop_index('ix_spans_checked', table_name='spans')
