@@ -12,9 +12,11 @@ from sqlalchemy import select, update
 
 from annotator.cli import main
 from annotator.core.db.models import DocumentState, Event, Span
+from annotator.core.progress import progress
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
 from annotator.io.importing import import_records
+from plans import plan_of, statements
 
 BACKENDS = ("sqlite", "postgresql")
 TEXT = "Ann Lee met Acme Corp in Paris."
@@ -140,3 +142,17 @@ def test_history_revert_refuses_others_edits_and_nothing_after(team):
     with pytest.raises(Exception) as other:
         rev.revert_to(last.event_id)
     assert str(other.value).startswith("[E516] ")
+
+
+@pytest.mark.single_backend
+def test_progress_reads_checked_spans_and_the_history_from_their_indexes(team):
+    """SQLite plans: "spans checked" reads only the partial index ix_spans_checked (not every span of
+    the project), and the time window reads the history in its order from ix_events_gaps (no sort)."""
+    store = team[0]
+    with statements(store) as seen, store.Session() as s:
+        report = progress(s)
+    assert [(t.annotator, t.spans_checked, t.seconds) for t in report] == [("ana", 2, 360.0), ("rev", 0, 0.0)]
+    checked = plan_of(store, seen, "FROM spans")
+    assert "COVERING INDEX ix_spans_checked" in checked
+    window = plan_of(store, seen, "lag(")
+    assert "COVERING INDEX ix_events_gaps" in window and "ORDER BY" not in window

@@ -14,6 +14,7 @@ from annotator.core.records import NIL, DocRecord, SpanRecord
 from annotator.core.search import WINDOW, Filters, backend, compile_query, required_literals, search
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
+from plans import plan_of, statements
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -189,3 +190,16 @@ def test_hits_come_in_order_whether_dense_or_rare_across_many_documents(store):
         assert found("in Busan", 1000) == [i for i in range(1, n + 1) if i % 30 == 0]
         assert found("A RARE phrase", 1000) == sorted(rare)
         assert found("not there at all", 1000) == []
+
+
+@pytest.mark.single_backend
+def test_search_by_label_walks_the_layer_in_hit_order(corpus):
+    """SQLite plan of a span-filter search by label: ix_spans_layer_label gives one layer's spans of the
+    label in the order hits are shown, so the search stops at its limit; before, every span of the
+    label was read, cut around and sorted (0.6–1.4 s at 3 M spans)."""
+    ana = Project(corpus, "ana")
+    with statements(corpus) as seen:
+        hits = ana.search(filters=Filters(label="ORG", unlinked=True))
+    assert [h.match for h in hits] == ["Samsung Electronics"]
+    found = plan_of(corpus, seen, "FROM spans s JOIN documents")
+    assert "INDEX ix_spans_layer_label (annotator_id=? AND label=?)" in found and "TEMP B-TREE" not in found

@@ -274,6 +274,8 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: i
     # the text around the span only: substr counts code points in SQLite and PostgreSQL alike
     around = ('substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
               "CASE WHEN s.start > ? THEN s.start - ? ELSE 0 END")
+    # with a label, ix_spans_layer_label (annotator_id, label, document_id, start, end) gives the rows in this
+    # ORDER BY: the walk stops at the limit instead of cutting and sorting every span of the label
     sql = (f"SELECT {SPAN_COLUMNS}, d.name, d.title, {around} FROM spans s JOIN documents d ON d.id = s.document_id "
            f"LEFT JOIN entities e ON e.id = s.entity_id WHERE {' AND '.join(where)} "
            f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT ?')

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        false)
+                        false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -115,6 +115,10 @@ class ModelRun(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the suggester
 
 
+# a span that counts as checked on the progress dashboard: accepted, and not an untouched import
+CHECKED = "status = 'accepted' AND (origin != 'import' OR version > 1)"
+
+
 class Span(Base):
     """An entity mention in one annotator's layer; offsets are code points, end exclusive."""
 
@@ -125,6 +129,11 @@ class Span(Base):
                       Index("ix_spans_entity", "entity_id"),
                       # stats count spans per layer, label, status and link state from this index alone
                       Index("ix_spans_layer_counts", "annotator_id", "label", "status", "nil", "entity_id"),
+                      # a search by label walks a layer's spans of that label in document order (0013)
+                      Index("ix_spans_layer_label", "annotator_id", "label", "document_id", "start", "end"),
+                      # the dashboard's "spans checked": only those rows (0013; core/progress.py)
+                      Index("ix_spans_checked", "annotator_id", "updated_at", "status", "origin", "version",
+                            sqlite_where=text(CHECKED), postgresql_where=text(CHECKED)),
                       NEVER_REUSED)
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
