@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import zlib
 from bisect import bisect_left
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
@@ -37,6 +38,7 @@ from spacy.vocab import Vocab
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats.docbin_stream import DocBinStream
 from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
@@ -149,130 +151,226 @@ def user_data(record: DocRecord) -> dict:
     return data
 
 
-class _TokenArrays:
+class _Ids(dict):
+    """String -> StringStore id (spaCy's symbol id for labels such as PERSON, a hash otherwise), as a
+    Vocab gives them; a string not seen yet is added on lookup, so a batch maps in one C-level pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.store = StringStore()
+
+    def __missing__(self, string: str) -> int:
+        found = self[string] = self.store.add(string)
+        return found
+
+
+class _Batches:
     """The arrays `DocBin.add(to_doc(record))` would store, built straight from the records.
 
     Building a Doc per record and letting DocBin read it back token by token costs three times
     the DocBin's own serialisation, so the writer fills the DocBin's columns directly: ORTH,
     ENT_IOB, ENT_TYPE, ENT_KB_ID and SENT_START; every other column of a Doc made from words is 0.
-    Values are StringStore ids (spaCy's symbol ids for labels such as PERSON, hashes otherwise),
-    exactly as a Vocab would give them. Records are gathered in batches and converted to numpy once
-    per batch. tests/test_formats_db.py checks the file against one written from `to_doc` Docs.
+    Records are gathered in batches and converted with numpy over the whole batch at once (offsets
+    made global by concatenating the batch's texts), the rules of words_and_spaces, place_spans and
+    sentence_starts vectorised; each converted batch goes to the DocBinStream. tests/test_formats_db.py
+    and tests/test_formats_spacy.py check the result against a DocBin written from `to_doc` Docs.
     """
 
     BATCH = 2048
     B, I, O = 3, 1, 2  # ENT_IOB codes
     YES, NO = 1, 2**64 - 1  # SENT_START 1 and -1 as uint64
 
-    def __init__(self, doc_bin: DocBin):
-        self.doc_bin = doc_bin
-        self.columns = {attr: doc_bin.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
-        self.store = StringStore()
-        self.ids: dict[str, int] = {}  # every string stored so far, with its id
+    def __init__(self, stream: DocBinStream, report: FormatReport):
+        self.stream, self.report = stream, report
+        self.columns = {attr: stream.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
+        self.ids = _Ids()  # every string stored so far, with its id
         self.vocab = Vocab()  # for the few Docs built to pack the suggestions' span group
         self.no_groups = Doc(self.vocab).spans.to_bytes()  # what an empty doc.spans packs to
         self.any_token = False
-        self._reset()
+        self.records: list[DocRecord] = []
+        self.pack = srsly.msgpack.Packer(use_bin_type=True).pack
 
-    def _reset(self) -> None:
-        self.orth: list[int] = []
-        self.iob: list[int] = []
-        self.type: list[int] = []
-        self.kb: list[int] = []
-        self.sent: list[int] = []
-        self.space: list[bool] = []
-        self.lengths: list[int] = []
-        self.groups: list[bytes] = []
-
-    def _id(self, string: str) -> int:
-        found = self.ids.get(string)
-        if found is None:
-            found = self.ids[string] = self.store.add(string)
-        return found
-
-    def add(self, record: DocRecord, report: FormatReport) -> None:
-        words, spaces, starts = words_and_spaces(record)
-        placed = place_spans(record, words, starts, report)
-        n, base = len(words), len(self.orth)
-        ids, new = self.ids.get, self._id
-        self.orth.extend([ids(w) or new(w) for w in words])
-        self.space.extend(spaces)
-        self.lengths.append(n)
-        yes, no, sent = self.YES, self.NO, self.sent
-        pending = True
-        for word in words:
-            if word.isspace():
-                pending = pending or "\n" in word or "\r" in word
-                sent.append(no)
-            else:
-                sent.append(yes if pending else no)
-                pending = word in _SENTENCE_ENDS
-        if n:
-            sent[base] = yes
-            self.any_token = True
-        self.iob.extend([self.O] * n)
-        self.type.extend([0] * n)
-        self.kb.extend([0] * n)
-        for i, j, sp in placed:
-            i, j = base + i, base + j
-            self.iob[i] = self.B
-            self.iob[i + 1:j] = [self.I] * (j - i - 1)
-            self.sent[i + 1:j] = [no] * (j - i - 1)
-            self.type[i:j] = [new(sp.label)] * (j - i)
-            if sp.kb_id:
-                self.kb[i:j] = [new(sp.kb_id)] * (j - i)
-        suggested = place_spans(record, words, starts, report, suggested=True)
-        if suggested:
-            doc = Doc(self.vocab, words=words, spaces=spaces)
-            add_suggestions(doc, suggested)
-            self.groups.append(doc.spans.to_bytes())
-            for _, _, sp in suggested:
-                new(sp.label)
-                if sp.kb_id:
-                    new(sp.kb_id)
-        else:
-            self.groups.append(self.no_groups)
-        report.spans += len(placed) + len(suggested)
-        if len(self.lengths) >= self.BATCH:
+    def add(self, record: DocRecord) -> None:
+        self.records.append(record)
+        if len(self.records) >= self.BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.lengths:
+        recs, self.records = self.records, []
+        if not recs:
             return
-        n_docs, bounds = len(self.lengths), numpy.cumsum(self.lengths)[:-1]
-        tokens = numpy.zeros((len(self.orth), len(self.doc_bin.attrs)), dtype=numpy.uint64)
-        for attr, values in ((ORTH, self.orth), (ENT_IOB, self.iob), (ENT_TYPE, self.type),
-                             (ENT_KB_ID, self.kb), (SENT_START, self.sent)):
-            tokens[:, self.columns[attr]] = numpy.array(values, dtype=numpy.uint64)
-        spaces = numpy.array(self.space, dtype=bool).reshape((len(self.space), 1))
-        doc_bin = self.doc_bin
-        doc_bin.tokens.extend(numpy.split(tokens, bounds))
-        doc_bin.spaces.extend(numpy.split(spaces, bounds))
-        doc_bin.flags.extend({"has_unknown_spaces": False} for _ in range(n_docs))
-        doc_bin.cats.extend({} for _ in range(n_docs))
-        doc_bin.span_groups.extend(self.groups)
-        self._reset()
+        pieces = _pieces(recs)
+        starts, ends, space, pdoc, lengths, words = pieces
+        n = len(words)
+        self.any_token = self.any_token or n > 0
+        orth = numpy.fromiter(map(self.ids.__getitem__, words), numpy.uint64, n)
+        sent = _sentence_starts(words, pdoc, lengths, self.YES, self.NO)
+        placed, suggested = _place(recs, starts, ends, pdoc, self.report)
+        tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
+        tokens[:, self.columns[ORTH]] = orth
+        if len(placed):
+            pi, pj, idx = placed[:, 0], placed[:, 1], placed[:, 2:]
+            label = numpy.fromiter((self.ids[recs[d].spans[k].label] for d, k in idx.tolist()), numpy.uint64, len(pi))
+            kb = numpy.fromiter((self.ids[sp.kb_id] if sp.kb_id else 0
+                                 for sp in (recs[d].spans[k] for d, k in idx.tolist())), numpy.uint64, len(pi))
+            inside = numpy.cumsum(numpy.bincount(pi, minlength=n + 1)[:n] - numpy.bincount(pj, minlength=n + 1)[:n]) > 0
+            which = numpy.cumsum(numpy.bincount(pi, minlength=n)[:n]) - 1  # the placed span a token is in
+            iob = numpy.where(inside, self.I, self.O).astype(numpy.uint64)
+            iob[pi] = self.B
+            sent[inside & (iob != self.B)] = self.NO  # never a sentence start inside an entity
+            tokens[inside, self.columns[ENT_TYPE]] = label[which[inside]]
+            tokens[inside, self.columns[ENT_KB_ID]] = kb[which[inside]]
+        else:
+            iob = numpy.full(n, self.O, dtype=numpy.uint64)
+        tokens[:, self.columns[ENT_IOB]] = iob
+        tokens[:, self.columns[SENT_START]] = sent
+        groups = [self.no_groups] * len(recs)
+        first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1]))
+        for d, spans in suggested.items():
+            a, b = first[d], first[d] + lengths[d]
+            doc = Doc(self.vocab, words=words[a:b], spaces=space[a:b].tolist())
+            add_suggestions(doc, [(i - a, j - a, sp) for i, j, sp in spans])
+            groups[d] = doc.spans.to_bytes()
+            for _, _, sp in spans:
+                self.ids[sp.label]
+                if sp.kb_id:
+                    self.ids[sp.kb_id]
+        pack = self.pack
+        self.stream.add(tokens.tobytes(), space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
+                        [pack(user_data(r)) for r in recs])
 
     def finish(self) -> None:
         self.flush()
-        self.doc_bin.strings.update(self.ids)
+        self.stream.strings.update(self.ids)
         if self.any_token:  # the empty tag, lemma, norm, morph, dep, ... of every token
-            self.doc_bin.strings.add("")
+            self.stream.strings.add("")
+
+
+def _pieces(recs: list[DocRecord]):
+    """words_and_spaces for a batch: (starts, ends, trailing space, document, tokens per document, words),
+    offsets into the batch's texts joined; E107 for a record whose tokens are not in order."""
+    text = "".join(r.text for r in recs)
+    toks = [r.tokens if r.tokens is not None else blank_tokens(r.text) for r in recs]
+    n_docs = len(recs)
+    counts = numpy.fromiter(map(len, toks), numpy.int64, n_docs)
+    sizes = numpy.fromiter((len(r.text) for r in recs), numpy.int64, n_docs)
+    offs = numpy.concatenate(([0], numpy.cumsum(sizes)[:-1])).astype(numpy.int64)
+    total = int(counts.sum())
+    flat = numpy.fromiter(chain.from_iterable(chain.from_iterable(toks)), numpy.int64, 2 * total).reshape(total, 2)
+    tdoc = numpy.repeat(numpy.arange(n_docs), counts)
+    tfirst = numpy.concatenate(([0], numpy.cumsum(counts)[:-1]))
+    has = counts > 0
+    s, e = flat[:, 0], flat[:, 1]
+    prev_e = numpy.roll(e, 1)
+    prev_e[tfirst[has]] = 0
+    bad = ~((prev_e <= s) & (s < e) & (e <= sizes[tdoc]))
+    if bad.any():
+        k = int(numpy.argmax(bad))
+        d = int(tdoc[k])
+        raise AnnotatorError(Errors.E107.format(name=recs[d].name, index=k - int(tfirst[d]), start=int(s[k]), end=int(e[k])))
+    gs, ge = s + offs[tdoc], e + offs[tdoc]
+    doc_end = offs + sizes
+    next_s = numpy.roll(gs, -1)
+    last = (tfirst + counts - 1)[has]
+    next_s[last] = doc_end[tdoc[last]]
+    codes = numpy.frombuffer((text + "\0").encode("utf-32-le"), dtype=numpy.uint32)
+    sp = (next_s > ge) & (codes[ge] == 32)  # one space goes to the word before a gap
+    gap_s = ge + sp
+    gap = next_s > gap_s  # the rest of the gap is a token of its own
+    lead_e = numpy.where(has, gs[numpy.minimum(tfirst, max(total - 1, 0))] if total else 0, doc_end)
+    lead = lead_e > offs  # text before the first token
+    starts = numpy.concatenate((gs, gap_s[gap], offs[lead]))
+    order = numpy.argsort(starts, kind="stable")
+    starts = starts[order]
+    ends = numpy.concatenate((ge, next_s[gap], lead_e[lead]))[order]
+    space = numpy.concatenate((sp, numpy.zeros(int(gap.sum()) + int(lead.sum()), dtype=bool)))[order]
+    pdoc = numpy.concatenate((tdoc, tdoc[gap], numpy.arange(n_docs)[lead]))[order]
+    words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    return starts, ends, space, pdoc, numpy.bincount(pdoc, minlength=n_docs), words
+
+
+def _sentence_starts(words: list[str], pdoc, lengths, yes: int, no: int):
+    """sentence_starts for a batch (entities not yet applied): SENT_START values as uint64."""
+    n = len(words)
+    blank = numpy.fromiter(map(str.isspace, words), bool, n)
+    trigger = numpy.fromiter(map(_SENTENCE_ENDS.__contains__, words), bool, n)
+    for k in numpy.flatnonzero(blank).tolist():
+        trigger[k] = "\n" in words[k] or "\r" in words[k]
+    before = numpy.concatenate(([0], numpy.cumsum(trigger)))  # triggers before each token
+    word_at = numpy.maximum.accumulate(numpy.where(blank, -1, numpy.arange(n))) if n else numpy.zeros(0, int)
+    prev = numpy.concatenate(([-1], word_at[:-1])).astype(numpy.int64)  # the word before each token
+    first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1]))
+    pending = (prev < first[pdoc]) | (before[:n] > before[numpy.maximum(prev, 0)])
+    sent = numpy.where(~blank & pending, yes, no).astype(numpy.uint64)
+    sent[first[lengths > 0]] = yes
+    return sent
+
+
+def _place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
+    """place_spans for a batch: (rows of first token, last token + 1, document, span index) of the
+    accepted spans placed, and {document: [(i, j, span)]} of the suggestions; misaligned reported."""
+    spans = list(chain.from_iterable(r.spans for r in recs))
+    if not spans:
+        return numpy.zeros((0, 4), dtype=numpy.int64), {}
+    m, n = len(spans), len(starts)
+    sdoc = numpy.repeat(numpy.arange(len(recs)), [len(r.spans) for r in recs])
+    local = numpy.arange(m) - numpy.repeat(numpy.concatenate(([0], numpy.cumsum([len(r.spans) for r in recs])[:-1])),
+                                           [len(r.spans) for r in recs])
+    ss = numpy.fromiter((sp.start for sp in spans), numpy.int64, m)
+    se = numpy.fromiter((sp.end for sp in spans), numpy.int64, m)
+    sugg = numpy.fromiter((sp.status == SUGGESTED for sp in spans), bool, m)
+    labels = sorted({sp.label for sp in spans})
+    rank = {label: i for i, label in enumerate(labels)}
+    order = numpy.lexsort((numpy.fromiter((rank[sp.label] for sp in spans), numpy.int64, m), ss - se, ss, sdoc))
+    sdoc, local, ss, se, sugg = sdoc[order], local[order], ss[order], se[order], sugg[order]
+    offs = numpy.concatenate(([0], numpy.cumsum([len(r.text) for r in recs])[:-1]))
+    gs, ge = ss + offs[sdoc], se + offs[sdoc]
+    i, j = numpy.searchsorted(starts, gs), numpy.searchsorted(starts, ge)
+    if n:
+        ic, jc = numpy.minimum(i, n - 1), numpy.maximum(j - 1, 0)
+        ok = ((i < n) & (starts[ic] == gs) & (pdoc[ic] == sdoc) & (j > 0) & (pdoc[jc] == sdoc)
+              & (ends[jc] == ge) & (i < j))
+    else:
+        ok = numpy.zeros(m, dtype=bool)
+    accepted = numpy.flatnonzero(ok & ~sugg)
+    keep = numpy.ones(len(accepted), dtype=bool)
+    ia, ja = i[accepted], j[accepted]
+    if len(accepted) > 1 and (ia[1:] < ja[:-1]).any():  # overlaps: the earlier, then longer one wins
+        taken = -1
+        for k, (a, b) in enumerate(zip(ia.tolist(), ja.tolist())):
+            if a < taken:
+                keep[k] = False
+            else:
+                taken = b
+    wrong = ~ok
+    wrong[accepted[~keep]] = True
+    accepted = accepted[keep]
+    for k in numpy.flatnonzero(wrong)[numpy.lexsort((numpy.flatnonzero(wrong), sugg[wrong], sdoc[wrong]))].tolist():
+        rec = recs[sdoc[k]]
+        sp = rec.spans[local[k]]
+        report.misaligned.append((rec.name, sp.start, sp.end, rec.text[sp.start:sp.end]))
+    suggested: dict[int, list] = {}
+    for k in numpy.flatnonzero(ok & sugg).tolist():
+        d = int(sdoc[k])
+        suggested.setdefault(d, []).append((int(i[k]), int(j[k]), recs[d].spans[local[k]]))
+    report.spans += len(accepted) + sum(map(len, suggested.values()))
+    return numpy.stack((i[accepted], j[accepted], sdoc[accepted], local[accepted]), axis=1), suggested
 
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+    """The records as a DocBin file, streamed: memory bounded by a batch, whatever the corpus."""
     report = FormatReport()
-    doc_bin = DocBin(store_user_data=True)
-    arrays = _TokenArrays(doc_bin)
-    # DocBin.add packs user_data with a new msgpack Packer per doc, which scans the installed
-    # packages' entry points each time (~1 ms a doc); one Packer for the whole export avoids it.
-    pack = srsly.msgpack.Packer(use_bin_type=True).pack
-    for record in docs:
-        arrays.add(record, report)
-        doc_bin.user_data.append(pack(user_data(record)))
-        report.documents += 1
-    arrays.finish()
-    doc_bin.to_disk(out)
+    stream = DocBinStream(out, DocBin().attrs)
+    try:
+        batches = _Batches(stream, report)
+        for record in docs:
+            batches.add(record)
+            report.documents += 1
+        batches.finish()
+    except BaseException:
+        stream.discard()
+        raise
+    stream.close()
     return report
 
 
