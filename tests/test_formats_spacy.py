@@ -182,7 +182,8 @@ def awkward_records() -> list[DocRecord]:
              SpanRecord(0, 2, "ORG", None, "suggested")]  # the leading whitespace token
     return [sample(), DocRecord("empty", ""), DocRecord("awk", text, title="t", spans=spans),
             DocRecord("blank-tokens", "Osaka, Japan.  Busan.", spans=[SpanRecord(0, 5, "GPE")]),
-            DocRecord("tokens-given", "a  b\n", tokens=[(0, 1), (3, 4)], spans=[SpanRecord(3, 4, "X", "Q2")])
+            DocRecord("tokens-given", "a  b\n", tokens=[(0, 1), (3, 4)], spans=[SpanRecord(3, 4, "X", "Q2")]),
+            DocRecord("cjk", "東京。ソウル！\u3000x…", tokens=[(0, 2), (2, 3), (3, 6), (6, 7), (8, 9), (9, 10)])
             ] + corpus(7)
 
 

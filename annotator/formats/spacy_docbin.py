@@ -44,6 +44,8 @@ from annotator.formats.files import check_record, read_bytes
 SUFFIX = ".spacy"
 SUGGESTED = "suggested"  # the span group of unchecked suggestions
 _SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？", "…"})
+_END_CODES = numpy.array(sorted(map(ord, _SENTENCE_ENDS)), dtype=numpy.uint32)
+_SPACE_CODES = numpy.array([chr(c).isspace() for c in range(0x3001)] + [False])  # U+3000 is the last space
 _tokenizer = None
 
 
@@ -200,11 +202,11 @@ class _Batches:
         if not recs:
             return
         pieces = _pieces(recs)
-        starts, ends, space, pdoc, lengths, words = pieces
+        starts, ends, space, pdoc, lengths, words, codes = pieces
         n = len(words)
         self.any_token = self.any_token or n > 0
         orth = numpy.fromiter(map(self.ids.__getitem__, words), numpy.uint64, n)
-        sent = _sentence_starts(words, pdoc, lengths, self.YES, self.NO)
+        sent = _sentence_starts(words, starts, ends, codes, pdoc, lengths, self.YES, self.NO)
         placed, suggested = _place(recs, starts, ends, pdoc, self.report)
         tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
         tokens[:, self.columns[ORTH]] = orth
@@ -286,16 +288,19 @@ def _pieces(recs: list[DocRecord]):
     space = numpy.concatenate((sp, numpy.zeros(int(gap.sum()) + int(lead.sum()), dtype=bool)))[order]
     pdoc = numpy.concatenate((tdoc, tdoc[gap], numpy.arange(n_docs)[lead]))[order]
     words = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
-    return starts, ends, space, pdoc, numpy.bincount(pdoc, minlength=n_docs), words
+    return starts, ends, space, pdoc, numpy.bincount(pdoc, minlength=n_docs), words, codes
 
 
-def _sentence_starts(words: list[str], pdoc, lengths, yes: int, no: int):
-    """sentence_starts for a batch (entities not yet applied): SENT_START values as uint64."""
+def _sentence_starts(words: list[str], starts, ends, codes, pdoc, lengths, yes: int, no: int):
+    """sentence_starts for a batch (entities not yet applied): SENT_START values as uint64. Only a
+    word whose first character is whitespace can be blank, and the end marks are one character."""
     n = len(words)
-    blank = numpy.fromiter(map(str.isspace, words), bool, n)
-    trigger = numpy.fromiter(map(_SENTENCE_ENDS.__contains__, words), bool, n)
-    for k in numpy.flatnonzero(blank).tolist():
-        trigger[k] = "\n" in words[k] or "\r" in words[k]
+    first_char = codes[starts]
+    blank = numpy.zeros(n, dtype=bool)
+    trigger = (ends - starts == 1) & numpy.isin(first_char, _END_CODES)
+    for k in numpy.flatnonzero(_SPACE_CODES[numpy.minimum(first_char, len(_SPACE_CODES) - 1)]).tolist():
+        blank[k] = words[k].isspace()
+        trigger[k] = blank[k] and ("\n" in words[k] or "\r" in words[k])
     before = numpy.concatenate(([0], numpy.cumsum(trigger)))  # triggers before each token
     word_at = numpy.maximum.accumulate(numpy.where(blank, -1, numpy.arange(n))) if n else numpy.zeros(0, int)
     prev = numpy.concatenate(([-1], word_at[:-1])).astype(numpy.int64)  # the word before each token
