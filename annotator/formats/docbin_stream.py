@@ -29,7 +29,7 @@ import srsly
 from annotator.errors import AnnotatorError, Errors
 
 VERSION = "0.1"  # DocBin.version, spaCy 3
-LEVEL = 6  # zlib.compress's default, as DocBin.to_bytes uses
+LEVEL = 3  # DocBin.to_bytes uses 6: on the token columns 3 packs as small in half the time
 FIELDS = ("tokens", "spaces", "lengths", "span_groups", "user_data")  # spilled, in the map's order
 ARRAYS = ("span_groups", "user_data")  # msgpack arrays of one bin per document; the others are one bin
 MAX_BIN = 2**32 - 1  # the largest msgpack bin: one field of a DocBin can hold no more

@@ -248,17 +248,26 @@ class _Batches:
             self.stream.strings.add("")
 
 
+def _flat_tokens(record: DocRecord):
+    """The record's token offsets, flat: the stored bytes as they are when it comes from a project."""
+    packed = getattr(record, "packed", None)  # a StoredRecord whose tokens were not unpacked
+    if packed is not None:
+        return numpy.frombuffer(packed, dtype=numpy.intc)
+    tokens = record.tokens if record.tokens is not None else blank_tokens(record.text)
+    return numpy.fromiter(chain.from_iterable(tokens), numpy.int64, 2 * len(tokens))
+
+
 def _pieces(recs: list[DocRecord]):
     """words_and_spaces for a batch: (starts, ends, trailing space, document, tokens per document, words),
     offsets into the batch's texts joined; E107 for a record whose tokens are not in order."""
     text = "".join(r.text for r in recs)
-    toks = [r.tokens if r.tokens is not None else blank_tokens(r.text) for r in recs]
+    parts = [_flat_tokens(r) for r in recs]
     n_docs = len(recs)
-    counts = numpy.fromiter(map(len, toks), numpy.int64, n_docs)
+    counts = numpy.fromiter(map(len, parts), numpy.int64, n_docs) // 2
     sizes = numpy.fromiter((len(r.text) for r in recs), numpy.int64, n_docs)
     offs = numpy.concatenate(([0], numpy.cumsum(sizes)[:-1])).astype(numpy.int64)
     total = int(counts.sum())
-    flat = numpy.fromiter(chain.from_iterable(chain.from_iterable(toks)), numpy.int64, 2 * total).reshape(total, 2)
+    flat = numpy.concatenate(parts).astype(numpy.int64).reshape(total, 2)
     tdoc = numpy.repeat(numpy.arange(n_docs), counts)
     tfirst = numpy.concatenate(([0], numpy.cumsum(counts)[:-1]))
     has = counts > 0

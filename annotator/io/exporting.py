@@ -26,7 +26,7 @@ from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_visible
-from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -95,11 +95,10 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
             by_doc.setdefault(doc_id, []).append(
                 SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
         for doc_id, name, title, text, meta, tokens in docs:
-            flat = memoryview(tokens).cast("i")
             meta = dict(meta or {})
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
-            yield DocRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
-                            annotator=layer, tokens=list(zip(flat[0::2], flat[1::2])), carried=carried)
+            yield StoredRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
+                               annotator=layer, carried=carried, packed=bytes(tokens))
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",
