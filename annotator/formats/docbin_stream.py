@@ -34,7 +34,7 @@ FIELDS = ("tokens", "spaces", "lengths", "span_groups", "user_data")  # spilled,
 ARRAYS = ("span_groups", "user_data")  # msgpack arrays of one bin per document; the others are one bin
 MAX_BIN = 2**32 - 1  # the largest msgpack bin: one field of a DocBin can hold no more
 _BASE = 65521  # Adler-32's modulus
-AHEAD = 2  # batches compressed ahead of the writer at most: bounds the memory in flight
+AHEAD = 1  # batches compressed ahead of the writer at most: bounds the memory in flight
 
 
 def adler32_combine(first: int, second: int, second_len: int) -> int:
@@ -45,7 +45,7 @@ def adler32_combine(first: int, second: int, second_len: int) -> int:
     return (sum2 << 16) | sum1
 
 
-def deflate(data: bytes) -> tuple[bytes, int, int]:
+def deflate(data: bytes | memoryview) -> tuple[bytes, int, int]:
     """(raw deflate blocks ended by a sync flush, Adler-32 of data, len(data)): a part that joins others."""
     c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH), zlib.adler32(data), len(data)
@@ -74,7 +74,7 @@ class DocBinStream:
         self.pending: deque[Future] = deque()
         self.pack = srsly.msgpack.Packer(use_bin_type=True).pack
 
-    def add(self, tokens: bytes, spaces: bytes, lengths: bytes, span_groups: list[bytes],
+    def add(self, tokens: bytes | memoryview, spaces: bytes, lengths: bytes, span_groups: list[bytes],
             user_data: list[bytes]) -> None:
         """One batch: the token rows (uint64, C order), spaces (bool), lengths (int32) and each
         document's span-group bytes and packed user data, in document order."""

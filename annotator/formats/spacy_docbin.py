@@ -178,7 +178,7 @@ class _Batches:
     and tests/test_formats_spacy.py check the result against a DocBin written from `to_doc` Docs.
     """
 
-    BATCH = 2048
+    BATCH = 1024
     B, I, O = 3, 1, 2  # ENT_IOB codes
     YES, NO = 1, 2**64 - 1  # SENT_START 1 and -1 as uint64
 
@@ -238,7 +238,7 @@ class _Batches:
                 if sp.kb_id:
                     self.ids[sp.kb_id]
         pack = self.pack
-        self.stream.add(tokens.tobytes(), space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
+        self.stream.add(memoryview(tokens).cast("B"), space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
                         [pack(user_data(r)) for r in recs])
 
     def finish(self) -> None:
