@@ -229,3 +229,10 @@ def test_a_docbin_too_big_for_msgpack_is_refused(tmp_path, monkeypatch):
     with pytest.raises(AnnotatorError, match=r"E540.*'o.spacy'.*12 documents"):
         spacy_docbin.write(corpus(12), tmp_path / "o.spacy")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_batch_of_empty_documents_is_written(tmp_path):
+    """A batch with no token at all (here the only one) still packs: an empty document reads back."""
+    spacy_docbin.write([DocRecord("e", "")], tmp_path / "o.spacy")
+    [doc] = DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab())
+    assert (doc.text, doc.user_data["name"]) == ("", "e")

@@ -18,6 +18,10 @@ entity inside one sentence. `doc.ents` holds only a person's decisions, what `sp
 from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which may overlap),
 never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
 non-whitespace tokens.
+
+`write` streams: records are converted a batch at a time with numpy (`_Batches`, the rules of
+`to_doc` vectorised) and the file is written by docbin_stream.DocBinStream, memory bounded by a
+batch whatever the corpus (a 100,000-article export no longer holds gigabytes of token rows).
 """
 
 from __future__ import annotations
@@ -237,8 +241,8 @@ class _Batches:
                 self.ids[sp.label]
                 if sp.kb_id:
                     self.ids[sp.kb_id]
-        pack = self.pack
-        self.stream.add(memoryview(tokens).cast("B"), space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
+        pack, rows = self.pack, memoryview(tokens.reshape(-1)).cast("B") if n else b""  # rows: no copy
+        self.stream.add(rows, space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
                         [pack(user_data(r)) for r in recs])
 
     def finish(self) -> None:
