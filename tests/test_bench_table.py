@@ -55,7 +55,7 @@ def test_table_rows_for_import_memory_docbin_and_start_up():
                "export_small_s": 0.29, "export_floor_s": 0.2, "target_export_s_max": 0.3}
     rows = table.markdown({"scale": {"export": export, "import_memory": memory}, "startup": startup}).splitlines()[2:]
     assert len(rows) == 5
-    assert "2.4× raw (≤ 2×)" in rows[1] and rows[1].endswith("| **no** |")
+    assert "2.4× raw (≤ 2×), ≤ 1,024 MB" in rows[1] and rows[1].endswith("| **no** |")
     assert "peak RSS 149 MB" in rows[2] and rows[2].endswith("| yes |")
     assert "spaCy tokenizer 0.75 s" in rows[3] and rows[3].endswith("| **no** |")
     assert rows[4].endswith("| yes |")
@@ -67,3 +67,13 @@ def test_table_keys_row_says_keys_per_suggestion_against_the_two_key_flow():
     row = table.markdown({"keys": keys}).splitlines()[2]
     assert row.startswith("| Keys to accept 228 correct suggestions in 3 articles | 1.0 key per suggestion")
     assert "before: 456 keys" in row and row.endswith("| yes |")
+
+
+def test_table_export_rows_judge_peak_memory_too():
+    """Fast enough but over 1 GB is not met: the export must stream."""
+    export = {"documents": 100000, "seconds": 10.0, "raw_seconds": 6.0, "ratio": 0.6, "target_ratio_min": 0.5,
+              "cli_peak_rss_mb": 80, "docbin_seconds": 11.0, "docbin_vs_raw": 1.8, "target_docbin_vs_raw_max": 2.0,
+              "docbin_cli_peak_rss_mb": 9400, "target_peak_rss_mb_max": 1024}
+    jsonl_row, docbin_row = table.markdown({"scale": {"export": export}}).splitlines()[2:]
+    assert jsonl_row.endswith("| yes |")
+    assert "CLI peak RSS 9,400 MB" in docbin_row and docbin_row.endswith("| **no** |")
