@@ -8,6 +8,7 @@ with one written from `to_doc` Docs.
 from __future__ import annotations
 
 from itertools import chain
+from operator import attrgetter
 
 import numpy
 
@@ -15,6 +16,7 @@ from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
 
 SUGGESTED = "suggested"  # a span's status, and the span group of the unchecked suggestions
+_FIELDS = attrgetter("start", "end", "label", "status")
 SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？", "…"})
 _END_CODES = numpy.array(sorted(map(ord, SENTENCE_ENDS)), dtype=numpy.uint32)
 _SPACE_CODES = numpy.array([chr(c).isspace() for c in range(0x3001)] + [False])  # U+3000 is the last space
@@ -84,21 +86,20 @@ def sentence_starts(words: list[str], starts, ends, codes, pdoc, lengths, yes: i
 
 
 def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
-    """place_spans for a batch: (rows of first token, last token + 1, document, span index) of the
-    accepted spans placed, and {document: [(i, j, span)]} of the suggestions; misaligned reported."""
+    """place_spans for a batch: rows of (first token, last token + 1) of the accepted spans placed, those
+    spans, and {document: [(i, j, span)]} of the suggestions; misaligned ones reported."""
     spans = list(chain.from_iterable(r.spans for r in recs))
     if not spans:
-        return numpy.zeros((0, 4), dtype=numpy.int64), {}
+        return numpy.zeros((0, 2), dtype=numpy.int64), [], {}
     m, n = len(spans), len(starts)
     sdoc = numpy.repeat(numpy.arange(len(recs)), [len(r.spans) for r in recs])
     local = numpy.arange(m) - numpy.repeat(numpy.concatenate(([0], numpy.cumsum([len(r.spans) for r in recs])[:-1])),
                                            [len(r.spans) for r in recs])
-    ss = numpy.fromiter((sp.start for sp in spans), numpy.int64, m)
-    se = numpy.fromiter((sp.end for sp in spans), numpy.int64, m)
-    sugg = numpy.fromiter((sp.status == SUGGESTED for sp in spans), bool, m)
-    labels = sorted({sp.label for sp in spans})
-    rank = {label: i for i, label in enumerate(labels)}
-    order = numpy.lexsort((numpy.fromiter((rank[sp.label] for sp in spans), numpy.int64, m), ss - se, ss, sdoc))
+    ss, se, labels, statuses = zip(*map(_FIELDS, spans))
+    ss, se = numpy.array(ss, dtype=numpy.int64), numpy.array(se, dtype=numpy.int64)
+    sugg = numpy.fromiter(map(SUGGESTED.__eq__, statuses), bool, m)
+    rank = {label: i for i, label in enumerate(sorted(set(labels)))}
+    order = numpy.lexsort((numpy.fromiter(map(rank.__getitem__, labels), numpy.int64, m), ss - se, ss, sdoc))
     sdoc, local, ss, se, sugg = sdoc[order], local[order], ss[order], se[order], sugg[order]
     offs = numpy.concatenate(([0], numpy.cumsum([len(r.text) for r in recs])[:-1]))
     gs, ge = ss + offs[sdoc], se + offs[sdoc]
@@ -131,4 +132,5 @@ def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
         d = int(sdoc[k])
         suggested.setdefault(d, []).append((int(i[k]), int(j[k]), recs[d].spans[local[k]]))
     report.spans += len(accepted) + sum(map(len, suggested.values()))
-    return numpy.stack((i[accepted], j[accepted], sdoc[accepted], local[accepted]), axis=1), suggested
+    placed = [spans[k] for k in order[accepted].tolist()]
+    return numpy.stack((i[accepted], j[accepted]), axis=1), placed, suggested

@@ -29,6 +29,7 @@ from __future__ import annotations
 import zlib
 from bisect import bisect_left
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -49,6 +50,7 @@ from annotator.formats.docbin_stream import DocBinStream
 from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
+_LABEL, _KB_ID = attrgetter("label"), attrgetter("kb_id")
 _tokenizer = None
 
 
@@ -210,14 +212,13 @@ class _Batches:
         self.any_token = self.any_token or n > 0
         orth = numpy.fromiter(map(self.ids.__getitem__, words), numpy.uint64, n)
         sent = docbin_arrays.sentence_starts(words, starts, ends, codes, pdoc, lengths, self.YES, self.NO)
-        placed, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
+        placed, spans, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
         tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
         tokens[:, self.columns[ORTH]] = orth
-        if len(placed):
-            pi, pj, idx = placed[:, 0], placed[:, 1], placed[:, 2:]
-            label = numpy.fromiter((self.ids[recs[d].spans[k].label] for d, k in idx.tolist()), numpy.uint64, len(pi))
-            kb = numpy.fromiter((self.ids[sp.kb_id] if sp.kb_id else 0
-                                 for sp in (recs[d].spans[k] for d, k in idx.tolist())), numpy.uint64, len(pi))
+        if spans:
+            pi, pj, ids = placed[:, 0], placed[:, 1], self.ids
+            label = numpy.fromiter(map(ids.__getitem__, map(_LABEL, spans)), numpy.uint64, len(spans))
+            kb = numpy.fromiter((ids[k] if k else 0 for k in map(_KB_ID, spans)), numpy.uint64, len(spans))
             inside = numpy.cumsum(numpy.bincount(pi, minlength=n + 1)[:n] - numpy.bincount(pj, minlength=n + 1)[:n]) > 0
             which = numpy.cumsum(numpy.bincount(pi, minlength=n)[:n]) - 1  # the placed span a token is in
             iob = numpy.where(inside, self.I, self.O).astype(numpy.uint64)
