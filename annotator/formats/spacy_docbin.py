@@ -26,6 +26,7 @@ batch whatever the corpus (a 100,000-article export no longer holds gigabytes of
 
 from __future__ import annotations
 
+import struct
 import zlib
 from bisect import bisect_left
 from itertools import chain
@@ -51,6 +52,7 @@ from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
 _LABEL, _KB_ID = attrgetter("label"), attrgetter("kb_id")
+_SPAN_ROW = struct.Struct(">QQQllll")
 _tokenizer = None
 
 
@@ -191,8 +193,7 @@ class _Batches:
         self.stream, self.report = stream, report
         self.columns = {attr: stream.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
         self.ids = _Ids()  # every string stored so far, with its id
-        self.vocab = Vocab()  # for the few Docs built to pack the suggestions' span group
-        self.no_groups = Doc(self.vocab).spans.to_bytes()  # what an empty doc.spans packs to
+        self.no_groups = Doc(Vocab()).spans.to_bytes()  # what an empty doc.spans packs to
         self.any_token = False
         self.records: list[DocRecord] = []
         self.pack = srsly.msgpack.Packer(use_bin_type=True).pack
@@ -231,19 +232,21 @@ class _Batches:
         tokens[:, self.columns[ENT_IOB]] = iob
         tokens[:, self.columns[SENT_START]] = sent
         groups = [self.no_groups] * len(recs)
-        first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1]))
+        first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1])).tolist()
         for d, spans in suggested.items():
-            a, b = first[d], first[d] + lengths[d]
-            doc = Doc(self.vocab, words=words[a:b], spaces=space[a:b].tolist())
-            add_suggestions(doc, [(i - a, j - a, sp) for i, j, sp in spans])
-            groups[d] = doc.spans.to_bytes()
-            for _, _, sp in spans:
-                self.ids[sp.label]
-                if sp.kb_id:
-                    self.ids[sp.kb_id]
+            groups[d] = self._span_groups(first[d], spans)
         pack, rows = self.pack, memoryview(tokens.reshape(-1)).cast("B") if n else b""  # rows: no copy
         self.stream.add(rows, space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
                         [pack(user_data(r)) for r in recs])
+
+    def _span_groups(self, first: int, spans) -> bytes:
+        """What `doc.spans.to_bytes()` gives for a doc whose only group is the suggestions (`add_suggestions`),
+        packed here: a Doc per document costs more than the rest of its conversion. A span is
+        (id, kb_id, label, start, end, start_char, end_char) big-endian, as SpanGroup.to_bytes packs it."""
+        ids, pack = self.ids, self.pack
+        rows = [_SPAN_ROW.pack(0, ids[sp.kb_id] if sp.kb_id else 0, ids[sp.label], i - first, j - first, sp.start, sp.end)
+                for i, j, sp in spans]
+        return pack({pack({"name": SUGGESTED, "attrs": {}, "spans": rows}): [SUGGESTED]})
 
     def finish(self) -> None:
         self.flush()
