@@ -76,7 +76,8 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
     and its unchecked suggestions with `suggestions`. A document with no span is a record too.
 
     Read a chunk of documents at a time with two plain SELECTs on the connection (rows as tuples, no
-    ORM loading): memory stays bounded by the chunk, whatever the corpus."""
+    ORM loading): memory stays bounded by the chunk, whatever the corpus. The records are StoredRecords:
+    their tokens stay the stored bytes until a writer reads `tokens`."""
     annotator = layer_id(store, layer)
     model = layer == MODEL_LAYER
     docs_q = select(Document.id, Document.name, Document.title, Document.text, Document.meta, Document.tokens)
