@@ -354,6 +354,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E516 = ("Event {event_id} is not one of your edits on this document, so there is nothing of yours to "
             "revert to there. Pick one of your own edits in the history.")
     E517 = "Nothing to revert: you made no edit on this document after that point."
+    E540 = ("Cannot write '{path}': the {docs} documents make {size} MB of token data, more than the {limit} MB "
+            "one spaCy DocBin can hold. Export fewer documents at a time (a layer, or --status done) "
+            "and train on several .spacy files; nothing was written.")
+
     # Undo and redo
     E546 = ("Cannot {action} '{what}': the project changed since, and what it would write back clashes with "
             "it ({reason}). Nothing was changed; make that edit again by hand if you still want it (the history "

@@ -55,7 +55,7 @@ def test_table_rows_for_import_memory_docbin_and_start_up():
                "export_small_s": 0.29, "export_floor_s": 0.2, "target_export_s_max": 0.3}
     rows = table.markdown({"scale": {"export": export, "import_memory": memory}, "startup": startup}).splitlines()[2:]
     assert len(rows) == 5
-    assert "2.4× raw (≤ 2×)" in rows[1] and rows[1].endswith("| **no** |")
+    assert "2.4× raw (≤ 2×), ≤ 1,024 MB" in rows[1] and rows[1].endswith("| **no** |")
     assert "peak RSS 149 MB" in rows[2] and rows[2].endswith("| yes |")
     assert "spaCy tokenizer 0.75 s" in rows[3] and rows[3].endswith("| **no** |")
     assert rows[4].endswith("| yes |")
@@ -82,3 +82,13 @@ def test_table_team_scale_rows_compare_postgresql_with_sqlite_and_skip_when_not_
     assert "ratio 2.0 (≤ 1.5)" in lines[1] and lines[1].endswith("| **no** |")
     assert "60.0 ms, 12.0 ms" in lines[2] and lines[2].endswith("| yes |")
     assert len(table.markdown({"team_scale": {"skipped": "no server"}}).splitlines()) == 2
+
+
+def test_table_export_rows_judge_peak_memory_too():
+    """Fast enough but over 1 GB is not met: the export must stream."""
+    export = {"documents": 100000, "seconds": 10.0, "raw_seconds": 6.0, "ratio": 0.6, "target_ratio_min": 0.5,
+              "cli_peak_rss_mb": 80, "docbin_seconds": 11.0, "docbin_vs_raw": 1.8, "target_docbin_vs_raw_max": 2.0,
+              "docbin_cli_peak_rss_mb": 9400, "target_peak_rss_mb_max": 1024}
+    jsonl_row, docbin_row = table.markdown({"scale": {"export": export}}).splitlines()[2:]
+    assert jsonl_row.endswith("| yes |")
+    assert "CLI peak RSS 9,400 MB" in docbin_row and docbin_row.endswith("| **no** |")

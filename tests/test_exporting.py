@@ -3,13 +3,14 @@ and nothing left behind when an export fails or is cancelled."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
 
 from annotator.core.db.annotators import set_role
 from annotator.core.project import Project
-from annotator.core.records import FormatReport
+from annotator.core.records import DocRecord, FormatReport, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import exporting
@@ -181,3 +182,26 @@ def test_exporting_done_status_selects_finished_documents(project):
     assert document_ids(project.store, USER, "done") == [ids[1]]
     assert document_ids(project.store, USER, "all") == sorted(ids)
     assert exporting.STATUSES == ("done", "all")
+
+
+def test_exporting_records_keep_tokens_packed_until_read(project):
+    """Records from the project carry the stored token bytes (the DocBin writer takes them whole) and
+    are, to every other format, the DocRecord they always were."""
+    ids = opened_all(project)
+    rec = next(exporting.records(project.store, USER, ids[:1]))
+    assert isinstance(rec, StoredRecord) and rec.packed
+    stored = project.document(ids[0])
+    plain = DocRecord(name=rec.name, text=rec.text, title=rec.title, meta=rec.meta, spans=rec.spans,
+                      annotator=USER, tokens=[tuple(t) for t in stored.tokens.pairs()], carried=rec.carried)
+    assert rec == plain and plain == rec
+    rec.tokens = [(0, 1)]  # a format that rewrites the tokens: the stored bytes no longer say them
+    assert rec.packed is None and rec.tokens == [(0, 1)]
+
+
+def test_exporting_pauses_automatic_gc_only_while_writing(project, tmp_path):
+    opened_all(project)
+    during = []
+    export(project.store, "spacy", tmp_path / "o.spacy", layer=USER, status="all",
+           progress=lambda done, total: during.append(gc.isenabled()))
+    assert during and not any(during[1:])  # (0, total) is reported before the writer starts
+    assert gc.isenabled()

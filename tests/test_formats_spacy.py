@@ -12,9 +12,9 @@ import srsly
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
-from annotator.core.records import DocRecord, SpanRecord
+from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError
-from annotator.formats import spacy_docbin
+from annotator.formats import docbin_stream, spacy_docbin
 
 TEXT = "Kim Kwan-jin visits Tokyo.\r\nSeoul  agreed 😀\ton GSOMIA."
 
@@ -166,3 +166,73 @@ def test_spacy_sentence_boundary_survives_extra_whitespace(tmp_path):
     spacy_docbin.write([rec], tmp_path / "o.spacy")
     doc = next(DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab()))
     assert [s.text for s in doc.sents] == ["Tokyo.  ", "Seoul \u00a0agreed"]
+
+
+def awkward_records() -> list[DocRecord]:
+    """Records that take every path of the batch conversion: gaps of several spaces, leading and
+    trailing whitespace, line breaks, no tokens given, no text, overlapping, misaligned and
+    suggested spans, KB ids, the same span twice with two labels."""
+    text = "  Kim met Lee.\n\nThen   Seoul agreed! "
+    kim, lee, seoul = text.index("Kim"), text.index("Lee"), text.index("Seoul")
+    spans = [SpanRecord(kim, kim + 7, "PERSON"), SpanRecord(kim, kim + 3, "PERSON", "Q1"),  # overlap: longer wins
+             SpanRecord(lee, lee + 3, "PERSON"), SpanRecord(lee, lee + 3, "GPE"),  # same span twice: GPE first
+             SpanRecord(seoul + 1, seoul + 5, "GPE"),  # off token boundaries
+             SpanRecord(seoul, seoul + 5, "GPE", "NIL", "suggested"),
+             SpanRecord(seoul, seoul + 12, "ORG", None, "suggested"),  # suggestions may overlap
+             SpanRecord(0, 2, "ORG", None, "suggested")]  # the leading whitespace token
+    return [sample(), DocRecord("empty", ""), DocRecord("awk", text, title="t", spans=spans),
+            DocRecord("blank-tokens", "Osaka, Japan.  Busan.", spans=[SpanRecord(0, 5, "GPE")]),
+            DocRecord("tokens-given", "a  b\n", tokens=[(0, 1), (3, 4)], spans=[SpanRecord(3, 4, "X", "Q2")]),
+            DocRecord("cjk", "東京。ソウル！\u3000x…", tokens=[(0, 2), (2, 3), (3, 6), (6, 7), (8, 9), (9, 10)])
+            ] + corpus(7)
+
+
+def test_streamed_docbin_is_the_msgpack_of_docbin_to_bytes(tmp_path, monkeypatch):
+    """The writer streams the DocBin in batches (several here) through zlib: once decompressed it must
+    be byte for byte the msgpack DocBin.to_bytes packs from spaCy's own Docs, and report the same."""
+    monkeypatch.setattr(spacy_docbin._Batches, "BATCH", 3)
+    recs = awkward_records()
+    report = spacy_docbin.write(recs, tmp_path / "o.spacy")
+    vocab, expected_report = Vocab(), FormatReport()
+    expected = DocBin(docs=[spacy_docbin.to_doc(r, vocab, expected_report) for r in recs], store_user_data=True)
+    pack = srsly.msgpack.Packer(use_bin_type=True).pack
+    expected.user_data = [pack(spacy_docbin.user_data(r)) for r in recs]
+    streamed = zlib.decompress((tmp_path / "o.spacy").read_bytes())
+    assert streamed == zlib.decompress(expected.to_bytes())
+    assert srsly.msgpack_loads(streamed)["strings"] == sorted(expected.strings)
+    assert (report.documents, report.spans, report.misaligned) == (
+        len(recs), expected_report.spans, expected_report.misaligned)
+    assert report.misaligned == [("awk", 2, 5, "Kim"), ("awk", 10, 13, "Lee"), ("awk", 24, 28, "eoul")]
+    doc = list(DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab()))[2]
+    assert [(e.text, e.label_, e.kb_id_) for e in doc.ents] == [("Kim met", "PERSON", ""), ("Lee", "GPE", "")]
+    assert [(s.text, s.label_) for s in doc.spans["suggested"]] == [("  ", "ORG"), ("Seoul agreed", "ORG"),
+                                                                    ("Seoul", "GPE")]
+
+
+def test_adler32_of_joined_parts_is_combined_from_the_parts():
+    first, second = b"DocBin " * 1000, bytes(range(256)) * 300
+    assert docbin_stream.adler32_combine(zlib.adler32(first), zlib.adler32(second), len(second)) == zlib.adler32(
+        first + second)
+
+
+def test_bad_tokens_in_a_later_batch_write_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(spacy_docbin._Batches, "BATCH", 2)
+    recs = corpus(5) + [DocRecord("bad", "ab cd", tokens=[(3, 5), (0, 2)])]
+    with pytest.raises(AnnotatorError, match=r"E107.*'bad'.*token 1: 0-2"):
+        spacy_docbin.write(recs, tmp_path / "o.spacy")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_docbin_too_big_for_msgpack_is_refused(tmp_path, monkeypatch):
+    """A msgpack bin holds at most 4 GiB: past it (about 200,000 articles of tokens) a coded line, no file."""
+    monkeypatch.setattr(docbin_stream, "MAX_BIN", 1000)
+    with pytest.raises(AnnotatorError, match=r"E540.*'o.spacy'.*12 documents"):
+        spacy_docbin.write(corpus(12), tmp_path / "o.spacy")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_batch_of_empty_documents_is_written(tmp_path):
+    """A batch with no token at all (here the only one) still packs: an empty document reads back."""
+    spacy_docbin.write([DocRecord("e", "")], tmp_path / "o.spacy")
+    [doc] = DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab())
+    assert (doc.text, doc.user_data["name"]) == ("", "e")

@@ -5,7 +5,7 @@ Offsets are code points into `DocRecord.text`, end exclusive (DESIGN.md, "Offset
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 NIL = "NIL"  # the kb_id of a span checked with no entity that fits
@@ -38,6 +38,37 @@ class DocRecord:
 
 
 CARRIED = "_carried"  # the key of DocRecord.carried in a document's stored meta
+
+
+class StoredRecord(DocRecord):
+    """A DocRecord read from a project: `packed` keeps its tokens as stored (native int32 start, end
+    pairs) and `tokens` unpacks them on first reading. A writer that takes the tokens whole (the
+    DocBin's numpy batches) reads `packed` and skips building a tuple per token; to the other formats
+    it is a DocRecord. Setting `tokens` drops `packed`."""
+
+    def __init__(self, *args, packed: bytes | None = None, **kwargs):
+        self.packed = packed
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def tokens(self) -> list[tuple[int, int]] | None:
+        if self._tokens is None and self.packed is not None:
+            flat = memoryview(self.packed).cast("i")
+            self._tokens = list(zip(flat[0::2], flat[1::2]))
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, value: list[tuple[int, int]] | None) -> None:
+        self._tokens = value
+        if value is not None:
+            self.packed = None
+
+    def __eq__(self, other: object) -> bool:  # equal to the DocRecord with the same fields
+        if not isinstance(other, DocRecord):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(DocRecord))
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass

@@ -27,6 +27,7 @@ import json
 import zlib
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -46,12 +47,18 @@ def input_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) - 2**31
 
 
-def _token_span(tokens: list[tuple[int, int]], starts: list[int], ends: list[int], start: int, end: int):
-    first = bisect_right(starts, start) - 1
-    last = bisect_left(ends, end)
-    if first < 0 or last >= len(tokens):
-        return None, None
-    return first, last
+_SPAN_ORDER = attrgetter("start", "end", "label")
+
+
+def _starts_ends(doc: DocRecord) -> tuple[list[int], list[int]]:
+    """Token starts and ends; from the stored bytes when the record comes from a project (StoredRecord),
+    without a tuple per token."""
+    packed = getattr(doc, "packed", None)
+    if packed is not None:
+        flat = memoryview(packed).cast("i")
+        return flat[0::2].tolist(), flat[1::2].tolist()
+    tokens = doc.tokens or []
+    return [s for s, _ in tokens], [e for _, e in tokens]
 
 
 def _token_offsets(tokens) -> list[tuple[int, int]] | None:
@@ -69,16 +76,19 @@ def _token_offsets(tokens) -> list[tuple[int, int]] | None:
 def to_task(doc: DocRecord) -> dict:
     kept = doc.carried.get(FORMAT) or {}
     original = kept.get("task") or {}
-    tokens = _token_offsets(original.get("tokens")) or doc.tokens or []
-    starts = [s for s, _ in tokens]
-    ends = [e for _, e in tokens]
+    tokens = _token_offsets(original.get("tokens"))
+    starts, ends = ([s for s, _ in tokens], [e for _, e in tokens]) if tokens else _starts_ends(doc)
     span_keys = {(s, e, label): keys for s, e, label, keys in kept.get("spans") or []}
-    spans = []
-    for sp in sorted(doc.spans, key=lambda s: (s.start, s.end, s.label)):
-        item = {**span_keys.get((sp.start, sp.end, sp.label), {}),
-                "start": sp.start, "end": sp.end, "label": sp.label, "text": doc.text[sp.start:sp.end]}
-        if tokens:
-            item["token_start"], item["token_end"] = _token_span(tokens, starts, ends, sp.start, sp.end)
+    spans, text, n_tokens = [], doc.text, len(starts)
+    for sp in sorted(doc.spans, key=_SPAN_ORDER):  # a loop per span of a whole export: kept lean
+        start, end = sp.start, sp.end
+        extra = span_keys.get((start, end, sp.label)) if span_keys else None
+        item = {"start": start, "end": end, "label": sp.label, "text": text[start:end]}
+        if extra:
+            item = {**extra, **item}
+        if n_tokens:
+            first, last = bisect_right(starts, start) - 1, bisect_left(ends, end)
+            item["token_start"], item["token_end"] = (first, last) if first >= 0 and last < n_tokens else (None, None)
         if sp.kb_id is not None:
             item["kb_id"] = sp.kb_id
         item["status"] = sp.status

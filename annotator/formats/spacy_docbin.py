@@ -18,12 +18,19 @@ entity inside one sentence. `doc.ents` holds only a person's decisions, what `sp
 from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which may overlap),
 never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
 non-whitespace tokens.
+
+`write` streams: records are converted a batch at a time with numpy (`_Batches`, the rules of
+`to_doc` vectorised) and the file is written by docbin_stream.DocBinStream, memory bounded by a
+batch whatever the corpus (a 100,000-article export no longer holds gigabytes of token rows).
 """
 
 from __future__ import annotations
 
+import struct
 import zlib
 from bisect import bisect_left
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -37,11 +44,15 @@ from spacy.vocab import Vocab
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
+from annotator.formats import docbin_arrays
+from annotator.formats.docbin_arrays import SENTENCE_ENDS as _SENTENCE_ENDS
+from annotator.formats.docbin_arrays import SUGGESTED
+from annotator.formats.docbin_stream import DocBinStream
 from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
-SUGGESTED = "suggested"  # the span group of unchecked suggestions
-_SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？", "…"})
+_LABEL, _KB_ID = attrgetter("label"), attrgetter("kb_id")
+_SPAN_ROW = struct.Struct(">QQQllll")
 _tokenizer = None
 
 
@@ -149,130 +160,124 @@ def user_data(record: DocRecord) -> dict:
     return data
 
 
-class _TokenArrays:
+class _Ids(dict):
+    """String -> StringStore id (spaCy's symbol id for labels such as PERSON, a hash otherwise), as a
+    Vocab gives them; a string not seen yet is added on lookup, so a batch maps in one C-level pass."""
+
+    def __init__(self):
+        super().__init__()
+        self.store = StringStore()
+
+    def __missing__(self, string: str) -> int:
+        found = self[string] = self.store.add(string)
+        return found
+
+
+class _Batches:
     """The arrays `DocBin.add(to_doc(record))` would store, built straight from the records.
 
     Building a Doc per record and letting DocBin read it back token by token costs three times
     the DocBin's own serialisation, so the writer fills the DocBin's columns directly: ORTH,
     ENT_IOB, ENT_TYPE, ENT_KB_ID and SENT_START; every other column of a Doc made from words is 0.
-    Values are StringStore ids (spaCy's symbol ids for labels such as PERSON, hashes otherwise),
-    exactly as a Vocab would give them. Records are gathered in batches and converted to numpy once
-    per batch. tests/test_formats_db.py checks the file against one written from `to_doc` Docs.
+    Records are gathered in batches and converted with numpy over the whole batch at once (offsets
+    made global by concatenating the batch's texts), the rules of words_and_spaces, place_spans and
+    sentence_starts vectorised; each converted batch goes to the DocBinStream. tests/test_formats_db.py
+    and tests/test_formats_spacy.py check the result against a DocBin written from `to_doc` Docs.
     """
 
-    BATCH = 2048
+    BATCH = 1024
     B, I, O = 3, 1, 2  # ENT_IOB codes
     YES, NO = 1, 2**64 - 1  # SENT_START 1 and -1 as uint64
 
-    def __init__(self, doc_bin: DocBin):
-        self.doc_bin = doc_bin
-        self.columns = {attr: doc_bin.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
-        self.store = StringStore()
-        self.ids: dict[str, int] = {}  # every string stored so far, with its id
-        self.vocab = Vocab()  # for the few Docs built to pack the suggestions' span group
-        self.no_groups = Doc(self.vocab).spans.to_bytes()  # what an empty doc.spans packs to
+    def __init__(self, stream: DocBinStream, report: FormatReport):
+        self.stream, self.report = stream, report
+        self.columns = {attr: stream.attrs.index(attr) for attr in (ORTH, ENT_IOB, ENT_TYPE, ENT_KB_ID, SENT_START)}
+        self.ids = _Ids()  # every string stored so far, with its id
+        self.no_groups = Doc(Vocab()).spans.to_bytes()  # what an empty doc.spans packs to
         self.any_token = False
-        self._reset()
+        self.records: list[DocRecord] = []
+        self.pack = srsly.msgpack.Packer(use_bin_type=True).pack
 
-    def _reset(self) -> None:
-        self.orth: list[int] = []
-        self.iob: list[int] = []
-        self.type: list[int] = []
-        self.kb: list[int] = []
-        self.sent: list[int] = []
-        self.space: list[bool] = []
-        self.lengths: list[int] = []
-        self.groups: list[bytes] = []
-
-    def _id(self, string: str) -> int:
-        found = self.ids.get(string)
-        if found is None:
-            found = self.ids[string] = self.store.add(string)
-        return found
-
-    def add(self, record: DocRecord, report: FormatReport) -> None:
-        words, spaces, starts = words_and_spaces(record)
-        placed = place_spans(record, words, starts, report)
-        n, base = len(words), len(self.orth)
-        ids, new = self.ids.get, self._id
-        self.orth.extend([ids(w) or new(w) for w in words])
-        self.space.extend(spaces)
-        self.lengths.append(n)
-        yes, no, sent = self.YES, self.NO, self.sent
-        pending = True
-        for word in words:
-            if word.isspace():
-                pending = pending or "\n" in word or "\r" in word
-                sent.append(no)
-            else:
-                sent.append(yes if pending else no)
-                pending = word in _SENTENCE_ENDS
-        if n:
-            sent[base] = yes
-            self.any_token = True
-        self.iob.extend([self.O] * n)
-        self.type.extend([0] * n)
-        self.kb.extend([0] * n)
-        for i, j, sp in placed:
-            i, j = base + i, base + j
-            self.iob[i] = self.B
-            self.iob[i + 1:j] = [self.I] * (j - i - 1)
-            self.sent[i + 1:j] = [no] * (j - i - 1)
-            self.type[i:j] = [new(sp.label)] * (j - i)
-            if sp.kb_id:
-                self.kb[i:j] = [new(sp.kb_id)] * (j - i)
-        suggested = place_spans(record, words, starts, report, suggested=True)
-        if suggested:
-            doc = Doc(self.vocab, words=words, spaces=spaces)
-            add_suggestions(doc, suggested)
-            self.groups.append(doc.spans.to_bytes())
-            for _, _, sp in suggested:
-                new(sp.label)
-                if sp.kb_id:
-                    new(sp.kb_id)
-        else:
-            self.groups.append(self.no_groups)
-        report.spans += len(placed) + len(suggested)
-        if len(self.lengths) >= self.BATCH:
+    def add(self, record: DocRecord) -> None:
+        self.records.append(record)
+        if len(self.records) >= self.BATCH:
             self.flush()
 
     def flush(self) -> None:
-        if not self.lengths:
+        recs, self.records = self.records, []
+        if not recs:
             return
-        n_docs, bounds = len(self.lengths), numpy.cumsum(self.lengths)[:-1]
-        tokens = numpy.zeros((len(self.orth), len(self.doc_bin.attrs)), dtype=numpy.uint64)
-        for attr, values in ((ORTH, self.orth), (ENT_IOB, self.iob), (ENT_TYPE, self.type),
-                             (ENT_KB_ID, self.kb), (SENT_START, self.sent)):
-            tokens[:, self.columns[attr]] = numpy.array(values, dtype=numpy.uint64)
-        spaces = numpy.array(self.space, dtype=bool).reshape((len(self.space), 1))
-        doc_bin = self.doc_bin
-        doc_bin.tokens.extend(numpy.split(tokens, bounds))
-        doc_bin.spaces.extend(numpy.split(spaces, bounds))
-        doc_bin.flags.extend({"has_unknown_spaces": False} for _ in range(n_docs))
-        doc_bin.cats.extend({} for _ in range(n_docs))
-        doc_bin.span_groups.extend(self.groups)
-        self._reset()
+        starts, ends, space, pdoc, lengths, words, codes = docbin_arrays.pieces(
+            recs, [_flat_tokens(r) for r in recs])
+        n = len(words)
+        self.any_token = self.any_token or n > 0
+        orth = numpy.fromiter(map(self.ids.__getitem__, words), numpy.uint64, n)
+        sent = docbin_arrays.sentence_starts(words, starts, ends, codes, pdoc, lengths, self.YES, self.NO)
+        placed, spans, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
+        tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
+        tokens[:, self.columns[ORTH]] = orth
+        if spans:
+            pi, pj, ids = placed[:, 0], placed[:, 1], self.ids
+            label = numpy.fromiter(map(ids.__getitem__, map(_LABEL, spans)), numpy.uint64, len(spans))
+            kb = numpy.fromiter((ids[k] if k else 0 for k in map(_KB_ID, spans)), numpy.uint64, len(spans))
+            inside = numpy.cumsum(numpy.bincount(pi, minlength=n + 1)[:n] - numpy.bincount(pj, minlength=n + 1)[:n]) > 0
+            which = numpy.cumsum(numpy.bincount(pi, minlength=n)[:n]) - 1  # the placed span a token is in
+            iob = numpy.where(inside, self.I, self.O).astype(numpy.uint64)
+            iob[pi] = self.B
+            sent[inside & (iob != self.B)] = self.NO  # never a sentence start inside an entity
+            tokens[inside, self.columns[ENT_TYPE]] = label[which[inside]]
+            tokens[inside, self.columns[ENT_KB_ID]] = kb[which[inside]]
+        else:
+            iob = numpy.full(n, self.O, dtype=numpy.uint64)
+        tokens[:, self.columns[ENT_IOB]] = iob
+        tokens[:, self.columns[SENT_START]] = sent
+        groups = [self.no_groups] * len(recs)
+        first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1])).tolist()
+        for d, spans in suggested.items():
+            groups[d] = self._span_groups(first[d], spans)
+        pack, rows = self.pack, memoryview(tokens.reshape(-1)).cast("B") if n else b""  # rows: no copy
+        self.stream.add(rows, space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
+                        [pack(user_data(r)) for r in recs])
+
+    def _span_groups(self, first: int, spans) -> bytes:
+        """What `doc.spans.to_bytes()` gives for a doc whose only group is the suggestions (`add_suggestions`),
+        packed here: a Doc per document costs more than the rest of its conversion. A span is
+        (id, kb_id, label, start, end, start_char, end_char) big-endian, as SpanGroup.to_bytes packs it."""
+        ids, pack = self.ids, self.pack
+        rows = [_SPAN_ROW.pack(0, ids[sp.kb_id] if sp.kb_id else 0, ids[sp.label], i - first, j - first, sp.start, sp.end)
+                for i, j, sp in spans]
+        return pack({pack({"name": SUGGESTED, "attrs": {}, "spans": rows}): [SUGGESTED]})
 
     def finish(self) -> None:
         self.flush()
-        self.doc_bin.strings.update(self.ids)
+        self.stream.strings.update(self.ids)
         if self.any_token:  # the empty tag, lemma, norm, morph, dep, ... of every token
-            self.doc_bin.strings.add("")
+            self.stream.strings.add("")
+
+
+def _flat_tokens(record: DocRecord):
+    """The record's token offsets, flat: the stored bytes as they are when it comes from a project."""
+    packed = getattr(record, "packed", None)  # a StoredRecord whose tokens were not unpacked
+    if packed is not None:
+        return numpy.frombuffer(packed, dtype=numpy.intc)
+    tokens = record.tokens if record.tokens is not None else blank_tokens(record.text)
+    return numpy.fromiter(chain.from_iterable(tokens), numpy.int64, 2 * len(tokens))
 
 
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
+    """The records as a DocBin file, streamed: memory bounded by a batch, whatever the corpus."""
     report = FormatReport()
-    doc_bin = DocBin(store_user_data=True)
-    arrays = _TokenArrays(doc_bin)
-    # DocBin.add packs user_data with a new msgpack Packer per doc, which scans the installed
-    # packages' entry points each time (~1 ms a doc); one Packer for the whole export avoids it.
-    pack = srsly.msgpack.Packer(use_bin_type=True).pack
-    for record in docs:
-        arrays.add(record, report)
-        doc_bin.user_data.append(pack(user_data(record)))
-        report.documents += 1
-    arrays.finish()
-    doc_bin.to_disk(out)
+    stream = DocBinStream(out, DocBin().attrs)
+    try:
+        batches = _Batches(stream, report)
+        for record in docs:
+            batches.add(record)
+            report.documents += 1
+        batches.finish()
+    except BaseException:
+        stream.discard()
+        raise
+    stream.close()
     return report
 
 
