@@ -21,7 +21,8 @@ def test_bench_team_scale_small_run_compares_both_backends(tmp_path, pg_cluster)
                            "--rounds", "1", "--repeat", "1"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     r = json.loads(out.read_text())["team_scale"]
-    assert (r["documents"], r["spans"]) == (300, r["load_postgresql"]["rows"] - 300 - 300 - 1)
+    # documents, spans, the layer's states, its annotator, and the stored provenance counts of each document
+    assert r["documents"] == 300 and r["load_postgresql"]["rows"] > r["spans"] + 300 + 300 + 1
     assert set(r["ratios"]) == {"open", "next", "search", "export"} and all(v > 0 for v in r["ratios"].values())
     assert all(c["hits"][0] == c["hits"][1] > 0 for c in r["search"]["cases"].values())
     assert r["export"]["identical_output"] and r["import"]["documents"] == 40
