@@ -284,3 +284,28 @@ def test_schema_upgrade_0012_a_span_deleted_before_the_upgrade_keeps_its_id(old,
         assert ana.span(newest) is not None and bob.span(theirs) is not None
     finally:
         store.close()
+
+
+def test_schema_upgrade_that_fails_midway_leaves_the_file_as_it_was(old):
+    """An upgrade is one transaction on SQLite too: the driver begins only at the first write, so a
+    table the migration created before it (0012's copy of a table) used to stay after a failure, and
+    every retry then failed on it. Here 0012 fails at its rename (a view of the old table); after the
+    failure the file is at 0011 with no copy left, and once the view is gone the upgrade goes through."""
+    engine = create_engine(f"sqlite:///{old}")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0011")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE VIEW entity_names AS SELECT name FROM entities")
+    before = dump(old)
+    with pytest.raises(Exception):
+        schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0012")
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0011"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the edits that follow
+    assert not {t for t in tables if t.startswith("_new_")} and dump(old) == before
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP VIEW entity_names")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0012")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0012"
+    engine.dispose()

@@ -50,6 +50,8 @@ def migrate(store: Store, revision: str = "head") -> None:
             conn.commit()
         try:
             with conn.begin():
+                if store.is_sqlite:  # the driver begins only at the first write: a CREATE before it would stay
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 command.upgrade(alembic_config(conn), revision)
                 if store.is_sqlite:
                     conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")

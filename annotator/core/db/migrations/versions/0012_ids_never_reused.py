@@ -54,6 +54,7 @@ def _rebuild(conn, table: str, autoincrement: bool) -> None:
     extras = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
                                   "AND sql IS NOT NULL ORDER BY type, name", (table,)).scalars().all()
     columns = ", ".join(f'"{r[1]}"' for r in conn.exec_driver_sql(f"PRAGMA table_info({table})"))
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS _new_{table}")  # left by a copy of the file taken mid-upgrade
     conn.exec_driver_sql(re.sub(rf'^CREATE TABLE "?{table}"? \(', f"CREATE TABLE _new_{table} (", new, count=1))
     conn.exec_driver_sql(f"INSERT INTO _new_{table} ({columns}) SELECT {columns} FROM {table} ORDER BY id")
     conn.exec_driver_sql(f"DROP TABLE {table}")
