@@ -5,6 +5,7 @@ and every document's stored rows are what counting it again gives."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 
 import pytest
@@ -15,7 +16,8 @@ from test_review import doc_id, make_store
 
 from annotator.core.db.annotators import get_annotator, set_role
 from annotator.core.db.models import Document, ProvenanceCount, ProvenanceTotal, Span
-from annotator.core.db.provenance_counts import OUTCOMES, count, rebuild
+from annotator.core.db.provenance_counts import OUTCOMES, count, rebuild, refresh
+from annotator.core.db.store import Store
 from annotator.core.editing.label_commands import RenameLabel
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
@@ -226,3 +228,34 @@ def test_ties_go_to_the_first_label_in_both_counts(tmp_path):
     assert report["ana"]["by_label"]["ORG"]["added"] == 1 and "GPE" not in report["ana"]["by_label"]
     assert report["ana"]["by_label"]["PERSON"]["relabelled"] == 1
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_refreshing_one_document_waits_for_the_other_refresh_of_it(tmp_path):
+    """On a server two clients may refresh one document at once (READ COMMITTED: each statement sees
+    other commits). One refresh of a document at a time: the second waits until the first commits,
+    then reads spans and stored counts from the same commits, and never rewrites a colleague's rows
+    from a half-seen state."""
+    store = make_store(tmp_path / "p.db", docs=(0, 1), kb=False)
+    d0, d1 = doc_id(store, 0), doc_id(store, 1)
+    other = Store(store.url)
+    finished = threading.Event()
+
+    def second() -> None:
+        with other.atomic() as s:
+            refresh(s, [d0])
+        finished.set()
+
+    try:
+        with store.atomic() as s:
+            refresh(s, [d0])
+            waiting = threading.Thread(target=second)
+            waiting.start()
+            assert not finished.wait(0.5)  # held while the first refresh's transaction is open
+            with other.atomic() as s2:
+                refresh(s2, [d1])  # another document does not wait
+        waiting.join(10)
+        assert finished.is_set()
+    finally:
+        other.close()
+        store.close()

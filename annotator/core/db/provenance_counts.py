@@ -31,10 +31,12 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.db.models import Annotator, DocumentState, ProvenanceCount, ProvenanceTotal, Span
+from annotator.core.db.store import serialize
 
 OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")
 _CHUNK = 500  # documents per read
 Key = tuple[int, int, str]  # (document, analyst, label)
+REFRESH_LOCK = 0x50524F56  # "PROV": advisory lock key, with the document id, while its counts are refreshed
 
 
 def compare(model: Iterable[tuple[int, int, str]], analyst: Iterable[tuple[int, int, str, str]]
@@ -157,6 +159,8 @@ def refresh(s: Session, documents: Iterable[int | None]) -> None:
     docs = sorted({d for d in documents if d is not None})
     if not docs:
         return
+    for d in docs:  # on a server, one refresh of a document at a time (in id order: no deadlock), so the
+        serialize(s, REFRESH_LOCK, d)  # spans and the stored counts it reads are from the same commits
     new, old = count(s, docs), _stored(s, docs)
     gone = [k for k, v in old.items() if new.get(k) != v]
     came = [k for k, v in new.items() if old.get(k) != v]

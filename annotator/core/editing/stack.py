@@ -58,14 +58,17 @@ class CommandStack:
             try:
                 with self.store.atomic() as s:
                     s.info["actor"] = self.annotator_id
-                    done = work(s)
+                    try:
+                        done = work(s)
+                    except IntegrityError as e:  # the rows it puts back, refused: not the bookkeeping below
+                        if action is None:
+                            raise
+                        said = str(e.orig).strip()
+                        reason = said.splitlines()[0] if said else type(e.orig).__name__
+                        raise AnnotatorError(Errors.E546.format(action=action, what=command.text(),
+                                                                reason=reason)) from None
                     refresh(s, (done[1].document_id, *done[1].documents))  # the provenance of what it touched
                 return done
-            except IntegrityError as e:
-                if action is None:
-                    raise
-                reason = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e.orig).__name__
-                raise AnnotatorError(Errors.E546.format(action=action, what=command.text(), reason=reason)) from None
             except ConnectionLost:
                 if done is not None and self._committed(done[0]):
                     return done  # the answer to COMMIT was lost, not the commit
