@@ -144,6 +144,14 @@ def test_annotators_cannot_train_from_the_window(tmp_path, qtbot):
     assert w.model_tools.show_train() is None and "[E614]" in w.statusBar().currentMessage()
     w.model_tools.next_uncertain_doc()
     assert "[E612]" in w.statusBar().currentMessage()  # no run suggests yet
+    tools = w.model_tools  # an order ranked for a run that is no longer the suggester is dropped
+    tools.asked = (tools.generation, w.model.doc_id)
+    tools.forget()  # what training, "Use this run" and re-suggesting do
+    tools._on_ranked([101, 102])
+    assert tools.queue == []
+    tools.asked = (tools.generation, 999)  # the user opened another document while it ranked
+    tools._on_ranked([101, 102])
+    assert tools.queue == [101, 102] and "order is ready" in w.statusBar().currentMessage()
     w.close()
     store.close()
     assert "[E612]" in cli(db, "queue", "--uncertain").output

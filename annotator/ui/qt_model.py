@@ -270,6 +270,8 @@ class QtModelTools(QObject):
         self.train_dialog: QtTrainDialog | None = None
         self.runs_dialog: QtRunsDialog | None = None
         self.queue: list[int] = []  # the uncertain order, until a run or the suggestions change
+        self.generation = 0  # bumped by forget(): a ranking asked for before is out of date
+        self.asked: tuple[int, int | None] = (0, None)  # (generation, open document) when ranking started
         self.train = make_action(w, "&Train…", ["Ctrl+Alt+T"], self.show_train,
                                  "Train a model on the finished documents (reviewers)")
         self.runs = make_action(w, "Model &runs…", ["Ctrl+Alt+R"], self.show_runs,
@@ -307,6 +309,9 @@ class QtModelTools(QObject):
         self.ranker.failed.connect(w.show_error)
 
     def forget(self) -> None:
+        """A run was trained or chosen, or suggestions changed: the uncertain order (also one being
+        ranked) is out of date."""
+        self.generation += 1
         self.queue = []
         if self.runs_dialog is not None:
             self.runs_dialog.reload()
@@ -349,27 +354,44 @@ class QtModelTools(QObject):
         (the document opens when it is ready), then walked; a run or new suggestions make it anew."""
         w = self.window_
         if not self.queue:
-            if model_runs.active_run(w.project.store) is None:
+            try:
+                active = model_runs.active_run(w.project.store)
+            except AnnotatorError as e:  # the server away, the file replaced: said, never a traceback
+                w.show_error(str(e))
+                return None
+            if active is None:
                 w.show_error(Errors.E612)
             elif not self.ranker.running():
+                self.asked = (self.generation, w.model.doc_id)
                 self.ranker.run_job(w.project.store.url, _rank, "ranking")
                 w.show_message("Ranking the unchecked documents by uncertainty…")
             return None
         return self._open_next()
 
     def _on_ranked(self, order: list[int]) -> None:
+        """The order arrives: kept only if no run or suggestion changed meanwhile; its first document
+        opens only if the user is still where they asked from."""
+        generation, where = self.asked
+        if generation != self.generation:
+            return
         self.queue = order
         if not order:
             self.window_.show_message("No unchecked document left.")
-            return
-        self._open_next()
+        elif self.window_.model.doc_id == where:
+            self._open_next()
+        else:
+            self.window_.show_message("The uncertain order is ready: Ctrl+Shift+PgDown opens its first document.")
 
     def _open_next(self) -> int | None:
         """The first of the order that nobody opened since it was computed (checked 50 at a time)."""
         w = self.window_
         while self.queue:
             batch = self.queue[:50]
-            seen = opened(w.project.store, batch) | {w.model.doc_id}
+            try:
+                seen = opened(w.project.store, batch) | {w.model.doc_id}
+            except AnnotatorError as e:
+                w.show_error(str(e))
+                return None
             fresh = next((i for i in batch if i not in seen), None)
             del self.queue[:len(batch) if fresh is None else batch.index(fresh) + 1]
             if fresh is not None:
