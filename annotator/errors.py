@@ -314,6 +314,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "
             "--format labelstudio only, not {fmt}. Leave them out, or export as labelstudio.")
+    E625 = ("Cannot load the spaCy pipeline at '{path}' ({reason}). It may need another spaCy version or a "
+            "package it was trained with; install that, or score a run of this project. Nothing was scored.")
 
     # The label scheme
     E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "

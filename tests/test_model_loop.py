@@ -144,6 +144,11 @@ def test_evaluate_prints_scores_per_label(project_dir):
     shutil.copytree(project_dir / "p.models" / "first" / "model-best", elsewhere)
     outside = json.loads(cli(project_dir / "p.db", "evaluate", "--model", elsewhere, "--json").output)
     assert outside["run"] == str(elsewhere) and outside["overall"] == data["overall"]
+    broken = project_dir / "broken"
+    shutil.copytree(elsewhere, broken)
+    (broken / "config.cfg").write_text("[nlp]\nlang = \"xx-unknown\"\n")  # spaCy cannot build it
+    refused = cli(project_dir / "p.db", "evaluate", "--model", broken)
+    assert refused.exit_code == 1 and refused.output.startswith("Error: [E625]") and "Traceback" not in refused.output
 
 
 def test_unknown_run_and_too_little_data_are_coded(project_dir, tmp_path):

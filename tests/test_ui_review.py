@@ -363,10 +363,12 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
 
 
 def add_model_spans(store, document_id, spans):
-    """The model's suggestions, as pre-annotation would have left them: (surface, label)."""
+    """The model's suggestions, as pre-annotation would have left them: (surface, label). Written with
+    raw SQL, so the document's stored provenance is counted again here, as every writer does."""
     from sqlalchemy import insert
 
     from annotator.core.db.annotators import get_annotator
+    from annotator.core.db.provenance_counts import refresh
 
     text = Project(store, "reader").document(document_id).text
     with store.atomic() as s:
@@ -374,6 +376,7 @@ def add_model_spans(store, document_id, spans):
         s.execute(insert(Span), [dict(document_id=document_id, annotator_id=model, start=text.index(t),
                                       end=text.index(t) + len(t), label=lab, origin="model", status="suggested")
                                  for t, lab in spans])
+        refresh(s, [document_id])
 
 
 def test_ui_review_provenance_panel_shows_the_cores_report(team, reviewer, qtbot):

@@ -14,10 +14,7 @@ from annotator.core.db.models import Alias, Document, DocumentState, Entity, Spa
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.core.kb.linking import learn
-from annotator.core.records import DocRecord, SpanRecord
-
-NIL = "NIL"  # a span checked and found to name no entity in the knowledge base
-
+from annotator.core.records import NIL, DocRecord, SpanRecord
 
 DOC_COLUMNS = ("name", "title", "text", "text_sha256", "meta", "imported_at", "tokens")
 SPAN_COLUMNS = ("document_id", "start", "end", "label", "annotator_id", "origin", "status", "entity_id", "nil",

@@ -30,11 +30,11 @@ from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
-from annotator.core.records import CARRIED, DocRecord, SpanRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.errors import Cancelled
 from annotator.io import linker
-from annotator.io.import_rows import DOC_COLUMNS, NIL, Rows, Teach, entities_for_links, held, ids_of
+from annotator.io.import_rows import DOC_COLUMNS, Rows, Teach, entities_for_links, held, ids_of
 from annotator.io.sources import estimate, iter_records, sources
 
 ProgressFn = Callable[[int, int], None]

@@ -28,13 +28,12 @@ from sqlalchemy import select
 
 from annotator.core.db.models import Entity
 from annotator.core.db.store import Store
-from annotator.core.records import DocRecord
+from annotator.core.records import NIL, DocRecord
 from annotator.formats import spacy_kb
 from annotator.io import kb_transfer
 
 MIN_LINKS = 20
 MIN_ENTITIES = 2
-NIL = "NIL"
 LINKER = "entity_linker"
 _OWN_EMBEDDING = {"@architectures": "spacy.HashEmbedCNN.v2", "width": 96, "depth": 2, "embed_size": 2000,
                   "window_size": 1, "maxout_pieces": 3, "subword_features": True, "pretrained_vectors": None}
@@ -113,15 +112,6 @@ def link_scores(nlp, examples: list) -> dict:
         scored.append(Example(doc, reference))
     scores = Scorer.score_links(scored, negative_labels=[NIL])
     return {k: round(float(scores.get(f"nel_micro_{k}") or 0.0), 4) for k in ("p", "r", "f")}
-
-
-def suggest(nlp, texts: Iterable[str], batch_size: int = 64) -> Iterator[
-        tuple[list[tuple[int, int, str]], dict[tuple[int, int], str]]]:
-    """For each text: the entities (start, end, label) and the linker's kb_id by (start, end), NIL left out."""
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
-        links = {(e.start_char, e.end_char): e.kb_id_ for e in doc.ents if e.kb_id_ and e.kb_id_ != NIL}
-        yield ents, links
 
 
 def entity_ids(session, kb_ids: Iterable[str]) -> dict[str, int]:

@@ -86,8 +86,9 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
         if progress:
             progress(0, len(docs))
         texts = (t for _, t in docs)
-        found = (linker.suggest(nlp, texts) if linker.has_linker(nlp)
-                 else ((ents, {}) for _, ents in nlp_mod.suggest(nlp, texts)))
+        links = linker.has_linker(nlp)
+        found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if links else (ents, {})
+                 for _, ents in nlp_mod.suggest(nlp, texts, links=links))
         entity_of: dict[str, int | None] = {}
         for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
@@ -120,7 +121,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
                                      entity_id=None if label in UNLINKABLE else chosen.get((a, b))))
                     report.added += 1
             if rows:
-                report.linked += sum(r["entity_id"] is not None for r in rows)
+                report.linked += sum(r["entity_id"] is not None for r in rows if r["annotator_id"] == model)
                 s.execute(insert(Span), rows)
             if progress:
                 progress(n, len(docs))

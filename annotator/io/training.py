@@ -308,9 +308,13 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
     except AnnotatorError:
         if not (Path(run_name) / "meta.json").is_file():
             raise
-        name, path = run_name, Path(run_name)
+        name, path, labels = run_name, Path(run_name), None
+    try:
         nlp = spacy.load(path)
-        labels = set(nlp.get_pipe("ner").labels) if "ner" in nlp.pipe_names else None
+    except (OSError, ImportError, ValueError) as e:  # another spaCy version, a missing factory
+        raise AnnotatorError(Errors.E625.format(path=path, reason=f"{type(e).__name__}: {e}")) from None
+    if labels is None and "ner" in nlp.pipe_names:  # a pipeline from elsewhere: scored on its NER's labels
+        labels = set(nlp.get_pipe("ner").labels) or None
     if against is None:
         _, chosen = split(selection(store, layers_of(store, [DONE], viewer)))
         source = "the held-out documents of the finished layers"
@@ -319,5 +323,4 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
         source = f"layer '{against}'"
     if not chosen:
         raise AnnotatorError(Errors.E609.format(source=source))
-    return {"run": name, "against": against or "held-out",
-            **score(spacy.load(path), checked_records(store, chosen, labels), labels)}
+    return {"run": name, "against": against or "held-out", **score(nlp, checked_records(store, chosen, labels), labels)}

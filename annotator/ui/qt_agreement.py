@@ -128,7 +128,7 @@ class QtAgreementDashboard(QWidget):
         self.task.failed.connect(self._on_failed)
         self.list_task = QtStoreTask(self)
         self.list_task.finished.connect(self._on_items)
-        self.list_task.failed.connect(self._on_failed)
+        self.list_task.failed.connect(self._on_list_failed)
 
         # who is compared
         self.choice = QHBoxLayout()
@@ -277,6 +277,12 @@ class QtAgreementDashboard(QWidget):
         self.error.setText(message)
         self.error.show()
         self.failed.emit(message)
+
+    def _on_list_failed(self, message: str) -> None:
+        """A page of the list could not be read: said, and scrolling to the end asks for it again."""
+        if self.listing is not None and self.listing[0] == "label":
+            self.disagreement_model.more = self.label_next < len(self.label_docs)
+        self._on_failed(message)
 
     # --- click-through
     def _on_document(self, index: QModelIndex) -> None:
