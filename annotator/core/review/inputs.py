@@ -26,6 +26,7 @@ from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.records import NIL, SpanRecord
 from annotator.core.review.agreement import AgreementReport, compute
 from annotator.core.review.arrays import SpanTable
+from annotator.core.review.pooled import stored_agreement
 from annotator.errors import AnnotatorError, Errors
 
 _CHUNK = 500  # ids per IN (...) list
@@ -167,7 +168,8 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
                       viewer: str | None = None) -> AgreementReport:
     """`annotator agreement`: agreement of the project's layers (see `agreement_inputs`) over the
     documents both of a pair finished (`status` "all": or have in progress). With `viewer`, only
-    for a reviewer (E164: it shows colleagues' work)."""
+    for a reviewer (E164: it shows colleagues' work). Summed from the stored counts
+    (review/pooled.py); computed in full from the spans where those cannot answer."""
     with store.Session() as s:
         if viewer is not None:
             check_reviewer_view(s, viewer, "agreement")
@@ -177,6 +179,10 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
             for label in labels:
                 if label not in scheme:
                     raise AnnotatorError(Errors.E031.format(label=label, known=", ".join(scheme)))
+        report = stored_agreement(s, _resolve_layers(s, annotators), status, labels)
+        if report is not None:
+            s.commit()  # the documents counted from the queue stay counted
+            return report
         layers, tokens = agreement_inputs(s, annotators, status)
     return compute(layers, tokens, labels)
 

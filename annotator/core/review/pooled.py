@@ -1,0 +1,217 @@
+"""Agreement summed from the stored counts (core/review/tallies.py): the same report as
+`agreement.compute` over `inputs.agreement_inputs`, without reading a span (issue 18, target 6).
+
+Which layer holds which document (status filter, annotator subset) is decided here as `inputs`
+decides it; then every measure is a sum of stored counts over the pairs' shared documents:
+- span F1 and link agreement: summed tallies, per pair, label and document;
+- κ: n, the tokens tagged differently, and the tag marginals (per label; O is the rest), summed
+  per pair before chance agreement is taken; per document, chance agreement Σ_k row_k·col_k of
+  pooled pairs expands into the stored dot products of the layers' tag-count vectors;
+- α: the coincidence matrix's marginals and disagreements are the same sums, each document weighted
+  by 1/(coders − 1), summed per number of coders.
+Values are the reference's exactly when no document has more than three coders (weights 1 and 1/2
+are exact in binary); with four or more they may differ in the last bits (1/3 is rounded, the
+reference sums it token by token). A label restriction that drops labels in use changes the tags
+of the remaining tokens: `stored_agreement` answers None and the caller computes it in full.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+from sqlalchemy import Column, Integer, MetaData, Table, and_, func, insert, select
+from sqlalchemy.orm import Session
+
+from annotator.core.db.models import AgreementLabel, AgreementPair, Document, DocumentState
+from annotator.core.review.agreement import AgreementReport, PairMeasures, _alpha, _alpha_of, _kappa, \
+    _kappa_of, _measures, _ratio, _span_values, _table
+from annotator.core.review.tallies import LABEL_COLS, SPAN_COLS, freshen, people
+
+_HELD = Table("agreement_held", MetaData(), Column("document_id", Integer, primary_key=True),
+              Column("layer_a", Integer, primary_key=True), Column("layer_b", Integer, primary_key=True),
+              Column("m", Integer), prefixes=["TEMPORARY"])
+
+
+def _cols(rows, n):
+    return [np.array(c, np.int64) for c in zip(*rows)] if rows else [np.zeros(0, np.int64) for _ in range(n)]
+
+
+def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, labels: list[str] | None
+                     ) -> AgreementReport | None:
+    """The report from the stored counts, or None when it cannot be (a model's or gold's layer chosen;
+    a label restriction leaving out a label in use)."""
+    kept = people(s)
+    if any(i not in kept for i, _ in chosen):
+        return None
+    freshen(s)
+    ids = [i for i, _ in chosen]
+    name = dict(chosen)
+    P = AgreementPair
+    sd, sx, stok, sdot, sacc = _cols(s.execute(select(P.document_id, P.layer_a, P.tokens, P.dot, P.accepted).where(
+        P.layer_a == P.layer_b, P.layer_a.in_(ids))).all(), 5)
+    entered = ("done",) if status == "done" else ("done", "in_progress")
+    states = s.execute(select(DocumentState.annotator_id, DocumentState.document_id, DocumentState.status)
+                       .where(DocumentState.annotator_id.in_(ids))).all()
+    with_state = np.array([(a << 32) | d for a, d, _ in states], np.int64)
+    finished = np.array([(a << 32) | d for a, d, st in states if st in entered], np.int64)
+    skey = (sx << 32) | sd
+    held = np.isin(skey, finished) | (~np.isin(skey, with_state) & (sacc > 0))
+    sd, sx, stok, sdot, skey = sd[held], sx[held], stok[held], sdot[held], skey[held]
+    doc_ids, m = np.unique(sd, return_counts=True)
+    counted = doc_ids[m >= 2]
+    m_of = dict(zip(doc_ids.tolist(), m.tolist()))
+    doc_names = dict(s.execute(select(Document.id, Document.name)).all()) if len(counted) else {}
+    order = sorted(counted.tolist(), key=doc_names.get)
+    names = [doc_names[d] for d in order]
+    pos = np.zeros(int(counted.max(initial=0)) + 1, np.int64)
+    pos[np.array(order, np.int64)] = np.arange(len(order))
+
+    cols = (P.document_id, P.layer_a, P.layer_b, P.tokens, P.disagree, P.dot, *(getattr(P, c) for c in SPAN_COLS))
+    pd_, pa, pb, ptok, pdis, pdot, *pspans = _cols(s.execute(select(*cols).where(
+        P.layer_a < P.layer_b, P.layer_a.in_(ids), P.layer_b.in_(ids))).all(), 12)
+    skey_sorted = np.sort(skey)
+    keep = np.isin((pa << 32) | pd_, skey_sorted) & np.isin((pb << 32) | pd_, skey_sorted)
+    all_held = bool(keep.all())
+    pd_, pa, pb, ptok, pdis, pdot = pd_[keep], pa[keep], pb[keep], ptok[keep], pdis[keep], pdot[keep]
+    pspans = np.array([c[keep] for c in pspans]).reshape(6, -1)
+    pm = np.array([m_of[d] for d in pd_.tolist()], np.int64)
+    flip = np.array([name[a] > name[b] for a, b in zip(pa.tolist(), pb.tolist())], bool)
+    lo, hi = np.where(flip, pb, pa), np.where(flip, pa, pb)  # the pair's rows and columns, by name
+
+    k = pos[pd_]
+    n_docs = len(order)
+    t = np.array([np.bincount(k, c, minlength=n_docs) for c in pspans]).reshape(6, n_docs)
+    doc_n = np.bincount(k, ptok, minlength=n_docs).astype(float)
+    doc_dis = np.bincount(k, pdis, minlength=n_docs).astype(float)
+    chance, square = _dots(skey_sorted, sd, sdot, skey, counted, pd_, lo, hi, pdot, k, pos, n_docs)
+    weight = 1.0 / np.maximum(np.array([m_of[d] for d in order], np.int64) - 1, 1)
+    kappa = _ratio(doc_n * (doc_n - doc_dis) - chance, doc_n * doc_n - chance)
+    alpha_n = weight * 2 * doc_n
+    alpha = 1 - _ratio((alpha_n - 1) * (weight * 2 * doc_dis), alpha_n * alpha_n - weight * weight * square)
+    by_document = _table(names, _span_values(t) + (kappa, alpha), 1)
+
+    groups = _label_sums(s, ids, pd_, pa, pb, pm, all_held)
+    used = sorted({lab for (_, _, lab, _), v in groups.items() if v[0] + v[1]})
+    if labels is not None and not set(used) <= set(labels):
+        return None
+    labels = used if labels is None else labels
+    return _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans, pd_, doc_names,
+                   names, by_document)
+
+
+def _dots(skey_sorted, sd, sdot, skey, counted, pd_, lo, hi, pdot, k, pos, n_docs):
+    """Per document Σ_k row_k·col_k and Σ_k (row_k + col_k)² of its pooled pairs, from dot products."""
+    where_lo = np.searchsorted(skey_sorted, (lo << 32) | pd_)
+    where_hi = np.searchsorted(skey_sorted, (hi << 32) | pd_)
+    alpha = np.bincount(where_lo, minlength=len(skey_sorted))  # pairs whose rows this layer gives
+    beta = np.bincount(where_hi, minlength=len(skey_sorted))
+    at = np.searchsorted(skey_sorted, skey)  # self rows, in their order
+    ok = np.isin(sd, counted)  # layers of documents one layer alone holds give no pair
+    sk = pos[sd[ok]]
+    a_s, b_s = alpha[at][ok], beta[at][ok]
+    g_s = a_s + b_s
+    chance = np.bincount(sk, a_s * b_s * sdot[ok], minlength=n_docs)
+    square = np.bincount(sk, g_s * g_s * sdot[ok], minlength=n_docs)
+    cross = alpha[where_lo] * beta[where_hi] + alpha[where_hi] * beta[where_lo]
+    g_lo, g_hi = alpha[where_lo] + beta[where_lo], alpha[where_hi] + beta[where_hi]
+    chance = chance + np.bincount(k, cross * pdot, minlength=n_docs)
+    square = square + np.bincount(k, 2 * g_lo * g_hi * pdot, minlength=n_docs)
+    return chance.astype(float), square.astype(float)
+
+
+def _label_sums(s, ids, pd_, pa, pb, pm, all_held) -> dict[tuple, list[int]]:
+    """(layer_a, layer_b, label, coders) -> the label's columns summed over the held documents."""
+    L = AgreementLabel
+    sums = [func.sum(getattr(L, c)) for c in LABEL_COLS]
+    if all_held and len(set(pm.tolist())) <= 1:  # every stored pair counts, with one weight
+        m = int(pm[0]) if len(pm) else 2
+        rows = s.execute(select(L.layer_a, L.layer_b, L.label, *sums)
+                         .where(L.layer_a.in_(ids), L.layer_b.in_(ids), L.layer_a != L.layer_b)
+                         .group_by(L.layer_a, L.layer_b, L.label)).all()
+        return {(a, b, lab, m): list(v) for a, b, lab, *v in rows}
+    conn = s.connection()
+    _HELD.create(conn, checkfirst=True)
+    try:
+        conn.execute(_HELD.delete())
+        held = [dict(document_id=d, layer_a=a, layer_b=b, m=m) for d, a, b, m in
+                zip(pd_.tolist(), pa.tolist(), pb.tolist(), pm.tolist())]
+        for i in range(0, len(held), 50_000):
+            conn.execute(insert(_HELD), held[i:i + 50_000])
+        h = _HELD.c
+        rows = conn.execute(select(L.layer_a, L.layer_b, L.label, h.m, *sums).join(_HELD, and_(
+            h.document_id == L.document_id, h.layer_a == L.layer_a, h.layer_b == L.layer_b))
+            .group_by(L.layer_a, L.layer_b, L.label, h.m)).all()
+    finally:
+        _HELD.drop(conn)
+    return {(a, b, lab, m): list(v) for a, b, lab, m, *v in rows}
+
+
+def _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans, pd_, doc_names, names,
+            by_document) -> AgreementReport:
+    n_labels = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    ids_by_name = sorted(chosen, key=lambda c: c[1])
+    pair_index = {}
+    for p, ((x, _), (y, _)) in enumerate(combinations(ids_by_name, 2)):
+        pair_index[min(x, y), max(x, y)] = p
+    n_pairs = len(pair_index)
+    span_by_label = np.zeros((6, n_labels))
+    rows = np.zeros((n_pairs, 2, n_labels))  # B-, I- marginals of each pair's rows (name order)
+    cols = np.zeros((n_pairs, 2, n_labels))
+    block = np.zeros((n_labels, 2, 2))
+    w_rows, w_cols, w_block = np.zeros((2, n_labels)), np.zeros((2, n_labels)), np.zeros((n_labels, 2, 2))
+    for (a, b, lab, m), v in groups.items():
+        p, i, w = pair_index[a, b], index[lab], 1.0 / max(m - 1, 1)
+        flipped = name[a] > name[b]
+        span_by_label[:, i] += v[:6]
+        r, c = (v[8:10], v[6:8]) if flipped else (v[6:8], v[8:10])
+        bb = np.array(v[10:14], float).reshape(2, 2)
+        bb = bb.T if flipped else bb
+        rows[p, :, i] += r
+        cols[p, :, i] += c
+        block[i] += bb
+        w_rows[:, i] += w * np.array(r, float)
+        w_cols[:, i] += w * np.array(c, float)
+        w_block[i] += w * bb
+
+    pair_of = np.array([pair_index[a, b] for a, b in zip(pa.tolist(), pb.tolist())], np.int64)
+    n = np.bincount(pair_of, ptok, minlength=n_pairs).astype(float)
+    dis = np.bincount(pair_of, pdis, minlength=n_pairs).astype(float)
+    t = np.array([np.bincount(pair_of, c, minlength=n_pairs) for c in pspans]).reshape(6, n_pairs)
+
+    def full(n_, m):  # (.., 2, L) B-/I- marginals -> (.., K) with O first
+        flat = m.reshape(*m.shape[:-2], -1)
+        return np.concatenate([(n_ - flat.sum(axis=-1))[..., None], flat], axis=-1)
+
+    out_pairs = []
+    r_full, c_full = full(n, rows), full(n, cols)
+    for p, (x, y) in enumerate(combinations(ids_by_name, 2)):
+        values = _span_values(t[:, p]) + (_kappa(n[p], n[p] - dis[p], r_full[p], c_full[p]),
+                                          _alpha(r_full[p] + c_full[p], 2 * dis[p]))
+        mine = np.flatnonzero(pair_of == p)
+        docs = tuple(sorted(doc_names[d] for d in pd_[mine].tolist()))
+        out_pairs.append(PairMeasures(x[1], y[1], _measures(values, len(docs)), docs))
+
+    n_all, dis_all = n.sum(), dis.sum()
+    w = 1.0 / np.maximum(pm - 1, 1)
+    wn, wdis = (w * ptok).sum(), (w * pdis).sum()
+    nk = full(wn, w_rows) + full(wn, w_cols)
+    overall = _measures(_span_values(t.sum(axis=1)) + (
+        _kappa(n_all, n_all - dis_all, full(n_all, rows.sum(axis=0)), full(n_all, cols.sum(axis=0))),
+        _alpha(nk, 2 * wdis)), len(names))
+    matrix = _projected(n_all, rows.sum(axis=0), cols.sum(axis=0), block)
+    weighted = _projected(wn, w_rows, w_cols, w_block)
+    by_label = _table(labels, _span_values(span_by_label) + (
+        _kappa_of(matrix), _alpha_of(weighted + weighted.transpose(0, 2, 1))), len(names))
+    return AgreementReport(out_pairs, overall, by_label, by_document)
+
+
+def _projected(n, rows, cols, block):
+    """(L, 3, 3) matrices over O, B-l, I-l from n, the (2, L) marginals and the (L, 2, 2) blocks."""
+    m = np.zeros((block.shape[0], 3, 3))
+    m[:, 1:, 1:] = block
+    m[:, 1:, 0] = rows.T - block.sum(axis=2)
+    m[:, 0, 1:] = cols.T - block.sum(axis=1)
+    m[:, 0, 0] = n - m.sum(axis=(1, 2))
+    return m
