@@ -26,6 +26,7 @@ from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.records import NIL, SpanRecord
 from annotator.core.review.agreement import AgreementReport, compute
 from annotator.core.review.arrays import SpanTable
+from annotator.core.review.columns import int_columns
 from annotator.core.review.pooled import stored_agreement
 from annotator.errors import AnnotatorError, Errors
 
@@ -67,19 +68,6 @@ def people_layers(session: Session) -> list[str]:
 def _chunks(ids: list, n: int = _CHUNK):
     for i in range(0, len(ids), n):
         yield ids[i:i + n]
-
-
-def int_columns(session: Session, cols, where) -> list[np.ndarray]:
-    """Integer-valued columns of the spans matching `where`, as int64 arrays, in one scan.
-
-    SQLite gets each column as one comma-joined string (one C pass, no Python object per value);
-    other databases fetch rows."""
-    if session.get_bind().dialect.name == "sqlite":
-        texts = session.execute(select(*(func.group_concat(c) for c in cols)).where(where)).one()
-        return [np.array([], np.int64) if t is None else np.fromstring(t, dtype=np.int64, sep=",")
-                for t in texts]
-    rows = session.execute(select(*cols).where(where)).all()
-    return [np.array(c, np.int64) for c in zip(*rows)] if rows else [np.array([], np.int64) for _ in cols]
 
 
 def span_columns(session: Session, layer_ids: list[int], last, *, accepted_only: bool = False

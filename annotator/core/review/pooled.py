@@ -20,10 +20,11 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from sqlalchemy import Column, Integer, MetaData, Table, and_, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, and_, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.models import AgreementLabel, AgreementPair, Document, DocumentState
+from annotator.core.review.columns import int_columns
 from annotator.core.review.agreement import AgreementReport, PairMeasures, _alpha, _alpha_of, _kappa, \
     _kappa_of, _measures, _ratio, _span_values, _table
 from annotator.core.review.tallies import LABEL_COLS, SPAN_COLS, freshen, people
@@ -31,10 +32,7 @@ from annotator.core.review.tallies import LABEL_COLS, SPAN_COLS, freshen, people
 _HELD = Table("agreement_held", MetaData(), Column("document_id", Integer, primary_key=True),
               Column("layer_a", Integer, primary_key=True), Column("layer_b", Integer, primary_key=True),
               Column("m", Integer), prefixes=["TEMPORARY"])
-
-
-def _cols(rows, n):
-    return [np.array(c, np.int64) for c in zip(*rows)] if rows else [np.zeros(0, np.int64) for _ in range(n)]
+_SEP = "\x1e"  # between names in one string: the record separator, not in a file stem
 
 
 def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, labels: list[str] | None
@@ -48,35 +46,39 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
     ids = [i for i, _ in chosen]
     name = dict(chosen)
     P = AgreementPair
-    sd, sx, stok, sdot, sacc = _cols(s.execute(select(P.document_id, P.layer_a, P.tokens, P.dot, P.accepted).where(
-        P.layer_a == P.layer_b, P.layer_a.in_(ids))).all(), 5)
+    cols = (P.document_id, P.layer_a, P.layer_b, P.tokens, P.disagree, P.dot, P.accepted,
+            *(getattr(P, c) for c in SPAN_COLS))
+    rows = int_columns(s, cols, (P.layer_a <= P.layer_b) & P.layer_a.in_(ids) & P.layer_b.in_(ids))
+    own = rows[1] == rows[2]  # a layer's row with itself
+    sd, sx, stok, sdot, sacc = (rows[k][own] for k in (0, 1, 3, 5, 6))
+    pd_, pa, pb, ptok, pdis, pdot = (rows[k][~own] for k in (0, 1, 2, 3, 4, 5))
+    pspans = np.array([c[~own] for c in rows[7:]]).reshape(6, -1)
     entered = ("done",) if status == "done" else ("done", "in_progress")
-    states = s.execute(select(DocumentState.annotator_id, DocumentState.document_id, DocumentState.status)
-                       .where(DocumentState.annotator_id.in_(ids))).all()
-    with_state = np.array([(a << 32) | d for a, d, _ in states], np.int64)
-    finished = np.array([(a << 32) | d for a, d, st in states if st in entered], np.int64)
+    st_a, st_d, st_in = int_columns(s, (DocumentState.annotator_id, DocumentState.document_id,
+                                        case((DocumentState.status.in_(entered), 1), else_=0)),
+                                    DocumentState.annotator_id.in_(ids))
+    with_state = np.sort((st_a << 32) | st_d)
+    finished = np.sort(with_state[st_in[np.argsort((st_a << 32) | st_d)] == 1])
     skey = (sx << 32) | sd
-    held = np.isin(skey, finished) | (~np.isin(skey, with_state) & (sacc > 0))
+    held = _member(skey, finished) | (~_member(skey, with_state) & (sacc > 0))
     sd, sx, stok, sdot, skey = sd[held], sx[held], stok[held], sdot[held], skey[held]
     doc_ids, m = np.unique(sd, return_counts=True)
     counted = doc_ids[m >= 2]
-    m_of = dict(zip(doc_ids.tolist(), m.tolist()))
-    doc_names = dict(s.execute(select(Document.id, Document.name)).all()) if len(counted) else {}
-    order = sorted(counted.tolist(), key=doc_names.get)
-    names = [doc_names[d] for d in order]
+    order, names = _names(s, counted)
     pos = np.zeros(int(counted.max(initial=0)) + 1, np.int64)
     pos[np.array(order, np.int64)] = np.arange(len(order))
 
-    cols = (P.document_id, P.layer_a, P.layer_b, P.tokens, P.disagree, P.dot, *(getattr(P, c) for c in SPAN_COLS))
-    pd_, pa, pb, ptok, pdis, pdot, *pspans = _cols(s.execute(select(*cols).where(
-        P.layer_a < P.layer_b, P.layer_a.in_(ids), P.layer_b.in_(ids))).all(), 12)
     skey_sorted = np.sort(skey)
-    keep = np.isin((pa << 32) | pd_, skey_sorted) & np.isin((pb << 32) | pd_, skey_sorted)
+    keep = _member((pa << 32) | pd_, skey_sorted) & _member((pb << 32) | pd_, skey_sorted)
     all_held = bool(keep.all())
     pd_, pa, pb, ptok, pdis, pdot = pd_[keep], pa[keep], pb[keep], ptok[keep], pdis[keep], pdot[keep]
-    pspans = np.array([c[keep] for c in pspans]).reshape(6, -1)
-    pm = np.array([m_of[d] for d in pd_.tolist()], np.int64)
-    flip = np.array([name[a] > name[b] for a, b in zip(pa.tolist(), pb.tolist())], bool)
+    pspans = pspans[:, keep]
+    m_at = np.zeros(int(doc_ids.max(initial=0)) + 1, np.int64)
+    m_at[doc_ids] = m
+    pm = m_at[pd_]
+    rank = np.zeros(max(ids) + 1, np.int64)
+    rank[[i for i, _ in sorted(chosen, key=lambda c: c[1])]] = np.arange(len(chosen))
+    flip = rank[pa] > rank[pb]
     lo, hi = np.where(flip, pb, pa), np.where(flip, pa, pb)  # the pair's rows and columns, by name
 
     k = pos[pd_]
@@ -85,7 +87,7 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
     doc_n = np.bincount(k, ptok, minlength=n_docs).astype(float)
     doc_dis = np.bincount(k, pdis, minlength=n_docs).astype(float)
     chance, square = _dots(skey_sorted, sd, sdot, skey, counted, pd_, lo, hi, pdot, k, pos, n_docs)
-    weight = 1.0 / np.maximum(np.array([m_of[d] for d in order], np.int64) - 1, 1)
+    weight = 1.0 / np.maximum(m_at[np.array(order, np.int64)] - 1, 1)
     kappa = _ratio(doc_n * (doc_n - doc_dis) - chance, doc_n * doc_n - chance)
     alpha_n = weight * 2 * doc_n
     alpha = 1 - _ratio((alpha_n - 1) * (weight * 2 * doc_dis), alpha_n * alpha_n - weight * weight * square)
@@ -96,8 +98,33 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
     if labels is not None and not set(used) <= set(labels):
         return None
     labels = used if labels is None else labels
-    return _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans, pd_, doc_names,
-                   names, by_document)
+    return _report(chosen, name, labels, groups, pa, pb, ptok, pdis, pm, pspans, pd_, pos, names, by_document)
+
+
+def _member(values, sorted_keys):
+    """values in `sorted_keys` (a sorted array): a binary search, cheaper than np.isin's hashing."""
+    if not len(sorted_keys):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return sorted_keys[at] == values
+
+
+def _names(s, counted) -> tuple[list[int], list[str]]:
+    """The counted documents' ids and names, sorted by name (SQLite: names in one joined string)."""
+    if not len(counted):
+        return [], []
+    if s.get_bind().dialect.name == "sqlite":
+        ids_text, joined = s.execute(select(func.group_concat(Document.id),
+                                            func.group_concat(Document.name, _SEP))).one()
+        every = joined.split(_SEP)
+        if len(every) == len(ids_text.split(",")):  # no name holds the separator
+            doc_names = dict(zip(np.fromstring(ids_text, np.int64, sep=",").tolist(), every))
+        else:
+            doc_names = dict(s.execute(select(Document.id, Document.name)).all())
+    else:
+        doc_names = dict(s.execute(select(Document.id, Document.name)).all())
+    order = sorted(counted.tolist(), key=doc_names.__getitem__)
+    return order, [doc_names[d] for d in order]
 
 
 def _dots(skey_sorted, sd, sdot, skey, counted, pd_, lo, hi, pdot, k, pos, n_docs):
@@ -147,7 +174,7 @@ def _label_sums(s, ids, pd_, pa, pb, pm, all_held) -> dict[tuple, list[int]]:
     return {(a, b, lab, m): list(v) for a, b, lab, m, *v in rows}
 
 
-def _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans, pd_, doc_names, names,
+def _report(chosen, name, labels, groups, pa, pb, ptok, pdis, pm, pspans, pd_, pos, names,
             by_document) -> AgreementReport:
     n_labels = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
@@ -175,7 +202,10 @@ def _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans
         w_cols[:, i] += w * np.array(c, float)
         w_block[i] += w * bb
 
-    pair_of = np.array([pair_index[a, b] for a, b in zip(pa.tolist(), pb.tolist())], np.int64)
+    codes = np.array([a * (1 << 32) + b for a, b in pair_index], np.int64)
+    at = np.argsort(codes)
+    pair_of = np.array(list(pair_index.values()), np.int64)[at][np.searchsorted(codes[at], pa * (1 << 32) + pb)] \
+        if len(pa) else np.zeros(0, np.int64)
     n = np.bincount(pair_of, ptok, minlength=n_pairs).astype(float)
     dis = np.bincount(pair_of, pdis, minlength=n_pairs).astype(float)
     t = np.array([np.bincount(pair_of, c, minlength=n_pairs) for c in pspans]).reshape(6, n_pairs)
@@ -189,8 +219,7 @@ def _report(chosen, name, labels, groups, pa, pb, lo, hi, ptok, pdis, pm, pspans
     for p, (x, y) in enumerate(combinations(ids_by_name, 2)):
         values = _span_values(t[:, p]) + (_kappa(n[p], n[p] - dis[p], r_full[p], c_full[p]),
                                           _alpha(r_full[p] + c_full[p], 2 * dis[p]))
-        mine = np.flatnonzero(pair_of == p)
-        docs = tuple(sorted(doc_names[d] for d in pd_[mine].tolist()))
+        docs = tuple(names[i] for i in np.sort(pos[pd_[pair_of == p]]).tolist())
         out_pairs.append(PairMeasures(x[1], y[1], _measures(values, len(docs)), docs))
 
     n_all, dis_all = n.sum(), dis.sum()

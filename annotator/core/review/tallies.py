@@ -12,9 +12,11 @@ matrix per label, and the dot product of their tag-count vectors (what chance ag
 of pairs is made of). A layer's row with itself (layer_a == layer_b) holds its own dot product and its
 accepted spans. Pairs are stored by layer id (layer_a < layer_b).
 
-Edits queue the documents they touch (core/db/provenance_counts.py `queue_agreement`): counting needs
-numpy and this code, which the editor does not load; `freshen` counts the queue before a read, in
-the reader's transaction. Import, merge and re-suggestion count their documents at once.
+Whatever refreshes a document's provenance (every edit, undo and redo, opening a layer, import, merge,
+re-suggestion) queues it here in the same transaction (core/db/provenance_counts.py
+`queue_agreement`): counting needs numpy and this code, which neither the editor nor a small import
+loads (issue 18's start-up targets), and costs 1–2 ms a document. `freshen` counts the queue before
+each read, in the reader's transaction, so a report never sees a stale row.
 """
 
 from __future__ import annotations
@@ -57,16 +59,16 @@ def count(s: Session, documents: Iterable[int]) -> tuple[list[dict], list[dict]]
     return pairs, labels
 
 
-def _count_chunk(s, chunk, layer_names, pair_rows, label_rows) -> None:
+def _count_chunk(session, chunk, layer_names, pair_rows, label_rows) -> None:
     ids = list(layer_names)
+    s = session.connection()  # Core rows: the ORM's per-row work costs more than the read
     holders: dict[int, set[int]] = defaultdict(set)  # layer -> documents it could hold
     for a, d in s.execute(select(DocumentState.annotator_id, DocumentState.document_id)
                           .where(DocumentState.document_id.in_(chunk), DocumentState.annotator_id.in_(ids))):
         holders[a].add(d)
     spans = s.execute(select(Span.annotator_id, Span.document_id, Span.start, Span.end, Span.label, Span.nil,
                              Span.entity_id)
-                      .where(Span.document_id.in_(chunk), Span.annotator_id.in_(ids), Span.status == "accepted")
-                      .order_by(Span.annotator_id, Span.document_id)).all()
+                      .where(Span.document_id.in_(chunk), Span.annotator_id.in_(ids), Span.status == "accepted")).all()
     accepted: dict[tuple[int, int], int] = defaultdict(int)
     for a, d, *_ in spans:
         holders[a].add(d)

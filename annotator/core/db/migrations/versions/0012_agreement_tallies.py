@@ -41,7 +41,9 @@ def upgrade() -> None:
                     *_fks(), sa.PrimaryKeyConstraint('document_id', 'layer_a', 'layer_b'))
     op.create_table('agreement_labels', *_keys(), sa.Column('label', sa.String(length=64), nullable=False),
                     *(sa.Column(c, sa.Integer(), nullable=False) for c in _LABEL),
-                    *_fks(), sa.PrimaryKeyConstraint('document_id', 'layer_a', 'layer_b', 'label'))
+                    *_fks(), sa.PrimaryKeyConstraint('layer_a', 'layer_b', 'label', 'document_id'),
+                    sqlite_with_rowid=False)  # in (pair, label) order: summed without a sort
+    op.create_index('ix_agreement_labels_document', 'agreement_labels', ['document_id'])
     op.create_table('agreement_stale', sa.Column('document_id', sa.Integer(), nullable=False),
                     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
                     sa.PrimaryKeyConstraint('document_id'))
