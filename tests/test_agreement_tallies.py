@@ -13,7 +13,7 @@ from test_provenance_counts import add_model, model_spans, op, run
 from test_review import doc_id, entity_id, make_store
 
 from annotator.core.db.annotators import get_annotator, set_role
-from annotator.core.db.models import AgreementLabel, AgreementPair, AgreementStale, Document, Span
+from annotator.core.db.models import AgreementLabel, AgreementPair, AgreementStale, AgreementTotal, Document, Span
 from annotator.core.project import Project
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.core.review.agreement import compute
@@ -36,7 +36,8 @@ def _rows(s, table, cols, keys):
 
 
 def assert_same(store, subsets=(None,)) -> dict:
-    """Stored == computed for both status filters and each subset; stored rows == counting again."""
+    """Stored == computed for both status filters and each subset; stored rows == counting again;
+    totals == the label rows summed per pair, label and context."""
     reports = {}
     with store.Session() as s:
         freshen(s)
@@ -44,10 +45,18 @@ def assert_same(store, subsets=(None,)) -> dict:
         docs = list(s.scalars(select(Document.id)))
         pairs, labels = count(s, docs)
         keys = ("document_id", "layer_a", "layer_b")
-        assert _rows(s, AgreementPair, PAIR_COLS, keys) == {tuple(r[k] for k in keys): tuple(r[c] for c in PAIR_COLS)
-                                                             for r in pairs}
+        assert _rows(s, AgreementPair, PAIR_COLS + ("context",), keys) == {
+            tuple(r[k] for k in keys): tuple(r[c] for c in PAIR_COLS + ("context",)) for r in pairs}
         assert _rows(s, AgreementLabel, LABEL_COLS, keys + ("label",)) == {
             tuple(r[k] for k in keys + ("label",)): tuple(r[c] for c in LABEL_COLS) for r in labels}
+        summed = {}
+        for r in labels:
+            ctx = next(p["context"] for p in pairs if (p["document_id"], p["layer_a"], p["layer_b"]) ==
+                       (r["document_id"], r["layer_a"], r["layer_b"]))
+            key = (r["layer_a"], r["layer_b"], r["label"], ctx)
+            summed[key] = tuple(x + r[c] for x, c in zip(summed.get(key, (0,) * len(LABEL_COLS)), LABEL_COLS))
+        totals = _rows(s, AgreementTotal, LABEL_COLS, ("layer_a", "layer_b", "label", "context"))
+        assert {k: v for k, v in totals.items() if any(v)} == summed
         for subset in subsets:
             for status in ("done", "all"):
                 try:

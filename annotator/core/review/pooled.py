@@ -20,18 +20,15 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from sqlalchemy import Column, Integer, MetaData, Table, and_, case, func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from annotator.core.db.models import AgreementLabel, AgreementPair, Document, DocumentState
+from annotator.core.db.models import AgreementPair, AgreementTotal, Document, DocumentState
 from annotator.core.review.columns import int_columns
 from annotator.core.review.agreement import AgreementReport, PairMeasures, _alpha, _alpha_of, _kappa, \
     _kappa_of, _measures, _ratio, _span_values, _table
 from annotator.core.review.tallies import LABEL_COLS, SPAN_COLS, freshen, people
 
-_HELD = Table("agreement_held", MetaData(), Column("document_id", Integer, primary_key=True),
-              Column("layer_a", Integer, primary_key=True), Column("layer_b", Integer, primary_key=True),
-              Column("m", Integer), prefixes=["TEMPORARY"])
 _SEP = "\x1e"  # between names in one string: the record separator, not in a file stem
 
 
@@ -70,7 +67,6 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
 
     skey_sorted = np.sort(skey)
     keep = _member((pa << 32) | pd_, skey_sorted) & _member((pb << 32) | pd_, skey_sorted)
-    all_held = bool(keep.all())
     pd_, pa, pb, ptok, pdis, pdot = pd_[keep], pa[keep], pb[keep], ptok[keep], pdis[keep], pdot[keep]
     pspans = pspans[:, keep]
     m_at = np.zeros(int(doc_ids.max(initial=0)) + 1, np.int64)
@@ -93,7 +89,7 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
     alpha = 1 - _ratio((alpha_n - 1) * (weight * 2 * doc_dis), alpha_n * alpha_n - weight * weight * square)
     by_document = _table(names, _span_values(t) + (kappa, alpha), 1)
 
-    groups = _label_sums(s, ids, pd_, pa, pb, pm, all_held)
+    groups = _label_sums(s, ids, entered)
     used = sorted({lab for (_, _, lab, _), v in groups.items() if v[0] + v[1]})
     if labels is not None and not set(used) <= set(labels):
         return None
@@ -147,31 +143,25 @@ def _dots(skey_sorted, sd, sdot, skey, counted, pd_, lo, hi, pdot, k, pos, n_doc
     return chance.astype(float), square.astype(float)
 
 
-def _label_sums(s, ids, pd_, pa, pb, pm, all_held) -> dict[tuple, list[int]]:
-    """(layer_a, layer_b, label, coders) -> the label's columns summed over the held documents."""
-    L = AgreementLabel
-    sums = [func.sum(getattr(L, c)) for c in LABEL_COLS]
-    if all_held and len(set(pm.tolist())) <= 1:  # every stored pair counts, with one weight
-        m = int(pm[0]) if len(pm) else 2
-        rows = s.execute(select(L.layer_a, L.layer_b, L.label, *sums)
-                         .where(L.layer_a.in_(ids), L.layer_b.in_(ids), L.layer_a != L.layer_b)
-                         .group_by(L.layer_a, L.layer_b, L.label)).all()
-        return {(a, b, lab, m): list(v) for a, b, lab, *v in rows}
-    conn = s.connection()
-    _HELD.create(conn, checkfirst=True)
-    try:
-        conn.execute(_HELD.delete())
-        held = [dict(document_id=d, layer_a=a, layer_b=b, m=m) for d, a, b, m in
-                zip(pd_.tolist(), pa.tolist(), pb.tolist(), pm.tolist())]
-        for i in range(0, len(held), 50_000):
-            conn.execute(insert(_HELD), held[i:i + 50_000])
-        h = _HELD.c
-        rows = conn.execute(select(L.layer_a, L.layer_b, L.label, h.m, *sums).join(_HELD, and_(
-            h.document_id == L.document_id, h.layer_a == L.layer_a, h.layer_b == L.layer_b))
-            .group_by(L.layer_a, L.layer_b, L.label, h.m)).all()
-    finally:
-        _HELD.drop(conn)
-    return {(a, b, lab, m): list(v) for a, b, lab, m, *v in rows}
+def _label_sums(s, ids, entered) -> dict[tuple, list[int]]:
+    """(layer_a, layer_b, label, coders) -> the label's columns summed over the documents the pair
+    holds, from `agreement_totals`: a context says who holds its documents, and so their weight."""
+    T = AgreementTotal
+    chosen = set(ids)
+    out: dict[tuple, list[int]] = {}
+    for a, b, lab, ctx, *v in s.execute(select(T.layer_a, T.layer_b, T.label, T.context,
+                                                *(getattr(T, c) for c in LABEL_COLS))
+                                         .where(T.layer_a.in_(ids), T.layer_b.in_(ids))):
+        held = set()
+        for part in ctx.split(","):
+            layer, state = part.split(":", 1)
+            if int(layer) in chosen and (state in entered or state == "spans"):
+                held.add(int(layer))
+        if a in held and b in held:
+            row = out.setdefault((a, b, lab, len(held)), [0] * len(LABEL_COLS))
+            for k, x in enumerate(v):
+                row[k] += x
+    return out
 
 
 def _report(chosen, name, labels, groups, pa, pb, ptok, pdis, pm, pspans, pd_, pos, names,

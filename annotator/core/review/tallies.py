@@ -10,7 +10,10 @@ code, document by document): spans per layer, exact and overlap matches and link
 tokens the two tag differently, each layer's B-/I- tokens per label, the 2 x 2 block of their confusion
 matrix per label, and the dot product of their tag-count vectors (what chance agreement of any set
 of pairs is made of). A layer's row with itself (layer_a == layer_b) holds its own dot product and its
-accepted spans. Pairs are stored by layer id (layer_a < layer_b).
+accepted spans. Pairs are stored by layer id (layer_a < layer_b). `agreement_totals` sums the label
+rows per pair, label and context (the document's people's layers and their states: what decides
+whether a document counts, and its weight in α, under any status filter and annotator subset), so
+the per-label sums read ~10^2 rows, not 10^6; each refresh moves them by the difference.
 
 Whatever refreshes a document's provenance (every edit, undo and redo, opening a layer, import, merge,
 re-suggestion) queues it here in the same transaction (core/db/provenance_counts.py
@@ -26,12 +29,14 @@ from itertools import combinations
 from typing import Iterable
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD
-from annotator.core.db.models import (AgreementLabel, AgreementPair, AgreementStale, Annotator, Document,
-                                      DocumentState, Entity, Span)
+from annotator.core.db.models import (AgreementLabel, AgreementPair, AgreementStale, AgreementTotal, Annotator,
+                                      Document, DocumentState, Entity, Span)
 from annotator.core.review.arrays import SpanTable, build, exact_matches, overlap_matches
 
 SPAN_COLS = ("n_a", "n_b", "exact", "overlap", "linked", "same_link")
@@ -63,9 +68,11 @@ def _count_chunk(session, chunk, layer_names, pair_rows, label_rows) -> None:
     ids = list(layer_names)
     s = session.connection()  # Core rows: the ORM's per-row work costs more than the read
     holders: dict[int, set[int]] = defaultdict(set)  # layer -> documents it could hold
-    for a, d in s.execute(select(DocumentState.annotator_id, DocumentState.document_id)
-                          .where(DocumentState.document_id.in_(chunk), DocumentState.annotator_id.in_(ids))):
+    state: dict[tuple[int, int], str] = {}
+    for a, d, status in s.execute(select(DocumentState.annotator_id, DocumentState.document_id, DocumentState.status)
+                                  .where(DocumentState.document_id.in_(chunk), DocumentState.annotator_id.in_(ids))):
         holders[a].add(d)
+        state[a, d] = status
     spans = s.execute(select(Span.annotator_id, Span.document_id, Span.start, Span.end, Span.label, Span.nil,
                              Span.entity_id)
                       .where(Span.document_id.in_(chunk), Span.annotator_id.in_(ids), Span.status == "accepted")).all()
@@ -103,18 +110,21 @@ def _count_chunk(session, chunk, layer_names, pair_rows, label_rows) -> None:
         by_name[name] = a
     c = build(layers, tokens)
     doc_ids = [int(d) for d in c.docs]
+    context = {d: ",".join(f"{a}:{state.get((a, d), 'spans')}" for a in sorted(holders) if d in holders[a])
+               for d in doc_ids}
     layer_ids = [by_name[n] for n in c.annotators]
     for x, layer in zip(layer_ids, c.layers):
         dots = (layer.tag_counts.astype(np.int64) ** 2).sum(axis=1)
         for k in np.flatnonzero(layer.present).tolist():
             pair_rows.append(dict(document_id=doc_ids[k], layer_a=x, layer_b=x, tokens=int(c.n_tokens[k]),
                                   disagree=0, dot=int(dots[k]), accepted=accepted.get((x, doc_ids[k]), 0),
-                                  **dict.fromkeys(SPAN_COLS, 0)))
+                                  context=context[doc_ids[k]], **dict.fromkeys(SPAN_COLS, 0)))
     for i, j in combinations(range(len(c.layers)), 2):
-        _count_pair(c, c.layers[i], c.layers[j], layer_ids[i], layer_ids[j], doc_ids, pair_rows, label_rows)
+        _count_pair(c, c.layers[i], c.layers[j], layer_ids[i], layer_ids[j], doc_ids, context, pair_rows,
+                    label_rows)
 
 
-def _count_pair(c, a, b, id_a, id_b, doc_ids, pair_rows, label_rows) -> None:
+def _count_pair(c, a, b, id_a, id_b, doc_ids, context, pair_rows, label_rows) -> None:
     """One pair's rows, as `agreement._span_counts` and `_token_counts` count them, per document and label."""
     n_docs, n_labels = len(c.docs), max(len(c.labels), 1)
     shared = a.present & b.present
@@ -153,24 +163,50 @@ def _count_pair(c, a, b, id_a, id_b, doc_ids, pair_rows, label_rows) -> None:
         d = doc_ids[k]
         totals = table[k, :, :6].sum(axis=0).tolist()
         pair_rows.append(dict(document_id=d, layer_a=lo, layer_b=hi, tokens=int(c.n_tokens[k]),
-                              disagree=int(disagree[k]), dot=int(dots[k]), accepted=0, **dict(zip(span_cols, totals))))
+                              disagree=int(disagree[k]), dot=int(dots[k]), accepted=0, context=context[d],
+                              **dict(zip(span_cols, totals))))
         for l in np.flatnonzero(table[k].any(axis=1)).tolist():
             label_rows.append(dict(document_id=d, layer_a=lo, layer_b=hi, label=c.labels[l],
                                    **dict(zip(label_cols, table[k, l].tolist()))))
 
 
 def refresh(s: Session, documents: Iterable[int | None]) -> None:
-    """Count `documents` again and replace their rows; they leave the queue."""
+    """Count `documents` again, replace their rows and move the totals by the difference; they leave
+    the queue."""
     docs = sorted({d for d in documents if d is not None})
     conn = s.connection()
     for i in range(0, len(docs), _CHUNK * 4):
         chunk = docs[i:i + _CHUNK * 4]
+        delta = _sums(conn, chunk, -1)
         for table in (AgreementPair, AgreementLabel, AgreementStale):
             conn.execute(delete(table.__table__).where(table.document_id.in_(chunk)))
         pairs, labels = count(s, chunk)
         for table, rows in ((AgreementPair, pairs), (AgreementLabel, labels)):
             for k in range(0, len(rows), 20_000):
                 conn.execute(insert(table.__table__), rows[k:k + 20_000])
+        for key, row in _sums(conn, chunk, 1).items():
+            delta[key] = [x + y for x, y in zip(delta.get(key, [0] * len(LABEL_COLS)), row)]
+        _add_totals(s, {k: v for k, v in delta.items() if any(v)})
+
+
+def _sums(conn, chunk, sign) -> dict[tuple, list[int]]:
+    """(pair, label, context) -> the documents' label rows summed (times `sign`)."""
+    L, P = AgreementLabel, AgreementPair
+    rows = conn.execute(select(L.layer_a, L.layer_b, L.label, P.context, *(func.sum(getattr(L, c)) for c in LABEL_COLS))
+                        .join(P, and_(P.document_id == L.document_id, P.layer_a == L.layer_a, P.layer_b == L.layer_b))
+                        .where(L.document_id.in_(chunk)).group_by(L.layer_a, L.layer_b, L.label, P.context))
+    return {(a, b, lab, ctx): [sign * int(x) for x in v] for a, b, lab, ctx, *v in rows}
+
+
+def _add_totals(s: Session, delta: dict[tuple, list[int]]) -> None:
+    if not delta:
+        return
+    table = AgreementTotal.__table__
+    stmt = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["layer_a", "layer_b", "label", "context"],
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in LABEL_COLS})
+    s.connection().execute(stmt, [dict(layer_a=a, layer_b=b, label=lab, context=ctx, **dict(zip(LABEL_COLS, row)))
+                                  for (a, b, lab, ctx), row in sorted(delta.items())])
 
 
 def freshen(s: Session) -> int:
@@ -184,6 +220,6 @@ def freshen(s: Session) -> int:
 def rebuild(s: Session) -> None:
     """Empty the tables and count every document (an upgrade, a project written with raw SQL)."""
     conn = s.connection()
-    for table in (AgreementPair, AgreementLabel, AgreementStale):
+    for table in (AgreementPair, AgreementLabel, AgreementTotal, AgreementStale):
         conn.execute(delete(table.__table__))
     refresh(s, s.scalars(select(Document.id)))
