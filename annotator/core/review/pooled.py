@@ -20,15 +20,16 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.models import AgreementPair, AgreementTotal, Document, DocumentState
 from annotator.core.review.columns import int_columns
 from annotator.core.review.agreement import AgreementReport, PairMeasures, _alpha, _alpha_of, _kappa, \
     _kappa_of, _measures, _ratio, _span_values, _table
-from annotator.core.review.tallies import LABEL_COLS, SPAN_COLS, freshen, people
+from annotator.core.review.tallies import LABEL_COLS, freshen, people
 
+_32, _21 = 1 << 32, 1 << 21  # a field's room in a packed column (counts per document and pair < 2 M)
 _SEP = "\x1e"  # between names in one string: the record separator, not in a file stem
 
 
@@ -43,13 +44,19 @@ def stored_agreement(s: Session, chosen: list[tuple[int, str]], status: str, lab
     ids = [i for i, _ in chosen]
     name = dict(chosen)
     P = AgreementPair
-    cols = (P.document_id, P.layer_a, P.layer_b, P.tokens, P.disagree, P.dot, P.accepted,
-            *(getattr(P, c) for c in SPAN_COLS))
-    rows = int_columns(s, cols, (P.layer_a <= P.layer_b) & P.layer_a.in_(ids) & P.layer_b.in_(ids))
-    own = rows[1] == rows[2]  # a layer's row with itself
-    sd, sx, stok, sdot, sacc = (rows[k][own] for k in (0, 1, 3, 5, 6))
-    pd_, pa, pb, ptok, pdis, pdot = (rows[k][~own] for k in (0, 1, 2, 3, 4, 5))
-    pspans = np.array([c[~own] for c in rows[7:]]).reshape(6, -1)
+    # small counts packed in pairs and threes: reading the numbers as text is most of the cost
+    big32, big21 = literal(_32, BigInteger), literal(_21, BigInteger)  # 64-bit arithmetic on PostgreSQL too
+    cols = (P.document_id, P.layer_a * big32 + P.layer_b, P.tokens * big32 + P.accepted, P.disagree, P.dot,
+            ((P.n_a + P.n_b) * big21 + P.exact) * big21 + P.overlap, P.linked * big21 + P.same_link)
+    d, layers, tok_acc, dis, dot, spans, links = int_columns(
+        s, cols, (P.layer_a <= P.layer_b) & P.layer_a.in_(ids) & P.layer_b.in_(ids))
+    a, b = layers >> 32, layers & (_32 - 1)
+    own = a == b  # a layer's row with itself
+    sd, sx, stok, sdot, sacc = d[own], a[own], tok_acc[own] >> 32, dot[own], tok_acc[own] & (_32 - 1)
+    pd_, pa, pb, ptok, pdis, pdot = d[~own], a[~own], b[~own], tok_acc[~own] >> 32, dis[~own], dot[~own]
+    spans, links = spans[~own], links[~own]
+    pspans = np.array([spans >> 42, np.zeros_like(spans), (spans >> 21) & (_21 - 1), spans & (_21 - 1),
+                       links >> 21, links & (_21 - 1)]).reshape(6, -1)  # n_a + n_b in the first row
     entered = ("done",) if status == "done" else ("done", "in_progress")
     st_a, st_d, st_in = int_columns(s, (DocumentState.annotator_id, DocumentState.document_id,
                                         case((DocumentState.status.in_(entered), 1), else_=0)),
