@@ -186,6 +186,8 @@ def _report(chosen, name, labels, groups, pa, pb, ptok, pdis, pm, pspans, pd_, p
     block = np.zeros((n_labels, 2, 2))
     w_rows, w_cols, w_block = np.zeros((2, n_labels)), np.zeros((2, n_labels)), np.zeros((n_labels, 2, 2))
     for (a, b, lab, m), v in groups.items():
+        if lab not in index:  # a label no longer in use: its totals are all 0
+            continue
         p, i, w = pair_index[a, b], index[lab], 1.0 / max(m - 1, 1)
         flipped = name[a] > name[b]
         span_by_label[:, i] += v[:6]

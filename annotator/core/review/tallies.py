@@ -207,6 +207,8 @@ def _add_totals(s: Session, delta: dict[tuple, list[int]]) -> None:
                                       set_={c: table.c[c] + stmt.excluded[c] for c in LABEL_COLS})
     s.connection().execute(stmt, [dict(layer_a=a, layer_b=b, label=lab, context=ctx, **dict(zip(LABEL_COLS, row)))
                                   for (a, b, lab, ctx), row in sorted(delta.items())])
+    T = AgreementTotal  # rows back to 0 (a label renamed, a document's states changed) go
+    s.connection().execute(delete(table).where(*(getattr(T, c) == 0 for c in LABEL_COLS[:2])))
 
 
 def freshen(s: Session) -> int:
