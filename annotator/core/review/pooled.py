@@ -2,17 +2,20 @@
 `agreement.compute` over `inputs.agreement_inputs`, without reading a span (issue 18, target 6).
 
 Which layer holds which document (status filter, annotator subset) is decided here as `inputs`
-decides it; then every measure is a sum of stored counts over the pairs' shared documents:
-- span F1 and link agreement: summed tallies, per pair, label and document;
+decides it, from the layers' own rows (`accepted`) and the document states; then every measure is a
+sum of stored counts over the pairs' shared documents:
+- span F1 and link agreement: summed tallies, per pair and document (`agreement_pairs`) and per
+  pair and label (`agreement_totals`, by context: the documents' holders and states);
 - κ: n, the tokens tagged differently, and the tag marginals (per label; O is the rest), summed
   per pair before chance agreement is taken; per document, chance agreement Σ_k row_k·col_k of
   pooled pairs expands into the stored dot products of the layers' tag-count vectors;
 - α: the coincidence matrix's marginals and disagreements are the same sums, each document weighted
   by 1/(coders − 1), summed per number of coders.
 Values are the reference's exactly when no document has more than three coders (weights 1 and 1/2
-are exact in binary); with four or more they may differ in the last bits (1/3 is rounded, the
-reference sums it token by token). A label restriction that drops labels in use changes the tags
-of the remaining tokens: `stored_agreement` answers None and the caller computes it in full.
+are exact in binary); with four or more, α may differ in the last bits (1/3 is rounded, the
+reference sums it token by token). Two cases are not answered here and the caller computes them in
+full: a label restriction that drops a label in use (the remaining tokens' tags change), and a
+model's or gold's layer among the compared ones (their counts are not kept).
 """
 
 from __future__ import annotations
