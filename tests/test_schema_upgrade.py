@@ -19,10 +19,12 @@ from sqlalchemy import create_engine, func, select, text
 
 from annotator.cli import main
 from annotator.core.db import schema
-from annotator.core.db.models import ProvenanceCount
+from annotator.core.db.models import AgreementPair, AgreementStale, DocumentState, ProvenanceCount
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
+from annotator.core.review.agreement import compute
+from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
@@ -309,3 +311,25 @@ def test_schema_upgrade_that_fails_midway_leaves_the_file_as_it_was(old):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0012"
     engine.dispose()
+
+
+def test_schema_upgrade_0014_queues_the_agreement_of_an_old_project(old):
+    """The upgrade queues every document a layer holds; the first agreement counts them and equals the
+    full computation, and leaves the queue empty."""
+    store = Store(old, upgrade=True)
+    try:
+        with store.Session() as s:
+            assert s.scalar(select(func.count()).select_from(AgreementStale)) == 2
+            d = s.scalar(select(DocumentState.document_id).where(DocumentState.status == "done"))
+        bob = Project(store, "bob")
+        bob.open_document(d)
+        bob.accept(bob.add_span(d, 0, 4, "GPE"))
+        bob.set_status(d, "done")
+        report = project_agreement(store, status="all")
+        with store.Session() as s:
+            assert report.to_json() == compute(*agreement_inputs(s, None, "all")).to_json()
+            assert report.overall.n_docs == 1
+            assert s.scalar(select(func.count()).select_from(AgreementStale)) == 0
+            assert s.scalar(select(func.count()).select_from(AgreementPair)) == 3  # two layers and their pair
+    finally:
+        store.close()

@@ -16,6 +16,8 @@ from test_team_roles import cli, raw, team  # noqa: F401  (team: the fixture)
 from annotator.core.db import schema
 from annotator.core.db.grants import group_name
 from annotator.core.db.models import Annotator
+from annotator.core.review.agreement import compute
+from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
 
 BACKENDS = ("postgresql",)
@@ -206,3 +208,25 @@ def test_team_security_provenance_counts_are_per_layer(team, pg_cluster):
         assert conn.execute("DELETE FROM provenance_counts WHERE annotator_id = %s", (layer[bob],)).rowcount == 0
     with store.Session() as s:
         assert provenance(s) == report
+
+
+def test_team_security_agreement_counts_are_per_pair(team, pg_cluster):
+    """The stored agreement counts (migration 0014): members' edits queue their document, the reviewer's
+    agreement counts it under row-level security and equals the full computation; a member reads only
+    the rows of pairs with their own layer and cannot write a pair of two colleagues."""
+    store, d, projects, (ann, bob, rev) = team
+    for name in (ann, bob):
+        projects[name].set_status(d, "done")
+    projects[ann].relabel(projects[ann].spans(d)[0].id, "ORG")
+    report = project_agreement(projects[rev].store, [ann, bob], viewer=rev).to_json()
+    with store.Session() as s:
+        assert report == compute(*agreement_inputs(s, [ann, bob])).to_json()
+        layer = dict(s.execute(select(Annotator.name, Annotator.id)).all())
+    with raw(pg_cluster, store, ann) as conn:
+        rows = conn.execute("SELECT layer_a, layer_b FROM agreement_pairs").fetchall()
+        assert rows and all(layer[ann] in r for r in rows)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO agreement_pairs VALUES (%s, %s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+                         (d, layer[bob], layer[rev]))
+        assert conn.execute("DELETE FROM agreement_labels WHERE layer_a <> %s AND layer_b <> %s",
+                            (layer[ann], layer[ann])).rowcount == 0

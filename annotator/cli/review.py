@@ -136,7 +136,7 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
     report = project_agreement(store, comma_list(annotators), comma_list(labels), status,
                                viewer=user_of(ctx, store)).to_json()
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        click.echo(_report_json(report))
         return
     names = sorted({n for p in report["pairs"] for n in (p["a"], p["b"])})
     click.echo(f"Agreement of {', '.join(names)} over {report['overall']['n_docs']} document(s) "
@@ -147,6 +147,18 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
     click.echo(f"Documents compared: those both of a pair {which}, with accepted spans only.")
     for p in report["pairs"]:
         click.echo(f"  {p['a']} / {p['b']}: {', '.join(p['documents']) or 'none in common'}")
+
+
+def _report_json(report: dict) -> str:
+    """The agreement report as JSON, one line per pair, label and document: `indent=2` runs Python's
+    own encoder, 2 s for 10^5 documents; this one line by line is C's."""
+    line = json.JSONEncoder(separators=(", ", ": ")).encode
+    parts = ["{", '  "pairs": [', ",\n".join("    " + line(p) for p in report["pairs"]), "  ],",
+             f'  "overall": {line(report["overall"])},']
+    for key in ("by_label", "by_document"):
+        rows = ",\n".join(f"    {line(k)}: {line(v)}" for k, v in report[key].items())
+        parts += [f'  "{key}": {{', rows, "  }" + ("," if key == "by_label" else "")]
+    return "\n".join(p for p in parts if p) + "\n}"
 
 
 @click.command("role")

@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 
 from annotator.core.db.store import Store  # noqa: E402
 from annotator.core.db.provenance_counts import rebuild  # noqa: E402
+from annotator.core.review import tallies  # noqa: E402
 from annotator.core.resources import seeds_dir  # noqa: E402
 
 LABELS = ("PERSON", "ORG", "GPE", "DATE", "NORP")
@@ -130,7 +131,7 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     Each layer gets every document's spans (the later layers with a third of the labels changed)
     and, with `opened`, an "in_progress" state per document. With `review`, each layer is instead a
     person's finished version (`person_version`, state "done") and the labels are in the scheme.
-    Then the provenance tables are filled."""
+    Then the provenance and agreement tables are filled."""
     import hashlib
 
     Store(path).close()  # schema, pragmas and application id as the app makes them
@@ -187,6 +188,8 @@ def write_project(path: Path, n_docs: int, seed: int = 1, layers: int = 1, model
     try:
         with store.atomic() as s:  # rows written behind the app's back: count their provenance, as an upgrade does
             rebuild(s)
+        with store.atomic() as s:  # and their agreement
+            tallies.rebuild(s)
     finally:
         store.close()
     return n_docs, n_spans

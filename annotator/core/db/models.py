@@ -216,3 +216,86 @@ class ProvenanceTotal(Base):
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     added: Mapped[int] = mapped_column(Integer, default=0)
     suggested: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementPair(Base):
+    """Agreement counts of two people's layers on one document (layer_a < layer_b), or of one layer
+    with itself (layer_a == layer_b: its tokens' tag counts dotted with themselves, its accepted
+    spans). Kept by core/review/tallies.py; `agreement_stale` lists documents still to count."""
+
+    __tablename__ = "agreement_pairs"
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    layer_a: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    layer_b: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    disagree: Mapped[int] = mapped_column(Integer, default=0)
+    dot: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    n_a: Mapped[int] = mapped_column(Integer, default=0)
+    n_b: Mapped[int] = mapped_column(Integer, default=0)
+    exact: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    same_link: Mapped[int] = mapped_column(Integer, default=0)
+    context: Mapped[str] = mapped_column(Text, default="")  # the document's layers and states (`AgreementTotal`)
+
+
+class AgreementLabel(Base):
+    """`AgreementPair`'s counts for one label (a row only where one is not 0): span tallies, each
+    layer's B-/I- token counts and the 2 x 2 block of their confusion matrix."""
+
+    __tablename__ = "agreement_labels"
+    # stored in (pair, label) order: the sums per pair and label read it in order, without a sort
+    __table_args__ = (Index("ix_agreement_labels_document", "document_id"), {"sqlite_with_rowid": False})
+    layer_a: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    layer_b: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    n_a: Mapped[int] = mapped_column(Integer, default=0)
+    n_b: Mapped[int] = mapped_column(Integer, default=0)
+    exact: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    same_link: Mapped[int] = mapped_column(Integer, default=0)
+    a_b: Mapped[int] = mapped_column(Integer, default=0)
+    a_i: Mapped[int] = mapped_column(Integer, default=0)
+    b_b: Mapped[int] = mapped_column(Integer, default=0)
+    b_i: Mapped[int] = mapped_column(Integer, default=0)
+    bb: Mapped[int] = mapped_column(Integer, default=0)
+    bi: Mapped[int] = mapped_column(Integer, default=0)
+    ib: Mapped[int] = mapped_column(Integer, default=0)
+    ii: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementTotal(Base):
+    """`AgreementLabel` summed per pair, label and context: which people's layers hold the documents
+    and in which state ("id:done,id:in_progress,id:spans"), what decides whether and how much a
+    document counts for a status filter and an annotator subset."""
+
+    __tablename__ = "agreement_totals"
+    layer_a: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    layer_b: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    context: Mapped[str] = mapped_column(Text, primary_key=True)
+    n_a: Mapped[int] = mapped_column(Integer, default=0)
+    n_b: Mapped[int] = mapped_column(Integer, default=0)
+    exact: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    same_link: Mapped[int] = mapped_column(Integer, default=0)
+    a_b: Mapped[int] = mapped_column(Integer, default=0)
+    a_i: Mapped[int] = mapped_column(Integer, default=0)
+    b_b: Mapped[int] = mapped_column(Integer, default=0)
+    b_i: Mapped[int] = mapped_column(Integer, default=0)
+    bb: Mapped[int] = mapped_column(Integer, default=0)
+    bi: Mapped[int] = mapped_column(Integer, default=0)
+    ib: Mapped[int] = mapped_column(Integer, default=0)
+    ii: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementStale(Base):
+    """A document whose layers changed since its agreement counts were taken (core/db/provenance_counts.py
+    `refresh` queues it; the next agreement counts it again)."""
+
+    __tablename__ = "agreement_stale"
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)

@@ -3,7 +3,7 @@ document and label (`provenance_counts`) and summed per analyst and label (`prov
 
 Whatever writes spans or document states of a document calls `refresh` for it in the same
 transaction: the command stack for every edit, undo and redo (core/editing/stack.py), opening a
-layer, import, merge and re-suggestion. `refresh` compares that document's layers again (`compare`),
+layer, import, merge and re-suggestion (and queues it for the agreement counts). `refresh` compares that document's layers again (`compare`),
 writes the rows that differ and moves the totals by the difference, so `annotator stats` and the
 progress dashboard read a table of (analysts × labels) rows instead of comparing 3 M spans. The full
 comparison (core/review/provenance.py `recount`) stays as the reference; `rebuild` fills the tables
@@ -30,7 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
-from annotator.core.db.models import Annotator, DocumentState, ProvenanceCount, ProvenanceTotal, Span
+from annotator.core.db.models import (AgreementStale, Annotator, DocumentState, ProvenanceCount, ProvenanceTotal,
+                                      Span)
 from annotator.core.db.store import serialize
 
 OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")
@@ -153,14 +154,17 @@ _DELETE = delete(ProvenanceCount.__table__).where(
     ProvenanceCount.label == bindparam("l"))
 
 
-def refresh(s: Session, documents: Iterable[int | None]) -> None:
+def refresh(s: Session, documents: Iterable[int | None], queue: bool = True) -> None:
     """Count `documents` again and store what differs (only the rows of the layers that changed are
-    written, so on a team server a member's edit touches only their own rows)."""
+    written, so on a team server a member's edit touches only their own rows); with `queue`, also
+    queue them for the agreement counts."""
     docs = sorted({d for d in documents if d is not None})
     if not docs:
         return
     for d in docs:  # on a server, one refresh of a document at a time (in id order: no deadlock), so the
         serialize(s, REFRESH_LOCK, d)  # spans and the stored counts it reads are from the same commits
+    if queue:
+        queue_agreement(s, docs)
     new, old = count(s, docs), _stored(s, docs)
     gone = [k for k, v in old.items() if new.get(k) != v]
     came = [k for k, v in new.items() if old.get(k) != v]
@@ -193,6 +197,15 @@ def _add_totals(s: Session, delta: dict[tuple[int, str], list[int]]) -> None:
                                   for (a, label), row in sorted(delta.items())])
 
 
+def queue_agreement(s: Session, docs: list[int]) -> None:
+    """The same documents wait for their agreement counts (core/review/tallies.py): counting them needs
+    the agreement code, which an edit does not load; the next agreement counts them first."""
+    table = AgreementStale.__table__
+    stmt = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
+    for i in range(0, len(docs), _CHUNK * 10):
+        s.connection().execute(stmt.on_conflict_do_nothing(), [dict(document_id=d) for d in docs[i:i + _CHUNK * 10]])
+
+
 def rebuild(s: Session) -> None:
     """Empty both tables and count every opened document (an upgrade, a project written with raw SQL)."""
     conn = s.connection()
@@ -200,7 +213,7 @@ def rebuild(s: Session) -> None:
     conn.execute(delete(ProvenanceTotal.__table__))
     docs = sorted(set(s.scalars(select(DocumentState.document_id).distinct())))
     for i in range(0, len(docs), _CHUNK * 4):
-        refresh(s, docs[i:i + _CHUNK * 4])
+        refresh(s, docs[i:i + _CHUNK * 4], queue=False)  # 0011 predates the queue
 
 
 def report_of(documents: int, by_label: dict[str, dict[str, int]]) -> dict:

@@ -26,6 +26,8 @@ from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.records import NIL, SpanRecord
 from annotator.core.review.agreement import AgreementReport, compute
 from annotator.core.review.arrays import SpanTable
+from annotator.core.review.columns import int_columns
+from annotator.core.review.pooled import stored_agreement
 from annotator.errors import AnnotatorError, Errors
 
 _CHUNK = 500  # ids per IN (...) list
@@ -66,19 +68,6 @@ def people_layers(session: Session) -> list[str]:
 def _chunks(ids: list, n: int = _CHUNK):
     for i in range(0, len(ids), n):
         yield ids[i:i + n]
-
-
-def int_columns(session: Session, cols, where) -> list[np.ndarray]:
-    """Integer-valued columns of the spans matching `where`, as int64 arrays, in one scan.
-
-    SQLite gets each column as one comma-joined string (one C pass, no Python object per value);
-    other databases fetch rows."""
-    if session.get_bind().dialect.name == "sqlite":
-        texts = session.execute(select(*(func.group_concat(c) for c in cols)).where(where)).one()
-        return [np.array([], np.int64) if t is None else np.fromstring(t, dtype=np.int64, sep=",")
-                for t in texts]
-    rows = session.execute(select(*cols).where(where)).all()
-    return [np.array(c, np.int64) for c in zip(*rows)] if rows else [np.array([], np.int64) for _ in cols]
 
 
 def span_columns(session: Session, layer_ids: list[int], last, *, accepted_only: bool = False
@@ -167,7 +156,8 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
                       viewer: str | None = None) -> AgreementReport:
     """`annotator agreement`: agreement of the project's layers (see `agreement_inputs`) over the
     documents both of a pair finished (`status` "all": or have in progress). With `viewer`, only
-    for a reviewer (E164: it shows colleagues' work)."""
+    for a reviewer (E164: it shows colleagues' work). Summed from the stored counts
+    (review/pooled.py); computed in full from the spans where those cannot answer."""
     with store.Session() as s:
         if viewer is not None:
             check_reviewer_view(s, viewer, "agreement")
@@ -177,6 +167,10 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
             for label in labels:
                 if label not in scheme:
                     raise AnnotatorError(Errors.E031.format(label=label, known=", ".join(scheme)))
+        report = stored_agreement(s, _resolve_layers(s, annotators), status, labels)
+        if report is not None:
+            s.commit()  # the documents counted from the queue stay counted
+            return report
         layers, tokens = agreement_inputs(s, annotators, status)
     return compute(layers, tokens, labels)
 
