@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
 from annotator.cli import main
-from annotator.core.db import schema
+from annotator.core.db import provenance_counts, schema
 from annotator.core.db.models import AgreementPair, AgreementStale, DocumentState, ProvenanceCount
 from annotator.core.db.store import Store
 from annotator.core.project import Project
@@ -270,6 +270,7 @@ def test_schema_upgrade_0012_a_span_deleted_before_the_upgrade_keeps_its_id(old,
     engine.dispose()
     with monkeypatch.context() as m:
         m.setattr(schema, "HEAD", "0011")  # an annotator of before 0012
+        m.setattr(provenance_counts, "queue_agreement", lambda s, docs: None)  # and of before 0014
         store = Store(old)
         ana = Project(store, "ana")
         newest = max(s.id for d in (1, 2) for s in ana.spans(d))
