@@ -256,9 +256,14 @@ class PropagateLink(Command):
     updated: list[dict[str, Any]] = field(default_factory=list)  # span id + the fields it had
     created: list[int] = field(default_factory=list)
     documents: list[int] = field(default_factory=list)  # where it queued suggestions
+    made: list[list] = field(default_factory=list)  # [id, document, start, end, label] of each created span
+    link_to: int | None = None  # the entity it suggested, once done
 
     def do(self, s: Session) -> Change:
+        if self.link_to is not None:  # redo: the same spans again, with their ids (later edits name them)
+            return self._again(s)
         targets = propagation_targets(s, self.span_id, self.annotator_id, self.scope)
+        self.link_to = targets.entity_id
         self.document_id = _span(s, self.span_id).document_id
         self.documents = sorted(targets.per_document)
         self.updated, self.created = [], []
@@ -273,7 +278,19 @@ class PropagateLink(Command):
             self.created.append(s.execute(insert(Span).values(
                 document_id=doc_id, annotator_id=self.annotator_id, start=start, end=end, label=targets.label,
                 entity_id=targets.entity_id, origin="propagated", status="suggested").returning(Span.id)).scalar_one())
+            self.made.append([self.created[-1], doc_id, start, end, targets.label])
         return Change(self.document_id, tuple(targets.existing) + tuple(self.created), documents=tuple(self.documents))
+
+    def _again(self, s: Session) -> Change:
+        ids = [b["id"] for b in self.updated]
+        if ids:
+            s.execute(update(Span).where(Span.id.in_(ids)).values(entity_id=self.link_to, nil=False, status="suggested",
+                                                                  version=Span.version + 1, updated_at=utcnow()))
+        if self.made:
+            s.execute(insert(Span), [dict(id=i, document_id=d, annotator_id=self.annotator_id, start=a, end=b, label=lab,
+                                          entity_id=self.link_to, origin="propagated", status="suggested")
+                                     for i, d, a, b, lab in self.made])
+        return Change(self.document_id, tuple(ids) + tuple(self.created), documents=tuple(self.documents))
 
     def undo(self, s: Session) -> Change:
         if self.created:
