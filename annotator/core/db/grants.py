@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 WRITABLE = ("spans", "document_states", "events", "entities", "aliases", "documents", "labels", "model_runs",
-            "project_settings", "provenance_counts", "provenance_totals")
+            "project_settings", "provenance_counts", "provenance_totals", "edit_seconds")
 # Columns a member may UPDATE where not all are theirs to change: a row never moves to another layer.
 UPDATABLE_COLUMNS = {
     "spans": ("start", "end", "label", "entity_id", "nil", "referent_note", "origin", "status", "model_run_id",
