@@ -81,7 +81,8 @@ def test_edit_seconds_equal_the_window_after_edits_undo_and_redo_of_two_people(s
         # (spans and states are dated by the real clock: only the edits' days are of interest here)
         report = {t.annotator: (t.seconds, [(d.day, d.seconds) for d in t.days if d.day < "2026-04"])
                   for t in progress(s)}
-    assert report["ana"] == (360.0, [("2026-03-02", 60.0), ("2026-03-03", 300.0)]) and report["bob"] == (10.0, [("2026-03-02", 0.0), ("2026-03-03", 10.0)])
+    assert report["ana"] == (360.0, [("2026-03-02", 60.0), ("2026-03-03", 300.0)])
+    assert report["bob"] == (10.0, [("2026-03-02", 0.0), ("2026-03-03", 10.0)])
 
 
 def test_edit_seconds_rebuild_gives_what_the_edits_kept(store, monkeypatch):

@@ -30,6 +30,7 @@ from annotator.core.db.models import EditSeconds, Event
 GAP_CAP = 300  # seconds
 _CAP_US = GAP_CAP * 1_000_000
 _CHUNK = 500  # event ids per statement
+_RECORD: dict = {}  # dialect name -> `record`'s statement
 
 
 def is_pg(s: Session) -> bool:
@@ -104,7 +105,9 @@ def record(s: Session, event_ids: Iterable[int]) -> None:
     ids = sorted(set(event_ids))
     if not ids:
         return
-    stmt = _upsert(s, _new_gaps(s))
+    dialect = s.get_bind().dialect.name
+    if (stmt := _RECORD.get(dialect)) is None:  # built once: building it costs more than running it
+        stmt = _RECORD[dialect] = _upsert(s, _new_gaps(s))
     conn = s.connection()
     for i in range(0, len(ids), _CHUNK):
         conn.execute(stmt, {"ids": ids[i:i + _CHUNK]})
