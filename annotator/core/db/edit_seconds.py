@@ -10,10 +10,12 @@ whichever order the gaps were added in.
 
 Whatever writes events calls `record` in the same transaction with the ids it wrote: the command stack
 (every edit, undo and redo) and a merge. A new event has the highest id, so it is the last of its
-(person, document, day): its gap is from the newest earlier event there, found by index
-(SQLite: ix_events_gaps; PostgreSQL: ix_events_document, both migration 0014's or 0013's).
+(person, document, day): its gap is from the newest earlier event there, found by index (SQLite:
+ix_events_gaps of migration 0013; PostgreSQL: ix_events_document of 0014), about 0.1 ms per edit.
 `rebuild` fills the table from the reference (migration 0014, events written with raw SQL).
-Events without a document (role changes, the project's creation) count nothing.
+Events without a document (role changes, the project's creation) count nothing. One limit on a team
+server: two sessions of the same person editing the same document at the same instant may each miss
+the other's uncommitted event, as any READ COMMITTED reader would; `rebuild` sets it right.
 """
 
 from __future__ import annotations
