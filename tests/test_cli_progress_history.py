@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from annotator.cli import main
+from annotator.core.db import edit_seconds
 from annotator.core.db.models import DocumentState, Event, Span
 from annotator.core.progress import progress
 from annotator.core.project import Project
@@ -48,6 +49,7 @@ def team(store):
             s.execute(update(Event).where(Event.id == event_id).values(created_at=when.replace(tzinfo=timezone.utc)))
         s.execute(update(Span).values(updated_at=datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)))
         s.execute(update(DocumentState).values(updated_at=datetime(2026, 3, 3, 10, tzinfo=timezone.utc)))
+        edit_seconds.rebuild(s)  # the history was rewritten behind the app's back: its time counted again
     return store, rev, ana, doc
 
 
@@ -145,14 +147,23 @@ def test_history_revert_refuses_others_edits_and_nothing_after(team):
 
 
 @pytest.mark.single_backend
-def test_progress_reads_checked_spans_and_the_history_from_their_indexes(team):
+def test_progress_reads_checked_spans_and_the_time_from_their_indexes(team):
     """SQLite plans: "spans checked" reads only the partial index ix_spans_checked (not every span of
-    the project), and the time window reads the history in its order from ix_events_gaps (no sort)."""
-    store = team[0]
+    the project); the time is read from the small per-day table, not the history; an edit finds the
+    previous edit of its document and day in ix_events_gaps, and the reference window reads the
+    history in its order from there (no sort)."""
+    store, _, ana, doc = team
     with statements(store) as seen, store.Session() as s:
         report = progress(s)
     assert [(t.annotator, t.spans_checked, t.seconds) for t in report] == [("ana", 2, 360.0), ("rev", 0, 0.0)]
     checked = plan_of(store, seen, "FROM spans")
     assert "COVERING INDEX ix_spans_checked" in checked
+    assert not [q for q, _ in seen if "events" in q]
+    with statements(store) as seen:
+        ana.add_span(doc, 25, 30, "LOC")
+    lookup = plan_of(store, seen, "INSERT INTO edit_seconds")
+    assert "COVERING INDEX ix_events_gaps" in lookup and "ORDER BY" not in lookup
+    with statements(store) as seen, store.Session() as s:
+        edit_seconds.reference(s)
     window = plan_of(store, seen, "lag(")
     assert "COVERING INDEX ix_events_gaps" in window and "ORDER BY" not in window

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from datetime import datetime, timezone
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,8 +19,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
 from annotator.cli import main
-from annotator.core.db import provenance_counts, schema
-from annotator.core.db.models import AgreementPair, AgreementStale, DocumentState, ProvenanceCount
+from annotator.core.db import edit_seconds, provenance_counts, schema
+from annotator.core.db.models import AgreementPair, AgreementStale, Annotator, DocumentState, ProvenanceCount
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
@@ -270,7 +271,8 @@ def test_schema_upgrade_0012_a_span_deleted_before_the_upgrade_keeps_its_id(old,
     engine.dispose()
     with monkeypatch.context() as m:
         m.setattr(schema, "HEAD", "0011")  # an annotator of before 0012
-        m.setattr(provenance_counts, "queue_agreement", lambda s, docs: None)  # and of before 0014
+        m.setattr(provenance_counts, "queue_agreement", lambda s, docs: None)  # nor the tables of 0014
+        m.setattr(edit_seconds, "record", lambda s, ids: None)  # and 0015
         store = Store(old)
         ana = Project(store, "ana")
         newest = max(s.id for d in (1, 2) for s in ana.spans(d))
@@ -332,5 +334,23 @@ def test_schema_upgrade_0014_queues_the_agreement_of_an_old_project(old):
             assert report.overall.n_docs == 1
             assert s.scalar(select(func.count()).select_from(AgreementStale)) == 0
             assert s.scalar(select(func.count()).select_from(AgreementPair)) == 3  # two layers and their pair
+    finally:
+        store.close()
+
+
+def test_schema_upgrade_0015_keeps_the_time_of_an_old_project_and_adds_to_it(old, monkeypatch):
+    """The upgrade fills the time per person and day from the old history once; an edit afterwards
+    adds its gap from the old events of the same document and day."""
+    store = Store(old, upgrade=True)
+    try:
+        with store.Session() as s:
+            ana = s.scalar(select(Annotator.id).where(Annotator.name == "ana"))
+            assert edit_seconds.stored(s) == edit_seconds.reference(s) == {(ana, "2025-03-01"): 0}
+        monkeypatch.setattr("annotator.core.editing.stack.utcnow",
+                            lambda: datetime(2025, 3, 1, 9, 31, 30, tzinfo=timezone.utc))
+        project = Project(store, "ana")
+        project.add_span(1, 0, 3, "LAW")
+        with store.Session() as s:
+            assert edit_seconds.stored(s) == edit_seconds.reference(s) == {(ana, "2025-03-01"): 90_000_000}
     finally:
         store.close()

@@ -13,7 +13,7 @@ from test_review import entity_id
 from test_team_concurrency import the_gold_span
 from test_team_roles import cli, raw, team  # noqa: F401  (team: the fixture)
 
-from annotator.core.db import schema
+from annotator.core.db import edit_seconds, schema
 from annotator.core.db.grants import group_name
 from annotator.core.db.models import Annotator
 from annotator.core.review.agreement import compute
@@ -230,3 +230,31 @@ def test_team_security_agreement_counts_are_per_pair(team, pg_cluster):
                          (d, layer[bob], layer[rev]))
         assert conn.execute("DELETE FROM agreement_labels WHERE layer_a <> %s AND layer_b <> %s",
                             (layer[ann], layer[ann])).rowcount == 0
+
+
+def test_team_security_edit_seconds_are_per_person(team, pg_cluster):
+    """The stored time per person and day (migration 0015) is written with each member's own edits:
+    it equals the admin's window over the whole history; a member's login reads and writes only
+    their own rows, a reviewer reads everyone's."""
+    store, d, projects, (ann, bob, rev) = team
+    projects[ann].relabel(projects[ann].spans(d)[0].id, "ORG")
+    projects[bob].delete_span(projects[bob].spans(d)[0].id)
+    projects[ann].stack.undo()
+    projects[ann].stack.redo()
+    projects[bob].stack.undo()
+    with store.Session() as s:
+        kept = edit_seconds.stored(s)
+        assert kept == edit_seconds.reference(s)
+        layer = dict(s.execute(select(Annotator.name, Annotator.id)).all())
+    assert {a for a, _ in kept} >= {layer[ann], layer[bob]}
+    day = next(k for a, k in kept if a == layer[bob])
+    with raw(pg_cluster, store, ann) as conn:
+        assert {r[0] for r in conn.execute("SELECT annotator_id FROM edit_seconds")} == {layer[ann]}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO edit_seconds VALUES (%s, '2020-01-01', 9)", (layer[bob],))
+        assert conn.execute("UPDATE edit_seconds SET micros = 9 WHERE annotator_id = %s", (layer[bob],)).rowcount == 0
+        assert conn.execute("DELETE FROM edit_seconds WHERE annotator_id = %s", (layer[bob],)).rowcount == 0
+    with raw(pg_cluster, store, rev) as conn:
+        assert {r[0] for r in conn.execute("SELECT annotator_id FROM edit_seconds")} >= {layer[ann], layer[bob]}
+    with store.Session() as s:
+        assert edit_seconds.stored(s) == kept and (layer[bob], day) in kept

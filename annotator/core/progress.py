@@ -1,7 +1,8 @@
 """How far the team is: per person and per day, documents done, spans checked, time spent; and per
 person, how many of the model's suggestions they accepted as they were or corrected.
 
-All counted in SQL (GROUP BY over document_states, spans and events), so it stays quick on a big project.
+All counted in SQL (GROUP BY over document_states and spans, and small tables kept as people edit), so it
+stays quick on a big project.
 
 - documents done: document states at "done", on the day they were last changed (marked done);
 - spans checked: spans of the person's layer that are accepted (checked or drawn by them), on the
@@ -9,7 +10,9 @@ All counted in SQL (GROUP BY over document_states, spans and events), so it stay
   it here (its version moved on);
 - time: nothing records time directly, so it is read off the history: for each person, document and
   day, the time between one edit and the next, each gap counted up to `GAP_CAP` seconds (a pause
-  longer than that is a break, not work); a day's single edit on a document counts 0;
+  longer than that is a break, not work); a day's single edit on a document counts 0. Kept per
+  person and day as events are written (core/db/edit_seconds.py, with the window over the whole
+  history that computes it from scratch as the reference);
 - suggestions (core/db/provenance_counts.py, counted as people edit): "accepted" kept as the model
   suggested; "corrected" relabelled, boundary moved or deleted. Not dated (a comparison of layers, not of edits).
 """
@@ -18,14 +21,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD
-from annotator.core.db.models import CHECKED, Annotator, DocumentState, Event, Span
+from annotator.core.db.edit_seconds import GAP_CAP, day_of
+from annotator.core.db.models import CHECKED, Annotator, DocumentState, EditSeconds, Span
 from annotator.core.db.provenance_counts import provenance
 
-GAP_CAP = 300  # seconds
 CORRECTED = ("relabelled", "boundary", "deleted")
 TIME_RULE = (f"time: gaps between a person's consecutive edits of one document on one day, each counted up to "
              f"{GAP_CAP} s")
@@ -51,18 +54,6 @@ class Totals:
     days: list[Day] = field(default_factory=list)
 
 
-def _day(s: Session, column):
-    if s.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.date(column)
-
-
-def _seconds(s: Session, column):
-    if s.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", column)
-    return func.julianday(column) * 86400.0
-
-
 def progress(s: Session, only: int | None = None) -> list[Totals]:
     """Every person (not the model, not gold), or only the annotator `only`, by name; their days oldest first."""
     people = select(Annotator.id, Annotator.name).where(~Annotator.is_model, Annotator.name != GOLD)
@@ -76,28 +67,21 @@ def progress(s: Session, only: int | None = None) -> list[Totals]:
             return None
         return days.setdefault((annotator_id, str(day)), Day(str(day), names[annotator_id]))
 
-    day = _day(s, DocumentState.updated_at)
+    day = day_of(s, DocumentState.updated_at)
     for a, d, n in s.execute(select(DocumentState.annotator_id, day, func.count())
                              .where(DocumentState.status == "done").group_by(DocumentState.annotator_id, day)):
         if (row := at(a, d)) is not None:
             row.documents_done = n
-    day = _day(s, Span.updated_at)
+    day = day_of(s, Span.updated_at)
     # the partial index ix_spans_checked holds exactly these rows: its condition, word for word
     for a, d, n in s.execute(select(Span.annotator_id, day, func.count()).where(text(CHECKED))
                              .group_by(Span.annotator_id, day)):
         if (row := at(a, d)) is not None:
             row.spans_checked = n
-    # SQLite reads the history in this window's order from ix_events_gaps, with no sort
-    day, secs = _day(s, Event.created_at), _seconds(s, Event.created_at)
-    gaps = (select(Event.annotator_id, day.label("day"),
-                   (secs - func.lag(secs).over(partition_by=(Event.annotator_id, Event.document_id, day),
-                                               order_by=Event.id)).label("gap"))
-            .where(Event.document_id.is_not(None)).subquery())
-    capped = case((gaps.c.gap > GAP_CAP, GAP_CAP), (gaps.c.gap < 0, 0), else_=gaps.c.gap)
-    for a, d, n in s.execute(select(gaps.c.annotator_id, gaps.c.day, func.sum(capped))
-                             .group_by(gaps.c.annotator_id, gaps.c.day)):
+    t = EditSeconds  # the time per person and day, kept as events are written
+    for a, d, n in s.execute(select(t.annotator_id, t.day, t.micros)):
         if (row := at(a, d)) is not None and n:
-            row.seconds = round(float(n), 1)
+            row.seconds = round(n / 1e6, 1)
     changes = provenance(s)
     report = []
     for annotator_id, name in sorted(names.items(), key=lambda kv: kv[1]):

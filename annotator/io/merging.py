@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from annotator.core.db import edit_seconds
 from annotator.core.db.annotators import ROLES
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store, to_url
@@ -422,8 +423,10 @@ class _Merge:
                                         "source_event": r.id, "source": Path(self.report.source).name})
             rows.append(dict(annotator_id=annotator, document_id=self.document.get(r.document_id),
                              created_at=_utc(r.created_at), command=MERGED, payload=payload, undone=r.undone))
+        written = []
         for chunk in _chunks(rows, _CHUNK * 10):
-            self.o.execute(insert(Event), chunk)
+            written += self.o.execute(insert(Event).returning(Event.id), chunk).scalars().all()
+        edit_seconds.record(self.o, written)  # their time, per person and day
         self.report.events = len(rows)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 WRITABLE = ("spans", "document_states", "events", "entities", "aliases", "documents", "labels", "model_runs",
             "project_settings", "provenance_counts", "provenance_totals", "agreement_pairs", "agreement_labels",
-            "agreement_totals", "agreement_stale")
+            "agreement_totals", "agreement_stale", "edit_seconds")
 # Columns a member may UPDATE where not all are theirs to change: a row never moves to another layer.
 UPDATABLE_COLUMNS = {
     "spans": ("start", "end", "label", "entity_id", "nil", "referent_note", "origin", "status", "model_run_id",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        false, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -299,3 +299,13 @@ class AgreementStale(Base):
 
     __tablename__ = "agreement_stale"
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+
+
+class EditSeconds(Base):
+    """Time spent per person and UTC day (YYYY-MM-DD), in microseconds: kept up to date by
+    core/db/edit_seconds.py as events are written (a row for every day with an edit of a document)."""
+
+    __tablename__ = "edit_seconds"
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    micros: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,8 +1,9 @@
 """The command stack: runs each edit's command in its own transaction with its event, keeps undo and
 redo for one annotator (rebuilt from the event history after a restart), and publishes what each edit
 changed on the change hub (core/changes.py). Each edit also recounts the provenance of the documents
-it touched (core/db/provenance_counts.py), in its transaction. The commands themselves are in spans.py,
-kb/linking.py and review/decisions.py.
+it touched (core/db/provenance_counts.py) and adds its time to the person's day
+(core/db/edit_seconds.py), in its transaction. The commands themselves are in spans.py, kb/linking.py
+and review/decisions.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from annotator.core.changes import Change, Hub
+from annotator.core.db import edit_seconds
 from annotator.core.db.models import Event, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing.command import Command, Registry
@@ -128,6 +130,7 @@ class CommandStack:
         event_id = s.connection().execute(_INSERT_EVENT, dict(
             annotator_id=self.annotator_id, document_id=document_id, command=name, payload=payload,
             created_at=utcnow(), undone=False)).scalar_one()
+        edit_seconds.record(s, (event_id,))  # the time spent, per person and day
         self.recorded.add(event_id)
         return event_id
 
