@@ -12,11 +12,12 @@ from annotator.core.changes import Change
 
 Key = Qt.Key
 # Measured: 15 before the change hub (7 for the edit, 8 more after the link panel's search delay); 12
-# with it: the edit's transaction (6), the new span read for the views (1), candidates for it (5). 20
+# with it: the edit's transaction (6), the new span read for the views (1), candidates for it (5). 21
 # since the corpus figures are kept as edits happen: the transaction also refreshes the document's
-# provenance counts (7: layers, states, spans, stored counts, their delete, insert, totals) and queues
-# it for agreement (1); the link panel asks whether a trained linker chose the span's link (1).
-LABEL_KEY_STATEMENTS = 20
+# provenance counts (7: layers, states, spans, stored counts, their delete, insert, totals), queues it
+# for agreement (1) and adds the edit's time (1); the link panel asks whether a trained linker chose
+# the span's link (1).
+LABEL_KEY_STATEMENTS = 21
 
 
 @pytest.mark.single_backend
