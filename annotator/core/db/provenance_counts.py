@@ -30,8 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
-from annotator.core.db.models import (AgreementStale, Annotator, DocumentState, ProvenanceCount, ProvenanceTotal,
-                                      Span)
+from annotator.core.db.models import AgreementStale, DocumentState, ProvenanceCount, ProvenanceTotal
+from annotator.core.db.raw import marks, rows
 from annotator.core.db.store import serialize
 
 OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")
@@ -92,7 +92,7 @@ def compare(model: Iterable[tuple[int, int, str]], analyst: Iterable[tuple[int, 
 def people(s: Session) -> tuple[int, dict[int, str]]:
     """(the model layer's id or -1, {analyst id: name})."""
     model, analysts = -1, {}
-    for i, name, is_model in s.execute(select(Annotator.id, Annotator.name, Annotator.is_model)):
+    for i, name, is_model in rows(s.connection(), "SELECT id, name, is_model FROM annotators"):
         if is_model:
             model = i if name == MODEL_LAYER else model
         elif name != GOLD:
@@ -114,20 +114,20 @@ def _tally(model: list, mine: list) -> dict[str, list[int]]:
 
 def count(s: Session, documents: Iterable[int]) -> dict[Key, tuple[int, ...]]:
     """What the tables should hold for `documents`: (document, analyst, label) -> counts."""
+    s.flush()  # read with raw SQL (an edit's bookkeeping), which does not flush the session's pending rows
     model, analysts = people(s)
     docs = sorted(set(documents))
     out: dict[Key, tuple[int, ...]] = {}
     for i in range(0, len(docs), _CHUNK):
         chunk = docs[i:i + _CHUNK]
-        states = s.execute(select(DocumentState.document_id, DocumentState.annotator_id)
-                           .where(DocumentState.document_id.in_(chunk))).all()
+        conn, where = s.connection(), f"document_id IN ({marks(len(chunk))})"  # raw: an edit's bookkeeping
+        states = rows(conn, f"SELECT document_id, annotator_id FROM document_states WHERE {where}", chunk)
         states = [(d, a) for d, a in states if a in analysts]
         if not states:
             continue
         layers: dict[tuple[int, int], list] = defaultdict(list)
-        for d, a, start, end, label, status in s.execute(
-                select(Span.document_id, Span.annotator_id, Span.start, Span.end, Span.label, Span.status)
-                .where(Span.document_id.in_(chunk))):
+        for d, a, start, end, label, status in rows(
+                conn, f'SELECT document_id, annotator_id, start, "end", label, status FROM spans WHERE {where}', chunk):
             if a == model:
                 layers[d, a].append((start, end, label))
             elif a in analysts:
@@ -139,12 +139,11 @@ def count(s: Session, documents: Iterable[int]) -> dict[Key, tuple[int, ...]]:
 
 
 def _stored(s: Session, docs: list[int]) -> dict[Key, tuple[int, ...]]:
-    c = ProvenanceCount
     out = {}
     for i in range(0, len(docs), _CHUNK):
-        for d, a, label, *row in s.execute(select(c.document_id, c.annotator_id, c.label,
-                                                  *(getattr(c, o) for o in OUTCOMES))
-                                           .where(c.document_id.in_(docs[i:i + _CHUNK]))):
+        chunk = docs[i:i + _CHUNK]
+        for d, a, label, *row in rows(s.connection(), f"SELECT document_id, annotator_id, label, {', '.join(OUTCOMES)} "
+                                      f"FROM provenance_counts WHERE document_id IN ({marks(len(chunk))})", chunk):
             out[d, a, label] = tuple(row)
     return out
 
@@ -178,10 +177,10 @@ def refresh(s: Session, documents: Iterable[int | None], queue: bool = True) -> 
                      [dict(document_id=d, annotator_id=a, label=label, **dict(zip(OUTCOMES, new[d, a, label])))
                       for d, a, label in came])
     delta: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * len(OUTCOMES))
-    for sign, rows, keys in ((-1, old, gone), (1, new, came)):
+    for sign, counted, keys in ((-1, old, gone), (1, new, came)):
         for d, a, label in keys:
             row = delta[a, label]
-            for k, n in enumerate(rows[d, a, label]):
+            for k, n in enumerate(counted[d, a, label]):
                 row[k] += sign * n
     _add_totals(s, {k: v for k, v in delta.items() if any(v)})
 
