@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from annotator.core.changes import Change
 from annotator.core.editing import label_commands, spans
 from annotator.core.editing.command import Command, registry
-from annotator.core.kb import linking
+from annotator.core.kb import linking, propagating
 from annotator.core.review import decisions
 
 
@@ -56,4 +56,4 @@ class RevertTo(Command):
         return f"revert {n} edit{'s' if n != 1 else ''}" + (f" (to {self.at})" if self.at else "")
 
 
-COMMANDS = registry([*spans.COMMANDS, *label_commands.COMMANDS, *linking.COMMANDS, *decisions.COMMANDS, RevertTo])
+COMMANDS = registry([*spans.COMMANDS, *label_commands.COMMANDS, *linking.COMMANDS, *propagating.COMMANDS, *decisions.COMMANDS, RevertTo])

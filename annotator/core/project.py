@@ -22,7 +22,7 @@ from annotator.core.editing.labels import LabelInfo, all_labels
 from annotator.core.editing.layers import SpanView, layer_spans, open_layer
 from annotator.core.editing.permissions import check_reviewer, visible_layers
 from annotator.core.editing.stack import CommandStack
-from annotator.core.kb import candidates as cand, linking, mentions, suggestions
+from annotator.core.kb import candidates as cand, linking, mentions, propagating, suggestions
 from annotator.core.search import Filters, Hit, search
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
@@ -407,7 +407,7 @@ class Project:
 
     def propagate(self, span_id: int, scope: str = "document") -> list[int]:
         """Queue the span's link as suggestions on identical mentions; returns the spans touched."""
-        return list(self.stack.push(linking.PropagateLink(span_id, self.annotator_id, scope)).span_ids)
+        return list(self.stack.push(propagating.PropagateLink(span_id, self.annotator_id, scope)).span_ids)
 
     def edit_entity(self, entity_id: int, version: int | None = None, **changes) -> None:
         self.stack.push(linking.EditEntity(entity_id, changes, seen_version=version))
