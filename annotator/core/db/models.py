@@ -240,7 +240,27 @@ class AgreementPair(Base):
     context: Mapped[str] = mapped_column(Text, default="")  # the document's layers and states (`AgreementTotal`)
 
 
-class AgreementLabel(Base):
+class LabelCounts:
+    """The counts one label has in a pair of layers: span tallies, each layer's B-/I- token counts and
+    the 2 x 2 block of their confusion matrix (per document in AgreementLabel, summed in AgreementTotal)."""
+
+    n_a: Mapped[int] = mapped_column(Integer, default=0)
+    n_b: Mapped[int] = mapped_column(Integer, default=0)
+    exact: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    same_link: Mapped[int] = mapped_column(Integer, default=0)
+    a_b: Mapped[int] = mapped_column(Integer, default=0)
+    a_i: Mapped[int] = mapped_column(Integer, default=0)
+    b_b: Mapped[int] = mapped_column(Integer, default=0)
+    b_i: Mapped[int] = mapped_column(Integer, default=0)
+    bb: Mapped[int] = mapped_column(Integer, default=0)
+    bi: Mapped[int] = mapped_column(Integer, default=0)
+    ib: Mapped[int] = mapped_column(Integer, default=0)
+    ii: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementLabel(LabelCounts, Base):
     """`AgreementPair`'s counts for one label (a row only where one is not 0): span tallies, each
     layer's B-/I- token counts and the 2 x 2 block of their confusion matrix."""
 
@@ -251,23 +271,9 @@ class AgreementLabel(Base):
     layer_b: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
     label: Mapped[str] = mapped_column(String(64), primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
-    n_a: Mapped[int] = mapped_column(Integer, default=0)
-    n_b: Mapped[int] = mapped_column(Integer, default=0)
-    exact: Mapped[int] = mapped_column(Integer, default=0)
-    overlap: Mapped[int] = mapped_column(Integer, default=0)
-    linked: Mapped[int] = mapped_column(Integer, default=0)
-    same_link: Mapped[int] = mapped_column(Integer, default=0)
-    a_b: Mapped[int] = mapped_column(Integer, default=0)
-    a_i: Mapped[int] = mapped_column(Integer, default=0)
-    b_b: Mapped[int] = mapped_column(Integer, default=0)
-    b_i: Mapped[int] = mapped_column(Integer, default=0)
-    bb: Mapped[int] = mapped_column(Integer, default=0)
-    bi: Mapped[int] = mapped_column(Integer, default=0)
-    ib: Mapped[int] = mapped_column(Integer, default=0)
-    ii: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AgreementTotal(Base):
+class AgreementTotal(LabelCounts, Base):
     """`AgreementLabel` summed per pair, label and context: which people's layers hold the documents
     and in which state ("id:done,id:in_progress,id:spans"), what decides whether and how much a
     document counts for a status filter and an annotator subset."""
@@ -277,20 +283,6 @@ class AgreementTotal(Base):
     layer_b: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
     label: Mapped[str] = mapped_column(String(64), primary_key=True)
     context: Mapped[str] = mapped_column(Text, primary_key=True)
-    n_a: Mapped[int] = mapped_column(Integer, default=0)
-    n_b: Mapped[int] = mapped_column(Integer, default=0)
-    exact: Mapped[int] = mapped_column(Integer, default=0)
-    overlap: Mapped[int] = mapped_column(Integer, default=0)
-    linked: Mapped[int] = mapped_column(Integer, default=0)
-    same_link: Mapped[int] = mapped_column(Integer, default=0)
-    a_b: Mapped[int] = mapped_column(Integer, default=0)
-    a_i: Mapped[int] = mapped_column(Integer, default=0)
-    b_b: Mapped[int] = mapped_column(Integer, default=0)
-    b_i: Mapped[int] = mapped_column(Integer, default=0)
-    bb: Mapped[int] = mapped_column(Integer, default=0)
-    bi: Mapped[int] = mapped_column(Integer, default=0)
-    ib: Mapped[int] = mapped_column(Integer, default=0)
-    ii: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AgreementStale(Base):
