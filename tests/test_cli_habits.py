@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from annotator.cli import main
+from annotator.core.db.annotators import default_user
 from annotator.core.db.store import Store
-from annotator.core.project import Project, default_user
+from annotator.core.project import Project
 from annotator.core.resources import seeds_dir
 from annotator.formats.registry import export_names
 

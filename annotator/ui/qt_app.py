@@ -13,7 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from annotator.core.project import Project, default_user
+from annotator.core.db.annotators import default_user
+from annotator.core.project import Project
 from annotator.core.resources import resource, seeds_dir
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.io import outputs
