@@ -182,7 +182,9 @@ def test_schema_upgrade_the_window_asks_first(old, qtbot, monkeypatch, agree):
         window = qt_app.launch(old, "ana", import_seeds=False)
         qtbot.addWidget(window)
         assert [d.name for d in window.documents.model.docs] == ["a1", "a2"]
-        assert window.project.store.schema.action == "upgraded" and window.project.store.schema.backup.exists()
+        message = window.statusBar().currentMessage()
+        assert message.startswith(f"Upgraded the project from schema 0001 to {schema.HEAD}; the file as it was")
+        assert Path(message.split(" is kept as ")[1].rstrip(".")).exists()  # the backup
         window.close()
         window.project.store.close()
     assert len(asked) == 1 and "[E005]" in asked[0] and "Upgrade it now?" in asked[0]
