@@ -27,10 +27,8 @@ depends_on = None
 _0004 = importlib.import_module("annotator.core.db.migrations.versions.0004_team_hardening")
 OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")  # the count columns of 0011
 _CHUNK = 2000  # documents per read
-_IN = sa.bindparam("docs", expanding=True)
-_STATES = sa.text("SELECT document_id, annotator_id FROM document_states WHERE document_id IN :docs").bindparams(_IN)
-_SPANS = sa.text('SELECT document_id, annotator_id, start, "end", label, status FROM spans '
-                 "WHERE document_id IN :docs").bindparams(_IN)
+_STATES = "SELECT document_id, annotator_id FROM document_states WHERE document_id IN ({})"
+_SPANS = 'SELECT document_id, annotator_id, start, "end", label, status FROM spans WHERE document_id IN ({})'
 _INSERT_COUNT = sa.text(f"INSERT INTO provenance_counts (document_id, annotator_id, label, {', '.join(OUTCOMES)}) "
                         f"VALUES (:d, :a, :label, {', '.join(':' + o for o in OUTCOMES)})")
 _INSERT_TOTAL = sa.text(f"INSERT INTO provenance_totals (annotator_id, label, {', '.join(OUTCOMES)}) "
@@ -122,6 +120,14 @@ def _compare(model: list, analyst: list) -> list[tuple[str, str]]:
     return out
 
 
+def _read(conn, sql: str, docs: list[int]) -> list:
+    """Rows of `sql` for `docs` (its IN list), straight through the driver: millions of spans."""
+    sql = sql.format(",".join("?" * len(docs)))
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, tuple(docs)).all()
+
+
 def _count(conn) -> None:
     """Fill both tables: every document state of an analyst (not the "model" layer, not "gold"), its
     layer compared with the model's, counted per label (an "added" span under its own label)."""
@@ -134,10 +140,10 @@ def _count(conn) -> None:
     docs = sorted(conn.execute(sa.text("SELECT DISTINCT document_id FROM document_states")).scalars())
     totals: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * len(OUTCOMES))
     for c in range(0, len(docs), _CHUNK):
-        chunk = {"docs": docs[c:c + _CHUNK]}
-        states = sorted((d, a) for d, a in conn.execute(_STATES, chunk) if a in analysts)
+        chunk = docs[c:c + _CHUNK]
+        states = sorted((d, a) for d, a in _read(conn, _STATES, chunk) if a in analysts)
         layers: dict[tuple[int, int], list] = defaultdict(list)
-        for d, a, start, end, label, status in conn.execute(_SPANS, chunk):
+        for d, a, start, end, label, status in _read(conn, _SPANS, chunk):
             if a == model:
                 layers[d, a].append((start, end, label))
             elif a in analysts:
