@@ -28,6 +28,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "or ANNOTATOR_DB.")
     E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
             "(an SQLite file is backed up first). Nothing was changed.")
+    E549 = ("Upgrading '{path}' from schema {found} to {known} failed ({reason}). Nothing was changed: the "
+            "upgrade is one transaction. Fix what the reason names (or send this line to whoever looks after "
+            "the annotator), then open the project again.")
     # The machine under the project file (a dialog in the window: MACHINE_FAILURES)
     E006 = ("The project {part} '{where}' is read-only, so {action}. Nothing was changed. {fix}, then try "
             "again; or open a copy of the project that you can write to.")

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from annotator.cli import main
 from annotator.core.db import edit_seconds, provenance_counts, schema
@@ -181,7 +182,9 @@ def test_schema_upgrade_the_window_asks_first(old, qtbot, monkeypatch, agree):
         window = qt_app.launch(old, "ana", import_seeds=False)
         qtbot.addWidget(window)
         assert [d.name for d in window.documents.model.docs] == ["a1", "a2"]
-        assert window.project.store.schema.action == "upgraded" and window.project.store.schema.backup.exists()
+        message = window.statusBar().currentMessage()
+        assert message.startswith(f"Upgraded the project from schema 0001 to {schema.HEAD}; the file as it was")
+        assert Path(message.split(" is kept as ")[1].rstrip(".")).exists()  # the backup
         window.close()
         window.project.store.close()
     assert len(asked) == 1 and "[E005]" in asked[0] and "Upgrade it now?" in asked[0]
@@ -354,3 +357,50 @@ def test_schema_upgrade_0015_keeps_the_time_of_an_old_project_and_adds_to_it(old
             assert edit_seconds.stored(s) == edit_seconds.reference(s) == {(ana, "2025-03-01"): 90_000_000}
     finally:
         store.close()
+
+
+def add_rows(path: Path, table: str, like: str, rows: list[dict]) -> None:
+    """Rows written as an annotator at that revision would have: a copy of the row `like` selects, with
+    the given columns changed."""
+    conn = sqlite3.connect(path)
+    with conn:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "id"]
+        for row in rows:
+            picked = ", ".join("?" if c in row else f'"{c}"' for c in cols)
+            conn.execute(f"INSERT INTO {table} ({', '.join(f'{c!r}' for c in cols)}) SELECT {picked} FROM {table} "
+                         f"WHERE {like} LIMIT 1", [row[c] for c in cols if c in row])
+    conn.close()
+
+
+def test_schema_upgrade_0011_counts_with_its_own_rule_not_the_live_code(old, monkeypatch):
+    """0011 fills the provenance of a project made at 0010 with the rule frozen in the migration: a later
+    change to the live counting (here: a comparison that finds nothing) does not change what the
+    upgrade writes, and what it writes is what the live count gives for every document and analyst."""
+    engine = create_engine(f"sqlite:///{old}")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0010")
+    span = lambda a, d, start, end, label, status="accepted": dict(  # noqa: E731
+        annotator_id=a, document_id=d, start=start, end=end, label=label, status=status)
+    add_rows(old, "spans", "id = 1", [span(1, 2, 0, 5, "GPE", "suggested"), span(1, 2, 10, 20, "ORG", "suggested"),
+                                      span(1, 2, 30, 40, "PERSON", "suggested"), span(1, 2, 52, 60, "LAW", "suggested"),
+                                      span(2, 2, 10, 20, "PERSON"), span(2, 2, 32, 45, "PERSON"),
+                                      span(3, 1, 0, 12, "PERSON", "suggested")])
+    add_rows(old, "document_states", "document_id = 1", [dict(annotator_id=3, status="in_progress")])
+    with monkeypatch.context() as m:
+        m.setattr(provenance_counts, "compare", lambda model, analyst: [])  # the live code, changed since
+        schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0011")
+    with engine.connect() as conn:
+        stored = {(d, a, label): tuple(row) for d, a, label, *row in conn.exec_driver_sql(
+            f"SELECT document_id, annotator_id, label, {', '.join(provenance_counts.OUTCOMES)} FROM provenance_counts")}
+        totals = {(a, label): tuple(row) for a, label, *row in conn.exec_driver_sql(
+            f"SELECT annotator_id, label, {', '.join(provenance_counts.OUTCOMES)} FROM provenance_totals")}
+    with Session(bind=engine) as s:
+        live = provenance_counts.count(s, [1, 2])
+    engine.dispose()
+    assert stored == live
+    summed = {}
+    for (_, a, label), row in live.items():
+        summed[a, label] = tuple(x + y for x, y in zip(summed.get((a, label), (0,) * 6), row))
+    assert totals == summed
+    outcomes = {o for row in live.values() for o, n in zip(provenance_counts.OUTCOMES, row) if n}
+    assert outcomes == set(provenance_counts.OUTCOMES)  # every kind of outcome was counted
+    assert {a for _, a, _ in live} == {2, 3}  # the analysts, not the model

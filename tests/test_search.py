@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from annotator.core.db import provenance_counts
 from annotator.core.db.annotators import set_role
 from annotator.core.db.models import DocumentState, Span
 from annotator.core.project import Project
 from annotator.core.records import NIL, DocRecord, SpanRecord
+from annotator.core.review.provenance import provenance, recount
 from annotator.core.search import WINDOW, Filters, backend, compile_query, required_literals, search
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
@@ -167,6 +169,29 @@ def test_search_label_matches_is_one_undoable_step(corpus):
     assert layer_rows(corpus) == before
     ana.stack.redo()
     assert [ana.span(i).start for i in created] == [at(A, "Seoul", 2)[0], 4, at(B, "Seoul", 1)[0], 0, 17]
+
+
+def test_search_label_matches_counts_the_provenance_of_a_first_opened_document_once(corpus, monkeypatch):
+    """Labelling matches in documents ana never opened starts her layer there: the stack counts their
+    provenance with the new spans, once, not also while starting the layer; the counts are right."""
+    import_records(corpus, [DocRecord("c", "Seoul again, and Seoul."), DocRecord("d", "Seoul at last.")],
+                   use_model=False)
+    ana = Project(corpus, "ana")
+    with corpus.Session() as s:
+        added = provenance(s)["ana"]["by_label"]["GPE"]["added"]
+    counted = []
+    live = provenance_counts.count
+
+    def count(s, documents):
+        documents = list(documents)
+        counted.extend(documents)
+        return live(s, documents)
+
+    monkeypatch.setattr(provenance_counts, "count", count)
+    ana.label_matches([h for h in ana.search("seoul") if h.document_id > 2], "GPE")
+    assert sorted(counted) == [3, 4]
+    with corpus.Session() as s:
+        assert provenance(s) == recount(s) and provenance(s)["ana"]["by_label"]["GPE"]["added"] == added + 3
 
 
 def test_hits_come_in_order_whether_dense_or_rare_across_many_documents(store):

@@ -146,9 +146,9 @@ def test_ui_new_entity_from_span(window, ui, qtbot):
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
     assert panel.new_form.isVisible()
-    assert (panel.new_name.text(), panel.new_type.text()) == (text, "ORG")
-    qtbot.keyClicks(panel.new_description, "an unnamed official")
-    ui.key(panel.new_description, Key.Key_Return)
+    assert (panel.new_form.name.text(), panel.new_form.type.text()) == (text, "ORG")
+    qtbot.keyClicks(panel.new_form.description, "an unnamed official")
+    ui.key(panel.new_form.description, Key.Key_Return)
     with project.store.Session() as s:
         entity = s.scalars(select(Entity).where(Entity.name == text)).one()
         assert (entity.type, entity.description) == ("ORG", "an unnamed official")
@@ -278,18 +278,18 @@ def test_ui_new_entity_warns_of_near_duplicate_and_links_instead(window, ui, qtb
     aegis = entity_id(project, "local:aegis-combat-system")
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
-    assert panel.new_form.isVisible() and panel.new_name.text() == "Aegis"
-    assert panel.new_warning.isVisible() and "Aegis Combat System" in panel.new_warning.text()
-    assert panel.new_link.isVisible() and "Aegis Combat System" in panel.new_link.text()
+    assert panel.new_form.isVisible() and panel.new_form.name.text() == "Aegis"
+    assert panel.new_form.warning.isVisible() and "Aegis Combat System" in panel.new_form.warning.text()
+    assert panel.new_form.link.isVisible() and "Aegis Combat System" in panel.new_form.link.text()
     with project.store.Session() as s:
         before = s.scalar(select(func.count()).select_from(Entity))
-    ui.key(panel.new_name, Key.Key_Return)  # the first Enter only warns
+    ui.key(panel.new_form.name, Key.Key_Return)  # the first Enter only warns
     assert "[E221]" in window.statusBar().currentMessage()
     assert panel.new_form.isVisible()
     with project.store.Session() as s:
         assert s.scalar(select(func.count()).select_from(Entity)) == before
     assert db_span(project, sid) == (None, False, "accepted")
-    ui.key(panel.new_name, Key.Key_L, Mod.ControlModifier)  # link to the existing one instead
+    ui.key(panel.new_form.name, Key.Key_L, Mod.ControlModifier)  # link to the existing one instead
     assert db_span(project, sid) == (aegis, False, "accepted")
     assert not panel.new_form.isVisible()
     assert panel.state.text() == "Linked: Aegis Combat System (local:aegis-combat-system)"
@@ -303,8 +303,8 @@ def test_ui_new_entity_created_on_second_enter_and_unrelated_name_needs_one(wind
     sid = window.model.add(start, start + len("Aegis"), "PRODUCT")
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
-    ui.key(panel.new_name, Key.Key_Return)
-    ui.key(panel.new_name, Key.Key_Return)  # twice: created anyway
+    ui.key(panel.new_form.name, Key.Key_Return)
+    ui.key(panel.new_form.name, Key.Key_Return)  # twice: created anyway
     with project.store.Session() as s:
         names_ = set(s.scalars(select(Entity.name).where(Entity.name.like("Aegis%"))))
     assert names_ == {"Aegis", "Aegis Combat System"}
@@ -315,8 +315,8 @@ def test_ui_new_entity_created_on_second_enter_and_unrelated_name_needs_one(wind
     window.model.add(start, start + len(text), "ORG")
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
-    assert not panel.new_warning.isVisible()
-    ui.key(panel.new_name, Key.Key_Return)
+    assert not panel.new_form.warning.isVisible()
+    ui.key(panel.new_form.name, Key.Key_Return)
     assert not panel.new_form.isVisible()
     assert entity_id(project, "local:government-source") is not None
 
@@ -330,7 +330,7 @@ def test_ui_undo_new_entity_refreshes_candidates_and_enter_gives_no_e210(window,
     sid = window.model.add(start, start + len(text), "ORG")
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
-    ui.key(panel.new_name, Key.Key_Return)
+    ui.key(panel.new_form.name, Key.Key_Return)
     new = entity_id(project, "local:government-source")
     assert db_span(project, sid) == (new, False, "accepted")
     qtbot.waitUntil(lambda: not panel.timer.isActive(), timeout=2000)
@@ -349,7 +349,7 @@ def test_ui_undo_new_entity_refreshes_candidates_and_enter_gives_no_e210(window,
     # and without pressing anything, the hub's change alone refreshes the list
     window.view.setFocus()
     ui.key(window.view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
-    ui.key(panel.new_name, Key.Key_Return)
+    ui.key(panel.new_form.name, Key.Key_Return)
     again = db_span(project, sid)[0]
     qtbot.waitUntil(lambda: bool(panel.entries) and panel.entries[0].entity_id == again, timeout=2000)
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)

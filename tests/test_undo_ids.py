@@ -81,17 +81,44 @@ def refused(project: Project, action: str) -> AnnotatorError:
 
 def test_undo_ids_an_id_taken_before_the_upgrade_is_a_coded_refusal_that_changes_nothing(tmp_path):
     """A project upgraded to 0012 may hold a span that took a deleted one's id earlier: the undo says
-    so in one line, writes nothing, and stays on the stack."""
+    so in one line and writes nothing but the event saying the step was dropped."""
     store = seeded_store(tmp_path)
     ana = Project(store, "ana")
     mine = ana.add_span(1, 0, 7, "GPE")
+    deleted = history(store)[-1][0] + 1
     ana.delete_span(mine)
     take_id(store, mine, Project(store, "bob").annotator_id)
     rows, events = spans(store), history(store)
     e = refused(ana, "undo")
     assert "Cannot undo 'delete GPE'" in str(e) and "spans.id" in str(e)
-    assert spans(store) == rows and history(store) == events
-    assert ana.stack.undo_text == "delete GPE" and not ana.stack.can_redo
+    assert spans(store) == rows and history(store)[:-1] == events
+    assert history(store)[-1][1:] == ("dropped", False) and dropped_events(store) == [(deleted, "undo")]
+    assert ana.stack.undo_text == "add GPE" and not ana.stack.can_redo
+
+
+def dropped_events(store: Store) -> list[tuple]:
+    with store.Session() as s:
+        return [(p["event"], p["action"]) for p in s.scalars(select(Event.payload).where(Event.command == "dropped")
+                                                              .order_by(Event.id))]
+
+
+def test_undo_ids_a_refused_undo_is_dropped_once_and_the_next_undo_undoes_the_step_before(tmp_path):
+    """The refused step never goes through, so it leaves the stack (E546 once): the next undo is the
+    edit before it, also after a restart (the stack is rebuilt without it), and the history says so."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    other = ana.add_span(1, 9, 14, "GPE")
+    ana.delete_span(mine)
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    refused(ana, "undo")
+    assert ana.stack.undo_text == "add GPE" and Project(reopen(store), "ana").stack.undo_text == "add GPE"
+    ana.stack.undo()  # the add of `other`, not the refusal again
+    assert [r[0] for r in spans(store)] == [mine] and spans(store)[0][4] == "ORG"  # bob's row, untouched
+    again = Project(reopen(store), "ana")
+    assert again.stack.redo_text == "add GPE" and again.stack.undo_text == "add GPE"
+    assert [e.text for e in ana.history() if e.command == "dropped"] == ["undo refused, dropped: delete GPE"]
+    assert other not in [r[0] for r in spans(store)]
 
 
 def test_undo_ids_a_span_linked_to_an_entity_merged_away_is_a_coded_refusal(tmp_path):
@@ -108,10 +135,8 @@ def test_undo_ids_a_span_linked_to_an_entity_merged_away_is_a_coded_refusal(tmp_
     rows, events = spans(store), history(store)
     e = refused(ana, "undo")
     assert "Cannot undo 'delete GPE'" in str(e) and "FOREIGN KEY" in str(e)
-    assert spans(store) == rows and history(store) == events
-    rev.stack.undo()  # the entity is back (same id): now the span can go back too
-    ana.stack.undo()
-    assert ana.span(first).entity_id == gone
+    assert spans(store) == rows and history(store)[:-1] == events and history(store)[-1][1] == "dropped"
+    assert ana.stack.undo_text != "delete GPE"
 
 
 def test_undo_ids_revert_to_here_that_cannot_put_a_span_back_is_refused(tmp_path):
@@ -147,7 +172,8 @@ def test_undo_ids_a_redo_that_cannot_put_its_span_back_is_refused_too(tmp_path):
     take_id(store, mine, ana.annotator_id)
     rows = spans(store)
     assert "Cannot redo 'add GPE'" in str(refused(ana, "redo"))
-    assert spans(store) == rows and ana.stack.redo_text == "add GPE"
+    assert spans(store) == rows and not ana.stack.can_redo and dropped_events(store)[0][1] == "redo"
+    assert not Project(reopen(store), "ana").stack.can_redo  # the restart does not bring it back
 
 
 @pytest.mark.parametrize("table", ["spans", "entities", "aliases"])
@@ -178,13 +204,14 @@ def test_undo_ids_an_undone_merge_gets_its_entity_and_alias_back_after_a_colleag
         assert s.scalar(select(Alias.id).where(Alias.entity_id == theirs)) > folded
 
 
-def test_undo_ids_the_window_shows_the_refusal_and_keeps_the_article(tmp_path, qtbot, ui):
+def test_undo_ids_the_window_shows_the_refusal_once_and_the_next_ctrl_z_undoes_the_step_before(tmp_path, qtbot, ui):
     """Ctrl+Z on an undo that cannot put its span back: the status bar says E546, the article and the
-    file stay as they were, and the menu still offers the same undo."""
+    file stay as they were, the menu offers the step before, and the next Ctrl+Z undoes it."""
     store = seeded_store(tmp_path)
     ana = Project(store, "ana")
     doc = ana.documents()[0].id
     mine = ana.add_span(doc, 0, 7, "GPE")
+    other = ana.add_span(doc, 9, 14, "GPE")
     ana.delete_span(mine)
     take_id(store, mine, Project(store, "bob").annotator_id)
     window = make_window(ana)
@@ -194,7 +221,12 @@ def test_undo_ids_the_window_shows_the_refusal_and_keeps_the_article(tmp_path, q
     window.refresh_documents()
     window.open_document(doc)
     rows, shown = spans(store), dict(window.model.spans)
+    assert other in shown
     ui.key(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.statusBar().currentMessage().startswith("[E546] Cannot undo 'delete GPE'")
     assert dict(window.model.spans) == shown and spans(store) == rows
-    assert window.menu_actions.undo.text() == "&Undo delete GPE"
+    assert window.menu_actions.undo.text() == "&Undo add GPE" and dropped_events(store)[0][1] == "undo"
+    ui.key(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert other not in window.model.spans and other not in [r[0] for r in spans(store)]
+    assert [r[0] for r in spans(store)] == [mine]  # bob's span, untouched
+    assert window.menu_actions.redo.text() == "&Redo add GPE"

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from annotator.core.db.annotators import known_annotators
 from annotator.core.db.models import Annotator, Document, Event
 from annotator.core.editing.command import Registry
+from annotator.core.editing.stack import DROPPED
 from annotator.errors import AnnotatorError, Errors
 
-REPLAYS = ("undo", "redo")
+REPLAYS = ("undo", "redo", DROPPED)  # events naming the edit they replay (or drop from the undo stack)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def history(s: Session, commands: Registry, viewer_id: int, *, document: int | N
     for r in rows:
         if r.command in REPLAYS:
             target = original.get(r.payload.get("event"))
-            text = f"{r.command}: {describe(commands, *target)}" if target else r.command
+            name = f"{r.payload.get('action')} refused, dropped" if r.command == DROPPED else r.command
+            text = f"{name}: {describe(commands, *target)}" if target else name
         else:
             text = describe(commands, r.command, r.payload)
         out.append(Entry(r.id, r.created_at, r.name, r.doc, r.command, text, r.undone))

@@ -16,6 +16,7 @@ from annotator.core.commands import COMMANDS, RevertTo
 from annotator.core.db.annotators import (MODEL_LAYER, LayerInfo, default_user, find_annotator, get_annotator,
                                           is_reviewer, known_annotators)
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
+from annotator.core.db.schema import SchemaState, Steps
 from annotator.core.db.store import Store
 from annotator.core.editing import rows, spans as cmd
 from annotator.core.editing.labels import LabelInfo, all_labels
@@ -110,6 +111,13 @@ class Project:
         except BaseException:
             store.close()
             raise
+
+    @staticmethod
+    def upgrade(db: str, on_step: Steps | None = None) -> SchemaState:
+        """Upgrade the older project at `db` and close it; `on_step(k, n)` hears the progress (ui/qt_upgrade.py)."""
+        store = Store(db, upgrade=True, on_step=on_step)
+        store.close()
+        return store.schema
 
     def close(self) -> None:
         self.store.close()

@@ -23,6 +23,8 @@ from annotator.ui.qt_settings import recent_projects
 Local = Qt.ShortcutContext.WidgetWithChildrenShortcut
 
 # (attribute, menu text, shortcuts, status tip): the keyboard scheme in one place
+ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)  # either Enter key confirms
+
 EDIT_KEYS = [
     ("delete", "&Delete span", ["Delete", "Backspace"], "Remove the selected span"),
     ("accept", "&Accept suggestion", ["Return", "Enter"],

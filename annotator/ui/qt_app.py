@@ -14,13 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.core.db.annotators import default_user
-from annotator.core.project import Project
+from annotator.core.project import Project, SchemaState
 from annotator.core.resources import resource, seeds_dir
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.io import outputs
 from annotator.io.kb_transfer import load_starter
 from annotator.ui.qt_main_window import QtMainWindow
 from annotator.ui.qt_settings import APPLICATION, ORGANIZATION, last_user, remember_project, settings
+from annotator.ui.qt_upgrade import upgrade
 
 # What Qt's X11 plugin (xcb) loads besides libxcb itself; a minimal Linux install may lack them, and
 # Qt then aborts the process with a message about "reinstalling the application".
@@ -144,16 +145,23 @@ def ask_upgrade(message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def open_project(db: str, user: str | None) -> Project:
+def open_project(db: str, user: str | None) -> tuple[Project, SchemaState | None]:
     """The project as `user`, else the team login, else the last user; an older schema is upgraded
-    (after a backup, for SQLite) if the user agrees."""
+    (after a backup, for SQLite) if the user agrees, behind a progress dialog (ui/qt_upgrade.py):
+    then also what the upgrade did."""
     fallback = last_user() or default_user()
     try:
-        return Project.open(db, user, fallback=fallback)
+        return Project.open(db, user, fallback=fallback), None
     except SchemaOutdated as e:
         if not ask_upgrade(str(e)):
             raise
-    return Project.open(db, user, fallback=fallback, upgrade=True)
+    state = upgrade(db, QApplication.activeWindow())
+    return Project.open(db, user, fallback=fallback), state
+
+
+def upgraded_message(state: SchemaState) -> str:
+    kept = f"; the file as it was is kept as {state.backup}" if state.backup is not None else ""
+    return f"Upgraded the project from schema {state.before} to {state.revision}{kept}."
 
 
 def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
@@ -161,11 +169,13 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     """Open the project and show its window; an empty project gets the seeds (in the background)."""
     db = str(db or default_db())
     # on a team server a member works as their login (Project refuses another explicit name)
-    project = open_project(db, user or os.environ.get("ANNOTATOR_USER"))
+    project, upgraded = open_project(db, user or os.environ.get("ANNOTATOR_USER"))
     window = make_window(project)
     window.restore_layout()
     window.show()
     window.refresh_documents()
+    if upgraded is not None:
+        window.show_message(upgraded_message(upgraded))
     remember_project(db, project.user)
     listed = window.documents.model.rowCount()  # the list reads pages: ask the project, not its rows
     if not listed and import_seeds:

@@ -367,7 +367,10 @@ class QtDocumentModel(QObject):
         message until it is open), so the user sees what changed."""
         with self.project.changes.held():
             change = self._run(fn)
-            if change is None or change.document_id is None:
+            if change is None:
+                self.stackChanged.emit()  # a refused step is dropped (E546): the menu names the one before
+                return
+            if change.document_id is None:
                 return
             if change.document_id != self.doc_id:
                 if document_status(self.project, change.document_id) == "new":

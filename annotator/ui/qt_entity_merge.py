@@ -9,9 +9,10 @@ from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 from annotator.core.kb.mentions import EntityInfo
-from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, EntityRole, candidate_text, short
+from annotator.ui.qt_actions import ENTER
+from annotator.ui.qt_link_panel import DEBOUNCE_MS, EntityRole, candidate_text
 from annotator.ui.qt_tables import step_from_search
-from annotator.ui.qt_text_line import plain_label, plural
+from annotator.ui.qt_text_line import plain_label, plural, short
 
 
 class QtEntityMerge(QWidget):

@@ -19,14 +19,14 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
 from annotator.core.changes import Change
 from annotator.core.kb.mentions import EntityInfo, Mention
 from annotator.errors import ConflictError
-from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_actions import ENTER, make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_entity_merge import QtEntityMerge
 from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOTE, RIGHT, STATUS, QtEntityListModel,
                                            QtKwicDelegate, QtMentionModel)
-from annotator.ui.qt_link_panel import DEBOUNCE_MS, ENTER, short
+from annotator.ui.qt_link_panel import DEBOUNCE_MS
 from annotator.ui.qt_tables import row_table, step_from_search
-from annotator.ui.qt_text_line import plain_label, plural
+from annotator.ui.qt_text_line import plain_label, plural, short
 
 Key = Qt.Key
 ALL_TYPES = "All types"

@@ -6,28 +6,30 @@ Ctrl+Shift+N creates an entity from the span (inline name/type/description), Ctr
 link on identical mentions of the document, Ctrl+Alt+P on those of the other documents (as suggested
 links, which Enter confirms one by one). After a link is made the panel says how many identical
 mentions there are, without asking (qt_link_offer). A linked span has a referent note (metonymy:
-"Seoul" meaning the government), saved when editing it finishes. Each edit is one undoable command of the project stack.
-Everything is plain text (no rich-text labels).
+"Seoul" meaning the government), saved when editing it finishes (qt_referent_note); the new-entity
+form is qt_new_entity. Each edit is one undoable command of the project stack. Everything is plain
+text (no rich-text labels).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMenuBar, QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenuBar,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from annotator.core.changes import Change
 from annotator.errors import AnnotatorError, Errors
-from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_actions import ENTER, make_action
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
+from annotator.ui.qt_new_entity import QtNewEntityForm
+from annotator.ui.qt_referent_note import QtReferentNote
 from annotator.ui.qt_tables import step_from_search
-from annotator.ui.qt_text_line import QtTextLine
+from annotator.ui.qt_text_line import QtTextLine, short
 
 DEBOUNCE_MS = 120
 Key = Qt.Key
 EntityRole = Qt.ItemDataRole.UserRole
-ENTER = (Key.Key_Return, Key.Key_Enter)
 
 # (attribute, menu text, shortcuts, status tip, slot name): the linking keys in one place
 LINK_KEYS = [
@@ -42,11 +44,6 @@ LINK_KEYS = [
      "Suggest the span's link on identical mentions in the other documents you have opened", "propagate_corpus"),
     ("unlink", "&Remove link", ["Ctrl+Shift+U"], "Remove the span's link (or NIL)", "unlink"),
 ]
-
-
-def short(text: str | None, limit: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 MODEL_MARK = "◆ model's choice"  # the entity the suggesting run's entity linker chose for this span
@@ -93,12 +90,7 @@ class QtLinkPanel(QWidget):
         state_row.setContentsMargins(0, 0, 0, 0)
         state_row.addWidget(self.state, 1)
         state_row.addWidget(self.entity_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.note = QLineEdit()
-        self.note.setObjectName("referentNote")
-        self.note.setToolTip("What the mention refers to here, when it is not the entity's literal type "
-                             "(metonymy). Saved when you press Enter or leave the field; Ctrl+Z undoes it.")
-        self.note_span: int | None = None  # the span the note field belongs to
-        self.note_saved = ""  # its note in the database
+        self.note = QtReferentNote()
         # after a link is made: how many identical mentions a propagation would reach (non-modal)
         self.offer = QtPropagationOffer(model)
         self.search = QLineEdit()
@@ -130,32 +122,11 @@ class QtLinkPanel(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             buttons.addWidget(b, i // 3, i % 3)
 
-        # inline "new entity" form, hidden until asked for
-        self.new_form = QWidget()
-        form = QFormLayout(self.new_form)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.new_name, self.new_type, self.new_description = QLineEdit(), QLineEdit(), QLineEdit()
-        self.new_create = QPushButton("Create and link (Enter)")
-        # near-duplicates of the typed name: said before anything is created, with a way to link instead
-        self.new_warning = QLabel()
-        self.new_warning.setObjectName("newEntityWarning")
-        self.new_warning.setTextFormat(Qt.TextFormat.PlainText)
-        self.new_warning.setWordWrap(True)
-        self.new_warning.setStyleSheet("color: #8A5A00")
-        self.new_link = QPushButton()
-        self.new_link.setObjectName("newEntityLinkInstead")
-        self.new_link.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.duplicates: list = []  # near-duplicates of the name in the form, best first
-        self.confirmed_name: str | None = None  # Enter pressed once on this name despite the warning
-        form.addRow("Name", self.new_name)
-        form.addRow("Type", self.new_type)
-        form.addRow("Description", self.new_description)
-        form.addRow(self.new_warning)
-        form.addRow(self.new_link)
-        form.addRow(self.new_create)
-        self.new_warning.hide()
-        self.new_link.hide()
-        self.new_form.hide()
+        # inline "new entity" form, hidden until asked for (qt_new_entity)
+        self.new_form = QtNewEntityForm(model)
+        self.new_form.createRequested.connect(self.create_entity)
+        self.new_form.linkInsteadRequested.connect(self.link_instead)
+        self.new_form.cancelled.connect(lambda: self.search.setFocus())
 
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
@@ -180,20 +151,15 @@ class QtLinkPanel(QWidget):
         self.search.textEdited.connect(lambda _t: self.timer.start())
         self.search.installEventFilter(self)
         self.list.installEventFilter(self)
-        for field in (self.new_name, self.new_type, self.new_description):
-            field.installEventFilter(self)
         self.list.itemDoubleClicked.connect(lambda _item: self.link_selected())
         self.link_button.clicked.connect(self.link_selected)
         self.nil_button.clicked.connect(self.mark_nil)
         self.new_button.clicked.connect(self.show_new_entity)
         self.propagate_button.clicked.connect(self.propagate)
-        self.new_create.clicked.connect(self.create_entity)
-        self.new_link.clicked.connect(self.link_instead)
-        self.new_name.textEdited.connect(lambda _t: self.check_duplicates())
         self.entity_button.clicked.connect(self.show_entity)
         self.corpus_button.clicked.connect(self.propagate_corpus)
-        self.note.editingFinished.connect(self.save_note)
-        self.note.installEventFilter(self)
+        self.note.saveRequested.connect(self.save_note)
+        self.note.done.connect(self.finished)
         self._seen: tuple[int | None, int | None] = (None, None)  # (span, linked entity) last shown
         self._propagating = False
 
@@ -225,7 +191,7 @@ class QtLinkPanel(QWidget):
 
     # --- state
     def _on_current(self, _old, new) -> None:
-        self.save_note()  # typed, then moved on without leaving the field: keep it
+        self.note.save()  # typed, then moved on without leaving the field: keep it
         self.span_id = new
         self.new_form.hide()
         self.search.clear()
@@ -273,7 +239,7 @@ class QtLinkPanel(QWidget):
             action.setEnabled({"propagate": linked, "propagate_corpus": linked,
                                "unlink": self.unlink_enabled}.get(name, has))
         self.entity_button.setEnabled(linked)
-        self._show_note(span.id if has else None, link, linked)
+        self.note.show_for(span.id if has else None, link, linked)
         if not has:
             text, kind = "No span selected", "none"
         elif link is None:
@@ -356,28 +322,6 @@ class QtLinkPanel(QWidget):
         if event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(obj, event)
         key = event.key()
-        if obj is self.note:
-            if key in ENTER:
-                self.save_note()
-                self.finished.emit()
-                return True
-            if key == Key.Key_Escape:
-                self.note.setText(self.note_saved)
-                self.finished.emit()
-                return True
-            return False
-        if obj in (self.new_name, self.new_type, self.new_description):
-            if key == Key.Key_L and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-                self.link_instead()
-                return True
-            if key in ENTER:
-                self.create_entity()
-                return True
-            if key == Key.Key_Escape:
-                self.new_form.hide()
-                self.search.setFocus()
-                return True
-            return False
         if obj is self.search:
             if step_from_search(key, self.list, self.timer, self.run_search):
                 return True
@@ -446,61 +390,31 @@ class QtLinkPanel(QWidget):
 
     def show_new_entity(self) -> None:
         span = self.model.current_span()
-        if span is None:
-            return
-        self.new_name.setText(" ".join(self.model.span_text(span).split()))
-        self.new_type.setText(span.label)
-        self.new_description.clear()
-        self.check_duplicates()
-        self.new_form.show()
-        self.new_name.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.new_name.selectAll()
-
-    def check_duplicates(self) -> list:
-        """Entities the name in the form would likely duplicate, shown above the Create button."""
-        name = self.new_name.text().strip()
-        try:
-            self.duplicates = self.project.near_duplicates(name, self.new_type.text().strip() or None) if name else []
-        except AnnotatorError as e:  # the server is away: no warning rather than no form
-            self.model.after_error(e)
-            self.duplicates = []
-        self.confirmed_name = None
-        if self.duplicates:
-            first = self.duplicates[0]
-            listed = "; ".join(f"{c.name} ({c.type or '—'}, {c.kb_id})" for c in self.duplicates[:3])
-            self.new_warning.setText(f"Similar: {listed}. Enter creates a new entity only when pressed twice.")
-            self.new_link.setText(f"Link to {short(first.name, 40)} instead (Ctrl+L)")
-            self.new_link.setToolTip(f"Link the span to {first.name} ({first.kb_id}) and create nothing")
-        self.new_warning.setVisible(bool(self.duplicates))
-        self.new_link.setVisible(bool(self.duplicates))
-        return self.duplicates
+        if span is not None:
+            self.new_form.start(" ".join(self.model.span_text(span).split()), span.label)
 
     def link_instead(self) -> None:
         """Ctrl+L in the new-entity form: link the span to the closest existing entity instead."""
         span = self.model.current_span()
-        if span is None or not self.duplicates:
+        if span is None or not self.new_form.duplicates:
             return
         self.new_form.hide()
-        self._edit(self.project.link, span.id, self.duplicates[0].entity_id, version=span.version)
+        self._edit(self.project.link, span.id, self.new_form.duplicates[0].entity_id, version=span.version)
         self.finished.emit()
 
     def create_entity(self) -> int | None:
         span = self.model.current_span()
         if span is None:
             return None
-        name = self.new_name.text().strip()
-        if self.duplicates and self.confirmed_name != name:  # the first Enter only warns
-            self.confirmed_name = name
-            names = ", ".join(c.name for c in self.duplicates[:3])
-            n = len(self.duplicates)
-            self.failed.emit(Errors.E221.format(n=n, ies="y" if n == 1 else "ies", s="s" if n == 1 else "",
-                                                names=names, name=name, first=self.duplicates[0].name))
+        warning = self.new_form.unconfirmed()  # the first Enter on a name with near-duplicates only warns
+        if warning is not None:
+            self.failed.emit(warning)
             return None
-        entity_id = self._edit(self.project.new_entity_from_span, span.id, self.new_name.text().strip(),
-                               self.new_type.text().strip(), self.new_description.text().strip(),
-                               version=span.version)
+        form = self.new_form
+        entity_id = self._edit(self.project.new_entity_from_span, span.id, form.name.text().strip(),
+                               form.type.text().strip(), form.description.text().strip(), version=span.version)
         if entity_id is not None:
-            self.new_form.hide()
+            form.hide()
             self.finished.emit()
         return entity_id
 
@@ -531,32 +445,13 @@ class QtLinkPanel(QWidget):
         self.offer.stop()
         self.project.changes.unsubscribe(self._on_change)
 
-    # --- entity view and referent note
+    # --- entity view and referent note (qt_referent_note)
     def show_entity(self) -> None:
         span = self.model.current_span()
         if span is not None and span.entity_id is not None:
             self.entityRequested.emit(span.entity_id)
 
-    def _show_note(self, span_id: int | None, link, linked: bool) -> None:
-        """The note field is always there; it takes a note for a linked span (or one that has a note)."""
-        note = link.referent_note if link is not None else ""
-        usable = span_id is not None and (linked or bool(note))
-        typing = self.note.hasFocus() and self.note.isModified() and span_id == self.note_span
-        self.note_span = span_id if usable else None
-        self.note_saved = note or ""
-        if not typing:
-            self.note.setText(self.note_saved)
-        self.note.setEnabled(usable)
-        self.note.setPlaceholderText("optional note, e.g. “the government” for “Seoul”" if usable else
-                                     "a note once the span is linked")
-
-    def save_note(self) -> None:
-        """The referent note as typed, if it changed: one undoable command."""
-        if self.note_span is None:
-            return
-        text = self.note.text().strip()
-        if text != self.note_saved:
-            self.note_saved = text
-            span = self.model.spans.get(self.note_span)
-            self._edit(self.project.set_referent_note, self.note_span, text,
-                       version=span.version if span is not None else None)
+    def save_note(self, span_id: int, text: str) -> None:
+        """The referent note as typed (qt_referent_note): one undoable command."""
+        span = self.model.spans.get(span_id)
+        self._edit(self.project.set_referent_note, span_id, text, version=span.version if span is not None else None)

@@ -11,43 +11,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Errors, is_machine_failure
 from annotator.io.importing import summary
 from annotator.ui.qt_actions import QtActions
-from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_model import QtDocumentModel
-from annotator.ui.qt_document_view import QtDocumentView
 from annotator.ui.qt_done import QtDoneFlow
 from annotator.ui.qt_guidelines import QtGuidelinesPane
 from annotator.ui.qt_help import QtShortcutsDialog
 from annotator.ui.qt_history import QtHistoryPanel
-from annotator.ui.qt_import import QtImporter, QtImportProgress
-from annotator.ui.qt_label_bar import QtLabelBar
-from annotator.ui.qt_layer_box import QtLayerBox
-from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_import import QtImporter
 from annotator.ui.qt_model import QtModelTools
-from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, QtPreferencesDialog, is_dark
+from annotator.ui.qt_preferences import DARK_PALETTE, DARK_QSS, LIGHT_PALETTE, QtPreferencesDialog, is_dark
 from annotator.ui.qt_progress import QtProgressDialog
 from annotator.ui.qt_review import QtReview
 from annotator.ui.qt_search import QtSearchPanel
 from annotator.ui.qt_settings import restore_layout, save_layout
-from annotator.ui.qt_span_panel import QtSpanPanel
 from annotator.ui.qt_watcher import QtWatcher
+from annotator.ui.qt_window_build import build_centre, build_status_bar
 
 if TYPE_CHECKING:
     from annotator.ui.qt_entity_view import QtEntityView
 
 MESSAGE_MS = 10_000
-PALETTE = {QPalette.ColorRole.Window: "#F6F5F2", QPalette.ColorRole.Base: "#FFFFFF",
-           QPalette.ColorRole.AlternateBase: "#FAF9F6", QPalette.ColorRole.Button: "#FBFAF8",
-           QPalette.ColorRole.Text: "#1F1F1F", QPalette.ColorRole.WindowText: "#1F1F1F",
-           QPalette.ColorRole.ButtonText: "#1F1F1F", QPalette.ColorRole.Highlight: "#CFE0F7",
-           QPalette.ColorRole.HighlightedText: "#111111", QPalette.ColorRole.PlaceholderText: "#8A867E"}
 IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
 IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
 PROJECT_SUFFIXES = "Projects (*.db *.sqlite *.annotator);;All files (*)"
@@ -64,37 +54,7 @@ class QtMainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(900, 560)
 
-        self.documents = QtDocumentList(project)
-        self.view = QtDocumentView(self.model)
-        self.labels = QtLabelBar()
-        self.panel = QtSpanPanel(self.model)
-        self.link_panel = QtLinkPanel(self.model)  # below the span panel, in its own splitter
-        self.right = QSplitter(Qt.Orientation.Vertical)
-        self.right.setObjectName("sideSplitter")
-        self.right.setChildrenCollapsible(False)
-        self.right.addWidget(self.panel)
-        self.right.addWidget(self.link_panel)
-        self.right.setSizes([420, 330])  # the span list gets the larger share; the user's split is kept
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setHandleWidth(5)
-        for widget, stretch in ((self.documents, 0), (self.view, 1), (self.right, 0)):
-            self.splitter.addWidget(widget)
-            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
-        self.splitter.setSizes([290, 660, 330])
-        # the article keeps a readable width; on a small screen the side panels give way first
-        self.view.setMinimumWidth(440)
-        self.documents.setMinimumWidth(180)
-        self.panel.setMinimumWidth(240)
-        centre = QWidget()
-        centre.setObjectName("centre")
-        column = QVBoxLayout(centre)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.labels)
-        column.addWidget(self.splitter, 1)
-        self.setCentralWidget(centre)
+        build_centre(self)  # qt_window_build: documents, view, labels, panel, link_panel and their splitters
 
         self.review = QtReview(self)  # agreement, adjudication, provenance, merging
         self.search_panel = QtSearchPanel(self.model, self)  # Ctrl+Shift+F; hidden until asked for
@@ -120,7 +80,7 @@ class QtMainWindow(QMainWindow):
         self.entity_view: QtEntityView | None = None  # made when first asked for
         self.importer = QtImporter(self)
         self.watcher = QtWatcher(project, self)  # changes by others; the server coming and going
-        self._build_status_bar()
+        build_status_bar(self)  # import_progress, offline_label, progress_label, saved_label, layer_box, user_label
 
         self.documents.activated.connect(self.open_document)
         self.model.opened.connect(self._on_opened)
@@ -142,26 +102,6 @@ class QtMainWindow(QMainWindow):
         self.model.connectionLost.connect(lambda message: self.watcher.set_online(False, message))
         self._update_title()
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.import_progress = QtImportProgress(self.importer)
-        self.progress_label = QLabel()
-        self.saved_label = QLabel("All changes saved ✓")
-        self.saved_label.setObjectName("savedLabel")
-        self.saved_label.setToolTip("Every edit is committed to the project file as you make it; "
-                                    "there is nothing to save.")
-        self.user_label = QLabel(f"User: {self.project.user}")
-        self.layer_box = QtLayerBox(self)  # the layer shown: this user's, or another read-only
-        self.offline_label = QLabel("Server unreachable — read-only")
-        self.offline_label.setObjectName("offlineLabel")
-        self.offline_label.setStyleSheet("color: #B00020; font-weight: bold")  # rarely shown: no repaint cost
-        self.offline_label.setToolTip("The database server does not answer. You can read what is open; "
-                                      "edits are refused until it answers again (checked every few seconds).")
-        self.offline_label.hide()
-        for widget in (self.import_progress, self.offline_label, self.progress_label, self.saved_label,
-                       QLabel("Layer:"), self.layer_box, self.user_label):
-            bar.addPermanentWidget(widget)
-
     qss = ""
 
     def apply_style(self, qss: str | None = None) -> None:
@@ -170,7 +110,7 @@ class QtMainWindow(QMainWindow):
         self.qss = self.qss if qss is None else qss
         dark = is_dark()
         palette = self.palette()
-        for role, colour in (DARK_PALETTE if dark else PALETTE).items():
+        for role, colour in (DARK_PALETTE if dark else LIGHT_PALETTE).items():
             palette.setColor(role, QColor(colour))
         self.setPalette(palette)
         styled = [self.labels, self.statusBar(), self.panel.heading, self.documents.heading]

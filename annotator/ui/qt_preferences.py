@@ -15,6 +15,9 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
 from annotator.ui.qt_settings import THEMES, preference, set_preference
 
 Role = QPalette.ColorRole
+LIGHT_PALETTE = {Role.Window: "#F6F5F2", Role.Base: "#FFFFFF", Role.AlternateBase: "#FAF9F6", Role.Button: "#FBFAF8",
+                 Role.Text: "#1F1F1F", Role.WindowText: "#1F1F1F", Role.ButtonText: "#1F1F1F",
+                 Role.Highlight: "#CFE0F7", Role.HighlightedText: "#111111", Role.PlaceholderText: "#8A867E"}
 DARK_PALETTE = {Role.Window: "#26272B", Role.Base: "#1D1E21", Role.AlternateBase: "#232428",
                 Role.Button: "#2E3035", Role.Text: "#E6E4DF", Role.WindowText: "#E6E4DF",
                 Role.ButtonText: "#E6E4DF", Role.Highlight: "#3D5A80", Role.HighlightedText: "#FFFFFF",

@@ -17,6 +17,12 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word if n == 1 else many}"
 
 
+def short(text: str | None, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plain_label(text: str = "", name: str = "", style: str = "", wrap: bool = True,
                 selectable: bool = False) -> QLabel:
     """A QLabel that never interprets its text as rich text (names, contexts and article text come from

@@ -7,7 +7,7 @@ layer, import, merge and re-suggestion (and queues it for the agreement counts).
 writes the rows that differ and moves the totals by the difference, so `annotator stats` and the
 progress dashboard read a table of (analysts × labels) rows instead of comparing 3 M spans. The full
 comparison (core/review/provenance.py `recount`) stays as the reference; `rebuild` fills the tables
-from scratch (migration 0011, and projects written with raw SQL).
+from scratch (projects written with raw SQL; migration 0011 keeps its own frozen copy of the rule).
 
 The rule, per document an analyst opened (a document state), the model's spans matched one-to-one
 with the analyst's, in this order:
@@ -206,13 +206,13 @@ def queue_agreement(s: Session, docs: list[int]) -> None:
 
 
 def rebuild(s: Session) -> None:
-    """Empty both tables and count every opened document (an upgrade, a project written with raw SQL)."""
+    """Empty both tables and count every opened document (a project written with raw SQL)."""
     conn = s.connection()
     conn.execute(delete(ProvenanceCount.__table__))
     conn.execute(delete(ProvenanceTotal.__table__))
     docs = sorted(set(s.scalars(select(DocumentState.document_id).distinct())))
     for i in range(0, len(docs), _CHUNK * 4):
-        refresh(s, docs[i:i + _CHUNK * 4], queue=False)  # 0011 predates the queue
+        refresh(s, docs[i:i + _CHUNK * 4], queue=False)  # the agreement counts have their own rebuild (review/tallies.py)
 
 
 def report_of(documents: int, by_label: dict[str, dict[str, int]]) -> dict:

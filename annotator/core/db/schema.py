@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from annotator.core.db.grants import grant_members
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
@@ -25,12 +26,16 @@ REVISIONS = sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9
 HEAD = REVISIONS[-1]
 
 
-def alembic_config(connection=None):
+Steps = Callable[[int, int], None]  # (revisions applied so far, revisions to apply): an upgrade's progress
+
+
+def alembic_config(connection=None, on_step: Steps | None = None):
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    cfg.attributes["on_step"] = on_step  # migrations/env.py calls it after each revision
     return cfg
 
 
@@ -39,7 +44,7 @@ def current_revision(store: Store) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def migrate(store: Store, revision: str = "head") -> None:
+def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) -> None:
     from alembic import command
 
     with store.engine.connect() as conn:
@@ -52,7 +57,7 @@ def migrate(store: Store, revision: str = "head") -> None:
             with conn.begin():
                 if store.is_sqlite:  # the driver begins only at the first write: a CREATE before it would stay
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
-                command.upgrade(alembic_config(conn), revision)
+                command.upgrade(alembic_config(conn, on_step), revision)
                 if store.is_sqlite:
                     conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
         finally:
@@ -74,9 +79,10 @@ class SchemaState:
     backup: Path | None = None  # the copy made before upgrading an SQLite file
 
 
-def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
+def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None = None) -> SchemaState:
     """Bring a new project to the current schema; check an existing one, and upgrade it only when
-    asked (`annotator db upgrade`, or the window's question): E005 otherwise."""
+    asked (`annotator db upgrade`, or the window's question): E005 otherwise. `on_step(k, n)` hears
+    an upgrade's progress: k of its n revisions applied (0 before the first, with the backup)."""
     where = store.path or store.url
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
@@ -94,12 +100,36 @@ def ensure_current(store: Store, *, upgrade: bool = False) -> SchemaState:
     if not upgrade:
         raise SchemaOutdated(Errors.E005.format(path=where, found=found, known=head))
     store.check_admin("upgrade the project")
+    total = len(REVISIONS) - REVISIONS.index(found) - 1
+    store.upgrading = (found, head)  # a failure from here on is this upgrade's (Store: E549)
+    if on_step is not None:
+        on_step(0, total)
     backup = None
     if store.path is not None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = store.backup(store.path.with_name(f"{store.path.stem}.before-{head}-{stamp}{store.path.suffix}"))
-    migrate(store)
+    applied = 0
+
+    def step() -> None:
+        nonlocal applied
+        applied += 1
+        on_step(applied, total)
+
+    try:
+        migrate(store, on_step=None if on_step is None else step)
+    except OperationalError:
+        raise  # the store tells the machine's failures (a full disk: E007) from the upgrade's (E549)
+    except SQLAlchemyError as e:
+        raise AnnotatorError(upgrade_failed(store, e)) from None
     if not store.is_sqlite:
         with store.engine.begin() as conn:
             grant_members(conn)  # members get the tables the upgrade added
     return SchemaState("upgraded", head, found, backup)
+
+
+def upgrade_failed(store: Store, e: BaseException) -> str:
+    """E549 for the upgrade `store` was running when `e` happened."""
+    found, head = store.upgrading
+    said = str(getattr(e, "orig", None) or e).strip()
+    return Errors.E549.format(path=store.path or store.url, found=found, known=head,
+                              reason=said.splitlines()[0] if said else type(e).__name__)

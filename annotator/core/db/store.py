@@ -168,7 +168,10 @@ class Store:
     `upgrade` is true: upgrading is the user's decision (`annotator db upgrade`, or the window asks).
     """
 
-    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False):
+    upgrading: tuple[str, str] | None = None  # (from, to) while an upgrade runs (schema.ensure_current)
+
+    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False, on_step: schema.Steps | None = None):
+        """`on_step(k, n)`: an upgrade's progress, k of n revisions applied (the window's dialog)."""
         self.url = to_url(db)
         try:
             url = make_url(self.url)
@@ -186,7 +189,7 @@ class Store:
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         try:
             self.login, self.is_admin = self._who()
-            self.schema = schema.ensure_current(self, upgrade=upgrade)
+            self.schema = schema.ensure_current(self, upgrade=upgrade, on_step=on_step)
             if self.path is not None:
                 st = os.stat(self.path)
                 self._identity = (st.st_dev, st.st_ino)
@@ -195,6 +198,8 @@ class Store:
             failure = machine_failure(self.path, e.orig)  # read-only, full, damaged: say which
             if failure is not None:
                 raise failure from None
+            if self.upgrading is not None:
+                raise AnnotatorError(schema.upgrade_failed(self, e)) from None
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e.orig)) from None
         except ConnectionLost as e:
             self.engine.dispose()

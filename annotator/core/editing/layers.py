@@ -38,8 +38,10 @@ def layer_spans(session: Session, document_id: int, annotator_id: int) -> list[S
     return [_view(r) for r in rows]
 
 
-def open_layer(session: Session, document_id: int, annotator_id: int) -> DocumentState:
-    """The annotator's state for the document, starting their layer from the model's the first time."""
+def open_layer(session: Session, document_id: int, annotator_id: int, count: bool = True) -> DocumentState:
+    """The annotator's state for the document, starting their layer from the model's the first time.
+    `count=False` leaves the provenance to the caller: a command (run by the stack, which refreshes
+    every document it touched in the same transaction) would otherwise have it counted twice."""
     state = session.get(DocumentState, (document_id, annotator_id))
     if state is not None:
         return state
@@ -55,7 +57,8 @@ def open_layer(session: Session, document_id: int, annotator_id: int) -> Documen
                           updated_at=utcnow())
     session.add(state)
     session.flush()
-    refresh(session, [document_id])  # an opened document counts in provenance
+    if count:
+        refresh(session, [document_id])  # an opened document counts in provenance
     return state
 
 

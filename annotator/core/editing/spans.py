@@ -304,8 +304,8 @@ class LabelMatches(Command):
         conn = s.connection()
         documents = sorted({d for d, _, _ in self.matches})
         self.opened = [d for d in documents if s.get(DocumentState, (d, self.annotator_id)) is None]
-        for d in self.opened:
-            open_layer(s, d, self.annotator_id)
+        for d in self.opened:  # counted once, by the stack, with the spans added below
+            open_layer(s, d, self.annotator_id, count=False)
         ids = {tuple(m[:3]): m[3] for m in self.made}
         self.made = []
         for document_id, start, end in dict.fromkeys(map(tuple, self.matches)):

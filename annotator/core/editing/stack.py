@@ -28,6 +28,9 @@ _UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undo
 _REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
                .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
 
+DROPPED = "dropped"  # the event of a step taken off the stack because its undo or redo was refused (E546)
+
+
 class CommandStack:
     """Runs commands for one annotator, keeps undo/redo, and publishes what each edit changed."""
 
@@ -120,11 +123,28 @@ class CommandStack:
                 s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
             return self._record(s, action, {"event": event_id}, change.document_id), change
 
-        _, change = self._transact(work, action, command)
+        try:
+            _, change = self._transact(work, action, command)
+        except AnnotatorError as e:
+            if e.code == "E546":  # it will never go through: left on top it would block every older step
+                self._drop(action, event_id, source)
+            raise
         source.pop()
         target.append((event_id, command))
         self._notify(change)
         return change
+
+    def _drop(self, action: str, event_id: int, source: list) -> None:
+        """Take a refused undo or redo off its stack, and say so in the history (a "dropped" event naming
+        the edit, of no document: it changed nothing), so a restart does not put it back either."""
+        source.pop()
+        try:
+            with self.store.atomic() as s:
+                s.info["actor"] = self.annotator_id
+                self._record(s, DROPPED, {"event": event_id, "action": action}, None)
+        except ConnectionLost:
+            pass  # the refusal stands; the step comes back after a restart, and is refused again
+        self.generation += 1
 
     def _record(self, s: Session, name: str, payload: dict, document_id: int | None) -> int:
         event_id = s.connection().execute(_INSERT_EVENT, dict(
@@ -157,12 +177,16 @@ class CommandStack:
         return self._redo[-1][1].text() if self._redo else ""
 
     def restore(self, limit: int = 200) -> None:
-        """Rebuild undo/redo from the event history, so undo works across restarts."""
+        """Rebuild undo/redo from the event history, so undo works across restarts; steps refused and
+        dropped since (`_drop`) stay off."""
         with self.store.Session() as s:
             rows = s.execute(select(Event.id, Event.command, Event.payload, Event.undone)
                              .where(Event.annotator_id == self.annotator_id, Event.command.in_(list(self.commands)))
                              .order_by(Event.id.desc()).limit(limit)).all()
-        rows.reverse()
+            dropped = {p.get("event") for p in s.scalars(select(Event.payload).where(
+                Event.annotator_id == self.annotator_id, Event.command == DROPPED,
+                Event.id > (rows[-1].id if rows else 0)))}
+        rows = [r for r in reversed(rows) if r.id not in dropped]
         last_done = max((r.id for r in rows if not r.undone), default=0)
         self._undo = [(r.id, self.commands[r.command](**r.payload)) for r in rows if not r.undone]
         self._redo = [(r.id, self.commands[r.command](**r.payload)) for r in reversed(rows)

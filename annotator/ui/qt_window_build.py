@@ -1,0 +1,78 @@
+"""How the main window is put together (qt_main_window): its widgets and splitters, and its status
+bar. Construction only: what the widgets do is wired in the window."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from annotator.ui.qt_document_list import QtDocumentList
+from annotator.ui.qt_document_view import QtDocumentView
+from annotator.ui.qt_import import QtImportProgress
+from annotator.ui.qt_label_bar import QtLabelBar
+from annotator.ui.qt_layer_box import QtLayerBox
+from annotator.ui.qt_link_panel import QtLinkPanel
+from annotator.ui.qt_span_panel import QtSpanPanel
+
+if TYPE_CHECKING:
+    from annotator.ui.qt_main_window import QtMainWindow
+
+
+def build_centre(w: QtMainWindow) -> None:
+    """Documents on the left, the article in the centre, the span and link panels on the right, the
+    label bar above; the article keeps a readable width, the side panels give way first."""
+    w.documents = QtDocumentList(w.project)
+    w.view = QtDocumentView(w.model)
+    w.labels = QtLabelBar()
+    w.panel = QtSpanPanel(w.model)
+    w.link_panel = QtLinkPanel(w.model)  # below the span panel, in its own splitter
+    w.right = QSplitter(Qt.Orientation.Vertical)
+    w.right.setObjectName("sideSplitter")
+    w.right.setChildrenCollapsible(False)
+    w.right.addWidget(w.panel)
+    w.right.addWidget(w.link_panel)
+    w.right.setSizes([420, 330])  # the span list gets the larger share; the user's split is kept
+    w.splitter = QSplitter(Qt.Orientation.Horizontal)
+    w.splitter.setObjectName("mainSplitter")
+    w.splitter.setChildrenCollapsible(False)
+    w.splitter.setHandleWidth(5)
+    for widget, stretch in ((w.documents, 0), (w.view, 1), (w.right, 0)):
+        w.splitter.addWidget(widget)
+        w.splitter.setStretchFactor(w.splitter.count() - 1, stretch)
+    w.splitter.setSizes([290, 660, 330])
+    w.view.setMinimumWidth(440)
+    w.documents.setMinimumWidth(180)
+    w.panel.setMinimumWidth(240)
+    centre = QWidget()
+    centre.setObjectName("centre")
+    column = QVBoxLayout(centre)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    column.addWidget(w.labels)
+    column.addWidget(w.splitter, 1)
+    w.setCentralWidget(centre)
+
+
+def build_status_bar(w: QtMainWindow) -> None:
+    """Import progress, the server's absence, the user's progress, the saved state, the layer shown
+    and the user, as permanent widgets."""
+    bar = w.statusBar()
+    w.import_progress = QtImportProgress(w.importer)
+    w.progress_label = QLabel()
+    w.saved_label = QLabel("All changes saved ✓")
+    w.saved_label.setObjectName("savedLabel")
+    w.saved_label.setToolTip("Every edit is committed to the project file as you make it; "
+                             "there is nothing to save.")
+    w.user_label = QLabel(f"User: {w.project.user}")
+    w.layer_box = QtLayerBox(w)  # the layer shown: this user's, or another read-only
+    w.offline_label = QLabel("Server unreachable — read-only")
+    w.offline_label.setObjectName("offlineLabel")
+    w.offline_label.setStyleSheet("color: #B00020; font-weight: bold")  # rarely shown: no repaint cost
+    w.offline_label.setToolTip("The database server does not answer. You can read what is open; "
+                               "edits are refused until it answers again (checked every few seconds).")
+    w.offline_label.hide()
+    for widget in (w.import_progress, w.offline_label, w.progress_label, w.saved_label,
+                   QLabel("Layer:"), w.layer_box, w.user_label):
+        bar.addPermanentWidget(widget)
