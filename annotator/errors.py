@@ -359,6 +359,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E516 = ("Event {event_id} is not one of your edits on this document, so there is nothing of yours to "
             "revert to there. Pick one of your own edits in the history.")
     E517 = "Nothing to revert: you made no edit on this document after that point."
+    E626 = ("Cannot revert to there: your edit '{what}' (event {event_id}) after that point was taken off the "
+            "undo stack when its undo was refused (E546), so it cannot be undone now. Nothing was changed; "
+            "revert to that edit or a later one, or change it by hand.")
     E540 = ("Cannot write '{path}': the {docs} documents make {size} MB of token data, more than the {limit} MB "
             "one spaCy DocBin can hold. Export fewer documents at a time (a layer, or --status done) "
             "and train on several .spacy files; nothing was written.")

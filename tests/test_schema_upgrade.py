@@ -404,3 +404,31 @@ def test_schema_upgrade_0011_counts_with_its_own_rule_not_the_live_code(old, mon
     outcomes = {o for row in live.values() for o, n in zip(provenance_counts.OUTCOMES, row) if n}
     assert outcomes == set(provenance_counts.OUTCOMES)  # every kind of outcome was counted
     assert {a for _, a, _ in live} == {2, 3}  # the analysts, not the model
+
+
+def test_schema_upgrade_0015_fills_the_time_with_its_own_rule_not_the_live_code(old, monkeypatch):
+    """0015 fills the time per person and day of a project made at 0014 with the rule frozen in the
+    migration: a later change to the live rule (here: gaps capped at 60 s instead of 300 s) does not
+    change what the upgrade writes, and what it writes is what the live rule of today gives."""
+    engine = create_engine(f"sqlite:///{old}")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0014")
+    event = lambda a, d, at: dict(annotator_id=a, document_id=d, created_at=f"2025-03-{at}.000000")  # noqa: E731
+    add_rows(old, "events", "id = 1", [
+        event(2, 1, "01 09:32:00"),  # 120 s after the old ones: over the changed cap, under the frozen one
+        event(2, 1, "01 09:42:30"),  # 630 s: 300 s
+        event(2, 2, "01 09:43:00"),  # another document: its first
+        event(2, 2, "01 09:42:59"),  # a merged event written after a later one: 0 s
+        event(2, None, "01 09:44:00"),  # no document: nothing
+        event(3, 2, "02 23:59:58"), event(3, 2, "03 00:00:01"),  # two days: each its first
+        event(3, 2, "03 00:00:04"),  # 3 s
+    ])
+    with monkeypatch.context() as m:
+        m.setattr(edit_seconds, "GAP_CAP", 60)  # the live rule, changed since
+        m.setattr(edit_seconds, "_CAP_US", 60_000_000)
+        schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0015")
+    with Session(bind=engine) as s:
+        kept, live = edit_seconds.stored(s), edit_seconds.reference(s)
+    engine.dispose()
+    assert kept == live
+    seconds = {k: round(us / 1e6) for k, us in kept.items()}  # julianday is exact to some 50 µs
+    assert seconds == {(2, "2025-03-01"): 420, (3, "2025-03-02"): 0, (3, "2025-03-03"): 3}

@@ -230,3 +230,63 @@ def test_undo_ids_the_window_shows_the_refusal_once_and_the_next_ctrl_z_undoes_t
     assert other not in window.model.spans and other not in [r[0] for r in spans(store)]
     assert [r[0] for r in spans(store)] == [mine]  # bob's span, untouched
     assert window.menu_actions.redo.text() == "&Redo add GPE"
+
+
+def dropped_step(tmp_path) -> tuple[Store, Project, int, int, int]:
+    """ana adds a span, deletes it, bob's span takes its id, ana's undo of the delete is refused and
+    dropped; then ana adds another span. Returns the store, ana, the events of the add and the delete,
+    and the other span."""
+    store = seeded_store(tmp_path)
+    ana = Project(store, "ana")
+    mine = ana.add_span(1, 0, 7, "GPE")
+    added = history(store)[-1][0]
+    ana.delete_span(mine)
+    deleted = history(store)[-1][0]
+    take_id(store, mine, Project(store, "bob").annotator_id)
+    refused(ana, "undo")
+    return store, ana, added, deleted, ana.add_span(1, 9, 14, "GPE")
+
+
+@pytest.mark.parametrize("clash", ["still there", "gone since"])
+def test_undo_ids_revert_to_before_a_dropped_step_is_refused_before_anything_changes(tmp_path, clash):
+    """A step dropped from the undo stack cannot be undone, so "revert to here" before it refuses in one
+    line naming it (E626) and changes nothing, also when what made its undo clash is gone (it used to be
+    undone then, after the user was told it was dropped); reverting to the dropped step itself works."""
+    store, ana, added, deleted, other = dropped_step(tmp_path)
+    if clash == "gone since":
+        raw = sqlite3.connect(store.path)
+        with raw:
+            raw.execute("DELETE FROM spans WHERE annotator_id = (SELECT id FROM annotators WHERE name = 'bob')")
+        raw.close()
+    rows, events, undo = spans(store), history(store), ana.stack.undo_text
+    with pytest.raises(AnnotatorError) as e:
+        ana.revert_to(added)
+    assert e.value.code == "E626" and f"your edit 'delete GPE' (event {deleted})" in str(e.value)
+    assert "\n" not in str(e.value)
+    assert spans(store) == rows and history(store) == events and ana.stack.undo_text == undo
+    assert ana.revert_to(deleted).text().startswith("revert 1 edit")
+    assert other in [r[0] for r in rows] and spans(store) == [r for r in rows if r[0] != other]
+
+
+def test_undo_ids_the_window_refuses_a_revert_past_a_dropped_step(tmp_path, qtbot):
+    """In the history panel, "Revert to here" on the add before the dropped delete: the status bar says
+    E626, and the article and the file stay as they were."""
+    store, ana, added, deleted, other = dropped_step(tmp_path)
+    window = make_window(ana)
+    window.use_model = False
+    qtbot.addWidget(window)
+    show_active(qtbot, window)
+    window.refresh_documents()
+    window.open_document(1)
+    rows, shown, events = spans(store), dict(window.model.spans), history(store)
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    panel = window.history_panel
+    qtbot.waitUntil(panel.isVisible)
+    row = [e.event_id for e in panel.rows.rows].index(added)
+    panel.table.selectRow(row)
+    panel.table.setCurrentIndex(panel.rows.index(row, 0))
+    assert panel.revert.isEnabled()
+    qtbot.mouseClick(panel.revert, Qt.MouseButton.LeftButton)
+    assert window.statusBar().currentMessage().startswith("[E626] Cannot revert to there: your edit 'delete GPE'")
+    assert dict(window.model.spans) == shown and other in shown
+    assert spans(store) == rows and history(store) == events

@@ -105,15 +105,22 @@ def history(s: Session, commands: Registry, viewer_id: int, *, document: int | N
 def later_edits(s: Session, commands: Registry, annotator_id: int, event_id: int) -> tuple[int, datetime, list[list]]:
     """For "revert to here" at `event_id` (one of this user's edits on a document): (its document, its
     time, [name, payload] of this user's edits on that document after it that still stand, oldest
-    first). E516 when the event is not this user's edit of a document; E517 when nothing follows it."""
+    first). E516 when the event is not this user's edit of a document; E517 when nothing follows it;
+    E626 when one of them was dropped from the undo stack (its undo refused): it cannot be undone, and
+    skipping it would leave the document at no point of its history, so nothing is reverted."""
     row = s.execute(select(Event.document_id, Event.created_at, Event.command)
                     .where(Event.id == event_id, Event.annotator_id == annotator_id)).first()
     if row is None or row.document_id is None or row.command not in commands:
         raise AnnotatorError(Errors.E516.format(event_id=event_id))
-    steps = [[r.command, r.payload] for r in s.execute(
-        select(Event.command, Event.payload)
+    later = s.execute(
+        select(Event.id, Event.command, Event.payload)
         .where(Event.annotator_id == annotator_id, Event.document_id == row.document_id, Event.id > event_id,
-               Event.command.in_(list(commands)), Event.undone.is_(False)).order_by(Event.id))]
-    if not steps:
+               Event.command.in_(list(commands)), Event.undone.is_(False)).order_by(Event.id)).all()
+    if not later:
         raise AnnotatorError(Errors.E517)
-    return row.document_id, row.created_at, steps
+    dropped = {p.get("event") for p in s.scalars(select(Event.payload).where(  # a "dropped" has no document
+        Event.annotator_id == annotator_id, Event.command == DROPPED, Event.id > later[0].id))}
+    if stuck := [r for r in later if r.id in dropped]:
+        raise AnnotatorError(Errors.E626.format(what=describe(commands, stuck[-1].command, stuck[-1].payload),
+                                                event_id=stuck[-1].id))
+    return row.document_id, row.created_at, [[r.command, r.payload] for r in later]
