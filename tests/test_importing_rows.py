@@ -9,7 +9,8 @@ from factories import new_store, write_jsonl
 from sqlalchemy import select
 
 from annotator.core.db.models import Document, Span, utcnow
-from annotator.core.nlp import blank_tokenizer, doc_tokens, load_model, packed_tokens, suggest, tokenize
+from annotator.core import nlp as nlp_mod
+from annotator.core.nlp import blank_tokenizer, doc_tokens, load_model, packed_tokens, suggest, tokenize, tokens_only
 from annotator.core.text import pack_tokens
 from annotator.errors import AnnotatorError
 from annotator.io import importing
@@ -26,6 +27,18 @@ def test_packed_tokens_are_the_tokens_tokenize_gives(text):
 
 def test_packed_tokens_of_an_empty_text():
     assert packed_tokens(blank_tokenizer()("")) == pack_tokens(doc_tokens(blank_tokenizer()(""))) == b""
+
+
+def test_tokens_only_gives_the_same_tokens_across_a_new_tokenizer(monkeypatch):
+    """A streamed import takes a new tokenizer every TOKENIZER_TEXTS texts (its vocabulary would grow
+    without bound): the tokens must not change where it does, and a file's own tokens pass through."""
+    monkeypatch.setattr(nlp_mod, "TOKENIZER_TEXTS", 2)
+    own = [(0, 1)]
+    items = [TEXTS[0], own, *TEXTS, *TEXTS[::-1]]
+    got = [tokens for tokens, _ in tokens_only(items)]
+    assert got[1] is own
+    texts = [t for t in items if isinstance(t, str)]
+    assert [g for g in got if g is not own] == [pack_tokens(tokenize(t)) for t in texts]
 
 
 def test_suggest_packs_the_models_tokens():

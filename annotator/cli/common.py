@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from annotator.core.db.visibility import default_user
 from annotator.errors import AnnotatorError, Errors
 
 
@@ -69,8 +70,6 @@ def read_store(ctx: click.Context):
 def user_of(ctx: click.Context, store) -> str:
     """--user (or ANNOTATOR_USER); on a database server the login; else the OS login. A name only: who
     reads is not made an annotator (core.db.annotators.find_annotator)."""
-    from annotator.core.db.annotators import default_user
-
     return ctx.obj["user"] or store.login or default_user()
 
 

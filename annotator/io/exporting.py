@@ -15,17 +15,15 @@ failed, cancelled or killed export leaves the old output as it was).
 from __future__ import annotations
 
 import gc
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import select
-
-from annotator.core.db.annotators import MODEL_LAYER
-from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
+from annotator.core.db.raw import marks, rows
 from annotator.core.db.store import Store
-from annotator.core.editing.permissions import check_visible
+from annotator.core.db.visibility import MODEL_LAYER, check_visible, known_layers
 from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
@@ -45,12 +43,11 @@ class ExportReport(FormatReport):
 
 
 def layer_id(store: Store, layer: str) -> int:
-    with store.Session() as s:
-        found = s.scalar(select(Annotator.id).where(Annotator.name == layer))
-        if found is None:
-            known = ", ".join(s.scalars(select(Annotator.name).order_by(Annotator.name))) or "(none yet)"
-            raise AnnotatorError(Errors.E041.format(layer=layer, known=known))
-        return found
+    with store.engine.connect() as conn:
+        found = rows(conn, "SELECT id FROM annotators WHERE name = ?", [layer])
+        if not found:
+            raise AnnotatorError(Errors.E041.format(layer=layer, known=known_layers(conn)))
+        return found[0][0]
 
 
 def document_ids(store: Store, layer: str, status: str = "done", suggestions: bool = False) -> list[int]:
@@ -61,42 +58,43 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
     annotator = layer_id(store, layer)
     if layer == MODEL_LAYER and not suggestions:
         return []
-    with store.Session() as s:
+    with store.engine.connect() as conn:
         if layer == MODEL_LAYER:
-            q = select(Document.id)
+            found = rows(conn, "SELECT id FROM documents")
         else:
-            q = select(DocumentState.document_id).where(DocumentState.annotator_id == annotator)
-            if status == "done":
-                q = q.where(DocumentState.status == "done")
-        return sorted(s.scalars(q))
+            done = " AND status = 'done'" if status == "done" else ""
+            found = rows(conn, f"SELECT document_id FROM document_states WHERE annotator_id = ?{done}", [annotator])
+    return sorted(r[0] for r in found)
+
+
+_DOCS = "SELECT id, name, title, text, meta, tokens FROM documents WHERE id IN ({}) ORDER BY id"
+_SPANS = ("SELECT s.document_id, s.start, s.\"end\", s.label, s.status, s.nil, e.kb_id FROM spans s "
+          "LEFT OUTER JOIN entities e ON e.id = s.entity_id WHERE s.annotator_id = ?{} AND s.document_id IN ({}) "
+          "ORDER BY s.document_id, s.start, s.\"end\", s.label")
 
 
 def records(store: Store, layer: str, ids: list[int], suggestions: bool = False) -> Iterator[DocRecord]:
     """DocRecords of `ids` with the layer's accepted spans (kb_id from the linked entity, or "NIL"),
     and its unchecked suggestions with `suggestions`. A document with no span is a record too.
 
-    Read a chunk of documents at a time with two plain SELECTs on the connection (rows as tuples, no
-    ORM loading): memory stays bounded by the chunk, whatever the corpus. The records are StoredRecords:
-    their tokens stay the stored bytes until a writer reads `tokens`."""
+    Read a chunk of documents at a time with two plain SELECTs through the driver (rows as tuples; no
+    ORM: `annotator export` loads neither the models nor sqlalchemy.orm): memory stays bounded by the
+    chunk, whatever the corpus. The records are StoredRecords: their tokens stay the stored bytes until
+    a writer reads `tokens`."""
     annotator = layer_id(store, layer)
     model = layer == MODEL_LAYER
-    docs_q = select(Document.id, Document.name, Document.title, Document.text, Document.meta, Document.tokens)
-    spans_q = (select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil, Entity.kb_id)
-               .outerjoin(Entity, Entity.id == Span.entity_id)
-               .where(Span.annotator_id == annotator, *(() if suggestions else (Span.status == ACCEPTED,))))
+    accepted = "" if suggestions else f" AND s.status = '{ACCEPTED}'"
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        with store.Session() as s:
-            conn = s.connection()
-            docs = conn.execute(docs_q.where(Document.id.in_(chunk)).order_by(Document.id)).all()
-            rows = conn.execute(spans_q.where(Span.document_id.in_(chunk))
-                                .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
+        with store.engine.connect() as conn:
+            docs = rows(conn, _DOCS.format(marks(len(chunk))), chunk)
+            found = rows(conn, _SPANS.format(accepted, marks(len(chunk))), [annotator, *chunk])
         by_doc: dict[int, list[SpanRecord]] = {}
-        for doc_id, start, end, label, status, nil, kb_id in rows:
+        for doc_id, start, end, label, status, nil, kb_id in found:
             by_doc.setdefault(doc_id, []).append(
                 SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
         for doc_id, name, title, text, meta, tokens in docs:
-            meta = dict(meta or {})
+            meta = dict((json.loads(meta) if isinstance(meta, str) else meta) or {})  # JSON: text on SQLite
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
             yield StoredRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
                                annotator=layer, carried=carried, packed=bytes(tokens))
@@ -124,8 +122,8 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
     writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
     ids = document_ids(store, layer, status, suggestions)
     if viewer is not None:
-        with store.Session() as s:
-            check_visible(s, viewer, layer)
+        with store.engine.connect() as conn:
+            check_visible(conn, viewer, layer)
     out = Path(out)
     if kind.folder and out.exists() and not out.is_dir():
         raise AnnotatorError(Errors.E106.format(fmt=fmt, path=out, reason="it is a file"))

@@ -12,8 +12,10 @@ measured in the same run, with peak memory of the real commands.
   state, and of document states, on a plain sqlite3 connection. Also: reading the stored provenance,
   the full recount it replaced (core/review/provenance.py `recount`), and one edit's recount of its
   document (`refresh`).
-- import memory: peak RSS of `annotator import --no-model` of 10,000 documents (target ≤ 150 MB), and
-  the floor: a process that loads SQLAlchemy's ORM, click and spaCy's tokenizer and tokenises a text.
+- import memory: peak RSS of `annotator import --no-model` of 10,000 documents into a new project
+  (target ≤ 150 MB; also with an empty user cache, and into an existing project), and the floor: a
+  process that loads SQLAlchemy's ORM, click and spaCy's tokenizer and tokenises a text. Medians of
+  --memory-repeat runs.
 - export: `export(jsonl)` of the analyst's layer vs a plain SELECT of the same rows plus json.dumps
   of the same task dicts (built untimed). Target ratio ≥ 0.5; peak RSS of `annotator export`. The
   DocBin export (`export(spacy)`) against the same raw limit: target ≤ 2× its time. Both commands'
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,11 +92,12 @@ con.commit()
 '''
 
 
-def peak(cmd: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MB) of running `cmd` alone in a fresh process tree."""
+def peak(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of running `cmd` alone in a fresh process tree (the largest of its
+    processes: ru_maxrss of the children)."""
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+                         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}).stdout
     return time.perf_counter() - t, round(int(out.strip().splitlines()[-1]) / 1024)
 
 
@@ -113,18 +117,39 @@ def bench_import(tmp: Path, n: int) -> dict:
             "target_peak_rss_mb_max": 1024}
 
 
-def bench_import_memory(tmp: Path, n: int) -> dict:
+def bench_import_memory(tmp: Path, n: int, repeat: int) -> dict:
     """Peak RSS of `annotator import --no-model` of n documents (10,000: the peers' comparison) into
-    a new project, and the floor: a process that only loads what the import must (SQLAlchemy's ORM,
-    click, spaCy's English tokenizer) and tokenises one text."""
+    a new project, the target's case: its schema a copy of the empty project in the user cache, and
+    with an empty cache (the copy is made first, by Alembic in a child process); into an existing
+    project; and the floor: a process that only loads what the import must (SQLAlchemy's ORM, click,
+    spaCy's English tokenizer) and tokenises one text. Medians of `repeat` runs, taken in turn."""
     data = tmp / f"mem{n}.jsonl"
     generate.write_jsonl(data, n)
-    Store(tmp / "mem.db").close()
-    ours_s, ours_mb = peak([sys.executable, "-c", CLI, "--db", str(tmp / "mem.db"), "--user", "bench", "import",
-                            str(data), "--no-model"])
-    _, floor_mb = peak([sys.executable, "-c", "import click, sqlalchemy.orm, spacy; spacy.blank('en')('A text.')"])
-    return {"documents": n, "seconds": round(ours_s, 2), "peak_rss_mb": ours_mb, "floor_peak_rss_mb": floor_mb,
-            "target_peak_rss_mb_max": 150}
+    runs: dict[str, list] = {"new": [], "new_empty_cache": [], "existing": [], "floor": [], "new_seconds": []}
+
+    def ours(db: Path, cache: Path) -> tuple[float, int]:
+        try:
+            return peak([sys.executable, "-c", CLI, "--db", str(db), "--user", "bench", "import", str(data),
+                         "--no-model"], env={"XDG_CACHE_HOME": str(cache)})
+        finally:
+            for p in db.parent.glob(db.name + "*"):
+                p.unlink()
+
+    for i in range(repeat):
+        cache = tmp / f"cache{i}"
+        runs["new_empty_cache"].append(ours(tmp / f"cold{i}.db", cache)[1])
+        seconds, mb = ours(tmp / f"new{i}.db", cache)
+        runs["new"].append(mb)
+        runs["new_seconds"].append(round(seconds, 2))
+        Store(tmp / f"old{i}.db").close()
+        runs["existing"].append(ours(tmp / f"old{i}.db", cache)[1])
+        runs["floor"].append(peak([sys.executable, "-c",
+                                   "import click, sqlalchemy.orm, spacy; spacy.blank('en')('A text.')"])[1])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {"documents": n, "seconds": med["new_seconds"], "peak_rss_mb": med["new"],
+            "new_empty_cache_peak_rss_mb": med["new_empty_cache"], "existing_peak_rss_mb": med["existing"],
+            "floor_peak_rss_mb": med["floor"], "target_peak_rss_mb_max": 150, "repeat": repeat,
+            "load_average": [round(x, 2) for x in os.getloadavg()], "runs": runs}
 
 
 def bench_stats_export(tmp: Path, n: int, export_too: bool = True) -> tuple[dict, dict]:
@@ -213,6 +238,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 documents: a smoke run, figures meaningless")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--memory-docs", type=int, default=10_000, help="documents of the peak-RSS import")
+    parser.add_argument("--memory-repeat", type=int, default=3, help="runs of each peak-RSS import (1 with --quick)")
     parser.add_argument("--only", nargs="*", choices=["import", "memory", "stats", "export"],
                         help="parts to run (default: all; export builds the stats project too)")
     args = parser.parse_args()
@@ -222,7 +248,8 @@ def main() -> None:
         if not args.only or "import" in args.only:
             result["import"] = bench_import(Path(tmp), n)
         if not args.only or "memory" in args.only:
-            result["import_memory"] = bench_import_memory(Path(tmp), min(n, args.memory_docs))
+            result["import_memory"] = bench_import_memory(Path(tmp), min(n, args.memory_docs),
+                                                          1 if args.quick else args.memory_repeat)
         if not args.only or {"stats", "export"} & set(args.only):
             export_too = not args.only or "export" in args.only
             result["stats"], export = bench_stats_export(Path(tmp), n, export_too)

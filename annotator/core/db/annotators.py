@@ -7,8 +7,6 @@ may see and edit which layer is decided in `core/editing/permissions.py`.
 
 from __future__ import annotations
 
-import getpass
-import os
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -16,17 +14,8 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db.models import Annotator, Event
 from annotator.core.db.store import Store
+from annotator.core.db.visibility import GOLD, MODEL_LAYER, ROLES, LayerInfo, default_user  # noqa: F401 (kept importable here)
 from annotator.errors import AnnotatorError, Errors
-
-GOLD = "gold"
-ROLES = ("annotator", "reviewer")
-MODEL_LAYER = "model"
-
-
-def default_user() -> str:
-    """ANNOTATOR_USER, else the OS login. Here, not in project.py, so that a command that only needs
-    the name (import, export) does not load the project facade (start-up)."""
-    return os.environ.get("ANNOTATOR_USER") or getpass.getuser() or "analyst"
 
 
 def get_annotator(session: Session, name: str, *, is_model: bool = False, role: str = "annotator") -> Annotator:
@@ -43,18 +32,6 @@ def find_annotator(session: Session, name: str) -> Annotator | None:
     """The annotator called `name`, or None: for whoever only reads or acts on others (a read-only
     command, the actor of a role change) and must not become an annotator by doing so."""
     return session.scalar(select(Annotator).where(Annotator.name == name))
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    id: int
-    name: str
-    role: str
-    is_model: bool
-
-    @property
-    def is_gold(self) -> bool:
-        return self.name == GOLD
 
 
 def _info(row: Annotator) -> LayerInfo:

@@ -4,9 +4,10 @@ probe per database, LIKE patterns escaped the same way everywhere."""
 from __future__ import annotations
 
 import weakref
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:  # annotations only: importing this module loads no SQLAlchemy (command start-up)
+    from sqlalchemy.engine import Connection
 
 _probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {what: answer}
 

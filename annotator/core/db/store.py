@@ -7,22 +7,25 @@ An SQLite project is one file (an application file format): WAL, foreign keys, a
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from annotator.core.db import schema
 from annotator.core.db.schema import APPLICATION_ID
 from annotator.errors import AnnotatorError, ConnectionLost, Errors
+
+if TYPE_CHECKING:  # sqlalchemy.orm loads with the first session: a command that only reads needs none
+    from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a row-level security policy or a missing grant said no
@@ -164,14 +167,17 @@ def _check_sqlite_file(path: Path) -> None:
 class Store:
     """An open project: engine, session factory and `atomic()` transactions.
 
-    A new (empty) database gets the current schema; an older one is refused (E005) unless
+    A new (empty) database gets the current schema (a new SQLite file as a copy of the cached empty
+    project, unless `template` is false: core/db/template.py); an older one is refused (E005) unless
     `upgrade` is true: upgrading is the user's decision (`annotator db upgrade`, or the window asks).
     """
 
     upgrading: tuple[str, str] | None = None  # (from, to) while an upgrade runs (schema.ensure_current)
 
-    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False, on_step: schema.Steps | None = None):
-        """`on_step(k, n)`: an upgrade's progress, k of n revisions applied (the window's dialog)."""
+    def __init__(self, db: str | os.PathLike, *, upgrade: bool = False, on_step: schema.Steps | None = None,
+                 template: bool = True):
+        """`on_step(k, n)`: an upgrade's progress, k of n revisions applied (the window's dialog);
+        `template`: a new SQLite project may be a copy of the cached empty one (schema.create)."""
         self.url = to_url(db)
         try:
             url = make_url(self.url)
@@ -184,12 +190,11 @@ class Store:
             if not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = self._make_engine()
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self._local = threading.local()  # the session of the `atomic()` block running on this thread
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         try:
             self.login, self.is_admin = self._who()
-            self.schema = schema.ensure_current(self, upgrade=upgrade, on_step=on_step)
+            self.schema = schema.ensure_current(self, upgrade=upgrade, on_step=on_step, template=template)
             if self.path is not None:
                 st = os.stat(self.path)
                 self._identity = (st.st_dev, st.st_ino)
@@ -216,6 +221,14 @@ class Store:
         except BaseException:
             self.engine.dispose()
             raise
+
+    @functools.cached_property
+    def Session(self) -> sessionmaker:  # noqa: N802 (a session factory, called as the class would be)
+        """The session factory; sqlalchemy.orm is imported here, on first use (~0.06 s of start-up
+        that `annotator export`, reading with raw SQL, never pays)."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     def _who(self) -> tuple[str | None, bool]:
         """(the database login, whether it is the project's admin: the owner of the database or a

@@ -1,7 +1,8 @@
 """Who may see and edit which layer.
 
 Annotation is blind: an annotator sees their own layer and the model's suggestions; a reviewer sees
-every layer. Only reviewers edit the gold layer: `check_command` is the command stack's guard, and the
+every layer (`visible_layers`, `check_visible`: in core/db/visibility.py, without the ORM, for the
+commands that only read). Only reviewers edit the gold layer: `check_command` is the command stack's guard, and the
 adjudication commands (`core/review/decisions.py`) check too. Agreement is for reviewers
 (`check_reviewer_view`, E164). Who may change roles is decided where roles are set
 (`core/db/annotators.py`, E165).
@@ -14,33 +15,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from annotator.core.db.annotators import GOLD, LayerInfo, _annotator, _info
+from annotator.core.db.annotators import GOLD
 from annotator.core.db.models import Annotator, Span
+from annotator.core.db.visibility import check_visible, visible_layers  # noqa: F401 (the rule, without the ORM)
 from annotator.errors import AnnotatorError, Errors
-
-
-def visible_layers(session: Session, annotator: Annotator | LayerInfo | str | int) -> list[LayerInfo]:
-    """The layers `annotator` may see, by name: every layer for a reviewer; else their own and the
-    model's (blind annotation: no colleague's layer, and not gold). A user not in the project yet
-    has no layer of their own: they see the model's."""
-    if isinstance(annotator, str) and session.scalar(select(Annotator.id).where(Annotator.name == annotator)) is None:
-        row = None
-    else:
-        row = _annotator(session, annotator)
-    q = select(Annotator).order_by(Annotator.name)
-    if row is None:
-        q = q.where(Annotator.is_model)
-    elif row.role != "reviewer":
-        q = q.where((Annotator.id == row.id) | Annotator.is_model)
-    return [_info(r) for r in session.scalars(q)]
-
-
-def check_visible(session: Session, viewer: Annotator | LayerInfo | str | int, layer: str) -> None:
-    """E163 unless `viewer` may see `layer` (E050 for an unknown layer)."""
-    target = _annotator(session, layer)
-    if target.id not in {info.id for info in visible_layers(session, viewer)}:
-        name = viewer if isinstance(viewer, str) else _annotator(session, viewer).name
-        raise AnnotatorError(Errors.E163.format(viewer=name, layer=target.name))
 
 
 def check_reviewer_view(session: Session, viewer: str, what: str) -> None:
