@@ -15,18 +15,21 @@ failed, cancelled or killed export leaves the old output as it was).
 from __future__ import annotations
 
 import gc
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import case, literal, select
 
 from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_visible
-from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord, StoredRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -76,30 +79,45 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
     and its unchecked suggestions with `suggestions`. A document with no span is a record too.
 
     Read a chunk of documents at a time with two plain SELECTs on the connection (rows as tuples, no
-    ORM loading): memory stays bounded by the chunk, whatever the corpus. The records are StoredRecords:
-    their tokens stay the stored bytes until a writer reads `tokens`."""
+    ORM loading): memory stays bounded by the chunk, whatever the corpus. The next chunk is read in a
+    thread meanwhile (`read_ahead`). The records are StoredRecords: their tokens stay the stored bytes
+    and their spans the rows read until a writer reads `tokens` or `spans`."""
     annotator = layer_id(store, layer)
-    model = layer == MODEL_LAYER
     docs_q = select(Document.id, Document.name, Document.title, Document.text, Document.meta, Document.tokens)
-    spans_q = (select(Span.document_id, Span.start, Span.end, Span.label, Span.status, Span.nil, Entity.kb_id)
+    kb_id = case((Span.nil, literal(NIL)), else_=Entity.kb_id)
+    status = literal(SUGGESTED) if layer == MODEL_LAYER else Span.status  # the model layer: all suggestions
+    spans_q = (select(Span.document_id, Span.start, Span.end, Span.label, kb_id, status)
                .outerjoin(Entity, Entity.id == Span.entity_id)
                .where(Span.annotator_id == annotator, *(() if suggestions else (Span.status == ACCEPTED,))))
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
+
+    def read(chunk: list[int]) -> list[DocRecord]:
         with store.Session() as s:
             conn = s.connection()
             docs = conn.execute(docs_q.where(Document.id.in_(chunk)).order_by(Document.id)).all()
             rows = conn.execute(spans_q.where(Span.document_id.in_(chunk))
                                 .order_by(Span.document_id, Span.start, Span.end, Span.label)).all()
-        by_doc: dict[int, list[SpanRecord]] = {}
-        for doc_id, start, end, label, status, nil, kb_id in rows:
-            by_doc.setdefault(doc_id, []).append(
-                SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
+        by_doc = {doc_id: list(group) for doc_id, group in groupby(rows, itemgetter(0))}
+        out = []
         for doc_id, name, title, text, meta, tokens in docs:
             meta = dict(meta or {})
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
-            yield StoredRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
-                               annotator=layer, carried=carried, packed=bytes(tokens))
+            out.append(StoredRecord(name=name, text=text, title=title, meta=meta, annotator=layer, carried=carried,
+                                    packed=bytes(tokens), span_rows=by_doc.get(doc_id, [])))
+        return out
+
+    yield from read_ahead(read, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
+
+
+def read_ahead(read: Callable[[list[int]], list[DocRecord]], chunks: list[list[int]]) -> Iterator[DocRecord]:
+    """The records of each chunk in order, the next chunk read in a thread while this one is used:
+    SQLite lets go of the GIL while it steps, so reading overlaps the writer's work. One chunk ahead
+    at most, so memory stays bounded; a consumer that stops early waits for that one read."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as pool:
+        pending = pool.submit(read, chunks[0]) if chunks else None
+        for nxt in chunks[1:] + [None]:
+            done = pending.result()
+            pending = pool.submit(read, nxt) if nxt is not None else None
+            yield from done
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",
