@@ -23,7 +23,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import case, literal, select
+from sqlalchemy import case, literal, literal_column, select
 
 from annotator.core.db.annotators import MODEL_LAYER
 from annotator.core.db.models import Annotator, Document, DocumentState, Entity, Span
@@ -85,7 +85,8 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
     annotator = layer_id(store, layer)
     docs_q = select(Document.id, Document.name, Document.title, Document.text, Document.meta, Document.tokens)
     kb_id = case((Span.nil, literal(NIL)), else_=Entity.kb_id)
-    status = literal(SUGGESTED) if layer == MODEL_LAYER else Span.status  # the model layer: all suggestions
+    # the model layer holds suggestions only; a constant in the SQL, no parameter whose type PostgreSQL must guess
+    status = literal_column(f"'{SUGGESTED}'") if layer == MODEL_LAYER else Span.status
     spans_q = (select(Span.document_id, Span.start, Span.end, Span.label, kb_id, status)
                .outerjoin(Entity, Entity.id == Span.entity_id)
                .where(Span.annotator_id == annotator, *(() if suggestions else (Span.status == ACCEPTED,))))
