@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 
 import pytest
 
 from annotator.core.db.annotators import set_role
 from annotator.core.project import Project
-from annotator.core.records import DocRecord, FormatReport, StoredRecord
+from annotator.core.records import DocRecord, FormatReport, SpanRecord, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import exporting
@@ -196,6 +197,34 @@ def test_exporting_records_keep_tokens_packed_until_read(project):
     assert rec == plain and plain == rec
     rec.tokens = [(0, 1)]  # a format that rewrites the tokens: the stored bytes no longer say them
     assert rec.packed is None and rec.tokens == [(0, 1)]
+
+
+def test_exporting_records_keep_spans_as_rows_until_read(project):
+    """The DocBin writer places spans from the rows read; `spans` builds the SpanRecords once and
+    then the rows are dropped, so a format that changes the spans never meets stale rows."""
+    ids = opened_all(project)
+    rec = next(exporting.records(project.store, USER, ids[:1]))
+    rows = [tuple(r) for r in rec.span_rows]
+    assert rows and all(r[0] == ids[0] and r[5] == "accepted" for r in rows)
+    assert rec.spans == [SpanRecord(*r[1:]) for r in rows] and rec.span_rows is None
+    assert [(s.start, s.end, s.label) for s in rec.spans] == sorted(
+        (s.start, s.end, s.label) for s in project.spans(ids[0]) if s.status == "accepted")
+    rec.spans = []
+    assert rec.spans == [] and rec.span_rows is None
+
+
+def test_exporting_reads_chunks_ahead_in_order_and_stops_the_reader(project, tmp_path, monkeypatch):
+    """Chunks are read in a thread one ahead of the writer: the file is the same whatever the chunk
+    size, and a consumer that stops early leaves no reader thread behind."""
+    ids = opened_all(project)
+    export(project.store, "spacy", tmp_path / "whole.spacy", layer=USER, status="all")
+    monkeypatch.setattr(exporting, "CHUNK", 1)
+    export(project.store, "spacy", tmp_path / "ones.spacy", layer=USER, status="all")
+    assert (tmp_path / "ones.spacy").read_bytes() == (tmp_path / "whole.spacy").read_bytes()
+    recs = exporting.records(project.store, USER, ids)
+    assert next(recs).name == project.documents()[0].name
+    recs.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("export-read")]
 
 
 def test_exporting_pauses_automatic_gc_only_while_writing(project, tmp_path):

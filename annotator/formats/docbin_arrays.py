@@ -8,7 +8,6 @@ with one written from `to_doc` Docs.
 from __future__ import annotations
 
 from itertools import chain
-from operator import attrgetter
 
 import numpy
 
@@ -16,7 +15,6 @@ from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
 
 SUGGESTED = "suggested"  # a span's status, and the span group of the unchecked suggestions
-_FIELDS = attrgetter("start", "end", "label", "status")
 SENTENCE_ENDS = frozenset({".", "!", "?", "。", "！", "？", "…"})
 _END_CODES = numpy.array(sorted(map(ord, SENTENCE_ENDS)), dtype=numpy.uint32)
 _SPACE_CODES = numpy.array([chr(c).isspace() for c in range(0x3001)] + [False])  # U+3000 is the last space
@@ -85,22 +83,30 @@ def sentence_starts(words: list[str], starts, ends, codes, pdoc, lengths, yes: i
     return sent
 
 
+def span_rows(rec: DocRecord) -> list:
+    """The record's spans as rows (document id, start, end, label, kb_id, status): a StoredRecord's rows
+    as read (no SpanRecord built), else made from its spans."""
+    rows = getattr(rec, "span_rows", None)
+    return rows if rows is not None else [(0, sp.start, sp.end, sp.label, sp.kb_id, sp.status) for sp in rec.spans]
+
+
 def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
     """place_spans for a batch: rows of (first token, last token + 1) of the accepted spans placed, those
-    spans, and {document: [(i, j, span)]} of the suggestions; misaligned ones reported."""
-    spans = list(chain.from_iterable(r.spans for r in recs))
-    if not spans:
-        return numpy.zeros((0, 2), dtype=numpy.int64), [], {}
-    m, n = len(spans), len(starts)
-    sdoc = numpy.repeat(numpy.arange(len(recs)), [len(r.spans) for r in recs])
-    local = numpy.arange(m) - numpy.repeat(numpy.concatenate(([0], numpy.cumsum([len(r.spans) for r in recs])[:-1])),
-                                           [len(r.spans) for r in recs])
-    ss, se, labels, statuses = zip(*map(_FIELDS, spans))
-    ss, se = numpy.array(ss, dtype=numpy.int64), numpy.array(se, dtype=numpy.int64)
+    spans' labels and kb_ids, and {document: [(i, j, span row)]} of the suggestions; misaligned ones
+    reported. Spans are `span_rows`."""
+    per_doc = [span_rows(r) for r in recs]
+    counts = numpy.fromiter(map(len, per_doc), numpy.int64, len(recs))
+    m, n = int(counts.sum()), len(starts)
+    if not m:
+        return numpy.zeros((0, 2), dtype=numpy.int64), [], [], {}
+    rows = list(chain.from_iterable(per_doc))
+    _, ss, se, labels, kbs, statuses = zip(*rows)
+    sdoc = numpy.repeat(numpy.arange(len(recs)), counts)
+    ss, se = numpy.fromiter(ss, numpy.int64, m), numpy.fromiter(se, numpy.int64, m)
     sugg = numpy.fromiter(map(SUGGESTED.__eq__, statuses), bool, m)
     rank = {label: i for i, label in enumerate(sorted(set(labels)))}
     order = numpy.lexsort((numpy.fromiter(map(rank.__getitem__, labels), numpy.int64, m), ss - se, ss, sdoc))
-    sdoc, local, ss, se, sugg = sdoc[order], local[order], ss[order], se[order], sugg[order]
+    sdoc, ss, se, sugg = sdoc[order], ss[order], se[order], sugg[order]
     offs = numpy.concatenate(([0], numpy.cumsum([len(r.text) for r in recs])[:-1]))
     gs, ge = ss + offs[sdoc], se + offs[sdoc]
     i, j = numpy.searchsorted(starts, gs), numpy.searchsorted(starts, ge)
@@ -124,13 +130,12 @@ def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
     wrong[accepted[~keep]] = True
     accepted = accepted[keep]
     for k in numpy.flatnonzero(wrong)[numpy.lexsort((numpy.flatnonzero(wrong), sugg[wrong], sdoc[wrong]))].tolist():
-        rec = recs[sdoc[k]]
-        sp = rec.spans[local[k]]
-        report.misaligned.append((rec.name, sp.start, sp.end, rec.text[sp.start:sp.end]))
+        rec, (_, start, end, *_rest) = recs[sdoc[k]], rows[order[k]]
+        report.misaligned.append((rec.name, start, end, rec.text[start:end]))
     suggested: dict[int, list] = {}
     for k in numpy.flatnonzero(ok & sugg).tolist():
-        d = int(sdoc[k])
-        suggested.setdefault(d, []).append((int(i[k]), int(j[k]), recs[d].spans[local[k]]))
+        suggested.setdefault(int(sdoc[k]), []).append((int(i[k]), int(j[k]), rows[order[k]]))
     report.spans += len(accepted) + sum(map(len, suggested.values()))
-    placed = [spans[k] for k in order[accepted].tolist()]
-    return numpy.stack((i[accepted], j[accepted]), axis=1), placed, suggested
+    placed = order[accepted].tolist()
+    return (numpy.stack((i[accepted], j[accepted]), axis=1), [labels[k] for k in placed], [kbs[k] for k in placed],
+            suggested)

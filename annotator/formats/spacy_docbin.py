@@ -30,7 +30,6 @@ import struct
 import zlib
 from bisect import bisect_left
 from itertools import chain
-from operator import attrgetter
 from pathlib import Path
 from typing import Iterable
 
@@ -51,7 +50,6 @@ from annotator.formats.docbin_stream import DocBinStream
 from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
-_LABEL, _KB_ID = attrgetter("label"), attrgetter("kb_id")
 _SPAN_ROW = struct.Struct(">QQQllll")
 _tokenizer = None
 
@@ -213,13 +211,13 @@ class _Batches:
         self.any_token = self.any_token or n > 0
         orth = numpy.fromiter(map(self.ids.__getitem__, words), numpy.uint64, n)
         sent = docbin_arrays.sentence_starts(words, starts, ends, codes, pdoc, lengths, self.YES, self.NO)
-        placed, spans, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
+        placed, labels, kb_ids, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
         tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
         tokens[:, self.columns[ORTH]] = orth
-        if spans:
+        if labels:
             pi, pj, ids = placed[:, 0], placed[:, 1], self.ids
-            label = numpy.fromiter(map(ids.__getitem__, map(_LABEL, spans)), numpy.uint64, len(spans))
-            kb = numpy.fromiter((ids[k] if k else 0 for k in map(_KB_ID, spans)), numpy.uint64, len(spans))
+            label = numpy.fromiter(map(ids.__getitem__, labels), numpy.uint64, len(labels))
+            kb = numpy.fromiter((ids[k] if k else 0 for k in kb_ids), numpy.uint64, len(kb_ids))
             inside = numpy.cumsum(numpy.bincount(pi, minlength=n + 1)[:n] - numpy.bincount(pj, minlength=n + 1)[:n]) > 0
             which = numpy.cumsum(numpy.bincount(pi, minlength=n)[:n]) - 1  # the placed span a token is in
             iob = numpy.where(inside, self.I, self.O).astype(numpy.uint64)
@@ -239,13 +237,13 @@ class _Batches:
         self.stream.add(rows, space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
                         [pack(user_data(r)) for r in recs])
 
-    def _span_groups(self, first: int, spans) -> bytes:
+    def _span_groups(self, first: int, spans: list[tuple]) -> bytes:
         """What `doc.spans.to_bytes()` gives for a doc whose only group is the suggestions (`add_suggestions`),
         packed here: a Doc per document costs more than the rest of its conversion. A span is
         (id, kb_id, label, start, end, start_char, end_char) big-endian, as SpanGroup.to_bytes packs it."""
         ids, pack = self.ids, self.pack
-        rows = [_SPAN_ROW.pack(0, ids[sp.kb_id] if sp.kb_id else 0, ids[sp.label], i - first, j - first, sp.start, sp.end)
-                for i, j, sp in spans]
+        rows = [_SPAN_ROW.pack(0, ids[kb_id] if kb_id else 0, ids[label], i - first, j - first, start, end)
+                for i, j, (_, start, end, label, kb_id, _status) in spans]
         return pack({pack({"name": SUGGESTED, "attrs": {}, "spans": rows}): [SUGGESTED]})
 
     def finish(self) -> None:

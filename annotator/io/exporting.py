@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import gc
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
 from annotator.core.db.raw import marks, rows
 from annotator.core.db.store import Store
 from annotator.core.db.visibility import MODEL_LAYER, check_visible, known_layers
-from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, SpanRecord, StoredRecord
+from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, StoredRecord
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -68,8 +71,9 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
 
 
 _DOCS = "SELECT id, name, title, text, meta, tokens FROM documents WHERE id IN ({}) ORDER BY id"
-_SPANS = ("SELECT s.document_id, s.start, s.\"end\", s.label, s.status, s.nil, e.kb_id FROM spans s "
-          "LEFT OUTER JOIN entities e ON e.id = s.entity_id WHERE s.annotator_id = ?{} AND s.document_id IN ({}) "
+_SPANS = (f"SELECT s.document_id, s.start, s.\"end\", s.label, CASE WHEN s.nil THEN '{NIL}' ELSE e.kb_id END, "
+          "{status} FROM spans s LEFT OUTER JOIN entities e ON e.id = s.entity_id "
+          "WHERE s.annotator_id = ?{accepted} AND s.document_id IN ({ids}) "
           "ORDER BY s.document_id, s.start, s.\"end\", s.label")
 
 
@@ -79,25 +83,43 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
 
     Read a chunk of documents at a time with two plain SELECTs through the driver (rows as tuples; no
     ORM: `annotator export` loads neither the models nor sqlalchemy.orm): memory stays bounded by the
-    chunk, whatever the corpus. The records are StoredRecords: their tokens stay the stored bytes until
-    a writer reads `tokens`."""
+    chunk, whatever the corpus. The next chunk is read in a thread meanwhile (`read_ahead`). The records
+    are StoredRecords: their tokens stay the stored bytes and their spans the rows read until a writer
+    reads `tokens` or `spans`."""
     annotator = layer_id(store, layer)
-    model = layer == MODEL_LAYER
     accepted = "" if suggestions else f" AND s.status = '{ACCEPTED}'"
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
+    # the model layer holds suggestions only: a constant in the SQL, as NIL is
+    status = f"'{SUGGESTED}'" if layer == MODEL_LAYER else "s.status"
+
+    def read(chunk: list[int]) -> list[DocRecord]:
         with store.engine.connect() as conn:
             docs = rows(conn, _DOCS.format(marks(len(chunk))), chunk)
-            found = rows(conn, _SPANS.format(accepted, marks(len(chunk))), [annotator, *chunk])
-        by_doc: dict[int, list[SpanRecord]] = {}
-        for doc_id, start, end, label, status, nil, kb_id in found:
-            by_doc.setdefault(doc_id, []).append(
-                SpanRecord(start, end, label, NIL if nil else kb_id, SUGGESTED if model else status))
+            found = rows(conn, _SPANS.format(status=status, accepted=accepted, ids=marks(len(chunk))),
+                         [annotator, *chunk])
+        by_doc = {doc_id: list(group) for doc_id, group in groupby(found, itemgetter(0))}
+        out = []
         for doc_id, name, title, text, meta, tokens in docs:
             meta = dict((json.loads(meta) if isinstance(meta, str) else meta) or {})  # JSON: text on SQLite
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
-            yield StoredRecord(name=name, text=text, title=title, meta=meta, spans=by_doc.get(doc_id, []),
-                               annotator=layer, carried=carried, packed=bytes(tokens))
+            out.append(StoredRecord(name=name, text=text, title=title, meta=meta, annotator=layer, carried=carried,
+                                    packed=bytes(tokens), span_rows=by_doc.get(doc_id, [])))
+        return out
+
+    yield from read_ahead(read, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
+
+
+def read_ahead(read: Callable[[list[int]], list[DocRecord]], chunks: list[list[int]]) -> Iterator[DocRecord]:
+    """The records of each chunk in order, the next chunk read in a thread while this one is used:
+    SQLite lets go of the GIL while it steps, so reading overlaps the writer's work. One chunk ahead
+    at most, so memory stays bounded; a consumer that stops early waits for that one read."""
+    if not chunks:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as pool:
+        pending = pool.submit(read, chunks[0])
+        for nxt in chunks[1:] + [None]:
+            done = pending.result()
+            pending = pool.submit(read, nxt) if nxt is not None else None
+            yield from done
 
 
 def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str = "done",
