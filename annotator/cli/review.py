@@ -6,8 +6,11 @@ that needs it (see annotator/cli/__init__.py; tests/test_architecture.py lists t
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -102,6 +105,18 @@ def history_cmd(ctx, doc_name, person, limit, as_json):
         click.echo(f"{stamp(e.when)}  {e.user}  {e.document or '-'}  {e.text}{'  (undone)' if e.undone else ''}")
 
 
+@contextmanager
+def _no_collection():
+    """The cyclic garbage collector paused (as it was before, after)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _agreement_table(report: dict) -> list[str]:
     """The report as aligned text lines: overall, each pair, each label (per document: --json)."""
     columns = [("span_f1_exact", "F1 exact"), ("span_f1_overlap", "F1 overlap"), ("token_kappa", "kappa"),
@@ -131,10 +146,14 @@ def _agreement_table(report: dict) -> list[str]:
 def agreement_cmd(ctx, annotators, labels, status, as_json):
     """Inter-annotator agreement (reviewers) on the documents two or more of the layers finished,
     counting accepted spans only: a suggestion nobody checked is not an annotation."""
-    from annotator.core.review.inputs import project_agreement
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)  # the interpreter's exit collections then skip the objects made (0.1 s)
+    with _no_collection():  # imports and the report make ~10^6 objects and no cyclic garbage
+        from annotator.core.review.inputs import project_agreement
 
-    store = read_store(ctx)
-    result = project_agreement(store, comma_list(annotators), comma_list(labels), status, viewer=user_of(ctx, store))
+        store = read_store(ctx)
+        result = project_agreement(store, comma_list(annotators), comma_list(labels), status,
+                                   viewer=user_of(ctx, store))
     if as_json:
         for piece in result.json_pieces():  # not click.echo: it scans 24 MB for colour codes
             sys.stdout.write(piece)
