@@ -57,7 +57,9 @@ def test_agreement_json_text_of_a_report_with_nothing_compared():
 def test_agreement_by_document_columns_read_as_a_mapping_of_measures():
     report = _report()
     table = report.by_document
-    items = dict(table.items())
+    first = table["plain"]  # one row, made from the columns
+    items = dict(table.items())  # every row, made once and kept
+    assert first == items["plain"]
     assert list(table) == sorted(NAMES) and len(table) == len(NAMES) and "plain" in table
     for name in NAMES:
         assert table[name] == items[name] and isinstance(table[name], Measures)
