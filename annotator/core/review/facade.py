@@ -69,7 +69,7 @@ def agreement_report(store: Store, annotators: list[str]) -> AgreementReport:
     10^5 rows made on the GUI thread would freeze it."""
     report = project_agreement(store, annotators)
     for table in (report.by_document, report.by_label):
-        table.values()  # made once and kept
+        table.measures()  # made once and kept
     return report
 
 
