@@ -67,7 +67,8 @@ con = sqlite3.connect(sys.argv[1])
 ids = ",".join(str(i) for i, in con.execute(sys.argv[2]))
 con.execute("SELECT group_concat(document_id), group_concat(layer_a * 4294967296 + layer_b), "
             "group_concat(tokens * 4294967296 + accepted), group_concat(disagree), group_concat(dot), "
-            "group_concat(((n_a + n_b) * 2097152 + exact) * 2097152 + overlap), group_concat(linked * 2097152 + same_link) "
+            "group_concat(((n_a + n_b) * 2097152 + exact) * 2097152 + overlap), "
+            "group_concat(linked * 2097152 + same_link) "
             f"FROM agreement_pairs WHERE layer_a <= layer_b AND layer_a IN ({ids}) AND layer_b IN ({ids})").fetchall()
 con.execute("SELECT group_concat(annotator_id), group_concat(document_id), group_concat(CASE WHEN status IN ('done') "
             f"THEN 1 ELSE 0 END) FROM document_states WHERE annotator_id IN ({ids})").fetchall()
