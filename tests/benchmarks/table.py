@@ -74,6 +74,14 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                     f"{win.get('dashboard_seconds')} s, {win.get('peak_rss_mb')} MB",
                     f"read {raw['read_seconds']} s + numpy exact F1 {raw['numpy_exact_seconds']} s; "
                     f"GROUP BY {raw['group_by_seconds']} s", "≤ 2 s", v["within_target"] is True))
+        cli, floor = v["cli"], v.get("raw_floor")
+        if floor:
+            out.append((f"`annotator agreement --json`, {v['documents']:,} docs × 3 annotators",
+                        f"{cli['seconds']} s ({', '.join(map(str, cli['cpu_seconds']))} s CPU; start-up "
+                        f"{cli['startup_seconds']} s; {cli['output_mb']} MB of JSON; load average "
+                        f"{' → '.join(map(str, cli['load_average']))})",
+                        f"python + the SQL sums on plain sqlite3 {floor['seconds']} s", "≤ 2 s",
+                        cli["within_target"] is True))
         if win:
             out.append((f"Review lists, {v['documents']:,} docs: a label's disagreements, adjudication",
                         f"first page {win['label_list_seconds']} s, adjudication view {win['adjudication_seconds']} s "

@@ -32,14 +32,17 @@ Decisions, so that the numbers can be read and compared:
 from __future__ import annotations
 
 import gc
+from collections.abc import ItemsView, Mapping, ValuesView
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Iterator
 
 import numpy as np
 
 from annotator.core.records import SpanRecord
 from annotator.core.review.arrays import Corpus, build, exact_matches, overlap_matches
+from annotator.core.review.report_json import json_pieces
 
 KINDS = ("agreed", "missing", "boundary", "label", "link")
 
@@ -57,6 +60,70 @@ class Measures:
         return dict(vars(self))  # fields in declaration order; faster than asdict for 10^4 rows
 
 
+MEASURES = ("span_f1_exact", "span_f1_overlap", "token_kappa", "token_alpha", "link_agreement")  # Measures' order
+
+
+class MeasureTable(Mapping):
+    """name -> Measures, kept as columns: the names and one float array per measure (NaN where
+    undefined). 10^5 documents are 10^5 objects only for a reader that asks for all of them; the
+    JSON writer (`annotator agreement --json`, review/report_json.py) reads the columns."""
+
+    FIELDS = MEASURES
+
+    def __init__(self, names: list[str], columns: tuple[np.ndarray, ...], n_docs: int):
+        self.names = names
+        self.columns = columns  # in MEASURES order
+        self.n_docs = n_docs
+        self._index: dict[str, int] | None = None
+        self._rows: list[Measures] | None = None  # once every row was asked for
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __getitem__(self, name: str) -> Measures:
+        if self._index is None:
+            self._index = {n: k for k, n in enumerate(self.names)}
+        k = self._index[name]
+        if self._rows is not None:
+            return self._rows[k]
+        return Measures(*(None if v != v else v for v in (float(c[k]) for c in self.columns)), self.n_docs)
+
+    def measures(self) -> list[Measures]:
+        """Every row's Measures in order, made once and then kept (the kept list: read it, do not
+        change it). NaN to None a column at a time (10^5 rows: a third of the time)."""
+        if self._rows is None:
+            cols = [[None if x != x else x for x in c.tolist()] for c in self.columns]
+            self._rows = [Measures(*row, self.n_docs) for row in zip(*cols)]
+        return self._rows
+
+    def values(self) -> ValuesView:
+        return _Values(self)
+
+    def items(self) -> ItemsView:
+        return _Items(self)
+
+    def to_json(self) -> dict:
+        return {name: m.to_json() for name, m in self.items()}
+
+
+class _Values(ValuesView):
+    """A MeasureTable's rows straight from its kept list, not looked up name by name."""
+
+    def __iter__(self):
+        return iter(self._mapping.measures())
+
+
+class _Items(ItemsView):
+    """(name, Measures) pairs zipped from the table's lists: no tuple kept per row, so reading 10^5
+    rows sets off no garbage collection."""
+
+    def __iter__(self):
+        return zip(self._mapping.names, self._mapping.measures())
+
+
 @dataclass(frozen=True)
 class PairMeasures:
     a: str
@@ -72,8 +139,8 @@ class PairMeasures:
 class AgreementReport:
     pairs: list[PairMeasures]
     overall: Measures
-    by_label: dict[str, Measures]
-    by_document: dict[str, Measures]
+    by_label: MeasureTable  # a Mapping: label -> Measures
+    by_document: MeasureTable  # document name -> Measures
 
     def to_json(self) -> dict:
         """A JSON-serialisable dict (like spaCy's `to_json`); undefined values are None."""
@@ -81,9 +148,13 @@ class AgreementReport:
             return {
                 "pairs": [p.to_json() for p in self.pairs],
                 "overall": self.overall.to_json(),
-                "by_label": {k: m.to_json() for k, m in self.by_label.items()},
-                "by_document": {k: m.to_json() for k, m in self.by_document.items()},
+                "by_label": self.by_label.to_json(),
+                "by_document": self.by_document.to_json(),
             }
+
+    def json_pieces(self) -> Iterator[str]:
+        """`to_json()` as JSON text, in pieces to write one after the other (review/report_json.py)."""
+        return json_pieces(self)
 
 
 def compute(layers: dict[str, dict[str, list[SpanRecord]]], tokens: dict[str, list[tuple[int, int]]],
@@ -234,11 +305,10 @@ def _measures(values, n_docs) -> Measures:
     return Measures(f1_exact, f1_overlap, kappa, alpha, link, n_docs)
 
 
-def _table(names, values, n_docs) -> dict[str, Measures]:
-    """`_measures` of each row, NaN to None a column at a time (10^5 documents: a third of the time)."""
-    f1_exact, f1_overlap, link, kappa, alpha = ([None if x != x else x for x in np.asarray(v, float).tolist()]
-                                                for v in values)
-    return {name: Measures(*row, n_docs) for name, row in zip(names, zip(f1_exact, f1_overlap, kappa, alpha, link))}
+def _table(names, values, n_docs) -> MeasureTable:
+    """The rows' measures from `values` (F1 exact, F1 overlap, link agreement, κ, α: one array each)."""
+    f1_exact, f1_overlap, link, kappa, alpha = (np.asarray(v, float).reshape(-1) for v in values)
+    return MeasureTable(list(names), (f1_exact, f1_overlap, kappa, alpha, link), n_docs)
 
 
 @dataclass

@@ -65,7 +65,12 @@ class Review:
 
 # --- a background task's calls, on its own store
 def agreement_report(store: Store, annotators: list[str]) -> AgreementReport:
-    return project_agreement(store, annotators)
+    """The window's report, its rows made here in the worker: the window lists every document, and
+    10^5 rows made on the GUI thread would freeze it."""
+    report = project_agreement(store, annotators)
+    for table in (report.by_document, report.by_label):
+        table.measures()  # made once and kept
+    return report
 
 
 def label_items(store: Store, annotators: list[str], documents: list[str], label: str, start: int = 0,

@@ -221,7 +221,7 @@ def _report(chosen, name, labels, groups, pa, pb, ptok, pdis, pm, pspans, pd_, p
     for p, (x, y) in enumerate(combinations(ids_by_name, 2)):
         values = _span_values(t[:, p]) + (_kappa(n[p], n[p] - dis[p], r_full[p], c_full[p]),
                                           _alpha(r_full[p] + c_full[p], 2 * dis[p]))
-        docs = tuple(names[i] for i in np.sort(pos[pd_[pair_of == p]]).tolist())
+        docs = tuple(map(names.__getitem__, np.sort(pos[pd_[pair_of == p]]).tolist()))
         out_pairs.append(PairMeasures(x[1], y[1], _measures(values, len(docs)), docs))
 
     n_all, dis_all = n.sum(), dis.sum()
