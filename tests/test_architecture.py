@@ -161,9 +161,10 @@ def test_architecture_core_runs_without_qt_loaded():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_architecture_core_modules_stay_small():
-    """Modules stay under ~450 lines (the facade grew past it once: its linking methods moved to
-    core/kb/facade.py); the core is held to it here."""
-    long = {module_name(p): n for p in (PACKAGE / "core").rglob("*.py")
+def test_architecture_modules_stay_small():
+    """Modules stay under ~450 lines, in every layer (migrations aside: each is frozen as written). The
+    facade grew past it once (its linking methods moved to core/kb/facade.py), so did four windows (their
+    widgets and keys are built in qt_*_build / qt_adjudication_keys modules, importing is qt_window_import)."""
+    long = {module_name(p): n for p in PACKAGE.rglob("*.py")
             if "migrations" not in p.parts and (n := len(p.read_text().splitlines())) > 450}
     assert long == {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
 from test_ui_done import press, shown_box
@@ -172,6 +172,25 @@ def test_ui_dropping_files_imports_them(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(window.documents.model.docs) == 4, timeout=60_000)
     assert "dropped" in [d.name for d in window.project.documents()]
     assert window.statusBar().currentMessage().startswith("Imported 1 document(s)")
+
+
+def test_ui_a_drop_delivered_by_qt_reaches_the_window(window, qtbot):
+    """Dropping is handled by the QtWindowImports mixin (qt_window_import): Qt's own event dispatch must
+    find it there. A dragged web address is refused (E308) and nothing is imported."""
+    before = [d.name for d in window.project.documents()]
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/article.txt")])
+    enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime,
+                                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+    assert window.statusBar().currentMessage().startswith("[E308]")
+    assert window.failure_box is not None and window.failure_box.windowTitle() == "Import failed"
+    assert "https://example.com/article.txt" in window.failure_box.text()
+    window.failure_box.accept()
+    assert [d.name for d in window.project.documents()] == before
 
 
 def test_ui_dropping_a_colleagues_file_adds_their_layer(window, qtbot, tmp_path):

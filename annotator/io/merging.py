@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
+from annotator.io.merge_report import EntityConflict, MergeReport
 
 MERGED = "merged"  # command name of a copied history event
 NIL = "NIL"
@@ -49,59 +49,6 @@ ORIGINS = ("model", "human", "import", "propagated")
 STATUSES = ("suggested", "accepted")
 DOC_STATUSES = ("new", "in_progress", "done")
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
-
-
-@dataclass(frozen=True)
-class EntityConflict:
-    kb_id: str
-    ours: dict[str, str]  # name, type, description
-    theirs: dict[str, str]
-
-    def difference(self) -> str:
-        return "; ".join(f"{k}: {self.ours[k]!r} here, {self.theirs[k]!r} there"
-                         for k in self.ours if self.ours[k] != self.theirs[k])
-
-
-@dataclass
-class MergeReport:
-    source: str
-    annotators: list[str] = field(default_factory=list)  # new here
-    labels: list[str] = field(default_factory=list)
-    documents: list[str] = field(default_factory=list)  # added (names as stored here)
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
-    entities: list[str] = field(default_factory=list)  # kb_ids added
-    aliases: int = 0
-    model_runs: int = 0
-    layers: int = 0  # (layer, document) units copied
-    spans: int = 0
-    states: int = 0
-    events: int = 0
-    unchanged: int = 0  # units both files have with the same spans
-    entity_conflicts: list[EntityConflict] = field(default_factory=list)
-    layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
-
-    @property
-    def added_anything(self) -> bool:
-        return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
-                    or self.model_runs or self.layers or self.states or self.events)
-
-    def summary(self) -> str:
-        """One line: what was added (the CLI prints it; the window shows it)."""
-        return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
-                f"{self.spans} span(s), {len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
-                f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
-                f"history event(s) added.")
-
-    def notes(self) -> list[str]:
-        """Renamed documents and conflicts, a line each; what was kept is always this project's."""
-        lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
-        lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
-                  for theirs, here in self.renamed]
-        for c in self.entity_conflicts:
-            lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
-        lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
-                  for layer, doc in self.layer_conflicts]
-        return lines
 
 
 def _open_other(store: Store, other: str | os.PathLike) -> Store:

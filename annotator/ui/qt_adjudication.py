@@ -21,7 +21,7 @@ Only reviewers may decide; anyone else gets the core's coded error and nothing c
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.changes import Change
 from annotator.core.editing.document import move_edge
@@ -30,14 +30,12 @@ from annotator.core.review import triage
 from annotator.core.review.adjudication import Adjudication
 from annotator.core.review.facade import Review
 from annotator.errors import AnnotatorError, ConflictError, Errors
-from annotator.ui.qt_actions import make_action
+from annotator.ui.qt_adjudication_keys import build_actions
 from annotator.ui.qt_disagreements import QtDisagreementModel, letter
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_document_view import QtDocumentView
 from annotator.ui.qt_tables import row_table
 from annotator.ui.qt_version_cards import QtVersionCards, plain
-
-TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"
 
 
 class QtAdjudicationView(QWidget):
@@ -100,7 +98,8 @@ class QtAdjudicationView(QWidget):
         self.error.setStyleSheet("color: #B00020")
         self.error.hide()
 
-        self._build_actions()
+        build_actions(self)
+        self._set_editing(False)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
@@ -136,62 +135,7 @@ class QtAdjudicationView(QWidget):
             self.go_next_open(-1)
         self.table.setFocus()
 
-    # --- actions
-    def _build_actions(self) -> None:
-        def action(text, keys, slot, tip):
-            a = make_action(self, text, keys, slot, tip)
-            self.addAction(a)
-            return a
-
-        self.take_actions = [action(f"Take {letter(i)} · {a}", [letter(i)] if i < TAKE_LETTERS else [],
-                                    lambda i=i: self.take(i), f"Gold gets {a}'s version")
-                             for i, a in enumerate(self.annotators)]
-        # the other take letters explain themselves (E316) rather than doing nothing
-        for i in range(len(self.annotators), TAKE_LETTERS):
-            action(f"Take {letter(i)}", [letter(i)], lambda i=i: self.take(i), "No such annotator here")
-        self.edit_action = action("Edit", ["E"], self.start_edit, "Enter your own version of the gold span")
-        self.reject_action = action("Reject", ["R", "Delete"], self.reject, "Nothing of this goes to gold")
-        self.next_action = action("Next", ["N"], lambda: self.step(+1), "Next disagreement")
-        self.prev_action = action("Previous", ["P"], lambda: self.step(-1), "Previous disagreement")
-        self.undo_action = action("Undo", ["Ctrl+Z"], self.undo, "Undo the last decision")
-        self.redo_action = action("Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "Redo")
-        self.finish_action = action("Gold done", ["Ctrl+Return", "Ctrl+Enter"], self.finish,
-                                    "Mark the gold version of this document done (for export)")
-        self.escape_action = action("Close", ["Escape"], self.escape, "Cancel the edit, or close this view")
-        # keys of the edit mode, enabled only while editing
-        self.commit_action = action("Put in gold", ["Return", "Enter"], lambda: self.commit_edit(),
-                                    "Put the selected text in gold with the label shown")
-        edges = [("end", +1, "Shift+Right"), ("end", -1, "Shift+Left"), ("start", -1, "Ctrl+Shift+Left"),
-                 ("start", +1, "Ctrl+Shift+Right")]
-        self.edge_actions = [action(f"Move {e} {'right' if d > 0 else 'left'}", [k],
-                                    lambda e=e, d=d: self.move_edge(e, d), "Move the gold span's edge by a token")
-                             for e, d, k in edges]
-        self.label_actions = [action(f"{info.shortcut}  {info.name}", [info.shortcut, f"Num+{info.shortcut}"],
-                                     lambda n=info.name: self.commit_edit(n), f"Put in gold as {info.name}")
-                              for info in self.labels.values() if info.shortcut]
-        self._set_editing(False)
-
-        def button(a, text):
-            b = QPushButton(text)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.setToolTip(a.toolTip())
-            b.clicked.connect(a.trigger)
-            return b
-
-        takes = QHBoxLayout()
-        for i, a in enumerate(self.take_actions):
-            key = letter(i) if i < TAKE_LETTERS else "…"
-            takes.addWidget(button(a, f"{key} · take {self.annotators[i]}"))
-        others = QHBoxLayout()
-        for a, text in ((self.edit_action, "E · edit"), (self.reject_action, "R · reject"),
-                        (self.prev_action, "P · previous"), (self.next_action, "N · next")):
-            others.addWidget(button(a, text))
-        last = QHBoxLayout()
-        self.undo_button = button(self.undo_action, "Undo (Ctrl+Z)")
-        last.addWidget(self.undo_button)
-        last.addWidget(button(self.finish_action, "Gold done (Ctrl+Return)"))
-        self.button_rows = [takes, others, last]
-
+    # --- actions (built with their buttons in qt_adjudication_keys)
     def _set_editing(self, on: bool) -> None:
         self.editing = on
         for a in (self.commit_action, *self.edge_actions, *self.label_actions):

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenuBar,
-                               QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from annotator.core.changes import Change
 from annotator.core.kb.mentions import EntityInfo, Mention
 from annotator.errors import ConflictError
-from annotator.ui.qt_actions import ENTER, make_action
+from annotator.ui.qt_actions import ENTER
 from annotator.ui.qt_document_model import QtDocumentModel
-from annotator.ui.qt_entity_merge import QtEntityMerge
-from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOTE, RIGHT, STATUS, QtEntityListModel,
-                                           QtKwicDelegate, QtMentionModel)
+from annotator.ui.qt_entity_tables import DOC, LAYER, MENTION, NOTE
+from annotator.ui.qt_entity_view_build import build_details, build_list, build_menu
 from annotator.ui.qt_link_panel import DEBOUNCE_MS
-from annotator.ui.qt_tables import row_table, step_from_search
-from annotator.ui.qt_text_line import plain_label, plural, short
+from annotator.ui.qt_tables import step_from_search
+from annotator.ui.qt_text_line import plural, short
 
 Key = Qt.Key
 ALL_TYPES = "All types"
@@ -51,96 +49,7 @@ class QtEntityView(QWidget):
         self.form_values: dict[str, str] = {}  # the fields as last loaded, to tell what the user changed
         self.dirty = False  # something changed while the window was hidden
 
-        # --- left: the entities
-        self.search = QLineEdit()
-        self.search.setObjectName("entitySearch")
-        self.search.setPlaceholderText("Search entities: name, alias or id (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.type_filter = QComboBox()
-        self.type_filter.setObjectName("entityTypeFilter")
-        self.type_filter.setToolTip("Show entities of one type")
-        self.list_model = QtEntityListModel(self)
-        self.table = row_table(self.list_model, "entityTable")
-        self._table_defaults(self.table)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, sample in ((1, "PERSON"), (2, "Mentions")):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 18)
-        self.list_note = plain_label(name="muted")
-        left = QWidget()
-        left_column = QVBoxLayout(left)
-        left_column.setContentsMargins(10, 10, 4, 10)
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.type_filter)
-        left_column.addLayout(filters)
-        left_column.addWidget(self.table, 1)
-        left_column.addWidget(self.list_note)
-
-        # --- right: the entity, its fields, merging, its mentions
-        self.heading = plain_label(name="entityHeading")
-        heading_font = self.heading.font()
-        heading_font.setPointSizeF(heading_font.pointSizeF() * 1.25)
-        heading_font.setBold(True)
-        self.heading.setFont(heading_font)
-        self.description = plain_label(name="muted")
-        self.name_edit, self.kb_id_edit, self.description_edit = QLineEdit(), QLineEdit(), QLineEdit()
-        self.name_edit.setObjectName("entityName")
-        self.kb_id_edit.setObjectName("entityKbId")
-        self.description_edit.setObjectName("entityDescription")
-        self.kb_id_edit.setToolTip("An external id (a Wikidata QID such as Q884) or the local id the app minted")
-        self.type_edit = QComboBox()
-        self.type_edit.setObjectName("entityType")
-        self.type_edit.setEditable(True)
-        self.save_button = QPushButton("Save changes (Ctrl+S)")
-        self.merge_button = QPushButton("Merge into… (Ctrl+M)")
-        self.save_button.setToolTip("Save the name, type, id and description (one undoable edit)")
-        self.merge_button.setToolTip("Merge this entity into another: its mentions and aliases follow")
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        id_row = QHBoxLayout()
-        id_row.addWidget(self.type_edit, 1)
-        id_row.addWidget(QLabel("KB id"))
-        id_row.addWidget(self.kb_id_edit, 2)
-        form.addRow("Name", self.name_edit)
-        form.addRow("Type", id_row)
-        form.addRow("Description", self.description_edit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.merge_button)
-        buttons.addStretch(1)
-
-        self.merge_box = QtEntityMerge(self.project)
-
-        self.mention_heading = plain_label(name="panelHeading")
-        self.mention_model = QtMentionModel(self)
-        self.mentions = row_table(self.mention_model, "mentionTable")
-        self._table_defaults(self.mentions)
-        self.mentions.setItemDelegate(QtKwicDelegate(self.mentions))
-        metrics = self.fontMetrics()
-        header = self.mentions.horizontalHeader()
-        widths = {DOC: "000_8c62d622aab8", MENTION: "Kim Kwan-jin", LABEL: "PRODUCT", NOTE: "the government of",
-                  STATUS: "suggested…", LAYER: "annotator"}
-        for column, sample in widths.items():
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
-        for column in (LEFT, RIGHT):  # the contexts share the width left: the table fits the window
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-        self.message = plain_label(name="entityMessage")
-
-        right = QWidget()
-        right_column = QVBoxLayout(right)
-        right_column.setContentsMargins(8, 10, 10, 10)
-        right_column.addWidget(self.heading)
-        right_column.addWidget(self.description)
-        right_column.addLayout(form)
-        right_column.addLayout(buttons)
-        right_column.addWidget(self.merge_box)
-        right_column.addSpacing(6)
-        right_column.addWidget(self.mention_heading)
-        right_column.addWidget(self.mentions, 1)
-        right_column.addWidget(self.message)
+        left, right = build_list(self), build_details(self)  # qt_entity_view_build
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
@@ -151,7 +60,8 @@ class QtEntityView(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.splitter)
-        self._build_menu(column)
+        build_menu(self, column)
+        self._on_stack_text()
 
         # --- wiring
         self.timer = QTimer(self)
@@ -173,39 +83,6 @@ class QtEntityView(QWidget):
         self.reload_types()
         self.reload_entities()
         self.show_entity(None)
-
-    @staticmethod
-    def _table_defaults(table: QTableView) -> None:
-        """What both tables of the view add to a row table: stripes and rows of one fixed height."""
-        table.setShowGrid(False)
-        table.setAlternatingRowColors(True)
-        rows = table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
-
-    def _build_menu(self, column: QVBoxLayout) -> None:
-        """The view's keys, each in its menu (they work while this window is the active one)."""
-        bar = QMenuBar(self)
-        menu = bar.addMenu("&Entity")
-        self.actions_by_name = {}
-        for name, text, keys, slot, tip in [
-            ("find", "&Find entity…", ["Ctrl+F"], self.focus_search, "Search the knowledge base"),
-            ("save", "&Save changes", ["Ctrl+S"], self.save, "Save the entity's name, type, id and description"),
-            ("merge", "&Merge into…", ["Ctrl+M"], self.start_merge, "Merge this entity into another"),
-            ("open", "&Open mention\tEnter", [], self.open_current_mention,
-             "Open the chosen mention in the main window (Enter on it, or double-click)"),
-            ("undo", "&Undo", ["Ctrl+Z"], self.model.undo, "Undo the last edit"),
-            ("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.model.redo, "Redo the last undone edit"),
-            ("close", "&Close", ["Escape"], self.escape, "Close the merge box, else this window"),
-        ]:
-            action = make_action(self, text, keys, slot, tip)  # Enter is not a shortcut: it acts per field
-            self.addAction(action)
-            menu.addAction(action)
-            if name in ("merge", "open", "redo"):
-                menu.addSeparator()
-            self.actions_by_name[name] = action
-        column.setMenuBar(bar)
-        self._on_stack_text()
 
     # --- opening
     def present(self, entity_id: int | None = None) -> None:

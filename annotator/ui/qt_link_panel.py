@@ -14,18 +14,16 @@ text (no rich-text labels).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMenuBar,
-                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QListWidgetItem, QMenuBar, QWidget
 
 from annotator.core.changes import Change
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import ENTER, make_action
 from annotator.ui.qt_document_model import QtDocumentModel
-from annotator.ui.qt_link_offer import QtPropagationOffer, propagated_text
-from annotator.ui.qt_new_entity import QtNewEntityForm
-from annotator.ui.qt_referent_note import QtReferentNote
+from annotator.ui.qt_link_build import build_panel
+from annotator.ui.qt_link_offer import propagated_text
 from annotator.ui.qt_tables import step_from_search
-from annotator.ui.qt_text_line import QtTextLine, short
+from annotator.ui.qt_text_line import short
 
 DEBOUNCE_MS = 120
 Key = Qt.Key
@@ -73,76 +71,10 @@ class QtLinkPanel(QWidget):
         self.span_id: int | None = None
         self.entries: list = []  # the candidates shown, in list order
 
-        # fixed-height text lines: the panel's layout never changes with an edit
-        self.heading = QtTextLine("Link", bold=True)
-        self.heading.setObjectName("linkHeading")
-        self.state = QtTextLine(lines=2)
-        self.state.setObjectName("linkState")
-        # the widgets below are always there (enabled or not, empty or not): showing or hiding one would
-        # relayout the whole right column on an edit
-        self.entity_button = QToolButton()
-        self.entity_button.setObjectName("linkEntityButton")
-        self.entity_button.setText("Entity…")
-        self.entity_button.setToolTip("Every mention of this entity across the corpus; edit or merge it (Ctrl+Shift+E)")
-        self.entity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.entity_button.setEnabled(False)
-        state_row = QHBoxLayout()
-        state_row.setContentsMargins(0, 0, 0, 0)
-        state_row.addWidget(self.state, 1)
-        state_row.addWidget(self.entity_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.note = QtReferentNote()
-        # after a link is made: how many identical mentions a propagation would reach (non-modal)
-        self.offer = QtPropagationOffer(model)
-        self.search = QLineEdit()
-        self.search.setObjectName("linkSearch")
-        self.search.setPlaceholderText("Search the knowledge base (L)")
-        self.search.setClearButtonEnabled(True)
-        self.list = QListWidget()
-        self.list.setObjectName("linkCandidates")
-        self.list.setWordWrap(True)
-        self.list.setAlternatingRowColors(True)
-        self.empty = QtTextLine(colour="#6B675F", lines=2)
-
-        self.link_button = QPushButton("Link (Enter)")
-        self.nil_button = QPushButton("NIL")
-        self.new_button = QPushButton("New entity…")
-        self.propagate_button = QPushButton("Propagate")
-        self.corpus_button = QPushButton("To corpus")
-        for b, tip in ((self.link_button, "Link the span to the chosen entity (Enter)"),
-                       (self.nil_button, "Nothing in the knowledge base fits (Ctrl+N)"),
-                       (self.new_button, "Create an entity from the span and link it (Ctrl+Shift+N)"),
-                       (self.propagate_button, "Suggest this link on identical mentions in the document "
-                                               "(Ctrl+Shift+P)"),
-                       (self.corpus_button, "Suggest this link on identical mentions in the other documents "
-                                            "you have opened (Ctrl+Alt+P)")):
-            b.setToolTip(tip)
-        buttons = QGridLayout()  # two rows, so the panel stays narrow and the article keeps its width
-        for i, b in enumerate((self.link_button, self.nil_button, self.new_button, self.propagate_button,
-                               self.corpus_button)):
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            buttons.addWidget(b, i // 3, i % 3)
-
-        # inline "new entity" form, hidden until asked for (qt_new_entity)
-        self.new_form = QtNewEntityForm(model)
+        build_panel(self)  # qt_link_build: the widgets, laid out
         self.new_form.createRequested.connect(self.create_entity)
         self.new_form.linkInsteadRequested.connect(self.link_instead)
         self.new_form.cancelled.connect(lambda: self.search.setFocus())
-
-        column = QVBoxLayout(self)
-        column.setContentsMargins(6, 6, 6, 6)
-        column.addWidget(self.heading)
-        column.addLayout(state_row)
-        note_row = QHBoxLayout()
-        note_row.setContentsMargins(0, 0, 0, 0)
-        note_row.addWidget(QLabel("Refers to"))
-        note_row.addWidget(self.note, 1)
-        column.addLayout(note_row)
-        column.addWidget(self.offer)
-        column.addWidget(self.search)
-        column.addWidget(self.list, 1)
-        column.addWidget(self.empty)
-        column.addLayout(buttons)
-        column.addWidget(self.new_form)
 
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)

@@ -1,13 +1,13 @@
 """The main window: documents on the left, the article in the centre, the span panel on the right.
 
 It wires the widgets to one QtDocumentModel and keeps the status bar (user, saved state, progress)
-up to date. Long work runs in threads: imports in a QtImporter, exports (File → Export…) in a QtExporter.
+up to date. Long work runs in threads: imports in a QtImporter (what the window does around one is the
+QtWindowImports mixin, qt_window_import), exports (File → Export…) in a QtExporter.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 from annotator.core.activity import Activity
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Errors, is_machine_failure
-from annotator.io.importing import summary
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_done import QtDoneFlow
@@ -33,17 +32,17 @@ from annotator.ui.qt_search import QtSearchPanel
 from annotator.ui.qt_settings import restore_layout, save_layout
 from annotator.ui.qt_watcher import QtWatcher
 from annotator.ui.qt_window_build import build_centre, build_status_bar
+from annotator.ui.qt_window_import import IMPORT_FAILED, QtWindowImports
 
 if TYPE_CHECKING:
     from annotator.ui.qt_entity_view import QtEntityView
 
 MESSAGE_MS = 10_000
-IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
-IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
+EXPORT_FAILED = "Export failed"  # the failure dialog's title
 PROJECT_SUFFIXES = "Projects (*.db *.sqlite *.annotator);;All files (*)"
 
 
-class QtMainWindow(QMainWindow):
+class QtMainWindow(QtWindowImports, QMainWindow):
     projectRequested = Signal(str)  # File → New/Open/Recent project: qt_app opens it in a new window
 
     def __init__(self, project: Project, parent: QWidget | None = None):
@@ -354,23 +353,6 @@ class QtMainWindow(QMainWindow):
         self.show_message(text, error=True)
         self.show_failure(text, "The project cannot be saved" if is_machine_failure(text) else title, over)
 
-    # --- importing
-    use_model = True  # imports pre-annotate with spaCy
-
-    def import_paths(self, paths: list[str | Path], use_model: bool | None = None) -> bool:
-        use_model = self.use_model if use_model is None else use_model
-        return self.importer.start(self.project.store.url, list(paths), use_model, by=self.project.user)
-
-    def import_files_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Import documents", "", IMPORT_SUFFIXES)
-        if files:
-            self.import_paths(files)
-
-    def import_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of documents")
-        if folder:
-            self.import_paths([folder])
-
     def reload_labels(self) -> None:
         """The label scheme may have grown (an import, a merge): menus, chips and the panel follow."""
         self.model.reload_labels()
@@ -379,26 +361,6 @@ class QtMainWindow(QMainWindow):
         self.panel.reload_labels()
         self.search_panel.reload_labels()
         self.menu_actions.update()
-
-    def _on_imported(self, report) -> None:
-        """The import's summary (io.importing.summary, as the command line prints it): its first line in
-        the status bar; when there is more to say (documents skipped, layers kept, entities made,
-        content carried or not kept), every line in a box the user closes."""
-        self.reload_labels()
-        self.refresh_documents()
-        lines = summary(report)
-        self.show_message(lines[0])
-        if len(lines) > 1:
-            box = QMessageBox(QMessageBox.Icon.Information, "Import", "\n".join(lines), QMessageBox.StandardButton.Ok,
-                              self)
-            box.setObjectName("importSummary")
-            box.setTextFormat(Qt.TextFormat.PlainText)  # names from the files: never rich text
-            box.setWindowModality(Qt.WindowModality.WindowModal)
-            box.finished.connect(box.deleteLater)
-            box.open()
-        first = self.documents.model.doc(0)
-        if self.model.doc_id is None and first is not None:
-            self.open_document(first.id)
 
     # --- exporting
     _export = None  # the export dialog, built on first use (it keeps the last choices)
@@ -414,19 +376,6 @@ class QtMainWindow(QMainWindow):
             self._export.cancelled.connect(lambda: self.show_message(CANCELLED))
         self._export.reopen()
         return self._export
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        urls = event.mimeData().urls()
-        remote = next((u for u in urls if not u.isLocalFile()), None)
-        if remote is not None:
-            self.show_job_failure(Errors.E308.format(url=remote.toString()), IMPORT_FAILED)
-            return
-        event.acceptProposedAction()
-        self.import_paths([u.toLocalFile() for u in urls])
 
     # --- settings
     persist_layout = True  # false for offscreen renders

@@ -1,0 +1,59 @@
+"""What `annotator merge` reports (io/merging): what was added, documents renamed, and the conflicts where
+this project's version was kept. The command line prints it; the window shows it (qt_merge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EntityConflict:
+    kb_id: str
+    ours: dict[str, str]  # name, type, description
+    theirs: dict[str, str]
+
+    def difference(self) -> str:
+        return "; ".join(f"{k}: {self.ours[k]!r} here, {self.theirs[k]!r} there"
+                         for k in self.ours if self.ours[k] != self.theirs[k])
+
+
+@dataclass
+class MergeReport:
+    source: str
+    annotators: list[str] = field(default_factory=list)  # new here
+    labels: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # added (names as stored here)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
+    entities: list[str] = field(default_factory=list)  # kb_ids added
+    aliases: int = 0
+    model_runs: int = 0
+    layers: int = 0  # (layer, document) units copied
+    spans: int = 0
+    states: int = 0
+    events: int = 0
+    unchanged: int = 0  # units both files have with the same spans
+    entity_conflicts: list[EntityConflict] = field(default_factory=list)
+    layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
+
+    @property
+    def added_anything(self) -> bool:
+        return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
+                    or self.model_runs or self.layers or self.states or self.events)
+
+    def summary(self) -> str:
+        """One line: what was added (the CLI prints it; the window shows it)."""
+        return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
+                f"{self.spans} span(s), {len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
+                f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
+                f"history event(s) added.")
+
+    def notes(self) -> list[str]:
+        """Renamed documents and conflicts, a line each; what was kept is always this project's."""
+        lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
+        lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
+                  for theirs, here in self.renamed]
+        for c in self.entity_conflicts:
+            lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
+        lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
+                  for layer, doc in self.layer_conflicts]
+        return lines

@@ -1,0 +1,70 @@
+"""The main window's importing (qt_main_window): File → Import files or a folder, dropping files on the
+window, and the import's summary when it is done. The import itself runs in a thread (qt_import's
+QtImporter); this mixin is what the window does around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from annotator.errors import Errors
+from annotator.io.importing import summary
+
+IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
+IMPORT_FAILED = "Import failed"  # the failure dialog's title
+
+
+class QtWindowImports:
+    """Mixed into QtMainWindow (it needs the window's importer, project, documents and messages)."""
+
+    use_model = True  # imports pre-annotate with spaCy
+
+    def import_paths(self, paths: list[str | Path], use_model: bool | None = None) -> bool:
+        use_model = self.use_model if use_model is None else use_model
+        return self.importer.start(self.project.store.url, list(paths), use_model, by=self.project.user)
+
+    def import_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import documents", "", IMPORT_SUFFIXES)
+        if files:
+            self.import_paths(files)
+
+    def import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of documents")
+        if folder:
+            self.import_paths([folder])
+
+    def _on_imported(self, report) -> None:
+        """The import's summary (io.importing.summary, as the command line prints it): its first line in
+        the status bar; when there is more to say (documents skipped, layers kept, entities made,
+        content carried or not kept), every line in a box the user closes."""
+        self.reload_labels()
+        self.refresh_documents()
+        lines = summary(report)
+        self.show_message(lines[0])
+        if len(lines) > 1:
+            box = QMessageBox(QMessageBox.Icon.Information, "Import", "\n".join(lines), QMessageBox.StandardButton.Ok,
+                              self)
+            box.setObjectName("importSummary")
+            box.setTextFormat(Qt.TextFormat.PlainText)  # names from the files: never rich text
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.finished.connect(box.deleteLater)
+            box.open()
+        first = self.documents.model.doc(0)
+        if self.model.doc_id is None and first is not None:
+            self.open_document(first.id)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        urls = event.mimeData().urls()
+        remote = next((u for u in urls if not u.isLocalFile()), None)
+        if remote is not None:
+            self.show_job_failure(Errors.E308.format(url=remote.toString()), IMPORT_FAILED)
+            return
+        event.acceptProposedAction()
+        self.import_paths([u.toLocalFile() for u in urls])
+
