@@ -118,7 +118,8 @@ def child(cmd: list[str]) -> tuple[float, int, str, float]:
     """(seconds, peak RSS in MB, stdout, CPU seconds) of `cmd` alone in a fresh process tree."""
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", PEAK, *cmd], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"})
+                          env={**isolation.as_installed(dict(os.environ)), "PYTHONPATH": str(ROOT),
+                               "QT_QPA_PLATFORM": "offscreen"})
     seconds = time.perf_counter() - t
     if proc.returncode:
         raise SystemExit(proc.stderr[-2000:])

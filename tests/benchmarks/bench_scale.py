@@ -41,6 +41,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import generate  # noqa: E402
+import isolation  # noqa: E402
 
 from annotator.core.db.provenance_counts import provenance, refresh  # noqa: E402
 from annotator.core.db.store import Store  # noqa: E402
@@ -97,7 +98,7 @@ def peak(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
     processes: ru_maxrss of the children)."""
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}).stdout
+                         env={**isolation.as_installed(dict(os.environ)), "PYTHONPATH": str(ROOT), **(env or {})}).stdout
     return time.perf_counter() - t, round(int(out.strip().splitlines()[-1]) / 1024)
 
 

@@ -27,8 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(HERE), str(ROOT)]
+
+import isolation  # noqa: E402
 
 from annotator.core.db.store import Store  # noqa: E402
 
@@ -44,7 +47,7 @@ FLOORS = {"python": "pass",
 
 
 def seconds(args: list[str]) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANNOTATOR_USER": "bench"}
+    env = {**isolation.as_installed(dict(os.environ)), "PYTHONPATH": str(ROOT), "ANNOTATOR_USER": "bench"}
     t = time.perf_counter()
     subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env)
     return time.perf_counter() - t

@@ -25,6 +25,13 @@ def environment(folder: str | os.PathLike) -> dict[str, str]:
     return {ENV: str(folder), "XDG_CONFIG_HOME": str(folder)}
 
 
+def as_installed(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a child timed as users run the app: with Python's bytecode cache. Some machines set
+    PYTHONDONTWRITEBYTECODE, and then every child recompiles each of our modules changed since the
+    last cache and times that too."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def isolate() -> Path:
     """Point this process's Qt settings, and its children's, at the temporary folder."""
     folder = os.environ.get(ENV) or tempfile.mkdtemp(prefix="annotator-bench-settings-")

@@ -31,7 +31,7 @@ def main() -> int:
     report: dict = {}
     failed = []
     settings = tempfile.TemporaryDirectory(prefix="annotator-bench-settings-")  # never the user's own
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+    env = {**isolation.as_installed(dict(os.environ)), "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            **isolation.environment(settings.name)}
     for script in sorted(HERE.glob("bench_*.py")):
         name = script.stem.removeprefix("bench_")
