@@ -32,12 +32,11 @@ from sqlalchemy.orm import Session
 from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.db.models import AgreementStale, DocumentState, ProvenanceCount, ProvenanceTotal
 from annotator.core.db.raw import marks, rows
-from annotator.core.db.store import serialize
+from annotator.core.db.store import lock_documents
 
 OUTCOMES = ("accepted", "relabelled", "boundary", "deleted", "added", "suggested")
 _CHUNK = 500  # documents per read
 Key = tuple[int, int, str]  # (document, analyst, label)
-REFRESH_LOCK = 0x50524F56  # "PROV": advisory lock key, with the document id, while its counts are refreshed
 
 
 def compare(model: Iterable[tuple[int, int, str]], analyst: Iterable[tuple[int, int, str, str]]
@@ -160,8 +159,8 @@ def refresh(s: Session, documents: Iterable[int | None], queue: bool = True) -> 
     docs = sorted({d for d in documents if d is not None})
     if not docs:
         return
-    for d in docs:  # on a server, one refresh of a document at a time (in id order: no deadlock), so the
-        serialize(s, REFRESH_LOCK, d)  # spans and the stored counts it reads are from the same commits
+    lock_documents(s, docs)  # on a server, one refresh of a document at a time: the spans and the stored
+    # counts it reads are from the same commits
     if queue:
         queue_agreement(s, docs)
     new, old = count(s, docs), _stored(s, docs)

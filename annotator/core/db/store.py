@@ -141,6 +141,22 @@ def serialize(session: Session, key: int, sub: int) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k, :s)"), {"k": key, "s": sub})
 
 
+_LOCK_DOCUMENTS = text("SELECT id FROM documents WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE")
+
+
+def lock_documents(session: Session, ids: list[int], chunk: int = 5000) -> None:
+    """One writer at a time for each document of `ids` (sorted) until the transaction ends: their rows
+    locked, in id order (so two writers cannot deadlock). Row locks, not advisory locks: an advisory
+    lock takes a slot of the server's shared lock table until the transaction ends, and an import of
+    10,000 documents ran out of them ("out of shared memory"); a row lock is kept in the row. NO KEY
+    UPDATE: a colleague's insert of a span (whose foreign key share-locks the document) still goes
+    on. SQLite needs nothing: `Store.atomic` holds the database's write lock from the start."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for i in range(0, len(ids), chunk):
+        session.execute(_LOCK_DOCUMENTS, {"ids": ids[i:i + chunk]})
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it."""
     if not path.exists() or path.stat().st_size == 0:
