@@ -1,0 +1,111 @@
+"""Corpus search on PostgreSQL through the index of words (migration 0016, core/search.py
+`words_query`): the same hits at the same offsets as SQLite's FTS5 on the same documents, for phrases
+with punctuation, either case, words cut at either end, hyphens, a line break, very long words and
+non-Latin text; documents imported later (COPY) are indexed by the server; a member's login searches
+with it too."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import factories
+import pytest
+from test_team_roles import as_login, cli
+
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.records import DocRecord
+from annotator.core.search import WINDOW, search, words_query
+from annotator.io.importing import import_records
+from plans import statements
+
+TEXTS = [
+    "The two sides met. THE TWO SIDES agreed;\nthe two\nsides parted, two sides parted — the two-sides deal, "
+    "besides agreed.",
+    "Kim Kwan-jin said: kwan-jin's aide (Kwan) met Jin-woo at 3.5 p.m., mail@example.com/path/x.",
+    "twotwo sides; sidestep 서울 (Seoul) 🇰🇷 Seoul‐talks naïve NAÏVE café. snake_case_word foo_bar baz",
+    "x" * 1200 + " tail words here " + "y" * 700 + "z end of it",
+    "Nothing to see: the Two Sidesteps, two  sides (two spaces), TWO-SIDES.",
+]
+QUERIES = ["the two sides", "two sides", "wo sid", "sides agreed", "ides agr", "two\nsides", "two sides parted",
+           "kwan-jin said", "kim kwan", "jin's aide", "(kwan) met", "3.5 p.m", "example.com/pa", "l@exam",
+           "(seoul)", "서울 (s", "seoul‐talks", "🇰🇷 seoul", "naïve naïve", "café.", "_case_w", "case", "foo_bar baz",
+           "— the two-sides", "e two-si",
+           "x" * 600 + " tail", "words here " + "y" * 600, "here yyy", "yz end", "here " + "y" * 700 + "z end",
+           "two  sides", "two-sides.", "not in any text", ", two"]
+TRIGRAMS = {"서울 (s", "case", r"Seoul\W+talks"}  # no whole word, nor a word's start or end of 3 or more: pg_trgm
+REGEXES = [r"two sides (met|agreed)", r"(?i)kwan-jin('s)? \w+", r"Seoul\W+talks"]
+_n = itertools.count(1)
+FILLER = WINDOW + 20  # documents before the test texts: the first window finds nothing, the index the rest
+
+
+def corpus(store) -> Project:
+    filler = [DocRecord(f"f{i:04d}", f"Filler {i}: the minister spoke of sides and talks.") for i in range(FILLER)]
+    tests = [DocRecord(f"t{i}", t) for i, t in enumerate(TEXTS)]
+    import_records(store, filler + tests, use_model=False, as_layer="ana")
+    return Project(store, "ana")
+
+
+def hits(project: Project, query: str, regex: bool = False) -> list[tuple]:
+    with project.store.Session() as s:
+        return [(h.document, h.start, h.end, h.match)
+                for h in search(s, project.annotator_id, query, regex=regex, limit=1000)]
+
+
+@pytest.fixture
+def both(store, pg_cluster):
+    """The same documents in an SQLite project and a PostgreSQL one."""
+    lite = corpus(store)
+    factories.use_postgres(pg_cluster)
+    return lite, corpus(factories.new_store(None))
+
+
+def test_search_words_finds_what_sqlite_finds(both):
+    lite, pg = both
+    assert lite.store.is_sqlite and not pg.store.is_sqlite
+    for query in QUERIES + REGEXES:
+        regex = query in REGEXES
+        expected = hits(lite, query, regex)
+        with statements(pg.store) as seen:
+            assert hits(pg, query, regex) == expected, query
+        assert expected or query == "not in any text", query
+        assert all(d.startswith("t") for d, *_ in expected), query
+        used = [sql for sql, _ in seen if "annotator_search_words" in sql]
+        assert bool(used) == (query not in TRIGRAMS), query
+
+
+def test_search_words_query_has_whole_words_and_ends(store, pg_cluster):
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    with pg.engine.connect() as conn:
+        assert words_query(conn, ["The two Sides"]) == "('~eht':* & 'two' & 'sides':*)"
+        assert words_query(conn, [" two sides."]) == "('two' & 'sides')"
+        assert words_query(conn, ["kwan-jin's", "Seoul"]) is None  # Seoul: any part of a word
+        assert words_query(conn, ["s ag", "🇰🇷 "]) is None
+        assert words_query(conn, ["서울시 (seo"]) == "('~시울서':* & 'seo':*)"
+        assert words_query(conn, ["o'clock now"]) == "('clock' & 'now':*)"  # a partial "o": too short
+
+
+def test_search_words_index_covers_later_imports_and_members(store, pg_cluster):
+    """A reviewer's login imports (COPY: the server evaluates the index's function as that login) and an
+    annotator's login finds the new document through the index (row-level security, no right granted
+    on functions)."""
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    corpus(pg)
+    n = f"{os.getpid()}_{next(_n)}"
+    for name, role in ((f"wann{n}", "annotator"), (f"wrev{n}", "reviewer")):
+        assert cli(pg.url, "db", "users", "add", name, "--role", role).exit_code == 0
+    reviewer, annotator = (Store(as_login(pg_cluster, pg, f"{who}{n}")) for who in ("wrev", "wann"))
+    try:
+        import_records(reviewer, [DocRecord("later", "Later: the Blue House said so, in Seoul.")], use_model=False)
+        rows = pg.execute("SELECT name FROM documents WHERE annotator_search_words(text) @@ 'blue & house & ~dias:*'")
+        assert [r[0] for r in rows] == ["later"]
+        member = Project(annotator)
+        with statements(annotator) as seen:
+            assert [h.document for h in member.search("the blue house said")] == ["later"]
+        assert any("annotator_search_words" in sql for sql, _ in seen)
+    finally:
+        reviewer.close()
+        annotator.close()
