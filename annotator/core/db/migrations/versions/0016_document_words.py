@@ -36,6 +36,9 @@ FROM unnest(regexp_split_to_array(lower(t), '[^[:alnum:]]+')) w,
      LATERAL (VALUES (left(w, 255)), ('~' || left(reverse(w), 255))) v(x)
 WHERE w <> ''
 """
+# a call's cost for the planner, in cpu_operator_costs (the default, 100, would make a scan that calls it on
+# every row look cheaper than reading the index; a call takes as long as thousands of operators)
+COST = 10000
 
 
 def upgrade() -> None:
@@ -44,7 +47,7 @@ def upgrade() -> None:
         return
     s = conn.dialect.identifier_preparer.quote_identifier(conn.exec_driver_sql("SELECT current_schema()").scalar())
     op.execute(f"CREATE FUNCTION {s}.annotator_search_words(t text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT "
-               f"PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$ {WORDS} $$")
+               f"PARALLEL SAFE COST {COST} SET search_path = pg_catalog, pg_temp AS $$ {WORDS} $$")
     op.execute(f"CREATE INDEX ix_documents_words ON {s}.documents USING gin ({s}.annotator_search_words(text))")
 
 
