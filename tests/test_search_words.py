@@ -1,4 +1,4 @@
-"""Corpus search on PostgreSQL through the index of words (migration 0016, core/search.py
+"""Corpus search on PostgreSQL through the index of word pairs (migration 0016, core/search.py
 `words_query`): the same hits at the same offsets as SQLite's FTS5 on the same documents, for phrases
 with punctuation, either case, words cut at either end, hyphens, a line break, very long words and
 non-Latin text; documents imported later (COPY) are indexed by the server; a member's login searches
@@ -16,7 +16,7 @@ from test_team_roles import as_login, cli
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
-from annotator.core.search import WINDOW, search, words_query
+from annotator.core.search import WINDOW, compile_query, required_literals, search, words_query
 from annotator.io.importing import import_records
 from plans import statements
 
@@ -28,14 +28,17 @@ TEXTS = [
     "x" * 1200 + " tail words here " + "y" * 700 + "z end of it",
     "Nothing to see: the Two Sidesteps, two  sides (two spaces), TWO-SIDES.",
 ]
-QUERIES = ["the two sides", "two sides", "wo sid", "sides agreed", "ides agr", "two\nsides", "two sides parted",
-           "kwan-jin said", "kim kwan", "jin's aide", "(kwan) met", "3.5 p.m", "example.com/pa", "l@exam",
-           "(seoul)", "서울 (s", "seoul‐talks", "🇰🇷 seoul", "naïve naïve", "café.", "_case_w", "case", "foo_bar baz",
-           "— the two-sides", "e two-si",
-           "x" * 600 + " tail", "words here " + "y" * 600, "here yyy", "yz end", "here " + "y" * 700 + "z end",
-           "two  sides", "two-sides.", "not in any text", ", two"]
-TRIGRAMS = {"서울 (s", "case", r"Seoul\W+talks"}  # no whole word, nor a word's start or end of 3 or more: pg_trgm
-REGEXES = [r"two sides (met|agreed)", r"(?i)kwan-jin('s)? \w+", r"Seoul\W+talks"]
+# phrases of two words or more (the index of word pairs), and some that keep to pg_trgm (one word, or both
+# words cut), all with the same hits as on SQLite
+QUERIES = ["the two sides", "The two sides met", "met. THE TWO SIDES agreed", "the two\nsides parted",
+           ", two sides parted —", "— the two-sides deal", "e two-si", "two sides", "wo sid", "ides agr",
+           "two\nsides", "s agreed.", "Kim Kwan-jin said", "said: kwan-jin's aide", "jin's aide", "aide (Kwan) met Jin",
+           "(kwan) met", "3.5 p.m., mail@", "example.com/pa", "l@exam", "서울 (Seoul) 🇰🇷 Seoul",
+           "(Seoul) 🇰🇷 Seoul‐talks", "서울 (s", "talks naïve NAÏVE café. snake", "naïve naïve", "_case_w", "case", "foo_bar baz",
+           "x" * 600 + " tail words", "tail words here " + "y" * 600, "words here " + "y" * 700 + "z end",
+           "here " + "y" * 700 + "z end of", "yz end", "the Two Sidesteps, two", " two  sides (two spaces)",
+           "spaces), TWO-SIDES.", "two-sides.", "not in any text", ", two"]
+REGEXES = [r"THE TWO SIDES \w+", r"two sides (met|agreed)", r"(?i)kwan-jin('s)? \w+", r"Seoul\W+talks naïve"]
 _n = itertools.count(1)
 FILLER = WINDOW + 20  # documents before the test texts: the first window finds nothing, the index the rest
 
@@ -64,6 +67,7 @@ def both(store, pg_cluster):
 def test_search_words_finds_what_sqlite_finds(both):
     lite, pg = both
     assert lite.store.is_sqlite and not pg.store.is_sqlite
+    paired = 0
     for query in QUERIES + REGEXES:
         regex = query in REGEXES
         expected = hits(lite, query, regex)
@@ -71,20 +75,24 @@ def test_search_words_finds_what_sqlite_finds(both):
             assert hits(pg, query, regex) == expected, query
         assert expected or query == "not in any text", query
         assert all(d.startswith("t") for d, *_ in expected), query
+        with pg.store.engine.connect() as conn:
+            pairs = words_query(conn, required_literals(compile_query(query, regex)))
         used = [sql for sql, _ in seen if "annotator_search_words" in sql]
-        assert bool(used) == (query not in TRIGRAMS), query
+        assert bool(used) == (pairs is not None), query
+        paired += bool(used)
+    assert paired >= 20
 
 
-def test_search_words_query_has_whole_words_and_ends(store, pg_cluster):
+def test_search_words_query_has_whole_pairs_and_a_last_prefix(store, pg_cluster):
     factories.use_postgres(pg_cluster)
     pg = factories.new_store(None)
     with pg.engine.connect() as conn:
-        assert words_query(conn, ["The two Sides"]) == "('~eht':* & 'two' & 'sides':*)"
-        assert words_query(conn, [" two sides."]) == "('two' & 'sides')"
-        assert words_query(conn, ["kwan-jin's", "Seoul"]) is None  # Seoul: any part of a word
-        assert words_query(conn, ["s ag", "🇰🇷 "]) is None
-        assert words_query(conn, ["서울시 (seo"]) == "('~시울서':* & 'seo':*)"
-        assert words_query(conn, ["o'clock now"]) == "('clock' & 'now':*)"  # a partial "o": too short
+        assert words_query(conn, ["The two Sides"]) == "('two sides':*)"  # "the": maybe the end of a word
+        assert words_query(conn, [" two sides.", "Kim Kwan-jin's"]) == "('two sides') | ('kwan jin' & 'jin s':*)"
+        assert words_query(conn, ["two sides", "— the two-sides"]) is None  # "two sides": both maybe cut
+        assert words_query(conn, ["Seoul"]) is None
+        assert words_query(conn, ["서울 (서울시) 서"]) == "('서울시 서':*)"
+        assert words_query(conn, [" it's"]) == "('it s':*)"
 
 
 def test_search_words_index_covers_later_imports_and_members(store, pg_cluster):
@@ -100,7 +108,8 @@ def test_search_words_index_covers_later_imports_and_members(store, pg_cluster):
     reviewer, annotator = (Store(as_login(pg_cluster, pg, f"{who}{n}")) for who in ("wrev", "wann"))
     try:
         import_records(reviewer, [DocRecord("later", "Later: the Blue House said so, in Seoul.")], use_model=False)
-        rows = pg.execute("SELECT name FROM documents WHERE annotator_search_words(text) @@ 'blue & house & ~dias:*'")
+        rows = pg.execute("SELECT name FROM documents "
+                          "WHERE annotator_search_words(text) @@ $$'blue house' & 'house said'$$")
         assert [r[0] for r in rows] == ["later"]
         member = Project(annotator)
         with statements(annotator) as seen:

@@ -12,9 +12,9 @@ flatten whitespace for one line). Hits come in document import order, then by of
 
 Speed: documents are looked up in a trigram index on a literal the matches must contain (FTS5 on
 SQLite, pg_trgm/ILIKE on PostgreSQL: `_candidates`, the only dialect branch); a regex without such a
-literal, or text shorter than a trigram, scans the text in chunks. On PostgreSQL a literal's words go
-to an index of words first (migration 0016, `words_query`): pg_trgm has no positions, so a rare phrase
-of common words read most of its posting lists. Python's `re` then finds the exact offsets, so an
+literal, or text shorter than a trigram, scans the text in chunks. On PostgreSQL a phrase's pairs of
+words go to an index of word pairs instead (migration 0016, `words_query`): pg_trgm has no positions,
+so a rare phrase of common words read most of its posting lists. Python's `re` then finds the exact offsets, so an
 index only has to give a superset.
 """
 
@@ -37,7 +37,7 @@ CHUNK = 200  # documents read at a time when scanning
 MIN_LITERAL = 3  # a trigram index looks up nothing shorter
 WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the trigram index is asked
 DENSE = 20  # ... while at least one in DENSE of them matches
-WORD_CHUNK = 255  # PostgreSQL: the index of words (migration 0016) keeps a longer word by its first/last 255
+WORD_CHUNK = 255  # PostgreSQL: the index of word pairs (migration 0016) keeps a word by its first 255
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Ite
     if words is None:
         ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
                                         (last, *params)).scalars())
-    else:  # the words' short posting lists, then ILIKE on those documents only
+    else:  # the word pairs' short posting lists, then ILIKE on those documents only
         ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND "
                                         f"annotator_search_words(d.text) @@ %s::tsquery AND {unindexed} "
                                         "ORDER BY d.id", (last, words, *params)).scalars())
@@ -216,31 +216,23 @@ def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Ite
 
 
 def _has_words_index(conn: Connection) -> bool:
-    """PostgreSQL with migration 0016's index of words (a server upgraded by an older app may lack it)."""
+    """PostgreSQL with migration 0016's index of word pairs (a server not yet upgraded lacks it)."""
     return pg_has(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_words'")
 
 
 def words_query(conn: Connection, literals: list[str]) -> str | None:
-    """A tsquery on `annotator_search_words` (migration 0016) that every document containing one of
-    `literals` (lowercased, as ILIKE compares) matches, or None when some literal has no usable word.
-    A literal's alphanumeric runs, split by PostgreSQL as the index splits text: inner runs are whole
-    words of the text (exact), the last may be the start of a longer word (prefix), the first the end
-    of one (prefix of the reversed word); a run that is both, or a partial one shorter than
-    MIN_LITERAL (a prefix that wide reads most of the index), adds nothing."""
+    """A tsquery on `annotator_search_words` (migration 0016: pairs of consecutive words) that every
+    document containing one of `literals` (lowercased, as ILIKE compares) matches, or None when some
+    literal has no pair to look up. A literal's alphanumeric runs are split by PostgreSQL as the index
+    splits text. Inner runs are whole words of the text; the last may be the start of a longer word
+    (its pair: a prefix), the first the end of one (its pair is left out: no index of word ends)."""
     found = conn.exec_driver_sql("SELECT pg_catalog.regexp_split_to_array(pg_catalog.lower(x), %s) "
                                  "FROM pg_catalog.unnest(%s::text[]) x", (r"[^[:alnum:]]+", literals)).scalars()
     alternatives = []
-    for parts in found:
-        # a leading or trailing "" when the literal starts or ends with a non-alphanumeric character
-        runs = [(r, i == 0, i == len(parts) - 1) for i, r in enumerate(parts) if r]
-        terms = []
-        for run, tail, head in runs:  # tail: maybe the end of a longer word; head: maybe its start
-            if tail and head or (tail or head) and len(run) < MIN_LITERAL:
-                continue
-            if tail:
-                terms.append(_lexeme("~" + run[::-1][:WORD_CHUNK]) + ":*")
-            else:
-                terms.append(_lexeme(run[:WORD_CHUNK]) + (":*" if head else ""))
+    for parts in found:  # a leading or trailing "" when the literal starts or ends with a separator
+        runs = [(r[:WORD_CHUNK], i == 0, i == len(parts) - 1) for i, r in enumerate(parts) if r]
+        terms = [_lexeme(a + " " + b) + (":*" if head else "")
+                 for (a, tail, _), (b, _, head) in zip(runs, runs[1:]) if not tail]
         if not terms:
             return None
         alternatives.append("(" + " & ".join(terms) + ")")
