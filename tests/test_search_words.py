@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 
 import factories
 import pytest
 from test_team_roles import as_login, cli
 
+from annotator.core.db.raw import like_escape
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
@@ -118,3 +120,30 @@ def test_search_words_index_covers_later_imports_and_members(store, pg_cluster):
     finally:
         reviewer.close()
         annotator.close()
+
+
+def test_search_words_pairs_never_miss_a_document(store, pg_cluster):
+    """The index only narrows: for random substrings of random texts (either case, punctuation, line
+    breaks, digits, accents, dotless and dotted i, long s, Kelvin sign, sigma, Arabic digits, CJK, emoji,
+    runs longer than the 255 kept), every document ILIKE finds matches the pairs' query."""
+    rng = random.Random(7)
+    alphabet = list("abcAB  \n.,-'_0123456789éÉßİıſKΣσς٣서울🇰") + ["ab", "Ab", " the ", "x" * 300]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(150)]
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    import_records(pg, [DocRecord(f"d{i}", t) for i, t in enumerate(texts)], use_model=False)
+    checked = 0
+    with pg.engine.connect() as conn:
+        for _ in range(1000):
+            text = rng.choice(texts)
+            a = rng.randrange(len(text))
+            literal = "".join(c.swapcase() if c in "abAB" and rng.random() < 0.5 else c
+                              for c in text[a:a + rng.randint(3, 40)])
+            pairs = words_query(conn, [literal])
+            if pairs is None:
+                continue
+            found = conn.exec_driver_sql("SELECT name, annotator_search_words(text) @@ %s::tsquery FROM documents "
+                                         "WHERE text ILIKE %s", (pairs, "%" + like_escape(literal) + "%")).all()
+            assert all(hit for _, hit in found), (literal, pairs, found)
+            checked += bool(found)
+    assert checked > 150
