@@ -14,8 +14,8 @@ Speed: documents are looked up in a trigram index on a literal the matches must 
 SQLite, pg_trgm/ILIKE on PostgreSQL: `_candidates`, the only dialect branch); a regex without such a
 literal, or text shorter than a trigram, scans the text in chunks. On PostgreSQL a phrase's pairs of
 words go to an index of word pairs instead (migration 0016, `words_query`): pg_trgm has no positions,
-so a rare phrase of common words read most of its posting lists. Python's `re` then finds the exact offsets, so an
-index only has to give a superset.
+so a rare phrase of common words read most of its posting lists. Python's `re` then finds the exact
+offsets, so an index only has to give a superset.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Ite
 
 
 def _has_words_index(conn: Connection) -> bool:
-    """PostgreSQL with migration 0016's index of word pairs (a server not yet upgraded lacks it)."""
+    """PostgreSQL with migration 0016's index of word pairs: asked once per database, as for pg_trgm."""
     return pg_has(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_words'")
 
 
