@@ -12,8 +12,10 @@ flatten whitespace for one line). Hits come in document import order, then by of
 
 Speed: documents are looked up in a trigram index on a literal the matches must contain (FTS5 on
 SQLite, pg_trgm/ILIKE on PostgreSQL: `_candidates`, the only dialect branch); a regex without such a
-literal, or text shorter than a trigram, scans the text in chunks. Python's `re` then finds the exact
-offsets, so the index only has to be a superset.
+literal, or text shorter than a trigram, scans the text in chunks. On PostgreSQL a phrase's pairs of
+words go to an index of word pairs instead (migration 0016, `words_query`): pg_trgm has no positions,
+so a rare phrase of common words read most of its posting lists. Python's `re` then finds the exact
+offsets, so an index only has to give a superset.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from annotator.core.editing.permissions import check_visible
-from annotator.core.db.raw import index_backend, like_escape, marks, rows
+from annotator.core.db.raw import index_backend, like_escape, marks, pg_has, rows
 from annotator.errors import AnnotatorError, Errors
 
 WIDTH = 40  # context, code points on each side
@@ -35,6 +37,7 @@ CHUNK = 200  # documents read at a time when scanning
 MIN_LITERAL = 3  # a trigram index looks up nothing shorter
 WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the trigram index is asked
 DENSE = 20  # ... while at least one in DENSE of them matches
+WORD_CHUNK = 255  # PostgreSQL: the index of word pairs (migration 0016) keeps a word by its first 255
 
 
 @dataclass(frozen=True)
@@ -199,11 +202,45 @@ def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Ite
         last = edge
         if len(found) * DENSE < WINDOW:
             break
-    ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
-                                    (last, *params)).scalars())
+    words = words_query(conn, literals) if _has_words_index(conn) else None
+    if words is None:
+        ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
+                                        (last, *params)).scalars())
+    else:  # the word pairs' short posting lists, then ILIKE on those documents only
+        ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND "
+                                        f"annotator_search_words(d.text) @@ %s::tsquery AND {unindexed} "
+                                        "ORDER BY d.id", (last, words, *params)).scalars())
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         yield rows(conn, f"SELECT {columns} FROM documents d WHERE d.id IN ({marks(len(chunk))}) ORDER BY d.id", chunk)
+
+
+def _has_words_index(conn: Connection) -> bool:
+    """PostgreSQL with migration 0016's index of word pairs: asked once per database, as for pg_trgm."""
+    return pg_has(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_words'")
+
+
+def words_query(conn: Connection, literals: list[str]) -> str | None:
+    """A tsquery on `annotator_search_words` (migration 0016: pairs of consecutive words) that every
+    document containing one of `literals` (lowercased, as ILIKE compares) matches, or None when some
+    literal has no pair to look up. A literal's alphanumeric runs are split by PostgreSQL as the index
+    splits text. Inner runs are whole words of the text; the last may be the start of a longer word
+    (its pair: a prefix), the first the end of one (its pair is left out: no index of word ends)."""
+    found = conn.exec_driver_sql("SELECT pg_catalog.regexp_split_to_array(pg_catalog.lower(x), %s) "
+                                 "FROM pg_catalog.unnest(%s::text[]) x", (r"[^[:alnum:]]+", literals)).scalars()
+    alternatives = []
+    for parts in found:  # a leading or trailing "" when the literal starts or ends with a separator
+        runs = [(r[:WORD_CHUNK], i == 0, i == len(parts) - 1) for i, r in enumerate(parts) if r]
+        terms = [_lexeme(a + " " + b) + (":*" if head else "")
+                 for (a, tail, _), (b, _, head) in zip(runs, runs[1:]) if not tail]
+        if not terms:
+            return None
+        alternatives.append("(" + " & ".join(terms) + ")")
+    return " | ".join(alternatives) or None
+
+
+def _lexeme(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 # --- spans of the layer

@@ -44,3 +44,12 @@ def index_backend(conn: Connection, sqlite_table: str, pg_probe: str, fallback: 
         else:
             cache[key] = fallback
     return cache[key]
+
+
+def pg_has(conn: Connection, probe: str) -> bool:
+    """Whether `probe` (a query) finds a row on PostgreSQL; False on SQLite. Cached as index_backend."""
+    cache = _probes.setdefault(conn.engine, {})
+    key = ("pg", probe)
+    if key not in cache:
+        cache[key] = conn.dialect.name == "postgresql" and bool(rows(conn, probe))
+    return cache[key]

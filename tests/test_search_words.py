@@ -1,0 +1,149 @@
+"""Corpus search on PostgreSQL through the index of word pairs (migration 0016, core/search.py
+`words_query`): the same hits at the same offsets as SQLite's FTS5 on the same documents, for phrases
+with punctuation, either case, words cut at either end, hyphens, a line break, very long words and
+non-Latin text; documents imported later (COPY) are indexed by the server; a member's login searches
+with it too."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+
+import factories
+import pytest
+from test_team_roles import as_login, cli
+
+from annotator.core.db.raw import like_escape
+from annotator.core.db.store import Store
+from annotator.core.project import Project
+from annotator.core.records import DocRecord
+from annotator.core.search import WINDOW, compile_query, required_literals, search, words_query
+from annotator.io.importing import import_records
+from plans import statements
+
+TEXTS = [
+    "The two sides met. THE TWO SIDES agreed;\nthe two\nsides parted, two sides parted — the two-sides deal, "
+    "besides agreed.",
+    "Kim Kwan-jin said: kwan-jin's aide (Kwan) met Jin-woo at 3.5 p.m., mail@example.com/path/x.",
+    "twotwo sides; sidestep 서울 (Seoul) 🇰🇷 Seoul‐talks naïve NAÏVE café. snake_case_word foo_bar baz",
+    "x" * 1200 + " tail words here " + "y" * 700 + "z end of it",
+    "Nothing to see: the Two Sidesteps, two  sides (two spaces), TWO-SIDES.",
+]
+# phrases of two words or more (the index of word pairs), and some that keep to pg_trgm (one word, or both
+# words cut), all with the same hits as on SQLite
+QUERIES = ["the two sides", "The two sides met", "met. THE TWO SIDES agreed", "the two\nsides parted",
+           ", two sides parted —", "— the two-sides deal", "e two-si", "two sides", "wo sid", "ides agr",
+           "two\nsides", "s agreed.", "Kim Kwan-jin said", "said: kwan-jin's aide", "jin's aide", "aide (Kwan) met Jin",
+           "(kwan) met", "3.5 p.m., mail@", "example.com/pa", "l@exam", "서울 (Seoul) 🇰🇷 Seoul",
+           "(Seoul) 🇰🇷 Seoul‐talks", "서울 (s", "talks naïve NAÏVE café. snake", "naïve naïve", "_case_w", "case", "foo_bar baz",
+           "x" * 600 + " tail words", "tail words here " + "y" * 600, "words here " + "y" * 700 + "z end",
+           "here " + "y" * 700 + "z end of", "yz end", "the Two Sidesteps, two", " two  sides (two spaces)",
+           "spaces), TWO-SIDES.", "two-sides.", "not in any text", ", two"]
+REGEXES = [r"THE TWO SIDES \w+", r"two sides (met|agreed)", r"(?i)kwan-jin('s)? \w+", r"Seoul\W+talks naïve"]
+_n = itertools.count(1)
+FILLER = WINDOW + 20  # documents before the test texts: the first window finds nothing, the index the rest
+
+
+def corpus(store) -> Project:
+    filler = [DocRecord(f"f{i:04d}", f"Filler {i}: the minister spoke of sides and talks.") for i in range(FILLER)]
+    tests = [DocRecord(f"t{i}", t) for i, t in enumerate(TEXTS)]
+    import_records(store, filler + tests, use_model=False, as_layer="ana")
+    return Project(store, "ana")
+
+
+def hits(project: Project, query: str, regex: bool = False) -> list[tuple]:
+    with project.store.Session() as s:
+        return [(h.document, h.start, h.end, h.match)
+                for h in search(s, project.annotator_id, query, regex=regex, limit=1000)]
+
+
+@pytest.fixture
+def both(store, pg_cluster):
+    """The same documents in an SQLite project and a PostgreSQL one."""
+    lite = corpus(store)
+    factories.use_postgres(pg_cluster)
+    return lite, corpus(factories.new_store(None))
+
+
+def test_search_words_finds_what_sqlite_finds(both):
+    lite, pg = both
+    assert lite.store.is_sqlite and not pg.store.is_sqlite
+    paired = 0
+    for query in QUERIES + REGEXES:
+        regex = query in REGEXES
+        expected = hits(lite, query, regex)
+        with statements(pg.store) as seen:
+            assert hits(pg, query, regex) == expected, query
+        assert expected or query == "not in any text", query
+        assert all(d.startswith("t") for d, *_ in expected), query
+        with pg.store.engine.connect() as conn:
+            pairs = words_query(conn, required_literals(compile_query(query, regex)))
+        used = [sql for sql, _ in seen if "annotator_search_words" in sql]
+        assert bool(used) == (pairs is not None), query
+        paired += bool(used)
+    assert paired >= 20
+
+
+def test_search_words_query_has_whole_pairs_and_a_last_prefix(store, pg_cluster):
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    with pg.engine.connect() as conn:
+        assert words_query(conn, ["The two Sides"]) == "('two sides':*)"  # "the": maybe the end of a word
+        assert words_query(conn, [" two sides.", "Kim Kwan-jin's"]) == "('two sides') | ('kwan jin' & 'jin s':*)"
+        assert words_query(conn, ["two sides", "— the two-sides"]) is None  # "two sides": both maybe cut
+        assert words_query(conn, ["Seoul"]) is None
+        assert words_query(conn, ["서울 (서울시) 서"]) == "('서울시 서':*)"
+        assert words_query(conn, [" it's"]) == "('it s':*)"
+
+
+def test_search_words_index_covers_later_imports_and_members(store, pg_cluster):
+    """A reviewer's login imports (COPY: the server evaluates the index's function as that login) and an
+    annotator's login finds the new document through the index (row-level security, no right granted
+    on functions)."""
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    corpus(pg)
+    n = f"{os.getpid()}_{next(_n)}"
+    for name, role in ((f"wann{n}", "annotator"), (f"wrev{n}", "reviewer")):
+        assert cli(pg.url, "db", "users", "add", name, "--role", role).exit_code == 0
+    reviewer, annotator = (Store(as_login(pg_cluster, pg, f"{who}{n}")) for who in ("wrev", "wann"))
+    try:
+        import_records(reviewer, [DocRecord("later", "Later: the Blue House said so, in Seoul.")], use_model=False)
+        rows = pg.execute("SELECT name FROM documents "
+                          "WHERE annotator_search_words(text) @@ $$'blue house' & 'house said'$$")
+        assert [r[0] for r in rows] == ["later"]
+        member = Project(annotator)
+        with statements(annotator) as seen:
+            assert [h.document for h in member.search("the blue house said")] == ["later"]
+        assert any("annotator_search_words" in sql for sql, _ in seen)
+    finally:
+        reviewer.close()
+        annotator.close()
+
+
+def test_search_words_pairs_never_miss_a_document(store, pg_cluster):
+    """The index only narrows: for random substrings of random texts (either case, punctuation, line
+    breaks, digits, accents, dotless and dotted i, long s, Kelvin sign, sigma, Arabic digits, CJK, emoji,
+    runs longer than the 255 kept), every document ILIKE finds matches the pairs' query."""
+    rng = random.Random(7)
+    alphabet = list("abcAB  \n.,-'_0123456789éÉßİıſKΣσς٣서울🇰") + ["ab", "Ab", " the ", "x" * 300]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(150)]
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    import_records(pg, [DocRecord(f"d{i}", t) for i, t in enumerate(texts)], use_model=False)
+    checked = 0
+    with pg.engine.connect() as conn:
+        for _ in range(1000):
+            text = rng.choice(texts)
+            a = rng.randrange(len(text))
+            literal = "".join(c.swapcase() if c in "abAB" and rng.random() < 0.5 else c
+                              for c in text[a:a + rng.randint(3, 40)])
+            pairs = words_query(conn, [literal])
+            if pairs is None:
+                continue
+            found = conn.exec_driver_sql("SELECT name, annotator_search_words(text) @@ %s::tsquery FROM documents "
+                                         "WHERE text ILIKE %s", (pairs, "%" + like_escape(literal) + "%")).all()
+            assert all(hit for _, hit in found), (literal, pairs, found)
+            checked += bool(found)
+    assert checked > 150
