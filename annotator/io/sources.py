@@ -63,7 +63,7 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
 
 def estimate(found: list[Source]) -> int:
     """How many documents the sources hold, for progress: one per text file, one per non-blank line
-    of JSONL (counted without parsing), and what the other formats read."""
+    of JSONL (counted without parsing), a DocBin's lengths, and what the other formats read."""
     n = 0
     for kind, path in found:
         if kind == "txt":
@@ -72,7 +72,9 @@ def estimate(found: list[Source]) -> int:
             with open(path, "rb") as fh:
                 n += sum(1 for line in fh if line.strip())
         else:
-            n += len(registry.get(kind).read(path))
+            module = registry.get(kind)
+            count = getattr(module, "count", None)  # a format that streams counts without reading all
+            n += count(path) if count else len(module.read(path))
     return n
 
 
