@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from factories import new_db, new_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 from spacy.tokens import Doc, DocBin, Span
 from spacy.training.converters import conll_ner_to_docs
 from spacy.vocab import Vocab
@@ -70,7 +72,8 @@ def sample(n: int) -> list[DocRecord]:
     for i in range(n):
         t = text.format(city=["Tokyo", "Busan"][i % 2], i=i)
         g = t.index("GSOMIA")
-        recs.append(DocRecord(f"a{i}", t, title=f"T{i}", meta={"i": i, "tags": ["x"]}, annotator="ana" if i % 2 else None,
+        recs.append(DocRecord(f"a{i}", t, title=f"T{i}", meta={"i": i, "tags": ["x"]},
+                              annotator="ana" if i % 2 else None,
                               spans=[SpanRecord(0, 12, "PERSON", "Q495727"), SpanRecord(20, 25, "GPE"),
                                      SpanRecord(g, g + 6, "ORG", None, "suggested" if i % 3 else "accepted")]))
     return recs
@@ -116,7 +119,8 @@ def test_unknown_spaces_cats_and_no_user_data_read_the_same(tmp_path):
     doc.cats = {"POLITICS": 1.0}
     other = Doc(vocab, words=["Seoul", "."], spaces=[False, False])
     (tmp_path / "u.spacy").write_bytes(DocBin(docs=[doc, other], store_user_data=False).to_bytes())
-    assert [r.text for r in assert_same(tmp_path / "u.spacy")] == ["Kim visits Tokyo ", "Seoul."]  # spaCy: a space after each
+    texts = [r.text for r in assert_same(tmp_path / "u.spacy")]
+    assert texts == ["Kim visits Tokyo ", "Seoul."]  # spaces unknown: spaCy puts one after each word
 
 
 def test_a_pipelines_docs_read_the_same(tmp_path):
@@ -146,7 +150,8 @@ def records(draw):
             kb = draw(st.sampled_from([None, "Q1", "NIL"]))
             status = draw(st.sampled_from(["accepted", "suggested"]))
             spans.append(SpanRecord(starts[i], starts[i] + len(ws[i]), label, kb, status))
-        meta = draw(st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-2**63, 2**63 - 1) | st.text(max_size=5), max_size=2))
+        values = st.integers(-2**63, 2**63 - 1) | st.text(max_size=5)  # msgpack's ints
+        meta = draw(st.dictionaries(st.sampled_from(["a", "b"]), values, max_size=2))
         recs.append(DocRecord(f"d{k}", text.rstrip() or "x", meta=meta, spans=spans))
     return recs
 
@@ -248,3 +253,19 @@ def test_cli_import_of_a_docbin_by_its_suffix(tmp_path):
     with store.Session() as s:
         assert set(s.scalars(select(Document.name))) == {"a0", "a1", "a2"}
     store.close()
+
+
+def test_ui_dropping_a_docbin_imports_its_documents(window, qtbot, tmp_path):
+    """A colleague's .spacy export dropped on the window: its documents listed, stored with their spans."""
+    spacy_docbin.write(sample(3), tmp_path / "colleague.spacy")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "colleague.spacy"))])
+    window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: len(window.documents.model.docs) == 6, timeout=60_000)
+    assert {"a0", "a1", "a2"} <= {d.name for d in window.documents.model.docs}
+    assert window.statusBar().currentMessage().startswith("Imported 3 document(s)")
+    with window.project.store.Session() as s:
+        a1 = s.scalar(select(Document).where(Document.name == "a1"))
+        assert {(sp.start, sp.end, sp.label) for sp in s.scalars(select(SpanRow).where(SpanRow.document_id == a1.id))} \
+            >= {(0, 12, "PERSON"), (20, 25, "GPE")}

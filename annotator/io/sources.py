@@ -15,7 +15,7 @@ from annotator.formats.files import check_record, check_regular, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
-AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy"}  # --format auto: by suffix (a DocBin is binary, never text)
+AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy"}  # --format auto, by suffix (a DocBin is never text)
 
 
 def _decode(path: Path, data: bytes) -> str:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from annotator.ui.qt_entity_view import QtEntityView
 
 MESSAGE_MS = 10_000
-IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
+IMPORT_SUFFIXES = "Text, JSONL and spaCy DocBin (*.txt *.jsonl *.spacy);;All files (*)"
 IMPORT_FAILED, EXPORT_FAILED = "Import failed", "Export failed"  # the failure dialog's titles
 PROJECT_SUFFIXES = "Projects (*.db *.sqlite *.annotator);;All files (*)"
 
