@@ -10,6 +10,8 @@ peak RSS <= 1 GB for any input size), against spaCy's own whole-file reading.
   peak RSS (target <= 1024 MB), documents and spans stored.
 - read: the streaming reader alone (`spacy_docbin.stream`, each record dropped): seconds of the
   reading (modules loaded before), peak RSS.
+- the same records written as JSONL and imported the same way: the storing is common to both paths,
+  so the difference is what reading a DocBin costs over reading JSON lines.
 - raw floor: spaCy's `DocBin.from_bytes` + `get_docs` (each Doc dropped) on a DocBin of the first
   K documents for each K of --raw-docs (written by spacy_docbin.write from the file's records):
   seconds of the reading, scaled per document to the whole file, and peak RSS, what reading the whole file at once
@@ -39,7 +41,7 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 import generate  # noqa: E402
 
 from annotator.core.db.store import Store  # noqa: E402
-from annotator.formats import spacy_docbin  # noqa: E402
+from annotator.formats import jsonl, spacy_docbin  # noqa: E402
 from annotator.io import exporting  # noqa: E402
 
 PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); " \
@@ -96,6 +98,12 @@ def bench(tmp: Path, docbin: Path, raw_docs: list[int]) -> dict:
         docs, spans = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("documents", "spans"))
     db.unlink()
     assert docs == n, (docs, n)
+    same = tmp / "same.jsonl"  # the same records as JSONL: what storing them costs by the other path
+    jsonl.write(spacy_docbin.stream(docbin), same)
+    jsonl_s, jsonl_mb = peak([sys.executable, "-c", CLI, "--db", str(db), "--user", "bench", "import", str(same),
+                              "--no-model"])
+    db.unlink()
+    same.unlink()
     raws = []
     for k in sorted({min(k, n) for k in raw_docs}):
         part = docbin if k == n else tmp / f"first{k}.spacy"
@@ -109,7 +117,9 @@ def bench(tmp: Path, docbin: Path, raw_docs: list[int]) -> dict:
             "import_seconds": round(import_s, 2), "import_peak_rss_mb": import_mb, "target_peak_rss_mb_max": 1024,
             "read_seconds": round(read_s, 2), "read_peak_rss_mb": read_mb,
             "raw_from_bytes_get_docs": raws, "read_vs_raw": round(read_s / floor, 2),
-            "import_vs_raw": round(import_s / floor, 2), "load_average_before": load,
+            "import_vs_raw": round(import_s / floor, 2), "jsonl_import_seconds": round(jsonl_s, 2),
+            "jsonl_import_peak_rss_mb": jsonl_mb, "import_vs_jsonl_import": round(import_s / jsonl_s, 2),
+            "load_average_before": load,
             "load_average_after": os.getloadavg()}
 
 
