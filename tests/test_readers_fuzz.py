@@ -420,6 +420,18 @@ def test_spacy_token_rows_past_the_temporary_folders_room_are_refused_before_cop
     assert e.value.code == "E541" and "TMPDIR" in str(e.value)
 
 
+def test_spacy_skipped_fields_past_the_cap_are_refused(tmp_path, monkeypatch):
+    """cats are skipped, not kept, but a bomb of them would take the CPU without end: E542 past the cap."""
+    monkeypatch.setattr(docbin_read, "MAX_HELD", 1 << 20)
+    p = srsly.msgpack.Packer(use_bin_type=True)
+    cats = p.pack_array_header(10_000_000) + p.pack({}) * 10_000_000  # 10 MB of empty maps
+    path = tmp_path / "cats.spacy"
+    path.write_bytes(zlib.compress(_docbin_head(("cats", cats))))
+    with pytest.raises(AnnotatorError) as e:
+        spacy_docbin.read(path)
+    assert e.value.code == "E542" and "besides the token rows" in str(e.value)
+
+
 def test_spacy_strings_past_the_memory_cap_are_refused(tmp_path, monkeypatch):
     """What stays in memory (the strings table) is capped: E542 past MAX_HELD, however well it packs."""
     monkeypatch.setattr(docbin_read, "MAX_HELD", 4 << 20)

@@ -11,9 +11,10 @@ document's span groups and user data) are copied to one temporary file as they a
 document becomes a Doc exactly as `DocBin.get_docs` builds it, and a DocRecord by `from_doc`, so the
 records are those the whole-file reader gave (tests/test_formats_docbin_read.py compares them).
 
-Bounds: what is kept in memory (strings, lengths, flags, any one value) is refused past MAX_HELD
-(E542); what is spilled past the room in the temporary folder less KEEP_FREE, or MAX_SPILL (E541),
-checked against each field's declared size before anything is copied. The temporary file is
+Bounds: what is kept in memory (strings, lengths, flags, any one value) is refused past MAX_HELD,
+and the fields not spilled past twice that (E542); what is spilled past the room in the temporary
+folder less KEEP_FREE, or MAX_SPILL (E541), checked against each field's declared size before
+anything is copied. The temporary file is
 unlinked at creation (tempfile.TemporaryFile) and closed when the reading ends, fails or is
 abandoned (a cancelled import closes the generator), so it never outlives the read.
 """
@@ -56,10 +57,10 @@ class _Bad(Exception):
 
 
 class _Inflate:
-    """The decompressed bytes of a zlib file as a file-like `read(n)`, counting them."""
+    """The decompressed bytes of a zlib file as a file-like `read(n)`; `check(total)` after each read."""
 
-    def __init__(self, fh: BinaryIO):
-        self.fh, self.d, self.total = fh, zlib.decompressobj(), 0
+    def __init__(self, fh: BinaryIO, check):
+        self.fh, self.d, self.total, self.check = fh, zlib.decompressobj(), 0, check
 
     def read(self, n: int) -> bytes:
         parts, got = [], 0
@@ -71,6 +72,7 @@ class _Inflate:
             parts.append(part)
             got += len(part)
         self.total += got
+        self.check(self.total)
         return b"".join(parts)
 
 
@@ -101,9 +103,16 @@ class _Spill:
         if self.held > MAX_HELD:
             raise AnnotatorError(Errors.E542.format(path=self.path, what=what, limit=MAX_HELD >> 20))
 
+    def check_total(self, total: int) -> None:
+        """Besides the spilled fields, at most MAX_HELD kept and as much skipped (cats, unknown keys): a
+        bomb of skipped values would cost no memory, but time without end."""
+        if total - self.size > 2 * MAX_HELD:
+            raise AnnotatorError(Errors.E542.format(path=self.path, what="fields besides the token rows",
+                                                    limit=2 * MAX_HELD >> 20))
+
     def keys(self, fh: BinaryIO) -> Iterator[str]:
         """The map's keys in file order; the caller reads each value."""
-        self.source = _Inflate(fh)
+        self.source = _Inflate(fh, self.check_total)
         u = self.unpacker = Unpacker(self.source, raw=False, read_size=CHUNK, max_buffer_size=64 << 20)
         try:
             n = u.read_map_header()
@@ -171,12 +180,12 @@ class _Spill:
             raise AnnotatorError(Errors.E541.format(
                 path=self.path, size=(self.size + size) >> 20, folder=self.folder, room=max(self.room, 0) >> 20))
         offset, left = self.size, size
+        self.size += size  # counted before it is read: check_total
         while left:
             data = self.exact(min(left, CHUNK))
             if self.file is not None:
                 self.file.write(data)
             left -= len(data)
-        self.size += size
         return offset, size
 
     def copy_array(self, key: str) -> numpy.ndarray:
