@@ -269,3 +269,15 @@ def test_ui_dropping_a_docbin_imports_its_documents(window, qtbot, tmp_path):
         a1 = s.scalar(select(Document).where(Document.name == "a1"))
         assert {(sp.start, sp.end, sp.label) for sp in s.scalars(select(SpanRow).where(SpanRow.document_id == a1.id))} \
             >= {(0, 12, "PERSON"), (20, 25, "GPE")}
+
+
+def test_a_docbin_with_an_entity_inside_without_its_start_is_one_coded_line(tmp_path):
+    """ENT_IOB "I" on a document's first token: spaCy refuses it when the entities are read (in
+    from_doc, after the Doc is built): one coded line, as the whole-file reader gave, no traceback."""
+    doc = Doc(Vocab(), words=["Kim", "visits"], spaces=[True, False])
+    doc_bin = DocBin(docs=[doc])
+    iob = doc_bin.attrs.index(spacy_docbin.ENT_IOB)
+    doc_bin.tokens[0][0, iob] = 1  # "I" with no "B" before it
+    (tmp_path / "i.spacy").write_bytes(doc_bin.to_bytes())
+    with pytest.raises(AnnotatorError, match="E101.*not a spaCy DocBin"):
+        list(spacy_docbin.stream(tmp_path / "i.spacy"))

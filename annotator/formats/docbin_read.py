@@ -272,14 +272,15 @@ def stream(path: Path, skip_invalid: bool = False, skipped: list[str] | None = N
         while True:
             try:
                 doc, data = next(docs)
+                number += 1
+                record = from_doc(doc, data, path, number)
             except StopIteration:
                 return
             except AnnotatorError:
                 raise
-            except Exception as e:  # numpy and spaCy on bad ids, offsets, span groups
+            except Exception as e:  # numpy and spaCy on bad ids, offsets, span groups, entity tags
                 raise _not_docbin(path, e) from None
-            number += 1
-            yield check_record(from_doc(doc, data, path, number), path, f"document {number}")
+            yield check_record(record, path, f"document {number}")
     finally:
         spill.close()
 
