@@ -365,6 +365,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E540 = ("Cannot write '{path}': the {docs} documents make {size} MB of token data, more than the {limit} MB "
             "one spaCy DocBin can hold. Export fewer documents at a time (a layer, or --status done) "
             "and train on several .spacy files; nothing was written.")
+    E541 = ("'{path}' unpacks to more than {size} MB of token data, more than the {room} MB the temporary "
+            "folder '{folder}' has room for while it is read. Free room there or point TMPDIR at a folder "
+            "with more, or split the corpus into smaller DocBins; nothing was read.")
+    E542 = ("'{path}': its {what} unpack to more than {limit} MB, the most kept in memory while a DocBin "
+            "is read (its token rows go to a temporary file, these do not). The file is damaged or not a "
+            "spaCy DocBin: export it again, or split the corpus into smaller DocBins; nothing was read.")
 
     # Undo and redo
     E546 = ("Cannot {action} '{what}': the project changed since, and what it would write back clashes with "

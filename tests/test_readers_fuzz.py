@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import os
 import random
+import struct
 import zlib
 from pathlib import Path
 
 import pytest
+import srsly
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spacy.tokens import DocBin
 
 from annotator.core.records import DocRecord, SpanRecord
 from annotator.errors import AnnotatorError
-from annotator.formats import brat, conll, doccano, jsonl, kb_files, labelstudio, spacy_docbin, xmi
+from annotator.formats import brat, conll, docbin_read, doccano, jsonl, kb_files, labelstudio, spacy_docbin, xmi
 from annotator.io.sources import read_paths
 
 TEXT = "Kim Kwan-jin visits Tokyo.\nSeoul 😀 agreed."
@@ -383,17 +386,62 @@ def test_brat_and_xmi_fifo_in_a_folder_are_refused(tmp_path):
         xmi.read(tmp_path)
 
 
-def test_spacy_zlib_bomb_is_refused_past_the_cap(tmp_path):
-    """A few MB that unpack to more than MAX_UNPACKED: refused after counting, nothing kept."""
+def test_spacy_zlib_bomb_of_zeros_is_refused_at_once(tmp_path):
+    """512 MB of zeros in a few KB: no msgpack map, refused on its first byte, nothing inflated past it."""
     c = zlib.compressobj(1)
     chunk = bytes(1 << 20)
-    data = b"".join(c.compress(chunk) for _ in range((spacy_docbin.MAX_UNPACKED >> 20) + 16)) + c.flush()
+    data = b"".join(c.compress(chunk) for _ in range(512)) + c.flush()
     assert len(data) < 8 << 20
     path = tmp_path / "bomb.spacy"
     path.write_bytes(data)
     with pytest.raises(AnnotatorError) as e:
         spacy_docbin.read(path)
-    assert e.value.code == "E110"
+    assert e.value.code == "E101"
+
+
+def _docbin_head(*pairs) -> bytes:
+    """The start of a DocBin map of len(pairs) + 3 keys: `pairs` (key, packed value) after attrs."""
+    p = srsly.msgpack.Packer(use_bin_type=True)
+    head = p.pack_map_header(len(pairs) + 3) + p.pack("attrs") + p.pack(DocBin().attrs)
+    return head + b"".join(p.pack(k) + v for k, v in pairs)
+
+
+def test_spacy_token_rows_past_the_temporary_folders_room_are_refused_before_copying(tmp_path, monkeypatch):
+    """The token rows' declared size (4 GB here, 8 MB of it present) is checked against the room
+    before a byte is spilled: E541 at once, not after writing gigabytes."""
+    monkeypatch.setattr(docbin_read, "MAX_SPILL", 64 << 20)
+    c = zlib.compressobj(1)
+    data = c.compress(_docbin_head(("tokens", b"\xc6" + struct.pack(">I", 2**32 - 1))))
+    data += b"".join(c.compress(bytes(1 << 20)) for _ in range(8)) + c.flush()
+    path = tmp_path / "bomb.spacy"
+    path.write_bytes(data)
+    with pytest.raises(AnnotatorError) as e:
+        spacy_docbin.read(path)
+    assert e.value.code == "E541" and "TMPDIR" in str(e.value)
+
+
+def test_spacy_skipped_fields_past_the_cap_are_refused(tmp_path, monkeypatch):
+    """cats are skipped, not kept, but a bomb of them would take the CPU without end: E542 past the cap."""
+    monkeypatch.setattr(docbin_read, "MAX_HELD", 1 << 20)
+    p = srsly.msgpack.Packer(use_bin_type=True)
+    cats = p.pack_array_header(10_000_000) + p.pack({}) * 10_000_000  # 10 MB of empty maps
+    path = tmp_path / "cats.spacy"
+    path.write_bytes(zlib.compress(_docbin_head(("cats", cats))))
+    with pytest.raises(AnnotatorError) as e:
+        spacy_docbin.read(path)
+    assert e.value.code == "E542" and "besides the token rows" in str(e.value)
+
+
+def test_spacy_strings_past_the_memory_cap_are_refused(tmp_path, monkeypatch):
+    """What stays in memory (the strings table) is capped: E542 past MAX_HELD, however well it packs."""
+    monkeypatch.setattr(docbin_read, "MAX_HELD", 4 << 20)
+    p = srsly.msgpack.Packer(use_bin_type=True)
+    strings = p.pack_array_header(100_000) + p.pack("x" * 100) * 100_000  # 10 MB
+    path = tmp_path / "strings.spacy"
+    path.write_bytes(zlib.compress(_docbin_head(("strings", strings))))
+    with pytest.raises(AnnotatorError) as e:
+        spacy_docbin.read(path)
+    assert e.value.code == "E542" and "strings" in str(e.value)
 
 
 def test_read_size_is_capped(tmp_path, monkeypatch):

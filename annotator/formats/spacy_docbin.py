@@ -19,6 +19,9 @@ from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which
 never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
 non-whitespace tokens.
 
+`stream` (docbin_read) reads a document at a time, the token rows spilled to a temporary file, so a
+DocBin of any size imports in bounded memory; `read` is the same as a list.
+
 `write` streams: records are converted a batch at a time with numpy (`_Batches`, the rules of
 `to_doc` vectorised) and the file is written by docbin_stream.DocBinStream, memory bounded by a
 batch whatever the corpus (a 100,000-article export no longer holds gigabytes of token rows).
@@ -27,7 +30,6 @@ batch whatever the corpus (a 100,000-article export no longer holds gigabytes of
 from __future__ import annotations
 
 import struct
-import zlib
 from bisect import bisect_left
 from itertools import chain
 from pathlib import Path
@@ -41,13 +43,13 @@ from spacy.strings import StringStore
 from spacy.tokens import Doc, DocBin, Span
 from spacy.vocab import Vocab
 
-from annotator.core.records import DocRecord, FormatReport, SpanRecord
+from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import docbin_arrays
 from annotator.formats.docbin_arrays import SENTENCE_ENDS as _SENTENCE_ENDS
 from annotator.formats.docbin_arrays import SUGGESTED
+from annotator.formats.docbin_read import count, from_doc, stream  # noqa: F401  # the format's reading side
 from annotator.formats.docbin_stream import DocBinStream
-from annotator.formats.files import check_record, read_bytes
 
 SUFFIX = ".spacy"
 _SPAN_ROW = struct.Struct(">QQQllll")
@@ -279,60 +281,6 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     return report
 
 
-MAX_UNPACKED = 512 << 20  # bytes a DocBin may decompress to
-
-
-def unpacked_size(data: bytes, path: Path) -> int:
-    """How large the zlib stream `data` decompresses to, counted in 1 MB steps without keeping the
-    output, and refused (E110) past MAX_UNPACKED: a few MB can unpack to gigabytes."""
-    d, size, rest = zlib.decompressobj(), 0, data
-    try:
-        while rest and not d.eof:
-            size += len(d.decompress(rest, 1 << 20))
-            rest = d.unconsumed_tail
-            if size > MAX_UNPACKED:
-                raise AnnotatorError(Errors.E110.format(path=path, limit=MAX_UNPACKED))
-    except zlib.error as e:
-        raise AnnotatorError(Errors.E101.format(path=path, reason=f"not a spaCy DocBin (zlib: {e})")) from None
-    return size
-
-
 def read(path: Path) -> list[DocRecord]:
-    path = Path(path)
-    data = read_bytes(path)
-    unpacked_size(data, path)
-    doc_bin = DocBin(store_user_data=True)
-    try:
-        doc_bin.from_bytes(data)
-        raw, doc_bin.user_data = doc_bin.user_data, [None] * len(doc_bin)
-        docs = list(doc_bin.get_docs(Vocab()))
-        datas = [srsly.msgpack.unpackb(b, raw=False, use_list=True, object_pairs_hook=dict)
-                 if b else {} for b in raw]
-        records = [from_doc(doc, data, path, i) for i, (doc, data) in enumerate(zip(docs, datas), 1)]
-    except AnnotatorError:
-        raise
-    except Exception as e:  # zlib, msgpack, numpy and spaCy all raise their own types here
-        raise AnnotatorError(Errors.E101.format(
-            path=path, reason=f"not a spaCy DocBin ({type(e).__name__}: {e})")) from None
-    return [check_record(rec, path, f"document {i}") for i, rec in enumerate(records, 1)]
-
-
-def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
-    def bad(reason: str) -> AnnotatorError:
-        return AnnotatorError(Errors.E101.format(path=path, reason=f"document {number} {reason}"))
-
-    if not isinstance(data, dict) or not isinstance(data.get("meta") or {}, dict):
-        raise bad("has user_data that is not a dict of name/title/meta")
-    name, title = data.get("name") or f"{path.stem}-{number}", data.get("title") or ""
-    if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
-        raise bad("has a name or title that is not a string")
-    annotator = data.get("annotator")
-    if annotator is not None and not isinstance(annotator, str):
-        raise bad("has an annotator that is not a string")
-    spans = [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None) for e in doc.ents]
-    if SUGGESTED in doc.spans:
-        spans += [SpanRecord(e.start_char, e.end_char, e.label_, e.kb_id_ or None, SUGGESTED)
-                  for e in doc.spans[SUGGESTED]]
-    tokens = [(t.idx, t.idx + len(t)) for t in doc]  # the file's own, whitespace tokens too
-    return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
-                     spans=spans, annotator=annotator, tokens=tokens, annotated=True)
+    """Every document of the file (all in memory: small files and tests); imports use `stream`."""
+    return list(stream(path))

@@ -15,6 +15,7 @@ from annotator.formats.files import check_record, check_regular, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
+AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy"}  # --format auto, by suffix (a DocBin is never text)
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -54,7 +55,7 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
                 raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES)))
             out.extend(sources(files, fmt))
             continue
-        kind = fmt if fmt != "auto" else {".txt": "txt", ".jsonl": "jsonl"}.get(path.suffix, "txt")
+        kind = fmt if fmt != "auto" else AUTO.get(path.suffix, "txt")
         if kind != "txt" and path.is_file() and path.stat().st_size == 0:
             raise AnnotatorError(Errors.E012.format(path=path))
         out.append((kind, path))
@@ -63,7 +64,7 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
 
 def estimate(found: list[Source]) -> int:
     """How many documents the sources hold, for progress: one per text file, one per non-blank line
-    of JSONL (counted without parsing), and what the other formats read."""
+    of JSONL (counted without parsing), a DocBin's lengths, and what the other formats read."""
     n = 0
     for kind, path in found:
         if kind == "txt":
@@ -72,7 +73,9 @@ def estimate(found: list[Source]) -> int:
             with open(path, "rb") as fh:
                 n += sum(1 for line in fh if line.strip())
         else:
-            n += len(registry.get(kind).read(path))
+            module = registry.get(kind)
+            count = getattr(module, "count", None)  # a format that streams counts without reading all
+            n += count(path) if count else len(module.read(path))
     return n
 
 

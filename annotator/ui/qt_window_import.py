@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from annotator.errors import Errors
 from annotator.io.importing import summary
 
-IMPORT_SUFFIXES = "Text and JSONL (*.txt *.jsonl);;All files (*)"
+IMPORT_SUFFIXES = "Text, JSONL and spaCy DocBin (*.txt *.jsonl *.spacy);;All files (*)"
 IMPORT_FAILED = "Import failed"  # the failure dialog's title
 
 
