@@ -358,3 +358,27 @@ def test_spans_off_token_boundaries_are_reported_and_left_out(fmt, tmp_path):
     [back] = registry.get(fmt).read(out)
     assert [(back.text[s.start:s.end], s.label, s.kb_id) for s in back.spans] == [
         ("Seoulites", "NORP", None), ("Busan", "GPE", "NIL")]
+
+
+def test_spacy_export_writes_integers_beyond_64_bits_as_text_and_says_so(tmp_path):
+    """JSON integers have no bound and the importer keeps them; msgpack's stop at 64 bits. The export
+    carries such a meta value as its decimal text, counted in its summary, instead of a traceback."""
+    big, low = 2**70, -2**65
+    task = _doc("huge", "Ids", "Kim visits Tokyo.", [("Kim", "PERSON", None)],
+                n=big, ok=2**64 - 1, deep={"ids": [1, low]})
+    db = tmp_path / "p.db"
+    ok(db, "import", _write(tmp_path / "h.jsonl", json.dumps(task)), "--no-model", "--as-layer", LAYER)
+    out = tmp_path / "o.spacy"
+    printed = ok(db, "export", "--format", "spacy", "--out", out, "--layer", LAYER, "--status", "all")
+    assert printed == (f"Wrote 1 document(s), 1 span(s) to {out}.\n"
+                       "2 meta value(s) are integers beyond 64 bits, which a .spacy file cannot hold, and were "
+                       "written as their decimal text, e.g.: huge n, huge deep.ids[1]\n")
+    [doc] = DocBin(store_user_data=True).from_disk(out).get_docs(Vocab())
+    assert doc.user_data["meta"] == {"n": str(big), "ok": 2**64 - 1, "deep": {"ids": (1, str(low))}}
+    assert [(e.text, e.label_) for e in doc.ents] == [("Kim", "PERSON")]
+    store = Store(db)
+    try:
+        with store.Session() as s:  # the project keeps the integer itself
+            assert s.scalars(select(Document.meta)).one()["n"] == big
+    finally:
+        store.close()

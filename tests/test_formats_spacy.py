@@ -236,3 +236,12 @@ def test_a_batch_of_empty_documents_is_written(tmp_path):
     spacy_docbin.write([DocRecord("e", "")], tmp_path / "o.spacy")
     [doc] = DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab())
     assert (doc.text, doc.user_data["name"]) == ("", "e")
+
+
+def test_spacy_meta_integers_beyond_64_bits_are_written_as_text_and_reported(tmp_path):
+    """Only the values msgpack cannot hold become text; the records after one are packed as they are."""
+    records = [DocRecord("big", "a b", meta={"n": 2**64, "m": -2**63, "l": [2**100]}), sample()]
+    report = spacy_docbin.write(records, tmp_path / "o.spacy")
+    assert report.as_text == [("big", "n"), ("big", "l[0]")]
+    back = spacy_docbin.read(tmp_path / "o.spacy")
+    assert [r.meta for r in back] == [{"n": str(2**64), "m": -2**63, "l": [str(2**100)]}, sample().meta]

@@ -6,6 +6,7 @@ with it too."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import random
@@ -18,7 +19,7 @@ from annotator.core.db.raw import like_escape
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
-from annotator.core.search import WINDOW, compile_query, required_literals, search, words_query
+from annotator.core.search import BIG, WINDOW, compile_query, required_literals, search, words_query
 from annotator.io.importing import import_records
 from plans import statements
 
@@ -147,3 +148,56 @@ def test_search_words_pairs_never_miss_a_document(store, pg_cluster):
             assert all(hit for _, hit in found), (literal, pairs, found)
             checked += bool(found)
     assert checked > 150
+
+
+def big_text() -> str:
+    """Over 1 MiB of varied words: their pairs are more than a tsvector's 1 MiB of lexemes."""
+    rng = random.Random(1)
+    return " ".join(hashlib.md5(str(int(rng.random() ** 2 * 20000)).encode()).hexdigest()[:3 + i % 7]
+                    for i in range(160000))
+
+
+def test_search_words_big_document_has_the_hits_sqlite_has(both):
+    """A document too big for the index of pairs (array_to_tsvector garbled its lexemes past 1 MiB, with
+    no error, and phrases in it were never found) is rechecked by ILIKE on every search: the same hits
+    as SQLite, found through the partial index of big documents."""
+    lite, pg = both
+    text = big_text()
+    assert len(text.encode()) > 1024 * 1024
+    for p in (lite, pg):
+        import_records(p.store, [DocRecord("big", text)], use_model=False, as_layer="ana")
+    words = text.split(" ")
+    for k in range(1000, 159000, 7919):
+        query = " ".join(words[k:k + 3])
+        with statements(pg.store) as seen:
+            found = hits(pg, query)
+        assert found == hits(lite, query) and any(d == "big" for d, *_ in found), query
+        assert any("annotator_search_words" in sql for sql, _ in seen), query
+    assert hits(pg, "the two sides") == hits(lite, "the two sides")  # the small ones still through their pairs
+    with pg.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT annotator_search_words(text) IS NULL FROM documents "
+                                    "WHERE name = 'big'").scalar()
+        conn.exec_driver_sql("SET enable_seqscan = off")  # the search's predicate is the partial index's
+        [(sql, params)] = [(q, p) for q, p in seen if f"octet_length(d.text) > {BIG}" in q]
+        shown = conn.exec_driver_sql("EXPLAIN " + sql, params).scalars().all()
+        assert any("Index Scan on ix_documents_big" in line for line in shown), shown
+
+
+def test_search_words_pairs_of_the_biggest_indexed_text_are_whole(store, pg_cluster):
+    """The worst case under the bound: BIG bytes of one-character runs whose lowercase is a byte longer
+    (U+023A -> U+2C65), all pairs distinct, still under 1 MiB of lexemes: every pair is there, intact."""
+    rng = random.Random(3)
+    runs, size = [], 0
+    while size < BIG - 50:
+        runs.append("".join(rng.choice("\u023a\u023e") for _ in range(rng.randint(8, 16))))
+        size += len(runs[-1].encode()) + 1
+    text = " ".join(runs)
+    assert BIG - 50 <= len(text.encode()) <= BIG
+    factories.use_postgres(pg_cluster)
+    pg = factories.new_store(None)
+    with pg.engine.connect() as conn:
+        got = conn.exec_driver_sql("SELECT tsvector_to_array(annotator_search_words(%s))", (text,)).scalar()
+        lowered = conn.exec_driver_sql("SELECT lower(%s)", (text,)).scalar().split(" ")
+        assert conn.exec_driver_sql("SELECT annotator_search_words(%s || 'x') IS NULL", (text + " " * 50,)).scalar()
+    assert sorted(got) == sorted({a + " " + b for a, b in zip(lowered, lowered[1:])})
+    assert sum(len(x.encode()) for x in got) > 2.8 * BIG  # near the worst case: 3 bytes of pairs a byte

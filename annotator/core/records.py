@@ -94,6 +94,8 @@ class FormatReport:
     documents: int = 0
     spans: int = 0
     misaligned: list[tuple[str, int, int, str]] = field(default_factory=list)  # (doc, start, end, text)
+    as_text: list[tuple[str, str]] = field(default_factory=list)  # (doc, meta key): a value the format
+    # cannot hold (an integer beyond 64 bits in a DocBin) written as its text
 
 
 @dataclass

@@ -38,6 +38,7 @@ MIN_LITERAL = 3  # a trigram index looks up nothing shorter
 WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the trigram index is asked
 DENSE = 20  # ... while at least one in DENSE of them matches
 WORD_CHUNK = 255  # PostgreSQL: the index of word pairs (migration 0016) keeps a word by its first 255
+BIG = 131072  # ... and has nothing of a text over this many bytes (0016's BIG, its partial index's predicate)
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,12 @@ def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Ite
     if words is None:
         ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
                                         (last, *params)).scalars())
-    else:  # the word pairs' short posting lists, then ILIKE on those documents only
+    else:  # the word pairs' short posting lists, and every text too big to have pairs; then ILIKE on those only
         ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND "
                                         f"annotator_search_words(d.text) @@ %s::tsquery AND {unindexed} "
-                                        "ORDER BY d.id", (last, words, *params)).scalars())
+                                        f"UNION ALL SELECT d.id FROM documents d WHERE d.id > %s AND "
+                                        f"octet_length(d.text) > {BIG} AND {unindexed} "
+                                        "ORDER BY 1", (last, words, *params, last, *params)).scalars())
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
         yield rows(conn, f"SELECT {columns} FROM documents d WHERE d.id IN ({marks(len(chunk))}) ORDER BY d.id", chunk)

@@ -17,7 +17,8 @@ after . ! ? (and their CJK forms), but never inside an entity: EntityLinker trai
 entity inside one sentence. `doc.ents` holds only a person's decisions, what `spacy train` learns
 from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which may overlap),
 never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
-non-whitespace tokens.
+non-whitespace tokens. A meta integer beyond 64 bits (JSON has no bound, msgpack stops there) is
+written as its decimal text and listed in `FormatReport.as_text`.
 
 `stream` (docbin_read) reads a document at a time, the token rows spilled to a temporary file, so a
 DocBin of any size imports in bounded memory; `read` is the same as a list.
@@ -53,6 +54,7 @@ from annotator.formats.docbin_stream import DocBinStream
 
 SUFFIX = ".spacy"
 _SPAN_ROW = struct.Struct(">QQQllll")
+MIN_INT, MAX_INT = -2**63, 2**64 - 1  # msgpack's integers
 _tokenizer = None
 
 
@@ -160,6 +162,20 @@ def user_data(record: DocRecord) -> dict:
     return data
 
 
+def packable(value, key: str, found: list[str]):
+    """`value` with every integer msgpack cannot hold (beyond 64 bits; JSON has no bound, the importer
+    keeps what it reads) as its decimal text, the key of each appended to `found`: the data carried
+    and reported rather than a traceback or a refused export."""
+    if isinstance(value, int) and not MIN_INT <= value <= MAX_INT:
+        found.append(key)
+        return str(value)
+    if isinstance(value, dict):
+        return {k: packable(v, f"{key}.{k}" if key else str(k), found) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [packable(v, f"{key}[{i}]", found) for i, v in enumerate(value)]
+    return value
+
+
 class _Ids(dict):
     """String -> StringStore id (spaCy's symbol id for labels such as PERSON, a hash otherwise), as a
     Vocab gives them; a string not seen yet is added on lookup, so a batch maps in one C-level pass."""
@@ -235,9 +251,20 @@ class _Batches:
         first = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1])).tolist()
         for d, spans in suggested.items():
             groups[d] = self._span_groups(first[d], spans)
-        pack, rows = self.pack, memoryview(tokens.reshape(-1)).cast("B") if n else b""  # rows: no copy
+        rows = memoryview(tokens.reshape(-1)).cast("B") if n else b""  # rows: no copy
         self.stream.add(rows, space.tobytes(), lengths.astype(numpy.int32).tobytes(), groups,
-                        [pack(user_data(r)) for r in recs])
+                        [self._user_data(r) for r in recs])
+
+    def _user_data(self, record: DocRecord) -> bytes:
+        """The record's packed user_data; meta integers beyond 64 bits as text, listed in the report."""
+        data = user_data(record)
+        try:
+            return self.pack(data)
+        except OverflowError:  # rare: the walk only then (the packer starts afresh after an error)
+            found: list[str] = []
+            data["meta"] = packable(record.meta, "", found)
+            self.report.as_text.extend((record.name, key) for key in found)
+            return self.pack(data)
 
     def _span_groups(self, first: int, spans: list[tuple]) -> bytes:
         """What `doc.spans.to_bytes()` gives for a doc whose only group is the suggestions (`add_suggestions`),

@@ -178,7 +178,7 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         if cancelled():
             raise Cancelled()
         return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
-                            fmt=fmt, suggestions_left_out=left_out[0])
+                            as_text=report.as_text, fmt=fmt, suggestions_left_out=left_out[0])
 
     try:
         return outputs.replace(out, write, folder=kind.folder)
@@ -221,6 +221,10 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
     if report.misaligned:
         lines.append(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
                      + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
+    if report.as_text:
+        lines.append(f"{len(report.as_text)} meta value(s) are integers beyond 64 bits, which a .spacy file cannot "
+                     "hold, and were written as their decimal text, e.g.: "
+                     + ", ".join(f"{d} {k}" for d, k in report.as_text[:5]))
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
         lines.append(f"{left_out} unchecked suggestion(s) were left out: {report.fmt} cannot mark a span as a "
