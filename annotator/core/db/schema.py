@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from annotator.core.db import template as templates
 from annotator.core.db.grants import grant_members
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 
@@ -81,25 +79,9 @@ class SchemaState:
     backup: Path | None = None  # the copy made before upgrading an SQLite file
 
 
-def create(store: Store, *, template: bool = True) -> None:
-    """A new project at the current schema: a new SQLite file is a copy of the cached empty project
-    (core/db/template.py: no Alembic in this process); a server's database, or without a copy, is
-    migrated here."""
-    if store.is_sqlite and store.path is not None and template:
-        empty = templates.empty_project(APPLICATION_ID, HEAD)
-        if empty is not None:
-            store.engine.dispose()  # the copy's connection is the only one while it writes
-            try:
-                templates.copy_into(empty, store.path)
-                return
-            except sqlite3.Error:  # rolled back: the file is still empty; migrating says what is wrong
-                pass
-    migrate(store)
-
-
-def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None = None,
-                   template: bool = True) -> SchemaState:
-    """Bring a new project to the current schema (`template`: see `create`); check an existing one,
+def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None = None) -> SchemaState:
+    """Bring a new project to the current schema (a new SQLite file is made whole before it is opened:
+    Store, core/db/template.py; an empty one left by another way is migrated here); check an existing one,
     and upgrade it only when asked (`annotator db upgrade`, or the window's question): E005 otherwise.
     `on_step(k, n)` hears an upgrade's progress: k of its n revisions applied (0 before the first, with
     the backup)."""
@@ -107,7 +89,7 @@ def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
         store.check_admin("create the project")
-        create(store, template=template)
+        migrate(store)  # under the write lock, from the revision found then: another creator's is kept
         return SchemaState("created", HEAD)
     if "alembic_version" not in tables:
         raise AnnotatorError(Errors.E001.format(path=where))
