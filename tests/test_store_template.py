@@ -151,6 +151,18 @@ def test_store_template_empty_sqlite_file_is_a_new_project(tmp_path, cache):
     store.close()
 
 
+def test_store_template_key_follows_the_sqlite_library(tmp_path, cache, monkeypatch):
+    """0002 and 0005 make the trigram index only with SQLite 3.34 or later: an empty project made
+    under one SQLite library is not the one for another (the key named only the migration files)."""
+    Store(tmp_path / "first.db").close()
+    newer = template.key()
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    assert template.key() != newer
+    assert not (cache / f"empty-{HEAD}-{template.key()}.db").exists()  # a copy for 3.31 is made apart
+    assert (cache / f"empty-{HEAD}-{newer}.db").exists()
+
+
 def test_store_template_without_hard_links_migrates_in_place(tmp_path, cache, monkeypatch):
     """A file system without hard links (some network or FAT disks): the project is still made, in
     this process, and no copy is left beside it."""

@@ -33,8 +33,9 @@ BUILD = "import sys; from annotator.core.db.store import Store; Store(sys.argv[1
 
 
 def key() -> str:
-    """What the empty project depends on: the migration files, by content."""
-    digest = hashlib.sha256()
+    """What the empty project depends on: the migration files, by content, and the SQLite library
+    they branch on (0002 and 0005 make a trigram index only from SQLite 3.34)."""
+    digest = hashlib.sha256(b"sqlite " + sqlite3.sqlite_version.encode() + b"\0")
     for path in sorted(MIGRATIONS.rglob("*.py")):
         digest.update(path.relative_to(MIGRATIONS).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
