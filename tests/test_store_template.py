@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator.core.db import template
+from annotator.core.db import schema, template
 from annotator.core.db.schema import APPLICATION_ID, HEAD
 from annotator.core.db.store import Store
 
@@ -176,3 +176,26 @@ def test_store_template_without_hard_links_migrates_in_place(tmp_path, cache, mo
     assert store.execute("SELECT version_num FROM alembic_version") == [(HEAD,)]
     store.close()
     assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+def test_store_template_project_made_meanwhile_in_place_is_not_this_ones(tmp_path, monkeypatch):
+    """Without a cached copy both processes migrate in place: the second waits for the first's write
+    lock, finds the project made, and keeps it; it does not claim to have created it (its user would
+    be recorded as the project's owner too)."""
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # no cache: both migrate in place
+    path = tmp_path / "p.db"
+    real = schema.migrate
+    other: list[subprocess.CompletedProcess] = []
+
+    def meanwhile(store, *args, **kwargs):
+        other.append(annotator_cli("--db", path, "db", "init"))  # it sees the empty file this one opened
+        return real(store, *args, **kwargs)
+
+    monkeypatch.setattr(schema, "migrate", meanwhile)
+    store = Store(path)
+    assert other[0].returncode == 0 and "Created a new project" in other[0].stdout, other[0].stderr
+    assert store.schema.action == "current"
+    assert store.execute("SELECT version_num FROM alembic_version") == [(HEAD,)]
+    store.close()
+    assert rows(path, "SELECT name, role FROM annotators") == [("ana", "reviewer")]

@@ -44,8 +44,12 @@ def current_revision(store: Store) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) -> None:
+def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) -> str | None:
+    """Upgrade to `revision`; the revision an SQLite file was at once its write lock was held (None:
+    no schema, or a server)."""
     from alembic import command
+
+    found = None
 
     with store.engine.connect() as conn:
         if store.is_sqlite:
@@ -57,6 +61,8 @@ def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) 
             with conn.begin():
                 if store.is_sqlite:  # the driver begins only at the first write: a CREATE before it would stay
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").first():
+                        found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 command.upgrade(alembic_config(conn, on_step), revision)
                 if store.is_sqlite:
                     conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
@@ -67,6 +73,7 @@ def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) 
     if store.is_sqlite:  # put the new header into the main file now, not at the next checkpoint
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return found
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,10 @@ def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
         store.check_admin("create the project")
-        migrate(store)  # under the write lock, from the revision found then: another creator's is kept
+        # under the write lock, from the revision found then: a project another process made meanwhile
+        # is kept, and is not this one's creation
+        if migrate(store) == HEAD:
+            return SchemaState("current", HEAD)
         return SchemaState("created", HEAD)
     if "alembic_version" not in tables:
         raise AnnotatorError(Errors.E001.format(path=where))
@@ -118,7 +128,8 @@ def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None
         on_step(applied, total)
 
     try:
-        migrate(store, on_step=None if on_step is None else step)
+        if migrate(store, on_step=None if on_step is None else step) == head:
+            return SchemaState("current", head)  # another process upgraded it meanwhile
     except OperationalError:
         raise  # the store tells the machine's failures (a full disk: E007) from the upgrade's (E549)
     except SQLAlchemyError as e:
