@@ -50,7 +50,6 @@ def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) 
     from alembic import command
 
     found = None
-
     with store.engine.connect() as conn:
         if store.is_sqlite:
             # A migration may rebuild a table others refer to (0012): with foreign keys on, dropping the

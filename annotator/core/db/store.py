@@ -198,7 +198,7 @@ class Store:
     def __init__(self, db: str | os.PathLike, *, upgrade: bool = False, on_step: schema.Steps | None = None,
                  template: bool = True):
         """`on_step(k, n)`: an upgrade's progress, k of n revisions applied (the window's dialog);
-        `template`: a new SQLite project may be a copy of the cached empty one (schema.create)."""
+        `template`: a new SQLite project may be a copy of the cached empty one (template.make_project)."""
         self.url = to_url(db)
         try:
             url = make_url(self.url)

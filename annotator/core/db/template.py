@@ -107,7 +107,7 @@ def _remove(paths) -> None:
 
 
 def copy_into(template: Path, target: Path) -> None:
-    """Copy the empty project into a new file with the SQLite backup API (committed and synced)."""
+    """Copy the empty project into a new file with the SQLite backup API, committed before it is linked."""
     src = sqlite3.connect(f"{template.as_uri()}?mode=ro&immutable=1", uri=True)
     dst = sqlite3.connect(target)
     try:
