@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timezone
 import sqlite3
 from pathlib import Path
@@ -82,6 +85,30 @@ def test_schema_upgrade_an_older_file_is_refused_untouched(old):
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: [E005] ") and "`annotator db upgrade`" in result.stderr
     assert digest(old) == before
+
+
+def test_schema_upgrade_made_meanwhile_by_another_process_is_not_this_ones(old, monkeypatch):
+    """Another `annotator db upgrade` upgrades the file after this one read its revision: this one
+    waits for its write lock, finds the file current, and does not report an upgrade it did not make."""
+    real = schema.migrate
+    other: list[subprocess.CompletedProcess] = []
+
+    def meanwhile(store, *args, **kwargs):
+        root = Path(__file__).resolve().parents[1]
+        other.append(subprocess.run([sys.executable, "-m", "annotator", "--db", str(old), "db", "upgrade"],
+                                    capture_output=True, text=True, cwd=root, timeout=300,
+                                    env={**os.environ, "PYTHONPATH": str(root)}))
+        return real(store, *args, **kwargs)
+
+    monkeypatch.setattr(schema, "migrate", meanwhile)
+    store = Store(old, upgrade=True)
+    store.close()
+    assert other[0].returncode == 0, other[0].stderr
+    assert other[0].stdout.startswith(f"Upgraded {old} from schema 0001")
+    assert store.schema.action == "current" and store.schema.revision == schema.HEAD
+    again = Store(old)
+    assert again.execute("SELECT version_num FROM alembic_version") == [(schema.HEAD,)]
+    again.close()
 
 
 def test_schema_upgrade_through_the_cli_keeps_every_row_and_a_backup(old):

@@ -6,8 +6,11 @@ committed project made at revision 0001 (tests/data), grown to many spans so the
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -146,3 +149,33 @@ def test_ui_upgrade_that_fails_is_one_coded_line_and_changes_nothing(tmp_path, q
     assert not project_windows()
     assert QApplication.activeModalWidget() is None
     assert revision(path) == "0011" and dump(path) == before
+
+
+def test_ui_upgrade_done_meanwhile_by_another_process_claims_no_upgrade(tmp_path, qtbot, monkeypatch):
+    """While the user reads the question, a colleague's `annotator db upgrade` upgrades the file: the
+    window opens on it and says nothing of an upgrade it did not make (it said "Upgraded the project
+    from schema None to ...")."""
+    path = tmp_path / "old.db"
+    shutil.copy(OLD, path)
+    asked = qt_app.ask_upgrade
+    elsewhere: list[subprocess.CompletedProcess] = []
+
+    def ask_while_another_upgrades(message: str) -> bool:
+        root = Path(__file__).resolve().parents[1]
+        elsewhere.append(subprocess.run([sys.executable, "-m", "annotator", "--db", str(path), "db", "upgrade"],
+                                        capture_output=True, text=True, cwd=root, timeout=300,
+                                        env={**os.environ, "PYTHONPATH": str(root)}))
+        return asked(message)
+
+    monkeypatch.setattr(qt_app, "ask_upgrade", ask_while_another_upgrades)
+    watcher = Watcher()  # the user answers Yes
+    window = qt_app.launch(path, "ana", import_seeds=False)
+    watcher.timer.stop()
+    qtbot.addWidget(window)
+    assert elsewhere[0].returncode == 0 and "from schema 0001" in elsewhere[0].stdout, elsewhere[0].stderr
+    assert "Upgraded" not in window.statusBar().currentMessage()
+    assert [d.name for d in window.documents.model.docs] == ["a1", "a2"]
+    assert revision(path) == schema.HEAD
+    assert len(list(tmp_path.glob("old.before-*.db"))) == 1  # the colleague's backup; none made here
+    window.close()
+    window.project.store.close()

@@ -174,7 +174,7 @@ def launch(db: str | os.PathLike | None = None, user: str | None = None, *,
     window.restore_layout()
     window.show()
     window.refresh_documents()
-    if upgraded is not None:
+    if upgraded is not None and upgraded.action == "upgraded":  # not when another process upgraded it first
         window.show_message(upgraded_message(upgraded))
     remember_project(db, project.user)
     listed = window.documents.model.rowCount()  # the list reads pages: ask the project, not its rows

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,6 @@ from typing import TYPE_CHECKING, Callable
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from annotator.core.db import template as templates
 from annotator.core.db.grants import grant_members
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 
@@ -46,9 +44,12 @@ def current_revision(store: Store) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) -> None:
+def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) -> str | None:
+    """Upgrade to `revision`; the revision an SQLite file was at once its write lock was held (None:
+    no schema, or a server)."""
     from alembic import command
 
+    found = None
     with store.engine.connect() as conn:
         if store.is_sqlite:
             # A migration may rebuild a table others refer to (0012): with foreign keys on, dropping the
@@ -59,6 +60,8 @@ def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) 
             with conn.begin():
                 if store.is_sqlite:  # the driver begins only at the first write: a CREATE before it would stay
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").first():
+                        found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
                 command.upgrade(alembic_config(conn, on_step), revision)
                 if store.is_sqlite:
                     conn.exec_driver_sql(f"PRAGMA application_id={APPLICATION_ID}")
@@ -69,6 +72,7 @@ def migrate(store: Store, revision: str = "head", on_step: Steps | None = None) 
     if store.is_sqlite:  # put the new header into the main file now, not at the next checkpoint
         with store.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return found
 
 
 @dataclass(frozen=True)
@@ -81,25 +85,9 @@ class SchemaState:
     backup: Path | None = None  # the copy made before upgrading an SQLite file
 
 
-def create(store: Store, *, template: bool = True) -> None:
-    """A new project at the current schema: a new SQLite file is a copy of the cached empty project
-    (core/db/template.py: no Alembic in this process); a server's database, or without a copy, is
-    migrated here."""
-    if store.is_sqlite and store.path is not None and template:
-        empty = templates.empty_project(APPLICATION_ID, HEAD)
-        if empty is not None:
-            store.engine.dispose()  # the copy's connection is the only one while it writes
-            try:
-                templates.copy_into(empty, store.path)
-                return
-            except sqlite3.Error:  # rolled back: the file is still empty; migrating says what is wrong
-                pass
-    migrate(store)
-
-
-def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None = None,
-                   template: bool = True) -> SchemaState:
-    """Bring a new project to the current schema (`template`: see `create`); check an existing one,
+def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None = None) -> SchemaState:
+    """Bring a new project to the current schema (a new SQLite file is made whole before it is opened:
+    Store, core/db/template.py; an empty one left by another way is migrated here); check an existing one,
     and upgrade it only when asked (`annotator db upgrade`, or the window's question): E005 otherwise.
     `on_step(k, n)` hears an upgrade's progress: k of its n revisions applied (0 before the first, with
     the backup)."""
@@ -107,7 +95,10 @@ def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None
     tables = set(inspect(store.engine).get_table_names())
     if not tables:
         store.check_admin("create the project")
-        create(store, template=template)
+        # under the write lock, from the revision found then: a project another process made meanwhile
+        # is kept, and is not this one's creation
+        if migrate(store) == HEAD:
+            return SchemaState("current", HEAD)
         return SchemaState("created", HEAD)
     if "alembic_version" not in tables:
         raise AnnotatorError(Errors.E001.format(path=where))
@@ -136,7 +127,8 @@ def ensure_current(store: Store, *, upgrade: bool = False, on_step: Steps | None
         on_step(applied, total)
 
     try:
-        migrate(store, on_step=None if on_step is None else step)
+        if migrate(store, on_step=None if on_step is None else step) == head:
+            return SchemaState("current", head)  # another process upgraded it meanwhile
     except OperationalError:
         raise  # the store tells the machine's failures (a full disk: E007) from the upgrade's (E549)
     except SQLAlchemyError as e:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from annotator.core.db import schema
+from annotator.core.db import template as templates
 from annotator.core.db.schema import APPLICATION_ID
 from annotator.errors import AnnotatorError, ConnectionLost, Errors
 
@@ -158,7 +159,9 @@ def lock_documents(session: Session, ids: list[int], chunk: int = 5000) -> None:
 
 
 def _check_sqlite_file(path: Path) -> None:
-    """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it."""
+    """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it. An
+    SQLite file with nothing in it (no application id, no schema) is a new project: what a creation
+    that was interrupted, or is still migrating in another process, leaves."""
     if not path.exists() or path.stat().st_size == 0:
         return
     with open(path, "rb") as fh:
@@ -172,6 +175,8 @@ def _check_sqlite_file(path: Path) -> None:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                return  # empty: schema.ensure_current makes the project under the write lock
         except sqlite3.DatabaseError:
             raise AnnotatorError(Errors.E003.format(path=path)) from None
         finally:
@@ -193,7 +198,7 @@ class Store:
     def __init__(self, db: str | os.PathLike, *, upgrade: bool = False, on_step: schema.Steps | None = None,
                  template: bool = True):
         """`on_step(k, n)`: an upgrade's progress, k of n revisions applied (the window's dialog);
-        `template`: a new SQLite project may be a copy of the cached empty one (schema.create)."""
+        `template`: a new SQLite project may be a copy of the cached empty one (template.make_project)."""
         self.url = to_url(db)
         try:
             url = make_url(self.url)
@@ -201,16 +206,22 @@ class Store:
             raise AnnotatorError(Errors.E004.format(url=self.url, reason=e)) from None
         self.is_sqlite = url.get_backend_name() == "sqlite"
         self.path = Path(url.database) if self.is_sqlite and url.database else None
+        made = False  # this call made the file, whole, before opening it (core/db/template.py)
         if self.path is not None:
             _check_sqlite_file(self.path)
             if not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            if template and not self.path.exists():
+                made = templates.make_project(self.path, APPLICATION_ID, schema.HEAD)
+                _check_sqlite_file(self.path)  # another process's file, if it was quicker
         self.engine: Engine = self._make_engine()
         self._local = threading.local()  # the session of the `atomic()` block running on this thread
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         try:
             self.login, self.is_admin = self._who()
-            self.schema = schema.ensure_current(self, upgrade=upgrade, on_step=on_step, template=template)
+            self.schema = schema.ensure_current(self, upgrade=upgrade, on_step=on_step)
+            if made:
+                self.schema = schema.SchemaState("created", self.schema.revision)
             if self.path is not None:
                 st = os.stat(self.path)
                 self._identity = (st.st_dev, st.st_ino)

@@ -6,6 +6,11 @@ that creates it never loads Alembic, with Mako and Pygments: ~9 MB of peak memor
 `annotator import` into a new project (issue 18). The schema is still made by the migrations alone;
 the copy is their result, checked before use. Without a usable copy (a read-only home, a failed
 child) the caller migrates in its own process, as before.
+
+The copy is made beside the new project under another name and then hard-linked to the project's
+name, which is atomic and refuses to replace a file: the project appears whole or not at all (an
+interrupted creation leaves nothing at its name), and two processes creating the same project at
+once cannot overwrite each other; the second opens the first one's file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -27,8 +33,9 @@ BUILD = "import sys; from annotator.core.db.store import Store; Store(sys.argv[1
 
 
 def key() -> str:
-    """What the empty project depends on: the migration files, by content."""
-    digest = hashlib.sha256()
+    """What the empty project depends on: the migration files, by content, and the SQLite library
+    they branch on (0002 and 0005 make a trigram index only from SQLite 3.34)."""
+    digest = hashlib.sha256(b"sqlite " + sqlite3.sqlite_version.encode() + b"\0")
     for path in sorted(MIGRATIONS.rglob("*.py")):
         digest.update(path.relative_to(MIGRATIONS).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -71,8 +78,36 @@ def empty_project(application_id: int, head: str) -> Path | None:
                 leftover.unlink()
 
 
+def make_project(target: Path, application_id: int, head: str) -> bool:
+    """Put a copy of the empty project at `target`, which did not exist: True when this call made it.
+    False when there is no copy to be had, the file system cannot link, or another process made
+    `target` meanwhile: the caller then opens what is there, or migrates in its own process."""
+    empty = empty_project(application_id, head)
+    if empty is None:
+        return False
+    part = target.with_name(f"{target.name}.new-{os.getpid()}-{threading.get_ident()}")
+    leftovers = (part, Path(f"{part}-journal"), Path(f"{part}-wal"), Path(f"{part}-shm"))
+    try:
+        _remove(leftovers)  # of a process with this id that was killed here
+        copy_into(empty, part)
+        os.link(part, target)  # atomic; never replaces a file
+        return True
+    except FileExistsError:  # someone else's project now: never overwritten
+        return False
+    except (OSError, sqlite3.Error):  # no hard links here, a read-only folder: migrating says what is wrong
+        return False
+    finally:
+        _remove(leftovers)
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def copy_into(template: Path, target: Path) -> None:
-    """Copy the empty project into the new project's file with the SQLite backup API."""
+    """Copy the empty project into a new file with the SQLite backup API, committed before it is linked."""
     src = sqlite3.connect(f"{template.as_uri()}?mode=ro&immutable=1", uri=True)
     dst = sqlite3.connect(target)
     try:
