@@ -117,7 +117,8 @@ def test_ui_upgrade_runs_behind_a_progress_dialog_and_opens_the_window_after(big
     assert watcher.seen[-1].endswith(f"of {n})") and len(watcher.seen) > 2  # steps went by
     assert all(s.startswith("Upgrading the project file (step ") for s in watcher.seen)
     assert watcher.escaped and watcher.windows == 0  # the dialog stayed; no window to edit in meanwhile
-    assert len(watcher.ticks) > 10 and watcher.longest_gap < 1.0, (len(watcher.ticks), watcher.longest_gap, took)
+    # the event loop turned all along: no pause near the upgrade's length (a frozen window's would be it all)
+    assert len(watcher.ticks) > 10 and watcher.longest_gap < 0.6 * took, (len(watcher.ticks), watcher.longest_gap, took)
     assert QApplication.activeModalWidget() is None
     assert window.statusBar().currentMessage().startswith(f"Upgraded the project from schema 0001 to {schema.HEAD}")
     assert [d.name for d in window.documents.model.docs] == ["a1", "a2"]
