@@ -145,3 +145,24 @@ def test_copy_import_of_more_documents_than_the_servers_lock_table_holds(tmp_pat
     with store.Session() as s:
         assert s.scalar(select(func.count()).select_from(DocumentState)) == 2 * n
         assert s.execute(text("SELECT sum(added) FROM provenance_counts")).scalar() == n  # ana's, counted
+
+
+def test_a_big_import_refreshes_the_servers_statistics(tmp_path):
+    """Regression: after a big import the planner estimated the new rows from the statistics of the
+    empty tables until autovacuum came by, and a search by label walked every span of the label (60 ms
+    instead of 1 ms at 3,000 documents). An import of ANALYZE_AFTER documents or more analyzes the tables
+    it filled, once committed; a small one leaves it to autovacuum."""
+    store = new_store(tmp_path / "c.db")
+    small = write_jsonl(tmp_path / "s.jsonl", [{"text": f"Talks {i} in Oslo.", "meta": {"name": f"s{i}"}}
+                                               for i in range(10)])
+    import_paths(store, [small], use_model=False)
+
+    def analyzed() -> set[str]:
+        with store.engine.connect() as conn:
+            return {r[0] for r in conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")}
+
+    assert not analyzed() & set(bulk.LOADED)
+    big = write_jsonl(tmp_path / "b.jsonl", tasks(bulk.ANALYZE_AFTER))
+    import_paths(store, [big], use_model=False)
+    assert analyzed() >= set(bulk.LOADED)

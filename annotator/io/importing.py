@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from annotator.core import nlp as nlp_mod
 from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
-from annotator.core.db.bulk import Bulk
+from annotator.core.db.bulk import Bulk, analyze_after_load
 from annotator.core.db.models import Document, ModelRun, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
@@ -157,6 +157,7 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
         if progress:
             progress(fresh.done, max(total, fresh.done))
         label_scheme.ensure(session, [*label_scheme.defaults(), *sorted(run.seen_labels)])
+    analyze_after_load(store.engine, len(run.report.added) + len(run.report.layered))
     return run.report
 
 

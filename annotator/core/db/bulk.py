@@ -83,3 +83,20 @@ class Bulk:
 
 def _same(value: Any) -> Any:
     return value
+
+
+ANALYZE_AFTER = 1000  # documents added by one import after which the server's statistics are refreshed
+LOADED = ("documents", "spans", "document_states")
+
+
+def analyze_after_load(engine, documents: int) -> None:
+    """Refresh PostgreSQL's statistics of the tables an import filled, once it committed. Until its
+    autovacuum gets to it (a minute or more later) the planner would estimate the new rows from the old
+    statistics: after 3,000 documents went into a new project, a search by label took 60 ms instead of
+    1 ms (a nested loop over every span of the label, planned for one). SQLite's planner uses no such
+    statistics here. A member's ANALYZE of the owner's tables is skipped by the server with a warning."""
+    if engine.dialect.name != "postgresql" or documents < ANALYZE_AFTER:
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ANALYZE {', '.join(LOADED)}")
+        conn.commit()
