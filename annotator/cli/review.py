@@ -10,11 +10,11 @@ import atexit
 import gc
 import json
 import sys
-from contextlib import contextmanager
 
 import click
 
 from annotator.cli.common import coded_errors, comma_list, open_store, read_store, user_of
+from annotator.core import collector
 from annotator.errors import AnnotatorError, Errors
 
 
@@ -105,18 +105,6 @@ def history_cmd(ctx, doc_name, person, limit, as_json):
         click.echo(f"{stamp(e.when)}  {e.user}  {e.document or '-'}  {e.text}{'  (undone)' if e.undone else ''}")
 
 
-@contextmanager
-def _no_collection():
-    """The cyclic garbage collector paused (as it was before, after)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _agreement_table(report: dict) -> list[str]:
     """The report as aligned text lines: overall, each pair, each label (per document: --json)."""
     columns = [("span_f1_exact", "F1 exact"), ("span_f1_overlap", "F1 overlap"), ("token_kappa", "kappa"),
@@ -148,7 +136,7 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
     counting accepted spans only: a suggestion nobody checked is not an annotation."""
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)  # the interpreter's exit collections then skip the objects made (0.1 s)
-    with _no_collection():  # imports and the report make ~10^6 objects and no cyclic garbage
+    with collector.paused():  # imports and the report make ~10^6 objects and no cyclic garbage
         from annotator.core.review.inputs import project_agreement
 
         store = read_store(ctx)

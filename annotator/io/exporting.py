@@ -17,13 +17,13 @@ from __future__ import annotations
 import gc
 import json
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
+from annotator.core import collector
 from annotator.core.db.raw import marks, rows
 from annotator.core.db.store import Store
 from annotator.core.db.visibility import MODEL_LAYER, check_visible, known_layers
@@ -186,7 +186,6 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
 
 
-@contextmanager
 def young_gc_only():
     """Automatic garbage collection paused for an export; `counted` collects the two young generations
     every ten chunks instead. A writer holds a batch of records (~10^5 lists, tuples and spans), and the
@@ -194,13 +193,7 @@ def young_gc_only():
     Garbage cycles of a chunk (sessions, spaCy Docs) are collected within ten chunks; the rare one that
     outlives two collections waits for the first full collection after the export. The pause is the
     process's: an export from the window pauses the window's automatic collections too, for as long."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return collector.paused()
 
 
 def nothing_selected(layer: str, status: str) -> AnnotatorError:
