@@ -39,14 +39,13 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT)]
 
 import generate  # noqa: E402
+import isolation  # noqa: E402
+from bench_scale import CLI, PEAK  # noqa: E402
 
 from annotator.core.db.store import Store  # noqa: E402
 from annotator.formats import jsonl, spacy_docbin  # noqa: E402
 from annotator.io import exporting  # noqa: E402
 
-PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); " \
-       "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-CLI = "import sys; from annotator.cli import main; sys.argv[0] = 'annotator'; main()"
 # the two readers print the seconds of their work alone (modules loaded before): the raw one's would be
 # mostly loading spaCy on a small file
 READ = ("import sys, time\nfrom annotator.formats import spacy_docbin\nt = time.perf_counter()\n"
@@ -62,7 +61,7 @@ def peak(cmd: list[str], own_time: bool = False) -> tuple[float, int]:
     the command printed last, else the whole run's."""
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PEAK, *cmd], check=True, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.strip().splitlines()
+                         env={**isolation.as_installed(dict(os.environ)), "PYTHONPATH": str(ROOT)}).stdout.strip().splitlines()
     seconds = float(out[-2]) if own_time else time.perf_counter() - t
     return seconds, round(int(out[-1]) / 1024)
 
