@@ -8,13 +8,14 @@ import pytest
 from conftest import show_active
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 from test_review_adjudication import gold_spans
 from test_ui_done import press, shown_box
 
-from annotator.core.db.annotators import GOLD, set_role
+from annotator.core.db.annotators import GOLD, get_annotator, set_role
 from annotator.core.db.models import Annotator, DocumentState, Entity, Event, Span
+from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.review.decisions import decisions
@@ -365,11 +366,6 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
 def add_model_spans(store, document_id, spans):
     """The model's suggestions, as pre-annotation would have left them: (surface, label). Written with
     raw SQL, so the document's stored provenance is counted again here, as every writer does."""
-    from sqlalchemy import insert
-
-    from annotator.core.db.annotators import get_annotator
-    from annotator.core.db.provenance_counts import refresh
-
     text = Project(store, "reader").document(document_id).text
     with store.atomic() as s:
         model = get_annotator(s, "model", is_model=True).id

@@ -137,7 +137,7 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)  # the interpreter's exit collections then skip the objects made (0.1 s)
     with collector.paused():  # imports and the report make ~10^6 objects and no cyclic garbage
-        from annotator.core.review.inputs import project_agreement
+        from annotator.core.review.inputs import project_agreement  # numpy: loaded by this command only
 
         store = read_store(ctx)
         result = project_agreement(store, comma_list(annotators), comma_list(labels), status,

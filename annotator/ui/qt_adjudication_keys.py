@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_disagreements import letter
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: qt_adjudication imports this module to build itself
     from annotator.ui.qt_adjudication import QtAdjudicationView
 
 TAKE_LETTERS = 4  # A-D take a version by key; E is "edit"

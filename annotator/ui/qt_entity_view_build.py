@@ -16,7 +16,7 @@ from annotator.ui.qt_entity_tables import (DOC, LABEL, LAYER, LEFT, MENTION, NOT
 from annotator.ui.qt_tables import row_table
 from annotator.ui.qt_text_line import plain_label
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: qt_entity_view imports this module to build itself
     from annotator.ui.qt_entity_view import QtEntityView
 
 

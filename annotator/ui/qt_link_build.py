@@ -15,7 +15,7 @@ from annotator.ui.qt_new_entity import QtNewEntityForm
 from annotator.ui.qt_referent_note import QtReferentNote
 from annotator.ui.qt_text_line import QtTextLine
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: qt_link_panel imports this module to build itself
     from annotator.ui.qt_link_panel import QtLinkPanel
 
 

@@ -34,7 +34,7 @@ from annotator.ui.qt_watcher import QtWatcher
 from annotator.ui.qt_window_build import build_centre, build_status_bar
 from annotator.ui.qt_window_import import IMPORT_FAILED, QtWindowImports
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: the entity view (and numpy) loads when first opened
     from annotator.ui.qt_entity_view import QtEntityView
 
 MESSAGE_MS = 10_000

@@ -16,7 +16,7 @@ from annotator.ui.qt_layer_box import QtLayerBox
 from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_span_panel import QtSpanPanel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: qt_main_window imports this module to build itself
     from annotator.ui.qt_main_window import QtMainWindow
 
 
