@@ -41,20 +41,21 @@ def grow(path: Path, n: int) -> None:
     conn.close()
 
 
-def revision(path: Path) -> str:
+def scalar(path: Path, sql: str):
+    """The one value `sql` gives on the file, read without the app (and without writing to it)."""
     conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     try:
-        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        return conn.execute(sql).fetchone()[0]
     finally:
         conn.close()
+
+
+def revision(path: Path) -> str:
+    return scalar(path, "SELECT version_num FROM alembic_version")
 
 
 def span_count(path: Path) -> int:
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT count(*) FROM spans").fetchone()[0]
-    finally:
-        conn.close()
+    return scalar(path, "SELECT count(*) FROM spans")
 
 
 def project_windows() -> list[QtMainWindow]:

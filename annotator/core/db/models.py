@@ -218,7 +218,19 @@ class ProvenanceTotal(Base):
     suggested: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class AgreementPair(Base):
+class SpanTallies:
+    """A pair of layers' accepted spans: how many each has, and how many match exactly, overlap, are
+    linked in both, and to the same entity (per document in AgreementPair and per label in LabelCounts)."""
+
+    n_a: Mapped[int] = mapped_column(Integer, default=0)
+    n_b: Mapped[int] = mapped_column(Integer, default=0)
+    exact: Mapped[int] = mapped_column(Integer, default=0)
+    overlap: Mapped[int] = mapped_column(Integer, default=0)
+    linked: Mapped[int] = mapped_column(Integer, default=0)
+    same_link: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AgreementPair(SpanTallies, Base):
     """Agreement counts of two people's layers on one document (layer_a < layer_b), or of one layer
     with itself (layer_a == layer_b: its tokens' tag counts dotted with themselves, its accepted
     spans). Kept by core/review/tallies.py; `agreement_stale` lists documents still to count."""
@@ -231,25 +243,13 @@ class AgreementPair(Base):
     disagree: Mapped[int] = mapped_column(Integer, default=0)
     dot: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
-    n_a: Mapped[int] = mapped_column(Integer, default=0)
-    n_b: Mapped[int] = mapped_column(Integer, default=0)
-    exact: Mapped[int] = mapped_column(Integer, default=0)
-    overlap: Mapped[int] = mapped_column(Integer, default=0)
-    linked: Mapped[int] = mapped_column(Integer, default=0)
-    same_link: Mapped[int] = mapped_column(Integer, default=0)
     context: Mapped[str] = mapped_column(Text, default="")  # the document's layers and states (`AgreementTotal`)
 
 
-class LabelCounts:
+class LabelCounts(SpanTallies):
     """The counts one label has in a pair of layers: span tallies, each layer's B-/I- token counts and
     the 2 x 2 block of their confusion matrix (per document in AgreementLabel, summed in AgreementTotal)."""
 
-    n_a: Mapped[int] = mapped_column(Integer, default=0)
-    n_b: Mapped[int] = mapped_column(Integer, default=0)
-    exact: Mapped[int] = mapped_column(Integer, default=0)
-    overlap: Mapped[int] = mapped_column(Integer, default=0)
-    linked: Mapped[int] = mapped_column(Integer, default=0)
-    same_link: Mapped[int] = mapped_column(Integer, default=0)
     a_b: Mapped[int] = mapped_column(Integer, default=0)
     a_i: Mapped[int] = mapped_column(Integer, default=0)
     b_b: Mapped[int] = mapped_column(Integer, default=0)
