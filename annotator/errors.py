@@ -145,8 +145,6 @@ class Errors(metaclass=ErrorsWithCodes):
             "never ends. Give the path of the file itself; nothing was read.")
     E109 = ("'{path}' is over {limit} bytes, the most read from one {what}. Split it into smaller files "
             "and read them one by one; nothing was read.")
-    E110 = ("'{path}' unpacks to more than {limit} bytes (a spaCy DocBin is compressed), the most read "
-            "from one file. Split the corpus into smaller DocBins; nothing was read.")
     E111 = ("'{path}', {where}: values are nested more than {limit} levels deep. Annotation files "
             "nest a few levels; fix or export the file again; nothing was read.")
     E112 = ("'{path}', {where}: the string holds a lone UTF-16 surrogate ({value}), which is no "

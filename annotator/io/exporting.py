@@ -170,10 +170,14 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
             if progress:
                 progress(n, len(ids))
             if n % (10 * CHUNK) == 0:
-                gc.collect(1)  # the two young generations: what the last chunks left (see young_gc_only)
+                gc.collect(1)  # the two young generations: what the last chunks left (see `write`)
 
     def write(path: Path) -> ExportReport:
-        with young_gc_only():
+        # Automatic collections paused: a writer holds a batch of records (~10^5 lists, tuples and
+        # spans) and they would walk it again and again (half the time of a 10,000-document export).
+        # `counted` collects the two young generations every ten chunks instead, so a chunk's garbage
+        # cycles (sessions, spaCy Docs) go within ten chunks; the pause is the process's, for as long.
+        with collector.paused():
             report = writer.write(counted(), path, **options)
         if cancelled():
             raise Cancelled()
@@ -185,15 +189,6 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
     except OSError as e:
         raise AnnotatorError(Errors.E043.format(path=out, reason=e.strerror or e)) from None
 
-
-def young_gc_only():
-    """Automatic garbage collection paused for an export; `counted` collects the two young generations
-    every ten chunks instead. A writer holds a batch of records (~10^5 lists, tuples and spans), and the
-    automatic collections walk them again and again: half the time of a 10,000-document export.
-    Garbage cycles of a chunk (sessions, spaCy Docs) are collected within ten chunks; the rare one that
-    outlives two collections waits for the first full collection after the export. The pause is the
-    process's: an export from the window pauses the window's automatic collections too, for as long."""
-    return collector.paused()
 
 
 def nothing_selected(layer: str, status: str) -> AnnotatorError:
