@@ -226,5 +226,5 @@ def test_search_by_label_walks_the_layer_in_hit_order(corpus):
     with statements(corpus) as seen:
         hits = ana.search(filters=Filters(label="ORG", unlinked=True))
     assert [h.match for h in hits] == ["Samsung Electronics"]
-    found = plan_of(corpus, seen, "FROM spans s JOIN documents")
+    found = plan_of(corpus, seen, "FROM spans s WHERE")
     assert "INDEX ix_spans_layer_label (annotator_id=? AND label=?)" in found and "TEMP B-TREE" not in found
