@@ -44,6 +44,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "go into a file nobody can open). Nothing was acknowledged as saved. Reopen the project to "
             "work on the file now at that path, or put the file back and reopen it.")
     # Importing
+    E019 = ("'{path}' does not exist, but '{leftover}' beside it does: it was left by an earlier project of "
+            "that name, and SQLite would replay it into the new one. Move '{leftover}' away (or put the "
+            "earlier project's file back next to it), then try again; nothing was created.")
     E010 = "'{path}' does not exist. Check the path."
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
             "again; nothing was imported.")

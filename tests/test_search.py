@@ -226,5 +226,21 @@ def test_search_by_label_walks_the_layer_in_hit_order(corpus):
     with statements(corpus) as seen:
         hits = ana.search(filters=Filters(label="ORG", unlinked=True))
     assert [h.match for h in hits] == ["Samsung Electronics"]
-    found = plan_of(corpus, seen, "FROM spans s JOIN documents")
+    found = plan_of(corpus, seen, "FROM spans s WHERE")
     assert "INDEX ix_spans_layer_label (annotator_id=? AND label=?)" in found and "TEMP B-TREE" not in found
+
+
+@pytest.mark.single_backend
+def test_search_without_a_label_walks_each_label_in_hit_order(corpus):
+    """SQLite plan of a span filter with no label ("every unlinked mention"): each of the layer's labels
+    is walked down ix_spans_layer_label in hit order and the walks merged, each stopping at the limit;
+    before, every span of the layer was read and sorted (2.0 s at 3 M spans for a page of 100)."""
+    ana = Project(corpus, "ana")
+    with statements(corpus) as seen:
+        hits = ana.search(filters=Filters(unlinked=True), limit=1)
+    assert [(h.document, h.match, h.label) for h in hits] == [("a", "Seoul", "GPE")]
+    found = plan_of(corpus, seen, "WITH h AS")
+    assert found.count("INDEX ix_spans_layer_label (annotator_id=? AND label=?)") == 2
+    assert "INDEX ix_spans_layer_label (annotator_id=?)" not in found
+    assert [(h.document, h.match) for h in ana.search(filters=Filters(unlinked=True))] == [
+        ("a", "Seoul"), ("b", "Samsung Electronics")]

@@ -206,3 +206,26 @@ def test_edit_into_a_replaced_file_is_refused_and_the_new_file_untouched(tmp_pat
         assert len(reopened.spans(doc)) == before  # nothing went into the new file either
     finally:
         reopened.store.close()
+
+
+@pytest.mark.parametrize("kind", ["wal", "journal"])
+def test_a_leftover_log_of_a_deleted_project_is_not_replayed_into_a_new_one(tmp_path, text_file, kind):
+    """A project deleted while its write-ahead log (or rollback journal) stayed beside it: creating a
+    project of that name is refused with E019 and creates nothing. Before, SQLite replayed the old log
+    into the new file and the old project's documents appeared in it."""
+    path = make_project(tmp_path / "p.db")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.execute("UPDATE documents SET title = 'from the earlier project'")
+    con.commit()
+    shutil.copy(f"{path}-wal", tmp_path / "saved")
+    con.close()
+    path.unlink()
+    leftover = Path(f"{path}-{kind}")
+    shutil.copy(tmp_path / "saved", leftover)
+    with pytest.raises(AnnotatorError, match=r"^\[E019\] .*'p.db-" + kind):
+        Store(path)
+    assert_coded(cli(path, "import", text_file), "E019")
+    assert not path.exists() and leftover.read_bytes() == (tmp_path / "saved").read_bytes()
+    leftover.unlink()
+    assert doc_count(make_project(path)) == 3  # the seeds, nothing of the earlier project

@@ -39,6 +39,9 @@ WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the tr
 DENSE = 20  # ... while at least one in DENSE of them matches
 WORD_CHUNK = 255  # PostgreSQL: the index of word pairs (migration 0016) keeps a word by its first 255
 BIG = 131072  # ... and has nothing of a text over this many bytes (0016's BIG, its partial index's predicate)
+WHOLE = 65536  # span hits: a text up to this many code points is read whole for its page of hits, ...
+PIECE_GAP = 2000  # ... a longer one in pieces around its spans, those this close together in one piece
+PIECES = 300  # ... pieces read per statement (three parameters each)
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,7 @@ def _lexeme(s: str) -> str:
 # --- spans of the layer
 SPAN_COLUMNS = ('s.id, s.document_id, s.start, s."end", s.label, e.kb_id, s.status, s.nil, s.origin, '
                 's.version, s.entity_id')
+SPAN_ROW = SPAN_COLUMNS.replace("e.kb_id", "(SELECT e.kb_id FROM entities e WHERE e.id = s.entity_id)")
 
 
 def _layer_spans(conn: Connection, layer_id: int, document_ids: list[int]) -> dict[int, list]:
@@ -299,10 +303,14 @@ def _text_hits(conn: Connection, pattern: re.Pattern, layer_id: int, f: Filters,
     return hits
 
 
-def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: int) -> list[Hit]:
-    where, params = ["s.annotator_id = ?"], [layer_id]
-    for sql, value, given in (("s.label = ?", f.label, f.label is not None),
-                              ("e.kb_id = ?", f.kb_id, f.kb_id is not None),
+def _span_hits(conn: Connection, layer_id: int, f: Filters, entity_id: int | None, limit: int,
+               width: int) -> list[Hit]:
+    """A page of spans and, in the same statement, the name, title and text of their documents, each
+    read once (a text over WHOLE code points comes in pieces after). Cut out per span in SQL, a text
+    was walked again for each of its spans; joined per span, the documents and entities cost the
+    server more planning than the page's rows (PostgreSQL, 100 hits: 1.0 ms through the driver, now 0.3)."""
+    where, params = [], []
+    for sql, value, given in (("s.entity_id = ?", entity_id, f.kb_id is not None),
                               ("s.origin = ?", f.origin, f.origin is not None),
                               ("s.status = ?", "suggested", f.suggested), ("s.nil = ?", True, f.nil)):
         if given:
@@ -311,22 +319,74 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, limit: int, width: i
     if f.unlinked:  # coalesce: not a look-up in ix_spans_entity (nearly every row), a walk in document order
         where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
         params.append(False)
-    # the text around the span only: substr counts code points in SQLite and PostgreSQL alike
-    around = ('substr(d.text, CASE WHEN s.start > ? THEN s.start - ? + 1 ELSE 1 END, s."end" - s.start + 2 * ?), '
-              "CASE WHEN s.start > ? THEN s.start - ? ELSE 0 END")
-    # with a label, ix_spans_layer_label (annotator_id, label, document_id, start, end) gives the rows in this
-    # ORDER BY: the walk stops at the limit instead of cutting and sorting every span of the label
-    sql = (f"SELECT {SPAN_COLUMNS}, d.name, d.title, {around} FROM spans s JOIN documents d ON d.id = s.document_id "
-           f"LEFT JOIN entities e ON e.id = s.entity_id WHERE {' AND '.join(where)} "
-           f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT ?')
-    found = rows(conn, sql, [width] * 5 + params + [limit])
+    # ix_spans_layer_label (annotator_id, label, document_id, start, end) gives a label's rows in the order of
+    # hits: each label's walk stops at the limit, and the labels' walks are merged, instead of reading, cutting
+    # and sorting every span of the layer (2 s at 3 M spans). The limit is written out: with it a parameter,
+    # PostgreSQL never settles on a generic plan and plans every run.
+    labels: list[str | None]
+    if f.label is not None:
+        labels = [f.label]
+    elif f.kb_id is not None:
+        labels = [None]  # no label: ix_spans_entity finds the entity's few spans
+    else:
+        labels = _labels(conn, layer_id)
+    if not labels:
+        return []
+    order = f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT {int(limit)}'
+    head = "s.annotator_id = ?" + (" AND s.label = ?" if labels != [None] else "")
+    arm = f"SELECT {SPAN_ROW} FROM spans s WHERE {' AND '.join([head, *where])}"
+    if len(labels) == 1:
+        spans = f"{arm} {order}"
+    else:
+        spans = " UNION ALL ".join(f"SELECT * FROM ({arm} {order}) a{i}" for i in range(len(labels)))
+        spans += f" ORDER BY 2, 3, 4, 1 LIMIT {int(limit)}"
+    found = rows(conn, f"WITH h AS ({spans}) SELECT h.*, NULL, NULL, NULL FROM h UNION ALL "
+                       f"SELECT NULL, d.id, {', '.join(['NULL'] * 9)}, d.name, d.title, "
+                       f"CASE WHEN length(d.text) <= {WHOLE} THEN d.text END "
+                       "FROM documents d WHERE d.id IN (SELECT document_id FROM h)",
+                 [x for label in labels for x in (layer_id, *([label] if label is not None else []), *params)])
+    documents = {r[1]: (r[11], r[12], [(0, r[13])] if r[13] is not None else []) for r in found if r[0] is None}
+    found = sorted((r[:11] for r in found if r[0] is not None), key=lambda r: (r[1], r[2], r[3], r[0]))
+    big = {doc for doc, (_, _, pieces) in documents.items() if not pieces}
+    if big:
+        for doc, offset, text in _pieces(conn, [r[1:4] for r in found if r[1] in big], width):
+            documents[doc][2].append((offset, text))
     hits = []
-    for r in found:
-        span, (name, title, text, offset) = r[:11], r[11:]
-        a, b = span[2] - offset, span[3] - offset
+    for span in found:
+        name, title, pieces = documents[span[1]]
+        a, b = span[2], span[3]
+        offset, text = next(p for p in pieces if p[0] <= max(0, a - width) and b <= p[0] + len(p[1]))
+        a, b = a - offset, b - offset
         hits.append(Hit(span[1], name, title, span[2], span[3], text[max(0, a - width):a], text[a:b],
                         text[b:b + width], **_span_fields(span)))
     return hits
+
+
+def _labels(conn: Connection, layer_id: int) -> list[str]:
+    """The labels a layer's spans have: one step down ix_spans_layer_label per label."""
+    return [r[0] for r in rows(conn, "WITH RECURSIVE l(label) AS (SELECT min(label) FROM spans WHERE annotator_id = ? "
+                                     "UNION ALL SELECT (SELECT min(s.label) FROM spans s WHERE s.annotator_id = ? "
+                                     "AND s.label > l.label) FROM l WHERE l.label IS NOT NULL) "
+                                     "SELECT label FROM l WHERE label IS NOT NULL", (layer_id, layer_id))]
+
+
+def _pieces(conn: Connection, spans: list, width: int) -> Iterator[tuple[int, int, str]]:
+    """(document, offset, text) pieces of long texts around (document, start, end) spans: spans close
+    together share a piece and each piece is read once (a substring by code points walks its text
+    from the start)."""
+    merged: list[list[int]] = []  # [document, first, last] in code points
+    for doc, start, end in sorted(spans):
+        lo, hi = max(0, start - width), end + width
+        if merged and merged[-1][0] == doc and lo <= merged[-1][2] + PIECE_GAP:
+            merged[-1][2] = max(merged[-1][2], hi)
+        else:
+            merged.append([doc, lo, hi])
+    for i in range(0, len(merged), PIECES):
+        chunk = merged[i:i + PIECES]
+        values = ", ".join(["(CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))"] * len(chunk))
+        yield from rows(conn, f"SELECT v.column1, v.column2, substr(d.text, v.column2 + 1, v.column3) "
+                              f"FROM (VALUES {values}) v JOIN documents d ON d.id = v.column1",
+                        [x for doc, lo, hi in chunk for x in (doc, lo, hi - lo)])
 
 
 def search(session: Session, viewer_id: int, query: str = "", *, regex: bool = False,
@@ -345,8 +405,12 @@ def search(session: Session, viewer_id: int, query: str = "", *, regex: bool = F
     else:
         check_visible(session, viewer_id, layer)
         layer_id = rows(conn, "SELECT id FROM annotators WHERE name = ?", (layer,))[0][0]
-    if filters.kb_id is not None and not rows(conn, "SELECT 1 FROM entities WHERE kb_id = ?", (filters.kb_id,)):
-        raise AnnotatorError(Errors.E502.format(kb_id=filters.kb_id))
+    entity_id = None
+    if filters.kb_id is not None:
+        found = rows(conn, "SELECT id FROM entities WHERE kb_id = ?", (filters.kb_id,))
+        if not found:
+            raise AnnotatorError(Errors.E502.format(kb_id=filters.kb_id))
+        entity_id = found[0][0]
     if pattern is None:
-        return _span_hits(conn, layer_id, filters, limit, width)
+        return _span_hits(conn, layer_id, filters, entity_id, limit, width)
     return _text_hits(conn, pattern, layer_id, filters, limit, width)

@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -158,6 +158,16 @@ def lock_documents(session: Session, ids: list[int], chunk: int = 5000) -> None:
         session.execute(_LOCK_DOCUMENTS, {"ids": ids[i:i + chunk]})
 
 
+def _check_leftovers(path: Path) -> None:
+    """E019 when `path` is missing but an earlier file's write-ahead log or rollback journal is not:
+    SQLite would replay it into a new project of that name (an old project's documents appeared in
+    the new one). Checked log first: a creator links the project before its log can exist."""
+    for leftover in (Path(f"{path}-wal"), Path(f"{path}-journal")):
+        with suppress(OSError):
+            if leftover.stat().st_size > 0 and not path.exists():
+                raise AnnotatorError(Errors.E019.format(path=path, leftover=leftover.name))
+
+
 def _check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it. An
     SQLite file with nothing in it (no application id, no schema) is a new project: what a creation
@@ -208,6 +218,7 @@ class Store:
         self.path = Path(url.database) if self.is_sqlite and url.database else None
         made = False  # this call made the file, whole, before opening it (core/db/template.py)
         if self.path is not None:
+            _check_leftovers(self.path)
             _check_sqlite_file(self.path)
             if not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
