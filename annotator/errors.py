@@ -280,6 +280,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E502 = ("No entity with the id '{kb_id}' in the knowledge base. Check the id (`annotator kb export "
             "--format csv --out kb.csv` lists them), or search with --unlinked or --nil.")
     E503 = "--limit must be at least 1 (got {limit}). Give how many hits to show, e.g. --limit 100."
+    E504 = "Unknown span origin '{origin}'. Use one of: {known}."
     # The model learns: train, model runs, re-suggest, evaluate
     E600 = ("Nothing to train on: {source} holds no finished document with a checked span. Mark documents "
             "done (their accepted spans are what the model learns), or choose other layers with --from.")

@@ -248,3 +248,21 @@ def test_opening_a_damaged_project_as_db_is_coded(tmp_path):
     result = CliRunner().invoke(main, ["--db", str(path), "stats"])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "[E008]" in result.output or "[E003]" in result.output, result.output
+
+
+def test_merge_brings_spans_labelled_from_a_search(two):
+    """A colleague who labelled every match of a search ("search" origin): their project merges and
+    the spans keep their origin. Before, the merge refused the whole file ("unknown origin")."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    hits = bob.search("military supplies")
+    assert hits
+    created = bob.label_matches(hits, "ORG")
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert report.spans > 0
+    with ours.Session() as s:
+        origins = s.scalars(select(Span.origin).join(Annotator, Annotator.id == Span.annotator_id)
+                            .where(Annotator.name == "bob", Span.label == "ORG", Span.status == "suggested")).all()
+    assert origins.count("search") == len(created) > 0

@@ -15,6 +15,7 @@ import annotator.core.search as search_module
 from annotator.core.project import Project
 from annotator.core.records import NIL, DocRecord, SpanRecord
 from annotator.core.search import WHOLE, Filters
+from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
 from plans import statements
 
@@ -23,7 +24,8 @@ _n = itertools.count()
 
 SMALL = "Seoul 🇰🇷 said: 서울 talks with Samsung Electronics.\nThe two sides met in Seoul."
 # over WHOLE code points, with characters of 2, 3 and 4 bytes before the spans
-BIG = ("é 서울 🇰🇷 " * (WHOLE // 8)) + "Seoul opens. " + "x" * 3000 + " Samsung and Seoul close " + "ü" * 500 + " Seoul"
+BIG = ("é 서울 🇰🇷 " * (WHOLE // 8) + "Seoul opens. " + "x" * 3000 + " Samsung and Seoul close " + "ü" * 500
+       + " Seoul")
 
 
 def spans_of(text: str) -> list[SpanRecord]:
@@ -105,3 +107,47 @@ def test_span_hits_pieces_cover_every_context(tmp_path, monkeypatch, text, cuts,
     for h in hits:
         assert (h.left, h.match, h.right) == (text[max(0, h.start - width):h.start], text[h.start:h.end],
                                               text[h.end:h.end + width])
+
+
+SPAN = st.tuples(st.integers(0, 2), st.integers(0, 30), st.integers(1, 6), st.sampled_from(["GPE", "ORG", "PER"]),
+                 st.sampled_from(["accepted", "suggested"]), st.sampled_from([None, NIL, "Q1", "Q2"]))
+FILTERS = st.builds(Filters, label=st.sampled_from([None, "GPE", "ORG"]), kb_id=st.sampled_from([None, "Q1"]),
+                    unlinked=st.booleans(), nil=st.booleans(), suggested=st.booleans(),
+                    origin=st.sampled_from([None, "import", "human"]))
+
+
+@pytest.mark.single_backend
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans=st.lists(SPAN, max_size=40), f=FILTERS, few=st.sampled_from([0, 1, 3, 1000]),
+       limit=st.sampled_from([1, 2, 5, 100]))
+def test_span_filters_find_what_a_scan_finds(tmp_path, monkeypatch, spans, f, few, limit):
+    """Whether a label's spans are walked in hit order or, when at most FEW pass, looked up by the
+    filters and sorted, the hits are the first `limit` spans passing every filter, in hit order."""
+    monkeypatch.setattr(search_module, "FEW", few)
+    text = "Seoul and Tokyo and Busan met in Kyoto on Monday."
+    docs = [DocRecord(f"d{i}", f"{text} ({i})", spans=[]) for i in range(3)]
+    seen = set()
+    for doc, start, n, label, status, kb_id in spans:
+        if (doc, start, start + n, label) not in seen:  # a layer holds a span once
+            seen.add((doc, start, start + n, label))
+            docs[doc].spans.append(SpanRecord(start, min(start + n, len(text)), label, kb_id=kb_id, status=status))
+    store = factories.new_store(tmp_path / f"{next(_n)}.db")
+    import_records(store, docs, use_model=False, as_layer="ana")
+
+    def passes(s: SpanRecord) -> bool:
+        return ((f.label is None or s.label == f.label) and (f.kb_id is None or s.kb_id == f.kb_id)
+                and (not f.unlinked or s.kb_id is None) and (not f.nil or s.kb_id == NIL)
+                and (not f.suggested or s.status == "suggested") and f.origin in (None, "import"))
+
+    expected = sorted((i, s.start, s.end, s.label) for i, d in enumerate(docs) for s in d.spans if passes(s))
+    if not f.any:
+        return
+    try:
+        with store.Session() as s:
+            hits = search_module.search(s, Project(store, "ana").annotator_id, filters=f, limit=limit)
+    except AnnotatorError as e:  # an entity no span links to is not known to the project
+        assert "[E502]" in str(e) and not any(s.kb_id == f.kb_id for d in docs for s in d.spans)
+        return
+    got = [(int(h.document[1:]), h.start, h.end, h.label) for h in hits]
+    # spans at the same offsets (other labels) come in the order they were made: compare offsets, then the set
+    assert [g[:3] for g in got] == [e[:3] for e in expected[:limit]] and set(got) <= set(expected)

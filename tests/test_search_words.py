@@ -1,4 +1,4 @@
-"""Corpus search on PostgreSQL through the index of word pairs (migration 0016, core/search.py
+"""Corpus search on PostgreSQL through the index of word pairs (migration 0016, core/db/text_index.py
 `words_query`): the same hits at the same offsets as SQLite's FTS5 on the same documents, for phrases
 with punctuation, either case, words cut at either end, hyphens, a line break, very long words and
 non-Latin text; documents imported later (COPY) are indexed by the server; a member's login searches
@@ -19,7 +19,8 @@ from annotator.core.db.raw import like_escape
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.records import DocRecord
-from annotator.core.search import BIG, WINDOW, compile_query, required_literals, search, words_query
+from annotator.core.db.text_index import BIG, WINDOW, words_query
+from annotator.core.search import compile_query, required_literals, search
 from annotator.io.importing import import_records
 from plans import statements
 

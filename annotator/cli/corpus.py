@@ -12,6 +12,7 @@ import os
 import click
 
 from annotator.cli.common import coded_errors, existing_db, open_store, progress_bar, read_store, user_of
+from annotator.core.records import SPAN_ORIGINS
 from annotator.formats.registry import export_names
 
 
@@ -180,7 +181,7 @@ def _kwic_table(hits) -> list[str]:
               "counts).")
 @click.option("--nil", is_flag=True, help="Only spans checked as NIL (no entity fits).")
 @click.option("--suggested", is_flag=True, help="Only suggestions still to check.")
-@click.option("--origin", help="Only spans of this origin: model, human, import, propagated, search.")
+@click.option("--origin", help=f"Only spans of this origin: {', '.join(SPAN_ORIGINS)}.")
 @click.option("--layer", help="Whose layer (default: --user; others only for reviewers, or 'model').")
 @click.option("--limit", default=100, show_default=True, help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of hits.")

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 NIL = "NIL"  # the kb_id of a span checked with no entity that fits
+SPAN_STATUSES = ("accepted", "suggested")  # a suggestion still to check, or checked
+SPAN_ORIGINS = ("model", "human", "import", "propagated", "search")  # who or what made a span
 
 
 @dataclass(frozen=True)

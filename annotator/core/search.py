@@ -10,12 +10,11 @@ too, only matches inside a span passing them count, except that a match no span 
 Offsets are code points into `Document.text`; `left` / `match` / `right` are exact substrings (views
 flatten whitespace for one line). Hits come in document import order, then by offset.
 
-Speed: documents are looked up in a trigram index on a literal the matches must contain (FTS5 on
-SQLite, pg_trgm/ILIKE on PostgreSQL: `_candidates`, the only dialect branch); a regex without such a
-literal, or text shorter than a trigram, scans the text in chunks. On PostgreSQL a phrase's pairs of
-words go to an index of word pairs instead (migration 0016, `words_query`): pg_trgm has no positions,
-so a rare phrase of common words read most of its posting lists. Python's `re` then finds the exact
-offsets, so an index only has to give a superset.
+Speed: documents are looked up in a text index on a literal the matches must contain (FTS5 on
+SQLite, pg_trgm or pairs of words on PostgreSQL: core/db/text_index.py); a regex without such a
+literal, or text shorter than a trigram, scans the text in chunks. Python's `re` then finds the exact
+offsets, so an index only has to give a superset. Span filters walk an index of the layer's spans in
+the order hits are shown, label by label (`_page`).
 """
 
 from __future__ import annotations
@@ -23,25 +22,23 @@ from __future__ import annotations
 import re
 import re._parser as sre  # the stdlib's own regex parser: which literals every match must contain
 from dataclasses import asdict, dataclass
-from typing import Iterator, Sequence
+from typing import Iterator
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from annotator.core.db.raw import marks, rows
+from annotator.core.db.text_index import candidates
 from annotator.core.editing.permissions import check_visible
-from annotator.core.db.raw import index_backend, like_escape, marks, pg_has, rows
+from annotator.core.records import SPAN_ORIGINS, SPAN_STATUSES
 from annotator.errors import AnnotatorError, Errors
 
 WIDTH = 40  # context, code points on each side
-CHUNK = 200  # documents read at a time when scanning
 MIN_LITERAL = 3  # a trigram index looks up nothing shorter
-WINDOW = 500  # PostgreSQL: documents tested in id order at a time before the trigram index is asked
-DENSE = 20  # ... while at least one in DENSE of them matches
-WORD_CHUNK = 255  # PostgreSQL: the index of word pairs (migration 0016) keeps a word by its first 255
-BIG = 131072  # ... and has nothing of a text over this many bytes (0016's BIG, its partial index's predicate)
 WHOLE = 65536  # span hits: a text up to this many code points is read whole for its page of hits, ...
 PIECE_GAP = 2000  # ... a longer one in pieces around its spans, those this close together in one piece
 PIECES = 300  # ... pieces read per statement (three parameters each)
+FEW = 200  # span filters: a label with at most this many spans passing is read by ix_spans_layer_counts
 
 
 @dataclass(frozen=True)
@@ -143,112 +140,6 @@ def _required(items: list) -> list[str] | None:
     return best
 
 
-# --- candidate documents: the only dialect branch
-def backend(conn: Connection) -> str:
-    """"fts5" | "pg_trgm" | "scan": what this database offers to find documents containing a string."""
-    return index_backend(conn, "document_fts", "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_text_trgm'",
-                         "scan")
-
-
-def _like(s: str) -> str:
-    return "%" + like_escape(s) + "%"
-
-
-def _candidates(conn: Connection, literals: list[str] | None) -> Iterator[list]:
-    """(id, name, title, text) of documents that may match, CHUNK at a time, in id order."""
-    columns = "d.id, d.name, d.title, d.text"
-    kind = backend(conn) if literals else "scan"
-    if kind == "fts5":
-        phrases = " OR ".join('"' + s.replace('"', '""') + '"' for s in literals)
-        sql = (f"SELECT {columns} FROM document_fts f JOIN documents d ON d.id = f.rowid "
-               "WHERE document_fts MATCH ? ORDER BY f.rowid")
-        params: Sequence = (phrases,)
-    elif kind == "pg_trgm":
-        yield from _trgm_candidates(conn, columns, literals)
-        return
-    else:  # keyset pages: no cursor held open across chunks
-        last = 0
-        while True:
-            page = rows(conn, f"SELECT {columns} FROM documents d WHERE d.id > ? ORDER BY d.id LIMIT {CHUNK}", (last,))
-            if not page:
-                return
-            yield page
-            last = page[-1][0]
-    result = conn.exec_driver_sql(sql, tuple(params))
-    try:
-        while page := result.fetchmany(CHUNK):
-            yield page
-    finally:
-        result.close()
-
-
-def _trgm_candidates(conn: Connection, columns: str, literals: list[str]) -> Iterator[list]:
-    """PostgreSQL: ILIKE's row estimate is the same for a word in every document and a phrase in one,
-    so the planner picks a plan ruinous for one of them (every match found and sorted before the first
-    page; or, for a cursor, a walk in id order testing every text). Instead, windows of WINDOW
-    documents in id order are tested directly while their matches are dense (a common word's hits are
-    all in the first), then the trigram index gives the ids of the rest, whose texts are read CHUNK at
-    a time. Memory: a window, or the matching ids."""
-    test = "(" + " OR ".join("d.text ILIKE %s" for _ in literals) + ")"
-    params = tuple(_like(s) for s in literals)
-    unindexed = test.replace("d.text", "(d.text || '')")  # not the indexed expression: tested in id order
-    last = 0
-    while True:
-        edge = conn.exec_driver_sql(f"SELECT max(id) FROM (SELECT id FROM documents WHERE id > %s ORDER BY id "
-                                    f"LIMIT {WINDOW}) w", (last,)).scalar()
-        if edge is None:
-            return
-        found = conn.exec_driver_sql(f"SELECT {columns} FROM documents d WHERE d.id > %s AND d.id <= %s AND "
-                                     f"{unindexed} ORDER BY d.id",
-                                     (last, edge, *params)).all()
-        for i in range(0, len(found), CHUNK):
-            yield found[i:i + CHUNK]
-        last = edge
-        if len(found) * DENSE < WINDOW:
-            break
-    words = words_query(conn, literals) if _has_words_index(conn) else None
-    if words is None:
-        ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND {test} ORDER BY d.id",
-                                        (last, *params)).scalars())
-    else:  # the word pairs' short posting lists, and every text too big to have pairs; then ILIKE on those only
-        ids = list(conn.exec_driver_sql(f"SELECT d.id FROM documents d WHERE d.id > %s AND "
-                                        f"annotator_search_words(d.text) @@ %s::tsquery AND {unindexed} "
-                                        f"UNION ALL SELECT d.id FROM documents d WHERE d.id > %s AND "
-                                        f"octet_length(d.text) > {BIG} AND {unindexed} "
-                                        "ORDER BY 1", (last, words, *params, last, *params)).scalars())
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        yield rows(conn, f"SELECT {columns} FROM documents d WHERE d.id IN ({marks(len(chunk))}) ORDER BY d.id", chunk)
-
-
-def _has_words_index(conn: Connection) -> bool:
-    """PostgreSQL with migration 0016's index of word pairs: asked once per database, as for pg_trgm."""
-    return pg_has(conn, "SELECT 1 FROM pg_indexes WHERE indexname = 'ix_documents_words'")
-
-
-def words_query(conn: Connection, literals: list[str]) -> str | None:
-    """A tsquery on `annotator_search_words` (migration 0016: pairs of consecutive words) that every
-    document containing one of `literals` (lowercased, as ILIKE compares) matches, or None when some
-    literal has no pair to look up. A literal's alphanumeric runs are split by PostgreSQL as the index
-    splits text. Inner runs are whole words of the text; the last may be the start of a longer word
-    (its pair: a prefix), the first the end of one (its pair is left out: no index of word ends)."""
-    found = conn.exec_driver_sql("SELECT pg_catalog.regexp_split_to_array(pg_catalog.lower(x), %s) "
-                                 "FROM pg_catalog.unnest(%s::text[]) x", (r"[^[:alnum:]]+", literals)).scalars()
-    alternatives = []
-    for parts in found:  # a leading or trailing "" when the literal starts or ends with a separator
-        runs = [(r[:WORD_CHUNK], i == 0, i == len(parts) - 1) for i, r in enumerate(parts) if r]
-        terms = [_lexeme(a + " " + b) + (":*" if head else "")
-                 for (a, tail, _), (b, _, head) in zip(runs, runs[1:]) if not tail]
-        if not terms:
-            return None
-        alternatives.append("(" + " & ".join(terms) + ")")
-    return " | ".join(alternatives) or None
-
-
-def _lexeme(s: str) -> str:
-    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
 # --- spans of the layer
 SPAN_COLUMNS = ('s.id, s.document_id, s.start, s."end", s.label, e.kb_id, s.status, s.nil, s.origin, '
                 's.version, s.entity_id')
@@ -282,7 +173,7 @@ def _span_fields(span) -> dict:
 def _text_hits(conn: Connection, pattern: re.Pattern, layer_id: int, f: Filters, limit: int,
                width: int) -> list[Hit]:
     hits: list[Hit] = []
-    for page in _candidates(conn, required_literals(pattern)):
+    for page in candidates(conn, required_literals(pattern)):
         matches = [(doc, m) for doc in page for m in pattern.finditer(doc[3]) if m.end() > m.start()]
         spans = _layer_spans(conn, layer_id, sorted({doc[0] for doc, _ in matches}))
         for (doc_id, name, title, text), m in matches:
@@ -309,42 +200,14 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, entity_id: int | Non
     read once (a text over WHOLE code points comes in pieces after). Cut out per span in SQL, a text
     was walked again for each of its spans; joined per span, the documents and entities cost the
     server more planning than the page's rows (PostgreSQL, 100 hits: 1.0 ms through the driver, now 0.3)."""
-    where, params = [], []
-    for sql, value, given in (("s.entity_id = ?", entity_id, f.kb_id is not None),
-                              ("s.origin = ?", f.origin, f.origin is not None),
-                              ("s.status = ?", "suggested", f.suggested), ("s.nil = ?", True, f.nil)):
-        if given:
-            where.append(sql)
-            params.append(value)
-    if f.unlinked:  # coalesce: not a look-up in ix_spans_entity (nearly every row), a walk in document order
-        where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
-        params.append(False)
-    # ix_spans_layer_label (annotator_id, label, document_id, start, end) gives a label's rows in the order of
-    # hits: each label's walk stops at the limit, and the labels' walks are merged, instead of reading, cutting
-    # and sorting every span of the layer (2 s at 3 M spans). The limit is written out: with it a parameter,
-    # PostgreSQL never settles on a generic plan and plans every run.
-    labels: list[str | None]
-    if f.label is not None:
-        labels = [f.label]
-    elif f.kb_id is not None:
-        labels = [None]  # no label: ix_spans_entity finds the entity's few spans
-    else:
-        labels = _labels(conn, layer_id)
-    if not labels:
+    page = _page(conn, layer_id, f, entity_id, limit)
+    if page is None:
         return []
-    order = f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT {int(limit)}'
-    head = "s.annotator_id = ?" + (" AND s.label = ?" if labels != [None] else "")
-    arm = f"SELECT {SPAN_ROW} FROM spans s WHERE {' AND '.join([head, *where])}"
-    if len(labels) == 1:
-        spans = f"{arm} {order}"
-    else:
-        spans = " UNION ALL ".join(f"SELECT * FROM ({arm} {order}) a{i}" for i in range(len(labels)))
-        spans += f" ORDER BY 2, 3, 4, 1 LIMIT {int(limit)}"
+    spans, params = page
     found = rows(conn, f"WITH h AS ({spans}) SELECT h.*, NULL, NULL, NULL FROM h UNION ALL "
                        f"SELECT NULL, d.id, {', '.join(['NULL'] * 9)}, d.name, d.title, "
                        f"CASE WHEN length(d.text) <= {WHOLE} THEN d.text END "
-                       "FROM documents d WHERE d.id IN (SELECT document_id FROM h)",
-                 [x for label in labels for x in (layer_id, *([label] if label is not None else []), *params)])
+                       "FROM documents d WHERE d.id IN (SELECT document_id FROM h)", params)
     documents = {r[1]: (r[11], r[12], [(0, r[13])] if r[13] is not None else []) for r in found if r[0] is None}
     found = sorted((r[:11] for r in found if r[0] is not None), key=lambda r: (r[1], r[2], r[3], r[0]))
     big = {doc for doc, (_, _, pieces) in documents.items() if not pieces}
@@ -362,12 +225,88 @@ def _span_hits(conn: Connection, layer_id: int, f: Filters, entity_id: int | Non
     return hits
 
 
-def _labels(conn: Connection, layer_id: int) -> list[str]:
-    """The labels a layer's spans have: one step down ix_spans_layer_label per label."""
-    return [r[0] for r in rows(conn, "WITH RECURSIVE l(label) AS (SELECT min(label) FROM spans WHERE annotator_id = ? "
-                                     "UNION ALL SELECT (SELECT min(s.label) FROM spans s WHERE s.annotator_id = ? "
-                                     "AND s.label > l.label) FROM l WHERE l.label IS NOT NULL) "
-                                     "SELECT label FROM l WHERE label IS NOT NULL", (layer_id, layer_id))]
+def _page(conn: Connection, layer_id: int, f: Filters, entity_id: int | None,
+          limit: int) -> tuple[str, list] | None:
+    """The statement of the first `limit` spans of the layer passing `f`, in hit order, and its
+    parameters; None when no span can pass.
+
+    ix_spans_layer_label (annotator_id, label, document_id, start, end) gives a label's spans in hit
+    order: each label's walk stops at the limit and the labels' walks are merged, instead of reading,
+    cutting and sorting every span of the layer (2 s at 3 M spans). A walk reads every span of its
+    label when few pass (a suggestion left, a NIL): where ix_spans_layer_counts finds at most FEW of
+    them, they are read from it and sorted instead. The limit is written out: with it a parameter,
+    PostgreSQL never settles on a generic plan and plans every run."""
+    where, params = [], []
+    for sql, value, given in (("s.entity_id = ?", entity_id, f.kb_id is not None),
+                              ("s.origin = ?", f.origin, f.origin is not None),
+                              ("s.status = ?", "suggested", f.suggested), ("s.nil = ?", True, f.nil)):
+        if given:
+            where.append(sql)
+            params.append(value)
+    if f.unlinked:  # coalesce: not a look-up in ix_spans_entity (nearly every row), a walk in document order
+        where.append("coalesce(s.entity_id, 0) = 0 AND s.nil = ?")
+        params.append(False)
+    few, few_params = _few(f)
+    if f.kb_id is not None:  # ix_spans_entity finds the entity's few spans
+        labels: list = [(f.label, None)]
+    else:
+        labels = _labels(conn, layer_id, f.label, few, few_params)
+    order = f'ORDER BY s.document_id, s.start, s."end", s.id LIMIT {int(limit)}'
+    arms, arm_params = [], []
+    for label, passing in labels:
+        head, head_params = ["annotator_id = ?"], [layer_id]
+        if label is not None:
+            head.append("label = ?")
+            head_params.append(label)
+        if passing == 0:
+            continue
+        if passing is not None and passing <= FEW:
+            first = f"s.id IN (SELECT id FROM spans WHERE {' AND '.join(head + few)})"
+            head_params += few_params
+        else:
+            first = " AND ".join("s." + c for c in head)
+        arms.append(f"SELECT {SPAN_ROW} FROM spans s WHERE {' AND '.join([first, *where])} {order}")
+        arm_params += head_params + params
+    if not arms:
+        return None
+    if len(arms) == 1:
+        return arms[0], arm_params
+    return (" UNION ALL ".join(f"SELECT * FROM ({arm}) a{i}" for i, arm in enumerate(arms))
+            + f" ORDER BY 2, 3, 4, 1 LIMIT {int(limit)}", arm_params)
+
+
+def _few(f: Filters) -> tuple[list[str], list]:
+    """What of `f` ix_spans_layer_counts (annotator_id, label, status, nil, entity_id) can look up
+    (conditions and their parameters); nothing when it cannot narrow a label."""
+    if not (f.suggested or f.nil or f.unlinked):
+        return [], []
+    every = ", ".join(f"'{s}'" for s in SPAN_STATUSES)  # status is the index's third column: all, to reach nil
+    found = ["status = 'suggested'" if f.suggested else f"status IN ({every})"]
+    params = []
+    if f.nil or f.unlinked:
+        found.append("nil = ?")
+        params.append(f.nil)
+    if f.unlinked:
+        found.append("entity_id IS NULL")
+    return found, params
+
+
+def _labels(conn: Connection, layer_id: int, label: str | None, few: list[str],
+            params: list) -> list[tuple[str, int | None]]:
+    """`label`, or each label the layer's spans have (one step down ix_spans_layer_label per label),
+    with, given `few`, how many of its spans pass them (counted up to FEW + 1 in their range of
+    ix_spans_layer_counts, else None): one statement."""
+    if label is not None and not few:
+        return [(label, None)]
+    count = (f"(SELECT count(*) FROM (SELECT 1 FROM spans WHERE annotator_id = ? AND label = l.label AND "
+             f"{' AND '.join(few)} LIMIT {FEW + 1}) x)" if few else "NULL")
+    counted = [layer_id, *params] if few else []
+    if label is not None:
+        return rows(conn, f"SELECT l.label, {count} FROM (SELECT ? AS label) l", [*counted, label])
+    return rows(conn, "WITH RECURSIVE l(label) AS (SELECT min(label) FROM spans WHERE annotator_id = ? "
+                      "UNION ALL SELECT (SELECT min(s.label) FROM spans s WHERE s.annotator_id = ? "
+                      "AND s.label > l.label) FROM l WHERE l.label IS NOT NULL) "
+                      f"SELECT l.label, {count} FROM l WHERE l.label IS NOT NULL", [layer_id, layer_id, *counted])
 
 
 def _pieces(conn: Connection, spans: list, width: int) -> Iterator[tuple[int, int, str]]:
@@ -398,6 +337,8 @@ def search(session: Session, viewer_id: int, query: str = "", *, regex: bool = F
         raise AnnotatorError(Errors.E500)
     if limit < 1:
         raise AnnotatorError(Errors.E503.format(limit=limit))
+    if filters.origin is not None and filters.origin not in SPAN_ORIGINS:
+        raise AnnotatorError(Errors.E504.format(origin=filters.origin, known=", ".join(SPAN_ORIGINS)))
     pattern = compile_query(query, regex) if query else None
     conn = session.connection()
     if layer is None:

@@ -31,12 +31,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from annotator.core.records import NIL, DocRecord, FormatReport, SpanRecord
+from annotator.core.records import NIL, SPAN_STATUSES, DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import check_record, kb_id_problem, lines, loads, span_problem
 
 SUFFIX = ".jsonl"
-STATUSES = ("accepted", "suggested")
 FORMAT = "prodigy"  # this format's key of DocRecord.carried
 _TASK_KEYS = {"text", "meta", "spans", "name", "_annotator_id", "relations"}  # modelled, or kept apart
 _SPAN_KEYS = {"start", "end", "label", "text", "token_start", "token_end", "kb_id", "status"}
@@ -221,7 +220,7 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         if "text" in sp and sp["text"] != text[start:end]:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
         status = sp.get("status", "accepted")
-        if status not in STATUSES:
+        if status not in SPAN_STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
         spans.append(SpanRecord(start, end, label, kb_id, status))
         if set(sp) - _SPAN_KEYS:

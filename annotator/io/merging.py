@@ -35,19 +35,17 @@ from annotator.core.db.annotators import ROLES
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store, to_url
 from annotator.core.editing.labels import DIGITS
+from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
+from annotator.core.records import NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
 from annotator.io.merge_report import EntityConflict, MergeReport
 
 MERGED = "merged"  # command name of a copied history event
-NIL = "NIL"
 _CHUNK = 500
 
-ORIGINS = ("model", "human", "import", "propagated")
-STATUSES = ("suggested", "accepted")
-DOC_STATUSES = ("new", "in_progress", "done")
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
 
 
@@ -280,7 +278,8 @@ class _Merge:
             problem = f"lies outside its document's text ({length} characters) or is empty"
         else:
             problem = label_problem(r.label)
-        if problem is None and (r.origin not in ORIGINS or r.status not in STATUSES or not isinstance(r.nil, bool)):
+        if problem is None and (r.origin not in SPAN_ORIGINS or r.status not in SPAN_STATUSES
+                                or not isinstance(r.nil, bool)):
             problem = f"has an unknown origin {r.origin!r} or status {r.status!r}"
         if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
             problem = "links to an entity the file does not have"

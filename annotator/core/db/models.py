@@ -144,7 +144,7 @@ class Span(Base):
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id", ondelete="SET NULL"))
     nil: Mapped[bool] = mapped_column(Boolean, default=False)
     referent_note: Mapped[str] = mapped_column(Text, default="")
-    origin: Mapped[str] = mapped_column(String(16), default="human")  # model|human|import|propagated
+    origin: Mapped[str] = mapped_column(String(16), default="human")  # records.SPAN_ORIGINS
     status: Mapped[str] = mapped_column(String(16), default="accepted")  # suggested | accepted
     model_run_id: Mapped[int | None] = mapped_column(ForeignKey("model_runs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,7 +8,7 @@ pg_trgm has only trigrams of words, and a corpus of a few hundred distinct words
 common: a rare phrase ANDed ~25 posting lists of most documents (3.2-3.6x SQLite's FTS5 at 100,000
 documents). `ix_documents_words` is a GIN index on `annotator_search_words(text)`: every pair of
 consecutive alphanumeric runs of the lowercased text, "first second", as a lexeme, so the pairs of a
-phrase's words are a few short posting lists (core/search.py `words_query`: inner pairs exact, the
+phrase's words are a few short posting lists (core/db/text_index.py `words_query`: inner pairs exact, the
 last one a prefix when the phrase may end inside a word). A run is kept by its first 255 characters
 (a lexeme has at most 2,047 bytes). ILIKE and Python's `re` still decide, so hits are unchanged;
 single words and phrases cut inside both of their only two words keep to pg_trgm. Texts over BIG bytes
@@ -43,7 +43,7 @@ WHERE w <> '' AND nw <> '') END
 # in at most two pairs, each pair adds one separator byte (for which the text has at least one of its
 # own), so 2T at most; lower() may grow a character from 2 bytes to 3 (U+023A -> U+2C65): 3T. Texts above
 # BIG (128 KiB: at most 384 KiB of lexemes, far below 1 MiB; a news article is a few KiB) are not indexed
-# and `ix_documents_big` lists them: core/search.py (`BIG`, the same number: the index's predicate must be
+# and `ix_documents_big` lists them: core/db/text_index.py (`BIG`, the same number: the index's predicate must be
 # the query's) rechecks them all by ILIKE, as the first window's documents.
 BIG = 131072
 # a call's cost for the planner, in cpu_operator_costs (the default, 100, would make a scan that calls it on
