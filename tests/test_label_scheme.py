@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from annotator.cli import main
 from annotator.core.db.models import Label, Span
-from annotator.core.editing.labels import DIGITS, defaults
+from annotator.core.editing.labels import DIGITS, defaults, label_counts
 from annotator.core.project import Project
 
 from conftest import USER
+from plans import plan_of, statements
 
 
 @pytest.fixture
@@ -136,3 +137,21 @@ def test_default_colours_are_distinct_and_readable():
     assert len({item["colour"] for item in labels}) == len(labels)
     assert de2000("#E8E8E8", "#E4E4E4") < 1  # the measure itself: the old greys were indistinguishable
     assert len(DIGITS) == 10
+
+
+@pytest.mark.single_backend
+def test_labels_list_counts_every_layer_without_sorting_the_spans(cli, project):
+    """A label's count is its spans in every layer, summed per layer in the order of
+    ix_spans_layer_label: grouped by label alone, all spans were sorted first (0.71 s at 3M spans)."""
+    other = Project(project.store, "bob")
+    with project.store.Session() as s:
+        spans = s.scalars(select(Span).where(Span.label == "GPE")).all()
+        s.add_all([Span(document_id=x.document_id, annotator_id=other.annotator_id, start=x.start, end=x.end,
+                        label="GPE", status="accepted") for x in spans])
+        s.commit()
+    lines = cli().output.splitlines()
+    assert lines[2] == "     3  GPE          #44BB99       4 spans  Countries, cities, states"
+    with statements(project.store) as seen, project.store.Session() as s:
+        assert label_counts(s)["GPE"] == 4
+    found = plan_of(project.store, seen, "GROUP BY")
+    assert "ix_spans_layer_label" in found and "TEMP B-TREE" not in found
