@@ -15,11 +15,12 @@ from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.errors import Cancelled
 from annotator.io import model_runs
-from annotator.io.uncertainty import disagreement, rank, uncertain_order
+from annotator.io.uncertainty import disagreement, first_unchecked, rank, uncertain_order
 from annotator.ui.qt_app import make_window
 
 from conftest import show_active
 from factories import write_jsonl
+from plans import statements
 
 PLACES = ["Seoul", "Tokyo", "Washington", "Canberra", "Manila", "Jakarta"]
 PACTS = ["GSOMIA", "ACSA", "AUKUS", "RCEP"]
@@ -192,3 +193,16 @@ def test_ranking_reports_progress_and_stops_when_cancelled():
     with pytest.raises(Cancelled):
         rank(docs, run, stock, None, progress=lambda d, t: seen.append((d, t)), cancelled=lambda: len(seen) >= 7)
     assert len(seen) == 7  # stopped at once, not after the last document
+
+
+def test_queue_in_import_order_reads_no_text(project):
+    """`annotator queue` without --uncertain lists the first unchecked documents found in SQL; it read
+    every document's text before (at 100,000 documents: 0.97 s and 208 MB to list ten names)."""
+    ids = [i for i, _ in first_unchecked(project.store)]
+    assert len(ids) == 2  # of the three sample articles, the fixture's user has one open already
+    project.open_document(ids[0])
+    with statements(project.store) as seen:
+        assert [i for i, _ in first_unchecked(project.store, 1)] == [ids[1]]
+    assert seen and not any("text" in sql for sql, _ in seen)
+    assert cli(project.store.path, "queue", "--limit", 5).output.split() == [
+        n for i, n in first_unchecked(project.store) if i != ids[0]]

@@ -119,7 +119,7 @@ def suggest_cmd(ctx, run, documents):
 @coded_errors
 def queue_cmd(ctx, uncertain, run, limit, as_json):
     """The unchecked documents (nobody has opened them), in the order to check them."""
-    from annotator.io.uncertainty import Uncertain, uncertain_order, unchecked
+    from annotator.io.uncertainty import Uncertain, first_unchecked, uncertain_order
 
     store = read_store(ctx)
     if uncertain:
@@ -127,7 +127,7 @@ def queue_cmd(ctx, uncertain, run, limit, as_json):
     else:
         if limit is not None and limit < 1:
             raise AnnotatorError(Errors.E617.format(limit=limit))
-        rows = [Uncertain(i, n, 0.0, 0) for i, n, _ in unchecked(store)][:limit]
+        rows = [Uncertain(i, n, 0.0, 0) for i, n in first_unchecked(store, limit)]
     if as_json:
         click.echo(json.dumps([{"name": u.name, "disagreement": u.disagreement, "tokens": u.tokens} for u in rows],
                               indent=2))
