@@ -158,6 +158,23 @@ def test_span_filters_find_what_a_scan_finds(tmp_path, monkeypatch, spans, f, fe
     assert [g[:3] for g in got] == [e[:3] for e in expected[:limit]] and set(got) <= set(expected)
 
 
+
+def test_span_filters_on_a_layer_with_more_labels_than_a_statement_can_merge(store):
+    """A fine-grained label set (hundreds of types): one walk per label was more terms than SQLite
+    allows in a compound SELECT ("too many terms in compound SELECT", a traceback past 500 labels) and
+    each arm planned on PostgreSQL (seconds). Past ARMS labels the layer is read in one walk."""
+    n = 501
+    text = "".join(chr(0x1F600 + i % 64) for i in range(n))  # one non-BMP character per span
+    import_records(store, [DocRecord("d", text, spans=[SpanRecord(i, i + 1, f"T{(i * 7) % n:03d}", kb_id=None
+                                                                  if i % 3 else "Q1") for i in range(n)])],
+                   use_model=False, as_layer="ana")
+    ana = Project(store, "ana")
+    every = [(i, i + 1, text[i]) for i in range(n)]
+    for f, want in ((Filters(origin="import"), every), (Filters(unlinked=True), [e for e in every if e[0] % 3])):
+        hits = ana.search(filters=f, limit=10)
+        assert [(h.start, h.end, h.match) for h in hits] == want[:10]
+        assert [h.label for h in hits] == [f"T{(h.start * 7) % n:03d}" for h in hits]
+
 # --- every filter, layer and label against a brute-force read of the layer, on both backends
 ODD_LABELS = ["GPE", "gpe", "A'B", "50%_?", "🇰🇷 x", "ORG ", "Ω\\"]
 ODD_TEXT = "🇰🇷 Seoul 서울 and Tokyo 東京 met 𝒳 in Kyoto é on Monday"
