@@ -208,8 +208,9 @@ def full(hits) -> list[tuple]:
              h.origin) for h in hits]
 
 
-def check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width):
+def check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms):
     monkeypatch.setattr(search_module, "FEW", few)
+    monkeypatch.setattr(search_module, "ARMS", arms)
     monkeypatch.setattr(search_module, "WHOLE", whole)
     docs = [DocRecord(f"d{i}", f"{ODD_TEXT} ({i})") for i in range(3)]
     where, seen = {}, set()
@@ -255,22 +256,25 @@ def check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
        few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
-       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]))
+       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
+       arms=st.sampled_from([1, 2, 100]))
 def test_span_filters_match_a_brute_force_read_of_each_layer(tmp_path, monkeypatch, spans, filters, few, whole,
-                                                              limit, width):
+                                                              limit, width, arms):
     """Odd labels (quotes, %, ?, emoji, a trailing space, case), every origin, links, NIL, suggestions,
     three layers (a colleague's and the model's seen by a reviewer), texts with non-BMP characters read
-    whole or in pieces: the hits are the layer's spans passing the filters, in hit order, with their
-    kb ids, statuses and origins, and the text around them."""
-    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width)
+    whole or in pieces, labels walked one by one or (past ARMS of them) the layer in one walk: the hits
+    are the layer's spans passing the filters, in hit order, with their kb ids, statuses and origins,
+    and the text around them."""
+    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms)
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
        few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
-       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]))
+       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
+       arms=st.sampled_from([1, 2, 100]))
 def test_span_filters_match_a_brute_force_read_on_postgresql(tmp_path, monkeypatch, backend, spans, filters, few,
-                                                             whole, limit, width):
+                                                             whole, limit, width, arms):
     """The same on PostgreSQL: its parameter types, NULLs, booleans and UNION typing."""
-    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width)
+    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms)
