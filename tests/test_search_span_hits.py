@@ -10,10 +10,15 @@ import itertools
 import factories
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import text
 
 import annotator.core.search as search_module
+from annotator.core.db.annotators import get_annotator, set_role
+from annotator.core.db.raw import rows
+from annotator.core.db.store import Store
+from annotator.core.db.visibility import MODEL_LAYER
 from annotator.core.project import Project
-from annotator.core.records import NIL, DocRecord, SpanRecord
+from annotator.core.records import NIL, SPAN_ORIGINS, SPAN_STATUSES, DocRecord, SpanRecord
 from annotator.core.search import WHOLE, Filters
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
@@ -151,3 +156,125 @@ def test_span_filters_find_what_a_scan_finds(tmp_path, monkeypatch, spans, f, fe
     got = [(int(h.document[1:]), h.start, h.end, h.label) for h in hits]
     # spans at the same offsets (other labels) come in the order they were made: compare offsets, then the set
     assert [g[:3] for g in got] == [e[:3] for e in expected[:limit]] and set(got) <= set(expected)
+
+
+
+def test_span_filters_on_a_layer_with_more_labels_than_a_statement_can_merge(store):
+    """A fine-grained label set (hundreds of types): one walk per label was more terms than SQLite
+    allows in a compound SELECT ("too many terms in compound SELECT", a traceback past 500 labels) and
+    each arm planned on PostgreSQL (seconds). Past ARMS labels the layer is read in one walk."""
+    n = 501
+    text = "".join(chr(0x1F600 + i % 64) for i in range(n))  # one non-BMP character per span
+    import_records(store, [DocRecord("d", text, spans=[SpanRecord(i, i + 1, f"T{(i * 7) % n:03d}", kb_id=None
+                                                                  if i % 3 else "Q1") for i in range(n)])],
+                   use_model=False, as_layer="ana")
+    ana = Project(store, "ana")
+    every = [(i, i + 1, text[i]) for i in range(n)]
+    for f, want in ((Filters(origin="import"), every), (Filters(unlinked=True), [e for e in every if e[0] % 3])):
+        hits = ana.search(filters=f, limit=10)
+        assert [(h.start, h.end, h.match) for h in hits] == want[:10]
+        assert [h.label for h in hits] == [f"T{(h.start * 7) % n:03d}" for h in hits]
+
+# --- every filter, layer and label against a brute-force read of the layer, on both backends
+ODD_LABELS = ["GPE", "gpe", "A'B", "50%_?", "🇰🇷 x", "ORG ", "Ω\\"]
+ODD_TEXT = "🇰🇷 Seoul 서울 and Tokyo 東京 met 𝒳 in Kyoto é on Monday"
+LAYERS = ("ana", "bob", MODEL_LAYER)
+ODD_SPAN = st.tuples(st.integers(0, 2), st.integers(0, 45), st.integers(1, 6), st.sampled_from(ODD_LABELS),
+                     st.sampled_from(SPAN_STATUSES), st.sampled_from([None, NIL, "Q1", "Q'2"]),
+                     st.sampled_from(SPAN_ORIGINS), st.sampled_from(LAYERS))
+ODD_FILTERS = st.builds(Filters, label=st.sampled_from([None, *ODD_LABELS[:5], "none"]),
+                        kb_id=st.sampled_from([None, None, "Q1", "Q'2"]), unlinked=st.booleans(), nil=st.booleans(),
+                        suggested=st.booleans(), origin=st.sampled_from([None, None, *SPAN_ORIGINS]))
+
+
+def brute(conn, layer_id: int, f: Filters, limit: int, width: int) -> list[tuple]:
+    """The hits by definition: every span of the layer read, filtered and sorted in Python."""
+    found = rows(conn, 'SELECT s.id, s.document_id, d.name, d.text, s.start, s."end", s.label, e.kb_id, s.status, '
+                       "s.nil, s.origin, s.entity_id FROM spans s JOIN documents d ON d.id = s.document_id "
+                       "LEFT JOIN entities e ON e.id = s.entity_id WHERE s.annotator_id = ?", [layer_id])
+    out = []
+    for i, doc, name, text, a, b, label, kb_id, status, nil, origin, entity in sorted(
+            found, key=lambda r: (r[1], r[4], r[5], r[0])):
+        if ((f.label is None or label == f.label) and (f.kb_id is None or kb_id == f.kb_id)
+                and (not f.unlinked or (entity is None and not nil)) and (not f.nil or nil)
+                and (not f.suggested or status == "suggested") and (f.origin is None or origin == f.origin)):
+            out.append((i, name, a, b, text[max(0, a - width):a], text[a:b], text[b:b + width], label, kb_id, status,
+                        bool(nil), origin))
+    return out[:limit]
+
+
+def full(hits) -> list[tuple]:
+    return [(h.span_id, h.document, h.start, h.end, h.left, h.match, h.right, h.label, h.kb_id, h.status, h.nil,
+             h.origin) for h in hits]
+
+
+def check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms):
+    monkeypatch.setattr(search_module, "FEW", few)
+    monkeypatch.setattr(search_module, "ARMS", arms)
+    monkeypatch.setattr(search_module, "WHOLE", whole)
+    docs = [DocRecord(f"d{i}", f"{ODD_TEXT} ({i})") for i in range(3)]
+    where, seen = {}, set()
+    for doc, start, n, label, status, kb_id, origin, layer in spans:
+        end = min(start + n, len(ODD_TEXT))
+        if (doc, start, end, label) not in seen:  # one import into ana, then spread over the layers
+            seen.add((doc, start, end, label))
+            docs[doc].spans.append(SpanRecord(start, end, label, kb_id=kb_id, status=status))
+            where[(f"d{doc}", start, end, label)] = (origin, layer)
+    store = Store(factories.new_db(tmp_path / f"{next(_n)}.db"))
+    try:
+        import_records(store, docs, use_model=False, as_layer="ana")
+        set_role(store, "rev", "reviewer")
+        Project(store, "ana"), Project(store, "bob")
+        with store.atomic() as s:
+            get_annotator(s, MODEL_LAYER, is_model=True)
+        with store.atomic() as s:
+            conn = s.connection()
+            ids = dict(rows(conn, "SELECT name, id FROM annotators"))
+            for span_id, name, a, b, label in rows(conn, 'SELECT s.id, d.name, s.start, s."end", s.label FROM spans s '
+                                                         "JOIN documents d ON d.id = s.document_id"):
+                origin, layer = where[(name, a, b, label)]
+                conn.execute(text("UPDATE spans SET origin = :origin, annotator_id = :layer WHERE id = :id"),
+                             {"origin": origin, "layer": ids[layer], "id": span_id})
+        known = {k for _, _, _, _, _, k, _, _ in spans}
+        with store.Session() as s:
+            for f in filters:
+                if not f.any or (f.kb_id is not None and f.kb_id not in known):
+                    continue
+                for layer in LAYERS:
+                    want = brute(s.connection(), ids[layer], f, limit, width)
+                    mine = search_module.search(s, ids[layer], filters=f, limit=limit, width=width) \
+                        if layer != MODEL_LAYER else []
+                    as_rev = search_module.search(s, ids["rev"], filters=f, layer=layer, limit=limit, width=width)
+                    assert full(as_rev) == want, (f, layer)
+                    if layer != MODEL_LAYER:
+                        assert full(mine) == want, (f, layer)
+    finally:
+        store.close()
+
+
+@pytest.mark.single_backend
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
+       few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
+       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
+       arms=st.sampled_from([1, 2, 100]))
+def test_span_filters_match_a_brute_force_read_of_each_layer(tmp_path, monkeypatch, spans, filters, few, whole,
+                                                              limit, width, arms):
+    """Odd labels (quotes, %, ?, emoji, a trailing space, case), every origin, links, NIL, suggestions,
+    three layers (a colleague's and the model's seen by a reviewer), texts with non-BMP characters read
+    whole or in pieces, labels walked one by one or (past ARMS of them) the layer in one walk: the hits
+    are the layer's spans passing the filters, in hit order, with their kb ids, statuses and origins,
+    and the text around them."""
+    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
+       few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
+       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
+       arms=st.sampled_from([1, 2, 100]))
+def test_span_filters_match_a_brute_force_read_on_postgresql(tmp_path, monkeypatch, backend, spans, filters, few,
+                                                             whole, limit, width, arms):
+    """The same on PostgreSQL: its parameter types, NULLs, booleans and UNION typing."""
+    check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit, width, arms)

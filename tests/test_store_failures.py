@@ -229,3 +229,24 @@ def test_a_leftover_log_of_a_deleted_project_is_not_replayed_into_a_new_one(tmp_
     assert not path.exists() and leftover.read_bytes() == (tmp_path / "saved").read_bytes()
     leftover.unlink()
     assert doc_count(make_project(path)) == 3  # the seeds, nothing of the earlier project
+
+
+def test_a_hot_rollback_journal_of_a_deleted_project_is_refused(tmp_path):
+    """A real hot journal (an earlier project in rollback mode, killed mid-transaction), not a log copied
+    under a journal's name: SQLite would roll its pages back into the new project's file (the earlier
+    project's documents in it, and a damaged file). E019, and nothing created."""
+    old = make_project(tmp_path / "old.db")
+    con = sqlite3.connect(old, isolation_level=None)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("PRAGMA cache_size=1")  # pages spill into the file: the journal holds their earlier images
+    con.execute("BEGIN IMMEDIATE")
+    con.execute("DELETE FROM documents")
+    hot = Path(f"{old}-journal").read_bytes()
+    con.execute("ROLLBACK")
+    con.close()
+    assert hot.startswith(bytes.fromhex("d9d505f920a163d7"))  # a rollback journal's magic number
+    path = tmp_path / "p.db"
+    Path(f"{path}-journal").write_bytes(hot)
+    with pytest.raises(AnnotatorError, match=r"^\[E019\] .*'p.db-journal'"):
+        Store(path)
+    assert not path.exists() and Path(f"{path}-journal").read_bytes() == hot

@@ -169,3 +169,16 @@ def test_ui_keyboard_first_window_size_fits_the_screen():
     assert first_size(1366, 728) == (1200, 728)
     assert first_size(1024, 700) == (1024, 700)
     assert QApplication.instance() is not None
+
+
+def test_ui_new_project_where_a_deleted_ones_log_was_left_keeps_the_window(window, tmp_path):
+    """File → New project at the name of a deleted project whose write-ahead log stayed: the window
+    says E019 and stays on its project; nothing is created, the log is left for the user to move."""
+    path = tmp_path / "old.db"
+    leftover = tmp_path / "old.db-wal"
+    leftover.write_bytes(b"\x37\x7f\x06\x82" + bytes(60))  # a log's first bytes: the size is what counts
+    window.switch_project(str(path))
+    assert window.isVisible()
+    assert window.statusBar().currentMessage().startswith("[E019]")
+    assert not path.exists() and leftover.stat().st_size == 64
+    assert window.project.documents(limit=1)  # still the project it had
