@@ -375,6 +375,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "spaCy DocBin: export it again, or split the corpus into smaller DocBins; nothing was read.")
 
     # Undo and redo
+    E547 = ("'{name}' is the name of the model's layer, not of a person. Choose another name with --user "
+            "or ANNOTATOR_USER; nothing was changed.")
     E546 = ("Cannot {action} '{what}': the project changed since, and what it would write back clashes with "
             "it ({reason}). Nothing was changed; make that edit again by hand if you still want it (the history "
             "shows what it was).")

@@ -90,6 +90,8 @@ class Project(LinkingFacade):
         if member is not None and user not in (None, member):
             raise AnnotatorError(Errors.E403.format(login=member, user=user))
         self.user = member or user or store.login or default_user()
+        if self.user == MODEL_LAYER:
+            raise AnnotatorError(Errors.E547.format(name=self.user))
         with store.atomic() as s:
             if register:
                 self.annotator_id = get_annotator(s, self.user, role=role).id
@@ -252,7 +254,7 @@ class Project(LinkingFacade):
     def model_layer_id(self) -> int | None:
         """The model layer's annotator, if the project has one (what a new layer starts from)."""
         with self.store.Session() as s:
-            return s.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER, Annotator.is_model))
+            return s.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER))
 
     def start_layer(self, document_id: int) -> bool:
         """Start this user's layer of a document (from the model's suggestions) if it is not yet;

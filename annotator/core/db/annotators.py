@@ -19,11 +19,16 @@ from annotator.errors import AnnotatorError, Errors
 
 
 def get_annotator(session: Session, name: str, *, is_model: bool = False, role: str = "annotator") -> Annotator:
-    """The annotator called `name`, created on first use."""
+    """The annotator called `name`, created on first use. The name MODEL_LAYER is the model's layer
+    whoever makes it: an import into a layer of that name (the model layer's own export brought back)
+    made a person's layer the model's suggestions then went into, and no analyst saw them."""
     row = session.scalar(select(Annotator).where(Annotator.name == name))
     if row is None:
-        row = Annotator(name=name, is_model=is_model, role=role)
+        row = Annotator(name=name, is_model=is_model or name == MODEL_LAYER, role=role)
         session.add(row)
+        session.flush()
+    elif name == MODEL_LAYER and not row.is_model:  # made so before the name was kept for the model
+        row.is_model = True
         session.flush()
     return row
 

@@ -45,7 +45,7 @@ def open_layer(session: Session, document_id: int, annotator_id: int, count: boo
     state = session.get(DocumentState, (document_id, annotator_id))
     if state is not None:
         return state
-    model = session.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER, Annotator.is_model))
+    model = session.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER))
     if model is not None and model != annotator_id:
         rows = [dict(document_id=document_id, annotator_id=annotator_id, start=s.start, end=s.end, label=s.label,
                      entity_id=s.entity_id, origin="model", status="suggested", model_run_id=s.model_run_id)
