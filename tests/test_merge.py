@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 
+from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.core.review.facade import Review
+from annotator.core.review.triage import document_items
 from annotator.errors import AnnotatorError
 from annotator.io.merging import MERGED, merge
 
@@ -266,3 +269,75 @@ def test_merge_brings_spans_labelled_from_a_search(two):
         origins = s.scalars(select(Span.origin).join(Annotator, Annotator.id == Span.annotator_id)
                             .where(Annotator.name == "bob", Span.label == "ORG", Span.status == "suggested")).all()
     assert origins.count("search") == len(created) > 0
+
+
+def _disagree(store, annotators=("ana", "bob")) -> int:
+    d = doc_id(store, 1)
+    ana, bob = Project(store, annotators[0]), Project(store, annotators[1])
+    for p in (ana, bob):
+        p.open_document(d)
+        label(p, d, "South Korea", "GPE", kb="Q884")  # agreed
+    label(ana, d, "Kim Kwan-jin", "PERSON")  # missing in bob's
+    label(ana, d, "Seoul", "GPE")
+    label(bob, d, "Seoul", "ORG")
+    return d
+
+
+def _adjudicated(path, annotators=("ana", "bob")):
+    """A colleague's file: ana and bob disagree on article 1 (missing, label); rev took bob's label and
+    rejected ana's extra span, then marked gold done."""
+    theirs = make_store(path, docs=(1,), file=True)
+    d = _disagree(theirs, annotators)
+    set_role(theirs, "rev", "reviewer")
+    rev = Project(theirs, "rev")
+    adj = Review(rev).adjudicate(d, list(annotators))
+    kinds = {x.kind: x for x in adj}
+    adj.take(kinds["label"], annotators[1])
+    adj.reject(kinds["missing"])
+    adj.finish()
+    return theirs
+
+
+def _review_items(store, index=1):
+    """What the review window lists for the document: each disagreement, and the decision on it."""
+    with store.Session() as s:
+        return [(i.disagreement.kind, i.disagreement.start, i.disagreement.end,
+                 i.decision and (i.decision.kind, i.decision.reviewer, i.decision.taken))
+                for i in document_items(s, doc_id(store, index), ["ana", "bob"])]
+
+
+def test_merge_keeps_a_reviewers_adjudication_decisions(tmp_path, backend):
+    """A colleague's adjudicated document: gold came over, but the decisions (read back from the history)
+    did not, so every disagreement was open again here and a rejected span asked to be decided anew."""
+    theirs = _adjudicated(tmp_path / "theirs.db")
+    expected = _review_items(theirs)
+    theirs.close()
+    assert [x[3] is not None for x in expected] == [True, True]
+    ours = make_store(tmp_path / "ours.db", docs=(0,))
+    try:
+        merge(ours, tmp_path / "theirs.db")
+        assert _review_items(ours) == expected
+        rev = Project(ours, "rev")  # the reviewer here resumes: nothing left to decide
+        assert len(Review(rev).adjudicate(doc_id(ours, 1), ["ana", "bob"])) == 0
+        with ours.Session() as s:
+            assert s.scalar(select(func.count()).select_from(Span).join(Annotator, Annotator.id == Span.annotator_id)
+                            .where(Annotator.name == GOLD)) == 2  # South Korea, Seoul ORG: not Kim
+    finally:
+        ours.close()
+
+
+def test_merge_does_not_apply_decisions_on_a_gold_kept_here(tmp_path, backend):
+    """Where this project kept its own gold of the document (a conflict), their decisions do not close
+    our disagreements: the regions stay open here."""
+    _adjudicated(tmp_path / "theirs.db").close()
+    ours = make_store(tmp_path / "ours.db", docs=(1,))
+    try:
+        d = _disagree(ours)  # the same disagreements here
+        set_role(ours, "lead", "reviewer")
+        Review(Project(ours, "lead")).adjudicate(d, ["ana", "bob"])  # gold here: the agreed span only
+        report = merge(ours, tmp_path / "theirs.db")
+        assert report.layer_conflicts == [("gold", SEEDS[1].stem)]
+        items = _review_items(ours)
+        assert len(items) == 2 and all(x[3] is None for x in items)
+    finally:
+        ours.close()

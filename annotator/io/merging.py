@@ -12,7 +12,9 @@ What is matched, and how (nothing already here is ever changed):
 - history events are copied under the command name "merged", with the original command, payload
   (its ids are those of the other file) and undone flag inside: the audit trail keeps them, and
   undo, which replays only known commands, never touches them. An event is identified by
-  (annotator, time, command), so merging the same file again adds nothing.
+  (annotator, time, command), so merging the same file again adds nothing. An adjudication decision
+  copied this way is in force here (core/review/decisions.py) when their gold layer of the document
+  came too; where this project kept its own gold of it, it is marked "superseded" and decides nothing.
 
 All of it is one transaction. The other file is opened through `Store` without upgrading it, and
 only read.
@@ -31,19 +33,19 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
-from annotator.core.db.annotators import ROLES
+from annotator.core.db.annotators import GOLD, ROLES
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store, to_url
 from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.records import NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.records import MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
 from annotator.io.merge_report import EntityConflict, MergeReport
 
-MERGED = "merged"  # command name of a copied history event
 _CHUNK = 500
 
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
@@ -128,6 +130,7 @@ class _Merge:
         self.document: dict[int, int] = {}
         self.document_name: dict[int, str] = {}  # their id -> name here
         self.text_length: dict[int, int] = {}  # their document id -> characters
+        self.gold_kept: set[int] = set()  # their document ids whose gold layer here is this project's own
 
     def run(self) -> MergeReport:
         self.annotators()
@@ -329,6 +332,8 @@ class _Merge:
                 same = sorted(self._signature(r) for r in spans) == our_span_units.get((oa, od), [])
                 if not same:
                     self.report.layer_conflicts.append((self.annotator_name[a], self.document_name[d]))
+                    if self.annotator_name[a] == GOLD:
+                        self.gold_kept.add(d)
                     continue
                 self.report.unchanged += 1
                 if state is None or (oa, od) in our_states:
@@ -364,9 +369,11 @@ class _Merge:
             if key in known:
                 continue
             known.add(key)
-            payload: dict[str, Any] = (r.payload if r.command == MERGED else
+            payload: dict[str, Any] = (dict(r.payload) if r.command == MERGED else
                                        {"command": r.command, "payload": r.payload, "undone": r.undone,
                                         "source_event": r.id, "source": Path(self.report.source).name})
+            if key[2] in DECISIONS and r.document_id in self.gold_kept:
+                payload["superseded"] = True  # their decision on a gold we did not take
             rows.append(dict(annotator_id=annotator, document_id=self.document.get(r.document_id),
                              created_at=_utc(r.created_at), command=MERGED, payload=payload, undone=r.undone))
         written = []
