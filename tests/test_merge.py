@@ -341,3 +341,29 @@ def test_merge_does_not_apply_decisions_on_a_gold_kept_here(tmp_path, backend):
         assert len(items) == 2 and all(x[3] is None for x in items)
     finally:
         ours.close()
+
+
+GUIDE = "# Guidelines\n\n## GPE\nCountries, cities and their governments (metonymy: keep GPE, link the referent).\n"
+
+
+def test_merge_brings_the_guidelines_a_project_lacks_and_keeps_its_own(two):
+    """A reviewer's guidelines in the colleague's file were left behind: the project here showed none.
+    Where both have guidelines and they differ, ours stay and the report says so."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    set_role(theirs, "rev", "reviewer")
+    Project(theirs, "rev").set_guidelines(GUIDE)
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert Project(ours, "ana").guidelines() == GUIDE
+    assert "The project's guidelines came from it (this project had none)." in report.notes()
+    again = merge(ours, theirs_path)
+    assert not again.added_anything and not again.setting_conflicts
+
+    set_role(ours, "lead", "reviewer")
+    Project(ours, "lead").set_guidelines("# Ours\n")
+    report = merge(ours, theirs_path)
+    assert Project(ours, "ana").guidelines() == "# Ours\n"
+    assert report.setting_conflicts == ["guidelines"] and not report.added_anything
+    assert ("Conflict, the project's guidelines: both files have them and they differ; kept this one."
+            in report.notes())

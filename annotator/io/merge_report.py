@@ -27,6 +27,7 @@ class MergeReport:
     entities: list[str] = field(default_factory=list)  # kb_ids added
     aliases: int = 0
     model_runs: int = 0
+    settings: list[str] = field(default_factory=list)  # project settings copied (keys: "guidelines")
     layers: int = 0  # (layer, document) units copied
     spans: int = 0
     states: int = 0
@@ -34,11 +35,12 @@ class MergeReport:
     unchanged: int = 0  # units both files have with the same spans
     entity_conflicts: list[EntityConflict] = field(default_factory=list)
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
+    setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
 
     @property
     def added_anything(self) -> bool:
         return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
-                    or self.model_runs or self.layers or self.states or self.events)
+                    or self.model_runs or self.layers or self.states or self.events or self.settings)
 
     def summary(self) -> str:
         """One line: what was added (the CLI prints it; the window shows it)."""
@@ -52,6 +54,9 @@ class MergeReport:
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
+        lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]
+        lines += [f"Conflict, the project's {key}: both files have them and they differ; kept this one."
+                  for key in self.setting_conflicts]
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."

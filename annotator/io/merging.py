@@ -9,6 +9,8 @@ What is matched, and how (nothing already here is ever changed):
   reported as a conflict when the spans differ;
 - an entity whose kb_id is here already keeps this project's name, type and description; a
   difference is reported. Spans linked to it are linked to this project's entity;
+- project settings (the guidelines) by key: copied when this project has none, else ours are kept —
+  reported as a conflict when they differ;
 - history events are copied under the command name "merged", with the original command, payload
   (its ids are those of the other file) and undone flag inside: the audit trail keeps them, and
   undo, which replays only known commands, never touches them. An event is identified by
@@ -34,7 +36,8 @@ from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
 from annotator.core.db.annotators import GOLD, ROLES
-from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
+from annotator.core.db.models import (Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun,
+                                      ProjectSetting, Span)
 from annotator.core.db.store import Store, to_url
 from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
@@ -135,6 +138,7 @@ class _Merge:
     def run(self) -> MergeReport:
         self.annotators()
         self.labels()
+        self.settings()
         self.model_runs()
         self.entities()
         self.documents()
@@ -173,6 +177,18 @@ class _Merge:
             position += 1
             here[r.name] = shortcut
             self.report.labels.append(r.name)
+
+    def settings(self) -> None:
+        here = dict(self.o.execute(select(ProjectSetting.key, ProjectSetting.value)).all())
+        for r in self.t.execute(select(ProjectSetting).order_by(ProjectSetting.key)).scalars():
+            if not isinstance(r.value, str) or "\x00" in r.value:
+                raise _bad(self.t.path, f"project setting {r.key!r}", "is not text")
+            if r.key not in here:
+                self.o.execute(insert(ProjectSetting).values(key=r.key, value=r.value, updated_at=_utc(r.updated_at),
+                                                             updated_by=self.annotator.get(r.updated_by)))
+                self.report.settings.append(r.key)
+            elif here[r.key] != r.value:
+                self.report.setting_conflicts.append(r.key)
 
     def model_runs(self) -> None:
         here = {(r.model_name, r.model_version, _naive(r.created_at)): r.id for r in self.o.execute(
