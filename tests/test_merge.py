@@ -14,6 +14,7 @@ from test_review import SEEDS, doc_id, entity_id, label, make_store
 from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
 from annotator.core.db.store import Store
+from annotator.core.editing.label_commands import scheme_command
 from annotator.core.project import Project
 from annotator.core.review.facade import Review
 from annotator.core.review.triage import document_items
@@ -367,3 +368,18 @@ def test_merge_brings_the_guidelines_a_project_lacks_and_keeps_its_own(two):
     assert report.setting_conflicts == ["guidelines"] and not report.added_anything
     assert ("Conflict, the project's guidelines: both files have them and they differ; kept this one."
             in report.notes())
+
+
+def test_merge_keeps_a_new_label_hidden_as_they_hid_it(two):
+    """A label the colleague added and then hid (not offered for new spans) arrived shown: a digit key,
+    a chip and a place in the picker here for a label their project had retired."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    bob.stack.push(scheme_command("add", "RUMOUR", colour="#888888", description="unconfirmed claims"))
+    bob.stack.push(scheme_command("hide", "RUMOUR"))
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert "RUMOUR" in report.labels
+    [rumour] = [lab for lab in Project(ours, "ana").labels() if lab.name == "RUMOUR"]
+    assert rumour.hidden and (rumour.colour, rumour.description) == ("#888888", "unconfirmed claims")

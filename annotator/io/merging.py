@@ -1,7 +1,7 @@
 """`annotator merge OTHER.db`: bring a colleague's project file into this one.
 
 What is matched, and how (nothing already here is ever changed):
-- annotators by name, labels by name, model runs by (name, version, time), entities by kb_id,
+- annotators by name, labels by name (a label new here comes as they have it, hidden or not), model runs by (name, version, time), entities by kb_id,
   aliases by (entity, text), documents by the SHA-256 of their text (a document only they have is
   added with its tokens; a name already taken gets a "-2" suffix, as on import);
 - a layer's document (one annotator, one document: their spans and their state) is the unit: copied
@@ -173,7 +173,7 @@ class _Merge:
                 (d for d in DIGITS if d not in used), None)
             used.add(shortcut)
             self.o.execute(insert(Label).values(name=r.name, colour=r.colour, shortcut=shortcut,
-                                                description=r.description, position=position))
+                                                description=r.description, position=position, hidden=r.hidden))
             position += 1
             here[r.name] = shortcut
             self.report.labels.append(r.name)
