@@ -383,3 +383,16 @@ def test_merge_keeps_a_new_label_hidden_as_they_hid_it(two):
     assert "RUMOUR" in report.labels
     [rumour] = [lab for lab in Project(ours, "ana").labels() if lab.name == "RUMOUR"]
     assert rumour.hidden and (rumour.colour, rumour.description) == ("#888888", "unconfirmed claims")
+
+
+def test_merge_keeps_who_taught_an_alias(two):
+    """An alias bob's link taught arrived as if it came with the knowledge base (no one's): on a team
+    server bob could no longer remove his own alias, and nothing said whose it was."""
+    ours, theirs_path = two
+    merge(ours, theirs_path)
+    with ours.Session() as s:
+        taught = dict(s.execute(select(Alias.text, Annotator.name).join(Entity, Entity.id == Alias.entity_id)
+                                .outerjoin(Annotator, Annotator.id == Alias.created_by)
+                                .where(Entity.kb_id.in_(["Q17", "local:kim-kwan-jin-2"]))).all())
+    assert taught["Kim Kwan-jin"] == "bob"  # his new entity's first alias
+    assert taught["Japan"] is None  # the starter knowledge base's, here already

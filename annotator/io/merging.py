@@ -228,7 +228,8 @@ class _Merge:
                 self.report.entity_conflicts.append(EntityConflict(r.kb_id, ours, theirs))
         here_aliases = set(self.o.execute(select(Alias.entity_id, Alias.text)).all())
         rows = []
-        for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count).order_by(Alias.id)):
+        for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count, Alias.created_by)
+                                .order_by(Alias.id)):
             if (r.entity_id not in self.entity or not isinstance(r.text, str) or not r.text.strip()
                     or "\x00" in r.text or not is_offset(r.count) or not 0 <= r.count < 2**31):
                 raise _bad(self.t.path, f"alias {r.text!r}", "has no entity, no text or a count that is not a "
@@ -236,7 +237,8 @@ class _Merge:
             key = (self.entity[r.entity_id], r.text)
             if key not in here_aliases:
                 here_aliases.add(key)
-                rows.append(dict(entity_id=key[0], text=r.text, norm=r.norm or normalize(r.text), count=r.count))
+                rows.append(dict(entity_id=key[0], text=r.text, norm=r.norm or normalize(r.text), count=r.count,
+                                 created_by=self.annotator.get(r.created_by)))  # whose link taught it
         for chunk in _chunks(rows, _CHUNK * 10):
             self.o.execute(insert(Alias), chunk)
         self.report.aliases = len(rows)
