@@ -396,3 +396,22 @@ def test_merge_keeps_who_taught_an_alias(two):
                                 .where(Entity.kb_id.in_(["Q17", "local:kim-kwan-jin-2"]))).all())
     assert taught["Kim Kwan-jin"] == "bob"  # his new entity's first alias
     assert taught["Japan"] is None  # the starter knowledge base's, here already
+
+
+def test_merge_history_names_each_merged_edit_as_it_was_made(two):
+    """`annotator history` and the history window listed every one of bob's merged edits as "merged":
+    the audit trail was there, but nobody could read what he had done."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    d1 = doc_id(theirs, 1)
+    label(bob, d1, "Japan", "GPE")
+    bob.stack.undo()
+    set_role(theirs, "rev", "reviewer")
+    expected = [(e.user, e.text, e.undone) for e in Project(theirs, "rev").history(user="bob")]
+    theirs.close()
+    merge(ours, theirs_path)
+    set_role(ours, "rev", "reviewer")
+    got = [(e.user, e.text, e.undone) for e in Project(ours, "rev").history(user="bob")]
+    assert got == [(u, f"{text} (merged from theirs.db)", undone) for u, text, undone in expected]
+    assert any(text.startswith("undo: ") for _, text, _ in got)
