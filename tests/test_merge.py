@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import random
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 
 from annotator.core.db.annotators import GOLD, set_role
-from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, Span
+from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store
 from annotator.core.editing.label_commands import scheme_command
 from annotator.core.project import Project
@@ -20,6 +21,7 @@ from annotator.core.review.facade import Review
 from annotator.core.review.triage import document_items
 from annotator.errors import AnnotatorError
 from annotator.io.merging import MERGED, merge
+from annotator.io.model_runs import active_run, find_run, record_run, runs, use_run
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
@@ -415,3 +417,32 @@ def test_merge_history_names_each_merged_edit_as_it_was_made(two):
     got = [(e.user, e.text, e.undone) for e in Project(ours, "rev").history(user="bob")]
     assert got == [(u, f"{text} (merged from theirs.db)", undone) for u, text, undone in expected]
     assert any(text.startswith("undo: ") for _, text, _ in got)
+
+
+def _run(store, folder, name, f):
+    (folder / "model-best").mkdir(parents=True)
+    (folder / "meta.json").write_text("{}")
+    return record_run(store, name=name, path=folder, base="blank", documents=3, labels=["GPE", "ORG"],
+                      scores={"ents_f": f})
+
+
+def test_merge_brings_a_trained_run_by_name_with_its_folder_and_scores(two, tmp_path):
+    """A colleague's trained run arrived without its name, folder or scores: `annotator models` did not
+    list it, `suggest --model` and `evaluate` could not find it, and their suggestions pointed at a run
+    nobody could name."""
+    ours, theirs_path = two
+    mine = _run(ours, tmp_path / "mine" / "ner", "ner", 0.5)
+    use_run(ours, "ner")
+    theirs = Store(theirs_path)
+    theirs_run = _run(theirs, tmp_path / "theirs.models" / "ner", "ner", 0.8)  # stored beside their file
+    with theirs.Session() as s:
+        assert not Path(s.scalar(select(ModelRun.path).where(ModelRun.name == "ner"))).is_absolute()
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert "Model run 'ner' is 'ner-2' here (the name was taken by another run)." in report.notes()
+    found = find_run(ours, "ner-2")
+    assert found.path == theirs_run.path and found.scores == {"ents_f": 0.8} and found.documents == 3
+    assert found.labels == ["GPE", "ORG"] and not found.active
+    assert active_run(ours).id == mine.id  # our suggester stays ours
+    assert [r.name for r in runs(ours)] == ["ner", "ner-2"]
+    assert merge(ours, theirs_path).model_runs == 0

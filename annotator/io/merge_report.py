@@ -27,6 +27,7 @@ class MergeReport:
     entities: list[str] = field(default_factory=list)  # kb_ids added
     aliases: int = 0
     model_runs: int = 0
+    renamed_runs: list[tuple[str, str]] = field(default_factory=list)  # trained runs: (their name, name here)
     settings: list[str] = field(default_factory=list)  # project settings copied (keys: "guidelines")
     layers: int = 0  # (layer, document) units copied
     spans: int = 0
@@ -54,6 +55,8 @@ class MergeReport:
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
+        lines += [f"Model run '{theirs}' is '{here}' here (the name was taken by another run)."
+                  for theirs, here in self.renamed_runs]
         lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]
         lines += [f"Conflict, the project's {key}: both files have them and they differ; kept this one."
                   for key in self.setting_conflicts]

@@ -1,9 +1,11 @@
 """`annotator merge OTHER.db`: bring a colleague's project file into this one.
 
 What is matched, and how (nothing already here is ever changed):
-- annotators by name, labels by name (a label new here comes as they have it, hidden or not), model runs by (name, version, time), entities by kb_id,
-  aliases by (entity, text), documents by the SHA-256 of their text (a document only they have is
-  added with its tokens; a name already taken gets a "-2" suffix, as on import);
+- annotators by name; labels by name (a label new here comes as they have it, hidden or not); model
+  runs by (name, version, time), a trained run with its name (a "-2" suffix when taken), folder and
+  scores; entities by kb_id; aliases by (entity, text) with who taught them; documents by the SHA-256
+  of their text (a document only they have is added with its tokens; a name already taken gets a "-2"
+  suffix, as on import);
 - a layer's document (one annotator, one document: their spans and their state) is the unit: copied
   whole when this project has nothing of that layer in that document, else left as it is here —
   reported as a conflict when the spans differ;
@@ -193,16 +195,35 @@ class _Merge:
     def model_runs(self) -> None:
         here = {(r.model_name, r.model_version, _naive(r.created_at)): r.id for r in self.o.execute(
             select(ModelRun.id, ModelRun.model_name, ModelRun.model_version, ModelRun.created_at))}
-        for r in self.t.execute(select(ModelRun.id, ModelRun.model_name, ModelRun.model_version,
-                                       ModelRun.created_at).order_by(ModelRun.id)):
+        names = set(self.o.scalars(select(ModelRun.name).where(ModelRun.name.is_not(None))))
+        for r in self.t.execute(select(ModelRun).order_by(ModelRun.id)).scalars():
             key = (r.model_name, r.model_version, _naive(r.created_at))
             if key not in here:
-                here[key] = self.o.execute(insert(ModelRun).values(model_name=r.model_name,
-                                                                   model_version=r.model_version,
-                                                                   created_at=_utc(r.created_at))
-                                           .returning(ModelRun.id)).scalar_one()
+                values = dict(model_name=r.model_name, model_version=r.model_version, created_at=_utc(r.created_at))
+                if r.name is not None:  # a trained run: listed, scored and usable here too
+                    values.update(self._trained(r, names))
+                here[key] = self.o.execute(insert(ModelRun).values(**values).returning(ModelRun.id)).scalar_one()
                 self.report.model_runs += 1
             self.run_id[r.id] = here[key]
+
+    def _trained(self, r: ModelRun, names: set[str]) -> dict[str, Any]:
+        """A trained run's name (a "-2" suffix when taken here), its folder where it lies (their project
+        stores it relative to their file's folder), what it saw and its scores; never our suggester."""
+        if (not isinstance(r.name, str) or not r.name.strip() or not isinstance(r.path, str)
+                or not isinstance(r.labels or [], list) or not isinstance(r.scores or {}, dict)):
+            raise _bad(self.t.path, f"model run {r.name!r}", "has no name or folder, or labels or scores of "
+                       "the wrong kind")
+        name, n = r.name, 2
+        while name in names:
+            name, n = f"{r.name}-{n}", n + 1
+        names.add(name)
+        if name != r.name:
+            self.report.renamed_runs.append((r.name, name))
+        path = Path(r.path)
+        if not path.is_absolute() and "://" not in self.t.path:
+            path = Path(self.t.path).expanduser().resolve().parent / path
+        return dict(name=name, path=str(path), base=r.base, documents=r.documents, labels=r.labels, scores=r.scores,
+                    active=False)
 
     def entities(self) -> None:
         here = {r.kb_id: r for r in self.o.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type,
