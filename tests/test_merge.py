@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
+from factories import new_store
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 
@@ -17,14 +19,17 @@ from annotator.core.db.models import Alias, Annotator, Document, DocumentState, 
 from annotator.core.db.store import Store
 from annotator.core.editing.label_commands import scheme_command
 from annotator.core.project import Project
+from annotator.core.records import CARRIED
 from annotator.core.review.facade import Review
 from annotator.core.review.triage import document_items
 from annotator.errors import AnnotatorError
+from annotator.io.importing import import_paths
 from annotator.io.merging import MERGED, merge
 from annotator.io.model_runs import active_run, find_run, record_run, runs, use_run
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
+BRAT = Path(__file__).parent / "data" / "brat"
 TABLES = (Annotator, Document, DocumentState, Entity, Alias, Event, Label, Span)
 
 
@@ -446,3 +451,21 @@ def test_merge_brings_a_trained_run_by_name_with_its_folder_and_scores(two, tmp_
     assert active_run(ours).id == mine.id  # our suggester stays ours
     assert [r.name for r in runs(ours)] == ["ner", "ner-2"]
     assert merge(ours, theirs_path).model_runs == 0
+
+
+def test_merge_says_what_their_copy_of_a_document_here_carried_is_not_kept(tmp_path):
+    """Their brat import of an article this project has as plain text: their layer came, its relations,
+    events and notes did not (the document here keeps its own), and the merge said nothing of it."""
+    theirs = Store(tmp_path / "theirs.db")
+    import_paths(theirs, [BRAT], fmt="brat", use_model=False, as_layer="colleague")
+    theirs.close()
+    (tmp_path / "txt").mkdir()
+    shutil.copy(BRAT / "000-introduction.txt", tmp_path / "txt")
+    ours = new_store(tmp_path / "ours.db")
+    import_paths(ours, [tmp_path / "txt"], use_model=False)
+    report = merge(ours, tmp_path / "theirs.db")
+    assert ("Not kept, the documents were already here (only their layers came): brat attributes 5, brat event "
+            "triggers 1, brat events 1, brat notes 1, brat relations 2.") in report.notes()
+    assert report.layers == 3 and report.documents == ["PMID-16379001", "PMID-18054500"]  # theirs only: kept
+    with ours.Session() as s:
+        assert CARRIED not in s.scalar(select(Document.meta).where(Document.name == "000-introduction"))

@@ -3,6 +3,7 @@ this project's version was kept. The command line prints it; the window shows it
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -36,6 +37,7 @@ class MergeReport:
     unchanged: int = 0  # units both files have with the same spans
     entity_conflicts: list[EntityConflict] = field(default_factory=list)
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
+    not_carried: Counter = field(default_factory=Counter)  # "brat relations": n, of documents here already
     setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
 
     @property
@@ -55,6 +57,9 @@ class MergeReport:
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
+        if self.not_carried:
+            lost = ", ".join(f"{what} {n}" for what, n in sorted(self.not_carried.items()))
+            lines.append(f"Not kept, the documents were already here (only their layers came): {lost}.")
         lines += [f"Model run '{theirs}' is '{here}' here (the name was taken by another run)."
                   for theirs, here in self.renamed_runs]
         lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]

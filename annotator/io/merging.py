@@ -6,6 +6,8 @@ What is matched, and how (nothing already here is ever changed):
   scores; entities by kb_id; aliases by (entity, text) with who taught them; documents by the SHA-256
   of their text (a document only they have is added with its tokens; a name already taken gets a "-2"
   suffix, as on import);
+- what their copy of a document here carried from its source format (brat relations, XMI sentences)
+  is not kept, as on import (the document here keeps its own): the report counts it;
 - a layer's document (one annotator, one document: their spans and their state) is the unit: copied
   whole when this project has nothing of that layer in that document, else left as it is here —
   reported as a conflict when the spans differ;
@@ -45,7 +47,7 @@ from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.records import MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
@@ -274,6 +276,7 @@ class _Merge:
                 self.document[r.id] = here[r.text_sha256]
             else:
                 missing.append(r.id)
+        self._not_carried(sorted(set(self.document)))
         for chunk in _chunks(missing):
             for r in self.t.execute(select(Document).where(Document.id.in_(chunk)).order_by(Document.id)).scalars():
                 name, n = r.name, 2
@@ -288,6 +291,24 @@ class _Merge:
                     self.report.renamed.append((r.name, name))
         ours = dict(self.o.execute(select(Document.id, Document.name)).all())
         self.document_name = {t: ours[o] for t, o in self.document.items()}
+
+    def _not_carried(self, theirs: list[int]) -> None:
+        """What their copy of a document here carries from its source format (brat relations, XMI
+        sentences) stays with them, as on import: the document here keeps its own; counted for the report."""
+        for chunk in _chunks(theirs):
+            carried = {d: m[CARRIED] for d, m in self.t.execute(select(Document.id, Document.meta)
+                                                                 .where(Document.id.in_(chunk)))
+                       if isinstance(m, dict) and isinstance(m.get(CARRIED), dict)}
+            if not carried:
+                continue
+            ours = dict(self.o.execute(select(Document.id, Document.meta).where(
+                Document.id.in_([self.document[d] for d in carried]))).all())
+            for d, content in carried.items():
+                if (ours[self.document[d]] or {}).get(CARRIED) != content:
+                    for fmt, what in content.items():
+                        counts = what.get("counts") if isinstance(what, dict) else None
+                        self.report.not_carried.update({f"{fmt} {k}": n for k, n in (counts or {}).items()
+                                                        if isinstance(n, int)})
 
     def _check_document(self, doc_id: int, name, digest) -> None:
         """Their document's text is text whose SHA-256 is the one stored (documents are matched by it)."""
