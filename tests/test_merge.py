@@ -469,3 +469,20 @@ def test_merge_says_what_their_copy_of_a_document_here_carried_is_not_kept(tmp_p
     assert report.layers == 3 and report.documents == ["PMID-16379001", "PMID-18054500"]  # theirs only: kept
     with ours.Session() as s:
         assert CARRIED not in s.scalar(select(Document.meta).where(Document.name == "000-introduction"))
+
+
+def test_merge_takes_an_alias_a_whitespace_span_taught(two):
+    """A space selected character by character (Alt), labelled and linked, teaches the alias " ": the
+    project keeps it, but merge refused the colleague's whole file for it (E116, "alias has no text")."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    d1 = doc_id(theirs, 1)
+    space = bob.document(d1).text.index(" ")
+    bob.link(bob.add_span(d1, space, space + 1, "GPE"), entity_id(theirs, "Q884"))
+    theirs.close()
+    merge(ours, theirs_path)
+    with ours.Session() as s:
+        assert s.scalar(select(Alias.count).join(Entity, Entity.id == Alias.entity_id)
+                        .where(Entity.kb_id == "Q884", Alias.text == " ")) == 1
+    assert (space, space + 1, "GPE", "Q884", "accepted") in layer(ours, "bob", 1)

@@ -253,7 +253,7 @@ class _Merge:
         rows = []
         for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count, Alias.created_by)
                                 .order_by(Alias.id)):
-            if (r.entity_id not in self.entity or not isinstance(r.text, str) or not r.text.strip()
+            if (r.entity_id not in self.entity or not isinstance(r.text, str) or not r.text
                     or "\x00" in r.text or not is_offset(r.count) or not 0 <= r.count < 2**31):
                 raise _bad(self.t.path, f"alias {r.text!r}", "has no entity, no text or a count that is not a "
                            "small non-negative integer")
