@@ -41,6 +41,11 @@ class MergeReport:
     setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
 
     @property
+    def conflicts(self) -> int:
+        """Entities, layer documents and project settings where this project's version was kept."""
+        return len(self.entity_conflicts) + len(self.layer_conflicts) + len(self.setting_conflicts)
+
+    @property
     def added_anything(self) -> bool:
         return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
                     or self.model_runs or self.layers or self.states or self.events or self.settings)

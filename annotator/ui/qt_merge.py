@@ -33,6 +33,7 @@ def conflict_rows(report: MergeReport) -> list[tuple[str, str, str, str]]:
                      "; ".join(f"{k}: {c.theirs[k]}" for k in changed)))
     rows += [("layer", f"{layer} in {doc}", "kept (this project's spans)", "differs (not copied)")
              for layer, doc in report.layer_conflicts]
+    rows += [("setting", key, "kept (this project's)", "differs (not copied)") for key in report.setting_conflicts]
     return rows
 
 
