@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, insert, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
+from test_merge import _adjudicated
 from test_review_adjudication import gold_spans
 from test_ui_done import press, shown_box
 
@@ -22,6 +23,7 @@ from annotator.core.project import Project
 from annotator.core.review.decisions import decisions
 from annotator.core.review.inputs import project_agreement
 from annotator.core.review.provenance import provenance
+from annotator.io.merging import merge
 from annotator.ui.qt_agreement import MEASURES, ValueRole, cell
 
 Key = Qt.Key
@@ -631,3 +633,22 @@ def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelin
     assert reviewer.statusBar().currentMessage().endswith(f"{len(rows)} conflict(s): kept this project's.")
     assert Project(store, "rev").guidelines() == "# Ours\n"
     report.close()
+
+
+def test_ui_review_merged_adjudication_opens_resolved_in_the_view(tmp_path, qtbot):
+    """A colleague's adjudicated article: after the merge the adjudication view listed every disagreement
+    as open again ("0 of 2 resolved"), the rejected span waiting to be decided anew."""
+    _adjudicated(tmp_path / "theirs.db").close()
+    ours = make_store(tmp_path / "ours.db", docs=(0,))
+    set_role(ours, "rev", "reviewer")
+    merge(ours, tmp_path / "theirs.db")
+    w = open_window(qtbot, ours, "rev", doc_id(ours, 1))
+    try:
+        view = adjudicate(w, qtbot)
+        assert view.annotators == ["ana", "bob"]
+        assert view.progress.text() == "2 of 2 resolved · 1 agreed span went to gold"
+        assert [(i.decision.kind, i.decision.reviewer) for i in view.model.items] == [("take", "rev"), ("reject", "rev")]
+        assert sorted(gold_spans(ours, doc_id(ours, 1))) == [("Seoul", "ORG", None), ("South Korea", "GPE", "Q884")]
+    finally:
+        w.close()
+        ours.close()
