@@ -647,7 +647,8 @@ def test_ui_review_merged_adjudication_opens_resolved_in_the_view(tmp_path, qtbo
         view = adjudicate(w, qtbot)
         assert view.annotators == ["ana", "bob"]
         assert view.progress.text() == "2 of 2 resolved · 1 agreed span went to gold"
-        assert [(i.decision.kind, i.decision.reviewer) for i in view.model.items] == [("take", "rev"), ("reject", "rev")]
+        decided = [(i.decision.kind, i.decision.reviewer) for i in view.model.items]
+        assert decided == [("take", "rev"), ("reject", "rev")]
         assert sorted(gold_spans(ours, doc_id(ours, 1))) == [("Seoul", "ORG", None), ("South Korea", "GPE", "Q884")]
     finally:
         w.close()
