@@ -4,6 +4,8 @@ entity both know under the same kb_id but describe differently."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import random
 import shutil
 import sqlite3
@@ -13,6 +15,7 @@ import pytest
 from factories import new_store
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
+from test_team_roles import as_login, cli as cli_as
 
 from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
@@ -29,6 +32,7 @@ from annotator.io.model_runs import active_run, find_run, record_run, runs, use_
 
 BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
+_logins = itertools.count(1)
 BRAT = Path(__file__).parent / "data" / "brat"
 TABLES = (Annotator, Document, DocumentState, Entity, Alias, Event, Label, Span)
 
@@ -486,3 +490,21 @@ def test_merge_takes_an_alias_a_whitespace_span_taught(two):
         assert s.scalar(select(Alias.count).join(Entity, Entity.id == Alias.entity_id)
                         .where(Entity.kb_id == "Q884", Alias.text == " ")) == 1
     assert (space, space + 1, "GPE", "Q884", "accepted") in layer(ours, "bob", 1)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_merge_into_a_team_server_by_a_member_says_the_admin_merges(tmp_path, pg_cluster, backend):
+    """A reviewer merging into the team server was told to "ask the admin for the reviewer role" they
+    already have: the server lets no member write other people's layers and history (E543 says so)."""
+    _adjudicated(tmp_path / "theirs.db").close()
+    ours = make_store(tmp_path / "ours.db", docs=(0,))
+    login = f"lead{os.getpid()}_{next(_logins)}"  # logins belong to the whole server
+    assert cli_as(ours.url, "db", "users", "add", login, "--role", "reviewer").exit_code == 0
+    before = counts(ours)
+    result = cli_as(as_login(pg_cluster, ours, login), "merge", str(tmp_path / "theirs.db"))
+    assert result.exit_code == 1 and result.output.startswith(
+        f"Error: [E543] '{login}' cannot merge '{tmp_path / 'theirs.db'}' into the team database: the server "
+        "refused it (new row violates row-level security policy for table \"annotators\").")
+    assert "ask the admin to run `annotator merge`" in result.output and counts(ours) == before
+    assert cli_as(ours.url, "merge", str(tmp_path / "theirs.db")).exit_code == 0  # the admin merges
+    assert [x[3] for x in _review_items(ours)] == [("take", "rev", "bob"), ("reject", "rev", None)]

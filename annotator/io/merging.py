@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, make_url, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
@@ -84,6 +84,10 @@ def merge(store: Store, other: str | os.PathLike) -> MergeReport:
         with source.Session() as session, store.atomic() as ours:
             return _Merge(_Theirs(session, str(other)), ours, MergeReport(str(other))).run()
     except AnnotatorError as e:
+        if e.code == "E401" and store.member is not None:  # its advice (ask for the reviewer role) does not help
+            reason = str(e).split("(", 1)[-1].split("):", 1)[0]
+            raise AnnotatorError(Errors.E543.format(user=store.member, path=other, reason=reason,
+                                                    database=make_url(store.url).database)) from None
         raise _damaged(e, other, source.path) from None
     finally:
         source.close()
