@@ -508,3 +508,26 @@ def test_merge_into_a_team_server_by_a_member_says_the_admin_merges(tmp_path, pg
     assert "ask the admin to run `annotator merge`" in result.output and counts(ours) == before
     assert cli_as(ours.url, "merge", str(tmp_path / "theirs.db")).exit_code == 0  # the admin merges
     assert [x[3] for x in _review_items(ours)] == [("take", "rev", "bob"), ("reject", "rev", None)]
+
+
+def test_merge_does_not_bring_back_an_entity_merged_away_here(two):
+    """ana merged "Korea" into South Korea here; bob's file still had it, linked. The merge added it
+    again (the duplicate back in the knowledge base, bob's mention on it), and ana's Ctrl+Z of her
+    knowledge-base merge then failed on the kb_id taken."""
+    ours, theirs_path = two
+    ana = Project(ours, "ana")
+    ana.merge_entities(entity_id(ours, "local:korea"), entity_id(ours, "Q884"))
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    d2 = doc_id(theirs, 2)
+    korea = label(bob, d2, "Korea", "GPE", kb="local:korea")
+    start = bob.span(korea).start
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert "local:korea" not in report.entities and entity_id(ours, "local:korea") is None
+    assert "Entity local:korea was merged into Q884 here: their mentions of it link to Q884." in report.notes()
+    assert (start, start + len("Korea"), "GPE", "Q884", "accepted") in layer(ours, "bob", 2)
+    again = merge(ours, theirs_path)
+    assert not again.added_anything and ("bob", SEEDS[2].stem) not in again.layer_conflicts
+    ana.stack.undo()  # her knowledge-base merge, undone: "Korea" is back, her mentions with it
+    assert entity_id(ours, "local:korea") is not None

@@ -26,6 +26,7 @@ class MergeReport:
     documents: list[str] = field(default_factory=list)  # added (names as stored here)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
     entities: list[str] = field(default_factory=list)  # kb_ids added
+    merged_away: list[tuple[str, str]] = field(default_factory=list)  # (their kb_id, kb_id here it was merged into)
     aliases: int = 0
     model_runs: int = 0
     renamed_runs: list[tuple[str, str]] = field(default_factory=list)  # trained runs: (their name, name here)
@@ -70,6 +71,8 @@ class MergeReport:
         lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]
         lines += [f"Conflict, the project's {key}: both files have them and they differ; kept this one."
                   for key in self.setting_conflicts]
+        lines += [f"Entity {theirs} was merged into {here} here: their mentions of it link to {here}."
+                  for theirs, here in self.merged_away]
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."

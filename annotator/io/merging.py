@@ -12,7 +12,9 @@ What is matched, and how (nothing already here is ever changed):
   whole when this project has nothing of that layer in that document, else left as it is here —
   reported as a conflict when the spans differ;
 - an entity whose kb_id is here already keeps this project's name, type and description; a
-  difference is reported. Spans linked to it are linked to this project's entity;
+  difference is reported. Spans linked to it are linked to this project's entity; one this project
+  merged into another (a knowledge-base merge that stands) is not added again: their spans and
+  aliases go to the entity it was merged into, and the report says so;
 - project settings (the guidelines) by key: copied when this project has none, else ours are kept —
   reported as a conflict when they differ;
 - history events are copied under the command name "merged", with the original command, payload
@@ -47,6 +49,7 @@ from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
+from annotator.core.kb.linking import MergeEntities
 from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
@@ -137,7 +140,7 @@ class _Merge:
         self.annotator_name: dict[int, str] = {}  # their id -> name
         self.run_id: dict[int, int] = {}
         self.entity: dict[int, int] = {}
-        self.their_kb: dict[int, str] = {}  # their entity id -> kb_id
+        self.their_kb: dict[int, str] = {}  # their entity id -> kb_id (of the entity here, for one merged away)
         self.document: dict[int, int] = {}
         self.document_name: dict[int, str] = {}  # their id -> name here
         self.text_length: dict[int, int] = {}  # their document id -> characters
@@ -231,9 +234,30 @@ class _Merge:
         return dict(name=name, path=str(path), base=r.base, documents=r.documents, labels=r.labels, scores=r.scores,
                     active=False)
 
+    def _merged_away(self, here: dict[str, Any]) -> dict[str, Any]:
+        """kb_id -> the entity here it was merged into, by this project's knowledge-base merges that stand
+        (followed to the last when the target was merged on)."""
+        into, source = {}, {}
+        for (payload,) in self.o.execute(select(Event.payload).where(Event.command == MergeEntities.name,
+                                                                     Event.undone.is_(False)).order_by(Event.id)):
+            merged = payload.get("source") or {}
+            if "id" in merged and merged.get("kb_id"):
+                into[merged["id"]], source[merged["kb_id"]] = payload.get("target_id"), merged["id"]
+        by_id = {r.id: r for r in here.values()}
+        out = {}
+        for kb_id, entity in source.items():
+            seen = set()
+            while entity in into and entity not in seen:
+                seen.add(entity)
+                entity = into[entity]
+            if kb_id not in here and entity in by_id:
+                out[kb_id] = by_id[entity]
+        return out
+
     def entities(self) -> None:
         here = {r.kb_id: r for r in self.o.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type,
                                                           Entity.description))}
+        merged_away = self._merged_away(here)
         for r in self.t.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description,
                                        Entity.created_by, Entity.created_at, Entity.version).order_by(Entity.id)):
             problem = kb_id_problem(r.kb_id or "")
@@ -241,6 +265,11 @@ class _Merge:
                 raise _bad(self.t.path, f"entity {r.kb_id!r}", problem or "has a name that is not text")
             self.their_kb[r.id] = r.kb_id
             mine = here.get(r.kb_id)
+            if mine is None and r.kb_id in merged_away:  # merged into another here: their mentions follow
+                target = merged_away[r.kb_id]
+                self.entity[r.id], self.their_kb[r.id] = target.id, target.kb_id
+                self.report.merged_away.append((r.kb_id, target.kb_id))
+                continue
             if mine is None:
                 self.entity[r.id] = self.o.execute(insert(Entity).values(
                     kb_id=r.kb_id, name=r.name, type=r.type, description=r.description,
