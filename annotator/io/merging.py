@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from annotator.core.db import edit_seconds
 from annotator.core.db.annotators import GOLD, ROLES
 from annotator.core.db.models import (Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun,
                                       ProjectSetting, Span)
-from annotator.core.db.store import Store, to_url
+from annotator.core.db.store import Store
 from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
@@ -55,82 +54,29 @@ from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
 from annotator.io.merge_report import EntityConflict, MergeReport
-
-_CHUNK = 500
+from annotator.io.merge_source import CHUNK, Theirs, bad, chunks, damaged, naive, open_other, utc
 
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
-
-
-def _open_other(store: Store, other: str | os.PathLike) -> Store:
-    text = str(other)
-    if "://" not in text:
-        path = Path(text).expanduser()
-        if not path.exists():
-            raise AnnotatorError(Errors.E010.format(path=path))
-        if path.is_dir() or path.stat().st_size == 0:  # Store would start a new project in it
-            raise AnnotatorError(Errors.E001.format(path=path))
-        if store.path is not None and store.path.exists() and path.resolve() == store.path.resolve():
-            raise AnnotatorError(Errors.E158.format(path=path))
-    elif to_url(text) == store.url:
-        raise AnnotatorError(Errors.E158.format(path=text))
-    return Store(other, upgrade=False)
 
 
 def merge(store: Store, other: str | os.PathLike) -> MergeReport:
     """Copy what the project at `other` has and this one lacks (see the module docstring). The other
     file is checked like an import: a damaged file is E115, content the project cannot keep E116."""
     try:
-        source = _open_other(store, other)
+        source = open_other(store, other)
     except AnnotatorError as e:
-        raise _damaged(e, other, Path(str(other))) from None
+        raise damaged(e, other, Path(str(other))) from None
     try:
         with source.Session() as session, store.atomic() as ours:
-            return _Merge(_Theirs(session, str(other)), ours, MergeReport(str(other))).run()
+            return _Merge(Theirs(session, str(other)), ours, MergeReport(str(other))).run()
     except AnnotatorError as e:
         if e.code == "E401" and store.member is not None:  # its advice (ask for the reviewer role) does not help
             reason = str(e).split("(", 1)[-1].split("):", 1)[0]
             raise AnnotatorError(Errors.E543.format(user=store.member, path=other, reason=reason,
                                                     database=make_url(store.url).database)) from None
-        raise _damaged(e, other, source.path) from None
+        raise damaged(e, other, source.path) from None
     finally:
         source.close()
-
-
-def _damaged(e: AnnotatorError, other, path: Path | None) -> AnnotatorError:
-    """The other file's own damage (E008, E410 name its path) as E115: it is not this project's."""
-    if e.code in ("E008", "E410") and path is not None and str(path) in str(e):
-        reason = str(e).split("(", 1)[-1].split(")")[0]
-        return AnnotatorError(Errors.E115.format(path=other, reason=reason))
-    return e
-
-
-class _Theirs:
-    """The other project's session, read only: every result is fetched whole inside `execute`, so
-    a damaged file (a broken page, a value of the wrong type) fails there, as E115."""
-
-    def __init__(self, session: Session, path: str):
-        self.session, self.path = session, path
-
-    def execute(self, statement):
-        try:
-            return self.session.execute(statement).freeze()()
-        except AnnotatorError:
-            raise
-        except Exception as e:  # sqlite3, SQLAlchemy's type processors (dates, JSON) raise many types
-            reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
-            raise AnnotatorError(Errors.E115.format(path=self.path, reason=reason)) from None
-
-    def scalar(self, statement):
-        return self.execute(statement).scalar()
-
-
-def _bad(path: str, what: str, reason: str) -> AnnotatorError:
-    return AnnotatorError(Errors.E116.format(path=path, what=what, reason=reason))
-
-
-def _chunks(items: list, n: int = _CHUNK):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
 
 
 class _Merge:
@@ -162,7 +108,7 @@ class _Merge:
         for r in self.t.execute(select(Annotator.id, Annotator.name, Annotator.role, Annotator.is_model)
                                 .order_by(Annotator.id)):
             if not isinstance(r.name, str) or not r.name.strip() or "\x00" in r.name or r.role not in ROLES:
-                raise _bad(self.t.path, f"annotator {r.name!r}", f"has no usable name or an unknown role {r.role!r}")
+                raise bad(self.t.path, f"annotator {r.name!r}", f"has no usable name or an unknown role {r.role!r}")
             if r.name not in here:
                 here[r.name] = self.o.execute(insert(Annotator).values(name=r.name, role=r.role, is_model=r.is_model)
                                               .returning(Annotator.id)).scalar_one()
@@ -177,7 +123,7 @@ class _Merge:
         for r in self.t.execute(select(Label).order_by(Label.position, Label.name)).scalars():
             problem = label_problem(r.name)
             if problem:
-                raise _bad(self.t.path, "its label list", problem)
+                raise bad(self.t.path, "its label list", problem)
             if r.name in here:
                 continue
             shortcut = r.shortcut if r.shortcut and r.shortcut not in used else next(
@@ -193,22 +139,22 @@ class _Merge:
         here = dict(self.o.execute(select(ProjectSetting.key, ProjectSetting.value)).all())
         for r in self.t.execute(select(ProjectSetting).order_by(ProjectSetting.key)).scalars():
             if not isinstance(r.value, str) or "\x00" in r.value:
-                raise _bad(self.t.path, f"project setting {r.key!r}", "is not text")
+                raise bad(self.t.path, f"project setting {r.key!r}", "is not text")
             if r.key not in here:
-                self.o.execute(insert(ProjectSetting).values(key=r.key, value=r.value, updated_at=_utc(r.updated_at),
+                self.o.execute(insert(ProjectSetting).values(key=r.key, value=r.value, updated_at=utc(r.updated_at),
                                                              updated_by=self.annotator.get(r.updated_by)))
                 self.report.settings.append(r.key)
             elif here[r.key] != r.value:
                 self.report.setting_conflicts.append(r.key)
 
     def model_runs(self) -> None:
-        here = {(r.model_name, r.model_version, _naive(r.created_at)): r.id for r in self.o.execute(
+        here = {(r.model_name, r.model_version, naive(r.created_at)): r.id for r in self.o.execute(
             select(ModelRun.id, ModelRun.model_name, ModelRun.model_version, ModelRun.created_at))}
         names = set(self.o.scalars(select(ModelRun.name).where(ModelRun.name.is_not(None))))
         for r in self.t.execute(select(ModelRun).order_by(ModelRun.id)).scalars():
-            key = (r.model_name, r.model_version, _naive(r.created_at))
+            key = (r.model_name, r.model_version, naive(r.created_at))
             if key not in here:
-                values = dict(model_name=r.model_name, model_version=r.model_version, created_at=_utc(r.created_at))
+                values = dict(model_name=r.model_name, model_version=r.model_version, created_at=utc(r.created_at))
                 if r.name is not None:  # a trained run: listed, scored and usable here too
                     values.update(self._trained(r, names))
                 here[key] = self.o.execute(insert(ModelRun).values(**values).returning(ModelRun.id)).scalar_one()
@@ -220,7 +166,7 @@ class _Merge:
         stores it relative to their file's folder), what it saw and its scores; never our suggester."""
         if (not isinstance(r.name, str) or not r.name.strip() or not isinstance(r.path, str)
                 or not isinstance(r.labels or [], list) or not isinstance(r.scores or {}, dict)):
-            raise _bad(self.t.path, f"model run {r.name!r}", "has no name or folder, or labels or scores of "
+            raise bad(self.t.path, f"model run {r.name!r}", "has no name or folder, or labels or scores of "
                        "the wrong kind")
         name, n = r.name, 2
         while name in names:
@@ -262,7 +208,7 @@ class _Merge:
                                        Entity.created_by, Entity.created_at, Entity.version).order_by(Entity.id)):
             problem = kb_id_problem(r.kb_id or "")
             if problem or not isinstance(r.name, str) or "\x00" in r.name:
-                raise _bad(self.t.path, f"entity {r.kb_id!r}", problem or "has a name that is not text")
+                raise bad(self.t.path, f"entity {r.kb_id!r}", problem or "has a name that is not text")
             self.their_kb[r.id] = r.kb_id
             mine = here.get(r.kb_id)
             if mine is None and r.kb_id in merged_away:  # merged into another here: their mentions follow
@@ -273,7 +219,7 @@ class _Merge:
             if mine is None:
                 self.entity[r.id] = self.o.execute(insert(Entity).values(
                     kb_id=r.kb_id, name=r.name, type=r.type, description=r.description,
-                    created_by=self.annotator.get(r.created_by), created_at=_utc(r.created_at), version=r.version)
+                    created_by=self.annotator.get(r.created_by), created_at=utc(r.created_at), version=r.version)
                     .returning(Entity.id)).scalar_one()
                 self.report.entities.append(r.kb_id)
                 continue
@@ -288,14 +234,14 @@ class _Merge:
                                 .order_by(Alias.id)):
             if (r.entity_id not in self.entity or not isinstance(r.text, str) or not r.text
                     or "\x00" in r.text or not is_offset(r.count) or not 0 <= r.count < 2**31):
-                raise _bad(self.t.path, f"alias {r.text!r}", "has no entity, no text or a count that is not a "
+                raise bad(self.t.path, f"alias {r.text!r}", "has no entity, no text or a count that is not a "
                            "small non-negative integer")
             key = (self.entity[r.entity_id], r.text)
             if key not in here_aliases:
                 here_aliases.add(key)
                 rows.append(dict(entity_id=key[0], text=r.text, norm=r.norm or normalize(r.text), count=r.count,
                                  created_by=self.annotator.get(r.created_by)))  # whose link taught it
-        for chunk in _chunks(rows, _CHUNK * 10):
+        for chunk in chunks(rows, CHUNK * 10):
             self.o.execute(insert(Alias), chunk)
         self.report.aliases = len(rows)
 
@@ -310,7 +256,7 @@ class _Merge:
             else:
                 missing.append(r.id)
         self._not_carried(sorted(set(self.document)))
-        for chunk in _chunks(missing):
+        for chunk in chunks(missing):
             for r in self.t.execute(select(Document).where(Document.id.in_(chunk)).order_by(Document.id)).scalars():
                 name, n = r.name, 2
                 while name in names:
@@ -318,7 +264,7 @@ class _Merge:
                 names.add(name)
                 self.document[r.id] = self.o.execute(insert(Document).values(
                     name=name, title=r.title, text=r.text, text_sha256=r.text_sha256, tokens=r.tokens,
-                    meta=r.meta, imported_at=_utc(r.imported_at)).returning(Document.id)).scalar_one()
+                    meta=r.meta, imported_at=utc(r.imported_at)).returning(Document.id)).scalar_one()
                 self.report.documents.append(name)
                 if name != r.name:
                     self.report.renamed.append((r.name, name))
@@ -328,7 +274,7 @@ class _Merge:
     def _not_carried(self, theirs: list[int]) -> None:
         """What their copy of a document here carries from its source format (brat relations, XMI
         sentences) stays with them, as on import: the document here keeps its own; counted for the report."""
-        for chunk in _chunks(theirs):
+        for chunk in chunks(theirs):
             carried = {d: m[CARRIED] for d, m in self.t.execute(select(Document.id, Document.meta)
                                                                  .where(Document.id.in_(chunk)))
                        if isinstance(m, dict) and isinstance(m.get(CARRIED), dict)}
@@ -347,13 +293,13 @@ class _Merge:
         """Their document's text is text whose SHA-256 is the one stored (documents are matched by it)."""
         text = self.t.scalar(select(Document.text).where(Document.id == doc_id))
         if not isinstance(text, str) or not isinstance(name, str) or not text.strip() or "\x00" in text:
-            raise _bad(self.t.path, f"document {name!r}", "has no text, or text the project cannot keep")
+            raise bad(self.t.path, f"document {name!r}", "has no text, or text the project cannot keep")
         try:
             ok = hashlib.sha256(text.encode("utf-8")).hexdigest() == digest
         except UnicodeEncodeError:
             ok = False
         if not ok:
-            raise _bad(self.t.path, f"document {name!r}", "has a text that does not match its stored SHA-256")
+            raise bad(self.t.path, f"document {name!r}", "has a text that does not match its stored SHA-256")
         self.text_length[doc_id] = len(text)
 
     # --- layers: (annotator, document) units
@@ -369,7 +315,7 @@ class _Merge:
         what = f"span {r.id} ({r.start}-{r.end} {r.label!r})"
         length = self.text_length.get(r.document_id)
         if length is None or r.annotator_id not in self.annotator:
-            raise _bad(self.t.path, what, "belongs to no document or annotator there")
+            raise bad(self.t.path, what, "belongs to no document or annotator there")
         if not (is_offset(r.start) and is_offset(r.end)) or not 0 <= r.start < r.end <= length:
             problem = f"lies outside its document's text ({length} characters) or is empty"
         else:
@@ -380,7 +326,7 @@ class _Merge:
         if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
             problem = "links to an entity the file does not have"
         if problem:
-            raise _bad(self.t.path, what, problem)
+            raise bad(self.t.path, what, problem)
 
     def _our_signatures(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
         """Spans here of the (annotator, document) units `keys` (our ids), as sorted signatures."""
@@ -389,7 +335,7 @@ class _Merge:
         for a, d in keys:
             by_doc[d].add(a)
         annotators = sorted({a for a, _ in keys})
-        for chunk in _chunks(sorted(by_doc)):
+        for chunk in chunks(sorted(by_doc)):
             rows = self.o.execute(select(Span.annotator_id, Span.document_id, Span.start, Span.end, Span.label,
                                          Span.nil, Span.status, Span.referent_note, Entity.kb_id)
                                   .outerjoin(Entity, Entity.id == Span.entity_id)
@@ -409,7 +355,7 @@ class _Merge:
         their_states = {(r.annotator_id, r.document_id): r for r in self.t.execute(select(DocumentState)).scalars()}
         for (a, d), r in their_states.items():
             if a not in self.annotator or d not in self.document or r.status not in DOC_STATUSES:
-                raise _bad(self.t.path, f"the state of document {d} for annotator {a}",
+                raise bad(self.t.path, f"the state of document {d} for annotator {a}",
                            f"has an unknown annotator, document or status {r.status!r}")
         their_spans = self._their_spans()
         units = sorted(set(their_states) | set(their_spans))
@@ -433,16 +379,16 @@ class _Merge:
                     continue
             else:
                 self.report.layers += 1
-                span_rows += [dict({f: getattr(r, f) for f in _SPAN_COPY}, created_at=_utc(r.created_at),
-                                   updated_at=_utc(r.updated_at), document_id=od, annotator_id=oa,
+                span_rows += [dict({f: getattr(r, f) for f in _SPAN_COPY}, created_at=utc(r.created_at),
+                                   updated_at=utc(r.updated_at), document_id=od, annotator_id=oa,
                                    entity_id=self.entity.get(r.entity_id), model_run_id=self.run_id.get(r.model_run_id))
                               for r in spans]
             if state is not None:
                 state_rows.append(dict(document_id=od, annotator_id=oa, status=state.status,
-                                       seconds_spent=state.seconds_spent, updated_at=_utc(state.updated_at)))
-        for chunk in _chunks(span_rows, _CHUNK * 10):
+                                       seconds_spent=state.seconds_spent, updated_at=utc(state.updated_at)))
+        for chunk in chunks(span_rows, CHUNK * 10):
             self.o.execute(insert(Span), chunk)
-        for chunk in _chunks(state_rows, _CHUNK * 10):
+        for chunk in chunks(state_rows, CHUNK * 10):
             self.o.execute(insert(DocumentState), chunk)
         refresh(self.o, {r["document_id"] for r in span_rows + state_rows})  # their provenance, counted here
         self.report.spans, self.report.states = len(span_rows), len(state_rows)
@@ -451,14 +397,14 @@ class _Merge:
     def events(self) -> None:
         ids = sorted(set(self.annotator.values()))
         known = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for r in self.o.execute(select(Event.annotator_id, Event.created_at, Event.command, Event.payload)
                                     .where(Event.annotator_id.in_(chunk))):
-                known.add((r.annotator_id, _naive(r.created_at), _original(r.command, r.payload)))
+                known.add((r.annotator_id, naive(r.created_at), _original(r.command, r.payload)))
         rows = []
         for r in self.t.execute(select(Event).order_by(Event.id)).scalars():
             annotator = self.annotator[r.annotator_id]
-            key = (annotator, _naive(r.created_at), _original(r.command, r.payload))
+            key = (annotator, naive(r.created_at), _original(r.command, r.payload))
             if key in known:
                 continue
             known.add(key)
@@ -468,26 +414,12 @@ class _Merge:
             if key[2] in DECISIONS and r.document_id in self.gold_kept:
                 payload["superseded"] = True  # their decision on a gold we did not take
             rows.append(dict(annotator_id=annotator, document_id=self.document.get(r.document_id),
-                             created_at=_utc(r.created_at), command=MERGED, payload=payload, undone=r.undone))
+                             created_at=utc(r.created_at), command=MERGED, payload=payload, undone=r.undone))
         written = []
-        for chunk in _chunks(rows, _CHUNK * 10):
+        for chunk in chunks(rows, CHUNK * 10):
             written += self.o.execute(insert(Event).returning(Event.id), chunk).scalars().all()
         edit_seconds.record(self.o, written)  # their time, per person and day
         self.report.events = len(rows)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime: SQLite gives naive UTC, PostgreSQL aware ones."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    """A stored time as naive UTC, so that times read from SQLite and PostgreSQL compare equal."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _original(command: str, payload: Any) -> str:
