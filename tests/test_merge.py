@@ -531,3 +531,25 @@ def test_merge_does_not_bring_back_an_entity_merged_away_here(two):
     assert not again.added_anything and ("bob", SEEDS[2].stem) not in again.layer_conflicts
     ana.stack.undo()  # her knowledge-base merge, undone: "Korea" is back, her mentions with it
     assert entity_id(ours, "local:korea") is not None
+
+
+def alias_counts(store, *keys):
+    with store.Session() as s:
+        rows = dict(((kb, text), n) for kb, text, n in s.execute(
+            select(Entity.kb_id, Alias.text, Alias.count).join(Entity, Entity.id == Alias.entity_id)))
+    return [rows.get(k) for k in keys]
+
+
+def test_merge_counts_their_links_toward_the_aliases_here(two):
+    """bob's confirmed links came with his layers, but the aliases here did not count them: the
+    candidates ranked as if nobody had linked "South Korea" or "Japan" there (an import counts them)."""
+    ours, theirs_path = two
+    keys = (("Q884", "South Korea"), ("Q17", "Japan"), ("local:kim-kwan-jin-2", "Kim Kwan-jin"))
+    before = alias_counts(ours, *keys)
+    report = merge(ours, theirs_path)
+    after = alias_counts(ours, *keys)
+    assert after[:2] == [before[0] + 1, before[1] + 1]  # his article 1 and 2 links (Seoul is NIL)
+    assert before[2] is None and after[2] == 1  # his new entity's alias, copied with his count
+    assert report.learned_links == 2 and "Counted 2 of their link(s) toward the aliases of their entities." in \
+        report.notes()
+    assert merge(ours, theirs_path).learned_links == 0 and alias_counts(ours, *keys) == after

@@ -28,6 +28,7 @@ class MergeReport:
     entities: list[str] = field(default_factory=list)  # kb_ids added
     merged_away: list[tuple[str, str]] = field(default_factory=list)  # (their kb_id, kb_id here it was merged into)
     aliases: int = 0
+    learned_links: int = 0  # their links in the layers copied, counted toward aliases here
     model_runs: int = 0
     renamed_runs: list[tuple[str, str]] = field(default_factory=list)  # trained runs: (their name, name here)
     settings: list[str] = field(default_factory=list)  # project settings copied (keys: "guidelines")
@@ -66,6 +67,8 @@ class MergeReport:
         if self.not_carried:
             lost = ", ".join(f"{what} {n}" for what, n in sorted(self.not_carried.items()))
             lines.append(f"Not kept, the documents were already here (only their layers came): {lost}.")
+        if self.learned_links:
+            lines.append(f"Counted {self.learned_links} of their link(s) toward the aliases of their entities.")
         lines += [f"Model run '{theirs}' is '{here}' here (the name was taken by another run)."
                   for theirs, here in self.renamed_runs]
         lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]

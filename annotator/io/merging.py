@@ -3,7 +3,8 @@
 What is matched, and how (nothing already here is ever changed):
 - annotators by name; labels by name (a label new here comes as they have it, hidden or not); model
   runs by (name, version, time), a trained run with its name (a "-2" suffix when taken), folder and
-  scores; entities by kb_id; aliases by (entity, text) with who taught them; documents by the SHA-256
+  scores; entities by kb_id; aliases by (entity, text) with who taught them (their confirmed links in the
+  layers copied count toward the aliases here, as an import's do); documents by the SHA-256
   of their text (a document only they have is added with its tokens; a name already taken gets a "-2"
   suffix, as on import);
 - what their copy of a document here carried from its source format (brat relations, XMI sentences)
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from sqlalchemy import func, insert, make_url, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
-from annotator.core.db.annotators import GOLD, ROLES
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, ROLES
 from annotator.core.db.models import (Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun,
                                       ProjectSetting, Span)
 from annotator.core.db.store import Store
@@ -48,7 +49,7 @@ from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.kb.linking import MergeEntities
+from annotator.core.kb.linking import MergeEntities, learn
 from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
@@ -90,6 +91,7 @@ class _Merge:
         self.document: dict[int, int] = {}
         self.document_name: dict[int, str] = {}  # their id -> name here
         self.text_length: dict[int, int] = {}  # their document id -> characters
+        self.aliases_copied: set[tuple[int, str]] = set()  # (entity here, normal form)
         self.gold_kept: set[int] = set()  # their document ids whose gold layer here is this project's own
 
     def run(self) -> MergeReport:
@@ -244,6 +246,7 @@ class _Merge:
         for chunk in chunks(rows, CHUNK * 10):
             self.o.execute(insert(Alias), chunk)
         self.report.aliases = len(rows)
+        self.aliases_copied = {(r["entity_id"], r["norm"]) for r in rows}  # their counts: their links in them
 
     def documents(self) -> None:
         here = dict(self.o.execute(select(Document.text_sha256, Document.id)).all())
@@ -392,6 +395,24 @@ class _Merge:
             self.o.execute(insert(DocumentState), chunk)
         refresh(self.o, {r["document_id"] for r in span_rows + state_rows})  # their provenance, counted here
         self.report.spans, self.report.states = len(span_rows), len(state_rows)
+        self._teach(span_rows)
+
+    def _teach(self, span_rows: list[dict]) -> None:
+        """Their confirmed links in the layers copied count toward the aliases here, as each link did there
+        (and as an import's do): an alias copied from them has them in its count already."""
+        people = {self.annotator[a] for a, name in self.annotator_name.items() if name not in (GOLD, MODEL_LAYER)}
+        links = [r for r in span_rows if r["status"] == "accepted" and r["entity_id"] is not None and not r["nil"]
+                 and r["annotator_id"] in people]
+        taught: Counter = Counter()
+        for chunk in chunks(sorted({r["document_id"] for r in links})):
+            texts = dict(self.o.execute(select(Document.id, Document.text).where(Document.id.in_(chunk))).all())
+            for r in links:
+                if r["document_id"] in texts:
+                    taught[(r["entity_id"], texts[r["document_id"]][r["start"]:r["end"]])] += 1
+        for (entity_id, text), n in sorted(taught.items()):
+            if (entity_id, normalize(text)) not in self.aliases_copied:
+                learn(self.o, entity_id, text, n)
+                self.report.learned_links += n
 
     # --- history
     def events(self) -> None:
