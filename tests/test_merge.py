@@ -553,3 +553,17 @@ def test_merge_counts_their_links_toward_the_aliases_here(two):
     assert report.learned_links == 2 and "Counted 2 of their link(s) toward the aliases of their entities." in \
         report.notes()
     assert merge(ours, theirs_path).learned_links == 0 and alias_counts(ours, *keys) == after
+
+
+def test_merge_names_their_knowledge_base_merge_it_does_not_apply(two):
+    """bob merged "Korea" into South Korea; here both stay (a merge changes nothing here), and the
+    report did not say so: the duplicate he removed went unnoticed."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    Project(theirs, "bob").merge_entities(entity_id(theirs, "local:korea"), entity_id(theirs, "Q884"))
+    theirs.close()
+    report = merge(ours, theirs_path)
+    assert report.not_merged == [("local:korea", "Q884")]
+    assert ("They merged entity local:korea into Q884; both are still here (merge them in the entity view if you "
+            "agree).") in report.notes()
+    assert entity_id(ours, "local:korea") is not None

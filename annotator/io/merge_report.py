@@ -27,6 +27,7 @@ class MergeReport:
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
     entities: list[str] = field(default_factory=list)  # kb_ids added
     merged_away: list[tuple[str, str]] = field(default_factory=list)  # (their kb_id, kb_id here it was merged into)
+    not_merged: list[tuple[str, str]] = field(default_factory=list)  # their KB merges: (kb_id, into), both here
     aliases: int = 0
     learned_links: int = 0  # their links in the layers copied, counted toward aliases here
     model_runs: int = 0
@@ -76,6 +77,8 @@ class MergeReport:
                   for key in self.setting_conflicts]
         lines += [f"Entity {theirs} was merged into {here} here: their mentions of it link to {here}."
                   for theirs, here in self.merged_away]
+        lines += [f"They merged entity {theirs} into {into}; both are still here (merge them in the entity view "
+                  f"if you agree)." for theirs, into in self.not_merged]
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."

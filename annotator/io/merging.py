@@ -15,7 +15,8 @@ What is matched, and how (nothing already here is ever changed):
 - an entity whose kb_id is here already keeps this project's name, type and description; a
   difference is reported. Spans linked to it are linked to this project's entity; one this project
   merged into another (a knowledge-base merge that stands) is not added again: their spans and
-  aliases go to the entity it was merged into, and the report says so;
+  aliases go to the entity it was merged into, and the report says so; one they merged into another
+  while both are here stays (the report names it);
 - project settings (the guidelines) by key: copied when this project has none, else ours are kept —
   reported as a conflict when they differ;
 - history events are copied under the command name "merged", with the original command, payload
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,11 @@ from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.kb.linking import MergeEntities, learn
 from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
+from annotator.io.merge_kb import merged_into, not_merged_here, teach
 from annotator.io.merge_report import EntityConflict, MergeReport
 from annotator.io.merge_source import CHUNK, Theirs, bad, chunks, damaged, naive, open_other, utc
 
@@ -182,30 +183,10 @@ class _Merge:
         return dict(name=name, path=str(path), base=r.base, documents=r.documents, labels=r.labels, scores=r.scores,
                     active=False)
 
-    def _merged_away(self, here: dict[str, Any]) -> dict[str, Any]:
-        """kb_id -> the entity here it was merged into, by this project's knowledge-base merges that stand
-        (followed to the last when the target was merged on)."""
-        into, source = {}, {}
-        for (payload,) in self.o.execute(select(Event.payload).where(Event.command == MergeEntities.name,
-                                                                     Event.undone.is_(False)).order_by(Event.id)):
-            merged = payload.get("source") or {}
-            if "id" in merged and merged.get("kb_id"):
-                into[merged["id"]], source[merged["kb_id"]] = payload.get("target_id"), merged["id"]
-        by_id = {r.id: r for r in here.values()}
-        out = {}
-        for kb_id, entity in source.items():
-            seen = set()
-            while entity in into and entity not in seen:
-                seen.add(entity)
-                entity = into[entity]
-            if kb_id not in here and entity in by_id:
-                out[kb_id] = by_id[entity]
-        return out
-
     def entities(self) -> None:
         here = {r.kb_id: r for r in self.o.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type,
                                                           Entity.description))}
-        merged_away = self._merged_away(here)
+        merged_away = merged_into(self.o, here)
         for r in self.t.execute(select(Entity.id, Entity.kb_id, Entity.name, Entity.type, Entity.description,
                                        Entity.created_by, Entity.created_at, Entity.version).order_by(Entity.id)):
             problem = kb_id_problem(r.kb_id or "")
@@ -230,6 +211,7 @@ class _Merge:
             theirs = {"name": r.name, "type": r.type, "description": r.description}
             if ours != theirs:
                 self.report.entity_conflicts.append(EntityConflict(r.kb_id, ours, theirs))
+        self.report.not_merged = not_merged_here(self.t, set(here), self.their_kb)
         here_aliases = set(self.o.execute(select(Alias.entity_id, Alias.text)).all())
         rows = []
         for r in self.t.execute(select(Alias.entity_id, Alias.text, Alias.norm, Alias.count, Alias.created_by)
@@ -395,24 +377,9 @@ class _Merge:
             self.o.execute(insert(DocumentState), chunk)
         refresh(self.o, {r["document_id"] for r in span_rows + state_rows})  # their provenance, counted here
         self.report.spans, self.report.states = len(span_rows), len(state_rows)
-        self._teach(span_rows)
-
-    def _teach(self, span_rows: list[dict]) -> None:
-        """Their confirmed links in the layers copied count toward the aliases here, as each link did there
-        (and as an import's do): an alias copied from them has them in its count already."""
         people = {self.annotator[a] for a, name in self.annotator_name.items() if name not in (GOLD, MODEL_LAYER)}
-        links = [r for r in span_rows if r["status"] == "accepted" and r["entity_id"] is not None and not r["nil"]
-                 and r["annotator_id"] in people]
-        taught: Counter = Counter()
-        for chunk in chunks(sorted({r["document_id"] for r in links})):
-            texts = dict(self.o.execute(select(Document.id, Document.text).where(Document.id.in_(chunk))).all())
-            for r in links:
-                if r["document_id"] in texts:
-                    taught[(r["entity_id"], texts[r["document_id"]][r["start"]:r["end"]])] += 1
-        for (entity_id, text), n in sorted(taught.items()):
-            if (entity_id, normalize(text)) not in self.aliases_copied:
-                learn(self.o, entity_id, text, n)
-                self.report.learned_links += n
+        self.report.learned_links = teach(self.o, [r for r in span_rows if r["annotator_id"] in people],
+                                          self.aliases_copied)
 
     # --- history
     def events(self) -> None:
