@@ -567,3 +567,24 @@ def test_merge_names_their_knowledge_base_merge_it_does_not_apply(two):
     assert ("They merged entity local:korea into Q884; both are still here (merge them in the entity view if you "
             "agree).") in report.notes()
     assert entity_id(ours, "local:korea") is not None
+
+
+def test_merge_reports_a_label_they_recoloured_described_or_hid(two):
+    """bob recoloured ORG, described GPE anew and hid LAW; here the scheme stays as it is, and the merge
+    said nothing of it (entities that differ were reported, labels were not)."""
+    ours, theirs_path = two
+    theirs = Store(theirs_path)
+    bob = Project(theirs, "bob")
+    for command in (scheme_command("recolour", "ORG", "#654321"), scheme_command("describe", "GPE", "Countries"),
+                    scheme_command("hide", "LAW")):
+        bob.stack.push(command)
+    theirs.close()
+    before = {lab.name: lab for lab in Project(ours, "ana").labels()}
+    report = merge(ours, theirs_path)
+    assert {lab.name: lab for lab in Project(ours, "ana").labels()} == before
+    assert sorted((c.name, c.difference()) for c in report.label_conflicts) == [
+        ("GPE", f"description: {before['GPE'].description!r} here, 'Countries' there"),
+        ("LAW", "hidden: 'shown' here, 'hidden' there"),
+        ("ORG", f"colour: {before['ORG'].colour!r} here, '#654321' there")]
+    assert f"Conflict, label ORG kept as it is here — colour: {before['ORG'].colour!r} here, '#654321' there" in \
+        report.notes()

@@ -145,7 +145,7 @@ def snapshot(store: Store) -> dict:
 
 
 def ours_with_work(tmp_path: Path) -> Store:
-    """This project: articles 0 and 1, ana's own (different) layer of article 0, ORG recoloured."""
+    """This project: articles 0 and 1, ana's own (different) layer of article 0."""
     ours = make_store(tmp_path / "ours.db", docs=(0, 1))
     ana = Project(ours, "ana")
     d0 = doc_id(ours, 0)
@@ -175,6 +175,7 @@ def test_merge_everything_loses_nothing_and_a_second_merge_adds_nothing(files):
     ana0 = ("ana", next(k[1] for k in before["layers"] if k[0] == "ana"))
     assert report.layer_conflicts == [("ana", SEEDS[0].stem)]
     assert [c.kb_id for c in report.entity_conflicts] == ["Q17"]
+    assert [(c.name, c.theirs["colour"]) for c in report.label_conflicts] == [("ORG", "#654321")]
     for unit, spans in theirs["layers"].items():  # every layer document of theirs, span by span
         assert after["layers"][unit] == (before["layers"][unit] if unit == ana0 else spans), unit
     assert {o for spans in theirs["layers"].values() for *_, o, _, _, _ in spans} >= {"model", "human", "import",

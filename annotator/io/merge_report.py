@@ -18,6 +18,15 @@ class EntityConflict:
                          for k in self.ours if self.ours[k] != self.theirs[k])
 
 
+@dataclass(frozen=True)
+class LabelConflict:
+    name: str
+    ours: dict[str, str]  # colour, description, hidden
+    theirs: dict[str, str]
+
+    difference = EntityConflict.difference
+
+
 @dataclass
 class MergeReport:
     source: str
@@ -39,14 +48,16 @@ class MergeReport:
     events: int = 0
     unchanged: int = 0  # units both files have with the same spans
     entity_conflicts: list[EntityConflict] = field(default_factory=list)
+    label_conflicts: list[LabelConflict] = field(default_factory=list)
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
     not_carried: Counter = field(default_factory=Counter)  # "brat relations": n, of documents here already
     setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
 
     @property
     def conflicts(self) -> int:
-        """Entities, layer documents and project settings where this project's version was kept."""
-        return len(self.entity_conflicts) + len(self.layer_conflicts) + len(self.setting_conflicts)
+        """Entities, labels, layer documents and project settings where this project's version was kept."""
+        return (len(self.entity_conflicts) + len(self.label_conflicts) + len(self.layer_conflicts)
+                + len(self.setting_conflicts))
 
     @property
     def added_anything(self) -> bool:
@@ -81,6 +92,7 @@ class MergeReport:
                   f"if you agree)." for theirs, into in self.not_merged]
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
+        lines += [f"Conflict, label {c.name} kept as it is here — {c.difference()}" for c in self.label_conflicts]
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
                   for layer, doc in self.layer_conflicts]
         return lines

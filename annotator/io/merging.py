@@ -1,7 +1,8 @@
 """`annotator merge OTHER.db`: bring a colleague's project file into this one.
 
 What is matched, and how (nothing already here is ever changed):
-- annotators by name; labels by name (a label new here comes as they have it, hidden or not); model
+- annotators by name; labels by name (a label new here comes as they have it, hidden or not; one here
+  keeps its colour, description and visibility, a difference reported); model
   runs by (name, version, time), a trained run with its name (a "-2" suffix when taken), folder and
   scores; entities by kb_id; aliases by (entity, text) with who taught them (their confirmed links in the
   layers copied count toward the aliases here, as an import's do); documents by the SHA-256
@@ -55,10 +56,16 @@ from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
 from annotator.io.merge_kb import merged_into, not_merged_here, teach
-from annotator.io.merge_report import EntityConflict, MergeReport
+from annotator.io.merge_report import EntityConflict, LabelConflict, MergeReport
 from annotator.io.merge_source import CHUNK, Theirs, bad, chunks, damaged, naive, open_other, utc
 
 _SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
+
+
+def _look(label) -> dict[str, str]:
+    """What a label looks like to the people using it (its key is left out: keys move to make room)."""
+    return {"colour": label.colour, "description": label.description or "", "hidden": "hidden" if label.hidden
+            else "shown"}
 
 
 def merge(store: Store, other: str | os.PathLike) -> MergeReport:
@@ -120,6 +127,7 @@ class _Merge:
             self.annotator_name[r.id] = r.name
 
     def labels(self) -> None:
+        ours = {r.name: _look(r) for r in self.o.scalars(select(Label))}.get
         here = {r.name: r.shortcut for r in self.o.execute(select(Label.name, Label.shortcut))}
         used = set(here.values())
         position = (self.o.scalar(select(func.max(Label.position))) or 0) + 1
@@ -128,6 +136,8 @@ class _Merge:
             if problem:
                 raise bad(self.t.path, "its label list", problem)
             if r.name in here:
+                if ours(r.name) != _look(r):  # recoloured, described or hidden differently: ours kept
+                    self.report.label_conflicts.append(LabelConflict(r.name, ours(r.name), _look(r)))
                 continue
             shortcut = r.shortcut if r.shortcut and r.shortcut not in used else next(
                 (d for d in DIGITS if d not in used), None)
