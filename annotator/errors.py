@@ -272,6 +272,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "writes other people's layers, history and names, which on a team server only the project's admin "
             "(the owner of database '{database}') may write. Nothing was merged; ask the admin to run "
             "`annotator merge`, or connect as them.")
+    E544 = ("'{path}' was made by an older annotator (its schema is older than this one's), and a merge reads a "
+            "colleague's file as it is, without upgrading it. Nothing was merged; upgrade that file first with "
+            "`annotator --db {quoted} db upgrade` (an SQLite file is backed up first), or ask its owner to, then "
+            "merge again.")
     E410 = ("Reading or writing '{path}' failed ({reason}): the disk may have been removed or be "
             "failing. This change was not saved. Check the disk, copy the project somewhere safe, then "
             "try again.")

@@ -12,11 +12,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from factories import new_store
 from sqlalchemy import func, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 from test_team_roles import as_login, cli as cli_as
 
+from annotator.cli import main
 from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun, Span
 from annotator.core.db.store import Store
@@ -588,3 +590,23 @@ def test_merge_reports_a_label_they_recoloured_described_or_hid(two):
         ("ORG", f"colour: {before['ORG'].colour!r} here, '#654321' there")]
     assert f"Conflict, label ORG kept as it is here — colour: {before['ORG'].colour!r} here, '#654321' there" in \
         report.notes()
+
+
+def test_merge_of_an_older_colleague_file_says_how_to_upgrade_that_file(two, tmp_path):
+    """A file made by an older annotator was refused with E005's "run `annotator db upgrade`": run as
+    written, that upgrades this project, never the colleague's file, and the merge is refused again."""
+    ours, _ = two
+    old = tmp_path / "old colleague.db"
+    shutil.copy(Path(__file__).parent / "data" / "project-0001.db", old)
+    before, digest = counts(ours), file_digest(old)
+    with pytest.raises(AnnotatorError) as e:
+        merge(ours, old)
+    assert e.value.code == "E544" and f"`annotator --db '{old}' db upgrade`" in str(e.value)
+    assert counts(ours) == before and file_digest(old) == digest
+    assert CliRunner().invoke(main, ["--db", str(old), "db", "upgrade"]).exit_code == 0  # as it says
+    conn = sqlite3.connect(old)  # the committed file's digests are placeholders: the real ones, as a project has
+    conn.executemany("UPDATE documents SET text_sha256 = ? WHERE id = ?", [
+        (hashlib.sha256(text.encode()).hexdigest(), i) for i, text in conn.execute("SELECT id, text FROM documents")])
+    conn.commit()
+    conn.close()
+    assert merge(ours, old).documents

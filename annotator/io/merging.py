@@ -27,14 +27,15 @@ What is matched, and how (nothing already here is ever changed):
   copied this way is in force here (core/review/decisions.py) when their gold layer of the document
   came too; where this project kept its own gold of it, it is marked "superseded" and decides nothing.
 
-All of it is one transaction. The other file is opened through `Store` without upgrading it, and
-only read.
+All of it is one transaction. The other file is opened through `Store` without upgrading it (an
+older one is E544, saying how to upgrade it), and only read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
 from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
-from annotator.errors import AnnotatorError, Errors
+from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
 from annotator.io.merge_kb import merged_into, not_merged_here, teach
 from annotator.io.merge_report import EntityConflict, LabelConflict, MergeReport
@@ -73,6 +74,8 @@ def merge(store: Store, other: str | os.PathLike) -> MergeReport:
     file is checked like an import: a damaged file is E115, content the project cannot keep E116."""
     try:
         source = open_other(store, other)
+    except SchemaOutdated:  # its advice (`annotator db upgrade`) would upgrade this project, not that file
+        raise AnnotatorError(Errors.E544.format(path=other, quoted=shlex.quote(str(other)))) from None
     except AnnotatorError as e:
         raise damaged(e, other, Path(str(other))) from None
     try:
