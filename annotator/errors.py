@@ -268,6 +268,14 @@ class Errors(metaclass=ErrorsWithCodes):
             "'{user}'. Leave out --user (and ANNOTATOR_USER), or connect as '{user}'.")
     E404 = ("'{login}' is not a member of the team project in database '{database}' ({reason}). Ask the "
             "project's admin to run `annotator db users add {login}`.")
+    E543 = ("'{user}' cannot merge '{path}' into the team database: the server refused it ({reason}). A merge "
+            "writes other people's layers, history and names, which on a team server only the project's admin "
+            "(the owner of database '{database}') may write. Nothing was merged; ask the admin to run "
+            "`annotator merge`, or connect as them.")
+    E544 = ("'{path}' was made by an older annotator (its schema is older than this one's), and a merge reads a "
+            "colleague's file as it is, without upgrading it. Nothing was merged; upgrade that file first with "
+            "`annotator --db {quoted} db upgrade` (an SQLite file is backed up first), or ask its owner to, then "
+            "merge again.")
     E410 = ("Reading or writing '{path}' failed ({reason}): the disk may have been removed or be "
             "failing. This change was not saved. Check the disk, copy the project somewhere safe, then "
             "try again.")

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, insert, select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
+from test_merge import _adjudicated
 from test_review_adjudication import gold_spans
 from test_ui_done import press, shown_box
 
@@ -17,10 +18,12 @@ from annotator.core.db.annotators import GOLD, get_annotator, set_role
 from annotator.core.db.models import Annotator, DocumentState, Entity, Event, Span
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
+from annotator.core.guidelines import guidelines
 from annotator.core.project import Project
 from annotator.core.review.decisions import decisions
 from annotator.core.review.inputs import project_agreement
 from annotator.core.review.provenance import provenance
+from annotator.io.merging import merge
 from annotator.ui.qt_agreement import MEASURES, ValueRole, cell
 
 Key = Qt.Key
@@ -588,3 +591,65 @@ def test_ui_review_refers_to_notes_travel_to_gold(team, reviewer, qtbot, ui):
     start = text.index("S.Korea")
     reviewer.model.set_current(next(s.id for s in reviewer.model.spans.values() if s.start == start))
     assert reviewer.link_panel.note.text() == "the South Korean government"
+
+
+def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelines_conflict(team, reviewer, theirs,
+                                                                                            qtbot):
+    """Their guidelines were left behind: the pane stayed empty after the merge. Where ours differ they are
+    kept, and the merge report's table lists the conflict."""
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+
+    store, _ = team
+    other = Store(theirs)
+    set_role(other, "lead", "reviewer")
+    Project(other, "lead").set_guidelines("# Guidelines\n\n## GPE\nCountries and their governments.\n")
+    other.close()
+    pane = reviewer.show_guidelines()
+    assert pane.markdown == ""
+
+    def merge_from_window():
+        activate(qtbot, reviewer)
+        qtbot.keyClick(reviewer, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+        name = dialog.findChild(QLineEdit, "fileNameEdit")
+        name.setText(str(theirs))
+        reviewer.review.merge_report = None
+        qtbot.keyClick(name, Key.Key_Return)
+        qtbot.waitUntil(lambda: reviewer.review.merge_report is not None, timeout=15_000)
+        return reviewer.review.merge_report
+
+    report = merge_from_window()
+    assert pane.markdown.startswith("# Guidelines") and "Countries" in pane.browser.toPlainText()
+    assert "The project's guidelines came from it (this project had none)." in report.notes.text()
+    report.close()
+    with store.Session() as s:
+        assert guidelines(s).startswith("# Guidelines")
+
+    reviewer.project.set_guidelines("# Ours\n")
+    report = merge_from_window()
+    table = report.conflicts
+    rows = [[table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())]
+    assert ["setting", "guidelines", "kept (this project's)", "differs (not copied)"] in rows
+    assert reviewer.statusBar().currentMessage().endswith(f"{len(rows)} conflict(s): kept this project's.")
+    assert Project(store, "rev").guidelines() == "# Ours\n"
+    report.close()
+
+
+def test_ui_review_merged_adjudication_opens_resolved_in_the_view(tmp_path, qtbot):
+    """A colleague's adjudicated article: after the merge the adjudication view listed every disagreement
+    as open again ("0 of 2 resolved"), the rejected span waiting to be decided anew."""
+    _adjudicated(tmp_path / "theirs.db").close()
+    ours = make_store(tmp_path / "ours.db", docs=(0,))
+    set_role(ours, "rev", "reviewer")
+    merge(ours, tmp_path / "theirs.db")
+    w = open_window(qtbot, ours, "rev", doc_id(ours, 1))
+    try:
+        view = adjudicate(w, qtbot)
+        assert view.annotators == ["ana", "bob"]
+        assert view.progress.text() == "2 of 2 resolved · 1 agreed span went to gold"
+        decided = [(i.decision.kind, i.decision.reviewer) for i in view.model.items]
+        assert decided == [("take", "rev"), ("reject", "rev")]
+        assert sorted(gold_spans(ours, doc_id(ours, 1))) == [("Seoul", "ORG", None), ("South Korea", "GPE", "Q884")]
+    finally:
+        w.close()
+        ours.close()

@@ -1,6 +1,7 @@
 """Who changed what, when: the event table read back as a history, per document and per person,
 each edit named as the Undo menu names it ("add PERSON", "undo: relabel as ORG"); and which of a
 user's edits "revert to here" undoes (`later_edits`, run as one `RevertTo` command, core/commands.py).
+An edit merged from a colleague's file (io/merging.py) is named as they made it, "(merged from FILE)".
 
 An annotator reads only their own history (annotation is blind; a team server's row security says the
 same); a reviewer reads everyone's."""
@@ -17,6 +18,7 @@ from annotator.core.db.annotators import known_annotators
 from annotator.core.db.models import Annotator, Document, Event
 from annotator.core.editing.command import Registry
 from annotator.core.editing.stack import DROPPED
+from annotator.core.records import MERGED
 from annotator.errors import AnnotatorError, Errors
 
 REPLAYS = ("undo", "redo", DROPPED)  # events naming the edit they replay (or drop from the undo stack)
@@ -90,16 +92,31 @@ def history(s: Session, commands: Registry, viewer_id: int, *, document: int | N
     targets = {r.payload.get("event") for r in rows if r.command in REPLAYS} - {None}
     original = dict((r.id, (r.command, r.payload)) for r in s.execute(
         select(Event.id, Event.command, Event.payload).where(Event.id.in_(targets)))) if targets else {}
+    merged = {(r.payload.get("source"), r.payload.get("source_event")): _unwrap(r.payload)
+              for r in rows if r.command == MERGED}  # a merged undo names an event of the same file
     out = []
     for r in rows:
-        if r.command in REPLAYS:
-            target = original.get(r.payload.get("event"))
-            name = f"{r.payload.get('action')} refused, dropped" if r.command == DROPPED else r.command
+        command, payload, source = r.command, r.payload, None
+        if command == MERGED:
+            source = payload.get("source")
+            command, payload = _unwrap(payload)
+            target = merged.get((source, payload.get("event")))
+        else:
+            target = original.get(payload.get("event"))
+        if command in REPLAYS:
+            name = f"{payload.get('action')} refused, dropped" if command == DROPPED else command
             text = f"{name}: {describe(commands, *target)}" if target else name
         else:
-            text = describe(commands, r.command, r.payload)
+            text = describe(commands, command, payload)
+        if source is not None:
+            text += f" (merged from {source})"
         out.append(Entry(r.id, r.created_at, r.name, r.doc, r.command, text, r.undone))
     return out
+
+
+def _unwrap(merged: dict) -> tuple[str, dict]:
+    """The original command and payload of a merged event."""
+    return str(merged.get("command", MERGED)), merged.get("payload") or {}
 
 
 def later_edits(s: Session, commands: Registry, annotator_id: int, event_id: int) -> tuple[int, datetime, list[list]]:

@@ -11,6 +11,10 @@ from typing import Any
 NIL = "NIL"  # the kb_id of a span checked with no entity that fits
 SPAN_STATUSES = ("accepted", "suggested")  # a suggestion still to check, or checked
 SPAN_ORIGINS = ("model", "human", "import", "propagated", "search")  # who or what made a span
+# The command name of a history event copied from a colleague's file (io/merging.py); its payload holds
+# the original {"command", "payload", "undone", "source_event", "source"} (and "superseded": a decision on
+# a gold layer this project kept its own of)
+MERGED = "merged"
 
 
 @dataclass(frozen=True)

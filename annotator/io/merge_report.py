@@ -3,6 +3,7 @@ this project's version was kept. The command line prints it; the window shows it
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -17,6 +18,15 @@ class EntityConflict:
                          for k in self.ours if self.ours[k] != self.theirs[k])
 
 
+@dataclass(frozen=True)
+class LabelConflict:
+    name: str
+    ours: dict[str, str]  # colour, description, hidden
+    theirs: dict[str, str]
+
+    difference = EntityConflict.difference
+
+
 @dataclass
 class MergeReport:
     source: str
@@ -25,20 +35,34 @@ class MergeReport:
     documents: list[str] = field(default_factory=list)  # added (names as stored here)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (their name, name here)
     entities: list[str] = field(default_factory=list)  # kb_ids added
+    merged_away: list[tuple[str, str]] = field(default_factory=list)  # (their kb_id, kb_id here it was merged into)
+    not_merged: list[tuple[str, str]] = field(default_factory=list)  # their KB merges: (kb_id, into), both here
     aliases: int = 0
+    learned_links: int = 0  # their links in the layers copied, counted toward aliases here
     model_runs: int = 0
+    renamed_runs: list[tuple[str, str]] = field(default_factory=list)  # trained runs: (their name, name here)
+    settings: list[str] = field(default_factory=list)  # project settings copied (keys: "guidelines")
     layers: int = 0  # (layer, document) units copied
     spans: int = 0
     states: int = 0
     events: int = 0
     unchanged: int = 0  # units both files have with the same spans
     entity_conflicts: list[EntityConflict] = field(default_factory=list)
+    label_conflicts: list[LabelConflict] = field(default_factory=list)
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
+    not_carried: Counter = field(default_factory=Counter)  # "brat relations": n, of documents here already
+    setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
+
+    @property
+    def conflicts(self) -> int:
+        """Entities, labels, layer documents and project settings where this project's version was kept."""
+        return (len(self.entity_conflicts) + len(self.label_conflicts) + len(self.layer_conflicts)
+                + len(self.setting_conflicts))
 
     @property
     def added_anything(self) -> bool:
         return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
-                    or self.model_runs or self.layers or self.states or self.events)
+                    or self.model_runs or self.layers or self.states or self.events or self.settings)
 
     def summary(self) -> str:
         """One line: what was added (the CLI prints it; the window shows it)."""
@@ -52,8 +76,23 @@ class MergeReport:
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
+        if self.not_carried:
+            lost = ", ".join(f"{what} {n}" for what, n in sorted(self.not_carried.items()))
+            lines.append(f"Not kept, the documents were already here (only their layers came): {lost}.")
+        if self.learned_links:
+            lines.append(f"Counted {self.learned_links} of their link(s) toward the aliases of their entities.")
+        lines += [f"Model run '{theirs}' is '{here}' here (the name was taken by another run)."
+                  for theirs, here in self.renamed_runs]
+        lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]
+        lines += [f"Conflict, the project's {key}: both files have them and they differ; kept this one."
+                  for key in self.setting_conflicts]
+        lines += [f"Entity {theirs} was merged into {here} here: their mentions of it link to {here}."
+                  for theirs, here in self.merged_away]
+        lines += [f"They merged entity {theirs} into {into}; both are still here (merge them in the entity view "
+                  f"if you agree)." for theirs, into in self.not_merged]
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
+        lines += [f"Conflict, label {c.name} kept as it is here — {c.difference()}" for c in self.label_conflicts]
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
                   for layer, doc in self.layer_conflicts]
         return lines

@@ -24,15 +24,19 @@ def merge_file_dialog(parent: QWidget) -> QFileDialog:
     return dialog
 
 
+def _sides(c) -> tuple[str, str]:
+    """An entity's or a label's differing fields: (here, there)."""
+    changed = [k for k in c.ours if c.ours[k] != c.theirs[k]]
+    return "; ".join(f"{k}: {c.ours[k]}" for k in changed), "; ".join(f"{k}: {c.theirs[k]}" for k in changed)
+
+
 def conflict_rows(report: MergeReport) -> list[tuple[str, str, str, str]]:
     """(kind, what, here, there) per conflict."""
-    rows = []
-    for c in report.entity_conflicts:
-        changed = [k for k in c.ours if c.ours[k] != c.theirs[k]]
-        rows.append(("entity", c.kb_id, "; ".join(f"{k}: {c.ours[k]}" for k in changed),
-                     "; ".join(f"{k}: {c.theirs[k]}" for k in changed)))
+    rows = [("entity", c.kb_id, *_sides(c)) for c in report.entity_conflicts]
+    rows += [("label", c.name, *_sides(c)) for c in report.label_conflicts]
     rows += [("layer", f"{layer} in {doc}", "kept (this project's spans)", "differs (not copied)")
              for layer, doc in report.layer_conflicts]
+    rows += [("setting", key, "kept (this project's)", "differs (not copied)") for key in report.setting_conflicts]
     return rows
 
 

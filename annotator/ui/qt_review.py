@@ -141,7 +141,9 @@ class QtReview(QObject):
             self.dashboard.compute()
         self.merge_report = QtMergeReport(report, self.window)
         self.merge_report.open()
-        conflicts = len(report.entity_conflicts) + len(report.layer_conflicts)
+        if self.window.guidelines_pane.isVisible():  # they may have come with the file
+            self.window.guidelines_pane.load(self.project.guidelines())
+        conflicts = report.conflicts
         self.window.show_message(report.summary() + (f" {conflicts} conflict(s): kept this project's." if conflicts
                                                      else ""))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import gold_annotator
@@ -21,7 +21,7 @@ from annotator.core.changes import Change
 from annotator.core.editing.command import Command
 from annotator.core.editing.permissions import check_reviewer
 from annotator.core.editing.spans import _check_bounds, _check_label, span_conflict
-from annotator.core.records import NIL, SpanRecord
+from annotator.core.records import MERGED, NIL, SpanRecord
 from annotator.errors import AnnotatorError, DecisionTaken, Errors
 
 # Commands whose events record a decision (each a `Decide` below).
@@ -43,15 +43,26 @@ class Decision:
 
 
 def decisions(session: Session, document_id: int) -> list[Decision]:
-    """The decisions in force for the document (undone ones left out), oldest first."""
+    """The decisions in force for the document (undone ones left out), oldest first: this project's,
+    and those merged from a colleague's file whose gold layer of the document came with them."""
+    merged = Event.payload["command"].as_string()
     rows = session.execute(select(Event.id, Annotator.name, Event.created_at, Event.command, Event.payload)
                            .join(Annotator, Annotator.id == Event.annotator_id)
-                           .where(Event.document_id == document_id, Event.command.in_(DECISIONS), ~Event.undone)
+                           .where(Event.document_id == document_id, ~Event.undone,
+                                  or_(Event.command.in_(DECISIONS), and_(Event.command == MERGED,
+                                                                         merged.in_(DECISIONS))))
                            .order_by(Event.id))
-    return [Decision(r.id, r.name, r.created_at, r.command.removeprefix("adjudicate_"), r.payload["start"],
-                     r.payload["end"], r.payload.get("kind", ""), r.payload.get("taken"),
-                     list(r.payload.get("rows") or []))
-            for r in rows]
+    out = []
+    for r in rows:
+        command, payload = r.command, r.payload
+        if command == MERGED:
+            if payload.get("superseded"):
+                continue
+            command, payload = payload["command"], payload.get("payload") or {}
+        out.append(Decision(r.id, r.name, r.created_at, command.removeprefix("adjudicate_"), payload["start"],
+                            payload["end"], payload.get("kind", ""), payload.get("taken"),
+                            list(payload.get("rows") or [])))
+    return out
 
 
 GOLD_LOCK = 0x474F4C44  # "GOLD": advisory lock key, with the document id, for decisions on one document
