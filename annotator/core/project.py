@@ -90,7 +90,7 @@ class Project(LinkingFacade):
         if member is not None and user not in (None, member):
             raise AnnotatorError(Errors.E403.format(login=member, user=user))
         self.user = member or user or store.login or default_user()
-        if self.user == MODEL_LAYER:
+        if self.user == MODEL_LAYER and register:  # a look at the model's layer is fine; working in it is not
             raise AnnotatorError(Errors.E547.format(name=self.user))
         with store.atomic() as s:
             if register:
