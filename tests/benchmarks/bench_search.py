@@ -6,8 +6,9 @@ Documents are generated (seeded: every run builds the same corpus) from sentence
 cities and talks, with a few model-layer spans each, and go into a real project file (Alembic schema)
 by raw SQL inserts; the FTS5 trigram index over document text is rebuilt once at the end rather than
 row by row through its trigger. Timed through `core.search.search` as the window and the CLI call it
-(100 hits): a common word, a phrase, a regex (its literal narrows the documents), a rare phrase, and a
-span filter (every unlinked ORG of the model layer). Each --repeat times; the median counts.
+(100 hits): a common word, a phrase, a regex (its literal narrows the documents), a rare phrase, and
+span filters of the model layer: every unlinked ORG, every unlinked mention (any label), and every
+NIL (none: a filter no span passes). Each --repeat times; the median counts.
 The raw limit, in the same run: a plain `SELECT rowid FROM document_fts WHERE document_fts MATCH ?
 LIMIT 100` on a raw sqlite3 connection. Target: every search <= 200 ms. Writes {"search": {...}}.
 """
@@ -40,7 +41,8 @@ TOPICS = ["military intelligence", "the two sides", "logistics cooperation", "mi
 RARE = "in Sapporo and the Coast Guard denied"
 CASES = {"word": ("Tokyo", False, Filters()), "phrase": ("the two sides", False, Filters()),
          "regex": (r"Blue House (?:said|warned)", True, Filters()), "rare": (RARE, False, Filters()),
-         "span_filter": ("", False, Filters(label="ORG", unlinked=True))}
+         "span_filter": ("", False, Filters(label="ORG", unlinked=True)),
+         "span_unlinked": ("", False, Filters(unlinked=True)), "span_nil": ("", False, Filters(nil=True))}
 
 
 def document(r: random.Random, i: int) -> tuple[str, list[tuple[int, int, str]]]:
