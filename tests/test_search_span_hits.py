@@ -185,6 +185,10 @@ ODD_SPAN = st.tuples(st.integers(0, 2), st.integers(0, 45), st.integers(1, 6), s
 ODD_FILTERS = st.builds(Filters, label=st.sampled_from([None, *ODD_LABELS[:5], "none"]),
                         kb_id=st.sampled_from([None, None, "Q1", "Q'2"]), unlinked=st.booleans(), nil=st.booleans(),
                         suggested=st.booleans(), origin=st.sampled_from([None, None, *SPAN_ORIGINS]))
+BRUTE_CASES = dict(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
+                   few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
+                   limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
+                   arms=st.sampled_from([1, 2, 100]))
 
 
 def brute(conn, layer_id: int, f: Filters, limit: int, width: int) -> list[tuple]:
@@ -254,10 +258,7 @@ def check_against_brute(tmp_path, monkeypatch, spans, filters, few, whole, limit
 
 @pytest.mark.single_backend
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
-       few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
-       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
-       arms=st.sampled_from([1, 2, 100]))
+@given(**BRUTE_CASES)
 def test_span_filters_match_a_brute_force_read_of_each_layer(tmp_path, monkeypatch, spans, filters, few, whole,
                                                               limit, width, arms):
     """Odd labels (quotes, %, ?, emoji, a trailing space, case), every origin, links, NIL, suggestions,
@@ -270,10 +271,7 @@ def test_span_filters_match_a_brute_force_read_of_each_layer(tmp_path, monkeypat
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(spans=st.lists(ODD_SPAN, max_size=40), filters=st.lists(ODD_FILTERS, min_size=1, max_size=6),
-       few=st.sampled_from([0, 1, 3, 200]), whole=st.sampled_from([0, 30, WHOLE]),
-       limit=st.sampled_from([1, 2, 5, 100]), width=st.sampled_from([0, 3, 40]),
-       arms=st.sampled_from([1, 2, 100]))
+@given(**BRUTE_CASES)
 def test_span_filters_match_a_brute_force_read_on_postgresql(tmp_path, monkeypatch, backend, spans, filters, few,
                                                              whole, limit, width, arms):
     """The same on PostgreSQL: its parameter types, NULLs, booleans and UNION typing."""
