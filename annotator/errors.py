@@ -323,6 +323,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E616 = ("Training stopped unexpectedly ({error}). Nothing was recorded; train again, and report "
             "this if it repeats.")
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
+    E618 = ("--pool must be at least 1 (got {pool}). Give how many unchecked documents to rank at a time, "
+            "e.g. --pool 2000.")
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "

@@ -206,3 +206,33 @@ def test_queue_in_import_order_reads_no_text(project):
     assert seen and not any("text" in sql for sql, _ in seen)
     assert cli(project.store.path, "queue", "--limit", 5).output.split() == [
         n for i, n in first_unchecked(project.store) if i != ids[0]]
+
+
+def test_uncertain_order_ranks_a_pool_and_the_window_ranks_the_next(model_window, qtbot, tmp_path):
+    """Only the first `pool` unchecked documents are ranked (two models over every unchecked article of a
+    big corpus took the better part of an hour); walked to its end, the window ranks the next pool
+    instead of saying nothing is left."""
+    w = model_window
+    store = w.project.store
+    run_dir, stock_dir = tmp_path / "run", tmp_path / "stock"
+    for patterns, where in (([(p, "AGREEMENT") for p in PACTS], run_dir), ([(p, "GPE") for p in PLACES], stock_dir)):
+        nlp = spacy.blank("en")  # a pipeline whose entity ruler stands where a model's ner does
+        nlp.add_pipe("entity_ruler", name="ner").add_patterns([{"label": lab, "pattern": p} for p, lab in patterns])
+        nlp.to_disk(where)
+    model_runs.record_run(store, name="r1", path=run_dir, base=str(stock_dir), documents=10,
+                          labels=["AGREEMENT", "GPE"], scores={})
+    model_runs.use_run(store, "r1", viewer="rev")
+    assert {u.name for u in uncertain_order(store, pool=2)} == {"new-00", "new-01"}
+    assert "[E618]" in cli(store.path, "queue", "--uncertain", "--pool", 0).output
+    assert len(json.loads(cli(store.path, "queue", "--uncertain", "--pool", 1, "--json").output)) == 1
+
+    tools = w.model_tools
+    names = {i: n for n, i in w.project.document_ids(["new-00", "new-01", "new-02"]).items()}
+    tools.asked = (tools.generation, w.model.doc_id)
+    first = next(i for i, n in names.items() if n == "new-00")
+    tools._on_ranked([first])  # a pool of one, opened at once
+    assert names[w.model.doc_id] == "new-00"
+    tools.queue = [first]  # an order whose documents were all opened since
+    with qtbot.waitSignal(tools.ranker.finished, timeout=30_000):
+        tools.next_uncertain_doc()  # past the pool's end: the next one is ranked, not "none left"
+    assert names.get(w.model.doc_id) in {"new-01", "new-02"}

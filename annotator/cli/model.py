@@ -114,16 +114,18 @@ def suggest_cmd(ctx, run, documents):
               "(or the run before it) disagree on the most tokens. Without it: import order.")
 @click.option("--model", "run", help="The run to be uncertain with (default: the project's suggester).")
 @click.option("--limit", type=int, help="List at most this many documents.")
+@click.option("--pool", type=int, help="With --uncertain: rank the first this many unchecked documents (import "
+              "order; default 2,000), the next ones once these are opened.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @coded_errors
-def queue_cmd(ctx, uncertain, run, limit, as_json):
+def queue_cmd(ctx, uncertain, run, limit, pool, as_json):
     """The unchecked documents (nobody has opened them), in the order to check them."""
     from annotator.io.uncertainty import Uncertain, first_unchecked, uncertain_order
 
     store = read_store(ctx)
     if uncertain:
-        rows = uncertain_order(store, run, limit=limit)
+        rows = uncertain_order(store, run, limit=limit, pool=pool)
     else:
         if limit is not None and limit < 1:
             raise AnnotatorError(Errors.E617.format(limit=limit))

@@ -55,7 +55,7 @@ def _rank(store, progress, cancelled) -> list[int]:
 
 
 class QtRanker(QtJobRunner):
-    """Both models read every unchecked document: on a big project that takes a while, so off the UI thread."""
+    """Both models read a pool of unchecked documents: that takes a while, so off the UI thread."""
 
     busy = ""  # never shown: asking again while ranking waits for the same order
     unexpected = Errors.E623
@@ -383,7 +383,8 @@ class QtModelTools(QObject):
             self.window_.show_message("The uncertain order is ready: Ctrl+Shift+PgDown opens its first document.")
 
     def _open_next(self) -> int | None:
-        """The first of the order that nobody opened since it was computed (checked 50 at a time)."""
+        """The first of the order that nobody opened since it was computed (checked 50 at a time); past
+        its end, the next pool of unchecked documents is ranked (io/uncertainty.py POOL)."""
         w = self.window_
         while self.queue:
             batch = self.queue[:50]
@@ -397,8 +398,7 @@ class QtModelTools(QObject):
             if fresh is not None:
                 w.open_document(fresh)
                 return fresh
-        w.show_message("No unchecked document left.")
-        return None
+        return self.next_uncertain_doc()  # the queue is empty: rank what is unchecked now
 
     def close(self) -> None:
         self.trainer.wait()
