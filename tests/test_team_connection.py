@@ -10,6 +10,7 @@ from test_review import doc_id, make_store
 
 from annotator.core.db.models import Event, Span
 from annotator.core.project import Project
+from annotator.core.search import Filters, search
 from annotator.errors import AnnotatorError, ConnectionLost
 
 BACKENDS = ("postgresql",)
@@ -108,3 +109,17 @@ def test_team_connection_while_the_server_is_down_edits_and_reads_are_refused_wi
     project.stack.undo()
     project.stack.undo()
     assert counts(project)[0] == 0
+
+
+def test_team_connection_a_span_search_on_a_dropped_connection_is_e400(ana, pg_cluster):
+    """Span filters run their statements straight through the driver (prepared): a connection the
+    server dropped is still the coded E400, and the next search works on a new one."""
+    project, d = ana
+    add(project, d, 0)
+    with project.store.Session() as s:
+        pid = s.connection().connection.dbapi_connection.info.backend_pid
+        with pg_cluster.connect(autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+        with pytest.raises(ConnectionLost, match="E400"):
+            search(s, project.annotator_id, filters=Filters(label="PERSON"))
+    assert [(h.start, h.label) for h in project.search(filters=Filters(label="PERSON"))] == [(0, "PERSON")]

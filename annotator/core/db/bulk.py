@@ -18,9 +18,8 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
-from annotator.errors import ConnectionLost, Errors
+from annotator.core.db.driver import driver_errors
 
 COPY = True  # False: PostgreSQL takes the executemany path too (to compare both)
 
@@ -66,19 +65,10 @@ class Bulk:
             self.conn.execute(insert(self.table), [dict(zip(self.columns, row)) for row in rows])
 
     def _copy(self, rows: list[tuple]) -> None:
-        import psycopg  # only a server's projects get here
-
         driver = self.conn.connection.driver_connection
-        try:
-            with driver.cursor() as cursor, cursor.copy(self.sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg.Error as e:  # as the engine's error hook (core/db/store.py) says it for an INSERT
-            if driver.closed or (e.sqlstate or "").startswith(("08", "57P")):
-                self.conn.invalidate()
-                reason = (str(e).strip().splitlines() or ["no answer"])[0]
-                raise ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed.")) from e
-            raise DBAPIError.instance(self.sql, None, e, psycopg.Error) from e
+        with driver_errors(self.conn, self.sql), driver.cursor() as cursor, cursor.copy(self.sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _same(value: Any) -> Any:
