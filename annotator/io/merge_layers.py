@@ -165,6 +165,8 @@ class Layers:
                 if state is not None:
                     state_rows.append(self._state_row(state, oa, od))
                 new_bases[(oa, od)] = theirs
+                if gold:
+                    self.gold_taken.add(d)
                 continue
             ours_sig = our_span_units.get((oa, od), [])
             ours = digest(ours_sig, our_states.get((oa, od)))

@@ -29,8 +29,8 @@ _0004 = importlib.import_module("annotator.core.db.migrations.versions.0004_team
 def upgrade() -> None:
     op.create_table(
         'merge_bases',
-        sa.Column('annotator_id', sa.Integer(), nullable=False),
         sa.Column('document_id', sa.Integer(), nullable=False),
+        sa.Column('annotator_id', sa.Integer(), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(['annotator_id'], ['annotators.id']),
         sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
