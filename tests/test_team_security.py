@@ -9,13 +9,14 @@ import psycopg
 import pytest
 from alembic import command
 from sqlalchemy import select
-from test_review import entity_id
+from test_review import doc_id, entity_id, label, make_store
 from test_team_concurrency import the_gold_span
 from test_team_roles import cli, raw, team  # noqa: F401  (team: the fixture)
 
 from annotator.core.db import edit_seconds, schema
 from annotator.core.db.grants import group_name
 from annotator.core.db.models import Annotator
+from annotator.core.project import Project
 from annotator.core.review.agreement import compute
 from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
@@ -258,3 +259,31 @@ def test_team_security_edit_seconds_are_per_person(team, pg_cluster):
         assert {r[0] for r in conn.execute("SELECT annotator_id FROM edit_seconds")} >= {layer[ann], layer[bob]}
     with store.Session() as s:
         assert edit_seconds.stored(s) == kept and (layer[bob], day) in kept
+
+
+def test_team_security_merge_bases_are_read_like_spans_and_written_by_the_admin_only(team, pg_cluster, tmp_path):
+    """What a merge left of each layer document (migration 0017): the admin merges and writes it; a
+    member's login reads the rows of the layers they read (an annotator their own), and writes none."""
+    store, d, projects, (ann, bob, rev) = team
+    theirs = make_store(tmp_path / "theirs.db", docs=(0,), file=True)
+    for name in (ann, bob):  # the same work as here: merged equal, each unit gets its base
+        colleague = Project(theirs, name)
+        colleague.open_document(doc_id(theirs, 0))
+        label(colleague, doc_id(theirs, 0), "Kim Kwan-jin", "PERSON")
+    theirs.close()
+    assert cli(store.url, "merge", str(tmp_path / "theirs.db")).exit_code == 0
+    with store.Session() as s:
+        layer = dict(s.execute(select(Annotator.name, Annotator.id)).all())
+    with store.engine.connect() as conn:
+        assert {r[0] for r in conn.exec_driver_sql("SELECT annotator_id FROM merge_bases")} == {layer[ann], layer[bob]}
+    with raw(pg_cluster, store, ann) as conn:
+        assert {r[0] for r in conn.execute("SELECT annotator_id FROM merge_bases")} == {layer[ann]}
+        for sql in ("INSERT INTO merge_bases VALUES (%s, %s, 'x')", "UPDATE merge_bases SET digest = 'x' WHERE "
+                    "document_id = %s AND annotator_id = %s", "DELETE FROM merge_bases WHERE document_id = %s AND "
+                    "annotator_id = %s"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql, (d, layer[ann]))
+    with raw(pg_cluster, store, rev) as conn:
+        assert {r[0] for r in conn.execute("SELECT annotator_id FROM merge_bases")} == {layer[ann], layer[bob]}
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM merge_bases")

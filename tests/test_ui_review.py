@@ -366,6 +366,41 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
     report.close()
 
 
+def merge_from_the_window(qtbot, window, path):
+    """File → Merge project… (Ctrl+Shift+M), the file typed into the chooser: the report dialog."""
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+
+    window.review.merge_report = None
+    activate(qtbot, window)
+    qtbot.keyClick(window, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    name.setText(str(path))
+    qtbot.keyClick(name, Key.Key_Return)
+    qtbot.waitUntil(lambda: window.review.merge_report is not None, timeout=15_000)
+    return window.review.merge_report
+
+
+def test_ui_review_merge_again_from_the_window_brings_their_later_version(team, reviewer, theirs, qtbot):
+    """cy relabelled her span in her file after the first merge, and nobody here touched her layer: the
+    second merge listed it as a conflict and kept her old label. Now it comes, and the report says so."""
+    store, d0 = team
+    merge_from_the_window(qtbot, reviewer, theirs).close()
+    other = Store(theirs)
+    cy = Project(other, "cy")
+    cy.relabel(cy.spans(doc_id(other, 0))[0].id, "ORG")
+    other.close()
+    report = merge_from_the_window(qtbot, reviewer, theirs)
+    assert ", 1 layer document(s) brought up to their later version, " in report.summary.text()
+    assert (f"Layer cy in document {SEEDS[0].stem}: their later version replaced this one (unchanged here since the "
+            "last merge).") in report.notes.text()
+    assert [[report.conflicts.item(r, 1).text() for r in range(report.conflicts.rowCount())]] == [["Q17"]]
+    with store.Session() as s:
+        cy_id = s.scalar(select(Annotator.id).where(Annotator.name == "cy"))
+        assert s.scalars(select(Span.label).where(Span.annotator_id == cy_id, Span.document_id == d0)).all() == ["ORG"]
+    report.close()
+
+
 def add_model_spans(store, document_id, spans):
     """The model's suggestions, as pre-annotation would have left them: (surface, label). Written with
     raw SQL, so the document's stored provenance is counted again here, as every writer does."""

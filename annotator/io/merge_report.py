@@ -1,5 +1,6 @@
-"""What `annotator merge` reports (io/merging): what was added, documents renamed, and the conflicts where
-this project's version was kept. The command line prints it; the window shows it (qt_merge)."""
+"""What `annotator merge` reports (io/merging): what was added or brought up to their later version,
+documents renamed, and the conflicts where this project's version was kept. The command line prints
+it; the window shows it (qt_merge)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,13 @@ class MergeReport:
     renamed_runs: list[tuple[str, str]] = field(default_factory=list)  # trained runs: (their name, name here)
     settings: list[str] = field(default_factory=list)  # project settings copied (keys: "guidelines")
     layers: int = 0  # (layer, document) units copied
-    spans: int = 0
+    spans: int = 0  # of the units copied
     states: int = 0
     events: int = 0
     unchanged: int = 0  # units both files have with the same spans
+    updated: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): theirs, later, replaced ours
+    kept_newer: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): changed here only; kept
+    events_updated: int = 0  # copies here of their events, undone or redone there since
     entity_conflicts: list[EntityConflict] = field(default_factory=list)
     label_conflicts: list[LabelConflict] = field(default_factory=list)
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
@@ -62,12 +66,14 @@ class MergeReport:
     @property
     def added_anything(self) -> bool:
         return bool(self.annotators or self.labels or self.documents or self.entities or self.aliases
-                    or self.model_runs or self.layers or self.states or self.events or self.settings)
+                    or self.model_runs or self.layers or self.states or self.events or self.settings
+                    or self.updated or self.events_updated)
 
     def summary(self) -> str:
         """One line: what was added (the CLI prints it; the window shows it)."""
         return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
-                f"{self.spans} span(s), {len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
+                f"{self.spans} span(s), {len(self.updated)} layer document(s) brought up to their later version, "
+                f"{len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
                 f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
                 f"history event(s) added.")
 
@@ -93,6 +99,13 @@ class MergeReport:
         for c in self.entity_conflicts:
             lines.append(f"Conflict, entity {c.kb_id} kept as it is here — {c.difference()}")
         lines += [f"Conflict, label {c.name} kept as it is here — {c.difference()}" for c in self.label_conflicts]
+        lines += [f"Layer {layer} in document {doc}: their later version replaced this one (unchanged here since "
+                  f"the last merge)." for layer, doc in self.updated]
+        lines += [f"Layer {layer} in document {doc}: changed here since the last merge, not there; kept this one."
+                  for layer, doc in self.kept_newer]
+        if self.events_updated:
+            lines.append(f"{self.events_updated} history event(s) merged before were undone or redone there since: "
+                         "updated here.")
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
                   for layer, doc in self.layer_conflicts]
         return lines

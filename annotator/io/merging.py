@@ -1,6 +1,7 @@
 """`annotator merge OTHER.db`: bring a colleague's project file into this one.
 
-What is matched, and how (nothing already here is ever changed):
+What is matched, and how (nothing already here is changed, but for a layer document nobody here
+touched since a merge last wrote it, and their events' undone flags):
 - annotators by name; labels by name (a label new here comes as they have it, hidden or not; one here
   keeps its colour, description and visibility, a difference reported); model
   runs by (name, version, time), a trained run with its name (a "-2" suffix when taken), folder and
@@ -11,8 +12,11 @@ What is matched, and how (nothing already here is ever changed):
 - what their copy of a document here carried from its source format (brat relations, XMI sentences)
   is not kept, as on import (the document here keeps its own): the report counts it;
 - a layer's document (one annotator, one document: their spans and their state) is the unit: copied
-  whole when this project has nothing of that layer in that document, else left as it is here —
-  reported as a conflict when the spans differ;
+  whole when this project has nothing of that layer in that document; else merged three ways against
+  what the unit was right after the last merge that wrote it or found it equal (io/merge_layers.py):
+  unchanged here since, it takes their later version ("updated"); unchanged there since, ours is
+  newer and stays; changed on both sides (or never merged equal before), ours stays — reported as a
+  conflict when the spans differ;
 - an entity whose kb_id is here already keeps this project's name, type and description; a
   difference is reported. Spans linked to it are linked to this project's entity; one this project
   merged into another (a knowledge-base merge that stands) is not added again: their spans and
@@ -23,9 +27,11 @@ What is matched, and how (nothing already here is ever changed):
 - history events are copied under the command name "merged", with the original command, payload
   (its ids are those of the other file) and undone flag inside: the audit trail keeps them, and
   undo, which replays only known commands, never touches them. An event is identified by
-  (annotator, time, command), so merging the same file again adds nothing. An adjudication decision
-  copied this way is in force here (core/review/decisions.py) when their gold layer of the document
-  came too; where this project kept its own gold of it, it is marked "superseded" and decides nothing.
+  (annotator, time, command), so merging the same file again adds nothing; a copy here of an event of
+  theirs they have undone or redone since takes their undone flag. An adjudication decision copied this
+  way is in force here (core/review/decisions.py) when their gold layer of the document came too or
+  later replaced ours; where this project kept its own gold of it, it is marked "superseded" and
+  decides nothing.
 
 All of it is one transaction. The other file is opened through `Store` without upgrading it (an
 older one is E544, saying how to upgrade it), and only read.
@@ -36,32 +42,26 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, make_url, select
+from sqlalchemy import func, insert, make_url, select, update
 from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
-from annotator.core.db.annotators import GOLD, MODEL_LAYER, ROLES
-from annotator.core.db.models import (Alias, Annotator, Document, DocumentState, Entity, Event, Label, ModelRun,
-                                      ProjectSetting, Span)
+from annotator.core.db.annotators import ROLES
+from annotator.core.db.models import Alias, Annotator, Document, Entity, Event, Label, ModelRun, ProjectSetting
 from annotator.core.db.store import Store
 from annotator.core.editing.labels import DIGITS
-from annotator.core.editing.spans import DOC_STATUSES
-from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.records import CARRIED, MERGED
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
-from annotator.io.merge_kb import merged_into, not_merged_here, teach
+from annotator.io.merge_kb import merged_into, not_merged_here
+from annotator.io.merge_layers import Layers
 from annotator.io.merge_report import EntityConflict, LabelConflict, MergeReport
 from annotator.io.merge_source import CHUNK, Theirs, bad, chunks, damaged, naive, open_other, utc
-
-_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
-
 
 def _look(label) -> dict[str, str]:
     """What a label looks like to the people using it (its key is left out: keys move to make room)."""
@@ -91,7 +91,7 @@ def merge(store: Store, other: str | os.PathLike) -> MergeReport:
         source.close()
 
 
-class _Merge:
+class _Merge(Layers):
     def __init__(self, theirs: Session, ours: Session, report: MergeReport):
         self.t, self.o, self.report = theirs, ours, report
         self.annotator: dict[int, int] = {}  # their id -> ours
@@ -104,6 +104,7 @@ class _Merge:
         self.text_length: dict[int, int] = {}  # their document id -> characters
         self.aliases_copied: set[tuple[int, str]] = set()  # (entity here, normal form)
         self.gold_kept: set[int] = set()  # their document ids whose gold layer here is this project's own
+        self.gold_taken: set[int] = set()  # their document ids whose gold here was replaced by theirs
 
     def run(self) -> MergeReport:
         self.annotators()
@@ -300,115 +301,23 @@ class _Merge:
             raise bad(self.t.path, f"document {name!r}", "has a text that does not match its stored SHA-256")
         self.text_length[doc_id] = len(text)
 
-    # --- layers: (annotator, document) units
-    def _their_spans(self) -> dict[tuple[int, int], list]:
-        units: dict[tuple[int, int], list] = defaultdict(list)
-        for r in self.t.execute(select(Span).order_by(Span.id)).scalars():
-            self._check_span(r)
-            units[(r.annotator_id, r.document_id)].append(r)
-        return units
-
-    def _check_span(self, r: Span) -> None:
-        """A span of theirs inside its document's text, with a label, of a known origin and status."""
-        what = f"span {r.id} ({r.start}-{r.end} {r.label!r})"
-        length = self.text_length.get(r.document_id)
-        if length is None or r.annotator_id not in self.annotator:
-            raise bad(self.t.path, what, "belongs to no document or annotator there")
-        if not (is_offset(r.start) and is_offset(r.end)) or not 0 <= r.start < r.end <= length:
-            problem = f"lies outside its document's text ({length} characters) or is empty"
-        else:
-            problem = label_problem(r.label)
-        if problem is None and (r.origin not in SPAN_ORIGINS or r.status not in SPAN_STATUSES
-                                or not isinstance(r.nil, bool)):
-            problem = f"has an unknown origin {r.origin!r} or status {r.status!r}"
-        if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
-            problem = "links to an entity the file does not have"
-        if problem:
-            raise bad(self.t.path, what, problem)
-
-    def _our_signatures(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[tuple]]:
-        """Spans here of the (annotator, document) units `keys` (our ids), as sorted signatures."""
-        out: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-        by_doc: dict[int, set[int]] = defaultdict(set)
-        for a, d in keys:
-            by_doc[d].add(a)
-        annotators = sorted({a for a, _ in keys})
-        for chunk in chunks(sorted(by_doc)):
-            rows = self.o.execute(select(Span.annotator_id, Span.document_id, Span.start, Span.end, Span.label,
-                                         Span.nil, Span.status, Span.referent_note, Entity.kb_id)
-                                  .outerjoin(Entity, Entity.id == Span.entity_id)
-                                  .where(Span.document_id.in_(chunk), Span.annotator_id.in_(annotators)))
-            for r in rows:
-                if r.annotator_id in by_doc[r.document_id]:
-                    kb = NIL if r.nil else r.kb_id
-                    out[(r.annotator_id, r.document_id)].append((r.start, r.end, r.label, kb or "", r.status,
-                                                                 r.referent_note or ""))
-        return {k: sorted(v) for k, v in out.items()}
-
-    def _signature(self, r: Span) -> tuple:
-        kb = NIL if r.nil else self.their_kb.get(r.entity_id)
-        return (r.start, r.end, r.label, kb or "", r.status, r.referent_note or "")
-
-    def layers(self) -> None:
-        their_states = {(r.annotator_id, r.document_id): r for r in self.t.execute(select(DocumentState)).scalars()}
-        for (a, d), r in their_states.items():
-            if a not in self.annotator or d not in self.document or r.status not in DOC_STATUSES:
-                raise bad(self.t.path, f"the state of document {d} for annotator {a}",
-                           f"has an unknown annotator, document or status {r.status!r}")
-        their_spans = self._their_spans()
-        units = sorted(set(their_states) | set(their_spans))
-        our_states = set(self.o.execute(select(DocumentState.annotator_id, DocumentState.document_id)).all())
-        mapped = [(self.annotator[a], self.document[d]) for a, d in units]
-        our_span_units = self._our_signatures(mapped)
-        span_rows, state_rows = [], []
-        for (a, d), (oa, od) in zip(units, mapped):
-            spans = their_spans.get((a, d), [])
-            state = their_states.get((a, d))
-            here = (oa, od) in our_states or (oa, od) in our_span_units
-            if here:
-                same = sorted(self._signature(r) for r in spans) == our_span_units.get((oa, od), [])
-                if not same:
-                    self.report.layer_conflicts.append((self.annotator_name[a], self.document_name[d]))
-                    if self.annotator_name[a] == GOLD:
-                        self.gold_kept.add(d)
-                    continue
-                self.report.unchanged += 1
-                if state is None or (oa, od) in our_states:
-                    continue
-            else:
-                self.report.layers += 1
-                span_rows += [dict({f: getattr(r, f) for f in _SPAN_COPY}, created_at=utc(r.created_at),
-                                   updated_at=utc(r.updated_at), document_id=od, annotator_id=oa,
-                                   entity_id=self.entity.get(r.entity_id), model_run_id=self.run_id.get(r.model_run_id))
-                              for r in spans]
-            if state is not None:
-                state_rows.append(dict(document_id=od, annotator_id=oa, status=state.status,
-                                       seconds_spent=state.seconds_spent, updated_at=utc(state.updated_at)))
-        for chunk in chunks(span_rows, CHUNK * 10):
-            self.o.execute(insert(Span), chunk)
-        for chunk in chunks(state_rows, CHUNK * 10):
-            self.o.execute(insert(DocumentState), chunk)
-        refresh(self.o, {r["document_id"] for r in span_rows + state_rows})  # their provenance, counted here
-        self.report.spans, self.report.states = len(span_rows), len(state_rows)
-        people = {self.annotator[a] for a, name in self.annotator_name.items() if name not in (GOLD, MODEL_LAYER)}
-        self.report.learned_links = teach(self.o, [r for r in span_rows if r["annotator_id"] in people],
-                                          self.aliases_copied)
-
     # --- history
     def events(self) -> None:
         ids = sorted(set(self.annotator.values()))
-        known = set()
+        known: dict[tuple, Any] = {}  # (annotator, time, command) -> our event
         for chunk in chunks(ids):
-            for r in self.o.execute(select(Event.annotator_id, Event.created_at, Event.command, Event.payload)
-                                    .where(Event.annotator_id.in_(chunk))):
-                known.add((r.annotator_id, naive(r.created_at), _original(r.command, r.payload)))
+            for r in self.o.execute(select(Event.id, Event.annotator_id, Event.created_at, Event.command,
+                                           Event.payload, Event.undone).where(Event.annotator_id.in_(chunk))):
+                known[(r.annotator_id, naive(r.created_at), _original(r.command, r.payload))] = r
         rows = []
         for r in self.t.execute(select(Event).order_by(Event.id)).scalars():
             annotator = self.annotator[r.annotator_id]
             key = (annotator, naive(r.created_at), _original(r.command, r.payload))
             if key in known:
+                if r.command != MERGED and known[key] is not None and known[key].command == MERGED:
+                    self._follow(known[key], r, key[2])
                 continue
-            known.add(key)
+            known[key] = None
             payload: dict[str, Any] = (dict(r.payload) if r.command == MERGED else
                                        {"command": r.command, "payload": r.payload, "undone": r.undone,
                                         "source_event": r.id, "source": Path(self.report.source).name})
@@ -422,6 +331,20 @@ class _Merge:
         edit_seconds.record(self.o, written)  # their time, per person and day
         self.report.events = len(rows)
 
+    def _follow(self, ours, theirs: Event, command: str) -> None:
+        """Our merged copy of their event follows what became of it there: undone or redone since (their
+        own event says; a copy they merged from elsewhere does not), and a decision of theirs is in force
+        once their gold of its document replaced ours."""
+        payload = dict(ours.payload) if isinstance(ours.payload, dict) else {}
+        undone = bool(theirs.undone)
+        changed = undone != bool(ours.undone)
+        if changed:
+            payload["undone"] = undone
+            self.report.events_updated += 1
+        if command in DECISIONS and theirs.document_id in self.gold_taken and payload.pop("superseded", False):
+            changed = True
+        if changed:
+            self.o.execute(update(Event).where(Event.id == ours.id).values(undone=undone, payload=payload))
 
 def _original(command: str, payload: Any) -> str:
     if command == MERGED and isinstance(payload, dict):

@@ -1,5 +1,6 @@
 """File → Merge project…: bring a colleague's project file in (core `merging.merge`, in a background
-thread) and show what came in and what conflicted. Nothing already here is overwritten.
+thread) and show what came in and what conflicted: where both changed something, this project's
+version is kept.
 """
 
 from __future__ import annotations

@@ -301,3 +301,14 @@ class EditSeconds(Base):
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     micros: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MergeBase(Base):
+    """What a layer document (annotator, document) was right after a merge last wrote it or found it
+    the same in both files: the SHA-256 of its spans' signatures and its state's status (io/merge_layers.py),
+    the common ancestor of the next merge's three-way comparison."""
+
+    __tablename__ = "merge_bases"
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
