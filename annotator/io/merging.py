@@ -52,7 +52,7 @@ from annotator.core.editing.labels import DIGITS
 from annotator.core.editing.spans import DOC_STATUSES
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.kb.entities import normalize
-from annotator.core.records import CARRIED, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.records import CARRIED, LINK_SOURCES, MERGED, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.core.review.decisions import DECISIONS
 from annotator.errors import AnnotatorError, Errors, SchemaOutdated
 from annotator.formats.files import is_offset, kb_id_problem, label_problem
@@ -60,7 +60,7 @@ from annotator.io.merge_kb import merged_into, not_merged_here, teach
 from annotator.io.merge_report import EntityConflict, LabelConflict, MergeReport
 from annotator.io.merge_source import CHUNK, Theirs, bad, chunks, damaged, naive, open_other, utc
 
-_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
+_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version", "link_source")
 
 
 def _look(label) -> dict[str, str]:
@@ -321,6 +321,8 @@ class _Merge:
         if problem is None and (r.origin not in SPAN_ORIGINS or r.status not in SPAN_STATUSES
                                 or not isinstance(r.nil, bool)):
             problem = f"has an unknown origin {r.origin!r} or status {r.status!r}"
+        if problem is None and r.link_source is not None and r.link_source not in LINK_SOURCES:
+            problem = f"has an unknown link source {r.link_source!r}"
         if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
             problem = "links to an entity the file does not have"
         if problem:
