@@ -197,7 +197,8 @@ class QtLinkPanel(QWidget):
             text, kind = "Not linked", "unlinked"
         elif link.suggested:
             mark = f"  {source_mark(link.suggested_by)}" if link.suggested_by in SOURCE_MARKS else ""
-            text, kind = f"Suggested link: {link.name} ({link.kb_id}){mark} — Enter on the span confirms it", "suggested"
+            text = f"Suggested link: {link.name} ({link.kb_id}){mark} — Enter on the span confirms it"
+            kind = "suggested"
         else:
             text, kind = f"Linked: {link.name} ({link.kb_id})", "linked"
         if has:

@@ -41,7 +41,8 @@ class PropagateLink(Command):
         self.document_id = span_row(s, self.span_id).document_id
         self.documents = sorted(targets.per_document)
         self.updated, self.created = [], []
-        q = select(Span.id, Span.entity_id, Span.status, Span.nil, Span.link_source).where(Span.id.in_(targets.existing))
+        q = (select(Span.id, Span.entity_id, Span.status, Span.nil, Span.link_source)
+             .where(Span.id.in_(targets.existing)))
         for row in s.execute(q):
             self.updated.append({"id": row.id, "entity_id": row.entity_id, "status": row.status, "nil": row.nil,
                                  "link_source": row.link_source})

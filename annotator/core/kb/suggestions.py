@@ -84,7 +84,8 @@ def suggest_links(session: Session, document_ids: list[int]) -> int:
             keys_by_span[span_id] = (mention_keys(surface), label)
     best = _best_entities(session, keys_by_span)
     if best:
-        session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR} for sid, eid in best.items()])
+        session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR}
+                                       for sid, eid in best.items()])
     return len(best)
 
 
