@@ -220,6 +220,11 @@ def test_ui_propagate_to_identical_mentions(window, ui, qtbot):
     qtbot.waitUntil(lambda: not panel.offer.counter.running())  # none left to offer
     assert panel.offer.text() == f"Link suggested on {len(rows)} identical mentions here."
     assert geometry(panel) == layout  # the texts changed, not the layout of the right column
+    ui.click(window.view, rows[0].start + 1)  # a propagated suggestion says so, not "model's choice"
+    assert window.model.current == rows[0].id
+    assert panel.state.text().startswith("Suggested link: Japan (Q17)  ◇ propagated link")
+    with project.store.Session() as s:
+        assert s.get(Span, rows[0].id).link_source == "propagated"
     ui.key(window.view, Key.Key_Z, Mod.ControlModifier)
     with project.store.Session() as s:
         assert s.scalar(select(Span.id).where(Span.entity_id == japan, Span.status == "suggested",

@@ -11,6 +11,11 @@ from typing import Any
 NIL = "NIL"  # the kb_id of a span checked with no entity that fits
 SPAN_STATUSES = ("accepted", "suggested")  # a suggestion still to check, or checked
 SPAN_ORIGINS = ("model", "human", "import", "propagated", "search")  # who or what made a span
+# Who chose a span's link (`Span.link_source`, NULL: unknown, or no link): the trained entity linker of
+# its run, the alias prior (the most frequent link of the mention's text), a person's link on an
+# identical mention (propagation), or a person on this span. A person confirming a suggested link as it
+# stands keeps its source (status "accepted" says a person checked it); a person's other link is theirs.
+LINK_SOURCES = ("linker", "prior", "propagated", "person")
 # The command name of a history event copied from a colleague's file (io/merging.py); its payload holds
 # the original {"command", "payload", "undone", "source_event", "source"} (and "superseded": a decision on
 # a gold layer this project kept its own of)

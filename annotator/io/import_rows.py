@@ -18,7 +18,7 @@ from annotator.core.records import NIL, DocRecord, SpanRecord
 
 DOC_COLUMNS = ("name", "title", "text", "text_sha256", "meta", "imported_at", "tokens")
 SPAN_COLUMNS = ("document_id", "start", "end", "label", "annotator_id", "origin", "status", "entity_id", "nil",
-                "model_run_id", "referent_note", "created_at", "updated_at", "version")
+                "model_run_id", "referent_note", "created_at", "updated_at", "version", "link_source")
 STATE_COLUMNS = ("document_id", "annotator_id", "status", "seconds_spent", "updated_at")
 
 

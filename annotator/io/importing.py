@@ -29,7 +29,7 @@ from annotator.core.db.models import Document, ModelRun, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing import labels as label_scheme
 from annotator.core.editing.permissions import check_reviewer
-from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
+from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
 from annotator.core.records import CARRIED, NIL, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.errors import Cancelled
@@ -235,8 +235,9 @@ class _Run:
     linking = False  # the model has a trained entity linker: its choices are the suggested links
 
     def start_model(self, name: str, version: str, linking: bool = False) -> None:
-        """The suggestions' run. A pipeline with a trained entity linker is recorded as one, so the link
-        panel marks its choices (core/kb/suggestions.linker_choice)."""
+        """The suggestions' run. A pipeline with a trained entity linker is recorded as one; its choices
+        are the suggested links, with "linker" as their source (the prior fills in the rest, as "prior":
+        core/kb/suggestions.py), so the link panel marks the linker's own only."""
         self.linking = linking
         run = ModelRun(model_name=name, model_version=version, scores={"linker": {"trained": True}} if linking else None)
         self.session.add(run)
@@ -265,14 +266,14 @@ class _Run:
         doc_ids = ids_of(session, names)
         self.report.added.extend(names)
         rows = self.rows(now)
-        model_row = (self.model_layer, "model", "suggested", None, False, self.run_id, "", rows.at, rows.at, 1)
+        model_row = (self.model_layer, "model", "suggested", None, False, self.run_id, "", rows.at, rows.at, 1, None)
         entity_of = self.linked_entities(batch)
         for doc_id, (rec, digest, _, ents) in zip(doc_ids, batch):
             self.here[digest] = doc_id
             for start, end, label, *kb in ents:
                 if kb and kb[0] in entity_of and label not in UNLINKABLE:  # the linker's choice, suggested
                     rows.spans.append((doc_id, start, end, label, self.model_layer, "model", "suggested",
-                                       entity_of[kb[0]], *model_row[4:]))
+                                       entity_of[kb[0]], *model_row[4:-1], LINKER))
                 else:
                     rows.spans.append((doc_id, start, end, label, *model_row))
                 self.seen_labels.add(label)
@@ -343,7 +344,7 @@ class _Run:
         for sp in unique.values():
             entity_id = entity_of.get(sp.kb_id)
             spans.append((doc_id, sp.start, sp.end, sp.label, layer, "import", sp.status, entity_id,
-                          sp.kb_id == NIL, None, "", at, at, 1))
+                          sp.kb_id == NIL, None, "", at, at, 1, None))  # the file does not say who linked
             if entity_id is not None and sp.status == "accepted":
                 self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)

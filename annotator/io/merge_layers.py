@@ -26,12 +26,12 @@ from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.db.models import DocumentState, Entity, MergeBase, Span
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.editing.spans import DOC_STATUSES
-from annotator.core.records import NIL, SPAN_ORIGINS, SPAN_STATUSES
+from annotator.core.records import LINK_SOURCES, NIL, SPAN_ORIGINS, SPAN_STATUSES
 from annotator.formats.files import is_offset, label_problem
 from annotator.io.merge_kb import teach
 from annotator.io.merge_source import CHUNK, bad, chunks, utc
 
-_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version")
+_SPAN_COPY = ("start", "end", "label", "nil", "referent_note", "origin", "status", "version", "link_source")
 Unit = tuple[int, int]  # (annotator id, document id)
 
 
@@ -103,6 +103,8 @@ class Layers:
         if problem is None and (r.origin not in SPAN_ORIGINS or r.status not in SPAN_STATUSES
                                 or not isinstance(r.nil, bool)):
             problem = f"has an unknown origin {r.origin!r} or status {r.status!r}"
+        if problem is None and r.link_source is not None and r.link_source not in LINK_SOURCES:
+            problem = f"has an unknown link source {r.link_source!r}"
         if problem is None and r.entity_id is not None and r.entity_id not in self.entity:
             problem = "links to an entity the file does not have"
         if problem:

@@ -7,9 +7,10 @@
   span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
   deleted a span at those offsets (the history says so). Finished layers stay as they are.
 - A run with an entity linker (io/linker.py) links what it suggests: the linker's kb_id for a new
-  suggestion becomes its suggested link (the project's entity with that kb_id). Where the linker has
-  no candidate (NIL), or the entity is gone, the prior-based suggestion (core/kb/suggestions.py)
-  fills in as before. Only new suggestions get links: a span or link a person decided is never one.
+  suggestion becomes its suggested link (the project's entity with that kb_id), its `link_source`
+  "linker". Where the linker has no candidate (NIL), or the entity is gone, the prior-based suggestion
+  (core/kb/suggestions.py) fills in as before, as "prior": the link panel tells the two apart. Only
+  new suggestions get links: a span or link a person decided is never one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from annotator.core.db.models import Document, DocumentState, Event, Span, utcno
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
-from annotator.core.kb.suggestions import UNLINKABLE, suggest_links
+from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
 from annotator.errors import AnnotatorError, Errors
 from annotator.io import linker, model_runs
 
@@ -55,6 +56,13 @@ def _deleted_by_person(session, document_id: int, annotator_id: int) -> set[tupl
         if before.get("annotator_id") == annotator_id:
             out.add((before.get("start"), before.get("end")))
     return out
+
+
+def _link(label: str, entity_id: int | None) -> dict:
+    """A new suggestion's link: the linker's choice, said to be the linker's (the prior fills in later)."""
+    if label in UNLINKABLE or entity_id is None:
+        return {"entity_id": None, "link_source": None}
+    return {"entity_id": entity_id, "link_source": LINKER}
 
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
@@ -93,14 +101,14 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
         for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
             row = dict(document_id=doc_id, origin="model", status="suggested", model_run_id=run_id, entity_id=None,
-                       nil=False, referent_note="", created_at=now, updated_at=now, version=1)
+                       nil=False, referent_note="", created_at=now, updated_at=now, version=1, link_source=None)
             unknown = [k for k in links.values() if k not in entity_of]
             if unknown:
                 entity_of.update(dict.fromkeys(unknown))
                 entity_of.update(linker.entity_ids(s, unknown))
             chosen = {ab: entity_of[k] for ab, k in links.items() if entity_of[k] is not None}
-            rows = [dict(row, annotator_id=model, start=a, end=b, label=label,
-                         entity_id=None if label in UNLINKABLE else chosen.get((a, b))) for a, b, label in ents]
+            rows = [dict(row, annotator_id=model, start=a, end=b, label=label, **_link(label, chosen.get((a, b))))
+                    for a, b, label in ents]
             report.documents += 1
             report.suggestions += len(rows)
             for annotator_id, status in opened.get(doc_id, []):
@@ -118,7 +126,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
                         report.kept_out += 1
                         continue
                     rows.append(dict(row, annotator_id=annotator_id, start=a, end=b, label=label,
-                                     entity_id=None if label in UNLINKABLE else chosen.get((a, b))))
+                                     **_link(label, chosen.get((a, b)))))
                     report.added += 1
             if rows:
                 report.linked += sum(r["entity_id"] is not None for r in rows if r["annotator_id"] == model)

@@ -24,7 +24,7 @@ def build_panel(p: QtLinkPanel) -> None:
     # fixed-height text lines: the panel's layout never changes with an edit
     p.heading = QtTextLine("Link", bold=True)
     p.heading.setObjectName("linkHeading")
-    p.state = QtTextLine(lines=2)
+    p.state = QtTextLine(lines=3)  # a suggested link: its name, who suggested it, how to confirm it
     p.state.setObjectName("linkState")
     # the widgets below are always there (enabled or not, empty or not): showing or hiding one would
     # relayout the whole right column on an edit

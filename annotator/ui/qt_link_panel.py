@@ -45,11 +45,26 @@ LINK_KEYS = [
 
 
 MODEL_MARK = "◆ model's choice"  # the entity the suggesting run's entity linker chose for this span
+PRIOR_MARK = "◇ most frequent link of this alias"
+# The span's suggested link, by who chose it (core/kb/suggestions.suggested_by): (mark, tooltip words)
+SOURCE_MARKS = {
+    "linker": (MODEL_MARK, "the trained entity linker's choice"),
+    "prior": (PRIOR_MARK, "suggested because analysts linked this text to it most often (the alias counts)"),
+    "propagated": ("◇ propagated link", "queued from a link made on an identical mention"),
+    "unknown": ("◆? linker or alias prior", "suggested by the run's entity linker or, where it had no candidate, "
+                "by the alias counts: this project did not record which"),
+}
+
+
+def source_mark(source: str | None) -> str:
+    return SOURCE_MARKS[source][0] if source in SOURCE_MARKS else ""
 
 
 def candidate_text(c) -> str:
-    """Name · TYPE · kb_id, a short description, and where it was linked before (keyword in context)."""
-    lines = [f"{c.name} · {c.type or '—'} · {c.kb_id}" + (f"  {MODEL_MARK}" if c.model else "")]
+    """Name · TYPE · kb_id (and who suggested it, if it is the span's suggested link), a short
+    description, and where it was linked before (keyword in context)."""
+    mark = source_mark(c.suggested)
+    lines = [f"{c.name} · {c.type or '—'} · {c.kb_id}" + (f"  {mark}" if mark else "")]
     if c.description:
         lines.append(f"   {short(c.description, 90)}")
     if c.snippet is not None:
@@ -181,7 +196,9 @@ class QtLinkPanel(QWidget):
         elif link.entity_id is None:
             text, kind = "Not linked", "unlinked"
         elif link.suggested:
-            text, kind = f"Suggested link: {link.name} ({link.kb_id}) — Enter on the span confirms it", "suggested"
+            mark = f"  {source_mark(link.suggested_by)}" if link.suggested_by in SOURCE_MARKS else ""
+            text = f"Suggested link: {link.name} ({link.kb_id}){mark} — Enter on the span confirms it"
+            kind = "suggested"
         else:
             text, kind = f"Linked: {link.name} ({link.kb_id})", "linked"
         if has:
@@ -229,7 +246,7 @@ class QtLinkPanel(QWidget):
             item = QListWidgetItem(candidate_text(c))
             item.setData(EntityRole, c.entity_id)
             item.setToolTip(f"{c.name} ({c.kb_id}) — {c.description}\nscore {c.score:.2f}, {c.why} match"
-                            + (", the trained entity linker's choice" if c.model else ""))
+                            + (f"; {SOURCE_MARKS[c.suggested][1]}" if c.suggested in SOURCE_MARKS else ""))
             self.list.addItem(item)
         if self.entries:
             self.list.setCurrentRow(0)

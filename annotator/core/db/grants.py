@@ -15,7 +15,7 @@ WRITABLE = ("spans", "document_states", "events", "entities", "aliases", "docume
 # Columns a member may UPDATE where not all are theirs to change: a row never moves to another layer.
 UPDATABLE_COLUMNS = {
     "spans": ("start", "end", "label", "entity_id", "nil", "referent_note", "origin", "status", "model_run_id",
-              "updated_at", "version"),
+              "updated_at", "version", "link_source"),
     "document_states": ("status", "seconds_spent", "updated_at"),
     "events": ("undone", "payload"),
 }

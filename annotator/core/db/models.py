@@ -150,6 +150,8 @@ class Span(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # who chose the link (entity or NIL): records.LINK_SOURCES; NULL unknown, or no link (0018)
+    link_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class DocumentState(Base):

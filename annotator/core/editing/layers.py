@@ -48,7 +48,8 @@ def open_layer(session: Session, document_id: int, annotator_id: int, count: boo
     model = session.scalar(select(Annotator.id).where(Annotator.name == MODEL_LAYER))
     if model is not None and model != annotator_id:
         rows = [dict(document_id=document_id, annotator_id=annotator_id, start=s.start, end=s.end, label=s.label,
-                     entity_id=s.entity_id, origin="model", status="suggested", model_run_id=s.model_run_id)
+                     entity_id=s.entity_id, origin="model", status="suggested", model_run_id=s.model_run_id,
+                     link_source=s.link_source)
                 for s in session.scalars(select(Span).where(Span.document_id == document_id,
                                                             Span.annotator_id == model))]
         if rows:

@@ -26,7 +26,7 @@ from annotator.core.editing.layers import open_layer
 from annotator.errors import AnnotatorError, ConflictError, Errors
 
 SPAN_FIELDS = ("id", "document_id", "annotator_id", "start", "end", "label", "entity_id", "nil",
-               "referent_note", "origin", "status", "model_run_id", "version")
+               "referent_note", "origin", "status", "model_run_id", "version", "link_source")
 DOC_STATUSES = ("new", "in_progress", "done")
 
 

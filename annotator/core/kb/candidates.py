@@ -13,8 +13,10 @@
    prior P(entity | alias) learned from `Alias.count`, type compatibility with the span's label
    (metonymy ranks, never excludes: a GPE mention may mean a government, an ORG), and whether the
    entity is already linked in this document. The entity a trained entity linker chose for the
-   span (`model_choice`) is pulled MODEL_PULL of the way to the top of its band, so it usually leads
-   but an entity linked in the same document, or a far likelier one, can still outrank it.
+   span (`suggested`, its source "linker") is pulled MODEL_PULL of the way to the top of its band, so
+   it usually leads but an entity linked in the same document, or a far likelier one, can still
+   outrank it. The prior's fill-in is not pulled: the prior already ranks it as it chose it. A run's
+   suggestion from before sources were kept ("unknown") is pulled as it always was.
 
 Priors are Laplace-smoothed over the entities sharing the alias, (count + 1) / (total + n): with
 no counts yet every reading of an alias is equally likely.
@@ -52,6 +54,7 @@ UNKNOWN_FIT = 0.5  # no label, or an entity without a type: neither helps nor hu
 MISFIT = 0.1
 WEIGHTS = {"prior": 0.5, "type": 0.3, "document": 0.2}  # of the context term in `score`
 MODEL_PULL = 0.7  # of the distance to the top of its band (exact 1, fuzzy 0.5): the linker's choice
+PULLED = ("linker", "unknown")  # the link sources pulled up (core/kb/suggestions.suggested_by)
 
 PER_NORM = 10  # entities read per matching alias string
 FUZZY_NORMS = 25  # alias strings kept after re-ranking
@@ -91,7 +94,12 @@ class Candidate:
     type_fit: float
     in_document: bool  # already linked in the same document (and layer)
     snippet: Snippet | None = None
-    model: bool = False  # the entity the trained entity linker chose for this span
+    suggested: str | None = None  # the span's suggested link is this entity, chosen by: a LINK_SOURCES name
+
+    @property
+    def model(self) -> bool:
+        """The entity the trained entity linker chose for this span."""
+        return self.suggested == "linker"
 
 
 def type_fit(label: str | None, entity_type: str) -> float:
@@ -291,13 +299,15 @@ def kwic(document_id: int, document: str, start: int, end: int, around: str, off
 
 def candidates(session: Session, mention: str, *, label: str | None = None, document_id: int | None = None,
                annotator_id: int | None = None, limit: int = 10, fuzzy: bool = True,
-               snippets: bool = True, model_choice: int | None = None) -> list[Candidate]:
+               snippets: bool = True, suggested: tuple[int, str] | None = None) -> list[Candidate]:
     """Ranked candidate entities for a mention's text (see the module docstring).
 
     `document_id` and `annotator_id` say where the mention is: entities already linked there rank
     higher, and snippets come from that annotator's layer (annotators do not see each other's).
-    `model_choice`: the entity a trained linker chose for this mention, ranked up (MODEL_PULL).
+    `suggested`: (entity, who chose it) of the span's suggested link (suggestions.suggested_by): marked
+    on its candidate; ranked up (MODEL_PULL) when a trained linker chose it (PULLED).
     """
+    chosen, source = suggested if suggested is not None else (None, None)
     conn = session.connection()
     keys = mention_keys(mention)
     if not keys:
@@ -326,14 +336,14 @@ def candidates(session: Session, mention: str, *, label: str | None = None, docu
         fit = type_fit(label, e.type)
         here = e.id in in_doc
         value = score(h.similarity, h.exact, p, fit, here)
-        if e.id == model_choice:
+        if e.id == chosen and source in PULLED:
             value += MODEL_PULL * ((1.0 if h.exact else 0.5) - value)
         scored.append((value, h.count, -e.id, h, e, p, fit, here))
     scored.sort(key=lambda t: t[:3], reverse=True)
     top = scored[:limit]
     snips = snippets_for(conn, [t[4].id for t in top], annotator_id) if snippets else {}
     return [Candidate(e.id, e.kb_id, e.name, e.type, e.description, round(value, 4), "exact" if h.exact else "fuzzy",
-                      h.alias, round(p, 4), h.count, fit, here, snips.get(e.id), e.id == model_choice)
+                      h.alias, round(p, 4), h.count, fit, here, snips.get(e.id), source if e.id == chosen else None)
             for value, _, _, h, e, p, fit, here in top]
 
 

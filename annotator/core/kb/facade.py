@@ -23,12 +23,12 @@ class LinkingFacade:
     def candidates(self, document_id: int, surface: str, label: str, limit: int = 10,
                    span_id: int | None = None) -> list[cand.Candidate]:
         """Ranked entities for a mention of this layer (its document, text and label, as the window
-        holds them), each with a snippet of a mention linked to it; with `span_id`, the entity a
-        trained linker suggested for that span ranks up and is marked (`Candidate.model`)."""
+        holds them), each with a snippet of a mention linked to it; with `span_id`, the span's suggested
+        link is marked with who chose it (`Candidate.suggested`), and ranks up if a trained linker did."""
         with self.store.Session() as s:
             return cand.candidates(s, surface, label=label, document_id=document_id,
                                    annotator_id=self.annotator_id, limit=limit,
-                                   model_choice=suggestions.linker_choice(s, span_id))
+                                   suggested=suggestions.suggested_by(s, span_id))
 
     def search_entities(self, query: str, label: str | None = None, limit: int = 20) -> list[cand.Candidate]:
         with self.store.Session() as s:

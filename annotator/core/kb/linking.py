@@ -110,12 +110,21 @@ def _confirmed(entity_id: int | None, status: str) -> int | None:
 
 @dataclass
 class LinkEdit(UpdateSpan):
-    """An UpdateSpan that keeps alias counts in step with confirmed links (not registered itself)."""
+    """An UpdateSpan that keeps alias counts in step with confirmed links (not registered itself).
+
+    Who chose the link (`Span.link_source`): a person, unless the edit leaves the link as it was (Enter
+    confirming a suggested link keeps the linker's or the prior's name on it; "accepted" says a person
+    checked it). Decided on the first do and kept in `changes`, so undo puts the old source back and
+    redo (also after a restart) sets the same one."""
 
     learned: list[dict[str, Any]] = field(default_factory=list)
 
     def do(self, s: Session) -> Change:
         row = span_row(s, self.span_id)
+        if not self.before and "link_source" not in self.changes and (
+                self.changes.get("entity_id", row.entity_id), self.changes.get("nil", row.nil)) != (
+                row.entity_id, row.nil):
+            self.changes = {**self.changes, "link_source": "person"}
         old = _confirmed(row.entity_id, row.status)
         new = _confirmed(self.changes.get("entity_id", row.entity_id), self.changes.get("status", row.status))
         text = surface(s, row)
@@ -226,6 +235,8 @@ class NewEntityFromSpan(LinkEdit):
         s.execute(insert(Alias).values(entity_id=self.entity_id, text=self.entity_name,
                                        norm=normalize(self.entity_name), count=0, created_by=self.created_by))
         self.changes = {"entity_id": self.entity_id, "nil": False, "status": "accepted"}
+        if not self.before or "link_source" in self.before:  # (a history from before 0018 has no source)
+            self.changes["link_source"] = "person"
         return super().do(s)
 
     def undo(self, s: Session) -> Change:

@@ -10,6 +10,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.models import Annotator, Document, Entity, Span
+from annotator.core.kb import suggestions
 from annotator.core.kb.candidates import SNIPPET_WIDTH, Snippet, kwic
 
 
@@ -144,6 +145,7 @@ class SpanLink:
     nil: bool
     suggested: bool  # a link awaiting confirmation
     referent_note: str
+    suggested_by: str | None = None  # who chose the suggested link (suggestions.suggested_by), if said
 
 
 def span_link(session: Session, span_id: int) -> SpanLink | None:
@@ -152,5 +154,7 @@ def span_link(session: Session, span_id: int) -> SpanLink | None:
                         .outerjoin(Entity, Entity.id == Span.entity_id).where(Span.id == span_id)).first()
     if r is None:
         return None
-    return SpanLink(r.id, r.entity_id, r.kb_id, r.name, r.type, r.description, r.nil,
-                    r.entity_id is not None and r.status == "suggested", r.referent_note)
+    suggested = r.entity_id is not None and r.status == "suggested"
+    by = suggestions.suggested_by(session, span_id) if suggested else None
+    return SpanLink(r.id, r.entity_id, r.kb_id, r.name, r.type, r.description, r.nil, suggested, r.referent_note,
+                    by[1] if by is not None else None)

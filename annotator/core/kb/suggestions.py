@@ -2,11 +2,15 @@
 
 A suggested link is a span with `entity_id` set and `status == "suggested"`: the span and its link
 await the analyst together (Enter confirms both, through `LinkSpan`, which also teaches the alias
-count). A confirmed link is `entity_id` set and `status == "accepted"`. No new column is needed,
-and a suggested link travels with its suggested span wherever the span goes (the copy of the model
-layer into an analyst's, exports that carry the span's status). Propagating onto an accepted span
-that has no link puts it back to "suggested" — it has a pending suggestion again — and rejecting
-that suggestion (`UnlinkSpan`) accepts it unlinked.
+count). A confirmed link is `entity_id` set and `status == "accepted"`. A suggested link travels with
+its suggested span wherever the span goes (the copy of the model layer into an analyst's, exports that
+carry the span's status). Propagating onto an accepted span that has no link puts it back to
+"suggested" — it has a pending suggestion again — and rejecting that suggestion (`UnlinkSpan`)
+accepts it unlinked.
+
+Who chose it is `Span.link_source` (records.LINK_SOURCES, migration 0018): the run's trained entity
+linker, the alias prior (`suggest_links`, also where that linker had no candidate), or propagation.
+`suggested_by` tells the link panel which, so "model's choice" is said of the linker's own only.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session
 from annotator.core.db.models import Document, DocumentState, Entity, ModelRun, Span
 from annotator.core.kb.candidates import alias_rows, prior, score, type_fit
 from annotator.core.kb.entities import mention_keys
+from annotator.core.records import LINK_SOURCES
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
 
@@ -26,6 +31,8 @@ from annotator.errors import AnnotatorError, Errors
 UNLINKABLE = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 SCOPES = ("document", "corpus")
 NORMS_PER_QUERY = 100  # a UNION ALL of this many parts stays under SQLite's compound-select limit
+LINKER, PRIOR, PROPAGATED, PERSON = LINK_SOURCES
+UNKNOWN = "unknown"  # a suggested link of a run with a trained linker, from before sources were kept (0018)
 
 
 def _best_entities(session: Session, keys_by_span: dict[int, tuple[list[str], str]]) -> dict[int, int]:
@@ -77,21 +84,36 @@ def suggest_links(session: Session, document_ids: list[int]) -> int:
             keys_by_span[span_id] = (mention_keys(surface), label)
     best = _best_entities(session, keys_by_span)
     if best:
-        session.execute(update(Span), [{"id": sid, "entity_id": eid} for sid, eid in best.items()])
+        session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR}
+                                       for sid, eid in best.items()])
     return len(best)
 
 
-def linker_choice(session: Session, span_id: int | None) -> int | None:
-    """The entity a trained entity linker chose for this span: its suggested link, when the run that
-    suggested it had a linker (io/linker.py). Where that linker had no candidate, the prior's
-    suggestion fills in (io/resuggesting.py) and is not told apart: it is the same run's suggestion."""
+def suggested_by(session: Session, span_id: int | None) -> tuple[int, str] | None:
+    """(entity, who chose it) for the span's suggested link: a LINK_SOURCES name but PERSON (a
+    person's link is not a suggestion), or UNKNOWN; None when the span has no suggested link or its
+    source is not known and cannot matter.
+
+    A link without a recorded source (before 0018) is UNKNOWN when its run had a trained entity
+    linker: the linker chose it, or the prior filled in where the linker had none, and nothing kept
+    which. It is not called the model's choice, nor the prior's. Without such a run it was never the
+    linker's, and it is shown as it always was, unmarked."""
     if span_id is None:
         return None
-    row = session.execute(select(Span.entity_id, ModelRun.scores).join(ModelRun, ModelRun.id == Span.model_run_id)
+    row = session.execute(select(Span.entity_id, Span.link_source, ModelRun.scores)
+                          .outerjoin(ModelRun, ModelRun.id == Span.model_run_id)
                           .where(Span.id == span_id, Span.status == "suggested")).first()
-    if row is None or row.entity_id is None:
+    if row is None or row.entity_id is None or row.link_source == PERSON:
         return None
-    return row.entity_id if ((row.scores or {}).get("linker") or {}).get("trained") else None
+    if row.link_source is not None:
+        return row.entity_id, row.link_source
+    return (row.entity_id, UNKNOWN) if ((row.scores or {}).get("linker") or {}).get("trained") else None
+
+
+def linker_choice(session: Session, span_id: int | None) -> int | None:
+    """The entity the run's trained entity linker itself chose for this span (its suggested link)."""
+    found = suggested_by(session, span_id)
+    return found[0] if found is not None and found[1] == LINKER else None
 
 
 @dataclass

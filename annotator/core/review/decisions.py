@@ -159,7 +159,8 @@ class GoldEdit(Command):
                 raise AnnotatorError(Errors.E210.format(entity_id=kb_id))
         values = dict(document_id=self.document_id, annotator_id=gold, start=row["start"], end=row["end"],
                       label=row["label"], entity_id=entity_id, nil=kb_id == NIL, origin="human",
-                      status="accepted", referent_note=row.get("referent_note") or "")
+                      status="accepted", referent_note=row.get("referent_note") or "",
+                      link_source="person" if kb_id else None)  # the reviewer's link (or NIL)
         if span_id is not None:  # redo: the same span again
             values["id"] = span_id
         return s.execute(insert(Span).values(**values).returning(Span.id)).scalar_one()
