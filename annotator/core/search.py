@@ -36,7 +36,7 @@ from annotator.errors import AnnotatorError, Errors
 
 WIDTH = 40  # context, code points on each side
 MIN_LITERAL = 3  # a trigram index looks up nothing shorter
-WHOLE = 65536  # span hits: a text up to this many code points is read whole for its page of hits, ...
+WHOLE = 65536  # span hits: a text up to this many code points (PostgreSQL: bytes) is read whole, ...
 PIECE_GAP = 2000  # ... a longer one in pieces around its spans, those this close together in one piece
 PIECES = 300  # ... pieces read per statement (three parameters each)
 FEW = 200  # span filters: a label with at most this many spans passing is read by ix_spans_layer_counts
@@ -200,17 +200,20 @@ def _text_hits(conn: Connection, pattern: re.Pattern, layer_id: int, f: Filters,
 def _span_hits(conn: Connection, layer_id: int, f: Filters, entity_id: int | None, limit: int,
                width: int) -> list[Hit]:
     """A page of spans and, in the same statement, the name, title and text of their documents, each
-    read once (a text over WHOLE code points comes in pieces after). Cut out per span in SQL, a text
-    was walked again for each of its spans; joined per span, the documents and entities cost the
-    server more planning than the page's rows. Its statements are prepared (`prepared`)."""
+    read once (a text over WHOLE code points, bytes on PostgreSQL, comes in pieces after). Cut out per
+    span in SQL, a text was walked again for each of its spans; joined per span, the documents and
+    entities cost the server more planning than the page's rows. Its statements are prepared."""
     run = prepared(conn)
+    # PostgreSQL knows a text's size in bytes without reading it (an upper bound of its code points);
+    # SQLite 3.40 has no octet_length, and counting code points reads the text
+    size = "octet_length" if conn.dialect.name == "postgresql" else "length"
     page = _page(run, layer_id, f, entity_id, limit)
     if page is None:
         return []
     spans, params = page
     found = run(f"WITH h AS ({spans}) SELECT h.*, NULL, NULL, NULL FROM h UNION ALL "
                 f"SELECT NULL, d.id, {', '.join(['NULL'] * 9)}, d.name, d.title, "
-                f"CASE WHEN length(d.text) <= {WHOLE} THEN d.text END "
+                f"CASE WHEN {size}(d.text) <= {WHOLE} THEN d.text END "
                 "FROM documents d WHERE d.id IN (SELECT document_id FROM h)", params)
     documents = {r[1]: (r[11], r[12], [(0, r[13])] if r[13] is not None else []) for r in found if r[0] is None}
     found = sorted((r[:11] for r in found if r[0] is not None), key=lambda r: (r[1], r[2], r[3], r[0]))
