@@ -17,7 +17,7 @@ from annotator.cli import main
 from annotator.core.db.models import Document, Span
 from annotator.core.nlp import load_model, tokenize
 from annotator.core.records import DocRecord, SpanRecord
-from annotator.core.text import Tokens
+from annotator.core.text import TITLE_MAX, Tokens
 from annotator.errors import AnnotatorError
 from annotator.formats import conll, labelstudio
 from annotator.io.exporting import export
@@ -123,6 +123,22 @@ def test_labelstudio_real_export_keeps_task_id_names_and_region_ids(store, tmp_p
             for r in original["completions"][0]["result"]}
     assert got == want and len(got) == 38
     assert "labelstudio" not in tasks[0]["data"]["meta"]
+
+
+def test_labelstudio_a_one_line_text_is_not_its_own_title(store, tmp_path):
+    """The task's text is one line of 920 characters and no title: the title is its start, cut after a
+    word (it was the whole text, stored and exported twice)."""
+    import_paths(store, [LS_NER], fmt="labelstudio", use_model=False)
+    text = json.loads(LS_NER.read_text())["data"]["text"]
+    with store.Session() as s:
+        [title] = s.execute(select(Document.title)).scalars().all()
+    line = text.strip()
+    assert len(text) == 920 and "\n" not in text
+    assert len(title) <= TITLE_MAX and title.endswith("…") and line.startswith(title[:-1])
+    assert line[len(title) - 1] == " "  # cut after a word
+    out = tmp_path / "out.json"
+    export(store, "labelstudio", out, layer="import", status="all")
+    assert json.loads(out.read_text())[0]["data"]["title"] == title
 
 
 def test_labelstudio_ml_backend_predictions_come_in_as_suggestions_and_go_back_out(store, tmp_path):

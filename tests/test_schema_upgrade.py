@@ -31,6 +31,7 @@ from annotator.core.records import DocRecord
 from annotator.core.review.agreement import compute
 from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
+from annotator.core.text import title_of
 from annotator.errors import AnnotatorError
 from annotator.io.importing import import_records
 
@@ -463,3 +464,27 @@ def test_schema_upgrade_0015_fills_the_time_with_its_own_rule_not_the_live_code(
     assert kept == live
     seconds = {k: round(us / 1e6) for k, us in kept.items()}  # julianday is exact to some 50 µs
     assert seconds == {(2, "2025-03-01"): 420, (3, "2025-03-02"): 0, (3, "2025-03-03"): 3}
+
+
+def test_schema_upgrade_0019_shortens_titles_that_are_a_whole_line_of_the_text(old):
+    """A one-line text's title was the text; 0019 cuts it after a word with "…". A title a file gave
+    (not the first line of its text) and a short one stay as they were."""
+    engine = create_engine(f"sqlite:///{old}")
+    schema.migrate(SimpleNamespace(engine=engine, is_sqlite=True), "0018")
+    line = "Officials in Seoul said on Tuesday that the talks would resume " * 20
+    given = "A title a file gave, " * 20
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET text = :t, title = :title WHERE id = 1"),
+                     {"t": f"  {line}  \nsecond line", "title": line.strip()})
+        conn.execute(text("UPDATE documents SET text = :t, title = :title WHERE id = 2"), {"t": line, "title": given})
+        before = dict(conn.execute(text("SELECT id, title FROM documents WHERE id > 2")).all())
+    engine.dispose()
+    store = Store(old, upgrade=True)
+    try:
+        with store.Session() as s:
+            titles = dict(s.execute(text("SELECT id, title FROM documents")).all())
+        assert titles[1] == title_of(line) and titles[1].endswith("…") and len(titles[1]) <= 120
+        assert titles[2] == given
+        assert {i: t for i, t in titles.items() if i > 2} == before
+    finally:
+        store.close()

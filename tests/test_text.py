@@ -1,6 +1,6 @@
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
-from annotator.core.text import Tokens, Utf16Map, normalize_plain, pack_tokens, title_of
+from annotator.core.text import TITLE_MAX, Tokens, Utf16Map, normalize_plain, pack_tokens, title_of
 
 HARD = "a\U0001F600b中文e\u0301 \u05e9\u05dc\u05d5\u05dd \U0001F469\u200d\U0001F4BB\tz"
 
@@ -30,6 +30,24 @@ def test_text_normalize_plain_strips_bom_and_crlf():
 
 def test_text_title_is_first_non_empty_line():
     assert title_of("\n  \n  Title here \nbody") == "Title here"
+    assert title_of(" \n\t\n") == "" and title_of("") == ""
+
+
+def test_text_title_of_a_long_line_is_cut_after_a_word():
+    line = "Officials in Seoul said on Tuesday that talks " * 10
+    title = title_of(line + "\nbody")
+    assert title == line[:len(title) - 1] + "…" and line[len(title) - 1] == " " and len(title) <= TITLE_MAX
+    assert title_of("x" * 500) == "x" * (TITLE_MAX - 1) + "…"  # no word to cut after
+    assert title_of("a" * TITLE_MAX) == "a" * TITLE_MAX
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab \n\t서🇰"), max_size=400))
+def test_text_title_is_short_and_the_start_of_the_first_line(text):
+    title = title_of(text)
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    assert len(title) <= TITLE_MAX
+    assert title == first if len(first) <= TITLE_MAX else (title.endswith("…") and first.startswith(title[:-1]))
 
 
 def test_text_tokens_snap_and_step():

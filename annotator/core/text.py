@@ -18,11 +18,25 @@ def normalize_plain(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+TITLE_MAX = 120  # code points: a title names a document in lists, headings and exports
+
+
 def title_of(text: str) -> str:
-    """The first non-empty line, stripped."""
-    for line in text.split("\n"):
-        if line.strip():
-            return line.strip()
+    """The first non-empty line, stripped; a longer one than TITLE_MAX is cut after a word before it,
+    with "…". Texts of one line are common (JSONL from doccano, Label Studio, Prodigy): whole, the
+    title was the text again, stored and exported twice (migration 0019 shortened those already kept)."""
+    pos = 0
+    while pos <= len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        line = text[pos:end].strip()
+        if line:
+            if len(line) <= TITLE_MAX:
+                return line
+            cut = line[:TITLE_MAX - 1]
+            space = cut.rfind(" ")
+            return (cut[:space] if space > TITLE_MAX // 2 else cut).rstrip() + "…"
+        pos = end + 1
     return ""
 
 
