@@ -51,6 +51,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E011 = ("'{path}' is not valid UTF-8 (byte {offset}). Re-save the file as UTF-8 and import "
             "again; nothing was imported.")
     E012 = "'{path}' is empty. Remove it or add text; nothing was imported."
+    E548 = ("'{path}' is the open project itself; nothing was imported. Import articles (text, JSONL or "
+            "another format's files), or bring in another project file with `annotator merge FILE`.")
     E013 = ("'{path}' looks binary (it contains NUL bytes). Only text files can be imported; "
             "nothing was imported.")
     E014 = ("'{path}' is {size} bytes, over the limit of {limit} bytes per document. Split it "

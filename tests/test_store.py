@@ -1,6 +1,9 @@
 import hashlib
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -9,7 +12,10 @@ from sqlalchemy import select
 
 from annotator.core.db.models import Base, Label
 from annotator.core.db.store import APPLICATION_ID, Store
+from annotator.core.project import Project
+from annotator.core.records import DocRecord
 from annotator.errors import AnnotatorError
+from annotator.io.importing import import_paths, import_records
 
 
 def digest(path):
@@ -141,3 +147,38 @@ def test_store_atomic_nests_with_savepoints(tmp_path):
             raise ValueError("the outer block rolls back what the inner one did too")
     with store.Session() as s:
         assert sorted(s.scalars(select(Label.name))) == ["A", "B"]
+
+
+def test_store_another_store_in_the_process_keeps_the_projects_locks(tmp_path):
+    """A background task opens its own Store on the window's project, in the window's process. Its
+    checks once read the file's header with open(): closing that handle dropped every POSIX lock the
+    process held on the project, so the next other process to close it took itself for the last
+    one, checkpointed and deleted the write-ahead log the window kept writing into. Edits made after
+    that were invisible to every other process and lost with the window."""
+    path = tmp_path / "p.db"
+    store = Store(path)
+    import_records(store, [DocRecord("d", "Seoul and Tokyo met.")], use_model=False)
+    ana = Project(store, "ana")
+    doc = ana.documents()[0].id
+    ana.add_span(doc, 0, 5, "GPE")
+    Store(path).close()  # a background task's (ui/qt_jobs.py)
+    count = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+             "print(c.execute('SELECT count(*) FROM spans WHERE label = ?', ('GPE',)).fetchone()[0]); c.close()")
+    reads = lambda: subprocess.run([sys.executable, "-c", count, str(path)], capture_output=True, text=True,  # noqa: E731
+                                   check=True).stdout.strip()
+    assert reads() == "1"  # another process comes and goes (a command on the same project)
+    ana.add_span(doc, 10, 15, "GPE")  # saved, as the window says
+    assert Path(f"{path}-wal").exists()
+    assert reads() == "2"
+    store.close()
+
+
+def test_store_importing_the_open_project_itself_is_refused_unread(tmp_path):
+    """Reading it as an article file would open and close it here, dropping SQLite's locks (above)."""
+    path = tmp_path / "p.db"
+    store = Store(path)
+    with pytest.raises(AnnotatorError) as e:
+        import_paths(store, [tmp_path / "." / "p.db"])
+    assert e.value.code == "E548"
+    assert store.execute("SELECT count(*) FROM documents")[0][0] == 0
+    store.close()

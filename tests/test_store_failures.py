@@ -121,7 +121,7 @@ def test_full_disk_import_is_coded_and_loses_nothing(tmp_path, project_file):
     big = tmp_path / "big"
     big.mkdir()
     for i in range(6):
-        (big / f"b{i}.txt").write_text(" ".join(f"word{j}" for j in range(8000)) + "\n")
+        (big / f"b{i}.txt").write_text(" ".join(f"word{j}x{i}" for j in range(8000)) + "\n")  # six distinct texts
     with tiny_disk(tmp_path / "disk", "640k") as disk:  # the 3-document project is ~300 KB
         db = Path(shutil.copy(project_file, disk / "p.db"))
         result = cli(db, "import", "--no-model", big)

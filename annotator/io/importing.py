@@ -13,6 +13,7 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter, deque
 from collections.abc import Sized
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
 from annotator.core.records import CARRIED, NIL, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
-from annotator.errors import Cancelled
+from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.io import linker
 from annotator.io.import_rows import DOC_COLUMNS, Rows, Teach, entities_for_links, held, ids_of
 from annotator.io.sources import estimate, iter_records, sources
@@ -377,6 +378,10 @@ def import_paths(store: Store, paths: Iterable[str | Path], *, fmt: str = "auto"
     """`annotator import`: the files streamed into one transaction (a bad file anywhere stores nothing,
     a bad line too unless `skip_invalid`: then it is left out and listed in the report's `skipped`)."""
     found = sources(paths, fmt)
+    if store.path is not None:  # read, it would be opened and closed here: SQLite's locks on it dropped (store.py)
+        for _, path in found:
+            if path.exists() and store.path.exists() and os.path.samefile(path, store.path):
+                raise AnnotatorError(Errors.E548.format(path=path))
     skipped: list[str] = []
     report = import_records(store, iter_records(found, skip_invalid, skipped), total=estimate(found), **kwargs)
     report.skipped = skipped

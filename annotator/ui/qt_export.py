@@ -24,6 +24,7 @@ from annotator.errors import AnnotatorError, Errors
 from annotator.formats import registry
 from annotator.io import outputs
 from annotator.io.exporting import STATUSES, export, summary
+from annotator.ui.qt_files import file_dialog
 from annotator.ui.qt_jobs import QtJobRunner
 
 STATUS_TEXT = {"done": "Only documents marked done (done)", "all": "Every document opened, also those in progress (all)"}
@@ -223,7 +224,7 @@ class QtExportDialog(QDialog):
         """Qt's file dialog, for a file or (brat, XMI) a folder; its choice goes into the path box."""
         kind = registry.info(self.fmt())
         out = self.out_path()
-        dialog = QFileDialog(self, "Export to a folder" if kind.folder else "Export to a file",
+        dialog = file_dialog(self, "Export to a folder" if kind.folder else "Export to a file",
                              str(out.parent if out.parent.is_dir() else self._base()))
         dialog.setObjectName("exportBrowser")
         if kind.folder:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
@@ -20,6 +20,7 @@ from annotator.errors import AnnotatorError, Errors, is_machine_failure
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_model import QtDocumentModel
 from annotator.ui.qt_done import QtDoneFlow
+from annotator.ui.qt_files import Mode, choose
 from annotator.ui.qt_guidelines import QtGuidelinesPane
 from annotator.ui.qt_help import QtShortcutsDialog
 from annotator.ui.qt_history import QtHistoryPanel
@@ -118,13 +119,11 @@ class QtMainWindow(QtWindowImports, QMainWindow):
 
     # --- projects, preferences, help (File, Edit and Help menus)
     def new_project_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "New project", "", PROJECT_SUFFIXES)
-        if path:
+        for path in choose(self, "New project", "", PROJECT_SUFFIXES, mode=Mode.AnyFile, save=True):
             self.switch_project(path)
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_SUFFIXES)
-        if path:
+        for path in choose(self, "Open project", "", PROJECT_SUFFIXES):
             self.switch_project(path)
 
     def switch_project(self, db: str) -> None:

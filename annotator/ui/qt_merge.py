@@ -10,17 +10,17 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from annotator.io.merging import MergeReport
+from annotator.ui.qt_files import file_dialog
 
 PROJECT_FILES = "Annotator projects (*.db);;All files (*)"
 
 
 def merge_file_dialog(parent: QWidget) -> QFileDialog:
-    """The file chooser (Qt's own, not the platform's: the same everywhere, and testable offscreen)."""
-    dialog = QFileDialog(parent, "Merge a colleague's project file", "", PROJECT_FILES)
+    """The file chooser (qt_files: Qt's own, listing files by name only)."""
+    dialog = file_dialog(parent, "Merge a colleague's project file", "", PROJECT_FILES)
     dialog.setObjectName("mergeFileDialog")
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
-    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     return dialog
 

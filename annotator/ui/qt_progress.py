@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from annotator.core.progress import TIME_RULE, Totals, clock
 from annotator.core.project import Project
+from annotator.ui.qt_files import Mode, choose
 
 # what the chart can show: (menu text, value of a person's totals)
 METRICS = {
@@ -118,6 +119,5 @@ class QtProgressDialog(QDialog):
         return self.chart.grab().save(path, "PNG")
 
     def save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save chart", "progress.png", "PNG images (*.png)")
-        if path:
+        for path in choose(self, "Save chart", "progress.png", "PNG images (*.png)", mode=Mode.AnyFile, save=True):
             self.export_png(path)

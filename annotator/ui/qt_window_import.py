@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from annotator.errors import Errors
 from annotator.io.importing import summary
+from annotator.ui.qt_files import Mode, choose
 
 IMPORT_SUFFIXES = "Text, JSONL and spaCy DocBin (*.txt *.jsonl *.spacy);;All files (*)"
 IMPORT_FAILED = "Import failed"  # the failure dialog's title
@@ -26,14 +27,14 @@ class QtWindowImports:
         return self.importer.start(self.project.store.url, list(paths), use_model, by=self.project.user)
 
     def import_files_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Import documents", "", IMPORT_SUFFIXES)
+        files = choose(self, "Import documents", "", IMPORT_SUFFIXES, mode=Mode.ExistingFiles)
         if files:
             self.import_paths(files)
 
     def import_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of documents")
-        if folder:
-            self.import_paths([folder])
+        folders = choose(self, "Import a folder of documents", mode=Mode.Directory)
+        if folders:
+            self.import_paths(folders[:1])
 
     def _on_imported(self, report) -> None:
         """The import's summary (io.importing.summary, as the command line prints it): its first line in

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # sqlalchemy.orm loads with the first session: a command that
     from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_NOTADB = 26  # "file is not a database"
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL: a row-level security policy or a missing grant said no
 
 
@@ -171,26 +172,28 @@ def _check_leftovers(path: Path) -> None:
 def _check_sqlite_file(path: Path) -> None:
     """Refuse a file that is not ours before SQLAlchemy (or Alembic) writes anything into it. An
     SQLite file with nothing in it (no application id, no schema) is a new project: what a creation
-    that was interrupted, or is still migrating in another process, leaves."""
+    that was interrupted, or is still migrating in another process, leaves.
+
+    Asked of SQLite, read-only, never by reading the file ourselves: closing any handle of a file
+    releases every POSIX lock this process holds on it, the open project's SQLite locks among them.
+    A background task's Store did that in the window, and the next other process to close the
+    project took itself for the last one, checkpointed and deleted the write-ahead log the window
+    went on writing into: edits shown as saved were lost, a command's edit was overwritten. SQLite
+    keeps its own connections' locks whatever they open and close. The header it reads may be
+    older than page 1 in the log (after a crash): SQLite reads the log too."""
     if not path.exists() or path.stat().st_size == 0:
         return
-    with open(path, "rb") as fh:
-        header = fh.read(100)
-    if not header.startswith(b"SQLite format 3\x00"):
-        raise AnnotatorError(Errors.E003.format(path=path))
-    app_id = int.from_bytes(header[68:72], "big")
-    if app_id != APPLICATION_ID:
-        # The header in the file may be stale while the newest page 1 sits in the WAL (after a crash,
-        # before a checkpoint): ask SQLite, read-only.
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            if app_id == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
-                return  # empty: schema.ensure_current makes the project under the write lock
-        except sqlite3.DatabaseError:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            return  # empty: schema.ensure_current makes the project under the write lock
+    except sqlite3.DatabaseError as e:
+        if getattr(e, "sqlite_errorcode", None) == SQLITE_NOTADB:
             raise AnnotatorError(Errors.E003.format(path=path)) from None
-        finally:
-            conn.close()
+        return  # unreadable here (permissions, a read-only folder, damage): the engine says which
+    finally:
+        conn.close()
     if app_id != APPLICATION_ID:
         raise AnnotatorError(Errors.E001.format(path=path))
 
