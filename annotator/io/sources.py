@@ -15,7 +15,7 @@ from annotator.formats.files import check_record, check_regular, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
-AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy"}  # --format auto, by suffix (a DocBin is never text)
+AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy", ".ann": "brat", ".xmi": "xmi"}  # --format auto
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -41,7 +41,12 @@ Source = tuple[str, Path]  # (format, file)
 
 
 def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
-    """The files the paths name, with the format each is read as; folders mean their text files."""
+    """The files the paths name, with the format each is read as; folders mean their text files.
+
+    With "auto", what other tools write is recognised rather than read as plain text, which would
+    keep the texts and drop every annotation without a word: a text with a brat `.ann` beside it,
+    and a folder of such pairs, are brat; `.ann` and `.xmi` files, and folders of them, are read as
+    brat and XMI (each folder holding them is one source: its type system is shared)."""
     out: list[Source] = []
     for raw in paths:
         path = Path(raw)
@@ -50,16 +55,40 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
         if path.is_dir() and fmt in ("auto", "txt"):
             # a folder is a corpus of text files; JSONL is named explicitly (a folder may hold other
             # JSONL, such as the sample corpus's knowledge base)
-            files = sorted(p for p in path.rglob("*") if p.suffix in TEXT_SUFFIXES)
-            if not files:
+            found = _folder(path) if fmt == "auto" else [("txt", p) for p in _texts(path)]
+            if not found:
                 raise AnnotatorError(Errors.E018.format(path=path, suffixes=", ".join(TEXT_SUFFIXES)))
-            out.extend(sources(files, fmt))
+            out.extend(found)
             continue
-        kind = fmt if fmt != "auto" else AUTO.get(path.suffix, "txt")
+        kind = fmt if fmt != "auto" else _kind(path)
         if kind != "txt" and path.is_file() and path.stat().st_size == 0:
             raise AnnotatorError(Errors.E012.format(path=path))
         out.append((kind, path))
     return out
+
+
+def _texts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
+
+
+def _kind(path: Path) -> str:
+    """--format auto of one file: by suffix, and a text with a brat annotation file beside it is brat."""
+    if path.suffix in TEXT_SUFFIXES and path.with_suffix(".ann").is_file():
+        return "brat"
+    return AUTO.get(path.suffix, "txt")
+
+
+def _folder(folder: Path) -> list[Source]:
+    """--format auto of a folder: each folder in it holding brat or XMI files is one source of that
+    format; the other text files are plain text."""
+    found: list[Source] = []
+    claimed: set[Path] = set()
+    for suffix, kind in ((".ann", "brat"), (".xmi", "xmi")):
+        for where in sorted({p.parent for p in folder.rglob(f"*{suffix}") if p.is_file()} - claimed):
+            found.append((kind, where))
+            claimed.add(where)
+    found += [("txt", p) for p in _texts(folder) if not (p.parent in claimed and p.with_suffix(".ann").is_file())]
+    return sorted(found, key=lambda s: str(s[1]))
 
 
 def estimate(found: list[Source]) -> int:

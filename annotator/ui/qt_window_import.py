@@ -13,7 +13,7 @@ from annotator.errors import Errors
 from annotator.io.importing import summary
 from annotator.ui.qt_files import Mode, choose
 
-IMPORT_SUFFIXES = "Text, JSONL and spaCy DocBin (*.txt *.jsonl *.spacy);;All files (*)"
+IMPORT_SUFFIXES = "Text, JSONL, spaCy DocBin, brat and XMI (*.txt *.jsonl *.spacy *.ann *.xmi);;All files (*)"
 IMPORT_FAILED = "Import failed"  # the failure dialog's title
 
 
