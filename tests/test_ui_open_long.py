@@ -64,6 +64,7 @@ def test_ui_long_article_first_screen_painted_before_the_rest(window, qtbot):
     assert table.rowCount() == PARAGRAPHS
     assert [table.span_at(r).start for r in (0, PARAGRAPHS - 1)] == [offsets[0][0], offsets[-1][0]]
     assert panel.list_heading.text() == f"Spans in this document: {PARAGRAPHS}, {PARAGRAPHS // 3} to check"
+    assert window.labels.chips["GPE"].text().endswith(f"({PARAGRAPHS})")  # the legend counted the rest too
     view = window.view
     view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())  # the last paragraph on screen
     block = view.document().findBlock(view.to_qt(offsets[-1][0]))

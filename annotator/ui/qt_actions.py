@@ -132,6 +132,7 @@ class QtActions(QObject):
         m.opened.connect(self.update)
         m.opened.connect(self.update_counts)
         m.spansChanged.connect(self.update_counts)
+        m.loaded.connect(self.update_counts)  # a long document's spans past its first screen
         m.project.changes.subscribe(self._on_scheme, SchemeChange)
         self.update()
 

@@ -239,6 +239,7 @@ def screenshot(db: str | os.PathLike, doc_name: str, out_png: str | os.PathLike,
         window.show()
         window.refresh_documents()
         window.open_document_named(doc_name)
+        window.model.load_rest()  # a long document's spans past its first screen, as a moment after opening
         if window.model.order:
             window.model.set_current(window.model.order[0][2])
         window.view.verticalScrollBar().setValue(0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDockWidget, QHBoxLayout, QHeaderView,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget)
 
 from annotator.core.search import Filters, Hit, flat
 from annotator.errors import AnnotatorError
@@ -137,8 +137,14 @@ class QtSearchPanel(QDockWidget):
                 combo.setCurrentText(chosen)
 
     def present(self) -> None:
+        """Shown with a third of the window's height at least (a dock opens at its contents' minimum:
+        two hits)."""
+        opened = not self.isVisible()
         self.show()
         self.raise_()
+        window = self.parentWidget()
+        if opened and isinstance(window, QMainWindow) and not self.isFloating():
+            window.resizeDocks([self], [max(self.height(), window.height() // 3)], Qt.Orientation.Vertical)
         self.query.setFocus()
         self.query.selectAll()
 

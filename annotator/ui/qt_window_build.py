@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from annotator.ui.qt_document_list import QtDocumentList
 from annotator.ui.qt_document_view import QtDocumentView
@@ -18,6 +18,9 @@ from annotator.ui.qt_span_panel import QtSpanPanel
 
 if TYPE_CHECKING:  # type names only: qt_main_window imports this module to build itself
     from annotator.ui.qt_main_window import QtMainWindow
+
+
+MIN_CENTRE_HEIGHT = 240  # the label bar's row and a few lines of the article, the list and the panels
 
 
 def build_centre(w: QtMainWindow) -> None:
@@ -34,17 +37,26 @@ def build_centre(w: QtMainWindow) -> None:
     w.right.addWidget(w.panel)
     w.right.addWidget(w.link_panel)
     w.right.setSizes([420, 330])  # the span list gets the larger share; the user's split is kept
+    # in a scroll area: in a short window (a laptop's, the corpus search open below) the panels keep
+    # the height their buttons and lists need and scroll, instead of being squashed unreadable
+    side = QScrollArea()
+    side.setObjectName("sidePanels")
+    side.setWidget(w.right)
+    side.setWidgetResizable(True)
+    side.setFrameShape(QFrame.Shape.NoFrame)
+    side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     w.splitter = QSplitter(Qt.Orientation.Horizontal)
     w.splitter.setObjectName("mainSplitter")
     w.splitter.setChildrenCollapsible(False)
     w.splitter.setHandleWidth(5)
-    for widget, stretch in ((w.documents, 0), (w.view, 1), (w.right, 0)):
+    for widget, stretch in ((w.documents, 0), (w.view, 1), (side, 0)):
         w.splitter.addWidget(widget)
         w.splitter.setStretchFactor(w.splitter.count() - 1, stretch)
     w.splitter.setSizes([290, 660, 330])
     w.view.setMinimumWidth(440)
     w.documents.setMinimumWidth(180)
     w.panel.setMinimumWidth(240)
+    side.setMinimumWidth(240 + side.verticalScrollBar().sizeHint().width())
     centre = QWidget()
     centre.setObjectName("centre")
     column = QVBoxLayout(centre)
@@ -52,6 +64,9 @@ def build_centre(w: QtMainWindow) -> None:
     column.setSpacing(0)
     column.addWidget(w.labels)
     column.addWidget(w.splitter, 1)
+    # the label bar wraps its chips: its height at the narrowest width (several rows) would be the whole
+    # centre's minimum, and a dock below (the corpus search) could only have what that leaves
+    centre.setMinimumHeight(MIN_CENTRE_HEIGHT)
     w.setCentralWidget(centre)
 
 
