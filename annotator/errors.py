@@ -325,6 +325,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
     E618 = ("--pool must be at least 1 (got {pool}). Give how many unchecked documents to rank at a time, "
             "e.g. --pool 2000.")
+    E622 = ("'{path}' is a folder, not a project file: a project is one .db file. Give the path of the "
+            "project's file instead, e.g. '{example}'. Nothing was created or changed.")
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "

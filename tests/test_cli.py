@@ -77,6 +77,23 @@ def test_cli_refuses_a_foreign_database(tmp_path):
 
 
 @pytest.mark.single_backend
+@pytest.mark.parametrize("args", [("stats",), ("role",), ("db", "init"), ("import", "--no-model", "seeds"),
+                                  ("merge", "other.db"), ("export", "--format", "jsonl", "--out", "o.jsonl")])
+def test_cli_a_folder_as_db_is_one_coded_line_and_creates_nothing(tmp_path, monkeypatch, args):
+    """`--db /tmp stats`, `--db dproj import x.txt` ended in a traceback (IsADirectoryError)."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "dproj"
+    folder.mkdir()
+    args = [str(seeds_dir()) if a == "seeds" else a for a in args]
+    result = CliRunner().invoke(main, ["--db", str(folder), *args])
+    assert (result.exit_code, result.stderr) == (1, f"Error: [E622] '{folder}' is a folder, not a project file: a "
+                                                    "project is one .db file. Give the path of the project's file "
+                                                    f"instead, e.g. '{folder / 'project.db'}'. Nothing was created or "
+                                                    "changed.\n")
+    assert list(folder.iterdir()) == [] and not Path("o.jsonl").exists()
+
+
+@pytest.mark.single_backend
 def test_cli_runs_as_a_module_with_exit_code(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "annotator", "--db", str(tmp_path / "p.db"), "export",
                            "--format", "jsonl", "--out", str(tmp_path / "o.jsonl"), "--layer", "model"],

@@ -189,7 +189,8 @@ def test_merge_errors_are_coded(two, tmp_path):
     conn.close()
     empty = tmp_path / "empty.db"
     empty.touch()
-    cases = [(tmp_path / "missing.db", "E010"), (text, "E003"), (foreign, "E001"), (empty, "E001")]
+    cases = [(tmp_path / "missing.db", "E010"), (text, "E003"), (foreign, "E001"), (empty, "E001"),
+             (tmp_path, "E622")]  # a folder
     if ours.path is not None:  # an SQLite project
         cases.append((ours.path, "E158"))
     for path, code in cases:
