@@ -52,8 +52,14 @@ def test_cli_export_with_model_layer(run, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("export", "--format", "nope", "--out", "x"),
-     "Error: [E040] Unknown format 'nope'. Known formats: "),
+    (("export", "--format", "nope", "--out", "x"),  # spacy-kb is not listed: `kb export` writes it
+     "Error: [E040] Unknown format 'nope'. Known formats: brat, conll, doccano, jsonl, labelstudio, spacy, xmi.\n"),
+    (("import", "--format", "nope", "x.txt"),
+     "Error: [E040] Unknown format 'nope'. Known formats: auto, txt, brat, conll, doccano, jsonl, labelstudio, "
+     "spacy, xmi.\n"),
+    (("export", "--format", "spacy-kb", "--out", "x"),  # said before "no finished document" (E048)
+     "Error: [E042] Format 'spacy-kb' cannot be written from documents (it is a knowledge base: use "
+     "`annotator kb export --format spacy-kb`, and `--format spacy` for the documents).\n"),
     (("export", "--format", "jsonl", "--out", "x", "--layer", "zed"),
      "Error: [E041] Unknown layer 'zed'. Known layers: {known}.\n"),
     (("import", "/no/such/file.txt"), "Error: [E010] '/no/such/file.txt' does not exist. Check the path.\n"),

@@ -141,7 +141,9 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         if fmt != "labelstudio":
             raise AnnotatorError(Errors.E624.format(fmt=fmt))
         options = {"from_name": names[0], "to_name": names[1]}
-    writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
+    writer = registry.get(fmt)
+    if not kind.documents:  # a knowledge base: its write() refuses documents (E042), before any is read
+        writer.write(iter(()), Path(out))
     ids = document_ids(store, layer, status, suggestions)
     if viewer is not None:
         with store.engine.connect() as conn:

@@ -42,6 +42,8 @@ Source = tuple[str, Path]  # (format, file)
 
 def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
     """The files the paths name, with the format each is read as; folders mean their text files."""
+    if fmt not in ("auto", "txt"):
+        registry.info(fmt, also=("auto", "txt"))  # E040 before any file is looked at
     out: list[Source] = []
     for raw in paths:
         path = Path(raw)
