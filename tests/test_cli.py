@@ -30,7 +30,7 @@ def run(tmp_path, monkeypatch):
 def test_cli_import_stats_export(run, tmp_path):
     result = run("import", seeds_dir(), "--no-model")
     assert result.exit_code == 0
-    assert result.output == "Imported 3 document(s) with 0 span(s).\n"
+    assert result.output == "Imported 3 documents with 0 spans.\n"
     again = run("import", seeds_dir(), "--no-model")
     assert "Skipped 3 already in the project" in again.output
     data = json.loads(run("stats", "--json").output)
@@ -43,7 +43,7 @@ def test_cli_export_with_model_layer(run, tmp_path):
     refused = run("export", "--format", "jsonl", "--out", out, "--layer", "model")  # only suggestions
     assert refused.exit_code == 1 and "[E048]" in refused.output and "--include-suggestions" in refused.output
     result = run("export", "--format", "jsonl", "--out", out, "--layer", "model", "--include-suggestions")
-    assert result.exit_code == 0 and result.output.startswith("Wrote 1 document(s), ")
+    assert result.exit_code == 0 and result.output.startswith("Wrote 1 document, ")
     [task] = [json.loads(line) for line in out.read_text().splitlines()]
     assert task["meta"]["name"] == "000_8c62d622aab8081a"
     assert task["spans"] and all(s["text"] == task["text"][s["start"]:s["end"]] for s in task["spans"])

@@ -553,7 +553,7 @@ def test_merge_counts_their_links_toward_the_aliases_here(two):
     after = alias_counts(ours, *keys)
     assert after[:2] == [before[0] + 1, before[1] + 1]  # his article 1 and 2 links (Seoul is NIL)
     assert before[2] is None and after[2] == 1  # his new entity's alias, copied with his count
-    assert report.learned_links == 2 and "Counted 2 of their link(s) toward the aliases of their entities." in \
+    assert report.learned_links == 2 and "Counted 2 of their links toward the aliases of their entities." in \
         report.notes()
     assert merge(ours, theirs_path).learned_links == 0 and alias_counts(ours, *keys) == after
 
