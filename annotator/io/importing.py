@@ -13,6 +13,7 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter, deque
 from collections.abc import Sized
 from dataclasses import dataclass, field
@@ -138,16 +139,18 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
     with store.atomic() as session:
         run = _Run(session, as_layer, by, ImportReport())
         fresh = run.fresh(records)
-        if use_model:
+        feed = fresh.feed()
+        first = next(feed, None)  # the model is loaded (and a run recorded) only for a new document
+        feed = iter(()) if first is None else itertools.chain([first], feed)
+        if use_model and first is not None:
             nlp = nlp or nlp_mod.load_model(model)
             run.report.model = "%s-%s" % nlp_mod.model_id(nlp)
             run.start_model(*nlp_mod.model_id(nlp), linking=linker.has_linker(nlp))
             n_process = nlp_mod.processes_for(total)
-            analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in fresh.feed()),
+            analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in feed),
                                        n_process=n_process, links=run.linking)
         else:
-            analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens)
-                                           for rec, _ in fresh.feed())
+            analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens) for rec, _ in feed)
         batch = []
         for tokens, ents in analysed:
             if cancelled():
