@@ -332,6 +332,7 @@ def test_merge_keeps_a_reviewers_adjudication_decisions(tmp_path, backend):
     try:
         merge(ours, tmp_path / "theirs.db")
         assert _review_items(ours) == expected
+        set_role(ours, "rev", "reviewer")  # a merge gives no role (test_merge_roles.py): given here
         rev = Project(ours, "rev")  # the reviewer here resumes: nothing left to decide
         assert len(Review(rev).adjudicate(doc_id(ours, 1), ["ana", "bob"])) == 0
         with ours.Session() as s:

@@ -4,6 +4,7 @@ it; the window shows it (qt_merge)."""
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -58,6 +59,8 @@ class MergeReport:
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
     not_carried: Counter = field(default_factory=Counter)  # "brat relations": n, of documents here already
     setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
+    roles_not_given: list[str] = field(default_factory=list)  # new here, reviewers there: added as annotators
+    team: bool = False  # merged into a team server (roles are the admin's to give)
 
     @property
     def conflicts(self) -> int:
@@ -80,9 +83,18 @@ class MergeReport:
                 f"{plural(len(self.annotators), 'annotator')}, {plural(len(self.labels), 'label')}, "
                 f"{plural(self.events, 'history event')} added.")
 
+    def role_notes(self) -> list[str]:
+        """A merge grants no role: who was a reviewer there came as an annotator, and how to change that."""
+        how = ("`annotator db users add {name} --role reviewer` (the admin)" if self.team
+               else "`annotator role {name} reviewer` (a reviewer or the project's owner)")
+        return [f"{name} is a reviewer in {self.source}; added here as an annotator (a merge gives no role): "
+                + how.format(name=shlex.quote(name)) + " makes them a reviewer here."
+                for name in self.roles_not_given]
+
     def notes(self) -> list[str]:
         """Renamed documents and conflicts, a line each; what was kept is always this project's."""
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
+        lines += self.role_notes()
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
         if self.not_carried:
