@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors, is_machine_failure
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -286,7 +287,7 @@ class QtMainWindow(QtWindowImports, QMainWindow):
             view.reload()
         if found.by:
             what = [w for w, yes in (("the knowledge base", found.knowledge_base),
-                                     (f"gold of {len(found.gold)} document(s)", found.gold),
+                                     (f"gold of {plural(len(found.gold), 'document')}", found.gold),
                                      ("new documents", found.new_documents)) if yes]
             self.show_message(f"Updated with changes by {', '.join(found.by)}"
                               + (f" ({'; '.join(what)})" if what else "") + ".")
