@@ -327,6 +327,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
     E618 = ("--pool must be at least 1 (got {pool}). Give how many unchecked documents to rank at a time, "
             "e.g. --pool 2000.")
+    E622 = ("'{path}' is a folder, not a project file: a project is one .db file. Give the path of the "
+            "project's file instead, e.g. '{example}'. Nothing was created or changed.")
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "
@@ -345,8 +347,12 @@ class Errors(metaclass=ErrorsWithCodes):
     E523 = ("'{colour}' is not a colour. Give it as #RRGGBB, e.g. #88CCEE. Nothing was changed.")
     E524 = ("'{key}' cannot be a label key: use one digit 0-9 (label keys are bound in the article and "
             "the span list). Labels without a digit are reached through the quick label picker (Ctrl+L).")
-    E525 = ("The key {key} already belongs to {other}. Give {other} another key first (`annotator labels "
-            "key {other} ...`), or choose a free digit: {free}.")
+    E525 = "The key {key} already belongs to {other}. {advice}"
+    _E525_FREE = ("Give {other} another key first (`annotator labels key {other} ...`), or choose a free "
+                  "digit: {free}.")
+    _E525_NONE = ("Every digit is taken, so {other} has none to move to: {name} can be given without a digit "
+                  "through the quick label picker (Ctrl+L), or hide a label you no longer use (`annotator "
+                  "labels hide LABEL`, its spans keep it) and its digit goes to the first shown label without one.")
     E526 = ("{count} spans in {layers} still use the label {name}, so it cannot be removed: they would "
             "lose their label. Move them with `annotator labels remove {name} --into OTHER`, or keep the "
             "label and hide it (`annotator labels hide {name}`). Nothing was changed.")

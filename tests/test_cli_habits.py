@@ -58,7 +58,7 @@ def test_cli_db_and_user_after_the_command(tmp_path):
     db = tmp_path / "p.db"
     result = invoke("import", SEED, "--no-model", "--db", db)
     assert result.exit_code == 0, result.output
-    assert result.output == "Imported 1 document(s) with 0 span(s).\n"
+    assert result.output == "Imported 1 document with 0 spans.\n"
     assert db.exists()
     project_of_ana(db)
     assert invoke("stats", "--db", db).output.startswith("Documents: 1\n")

@@ -99,7 +99,7 @@ def test_cli_review_agreement_prints_a_table(team):
     result = cli(path, "agreement")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "Agreement of ana, bob, cy over 2 document(s) (- where undefined; per document: --json)"
+    assert lines[0] == "Agreement of ana, bob, cy over 2 documents (- where undefined; per document: --json)"
     assert lines[1].split() == ["F1", "exact", "F1", "overlap", "kappa", "alpha", "links", "docs"]
     assert lines[2].startswith("overall ") and lines[2].split()[-1] == "2"
     assert [line.split()[0:3] for line in lines[3:6]] == [["ana", "/", "bob"], ["ana", "/", "cy"], ["bob", "/", "cy"]]
@@ -127,7 +127,7 @@ def test_cli_review_merge_reports_and_is_idempotent(team, tmp_path):
     first = cli(path, "merge", tmp_path / "other.db")
     assert first.exit_code == 0
     lines = first.output.splitlines()
-    assert lines[0].startswith(f"Merged {tmp_path / 'other.db'}: 1 document(s), 1 layer document(s) with 1 span(s)")
+    assert lines[0].startswith(f"Merged {tmp_path / 'other.db'}: 1 document, 1 layer document with 1 span")
     assert any(line.startswith("Conflict, entity ") and "changed by dora" in line for line in lines)
     second = cli(path, "merge", tmp_path / "other.db")
     assert "Nothing new: everything in it is already here." in second.output

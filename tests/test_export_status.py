@@ -153,7 +153,7 @@ def test_formats_without_a_status_leave_suggestions_out_and_say_so(checked, tmp_
     report = export(checked.store, fmt, out, layer=USER, suggestions=True)
     assert report.suggestions_left_out == 3 and report.spans == 1
     lines = summary(report, out)
-    assert lines[-1] == (f"3 unchecked suggestion(s) were left out: {fmt} cannot mark a span as a suggestion, "
+    assert lines[-1] == (f"3 unchecked suggestions were left out: {fmt} cannot mark a span as a suggestion, "
                          "and a suggestion is never written as a decision.")
     assert [len(r.spans) for r in registry.get(fmt).read(out)] == [1, 0]
 
@@ -172,9 +172,9 @@ def test_cli_include_suggestions(checked, tmp_path):
     out = tmp_path / "o.jsonl"
     args = ["--db", str(checked.store.path), "--user", USER, "export", "--format", "jsonl", "--out", str(out)]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0 and result.output.startswith("Wrote 2 document(s), 1 span(s)")
+    assert result.exit_code == 0 and result.output.startswith("Wrote 2 documents, 1 span ")
     result = CliRunner().invoke(main, [*args, "--include-suggestions", "--status", "all", "--force"])
-    assert result.exit_code == 0 and result.output.startswith("Wrote 3 document(s), 5 span(s)")
+    assert result.exit_code == 0 and result.output.startswith("Wrote 3 documents, 5 spans")
 
 
 def test_window_export_dialog_checkbox_adds_marked_suggestions(window, qtbot, tmp_path):

@@ -172,9 +172,9 @@ def test_exporting_respects_blind_annotation_for_a_viewer(project, tmp_path):
 def test_exporting_summary_is_what_the_cli_prints():
     report = FormatReport(documents=2, spans=5, misaligned=[("a1", 3, 7, "m X"), ("a2", 0, 1, "K")])
     assert summary(report, "out.conll") == [
-        "Wrote 2 document(s), 5 span(s) to out.conll.",
-        "2 span(s) are not on token boundaries and were left out, e.g.: a1 3-7 'm X'; a2 0-1 'K'"]
-    assert summary(FormatReport(documents=1), "x") == ["Wrote 1 document(s), 0 span(s) to x."]
+        "Wrote 2 documents, 5 spans to out.conll.",
+        "2 spans are not on token boundaries and were left out, e.g.: a1 3-7 'm X'; a2 0-1 'K'"]
+    assert summary(FormatReport(documents=1), "x") == ["Wrote 1 document, 0 spans to x."]
 
 
 def test_exporting_done_status_selects_finished_documents(project):

@@ -158,7 +158,7 @@ def test_cli_skip_invalid_and_summary_lines(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["import", str(path), "--no-model", "--skip-invalid"])
     assert result.exit_code == 0, result.output
     assert f"written back by an export to the same format: prodigy relations {len(lines[0]['relations'])}." in result.output
-    assert "Skipped 2 line(s)" in result.output
+    assert "Skipped 2 lines" in result.output
     assert "  rel.jsonl, line 2: the text is empty or only whitespace" in result.output
     assert "  rel.jsonl, line 3: [E016]" in result.output
     copy = tmp_path / "re.jsonl"

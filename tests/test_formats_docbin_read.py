@@ -248,7 +248,7 @@ def test_cli_import_of_a_docbin_by_its_suffix(tmp_path):
     result = CliRunner().invoke(main, ["--db", db, "--user", "ana", "import", str(tmp_path / "x.spacy"),
                                        "--no-model"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Imported 3 document(s)")
+    assert result.output.startswith("Imported 3 documents")
     store = Store(db)
     with store.Session() as s:
         assert set(s.scalars(select(Document.name))) == {"a0", "a1", "a2"}
@@ -264,7 +264,7 @@ def test_ui_dropping_a_docbin_imports_its_documents(window, qtbot, tmp_path):
                                 Qt.KeyboardModifier.NoModifier))
     qtbot.waitUntil(lambda: len(window.documents.model.docs) == 6, timeout=60_000)
     assert {"a0", "a1", "a2"} <= {d.name for d in window.documents.model.docs}
-    assert window.statusBar().currentMessage().startswith("Imported 3 document(s)")
+    assert window.statusBar().currentMessage().startswith("Imported 3 documents")
     with window.project.store.Session() as s:
         a1 = s.scalar(select(Document).where(Document.name == "a1"))
         assert {(sp.start, sp.end, sp.label) for sp in s.scalars(select(SpanRow).where(SpanRow.document_id == a1.id))} \

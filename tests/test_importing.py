@@ -1,9 +1,11 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 from factories import new_store, write_jsonl
 from sqlalchemy import func, select
 
+from annotator.cli import main
 from annotator.core.db.models import Document, ModelRun, Span
 from annotator.core.db.store import Store
 from annotator.core.nlp import load_model
@@ -312,3 +314,26 @@ def test_cli_import_reports_new_kb_entities(tmp_path):
     result = CliRunner().invoke(main, ["--db", str(db), "import", "--no-model", str(path)])
     assert result.exit_code == 0, result.output
     assert "Added 1 new knowledge-base entity for links to ids it lacked: Q8684" in result.output
+
+
+def test_importing_a_layer_of_documents_all_here_loads_no_model(store, tmp_path):
+    """`import --as-layer` of a colleague's file whose documents are all here loaded the spaCy model
+    for nothing and said "Imported 0 document(s) with 0 span(s) suggested by en_core_web_sm...". The
+    model named here does not exist: loading it at all would fail (E020), as it does for a new text."""
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"text": "Seoul and Tokyo", "name": "a"},
+                                                {"text": "Busan talks", "name": "b"}])
+    import_paths(store, [corpus], use_model=False)
+    back = write_jsonl(tmp_path / "back.jsonl", [
+        {"text": "Seoul and Tokyo", "name": "a", "spans": [{"start": 0, "end": 5, "label": "GPE"},
+                                                            {"start": 10, "end": 15, "label": "GPE"}]},
+        {"text": "Busan talks", "name": "b", "spans": [{"start": 0, "end": 5, "label": "GPE"}]}])
+    result = CliRunner().invoke(main, ["--db", store.url, "--user", "ana", "import", str(back), "--as-layer", "bob",
+                                       "--model", str(tmp_path / "no-such-model")], catch_exceptions=False)
+    assert (result.exit_code, result.output) == (
+        0, "Added layer bob to 2 documents already in the project, 3 spans: a, b\n")
+    assert count(store, ModelRun) == 0 and count(store, Document) == 2 and count(store, Span) == 3
+
+    new = write_jsonl(tmp_path / "new.jsonl", [{"text": "Pyongyang", "name": "c", "spans": []}])
+    result = CliRunner().invoke(main, ["--db", store.url, "import", str(new), "--as-layer", "bob",
+                                       "--model", str(tmp_path / "no-such-model")])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: [E020]")  # a new text needs it

@@ -84,6 +84,18 @@ def test_labels_hide_gives_its_digit_to_the_next_label_and_show_takes_a_free_one
     assert cli("recolour", "ORG", "red").output.startswith("Error: [E523]")
 
 
+def test_labels_key_taken_with_no_free_digit_says_what_to_do(cli):
+    """Every digit taken: E525 ended "or choose a free digit: none." and the advice before it (give the
+    other label another key first) could not be followed."""
+    assert cli("key", "CARDINAL", "5").output == (
+        "Error: [E525] The key 5 already belongs to NORP. Every digit is taken, so NORP has none to move to: "
+        "CARDINAL can be given without a digit through the quick label picker (Ctrl+L), or hide a label you no "
+        "longer use (`annotator labels hide LABEL`, its spans keep it) and its digit goes to the first shown "
+        "label without one.\n")
+    assert cli("hide", "NORP").exit_code == 0  # as it says: 5 goes to the first shown label without a digit
+    assert any(line.startswith("     5  WORK_OF_ART ") for line in cli().output.splitlines())
+
+
 def test_on_a_shared_project_only_a_reviewer_or_the_owner_changes_the_scheme(cli, project):
     Project(project.store, "bob")  # a second person: the project is shared now
     result = cli("rename", "GPE", "COUNTRY", user="bob")

@@ -189,7 +189,8 @@ def test_merge_errors_are_coded(two, tmp_path):
     conn.close()
     empty = tmp_path / "empty.db"
     empty.touch()
-    cases = [(tmp_path / "missing.db", "E010"), (text, "E003"), (foreign, "E001"), (empty, "E001")]
+    cases = [(tmp_path / "missing.db", "E010"), (text, "E003"), (foreign, "E001"), (empty, "E001"),
+             (tmp_path, "E622")]  # a folder
     if ours.path is not None:  # an SQLite project
         cases.append((ours.path, "E158"))
     for path, code in cases:
@@ -331,6 +332,7 @@ def test_merge_keeps_a_reviewers_adjudication_decisions(tmp_path, backend):
     try:
         merge(ours, tmp_path / "theirs.db")
         assert _review_items(ours) == expected
+        set_role(ours, "rev", "reviewer")  # a merge gives no role (test_merge_roles.py): given here
         rev = Project(ours, "rev")  # the reviewer here resumes: nothing left to decide
         assert len(Review(rev).adjudicate(doc_id(ours, 1), ["ana", "bob"])) == 0
         with ours.Session() as s:
@@ -552,7 +554,7 @@ def test_merge_counts_their_links_toward_the_aliases_here(two):
     after = alias_counts(ours, *keys)
     assert after[:2] == [before[0] + 1, before[1] + 1]  # his article 1 and 2 links (Seoul is NIL)
     assert before[2] is None and after[2] == 1  # his new entity's alias, copied with his count
-    assert report.learned_links == 2 and "Counted 2 of their link(s) toward the aliases of their entities." in \
+    assert report.learned_links == 2 and "Counted 2 of their links toward the aliases of their entities." in \
         report.notes()
     assert merge(ours, theirs_path).learned_links == 0 and alias_counts(ours, *keys) == after
 

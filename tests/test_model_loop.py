@@ -68,8 +68,8 @@ def project_dir(trained, tmp_path):
 
 def test_train_records_a_run_trained_on_checked_spans_only(trained, project_dir):
     folder, output = trained
-    assert "Training on 23 document(s), 7 held out" in output  # the split by name hash, every time
-    assert ("Entity linker: 46 linked mention(s) of 6 entities (at least 20 linked mentions of 2 entities): "
+    assert "Training on 23 documents, 7 held out" in output  # the split by name hash, every time
+    assert ("Entity linker: 46 linked mentions of 6 entities (at least 20 linked mentions of 2 entities): "
             "trained with the NER") in output
     assert "Trained run first on " in output and "Model: " in output
     listed = cli(project_dir / "p.db", "models")
@@ -179,7 +179,7 @@ def spans_of(store, layer_id, doc_id):
 def test_resuggest_replaces_untouched_suggestions_only(project_dir):
     db = project_dir / "p.db"
     first = cli(db, "suggest", "--model", "first")  # the unchecked document: the model layer
-    assert first.exit_code == 0 and "in 1 document(s)" in first.output, first.output
+    assert first.exit_code == 0 and "in 1 document " in first.output, first.output
     store = Store(str(db))
     ben = Project(store, "ben")
     doc = ben.document_ids(["new-1"])["new-1"]

@@ -71,10 +71,10 @@ def test_stats_cli_json_and_text_show_link_counts(linked):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     at = lines.index("Layer cy: 1 spans (0 suggested) — ORG 1")
-    assert lines[at + 1] == "  ORG: 0 linked, 0 link(s) suggested, 1 NIL, 0 unlinked"
+    assert lines[at + 1] == "  ORG: 0 linked, 0 links suggested, 1 NIL, 0 unlinked"
     at = lines.index("Layer tester: 7 spans (1 suggested) — GPE 5, PERSON 2")
-    assert lines[at + 1:at + 3] == ["  GPE: 1 linked, 1 link(s) suggested, 1 NIL, 2 unlinked",
-                                    "  PERSON: 1 linked, 0 link(s) suggested, 0 NIL, 1 unlinked"]
+    assert lines[at + 1:at + 3] == ["  GPE: 1 linked, 1 link suggested, 1 NIL, 2 unlinked",
+                                    "  PERSON: 1 linked, 0 links suggested, 0 NIL, 1 unlinked"]
 
 
 def test_stats_cli_is_blind_for_an_annotator(linked):

@@ -92,7 +92,7 @@ def test_ui_first_run_imports_seeds_with_model_in_background(tmp_path, qtbot):
         assert s.scalar(select(func.count()).select_from(Span).where(Span.entity_id.is_not(None))) > 20
     assert window.model.spans and all(s.status == "suggested" for s in window.model.spans.values())
     message = window.statusBar().currentMessage()  # the import summary's first line, as the CLI prints it
-    assert message.startswith("Imported 3 document(s)") and "suggested by en_core_web_sm" in message
+    assert message.startswith("Imported 3 documents") and "suggested by en_core_web_sm" in message
     window.close()
     window.project.store.close()
 

@@ -141,6 +141,23 @@ def test_ui_done_with_suggestions_asks(window, ui, qtbot, answer):
         assert not window.menu_actions.mark_done.isChecked()
 
 
+def test_ui_done_message_goes_when_the_next_document_is_shown(window, ui, qtbot):
+    """"Marked done; 3 suggestions left unchecked." stayed in the status bar over the next document,
+    as if it were about that one."""
+    project, first = window.project, window.model.doc_id
+    ui.key(window.view, Key.Key_Return, Mod.ControlModifier)
+    press(qtbot, shown_box(qtbot, window), "Leave them out")
+    assert window.statusBar().currentMessage() == "Marked done; 3 suggestions left unchecked."
+    ui.key(window.view, Key.Key_PageDown, Mod.ControlModifier)  # the next document
+    assert window.model.doc_id not in (None, first)
+    assert window.statusBar().currentMessage() == ""
+    assert db_status(project, first) == "done" and len(suggested(project, first)) == 3  # the work stays
+    window.show_message("Imported 1 document with 0 spans.")  # a message about the project stays
+    ui.key(window.view, Key.Key_PageUp, Mod.ControlModifier)
+    assert window.model.doc_id == first
+    assert window.statusBar().currentMessage() == "Imported 1 document with 0 spans."
+
+
 def test_ui_done_from_the_menu_asks_too_and_without_suggestions_does_not(window, ui, qtbot):
     project, doc = window.project, window.model.doc_id
     window.menu_actions.mark_done.trigger()  # Navigate → Mark document done

@@ -127,7 +127,7 @@ def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window,
 
     cli_lines = cli_export(window, "--format", "conll", "--status", "all", "--out", tmp_path / "cli.conll")
     assert out.read_bytes() == (tmp_path / "cli.conll").read_bytes()
-    assert len(cli_lines) == 2 and cli_lines[1].startswith("1 span(s) are not on token boundaries")
+    assert len(cli_lines) == 2 and cli_lines[1].startswith("1 span is not on token boundaries")
     message = window.statusBar().currentMessage()
     assert message == " ".join(cli_lines).replace(str(tmp_path / "cli.conll"), str(out))
     assert "'part'" in message

@@ -135,6 +135,20 @@ def test_ui_keyboard_opening_a_bad_project_keeps_the_window(window, tmp_path):
     assert window.statusBar().currentMessage().startswith("[E003]")
 
 
+def test_ui_keyboard_opening_a_folder_as_a_project_keeps_the_window(window, tmp_path):
+    """A folder given as the project ended in a traceback (IsADirectoryError) on the command line; the
+    window says so in one line and keeps its project, and nothing is made in the folder."""
+    folder = tmp_path / "dproj"
+    folder.mkdir()
+    project = window.project
+    window.switch_project(str(folder))
+    assert window.isVisible() and window.project is project and not WINDOWS
+    assert window.statusBar().currentMessage() == (
+        f"[E622] '{folder}' is a folder, not a project file: a project is one .db file. Give the path of the "
+        f"project's file instead, e.g. '{folder / 'project.db'}'. Nothing was created or changed.")
+    assert list(folder.iterdir()) == [] and window.project.documents(limit=5)  # still works on its own
+
+
 def contrast(a: QColor, b: QColor) -> float:
     def lum(c: QColor) -> float:
         parts = [(v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4) for v in (c.redF(), c.greenF(), c.blueF())]

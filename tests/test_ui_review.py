@@ -351,7 +351,7 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
     qtbot.waitUntil(lambda: reviewer.review.merge_report is not None, timeout=15_000)
     report = reviewer.review.merge_report
     assert report.isVisible()
-    assert report.summary.text().startswith(f"Merged {theirs}: 1 document(s)")
+    assert report.summary.text().startswith(f"Merged {theirs}: 1 document,")
     table = report.conflicts
     assert [[table.item(0, c).text() for c in range(4)]] == [["entity", "Q17", "name: Japan", "name: Nippon"]]
     assert "Conflict, entity Q17 kept as it is here" in report.notes.text()
@@ -362,7 +362,7 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
         assert s.scalar(select(func.count()).select_from(Span).where(Span.annotator_id == cy)) == 2
     # the window: the new article is listed, and the status bar says what happened
     assert len(reviewer.documents.model.docs) == 3
-    assert reviewer.statusBar().currentMessage().endswith("1 conflict(s): kept this project's.")
+    assert reviewer.statusBar().currentMessage().endswith("1 conflict: kept this project's.")
     report.close()
 
 
@@ -391,7 +391,7 @@ def test_ui_review_merge_again_from_the_window_brings_their_later_version(team, 
     cy.relabel(cy.spans(doc_id(other, 0))[0].id, "ORG")
     other.close()
     report = merge_from_the_window(qtbot, reviewer, theirs)
-    assert ", 1 layer document(s) brought up to their later version, " in report.summary.text()
+    assert ", 1 layer document brought up to their later version, " in report.summary.text()
     assert (f"Layer cy in document {SEEDS[0].stem}: their later version replaced this one (unchanged here since the "
             "last merge).") in report.notes.text()
     assert [[report.conflicts.item(r, 1).text() for r in range(report.conflicts.rowCount())]] == [["Q17"]]
@@ -665,7 +665,7 @@ def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelin
     table = report.conflicts
     rows = [[table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())]
     assert ["setting", "guidelines", "kept (this project's)", "differs (not copied)"] in rows
-    assert reviewer.statusBar().currentMessage().endswith(f"{len(rows)} conflict(s): kept this project's.")
+    assert reviewer.statusBar().currentMessage().endswith(f"{len(rows)} conflict{'s' * (len(rows) != 1)}: kept this project's.")
     assert Project(store, "rev").guidelines() == "# Ours\n"
     report.close()
 

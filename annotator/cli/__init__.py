@@ -8,6 +8,7 @@ stats` loads no Qt, spaCy or numpy (tests/test_architecture.py lists these impor
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -19,7 +20,22 @@ from annotator.cli.model import evaluate_cmd, models_group, queue_cmd, suggest_c
 from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
 
 
-@click.group(invoke_without_command=True)
+class _Annotator(click.Group):
+    """The command group; output into a closed pipe (`annotator stats | head -1`) ends it quietly with
+    status 0, as Unix tools do (click's own handling exits 1 without a word)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            try:  # what is still buffered goes nowhere, so the flush at exit does not fail again
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # not a file descriptor (click's test runner)
+                pass
+            ctx.exit(0)
+
+
+@click.group(cls=_Annotator, invoke_without_command=True)
 @click.option("--db", envvar="ANNOTATOR_DB", help="Project: an SQLite file path or an SQLAlchemy URL "
               "(default: ANNOTATOR_DB, else project.db in the user data directory).")
 @click.option("--user", envvar="ANNOTATOR_USER", help="Your annotator name (default: ANNOTATOR_USER, "

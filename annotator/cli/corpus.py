@@ -13,6 +13,7 @@ import click
 
 from annotator.cli.common import coded_errors, existing_db, open_store, progress_bar, read_store, user_of
 from annotator.core.records import SPAN_ORIGINS
+from annotator.core.words import plural
 from annotator.formats.registry import export_names
 
 
@@ -88,8 +89,7 @@ def kb_import_cmd(ctx, file):
     from annotator.io.kb_transfer import import_kb
 
     report = import_kb(open_store(ctx), file)
-    click.echo(f"Added {len(report.added)} entit{'y' if len(report.added) == 1 else 'ies'} "
-               f"with {report.aliases} alias(es).")
+    click.echo(f"Added {plural(len(report.added), 'entity')} with {plural(report.aliases, 'alias')}.")
     if report.skipped:
         click.echo(f"Skipped {len(report.skipped)} already in the knowledge base"
                    + (f"; {len(report.conflicting)} differ from the file: {', '.join(report.conflicting[:10])}"
@@ -108,7 +108,7 @@ def kb_export_cmd(ctx, fmt, out, force):
     from annotator.io.kb_transfer import export_kb
 
     n = export_kb(open_store(ctx), fmt, out, force=force)
-    click.echo(f"Wrote {n} entities to {out}.")
+    click.echo(f"Wrote {plural(n, 'entity')} to {out}.")
 
 
 @click.command("stats")
@@ -130,7 +130,7 @@ def stats_cmd(ctx, as_json):
         labels = ", ".join(f"{k} {v}" for k, v in layer["by_label"].items())
         click.echo(f"Layer {name}: {layer['spans']} spans ({layer['suggested']} suggested) — {labels}")
         for label, c in layer["links"].items():
-            click.echo(f"  {label}: {c['linked']} linked, {c['suggested']} link(s) suggested, {c['nil']} NIL, "
+            click.echo(f"  {label}: {c['linked']} linked, {plural(c['suggested'], 'link')} suggested, {c['nil']} NIL, "
                        f"{c['unlinked']} unlinked")
     for name, progress in data["annotators"].items():
         click.echo(f"Annotator {name}: {progress['done']} done, {progress['in_progress']} in progress")

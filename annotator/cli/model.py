@@ -11,6 +11,7 @@ import json
 import click
 
 from annotator.cli.common import coded_errors, comma_list, progress_bar, read_store, user_of
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 
 
@@ -42,10 +43,11 @@ def train_cmd(ctx, sources, labels, base, out, max_steps):
     report = train(store, sources=list(sources) or None, labels=comma_list(labels), base=base, out=out,
                    max_steps=max_steps, viewer=user_of(ctx, store), progress=click.echo)
     run = report.run
-    click.echo(f"Trained run {run.name} on {report.train} document(s) ({report.held_out} held out): "
+    click.echo(f"Trained run {run.name} on {plural(report.train, 'document')} ({report.held_out} held out): "
                f"{_scores_line(run.scores)}. Model: {run.path}")
     if report.misaligned:
-        click.echo(f"{report.misaligned} span(s) off token boundaries were left out of the training data.")
+        were = "was" if report.misaligned == 1 else "were"
+        click.echo(f"{plural(report.misaligned, 'span')} off token boundaries {were} left out of the training data.")
     click.echo(f"Suggest with it: `annotator suggest --model {run.name}`; make it the project's suggester: "
                f"`annotator models use {run.name}`.")
 
@@ -70,8 +72,8 @@ def models_group(ctx, as_json):
         click.echo("No trained model yet: `annotator train`.")
     for r in found:
         missing = "" if r.exists else f" (folder missing: {r.path})"
-        click.echo(f"{'*' if r.active else ' '} {r.name}  {r.created_at}  {r.documents} document(s), base {r.base}: "
-                   f"{_scores_line(r.scores)}{missing}")
+        click.echo(f"{'*' if r.active else ' '} {r.name}  {r.created_at}  {plural(r.documents, 'document')}, "
+                   f"base {r.base}: {_scores_line(r.scores)}{missing}")
 
 
 @models_group.command("use")
@@ -103,9 +105,10 @@ def suggest_cmd(ctx, run, documents):
     bar, callback = progress_bar("Suggesting")
     with bar:
         r = resuggest(store, run, documents, viewer=user_of(ctx, store), progress=callback)
-    click.echo(f"{r.run} suggested {r.suggestions} span(s) in {r.documents} document(s) (model layer).")
+    click.echo(f"{r.run} suggested {plural(r.suggestions, 'span')} in {plural(r.documents, 'document')} (model layer).")
     if documents == "all":
-        click.echo(f"In {r.layers} layer(s) in progress: {r.replaced} untouched suggestion(s) replaced by {r.added}; "
+        click.echo(f"In {plural(r.layers, 'layer')} in progress: {plural(r.replaced, 'untouched suggestion')} replaced "
+                   f"by {r.added}; "
                    f"{r.kept_out} left out where a person's decision or deletion stands.")
 
 
@@ -158,7 +161,7 @@ def evaluate_cmd(ctx, run, against, as_json):
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(f"{report['run']} against {report['against']} ({report['documents']} document(s))")
+    click.echo(f"{report['run']} against {report['against']} ({plural(report['documents'], 'document')})")
     rows = [("overall", report["overall"])] + list(report["per_label"].items())
     width = max(len(name) for name, _ in rows)
     click.echo(" " * width + "".join(f"{t:>8}" for t in ("P", "R", "F1")))

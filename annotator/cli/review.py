@@ -15,6 +15,7 @@ import click
 
 from annotator.cli.common import coded_errors, comma_list, open_store, read_store, user_of
 from annotator.core import collector
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 
 
@@ -149,7 +150,7 @@ def agreement_cmd(ctx, annotators, labels, status, as_json):
         return
     report = result.to_json()
     names = sorted({n for p in report["pairs"] for n in (p["a"], p["b"])})
-    click.echo(f"Agreement of {', '.join(names)} over {report['overall']['n_docs']} document(s) "
+    click.echo(f"Agreement of {', '.join(names)} over {plural(report['overall']['n_docs'], 'document')} "
                "(- where undefined; per document: --json)")
     for line in _agreement_table(report):
         click.echo(line)

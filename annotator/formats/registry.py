@@ -38,10 +38,12 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def info(name: str) -> Format:
-    """What the registry knows of format `name`, or a coded error listing the known ones."""
+def info(name: str, also: tuple[str, ...] = ()) -> Format:
+    """What the registry knows of format `name`, or E040 listing the formats a user may give `import
+    --format` (with `also`: auto, txt) or `export --format`: the document formats, not spacy-kb (a
+    knowledge base, `annotator kb export` writes it: listed, it was then refused by E042)."""
     if name not in FORMATS:
-        raise AnnotatorError(Errors.E040.format(fmt=name, known=", ".join(sorted(FORMATS))))
+        raise AnnotatorError(Errors.E040.format(fmt=name, known=", ".join([*also, *export_names()])))
     return FORMATS[name]
 
 

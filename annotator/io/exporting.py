@@ -28,6 +28,7 @@ from annotator.core.db.raw import marks, rows
 from annotator.core.db.store import Store
 from annotator.core.db.visibility import MODEL_LAYER, check_visible, known_layers
 from annotator.core.records import CARRIED, NIL, DocRecord, FormatReport, StoredRecord
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import outputs
@@ -141,7 +142,9 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         if fmt != "labelstudio":
             raise AnnotatorError(Errors.E624.format(fmt=fmt))
         options = {"from_name": names[0], "to_name": names[1]}
-    writer = registry.get(fmt)  # a knowledge-base format's write() refuses documents (E042)
+    writer = registry.get(fmt)
+    if not kind.documents:  # a knowledge base: its write() refuses documents (E042), before any is read
+        writer.write(iter(()), Path(out))
     ids = document_ids(store, layer, status, suggestions)
     if viewer is not None:
         with store.engine.connect() as conn:
@@ -205,16 +208,21 @@ def nothing_selected(layer: str, status: str) -> AnnotatorError:
 
 def summary(report: FormatReport, out: str | Path) -> list[str]:
     """What an export did, for the command line and the window's status bar."""
-    lines = [f"Wrote {report.documents} document(s), {report.spans} span(s) to {out}."]
+    lines = [f"Wrote {plural(report.documents, 'document')}, {plural(report.spans, 'span')} to {out}."]
     if report.misaligned:
-        lines.append(f"{len(report.misaligned)} span(s) are not on token boundaries and were left out, e.g.: "
+        are, were = ("is", "was") if len(report.misaligned) == 1 else ("are", "were")
+        lines.append(f"{plural(len(report.misaligned), 'span')} {are} not on token boundaries and {were} left out, "
+                     "e.g.: "
                      + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
     if report.as_text:
-        lines.append(f"{len(report.as_text)} meta value(s) are integers beyond 64 bits, which a .spacy file cannot "
-                     "hold, and were written as their decimal text, e.g.: "
+        are = "is an integer" if len(report.as_text) == 1 else "are integers"
+        were = "was" if len(report.as_text) == 1 else "were"
+        lines.append(f"{plural(len(report.as_text), 'meta value')} {are} beyond 64 bits, which a .spacy file cannot "
+                     f"hold, and {were} written as their decimal text, e.g.: "
                      + ", ".join(f"{d} {k}" for d, k in report.as_text[:5]))
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
-        lines.append(f"{left_out} unchecked suggestion(s) were left out: {report.fmt} cannot mark a span as a "
-                     "suggestion, and a suggestion is never written as a decision.")
+        were = "was" if left_out == 1 else "were"
+        lines.append(f"{plural(left_out, 'unchecked suggestion')} {were} left out: {report.fmt} cannot mark a span "
+                     "as a suggestion, and a suggestion is never written as a decision.")
     return lines

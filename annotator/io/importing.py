@@ -13,6 +13,7 @@ byte-for-byte because its spans carry offsets into it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import Counter, deque
 from collections.abc import Sized
@@ -33,6 +34,7 @@ from annotator.core.editing.permissions import check_reviewer
 from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
 from annotator.core.records import CARRIED, NIL, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.io import linker
 from annotator.io.import_rows import DOC_COLUMNS, Rows, Teach, entities_for_links, held, ids_of
@@ -50,6 +52,7 @@ class ImportReport:
     # Spans for documents already there become a layer of them (a colleague's work coming back):
     layered: list[str] = field(default_factory=list)  # "document (layer)" that got a layer
     layer_spans: int = 0
+    layer_names: Counter = field(default_factory=Counter)  # layer -> documents already here it was added to
     layer_conflicts: list[str] = field(default_factory=list)  # "document (layer)": the layer had it; kept
     model: str | None = None
     new_entities: list[str] = field(default_factory=list)  # kb_ids created for imported links
@@ -66,26 +69,34 @@ def summary(report: ImportReport) -> list[str]:
     """What an import did, a line each, for the command line and the window: nothing is left unsaid
     (duplicates, layers kept, new entities, carried and not carried content, skipped lines)."""
     lines: list[str] = []
-    lines.append(f"Imported {len(report.added)} document(s) with {report.spans} span(s)"
-                 + (f" suggested by {report.model}" if report.model else "") + "."
-                 + (f" {report.suggested_links} got a suggested link from the knowledge base."
-                    if report.suggested_links else ""))
+    if report.added or not (report.layered or report.layer_conflicts):  # else nothing new: say what came
+        lines.append(f"Imported {plural(len(report.added), 'document')} with {plural(report.spans, 'span')}"
+                     + (f" suggested by {report.model}" if report.model else "") + "."
+                     + (f" {report.suggested_links} got a suggested link from the knowledge base."
+                        if report.suggested_links else ""))
     if report.layered:
-        lines.append(f"Added {report.layer_spans} span(s) to {len(report.layered)} document(s) already in the "
-                     f"project, as a layer: {', '.join(report.layered)}")
+        names = sorted(report.layer_names)
+        if len(names) == 1:
+            lines.append(f"Added layer {names[0]} to {plural(len(report.layered), 'document')} already in the "
+                         f"project, {plural(report.layer_spans, 'span')}: "
+                         + ", ".join(doc.removesuffix(f" ({names[0]})") for doc in report.layered))
+        else:
+            lines.append(f"Added layers {', '.join(names)} to documents already in the project, "
+                         f"{plural(len(report.layered), 'layer document')} with {plural(report.layer_spans, 'span')}: "
+                         f"{', '.join(report.layered)}")
     if report.layer_conflicts:
-        lines.append(f"Kept {len(report.layer_conflicts)} layer(s) as they were (the layer already had the "
+        were = "it was" if len(report.layer_conflicts) == 1 else "they were"
+        lines.append(f"Kept {plural(len(report.layer_conflicts), 'layer')} as {were} (the layer already had the "
                      f"document): {', '.join(report.layer_conflicts)}")
     if report.duplicates:
         lines.append(f"Skipped {len(report.duplicates)} already in the project: {', '.join(report.duplicates)}")
     if report.new_entities:
-        lines.append(f"Added {len(report.new_entities)} new knowledge-base entit"
-                     f"{'y' if len(report.new_entities) == 1 else 'ies'} for links to ids it lacked: "
-                     f"{', '.join(report.new_entities)}")
+        lines.append(f"Added {plural(len(report.new_entities), 'new knowledge-base entity')} for links to ids it "
+                     f"lacked: {', '.join(report.new_entities)}")
     if report.learned_links:
-        lines.append(f"Counted {report.learned_links} imported link(s) toward the aliases of their entities.")
+        lines.append(f"Counted {plural(report.learned_links, 'imported link')} toward the aliases of their entities.")
     if report.duplicate_spans:
-        lines.append(f"Stored {report.duplicate_spans} duplicate span(s) once (same start, end and label).")
+        lines.append(f"Stored {plural(report.duplicate_spans, 'duplicate span')} once (same start, end and label).")
     if report.carried:
         kept = ", ".join(f"{what} {n}" for what, n in sorted(report.carried.items()))
         lines.append(f"Kept with their documents, written back by an export to the same format: {kept}.")
@@ -93,7 +104,7 @@ def summary(report: ImportReport) -> list[str]:
         lost = ", ".join(f"{what} {n}" for what, n in sorted(report.not_carried.items()))
         lines.append(f"Not kept, the documents were already in the project (only their spans were added): {lost}.")
     if report.skipped:
-        lines.append(f"Skipped {len(report.skipped)} line(s) (blank text, or unreadable with --skip-invalid):")
+        lines.append(f"Skipped {plural(len(report.skipped), 'line')} (blank text, or unreadable with --skip-invalid):")
         for line in report.skipped:
             lines.append(f"  {line}")
     return lines
@@ -129,16 +140,18 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
     with store.atomic() as session:
         run = _Run(session, as_layer, by, ImportReport())
         fresh = run.fresh(records)
-        if use_model:
+        feed = fresh.feed()
+        first = next(feed, None)  # the model is loaded (and a run recorded) only for a new document
+        feed = iter(()) if first is None else itertools.chain([first], feed)
+        if use_model and first is not None:
             nlp = nlp or nlp_mod.load_model(model)
             run.report.model = "%s-%s" % nlp_mod.model_id(nlp)
             run.start_model(*nlp_mod.model_id(nlp), linking=linker.has_linker(nlp))
             n_process = nlp_mod.processes_for(total)
-            analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in fresh.feed()),
+            analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in feed),
                                        n_process=n_process, links=run.linking)
         else:
-            analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens)
-                                           for rec, _ in fresh.feed())
+            analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens) for rec, _ in feed)
         batch = []
         for tokens, ents in analysed:
             if cancelled():
@@ -322,6 +335,7 @@ class _Run:
             self._layer_rows(rec, doc_id, layer, rows, layer_name)
             _count_carried(rec, self.report.not_carried)  # the document here keeps its own
             self.report.layered.append(f"{doc_name} ({layer_name})")
+            self.report.layer_names[layer_name] += 1
             self.report.layer_spans += len(rows.spans) - before
         rows.insert()
 

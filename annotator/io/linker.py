@@ -29,6 +29,7 @@ from sqlalchemy import select
 from annotator.core.db.models import Entity
 from annotator.core.db.store import Store
 from annotator.core.records import NIL, DocRecord
+from annotator.core.words import plural
 from annotator.formats import spacy_kb
 from annotator.io import kb_transfer
 
@@ -66,7 +67,7 @@ class Tally:
     def line(self) -> str:
         need = f"at least {MIN_LINKS} linked mentions of {MIN_ENTITIES} entities"
         n = len(self.entities)
-        have = f"{self.mentions} linked mention(s) of {n} entit{'y' if n == 1 else 'ies'}"
+        have = f"{plural(self.mentions, 'linked mention')} of {plural(n, 'entity')}"
         return (f"Entity linker: {have} ({need}): trained with the NER" if self.enough
                 else f"Entity linker: not trained, {have} (it needs {need})")
 

@@ -4,8 +4,11 @@ it; the window shows it (qt_merge)."""
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
+
+from annotator.core.words import plural
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class MergeReport:
     layer_conflicts: list[tuple[str, str]] = field(default_factory=list)  # (layer, document): kept ours
     not_carried: Counter = field(default_factory=Counter)  # "brat relations": n, of documents here already
     setting_conflicts: list[str] = field(default_factory=list)  # keys both have, differently: kept ours
+    roles_not_given: list[str] = field(default_factory=list)  # new here, reviewers there: added as annotators
+    team: bool = False  # merged into a team server (roles are the admin's to give)
 
     @property
     def conflicts(self) -> int:
@@ -71,22 +76,32 @@ class MergeReport:
 
     def summary(self) -> str:
         """One line: what was added (the CLI prints it; the window shows it)."""
-        return (f"Merged {self.source}: {len(self.documents)} document(s), {self.layers} layer document(s) with "
-                f"{self.spans} span(s), {len(self.updated)} layer document(s) brought up to their later version, "
-                f"{len(self.entities)} entit(y/ies), {self.aliases} alias(es), "
-                f"{len(self.annotators)} annotator(s), {len(self.labels)} label(s), {self.events} "
-                f"history event(s) added.")
+        return (f"Merged {self.source}: {plural(len(self.documents), 'document')}, "
+                f"{plural(self.layers, 'layer document')} with {plural(self.spans, 'span')}, "
+                f"{plural(len(self.updated), 'layer document')} brought up to their later version, "
+                f"{plural(len(self.entities), 'entity')}, {plural(self.aliases, 'alias')}, "
+                f"{plural(len(self.annotators), 'annotator')}, {plural(len(self.labels), 'label')}, "
+                f"{plural(self.events, 'history event')} added.")
+
+    def role_notes(self) -> list[str]:
+        """A merge grants no role: who was a reviewer there came as an annotator, and how to change that."""
+        how = ("`annotator db users add {name} --role reviewer` (the admin)" if self.team
+               else "`annotator role {name} reviewer` (a reviewer or the project's owner)")
+        return [f"{name} is a reviewer in {self.source}; added here as an annotator (a merge gives no role): "
+                + how.format(name=shlex.quote(name)) + " makes them a reviewer here."
+                for name in self.roles_not_given]
 
     def notes(self) -> list[str]:
         """Renamed documents and conflicts, a line each; what was kept is always this project's."""
         lines = [] if self.added_anything else ["Nothing new: everything in it is already here."]
+        lines += self.role_notes()
         lines += [f"Document '{theirs}' is '{here}' here (the name was taken by another text)."
                   for theirs, here in self.renamed]
         if self.not_carried:
             lost = ", ".join(f"{what} {n}" for what, n in sorted(self.not_carried.items()))
             lines.append(f"Not kept, the documents were already here (only their layers came): {lost}.")
         if self.learned_links:
-            lines.append(f"Counted {self.learned_links} of their link(s) toward the aliases of their entities.")
+            lines.append(f"Counted {self.learned_links} of their links toward the aliases of their entities.")
         lines += [f"Model run '{theirs}' is '{here}' here (the name was taken by another run)."
                   for theirs, here in self.renamed_runs]
         lines += [f"The project's {key} came from it (this project had none)." for key in self.settings]
@@ -104,8 +119,9 @@ class MergeReport:
         lines += [f"Layer {layer} in document {doc}: changed here since the last merge, not there; kept this one."
                   for layer, doc in self.kept_newer]
         if self.events_updated:
-            lines.append(f"{self.events_updated} history event(s) merged before were undone or redone there since: "
-                         "updated here.")
+            were = "was" if self.events_updated == 1 else "were"
+            lines.append(f"{plural(self.events_updated, 'history event')} merged before {were} undone or redone "
+                         "there since: updated here.")
         lines += [f"Conflict, layer {layer} in document {doc}: both files have it and they differ; kept this one."
                   for layer, doc in self.layer_conflicts]
         return lines

@@ -22,7 +22,9 @@ def open_other(store: Store, other: str | os.PathLike) -> Store:
         path = Path(text).expanduser()
         if not path.exists():
             raise AnnotatorError(Errors.E010.format(path=path))
-        if path.is_dir() or path.stat().st_size == 0:  # Store would start a new project in it
+        if path.is_dir():
+            raise AnnotatorError(Errors.E622.format(path=path, example=path / "project.db"))
+        if path.stat().st_size == 0:  # Store would start a new project in it
             raise AnnotatorError(Errors.E001.format(path=path))
         if store.path is not None and store.path.exists() and path.resolve() == store.path.resolve():
             raise AnnotatorError(Errors.E158.format(path=path))

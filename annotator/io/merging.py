@@ -2,13 +2,14 @@
 
 What is matched, and how (nothing already here is changed, but for a layer document nobody here
 touched since a merge last wrote it, and their events' undone flags):
-- annotators by name; labels by name (a label new here comes as they have it, hidden or not; one here
-  keeps its colour, description and visibility, a difference reported); model
-  runs by (name, version, time), a trained run with its name (a "-2" suffix when taken), folder and
-  scores; entities by kb_id; aliases by (entity, text) with who taught them (their confirmed links in the
-  layers copied count toward the aliases here, as an import's do); documents by the SHA-256
-  of their text (a document only they have is added with its tokens; a name already taken gets a "-2"
-  suffix, as on import);
+- annotators by name, never their role: a person new here arrives as an annotator (the least role;
+  the report says who was a reviewer there), one already here keeps their role here; labels by name
+  (a label new here comes as they have it, hidden or not; one here keeps its colour, description and
+  visibility, a difference reported); model runs by (name, version, time), a trained run with its
+  name (a "-2" suffix when taken), folder and scores; entities by kb_id; aliases by (entity, text)
+  with who taught them (their confirmed links in the layers copied count toward the aliases here, as
+  an import's do); documents by the SHA-256 of their text (a document only they have is added with
+  its tokens; a name already taken gets a "-2" suffix, as on import);
 - what their copy of a document here carried from its source format (brat relations, XMI sentences)
   is not kept, as on import (the document here keeps its own): the report counts it;
 - a layer's document (one annotator, one document: their spans and their state) is the unit: copied
@@ -49,7 +50,7 @@ from sqlalchemy import func, insert, make_url, select, update
 from sqlalchemy.orm import Session
 
 from annotator.core.db import edit_seconds
-from annotator.core.db.annotators import ROLES
+from annotator.core.db.annotators import GOLD, ROLES
 from annotator.core.db.models import Alias, Annotator, Document, Entity, Event, Label, ModelRun, ProjectSetting
 from annotator.core.db.store import Store
 from annotator.core.editing.labels import DIGITS
@@ -80,7 +81,7 @@ def merge(store: Store, other: str | os.PathLike) -> MergeReport:
         raise damaged(e, other, Path(str(other))) from None
     try:
         with source.Session() as session, store.atomic() as ours:
-            return _Merge(Theirs(session, str(other)), ours, MergeReport(str(other))).run()
+            return _Merge(Theirs(session, str(other)), ours, MergeReport(str(other), team=not store.is_sqlite)).run()
     except AnnotatorError as e:
         if e.code == "E401" and store.member is not None:  # its advice (ask for the reviewer role) does not help
             reason = str(e).split("(", 1)[-1].split("):", 1)[0]
@@ -123,10 +124,13 @@ class _Merge(Layers):
                                 .order_by(Annotator.id)):
             if not isinstance(r.name, str) or not r.name.strip() or "\x00" in r.name or r.role not in ROLES:
                 raise bad(self.t.path, f"annotator {r.name!r}", f"has no usable name or an unknown role {r.role!r}")
-            if r.name not in here:
-                here[r.name] = self.o.execute(insert(Annotator).values(name=r.name, role=r.role, is_model=r.is_model)
+            if r.name not in here:  # never their role: a file from an annotator must not make them a reviewer
+                role = "reviewer" if r.name == GOLD else "annotator"
+                here[r.name] = self.o.execute(insert(Annotator).values(name=r.name, role=role, is_model=r.is_model)
                                               .returning(Annotator.id)).scalar_one()
                 self.report.annotators.append(r.name)
+                if r.role != role and not r.is_model:
+                    self.report.roles_not_given.append(r.name)
             self.annotator[r.id] = here[r.name]
             self.annotator_name[r.id] = r.name
 

@@ -47,6 +47,8 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
     keep the texts and drop every annotation without a word: a text with a brat `.ann` beside it,
     and a folder of such pairs, are brat; `.ann` and `.xmi` files, and folders of them, are read as
     brat and XMI (each folder holding them is one source: its type system is shared)."""
+    if fmt not in ("auto", "txt"):
+        registry.info(fmt, also=("auto", "txt"))  # E040 before any file is looked at
     out: list[Source] = []
     for raw in paths:
         path = Path(raw)

@@ -37,6 +37,7 @@ from annotator.core.db.store import Store
 from annotator.core.editing.labels import all_labels
 from annotator.core.editing.permissions import check_reviewer_view, check_visible
 from annotator.core.records import DocRecord, FormatReport
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Cancelled, Errors
 from annotator.formats import registry
 from annotator.io import exporting, linker, model_runs
@@ -239,7 +240,7 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
                                        folder / "train.spacy").misaligned)
         misaligned += len(writer.write(checked_records(store, held, keep), folder / "dev.spacy").misaligned)
         if progress:
-            progress(f"Training on {len(train_set)} document(s), {len(held)} held out; labels: "
+            progress(f"Training on {plural(len(train_set), 'document')}, {len(held)} held out; labels: "
                      f"{', '.join(sorted(keep))}")
             progress(links.line())
         base_name = base or nlp_mod.resolve_model(None)

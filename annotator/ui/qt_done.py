@@ -68,7 +68,8 @@ class QtDoneFlow(QObject):
         if w.model.status() == "done":
             w.show_message(f"Accepted {accepted} suggestion{'s' if accepted != 1 else ''} and marked the "
                            "document done; Ctrl+Z reopens it, again brings the suggestions back." if accepted
-                           else f"Marked done; {left} suggestion{'s' if left != 1 else ''} left unchecked.")
+                           else f"Marked done; {left} suggestion{'s' if left != 1 else ''} left unchecked.",
+                           about_document=True)
 
     def accept_all(self, label: str | None = None, current_label: bool = False) -> int | None:
         """Accept every suggestion left in the open document (of `label`, or of the current span's label)."""
@@ -83,5 +84,5 @@ class QtDoneFlow(QObject):
         if accepted:
             of = f"{label} " if label else ""
             w.show_message(f"Accepted {accepted} {of}suggestion{'s' if accepted != 1 else ''}; "
-                           f"Ctrl+Z brings {'them all' if accepted != 1 else 'it'} back.")
+                           f"Ctrl+Z brings {'them all' if accepted != 1 else 'it'} back.", about_document=True)
         return accepted

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from annotator.core.activity import Activity
 from annotator.core.project import Project
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors, is_machine_failure
 from annotator.ui.qt_actions import QtActions
 from annotator.ui.qt_document_model import QtDocumentModel
@@ -250,6 +251,9 @@ class QtMainWindow(QtWindowImports, QMainWindow):
 
     def _on_opened(self) -> None:
         doc_id = self.model.doc_id
+        if self._message_document is not None and self._message_document != doc_id:
+            self.statusBar().clearMessage()
+            self._message_document = None
         total, suggested = self.model.counts()
         self.documents.model.update(doc_id, spans=total, suggested=suggested)
         self.documents.select(doc_id)
@@ -282,7 +286,7 @@ class QtMainWindow(QtWindowImports, QMainWindow):
             view.reload()
         if found.by:
             what = [w for w, yes in (("the knowledge base", found.knowledge_base),
-                                     (f"gold of {len(found.gold)} document(s)", found.gold),
+                                     (f"gold of {plural(len(found.gold), 'document')}", found.gold),
                                      ("new documents", found.new_documents)) if yes]
             self.show_message(f"Updated with changes by {', '.join(found.by)}"
                               + (f" ({'; '.join(what)})" if what else "") + ".")
@@ -313,12 +317,17 @@ class QtMainWindow(QtWindowImports, QMainWindow):
         self.setWindowTitle(f"{doc}{project} — annotator")
 
     # --- messages
-    def show_message(self, text: str, error: bool = False) -> None:
+    _message_document: int | None = None  # the document the status bar's message is about, if one
+
+    def show_message(self, text: str, error: bool = False, about_document: bool = False) -> None:
+        """`about_document`: the message is about the open document ("Marked done; ..."), and goes when
+        another is shown (it was still there under the next one, about that one as far as anyone knew)."""
         bar = self.statusBar()
         bar.setProperty("error", error)
         bar.style().unpolish(bar)
         bar.style().polish(bar)
         bar.showMessage(text, MESSAGE_MS)
+        self._message_document = self.model.doc_id if about_document else None
 
     def show_error(self, text: str) -> None:
         self.show_message(text, error=True)

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFormLayout, QLabel, QMainWindow, QMenu,
                                QPlainTextEdit, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 from annotator.io import model_runs
 from annotator.io.resuggesting import resuggest
@@ -83,7 +84,8 @@ def details(run: model_runs.RunInfo) -> str:
     """The selected run, label by label: what the table's one F hides (a new label learned, an old one lost)."""
     scores = run.scores
     stock = (scores.get("stock") or {}).get("per_label") or {}
-    lines = [f"{run.name}: trained on {run.documents} document(s), scored on {scores.get('documents', 0)} held out."]
+    lines = [f"{run.name}: trained on {plural(run.documents, 'document')}, scored on {scores.get('documents', 0)} "
+             "held out."]
     for label, prf in (scores.get("per_label") or {}).items():
         versus = f"   (stock F {stock[label]['f']:.3f})" if label in stock else "   (the stock model lacks it)"
         lines.append(f"{label}: P {prf['p']:.3f}  R {prf['r']:.3f}  F {prf['f']:.3f}" + (versus if stock else ""))
@@ -148,7 +150,7 @@ class QtTrainDialog(QDialog):
     def _on_finished(self, report) -> None:
         s = report.run.scores.get("overall", {})
         versus = gain(report.run.scores)
-        self._show(f"Trained run {report.run.name} on {report.train} document(s) ({report.held_out} held out): "
+        self._show(f"Trained run {report.run.name} on {plural(report.train, 'document')} ({report.held_out} held out): "
                    f"P {s.get('p', 0):.3f} R {s.get('r', 0):.3f} F {s.get('f', 0):.3f}"
                    + (f", F {versus} over the stock model" if versus else "")
                    + (f", links F {links_f(report.run.scores)}" if "links" in report.run.scores else "")
@@ -346,8 +348,8 @@ class QtModelTools(QObject):
     def _on_resuggested(self, report) -> None:
         self.forget()
         self.window_.refresh_documents()
-        self.window_.show_message(f"{report.run} suggested {report.suggestions} span(s) in {report.documents} "
-                                  "unchecked document(s).")
+        self.window_.show_message(f"{report.run} suggested {plural(report.suggestions, 'span')} in "
+                                  f"{plural(report.documents, 'unchecked document')}.")
 
     def next_uncertain_doc(self) -> int | None:
         """Open the most uncertain unchecked document. The order is computed once, in the background

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QVBoxLayout, QWidget
 
 from annotator.core.review.facade import provenance_report
+from annotator.core.words import plural
 from annotator.ui.qt_actions import make_action
 from annotator.ui.qt_agreement import caption
 from annotator.ui.qt_tables import QtRowsModel, row_table
@@ -59,7 +60,7 @@ class QtProvenanceModel(QtRowsModel):
         if role == Role.ForegroundRole and col > 1 and counts.get(OUTCOMES[col - 2][0], 0) == 0:
             return QColor("#A8A49C")
         if role == Role.ToolTipRole and col == 0:
-            return f"{name}: {docs} document(s) opened"
+            return f"{name}: {plural(docs, 'document')} opened"
         return None
 
     def value(self, annotator: str, label: str, outcome: str) -> int | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 from annotator.io.merging import MergeReport, merge
 from annotator.ui.qt_tasks import QtStoreTask
@@ -144,7 +145,7 @@ class QtReview(QObject):
         if self.window.guidelines_pane.isVisible():  # they may have come with the file
             self.window.guidelines_pane.load(self.project.guidelines())
         conflicts = report.conflicts
-        self.window.show_message(report.summary() + (f" {conflicts} conflict(s): kept this project's." if conflicts
+        self.window.show_message(report.summary() + (f" {plural(conflicts, 'conflict')}: kept this project's." if conflicts
                                                      else ""))
 
     def close(self) -> None:

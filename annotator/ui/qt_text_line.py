@@ -11,10 +11,7 @@ from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QTextLayout, QTextOption
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-
-def plural(n: int, word: str) -> str:
-    many = word[:-1] + "ies" if word.endswith("y") else word + "s"
-    return f"{n} {word if n == 1 else many}"
+from annotator.core.words import plural  # noqa: F401 (the windows' counts, imported from here)
 
 
 def short(text: str | None, limit: int) -> str:

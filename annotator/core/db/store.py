@@ -221,6 +221,8 @@ class Store:
         self.path = Path(url.database) if self.is_sqlite and url.database else None
         made = False  # this call made the file, whole, before opening it (core/db/template.py)
         if self.path is not None:
+            if self.path.is_dir():  # else SQLite's IsADirectoryError (or a folder made inside it)
+                raise AnnotatorError(Errors.E622.format(path=self.path, example=self.path / "project.db"))
             _check_leftovers(self.path)
             _check_sqlite_file(self.path)
             if not self.path.parent.exists():

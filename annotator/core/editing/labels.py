@@ -99,7 +99,10 @@ def check_key(session: Session, name: str, key: str) -> str:
         raise AnnotatorError(Errors.E524.format(key=key))
     other = session.scalar(select(Label.name).where(Label.shortcut == key, Label.name != name))
     if other is not None:
-        raise AnnotatorError(Errors.E525.format(key=key, other=other, free=", ".join(free_keys(session)) or "none"))
+        free = free_keys(session)
+        advice = (Errors._E525_FREE.format(other=other, free=", ".join(free)) if free
+                  else Errors._E525_NONE.format(other=other, name=name))
+        raise AnnotatorError(Errors.E525.format(key=key, other=other, advice=advice))
     return key
 
 
