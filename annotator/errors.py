@@ -325,6 +325,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E617 = "--limit must be at least 1 (got {limit}). Give how many documents to list, e.g. --limit 20."
     E618 = ("--pool must be at least 1 (got {pool}). Give how many unchecked documents to rank at a time, "
             "e.g. --pool 2000.")
+    E621 = ("Nothing was written: every one of the {n} selected document(s) has suggestions nobody checked "
+            "({suggestions} in all), and {fmt} has no tag for a word nobody checked: O would teach them as "
+            "non-entities. Accept or delete them (Ctrl+Shift+Enter accepts the rest of a document), or export "
+            "--format spacy, which marks their words as not annotated.")
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "
