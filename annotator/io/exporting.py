@@ -82,8 +82,11 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
 _DOCS = "SELECT id, name, title, text, meta, tokens FROM documents WHERE id IN ({}) ORDER BY id"
 _SPANS = (f"SELECT s.document_id, s.start, s.\"end\", s.label, CASE WHEN s.nil THEN '{NIL}' ELSE e.kb_id END, "
           "{status} FROM spans s LEFT OUTER JOIN entities e ON e.id = s.entity_id "
-          "WHERE s.annotator_id = ? AND s.document_id IN ({ids}) "
+          "WHERE s.annotator_id = ?{accepted} AND s.document_id IN ({ids}) "
           "ORDER BY s.document_id, s.start, s.\"end\", s.label")
+# the extents of the suggestions left out, from the covering index ix_spans_document_layer alone
+_UNCHECKED = ("SELECT document_id, start, \"end\" FROM spans WHERE annotator_id = ?{unchecked} AND document_id IN "
+              "({ids}) ORDER BY document_id, start, \"end\"")
 
 
 def records(store: Store, layer: str, ids: list[int], suggestions: bool = False) -> Iterator[DocRecord]:
@@ -91,30 +94,34 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
     and its unchecked suggestions with `suggestions`; without, their extents are `DocRecord.unchecked`
     (not annotated: neither entity nor non-entity). A document with no span is a record too.
 
-    Read a chunk of documents at a time with two plain SELECTs through the driver (rows as tuples; no
+    Read a chunk of documents at a time with plain SELECTs through the driver (rows as tuples; no
     ORM: `annotator export` loads neither the models nor sqlalchemy.orm): memory stays bounded by the
     chunk, whatever the corpus. The next chunk is read in a thread meanwhile (`read_ahead`). The records
     are StoredRecords: their tokens stay the stored bytes and their spans the rows read until a writer
     reads `tokens` or `spans`."""
     annotator = layer_id(store, layer)
+    accepted = "" if suggestions else f" AND s.status = '{ACCEPTED}'"
     # the model layer holds suggestions only: a constant in the SQL, as NIL is
     status = f"'{SUGGESTED}'" if layer == MODEL_LAYER else "s.status"
+    unchecked = "" if layer == MODEL_LAYER else f" AND status != '{ACCEPTED}'"
 
     def read(chunk: list[int]) -> list[DocRecord]:
         with store.engine.connect() as conn:
             docs = rows(conn, _DOCS.format(marks(len(chunk))), chunk)
-            found = rows(conn, _SPANS.format(status=status, ids=marks(len(chunk))), [annotator, *chunk])
+            found = rows(conn, _SPANS.format(status=status, accepted=accepted, ids=marks(len(chunk))),
+                         [annotator, *chunk])
+            left = [] if suggestions else rows(conn, _UNCHECKED.format(unchecked=unchecked, ids=marks(len(chunk))),
+                                               [annotator, *chunk])
         by_doc = {doc_id: list(group) for doc_id, group in groupby(found, itemgetter(0))}
+        left_by_doc = {doc_id: [(start, end) for _, start, end in group]
+                       for doc_id, group in groupby(left, itemgetter(0))}
         out = []
         for doc_id, name, title, text, meta, tokens in docs:
             meta = dict((json.loads(meta) if isinstance(meta, str) else meta) or {})  # JSON: text on SQLite
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
-            spans, unchecked = by_doc.get(doc_id, []), []
-            if not suggestions and any(row[5] != ACCEPTED for row in spans):
-                unchecked = [(row[1], row[2]) for row in spans if row[5] != ACCEPTED]
-                spans = [row for row in spans if row[5] == ACCEPTED]
             out.append(StoredRecord(name=name, text=text, title=title, meta=meta, annotator=layer, carried=carried,
-                                    packed=bytes(tokens), span_rows=spans, unchecked=unchecked))
+                                    packed=bytes(tokens), span_rows=by_doc.get(doc_id, []),
+                                    unchecked=left_by_doc.get(doc_id, [])))
         return out
 
     yield from read_ahead(read, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
