@@ -5,6 +5,7 @@ reads it: the DocBin training writes, through spaCy's own Corpus and Example."""
 
 from __future__ import annotations
 
+import pytest
 import spacy
 from spacy.training import Corpus
 
@@ -27,8 +28,10 @@ def finished(project) -> list[training.Chosen]:
     return chosen
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_training_examples_leave_unchecked_suggestions_missing(project, tmp_path):
-    """Regression: the examples tagged "Kim Kwan-jin" (left unchecked) O: learned as no entity."""
+    """Regression: the examples tagged "Kim Kwan-jin" (left unchecked) O: learned as no entity. Also
+    from a team project on PostgreSQL (the suggestions' extents are a query of their own)."""
     chosen = finished(project)
     registry.get("spacy").write(training.checked_records(project.store, chosen), tmp_path / "train.spacy")
     nlp = spacy.blank("en")
