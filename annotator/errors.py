@@ -101,13 +101,11 @@ class Errors(metaclass=ErrorsWithCodes):
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "
-            "annotator in a desktop session (over ssh: ssh -X); `annotator screenshot` renders the "
-            "window without one.")
+            "annotator in a desktop session (over ssh: ssh -X); `annotator screenshot` renders the window without one.")
     E052 = ("Cannot open a window: Qt's X11 plugin needs system libraries that are missing ({missing}). "
             "On Debian or Ubuntu: sudo apt-get install {packages}")
     E053 = ("Cannot open a window: the X display '{display}' does not answer (no X server there, or "
-            "this user may not use it). Check DISPLAY; `annotator screenshot` renders the window "
-            "without one.")
+            "this user may not use it). Check DISPLAY; `annotator screenshot` renders the window without one.")
     E054 = ("No project at '{path}': the file does not exist, and `annotator {command}` only reads a "
             "project, so it does not create one. Check --db (or ANNOTATOR_DB); `annotator import` or "
             "`annotator db init` creates a project.")
@@ -143,8 +141,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E106 = ("Cannot write the {fmt} export to '{path}': {reason}. Give a path to a directory "
             "(it is created if missing); nothing was written.")
     E107 = ("Tokens of document '{name}' are not sorted, non-overlapping (start, end) pairs "
-            "inside the text (token {index}: {start}-{end}). Re-tokenise the document; nothing "
-            "was written.")
+            "inside the text (token {index}: {start}-{end}). Re-tokenise the document; nothing was written.")
     # Reading other tools' files: every input is checked before anything is stored
     E108 = ("'{path}' is not a regular file ({kind}), so it was not read: a pipe, a device or a link to one "
             "never ends. Give the path of the file itself; nothing was read.")
@@ -236,8 +233,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "--annotators A,B, or let a second annotator label some of the same documents.")
     E155 = "Unknown role '{role}'. Use one of: annotator, reviewer."
     E156 = ("Only reviewers can edit the gold layer, and '{name}' is not a reviewer. A reviewer "
-            "(or the project lead) can run `annotator role {name} reviewer`; until then, edit your "
-            "own layer.")
+            "(or the project lead) can run `annotator role {name} reviewer`; until then, edit your own layer.")
     E157 = ("'{name}' is the {what} layer, not a person: its role cannot be changed. Give the role "
             "to an annotator by name.")
     E158 = ("'{path}' is this project itself; nothing to merge. Give the path of a colleague's "
@@ -329,6 +325,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "e.g. --pool 2000.")
     E622 = ("'{path}' is a folder, not a project file: a project is one .db file. Give the path of the "
             "project's file instead, e.g. '{example}'. Nothing was created or changed.")
+    E621 = ("Nothing was written: every one of the {n} selected document(s) has suggestions nobody checked "
+            "({suggestions} in all), and {fmt} has no tag for a word nobody checked: O would teach them as "
+            "non-entities. Accept or delete them (Ctrl+Shift+Enter accepts the rest of a document), or export "
+            "--format spacy, which marks their words as not annotated.")
     E623 = ("Ranking the unchecked documents by uncertainty stopped unexpectedly ({error}). Nothing changed; "
             "ask again (Navigate → Next uncertain document), and report this if it repeats.")
     E624 = ("--from-name and --to-name are Label Studio's names (its Labels and Text tags) and apply to "

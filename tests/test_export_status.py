@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import spacy
 from cassis import load_cas_from_xmi, load_typesystem
 from click.testing import CliRunner
 from PySide6.QtCore import Qt
@@ -81,6 +82,8 @@ def test_include_suggestions_marks_them_and_our_importer_keeps_the_status(checke
 @pytest.mark.parametrize("fmt", registry.export_names())
 def test_a_done_document_with_no_entity_is_exported_in_every_format(checked, tmp_path, fmt):
     """Regression: documents whose layer held no span were dropped from exports."""
+    if fmt == "conll":  # it leaves out a document with unchecked suggestions (see below): here they are rejected
+        reject(checked, *SUGGESTED)
     out = tmp_path / f"o{registry.info(fmt).suffix}"
     assert export(checked.store, fmt, out, layer=USER).documents == 2
     records = registry.get(fmt).read(out)
@@ -147,15 +150,104 @@ def test_labelstudio_writes_suggestions_as_predictions(checked, tmp_path):
     assert sorted(s.status for s in first.spans) == ["accepted"] + ["suggested"] * 3
 
 
-@pytest.mark.parametrize("fmt", ["conll", "doccano"])
-def test_formats_without_a_status_leave_suggestions_out_and_say_so(checked, tmp_path, fmt):
-    out = tmp_path / f"o{registry.info(fmt).suffix}"
-    report = export(checked.store, fmt, out, layer=USER, suggestions=True)
+def test_formats_without_a_status_leave_suggestions_out_and_say_so(checked, tmp_path):
+    out = tmp_path / "o.jsonl"
+    report = export(checked.store, "doccano", out, layer=USER, suggestions=True)
     assert report.suggestions_left_out == 3 and report.spans == 1
     lines = summary(report, out)
-    assert lines[-1] == (f"3 unchecked suggestions were left out: {fmt} cannot mark a span as a suggestion, "
-                         "and a suggestion is never written as a decision.")
-    assert [len(r.spans) for r in registry.get(fmt).read(out)] == [1, 0]
+    assert lines[-1] == ("3 unchecked suggestions in 1 document were left out: doccano cannot mark a span "
+                         "as a suggestion, and a suggestion is never written as a decision.")
+    assert [len(r.spans) for r in registry.get("doccano").read(out)] == [1, 0]
+
+
+# --- an unchecked suggestion is no decision: neither an entity nor a non-entity
+def reject(project, *surfaces: str) -> None:
+    """A person deletes these suggestions of the first document: a rejection, a decision."""
+    doc = project.documents()[0]
+    text = project.document(doc.id).text
+    for sp in project.spans(doc.id):
+        if text[sp.start:sp.end] in surfaces:
+            project.delete_span(sp.id)
+
+
+def tokens_of(doc, surface: str) -> list[str]:
+    """ent_iob_ of the tokens of the first `surface` in `doc`."""
+    start = doc.text.index(surface)
+    return [t.ent_iob_ for t in doc.char_span(start, start + len(surface))]
+
+
+def run_export(project, *args):
+    return CliRunner().invoke(main, ["--db", str(project.store.path), "--user", USER, "export", *map(str, args)])
+
+
+def test_cli_spacy_export_marks_unchecked_suggestions_missing_and_rejections_o(checked, tmp_path):
+    """Regression: a done document's unchecked suggestions ("Leave them out") were written as O, so
+    `spacy train` learned "Kim Kwan-jin" as no entity. Their tokens are missing now; a suggestion a
+    person deleted stays O, and the summary says what was done."""
+    reject(checked, "Japan")
+    out = tmp_path / "o.spacy"
+    result = run_export(checked, "--format", "spacy", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"Wrote 2 documents, 1 span to {out}.",
+        "2 unchecked suggestions in 1 document: not entities in the file, their words marked missing "
+        "(neither entity nor O), so training neither learns them nor learns against them."]
+    first, empty = DocBin().from_disk(out).get_docs(spacy.blank("en").vocab)
+    assert [e.text for e in first.ents] == ["Naoki Tanaka"] and tokens_of(first, "Naoki Tanaka") == ["B", "I"]
+    assert tokens_of(first, "Kim Kwan-jin") == ["", "", "", ""]
+    assert tokens_of(first, "South Korea") == ["", ""]
+    assert tokens_of(first, "Japan") == ["O"]  # deleted: a person said no
+    assert sum(t.ent_iob_ == "" for t in first) == 6 and {t.ent_iob_ for t in empty} == {"O"}
+    assert suggested_in_db(checked) == ["Kim Kwan-jin", "South Korea"]  # the export changed nothing
+
+
+def suggested_in_db(project) -> list[str]:
+    doc = project.documents()[0]
+    text = project.document(doc.id).text
+    with project.store.Session() as s:
+        rows = s.execute(select(Span.start, Span.end).where(Span.document_id == doc.id,
+                                                           Span.status == "suggested")).all()
+    return sorted(text[a:b] for a, b in rows)
+
+
+def test_span_formats_say_how_many_unchecked_suggestions_they_left_out(checked, tmp_path):
+    out = tmp_path / "o.jsonl"
+    result = run_export(checked, "--format", "jsonl", "--out", out)
+    assert result.exit_code == 0 and result.output.splitlines()[1:] == [
+        "3 unchecked suggestions in 1 document were left out: nobody checked them (--include-suggestions "
+        "writes them, marked as suggestions), and a suggestion is never written as a decision."]
+
+
+@pytest.mark.parametrize("suggestions", [False, True])
+def test_conll_leaves_out_documents_with_unchecked_suggestions_and_names_them(checked, tmp_path, suggestions):
+    """CoNLL has no tag for "nobody checked": O would be a non-entity. The document is left out, named."""
+    out = tmp_path / "o.conll"
+    report = export(checked.store, "conll", out, layer=USER, suggestions=suggestions)
+    first = names(checked)[0]
+    assert (report.documents, report.documents_left_out, report.suggestions_left_out) == (1, [first], 3)
+    assert summary(report, out)[-1] == (
+        "1 document with 3 unchecked suggestions was left out: conll has no tag for a word nobody checked, "
+        "and O would teach them as non-entities. Accept or delete them, or export --format spacy (marks their "
+        f"words as not annotated): {first}")
+    [record] = registry.get("conll").read(out)
+    assert record.spans == [] and record.text.startswith("Back To Top")  # the second, empty document only
+
+
+def test_conll_with_every_document_left_out_writes_nothing(checked, tmp_path):
+    checked.set_status(checked.documents()[1].id, "in_progress")  # only the one with suggestions is done
+    out = tmp_path / "o.conll"
+    out.write_text("earlier export\n")
+    result = run_export(checked, "--format", "conll", "--out", out, "--force")
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: [E621] Nothing was written: every one of the 1 selected document(s) has suggestions nobody "
+        "checked (3 in all), and conll has no tag for a word nobody checked: O would teach them as non-entities. "
+        "Accept or delete them (Ctrl+Shift+Enter accepts the rest of a document), or export --format spacy, "
+        "which marks their words as not annotated.\n")
+    assert out.read_text() == "earlier export\n"  # the old output stays
+    reject(checked, *SUGGESTED)  # a person decides: now it is all decisions
+    assert run_export(checked, "--format", "conll", "--out", out, "--force").exit_code == 0
+    assert [len(r.spans) for r in registry.get("conll").read(out)] == [1]
 
 
 def test_model_layer_is_suggestions_only(project, tmp_path):

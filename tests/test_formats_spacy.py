@@ -180,8 +180,11 @@ def awkward_records() -> list[DocRecord]:
              SpanRecord(seoul, seoul + 5, "GPE", "NIL", "suggested"),
              SpanRecord(seoul, seoul + 12, "ORG", None, "suggested"),  # suggestions may overlap
              SpanRecord(0, 2, "ORG", None, "suggested")]  # the leading whitespace token
+    # unchecked extents left out of the spans: one word, one held by an entity but for its comma, one
+    # off token boundaries, one in the middle of a gap of spaces
+    unchecked = [(7, 12), (0, 6), (16, 18), (14, 15)]
     return [sample(), DocRecord("empty", ""), DocRecord("awk", text, title="t", spans=spans),
-            DocRecord("blank-tokens", "Osaka, Japan.  Busan.", spans=[SpanRecord(0, 5, "GPE")]),
+            DocRecord("blank-tokens", "Osaka, Japan.  Busan.", spans=[SpanRecord(0, 5, "GPE")], unchecked=unchecked),
             DocRecord("tokens-given", "a  b\n", tokens=[(0, 1), (3, 4)], spans=[SpanRecord(3, 4, "X", "Q2")]),
             DocRecord("cjk", "東京。ソウル！\u3000x…", tokens=[(0, 2), (2, 3), (3, 6), (6, 7), (8, 9), (9, 10)])
             ] + corpus(7)
@@ -207,6 +210,35 @@ def test_streamed_docbin_is_the_msgpack_of_docbin_to_bytes(tmp_path, monkeypatch
     assert [(e.text, e.label_, e.kb_id_) for e in doc.ents] == [("Kim met", "PERSON", ""), ("Lee", "GPE", "")]
     assert [(s.text, s.label_) for s in doc.spans["suggested"]] == [("  ", "ORG"), ("Seoul agreed", "ORG"),
                                                                     ("Seoul", "GPE")]
+
+
+def iob(doc: Doc) -> list[tuple[str, str]]:
+    return [(t.text, t.ent_iob_ + ("-" + t.ent_type_ if t.ent_type_ else "")) for t in doc if not t.is_space]
+
+
+def test_spacy_unchecked_suggestions_are_missing_not_o(tmp_path):
+    """Regression: a done document's unchecked suggestions came out as O, so spacy train learned each
+    as a non-entity. Their tokens are missing (ent_iob_ ""), left out or written as suggestions; a
+    person's entity over part of one keeps its tokens; what nobody suggested stays O."""
+    text = "Defense Minister Kim Kwan-jin met Naoki Tanaka in Tokyo."
+    at = text.index
+    tanaka = SpanRecord(at("Naoki"), at("Naoki") + 12, "PERSON")
+    kim = SpanRecord(at("Kim"), at("Kim") + 12, "PERSON", status="suggested")
+    left_out = DocRecord("left", text, spans=[tanaka], unchecked=[(kim.start, kim.end), (at("Naoki"), at(" in ") + 3)])
+    asked = DocRecord("asked", text, spans=[tanaka, kim])
+    spacy_docbin.write([left_out, asked], tmp_path / "o.spacy")
+    first, second = DocBin().from_disk(tmp_path / "o.spacy").get_docs(Vocab())
+    assert iob(first) == [("Defense", "O"), ("Minister", "O"), ("Kim", ""), ("Kwan", ""), ("-", ""), ("jin", ""),
+                          ("met", "O"), ("Naoki", "B-PERSON"), ("Tanaka", "I-PERSON"), ("in", ""), ("Tokyo", "O"),
+                          (".", "O")]
+    assert iob(second)[2:6] == [("Kim", ""), ("Kwan", ""), ("-", ""), ("jin", "")]
+    assert [e.text for e in second.ents] == ["Naoki Tanaka"] and [s.text for s in second.spans["suggested"]] == [
+        "Kim Kwan-jin"]
+    # what spacy train makes of it: no tag (None) to learn on the unchecked tokens, O where checked
+    nlp = spacy.blank("en")
+    [example, _] = list(spacy.training.Corpus(str(tmp_path / "o.spacy"))(nlp))
+    tags = dict(zip([t.text for t in example.predicted], example.get_aligned_ner()))
+    assert [tags[w] for w in ("Kim", "jin", "in", "Tokyo", "Naoki")] == [None, None, None, "O", "B-PERSON"]
 
 
 def test_adler32_of_joined_parts_is_combined_from_the_parts():

@@ -86,7 +86,9 @@ def test_train_records_a_run_trained_on_checked_spans_only(trained, project_dir)
     docs = [d for part in ("train", "dev") for d in DocBin().from_disk(folder / "p.models/first" / f"{part}.spacy")
             .get_docs(nlp.vocab)]
     assert len(docs) == 30  # every finished document, once; the unfinished one not
-    assert all("Report" not in e.text for d in docs for e in d.ents)  # the suggestion was not learned
+    assert all("Report" not in e.text for d in docs for e in d.ents)  # the suggestion was not learned ...
+    reports = {d.user_data["name"]: [t.ent_iob_ for t in d if t.text == "Report"] for d in docs}
+    assert reports.pop("doc-00") == [""] and set(map(tuple, reports.values())) == {("O",)}  # ... nor as O
     assert not any("suggested" in d.spans for d in docs)
     assert {e.label_ for d in docs for e in d.ents} == {"GPE", "AGREEMENT"}
     assert {e.kb_id_ for d in docs for e in d.ents if e.label_ == "GPE"} == {f"local:{p.lower()}" for p in PLACES}

@@ -5,13 +5,17 @@ import or export opens a dialog. The window is driven by keys and clicks; the da
 from __future__ import annotations
 
 import pytest
+import spacy
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from spacy.tokens import DocBin
 from sqlalchemy import select
 
 from annotator.core.db.models import DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+
+from test_ui_export import choose, open_dialog, press_export, type_path
 
 Key, Mod = Qt.Key, Qt.KeyboardModifier
 CTRL_SHIFT = Mod.ControlModifier | Mod.ShiftModifier
@@ -156,6 +160,41 @@ def test_ui_done_message_goes_when_the_next_document_is_shown(window, ui, qtbot)
     ui.key(window.view, Key.Key_PageUp, Mod.ControlModifier)
     assert window.model.doc_id == first
     assert window.statusBar().currentMessage() == "Imported 1 document with 0 spans."
+
+
+def test_ui_leave_them_out_then_export_marks_their_words_missing(window, ui, qtbot, tmp_path):
+    """Regression: "Leave them out" then a spaCy export wrote the unchecked suggestions' words as O, so
+    `spacy train` learned "Kim Kwan-jin" as no entity. Now they are missing (ent_iob_ ""), while a
+    suggestion the analyst deleted stays O: a rejection is a decision."""
+    project, doc = window.project, window.model.doc_id
+    ui.click(window.view, window.model.text.index("Japan"))
+    ui.key(window.view, Key.Key_Delete)  # a person says no to this one
+    ui.key(window.view, Key.Key_Return, Mod.ControlModifier)
+    press(qtbot, shown_box(qtbot, window), "Leave them out")
+    assert db_status(project, doc) == "done" and suggested(project, doc) == ["Kim Kwan-jin", "South Korea"]
+    assert "Japan" not in layer(project, doc)
+
+    dialog = open_dialog(window, qtbot)
+    choose(qtbot, dialog.format, "s")
+    assert dialog.format.currentData() == "spacy" and "marked missing" in dialog.hint.text()
+    out = tmp_path / "mine.spacy"
+    type_path(qtbot, dialog, out)
+    press_export(qtbot, dialog, dialog.exported)
+    assert window.statusBar().currentMessage() == (
+        f"Wrote 1 document, 1 span to {out}. 2 unchecked suggestions in 1 document: not entities in the file, "
+        "their words marked missing (neither entity nor O), so training neither learns them nor learns against "
+        "them.")
+    [exported] = DocBin().from_disk(out).get_docs(spacy.blank("en").vocab)
+    text = exported.text
+
+    def iob(surface: str) -> list[str]:
+        return [t.ent_iob_ for t in exported.char_span(text.index(surface), text.index(surface) + len(surface))]
+
+    assert [e.text for e in exported.ents] == ["Naoki Tanaka"]
+    assert iob("Kim Kwan-jin") == ["", "", "", ""] and iob("South Korea") == ["", ""]  # unknown, not O
+    assert iob("Japan") == ["O"] and iob("Naoki Tanaka") == ["B", "I"]
+    assert [t.text for t in exported if t.ent_iob_ == ""] == ["Kim", "Kwan", "-", "jin", "South", "Korea"]
+    assert suggested(project, doc) == ["Kim Kwan-jin", "South Korea"]  # exporting changed nothing
 
 
 def test_ui_done_from_the_menu_asks_too_and_without_suggestions_does_not(window, ui, qtbot):

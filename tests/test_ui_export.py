@@ -98,7 +98,8 @@ def test_ui_export_jsonl_writes_what_the_cli_writes(window, qtbot, tmp_path):
     assert (dialog.progress.value(), dialog.progress.maximum()) == (total, total)
     assert dialog.progress.text() == "3 / 3 documents"
     assert not dialog.isVisible()
-    assert window.statusBar().currentMessage() == cli_lines[0].replace(str(tmp_path / "cli.jsonl"), str(out))
+    assert cli_lines[1].startswith("3 unchecked suggestions in 1 document were left out")
+    assert window.statusBar().currentMessage() == " ".join(cli_lines).replace(str(tmp_path / "cli.jsonl"), str(out))
     # and the file holds the database's accepted spans of the tester's layer, not its suggestions
     first = window.documents.model.docs[0].id
     tasks = {json.loads(line)["meta"]["name"]: json.loads(line) for line in out.read_text("utf-8").splitlines()}
@@ -115,11 +116,12 @@ def test_ui_export_conll_reports_spans_off_token_boundaries_like_the_cli(window,
     ui.key(view, Key.Key_1)
     layer = [(s.start, s.end, s.label) for s in window.project.spans(window.model.doc_id)]
     assert (start + 7, start + 11, "PERSON") in layer
+    ui.key(view, Key.Key_Return, Mod.ControlModifier | Mod.ShiftModifier)  # CoNLL leaves out unchecked documents
     dialog = open_dialog(window, qtbot)
     choose(qtbot, dialog.format, "c")
     assert dialog.format.currentData() == "conll"
     assert dialog.path.text().endswith(".conll")  # the suggested name follows the format
-    assert "token boundaries" in dialog.hint.text()
+    assert "token boundaries" in dialog.hint.text() and "unchecked suggestions is left out" in dialog.hint.text()
     every_document(qtbot, dialog)
     out = tmp_path / "mine.conll"
     type_path(qtbot, dialog, out)

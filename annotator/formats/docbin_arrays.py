@@ -90,6 +90,27 @@ def span_rows(rec: DocRecord) -> list:
     return rows if rows is not None else [(0, sp.start, sp.end, sp.label, sp.kb_id, sp.status) for sp in rec.spans]
 
 
+def unchecked_extents(rec: DocRecord) -> list[tuple[int, int]]:
+    """(start, end) of the record's unchecked suggestions: those left out of its spans, and those in them."""
+    return list(rec.unchecked) + [(row[1], row[2]) for row in span_rows(rec) if row[5] == SUGGESTED]
+
+
+def touched(recs: list[DocRecord], starts, ends):
+    """For each token of the batch, whether an unchecked extent (`unchecked_extents`) touches it: the
+    tokens from the first ending after the extent's start to the last starting before its end."""
+    n = len(starts)
+    found = [(d, s, e) for d, rec in enumerate(recs) for s, e in unchecked_extents(rec)]
+    if not found or not n:
+        return numpy.zeros(n, dtype=bool)
+    offs = numpy.concatenate(([0], numpy.cumsum([len(r.text) for r in recs])[:-1])).astype(numpy.int64)
+    d, s, e = (numpy.fromiter(col, numpy.int64, len(found)) for col in zip(*found))
+    first = numpy.searchsorted(ends, s + offs[d], side="right")
+    after = numpy.searchsorted(starts, e + offs[d], side="left")
+    keep = first < after
+    runs = numpy.bincount(first[keep], minlength=n + 1)[:n] - numpy.bincount(after[keep], minlength=n + 1)[:n]
+    return numpy.cumsum(runs) > 0
+
+
 def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
     """place_spans for a batch: rows of (first token, last token + 1) of the accepted spans placed, those
     spans' labels and kb_ids, and {document: [(i, j, span row)]} of the suggestions; misaligned ones

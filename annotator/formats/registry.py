@@ -20,6 +20,9 @@ class Format:
     tokens: bool = False  # spans are placed on tokens: those off token boundaries are reported
     documents: bool = True  # False: a knowledge base, written by `annotator kb export`, not `export`
     status: bool = True  # a span can be marked as an unchecked suggestion (else suggestions are left out)
+    # a token can be marked "not annotated" (DocBin: missing), as an unchecked suggestion's tokens must be;
+    # a token format without it would write them as O, non-entities: exporting.py leaves such documents out
+    missing: bool = False
 
     @property
     def folder(self) -> bool:
@@ -28,7 +31,8 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "jsonl": Format("annotator.formats.jsonl", "Prodigy-style JSONL", ".jsonl"),
-    "spacy": Format("annotator.formats.spacy_docbin", "spaCy DocBin, for spacy train", ".spacy", tokens=True),
+    "spacy": Format("annotator.formats.spacy_docbin", "spaCy DocBin, for spacy train", ".spacy", tokens=True,
+                    missing=True),
     "brat": Format("annotator.formats.brat", "brat standoff, .txt and .ann per document", ""),
     "conll": Format("annotator.formats.conll", "CoNLL-2003, IOB2 tags", ".conll", tokens=True, status=False),
     "doccano": Format("annotator.formats.doccano", "doccano JSONL", ".jsonl", status=False),

@@ -16,7 +16,12 @@ cannot overlap; the earlier, then longer one wins), is skipped and listed in
 after . ! ? (and their CJK forms), but never inside an entity: EntityLinker training needs every
 entity inside one sentence. `doc.ents` holds only a person's decisions, what `spacy train` learns
 from; unchecked suggestions go to the span group `doc.spans["suggested"]` (which may overlap),
-never into `doc.ents`, and read back as status "suggested". On read, `tokens` are the doc's
+never into `doc.ents`, and read back as status "suggested". An unchecked suggestion is no decision
+either way: the tokens it covers (those of `doc.spans["suggested"]` and of `DocRecord.unchecked`, also
+off token boundaries) are missing in `doc.ents` (ent_iob 0, `ent_iob_ == ""`, as
+`Doc.set_ents(missing=...)` sets them), unless a person's entity holds them, so `spacy train`
+neither learns them as entities nor as O (`Example.get_aligned_ner` gives None there), and spaCy's
+scorer counts no prediction on them. On read, `tokens` are the doc's
 non-whitespace tokens. A meta integer beyond 64 bits (JSON has no bound, msgpack stops there) is
 written as its decimal text and listed in `FormatReport.as_text`.
 
@@ -31,7 +36,7 @@ batch whatever the corpus (a 100,000-article export no longer holds gigabytes of
 from __future__ import annotations
 
 import struct
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import chain
 from pathlib import Path
 from typing import Iterable
@@ -48,7 +53,7 @@ from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import docbin_arrays
 from annotator.formats.docbin_arrays import SENTENCE_ENDS as _SENTENCE_ENDS
-from annotator.formats.docbin_arrays import SUGGESTED
+from annotator.formats.docbin_arrays import SUGGESTED, unchecked_extents
 from annotator.formats.docbin_read import count, from_doc, stream  # noqa: F401  # the format's reading side
 from annotator.formats.docbin_stream import DocBinStream
 
@@ -119,6 +124,14 @@ def place_spans(doc: DocRecord, words: list[str], starts: list[int], report: For
     return placed
 
 
+def missing_tokens(extents: list[tuple[int, int]], words: list[str], starts: list[int], placed) -> list[int]:
+    """The tokens an unchecked extent touches that no placed entity holds: not annotated (missing)."""
+    ends = [start + len(word) for start, word in zip(starts, words)]
+    held = {k for i, j, _ in placed for k in range(i, j)}
+    touched = {k for s, e in extents for k in range(bisect_right(ends, s), bisect_left(starts, e))}
+    return sorted(touched - held)
+
+
 def add_suggestions(doc: Doc, placed) -> None:
     """The suggestions as the span group doc.spans["suggested"] (only when there are any)."""
     if placed:
@@ -148,7 +161,9 @@ def to_doc(record: DocRecord, vocab: Vocab, report: FormatReport) -> Doc:
     words, spaces, starts = words_and_spaces(record)
     placed = place_spans(record, words, starts, report)
     doc = Doc(vocab, words=words, spaces=spaces, sent_starts=sentence_starts(words, placed))
-    doc.ents = [Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed]
+    missing = missing_tokens(unchecked_extents(record), words, starts, placed)
+    doc.set_ents([Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed],
+                 missing=[Span(doc, k, k + 1) for k in missing])
     suggested = place_spans(record, words, starts, report, suggested=True)
     add_suggestions(doc, suggested)
     report.spans += len(placed) + len(suggested)
@@ -232,6 +247,7 @@ class _Batches:
         placed, labels, kb_ids, suggested = docbin_arrays.place(recs, starts, ends, pdoc, self.report)
         tokens = numpy.zeros((n, len(self.stream.attrs)), dtype=numpy.uint64)
         tokens[:, self.columns[ORTH]] = orth
+        inside = numpy.zeros(n, dtype=bool)
         if labels:
             pi, pj, ids = placed[:, 0], placed[:, 1], self.ids
             label = numpy.fromiter(map(ids.__getitem__, labels), numpy.uint64, len(labels))
@@ -245,6 +261,7 @@ class _Batches:
             tokens[inside, self.columns[ENT_KB_ID]] = kb[which[inside]]
         else:
             iob = numpy.full(n, self.O, dtype=numpy.uint64)
+        iob[docbin_arrays.touched(recs, starts, ends) & ~inside] = 0  # unchecked: missing, not O
         tokens[:, self.columns[ENT_IOB]] = iob
         tokens[:, self.columns[SENT_START]] = sent
         groups = [self.no_groups] * len(recs)

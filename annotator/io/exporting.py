@@ -7,6 +7,12 @@ suggestions only with `suggestions=True`, marked as such by the formats that can
 (registry `Format.status`); the others leave them out and the report counts them. The model layer
 is never a person's decision: all of it is suggestions.
 
+An unchecked suggestion left out is not a rejection either (a person's rejection deletes the span):
+its extent travels as `DocRecord.unchecked`, and a token format marks its tokens "not annotated"
+(spaCy: missing, so `spacy train` neither learns it nor learns against it). A token format that
+cannot (CoNLL: every token is O or an entity) leaves out the documents holding one rather than
+write them as O; the report names them (E621 when that leaves nothing).
+
 The output path is checked and replaced through io/outputs.py: never the project or another database,
 an existing export only with `force`, and the result swapped in only when everything was written (a
 failed, cancelled or killed export leaves the old output as it was).
@@ -17,7 +23,7 @@ from __future__ import annotations
 import gc
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -40,10 +46,13 @@ ACCEPTED, SUGGESTED = "accepted", "suggested"
 
 @dataclass
 class ExportReport(FormatReport):
-    """The writer's report, plus the suggestions a format that cannot mark them left out."""
+    """The writer's report, plus the unchecked suggestions not written as spans and the documents a
+    token format with no "missing" left out for them (`unchecked_line` says so)."""
 
     fmt: str = ""
-    suggestions_left_out: int = 0
+    suggestions_left_out: int = 0  # unchecked suggestions not written as spans ...
+    unchecked_documents: int = 0  # ... in this many documents
+    documents_left_out: list[str] = field(default_factory=list)  # a token format with no "missing": whole
 
 
 def layer_id(store: Store, layer: str) -> int:
@@ -76,13 +85,17 @@ _SPANS = (f"SELECT s.document_id, s.start, s.\"end\", s.label, CASE WHEN s.nil T
           "{status} FROM spans s LEFT OUTER JOIN entities e ON e.id = s.entity_id "
           "WHERE s.annotator_id = ?{accepted} AND s.document_id IN ({ids}) "
           "ORDER BY s.document_id, s.start, s.\"end\", s.label")
+# the extents of the suggestions left out, from the covering index ix_spans_document_layer alone
+_UNCHECKED = ("SELECT document_id, start, \"end\" FROM spans WHERE annotator_id = ?{unchecked} AND document_id IN "
+              "({ids}) ORDER BY document_id, start, \"end\"")
 
 
 def records(store: Store, layer: str, ids: list[int], suggestions: bool = False) -> Iterator[DocRecord]:
     """DocRecords of `ids` with the layer's accepted spans (kb_id from the linked entity, or "NIL"),
-    and its unchecked suggestions with `suggestions`. A document with no span is a record too.
+    and its unchecked suggestions with `suggestions`; without, their extents are `DocRecord.unchecked`
+    (not annotated: neither entity nor non-entity). A document with no span is a record too.
 
-    Read a chunk of documents at a time with two plain SELECTs through the driver (rows as tuples; no
+    Read a chunk of documents at a time with plain SELECTs through the driver (rows as tuples; no
     ORM: `annotator export` loads neither the models nor sqlalchemy.orm): memory stays bounded by the
     chunk, whatever the corpus. The next chunk is read in a thread meanwhile (`read_ahead`). The records
     are StoredRecords: their tokens stay the stored bytes and their spans the rows read until a writer
@@ -91,19 +104,25 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
     accepted = "" if suggestions else f" AND s.status = '{ACCEPTED}'"
     # the model layer holds suggestions only: a constant in the SQL, as NIL is
     status = f"'{SUGGESTED}'" if layer == MODEL_LAYER else "s.status"
+    unchecked = "" if layer == MODEL_LAYER else f" AND status != '{ACCEPTED}'"
 
     def read(chunk: list[int]) -> list[DocRecord]:
         with store.engine.connect() as conn:
             docs = rows(conn, _DOCS.format(marks(len(chunk))), chunk)
             found = rows(conn, _SPANS.format(status=status, accepted=accepted, ids=marks(len(chunk))),
                          [annotator, *chunk])
+            left = [] if suggestions else rows(conn, _UNCHECKED.format(unchecked=unchecked, ids=marks(len(chunk))),
+                                               [annotator, *chunk])
         by_doc = {doc_id: list(group) for doc_id, group in groupby(found, itemgetter(0))}
+        left_by_doc = {doc_id: [(start, end) for _, start, end in group]
+                       for doc_id, group in groupby(left, itemgetter(0))}
         out = []
         for doc_id, name, title, text, meta, tokens in docs:
             meta = dict((json.loads(meta) if isinstance(meta, str) else meta) or {})  # JSON: text on SQLite
             carried = meta.pop(CARRIED, {})  # what the source format had beyond spans: back to that format
             out.append(StoredRecord(name=name, text=text, title=title, meta=meta, annotator=layer, carried=carried,
-                                    packed=bytes(tokens), span_rows=by_doc.get(doc_id, [])))
+                                    packed=bytes(tokens), span_rows=by_doc.get(doc_id, []),
+                                    unchecked=left_by_doc.get(doc_id, [])))
         return out
 
     yield from read_ahead(read, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
@@ -157,7 +176,7 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
     outputs.check(out, project=store.path, force=force, folder=kind.folder)
     if not ids:
         raise nothing_selected(layer, status)
-    left_out = [0]
+    left = ExportReport(fmt=fmt)  # what `counted` left out
 
     def counted() -> Iterator[DocRecord]:
         if progress:
@@ -167,9 +186,17 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
                 raise Cancelled()
             if not kind.status:  # the format cannot say "suggested": never pass one off as a decision
                 kept = [sp for sp in rec.spans if sp.status == ACCEPTED]
-                left_out[0] += len(rec.spans) - len(kept)
-                rec.spans = kept
-            yield rec
+                if len(kept) < len(rec.spans):
+                    rec.unchecked = rec.unchecked + [(sp.start, sp.end) for sp in rec.spans if sp.status != ACCEPTED]
+                    rec.spans = kept
+            if rec.unchecked:
+                left.suggestions_left_out += len(rec.unchecked)
+                left.unchecked_documents += 1
+                if kind.tokens and not kind.missing:  # its tokens would be O: a non-entity nobody decided
+                    left.documents_left_out.append(rec.name)
+                    rec = None
+            if rec is not None:
+                yield rec
             if progress:
                 progress(n, len(ids))
             if n % (10 * CHUNK) == 0:
@@ -184,8 +211,13 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
             report = writer.write(counted(), path, **options)
         if cancelled():
             raise Cancelled()
+        if not report.documents and left.documents_left_out:
+            raise AnnotatorError(Errors.E621.format(n=len(left.documents_left_out), fmt=fmt,
+                                                    suggestions=left.suggestions_left_out))
         return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
-                            as_text=report.as_text, fmt=fmt, suggestions_left_out=left_out[0])
+                            as_text=report.as_text, fmt=fmt, suggestions_left_out=left.suggestions_left_out,
+                            unchecked_documents=left.unchecked_documents,
+                            documents_left_out=left.documents_left_out)
 
     try:
         return outputs.replace(out, write, folder=kind.folder)
@@ -222,7 +254,24 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
                      + ", ".join(f"{d} {k}" for d, k in report.as_text[:5]))
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
-        were = "was" if left_out == 1 else "were"
-        lines.append(f"{plural(left_out, 'unchecked suggestion')} {were} left out: {report.fmt} cannot mark a span "
-                     "as a suggestion, and a suggestion is never written as a decision.")
+        lines.append(unchecked_line(report))
     return lines
+
+
+def unchecked_line(report: ExportReport) -> str:
+    """How the export treated the unchecked suggestions it did not write as spans: never silent, as
+    each would otherwise pass for a decision (an entity, or, in a token format, a non-entity)."""
+    kind, n, docs = registry.info(report.fmt), report.suggestions_left_out, report.unchecked_documents
+    counted, were = f"{plural(n, 'unchecked suggestion')} in {plural(docs, 'document')}", "was" if n == 1 else "were"
+    if report.documents_left_out:
+        names = report.documents_left_out
+        return (f"{plural(len(names), 'document')} with {plural(n, 'unchecked suggestion')} "
+                f"{'was' if len(names) == 1 else 'were'} left out: {report.fmt} has no tag for a word nobody "
+                "checked, and O would teach them as non-entities. Accept or delete them, or export --format spacy "
+                "(marks their words as not annotated): " + ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
+    if kind.missing:
+        return (f"{counted}: not entities in the file, their words marked missing (neither entity nor O), so "
+                "training neither learns them nor learns against them.")
+    why = (f"{report.fmt} cannot mark a span as a suggestion" if not kind.status else
+           "nobody checked them (--include-suggestions writes them, marked as suggestions)")
+    return f"{counted} {were} left out: {why}, and a suggestion is never written as a decision."

@@ -2,7 +2,8 @@
 
 Only decisions are learned: documents a layer's annotator marked done, with their accepted spans
 (exporting.records without suggestions, written by the "spacy" format) — never an unchecked
-suggestion. Each document is taken once, from the first of the chosen layers that finished it ("done":
+suggestion, whose tokens that format writes as missing: spaCy learns neither an entity nor O there,
+and its scorer counts no prediction there. Each document is taken once, from the first of the chosen layers that finished it ("done":
 gold first, then every person's layer by name). A fifth of the documents is held out by a hash of
 the document's name, so the split is the same every time and `evaluate` can find it again.
 

@@ -33,7 +33,8 @@ class QtDoneFlow(QObject):
     def ask(self) -> None:
         """Done means checked: with suggestions left, a window-modal question. "Accept the rest" runs the
         bulk accept, then marks done (two edits: Ctrl+Z reopens, again brings the suggestions back);
-        "Leave them out" marks done and they stay unchecked suggestions; Cancel changes nothing."""
+        "Leave them out" marks done and they stay unchecked suggestions (not annotated: exporting.py); Cancel
+        changes nothing."""
         w = self.window_
         doc_id, n = w.model.doc_id, w.model.suggested
         plural = "s" if n != 1 else ""
@@ -41,7 +42,8 @@ class QtDoneFlow(QObject):
                           f"'{w.model.title or w.model.name}' still has {n} suggestion{plural} of the model "
                           f"that nobody checked.\n\nAccept the rest: accept {'them all' if n != 1 else 'it'} as "
                           "Enter would (one edit), then mark the document done.\nLeave them out: mark it done; "
-                          f"{'they stay' if n != 1 else 'it stays'} an unchecked suggestion{plural}.\n"
+                          f"{'they stay' if n != 1 else 'it stays'} an unchecked suggestion{plural}, neither an "
+                          "entity nor a non-entity in exports and training (their words: not annotated).\n"
                           "Cancel: keep working on it.", QMessageBox.StandardButton.Cancel, w)
         box.setObjectName("doneQuestion")
         box.setWindowModality(Qt.WindowModality.WindowModal)

@@ -191,6 +191,9 @@ class QtExportDialog(QDialog):
                 "replaced as a whole, after you confirm" if kind.folder
                 else f"one {kind.suffix} file, replaced if it exists, after you confirm")
         tokens = " Spans off token boundaries are left out and reported." if kind.tokens else ""
+        if kind.tokens:  # an unchecked suggestion is neither an entity nor O
+            tokens += (" The words of unchecked suggestions are marked missing (not annotated)." if kind.missing else
+                       " A document with unchecked suggestions is left out and named: every word would be O.")
         marks = ""
         if self.suggestions.isChecked():
             mark = SUGGESTION_MARK.get(self.fmt())
