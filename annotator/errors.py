@@ -79,6 +79,9 @@ class Errors(metaclass=ErrorsWithCodes):
             "was not applied; look at the span as it is now and edit it again if you still want to.")
     E038 = ("Nothing to accept in '{doc}': no {what} is left unchecked in your layer. Every span there "
             "is already accepted (or was deleted); nothing changed.")
+    E620 = ("Cannot {what}: {why}. The model's layer holds only the model's suggestions (an import or "
+            "`annotator suggest` writes them); each person edits a copy of them in their own layer. Nothing "
+            "was changed; open the document again to see your own layer, and edit there.")
     # Export
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."
