@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.annotators import MODEL_LAYER
-from annotator.core.db.models import Annotator, Document, Span
+from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.editing.layers import open_layer
 from annotator.core.editing.spans import span_conflict
 from annotator.errors import AnnotatorError, Errors
@@ -26,6 +26,8 @@ from annotator.errors import AnnotatorError, Errors
 _SHOWN = (select(Span.document_id, Span.annotator_id, Span.start, Span.end, Span.label, Span.entity_id,
                  Span.version, Annotator.name.label("layer"))
           .join(Annotator, Annotator.id == Span.annotator_id).where(Span.id == bindparam("span_id")))
+_STATE = select(DocumentState.status).where(DocumentState.document_id == bindparam("document_id"),
+                                            DocumentState.annotator_id == bindparam("annotator_id"))
 # the person's copy of a suggestion: same place and label; the copy itself before a span added there
 _COPY = (select(Span.id, Span.entity_id, Span.nil, Span.status, Span.version)
          .where(Span.document_id == bindparam("document_id"), Span.annotator_id == bindparam("annotator_id"),
@@ -40,7 +42,9 @@ def to_own_layer(session: Session, actor_id: int, command: Any) -> None:
     if getattr(command, "edits_gold", False):
         return
     document_id = getattr(command, "document_id", None)
-    if getattr(command, "annotator_id", None) == actor_id and isinstance(document_id, int):
+    if getattr(command, "annotator_id", None) == actor_id and isinstance(document_id, int) and (
+            session.connection().execute(_STATE, {"document_id": document_id, "annotator_id": actor_id}).first()
+            is None):
         open_layer(session, document_id, actor_id, count=False)  # the stack counts what the edit touched
     span_id = getattr(command, "span_id", None)
     if not isinstance(span_id, int):
