@@ -18,12 +18,13 @@ import factories
 import pytest
 from sqlalchemy import insert, select
 
-from annotator.core.db.annotators import MODEL_LAYER, get_annotator, record_owner
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator, record_owner
 from annotator.core.db.models import Annotator, DocumentState, Entity, Event, Span
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.editing.spans import AddSpan
 from annotator.core.kb.linking import NilSpan
 from annotator.core.project import Project
+from annotator.core.review.adjudication import start_adjudication
 from annotator.core.resources import seeds_dir
 from annotator.core.search import Filters
 from annotator.errors import AnnotatorError, ConflictError
@@ -367,3 +368,25 @@ def test_first_edit_an_edit_of_the_model_layer_from_before_undoes_and_redoes_to_
     assert [r[2:] for r in rows(store, MODEL_LAYER, with_ids=True)] == [r[2:] for r in model]
     nil = _where(rows(store, "ana", doc), *_at(Ctx(ana, doc, text, None), "Seoul"))
     assert [(r[3], r[5]) for r in nil] == [("accepted", True)]
+
+
+def test_first_edit_then_adjudication_still_writes_gold_only(corpus):
+    """Gold edits go where they say: after first edits that started ana's and bob's layers, the
+    reviewer's decisions between them write the gold layer, and neither theirs nor the model's."""
+    store, doc, text = corpus
+    seoul = model_span(store, doc, text, "Seoul")
+    ana, bob = Project(store, "ana"), Project(store, "bob")
+    ana.mark_nil(seoul.id, version=seoul.version)
+    bob.link(seoul.id, entity(store, "local:government-of-south-korea"), version=seoul.version)
+    layers = {name: rows(store, name, with_ids=True) for name in ("ana", "bob", MODEL_LAYER)}
+    adjudication = start_adjudication(store, doc, ana.stack, ["ana", "bob"])
+    [link] = [d for d in adjudication if d.kind == "link"]
+    adjudication.take(link, "bob")
+    gold = rows(store, GOLD, doc)
+    at = _at(Ctx(ana, doc, text, None), "Seoul")
+    assert [(r[2], r[4]) for r in _where(gold, *at)] == [("GPE", entity(store, "local:government-of-south-korea"))]
+    assert len(gold) == len(SUGGESTED)  # the three agreed suggestions, and the decision
+    assert {name: rows(store, name, with_ids=True) for name in layers} == layers
+    adjudication.undo()
+    assert _where(rows(store, GOLD, doc), *at) == []
+    assert {name: rows(store, name, with_ids=True) for name in layers} == layers

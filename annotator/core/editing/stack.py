@@ -1,10 +1,10 @@
 """The command stack: runs each edit's command in its own transaction with its event, keeps undo and
 redo for one annotator (rebuilt from the event history after a restart), and publishes what each edit
 changed on the change hub (core/changes.py). Each edit goes to its person's own layer (targets.py)
-and passes the guard of who edits which layer (permissions.py) in that transaction. Each edit also recounts the provenance of the documents
-it touched (core/db/provenance_counts.py) and adds its time to the person's day
-(core/db/edit_seconds.py), in its transaction. The commands themselves are in spans.py, kb/linking.py
-and review/decisions.py.
+and passes the guard of who edits which layer (permissions.py); it also recounts the provenance of
+the documents it touched (core/db/provenance_counts.py) and adds its time to the person's day
+(core/db/edit_seconds.py), all in its transaction. The commands themselves are in spans.py,
+kb/linking.py and review/decisions.py.
 """
 
 from __future__ import annotations
