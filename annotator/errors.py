@@ -24,8 +24,7 @@ class Errors(metaclass=ErrorsWithCodes):
     E002 = ("'{path}' was written by a newer annotator (schema {found}, this version knows {known}). "
             "Upgrade the annotator to open it; the file was not changed.")
     E003 = "'{path}' is not an SQLite database. Check the path; nothing was written to it."
-    E004 = ("Cannot open database '{url}': {reason}. Check the path or URL given to --db "
-            "or ANNOTATOR_DB.")
+    E004 = "Cannot open database '{url}': {reason}. Check the path or URL given to --db or ANNOTATOR_DB."
     E005 = ("'{path}' has an older schema ({found}); run `annotator db upgrade` to bring it to {known} "
             "(an SQLite file is backed up first). Nothing was changed.")
     E549 = ("Upgrading '{path}' from schema {found} to {known} failed ({reason}). Nothing was changed: the "
@@ -53,12 +52,10 @@ class Errors(metaclass=ErrorsWithCodes):
     E012 = "'{path}' is empty. Remove it or add text; nothing was imported."
     E548 = ("'{path}' is the open project itself; nothing was imported. Import articles (text, JSONL or "
             "another format's files), or bring in another project file with `annotator merge FILE`.")
-    E013 = ("'{path}' looks binary (it contains NUL bytes). Only text files can be imported; "
-            "nothing was imported.")
+    E013 = "'{path}' looks binary (it contains NUL bytes). Only text files can be imported; nothing was imported."
     E014 = ("'{path}' is {size} bytes, over the limit of {limit} bytes per document. Split it "
             "into smaller documents; nothing was imported.")
-    E015 = ("'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; "
-            "nothing was imported.")
+    E015 = "'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; nothing was imported."
     E016 = ("'{path}', line {line}: {reason}. Each line needs a non-empty string \"text\"; "
             "nothing was imported.")
     E017 = ("Unknown input format '{fmt}' for '{path}'. Use one of: {known}.")
@@ -81,23 +78,23 @@ class Errors(metaclass=ErrorsWithCodes):
             "was not applied; look at the span as it is now and edit it again if you still want to.")
     E038 = ("Nothing to accept in '{doc}': no {what} is left unchecked in your layer. Every span there "
             "is already accepted (or was deleted); nothing changed.")
+    E620 = ("Cannot {what}: {why}. The model's layer holds only the model's suggestions (an import or "
+            "`annotator suggest` writes them); each person edits a copy of them in their own layer. Nothing "
+            "was changed; open the document again to see your own layer, and edit there.")
     # Export
     E040 = "Unknown format '{fmt}'. Known formats: {known}."
     E041 = "Unknown layer '{layer}'. Known layers: {known}."
     E042 = "Format '{fmt}' cannot be {action}."
     E043 = ("Cannot write '{path}': {reason}. Choose a folder that exists and that you can write "
             "to; nothing was written.")
-    E044 = ("'{path}' is {what}; an output never replaces it. Choose another path; nothing was "
-            "written.")
+    E044 = "'{path}' is {what}; an output never replaces it. Choose another path; nothing was written."
     E045 = ("'{path}' is an SQLite database or one of its files ('{database}' may be a project); an "
             "output never replaces it. Choose another path; nothing was written.")
     E046 = ("'{path}' already exists. Add --force to replace it (in the window: confirm), or choose "
             "another path; nothing was written.")
-    E047 = ("The folder '{path}' holds '{item}', which is not a file an export writes (a folder, a "
-            "link or a database), so it is not replaced, even with --force. Choose a new or empty "
-            "folder; nothing was written.")
-    E048 = ("Layer '{layer}' has no {which} document, so there is nothing to export. {hint}; nothing "
-            "was written.")
+    E047 = ("The folder '{path}' holds '{item}', which is not a file an export writes (a folder, a link or a "
+            "database), so it is not replaced, even with --force. Choose a new or empty folder; nothing was written.")
+    E048 = "Layer '{layer}' has no {which} document, so there is nothing to export. {hint}; nothing was written."
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "
@@ -125,10 +122,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E153 = ("Offsets up to {offset} in {docs} documents are too large to compare in one pass. "
             "Compute agreement on fewer documents at a time.")
     # Formats
-    E100 = ("'{path}', line {line}: {reason}. Fix the file (or export it again) and read it "
-            "again; nothing was read.")
-    E101 = ("'{path}': {reason}. Fix the file (or export it again) and read it again; nothing "
-            "was read.")
+    E100 = "'{path}', line {line}: {reason}. Fix the file (or export it again) and read it again; nothing was read."
+    E101 = "'{path}': {reason}. Fix the file (or export it again) and read it again; nothing was read."
     E102 = ("'{path}', line {line}: '{ann_id}' is a discontinuous span ({offsets}). The annotator "
             "keeps one continuous span per mention: in brat, split it into one annotation per "
             "fragment or join the fragments, then read again; nothing was read.")
@@ -189,12 +184,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E317 = "A merge is already running. Wait for its report before merging another file."
     # Knowledge base and linking
     E200 = "KB file '{path}' does not exist. Check the path."
-    E201 = ("Cannot tell the type of KB file '{path}' from its suffix. Name it .jsonl or .csv; "
-            "nothing was imported.")
-    E202 = ("'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; "
-            "nothing was imported.")
-    E203 = ("'{path}', line {line}: {reason}. Fix the row and import again; nothing was "
-            "imported.")
+    E201 = "Cannot tell the type of KB file '{path}' from its suffix. Name it .jsonl or .csv; nothing was imported."
+    E202 = "'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; nothing was imported."
+    E203 = "'{path}', line {line}: {reason}. Fix the row and import again; nothing was imported."
     E204 = ("'{path}', line {line}: the entity has no name. Every entity needs a non-empty "
             "\"name\"; nothing was imported.")
     E205 = ("'{path}', line {line}: id '{kb_id}' was already used on line {first}. Give each "
@@ -205,19 +197,15 @@ class Errors(metaclass=ErrorsWithCodes):
             "and import again; nothing was imported.")
     E208 = "Unknown KB export format '{fmt}'. Use one of: {known}."
     E209 = "Cannot write the KB to '{path}': {reason}. Check the path; nothing was written."
-    E210 = ("Entity {entity_id} does not exist (it may have been merged or deleted). Search the "
-            "knowledge base again.")
-    E211 = ("KB id '{kb_id}' is already used by '{name}'. Choose another id, or link to that "
-            "entity instead.")
+    E210 = "Entity {entity_id} does not exist (it may have been merged or deleted). Search the knowledge base again."
+    E211 = "KB id '{kb_id}' is already used by '{name}'. Choose another id, or link to that entity instead."
     E212 = "An entity needs a non-empty name. Type a name and try again."
     E213 = "Cannot merge '{name}' into itself. Pick two different entities."
-    E214 = ("Span {span_id} is not linked to an entity, so there is nothing to propagate. Link "
-            "it first.")
+    E214 = "Span {span_id} is not linked to an entity, so there is nothing to propagate. Link it first."
     E215 = "Unknown propagation scope '{scope}'. Use 'document' or 'corpus'."
     E216 = ("Cannot undo creating '{name}': {n} other mention(s) now link to it. Unlink or "
             "relink them first, then undo.")
-    E217 = ("Cannot change '{field}' of an entity. Editable fields: name, type, description, "
-            "kb_id.")
+    E217 = "Cannot change '{field}' of an entity. Editable fields: name, type, description, kb_id."
     E218 = ("Entity {entity_id} was changed by someone else since you saw it (now: {state}). Your "
             "edit was not applied; look at the entity as it is now and edit it again if you still want to.")
     E219 = ("'{path}', line {line}: {what} {value!r} holds a control character (U+{code:04X}); the "
@@ -236,8 +224,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "(or the project lead) can run `annotator role {name} reviewer`; until then, edit your own layer.")
     E157 = ("'{name}' is the {what} layer, not a person: its role cannot be changed. Give the role "
             "to an annotator by name.")
-    E158 = ("'{path}' is this project itself; nothing to merge. Give the path of a colleague's "
-            "project file.")
+    E158 = "'{path}' is this project itself; nothing to merge. Give the path of a colleague's project file."
     E159 = ("'{name}' has not opened document '{doc}', so there is no layer of theirs to compare. "
             "Adjudicate between annotators who labelled it: {known}.")
     E160 = ("The disagreement at {start}-{end} in document '{doc}' was already decided ({decision} "
@@ -250,9 +237,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "see colleagues' layers. Ask a reviewer to look at it, or to export it for you.")
     E164 = ("'{name}' is not a reviewer, and {what} shows colleagues' work: annotation is blind. A "
             "reviewer (or the project lead) can run `annotator role {name} reviewer`.")
-    E165 = ("'{user}' cannot give '{name}' the role {role}: only a reviewer or the project's owner "
-            "({owner}) changes roles, so that annotation stays blind. Ask one of them to run "
-            "`annotator role {name} {role}`.")
+    E165 = ("'{user}' cannot give '{name}' the role {role}: only a reviewer or the project's owner ({owner}) changes "
+            "roles, so that annotation stays blind. Ask one of them to run `annotator role {name} {role}`.")
 
     # Team mode on a database server
     E400 = ("Lost the connection to the database server ({reason}). {what} Edits wait until the "
@@ -275,8 +261,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "`annotator --db {quoted} db upgrade` (an SQLite file is backed up first), or ask its owner to, then "
             "merge again.")
     E410 = ("Reading or writing '{path}' failed ({reason}): the disk may have been removed or be "
-            "failing. This change was not saved. Check the disk, copy the project somewhere safe, then "
-            "try again.")
+            "failing. This change was not saved. Check the disk, copy the project somewhere safe, then try again.")
 
     # Corpus search
     E500 = ("Nothing to search for: give text (or --regex and a pattern), or a span filter such as "
@@ -303,8 +288,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "run name; nothing was written.")
     E607 = ("This project lives on a database server, so a run has no project folder to go beside. Give "
             "--out with a folder for the model; nothing was written.")
-    E608 = ("--max-steps must be at least 1 (got {steps}). Give how many training steps to run, e.g. "
-            "--max-steps 500.")
+    E608 = "--max-steps must be at least 1 (got {steps}). Give how many training steps to run, e.g. --max-steps 500."
     E609 = ("Nothing to evaluate against: {source} holds no finished document. Mark documents done in that "
             "layer, or choose another with --against.")
     E610 = ("--labels names no label the training documents use ({given}; they use {used}). Give labels "
@@ -356,10 +340,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E526 = ("{count} spans in {layers} still use the label {name}, so it cannot be removed: they would "
             "lose their label. Move them with `annotator labels remove {name} --into OTHER`, or keep the "
             "label and hide it (`annotator labels hide {name}`). Nothing was changed.")
-    E527 = ("Cannot move the spans of {name} into {name}: give another label to --into. Known labels: "
-            "{known}.")
-    E528 = ("Unknown labels subcommand '{action}'. Use one of: list, add, rename, recolour, key, hide, "
-            "show, remove.")
+    E527 = "Cannot move the spans of {name} into {name}: give another label to --into. Known labels: {known}."
+    E528 = "Unknown labels subcommand '{action}'. Use one of: list, add, rename, recolour, key, hide, show, remove."
     E529 = ("The label scheme changed since this edit (now: {state}), so it cannot be {action} safely. "
             "Nothing was changed; look at the scheme (`annotator labels list`) and edit it again.")
 
@@ -370,8 +352,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "link to long material; the project's guidelines were not changed.")
     E512 = ("Only reviewers set the project's guidelines, and '{name}' is not a reviewer. Ask a reviewer (or "
             "the project lead) to run `annotator guidelines set FILE.md`, or `annotator role {name} reviewer`.")
-    E513 = ("'{name}' is not an annotator of this project. Known annotators: {known}. Check the name given "
-            "to --user.")
+    E513 = "'{name}' is not an annotator of this project. Known annotators: {known}. Check the name given to --user."
     E514 = ("No document named '{name}' in this project. Check the name (`annotator search` or the "
             "document list shows them).")
     E515 = ("Only reviewers see other people's history, and '{name}' is not a reviewer: annotation is blind. "

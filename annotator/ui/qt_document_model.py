@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
+from contextlib import contextmanager
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
@@ -68,6 +69,8 @@ class QtDocumentModel(QObject):
         self.viewing: str | None = None  # the name of another layer shown read-only (the layer switcher)
         self.own_layer = self.layer_id == project.annotator_id
         self.unstarted = False  # this user's layer of the open document starts with their first edit
+        self.lazy_layer = False  # ... and it did not exist when the document was opened (see _follow_layer)
+        self.busy = False  # an edit is running (see editing)
         project.changes.subscribe(self._on_change, Change)
 
     @property
@@ -123,7 +126,7 @@ class QtDocumentModel(QObject):
         layer = read_layer(self.project, document_id, self.layer_id, until)
         # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it;
         # until then the model's suggestions are shown, as the layer will start from them
-        self.unstarted = self.layer_id == self.project.annotator_id and layer.status == "new"
+        self.unstarted = self.lazy_layer = self.layer_id == self.project.annotator_id and layer.status == "new"
         shown = self.layer_id
         if self.unstarted and (model := self.project.model_layer_id()) is not None:
             shown, status = model, layer.status
@@ -195,35 +198,79 @@ class QtDocumentModel(QObject):
         if self.read_only:
             self.failed.emit(self.read_only)
             return None
-        try:
-            self.load_rest()
-            history = fn in (self.project.stack.undo, self.project.stack.redo)
-            if self.unstarted and self.doc_id is not None and not history:
-                args, kwargs = self._start_layer(fn, args, kwargs)
-            return fn(*args, **kwargs)
-        except AnnotatorError as e:
-            self.after_error(e)
-            self.failed.emit(str(e))
-            return None
+        with self.editing():
+            try:
+                self.load_rest()
+                args, kwargs = self.prepare(fn, args, kwargs)
+                return fn(*args, **kwargs)
+            except AnnotatorError as e:
+                self.after_error(e)
+                self.failed.emit(str(e))
+                return None
 
-    def _start_layer(self, fn: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        """The first edit of a document whose layer is not started yet (a reviewer's): start it, as
-        an analyst's starts on opening (with the model's suggestions), and show it before the edit. An
-        edit of a suggestion shown until now (the model's span) goes to its copy in the new layer."""
-        shown = dict(self.spans)
+    @contextmanager
+    def editing(self):
+        """While an edit runs (with the layer it starts shown first): a view that saves what was typed
+        when the current span changes (the referent note) waits, so no edit starts inside another."""
+        was, self.busy = self.busy, True
+        try:
+            yield
+        finally:
+            self.busy = was
+
+    def prepare(self, fn: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """Before an edit from any part of the window (`fn` and its arguments, as it will be called):
+        the first edit of a document whose layer is not started yet (a reviewer's) starts it, as an
+        analyst's starts on opening (from the model's suggestions), and shows it; an edit of a
+        suggestion shown until then goes to its copy (the core would send it there too, targets.py)."""
+        if not self.unstarted or self.doc_id is None or fn in (self.project.stack.undo, self.project.stack.redo):
+            return args, kwargs
         self.project.start_layer(self.doc_id)
+        was = self._show_own_layer()
+        try:
+            bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        except TypeError:
+            return args, kwargs
+        span_id = bound.arguments.get("span_id")
+        copy = self._copy_of(was.get(span_id)) if span_id in was else None
+        if copy is not None:
+            bound.arguments["span_id"] = copy.id
+            if bound.arguments.get("version") is not None:
+                bound.arguments["version"] = copy.version
+        return bound.args, bound.kwargs
+
+    def _show_own_layer(self) -> dict[int, SpanView]:
+        """Show this user's layer, just started, in place of the model's suggestions; the current span
+        becomes its copy. Returns the suggestions shown until now."""
+        shown, current = dict(self.spans), self.current_span()
         self.unstarted = False
-        self.reload_layer()
-        params = list(inspect.signature(fn).parameters)
-        if params[:1] == ["span_id"] and args and args[0] in shown:
-            was = shown[args[0]]
-            copy = next((v for v in self.spans.values() if (v.start, v.end, v.label) == (was.start, was.end, was.label)),
-                        None)
+        with self.editing():
+            self.reload_layer()  # the views get the differences
+            copy = self._copy_of(current)
             if copy is not None:
-                args = (copy.id, *args[1:])
-                if "version" in kwargs:
-                    kwargs = {**kwargs, "version": copy.version}
-        return args, kwargs
+                self.set_current(copy.id)
+        return shown
+
+    def _copy_of(self, span: SpanView | None) -> SpanView | None:
+        """The span of the open layer at the same place with the same label (a suggestion's copy)."""
+        key = span and (span.start, span.end, span.label)
+        return next((v for v in self.spans.values() if (v.start, v.end, v.label) == key), None)
+
+    def _follow_layer(self, change: Change) -> bool:
+        """An edit made elsewhere than through `prepare` (the search's "label all", another desktop of
+        this user) started this user's layer of the open document, or an undo took a layer back that
+        such an edit started: show the layer now in place of the model's suggestions, or the
+        suggestions again. True when it did (the change is shown with it)."""
+        if not self.lazy_layer or self.doc_id not in (change.document_id, *change.documents):
+            return False
+        started = document_status(self.project, self.doc_id) != "new"
+        if started != self.unstarted:  # the window shows what there is: the layer, or the suggestions
+            return False
+        if started:
+            self._show_own_layer()
+        else:
+            self.open(self.doc_id)
+        return True
 
     def after_error(self, e: AnnotatorError) -> None:
         """An edit was refused: a conflict shows the span as it is now; a lost server makes the window
@@ -387,6 +434,8 @@ class QtDocumentModel(QObject):
         self.load_rest()
         self.stackChanged.emit()
         self.saved.emit(change.kind)
+        if self._follow_layer(change):
+            return
         if change.kind == "state" and change.document_id is not None:
             status = document_status(self.project, change.document_id)
             if change.document_id == self.doc_id:

@@ -138,7 +138,8 @@ class QtLinkPanel(QWidget):
 
     # --- state
     def _on_current(self, _old, new) -> None:
-        self.note.save()  # typed, then moved on without leaving the field: keep it
+        if not self.model.busy:  # during an edit the span stays the same one (or its copy): nothing to save
+            self.note.save()  # typed, then moved on without leaving the field: keep it
         self.span_id = new
         self.new_form.hide()
         self.search.clear()
@@ -293,16 +294,22 @@ class QtLinkPanel(QWidget):
 
     # --- edits
     def _edit(self, fn, *args, **kwargs):
+        """Run one edit of the current span: a note typed and not saved yet is saved first (its own
+        edit); the first edit of a reviewer's document starts their layer (`QtDocumentModel.prepare`)."""
         if self.model.read_only:
             self.failed.emit(self.model.read_only)
             return None
-        try:
-            return fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
-            if isinstance(e, AnnotatorError):
-                self.model.after_error(e)
-            self.failed.emit(str(e))
-            return None
+        if fn != self.project.set_referent_note:
+            self.note.save()
+        with self.model.editing():
+            try:
+                args, kwargs = self.model.prepare(fn, args, kwargs)
+                return fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
+                if isinstance(e, AnnotatorError):
+                    self.model.after_error(e)
+                self.failed.emit(str(e))
+                return None
 
     def reload(self) -> None:
         """The knowledge base changed elsewhere: show the current span's link and candidates afresh."""

@@ -3,7 +3,8 @@
 Annotation is blind: an annotator sees their own layer and the model's suggestions; a reviewer sees
 every layer (`visible_layers`, `check_visible`: in core/db/visibility.py, without the ORM, for the
 commands that only read). Only reviewers edit the gold layer: `check_command` is the command stack's guard, and the
-adjudication commands (`core/review/decisions.py`) check too. Agreement is for reviewers
+adjudication commands (`core/review/decisions.py`) check too. Nobody edits the model's layer (E620): a
+person's edit of a suggestion goes to their copy of it (`targets.py`). Agreement is for reviewers
 (`check_reviewer_view`, E164). Who may change roles is decided where roles are set
 (`core/db/annotators.py`, E165).
 """
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from annotator.core.db.annotators import GOLD
+from annotator.core.db.annotators import GOLD, MODEL_LAYER
 from annotator.core.db.models import Annotator, Span
 from annotator.core.db.visibility import check_visible, visible_layers  # noqa: F401 (the rule, without the ORM)
 from annotator.errors import AnnotatorError, Errors
@@ -47,7 +48,9 @@ _SPAN_LAYER_NAME = (select(Annotator.name).join(Span, Span.annotator_id == Annot
 
 
 def check_command(session: Session, actor_id: int, command: Any) -> None:
-    """The command stack's guard (called before `command.do`): only reviewers edit gold.
+    """The command stack's guard (called before `command.do`): only reviewers edit gold, and nobody
+    edits the model's layer (E620: only an import or `suggest` writes it; `targets.to_own_layer` has
+    sent an edit of a suggestion to the person's copy before this runs).
 
     A command edits the layer named by its `annotator_id`, the layer of its `span_id`, or gold
     when it says so (`edits_gold`, the adjudication commands). It runs on every edit, so: one
@@ -62,5 +65,9 @@ def check_command(session: Session, actor_id: int, command: Any) -> None:
         names.append(conn.execute(_LAYER_NAME, {"annotator_id": layer}).scalar())
     if isinstance(getattr(command, "span_id", None), int):
         names.append(conn.execute(_SPAN_LAYER_NAME, {"span_id": command.span_id}).scalar())
+    if MODEL_LAYER in names:
+        what = f"{command.text()}" + (f" (span {command.span_id})" if isinstance(getattr(command, "span_id", None), int)
+                                      else "")
+        raise AnnotatorError(Errors.E620.format(what=what, why="that edit would write into the model's layer"))
     if GOLD in names:
         check_reviewer(session, actor_id)

@@ -1,9 +1,10 @@
 """The command stack: runs each edit's command in its own transaction with its event, keeps undo and
 redo for one annotator (rebuilt from the event history after a restart), and publishes what each edit
-changed on the change hub (core/changes.py). Each edit also recounts the provenance of the documents
-it touched (core/db/provenance_counts.py) and adds its time to the person's day
-(core/db/edit_seconds.py), in its transaction. The commands themselves are in spans.py, kb/linking.py
-and review/decisions.py.
+changed on the change hub (core/changes.py). Each edit goes to its person's own layer (targets.py)
+and passes the guard of who edits which layer (permissions.py); it also recounts the provenance of
+the documents it touched (core/db/provenance_counts.py) and adds its time to the person's day
+(core/db/edit_seconds.py), all in its transaction. The commands themselves are in spans.py,
+kb/linking.py and review/decisions.py.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from annotator.core.changes import Change, Hub
 from annotator.core.db import edit_seconds
-from annotator.core.db.models import Event, utcnow
+from annotator.core.db.annotators import MODEL_LAYER
+from annotator.core.db.models import Annotator, Event, utcnow
 from annotator.core.db.store import Store
 from annotator.core.editing.command import Command, Registry
 from annotator.core.editing.permissions import check_command
+from annotator.core.editing.targets import to_own_layer
 from annotator.core.db.provenance_counts import refresh
 from annotator.errors import AnnotatorError, ConnectionLost, Errors
 
@@ -27,6 +30,8 @@ _INSERT_EVENT = insert(Event).returning(Event.id)
 _UNDO_EVENT = update(Event).where(Event.id == bindparam("event_id")).values(undone=True)
 _REDO_EVENT = (update(Event).where(Event.id == bindparam("event_id"))
                .values(undone=False, payload=bindparam("payload", type_=Event.payload.type)))
+
+_ACTOR_NAME = select(Annotator.name).where(Annotator.id == bindparam("id"))
 
 DROPPED = "dropped"  # the event of a step taken off the stack because its undo or redo was refused (E546)
 
@@ -43,6 +48,7 @@ class CommandStack:
         self._redo: list[tuple[int, Command]] = []
         self.generation = 0  # counts changes, so views can tell whether anything happened since they drew
         self.recorded: set[int] = set()  # events written here: subscribers saw them (see forget_recorded)
+        self._model_actor: bool | None = None  # whether this stack's annotator is the model (no edits then)
 
     def _notify(self, change: Change) -> None:
         self.generation += 1
@@ -92,7 +98,7 @@ class CommandStack:
     def push(self, command: Command) -> Change:
         """Do the command and record it; when this returns, the edit is committed."""
         def work(s: Session) -> tuple[int, Change]:
-            check_command(s, self.annotator_id, command)  # only reviewers edit gold
+            self._guard(s, command)
             change = command.do(s)
             return self._record(s, command.name, command.payload(), change.document_id), change
 
@@ -119,6 +125,7 @@ class CommandStack:
                 change = command.undo(s)
                 s.connection().execute(_UNDO_EVENT, {"event_id": event_id})
             else:
+                self._guard(s, command)
                 change = command.do(s)
                 s.connection().execute(_REDO_EVENT, {"event_id": event_id, "payload": command.payload()})
             return self._record(s, action, {"event": event_id}, change.document_id), change
@@ -126,13 +133,25 @@ class CommandStack:
         try:
             _, change = self._transact(work, action, command)
         except AnnotatorError as e:
-            if e.code == "E546":  # it will never go through: left on top it would block every older step
+            if e.code in ("E546", "E620"):  # it will never go through: left on top it would block every older step
                 self._drop(action, event_id, source)
             raise
         source.pop()
         target.append((event_id, command))
         self._notify(change)
         return change
+
+    def _guard(self, s: Session, command: Command) -> None:
+        """Before a command is done (first, or again by redo): it goes to this person's own layer,
+        starting it from the model's suggestions if need be (editing/targets.py); only reviewers edit
+        gold, and nobody the model's layer (E620)."""
+        if self._model_actor is None:  # read once: a read-only look at the model's layer has a stack too
+            self._model_actor = s.connection().execute(_ACTOR_NAME, {"id": self.annotator_id}).scalar() == MODEL_LAYER
+        if self._model_actor:
+            raise AnnotatorError(Errors.E620.format(what=command.text(), why="this is the model's layer, not a "
+                                                    "person's"))
+        to_own_layer(s, self.annotator_id, command)
+        check_command(s, self.annotator_id, command)
 
     def _drop(self, action: str, event_id: int, source: list) -> None:
         """Take a refused undo or redo off its stack, and say so in the history (a "dropped" event naming
