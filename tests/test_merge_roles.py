@@ -28,7 +28,7 @@ def cli(db, *args, user=None):
 
 def names():
     """Person names unique on the server (PostgreSQL logins belong to the whole server)."""
-    n = f"{os.getpid()}_{next(_n)}"
+    n = f"{os.getpid()}_m{next(_n)}"  # not test_team_roles's names: the server is shared
     return f"carol{n}", f"bob{n}", f"lead{n}"
 
 

@@ -16,8 +16,9 @@ Key = Qt.Key
 # since the corpus figures are kept as edits happen: the transaction also refreshes the document's
 # provenance counts (7: layers, states, spans, stored counts, their delete, insert, totals), queues it
 # for agreement (1) and adds the edit's time (1); the link panel asks whether a trained linker chose
-# the span's link (1).
-LABEL_KEY_STATEMENTS = 21
+# the span's link (1). 22 since every first edit goes to the person's own layer: the edit's transaction
+# asks whether that layer of the document has started (1).
+LABEL_KEY_STATEMENTS = 22
 
 
 @pytest.mark.single_backend

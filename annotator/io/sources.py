@@ -70,7 +70,7 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
 
 
 def _texts(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix in TEXT_SUFFIXES and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix in TEXT_SUFFIXES and not p.is_dir())  # a FIFO: E108, unread
 
 
 def _kind(path: Path) -> str:
