@@ -83,16 +83,16 @@ def kb_group():
 @click.pass_context
 @coded_errors
 def kb_import_cmd(ctx, file):
-    """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none."""
-    from annotator.io.kb_transfer import import_kb
+    """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none — and give
+    the unchecked mentions whose text is one of their aliases a suggested link."""
+    from annotator.io.kb_transfer import import_kb, summary
 
-    report = import_kb(open_store(ctx), file)
-    click.echo(f"Added {len(report.added)} entit{'y' if len(report.added) == 1 else 'ies'} "
-               f"with {report.aliases} alias(es).")
-    if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)} already in the knowledge base"
-                   + (f"; {len(report.conflicting)} differ from the file: {', '.join(report.conflicting[:10])}"
-                      if report.conflicting else "") + ".")
+    store = open_store(ctx)
+    bar, callback = progress_bar("Suggesting links")
+    with bar:
+        report = import_kb(store, file, by=user_of(ctx, store), progress=callback)
+    for line in summary(report):
+        click.echo(line)
 
 
 @kb_group.command("export")
