@@ -77,8 +77,12 @@ def _link_candidates(session: Session, where: list) -> int:
         .join(Document, Document.id == Span.document_id)
         .where(*where, Span.status == "suggested", Span.entity_id.is_(None), Span.nil.is_(False),
                Span.label.not_in(UNLINKABLE)))
+    keys_of: dict[str, list[str]] = {}  # a corpus repeats its names: each surface normalised once
     for span_id, label, surface in rows:
-        keys_by_span[span_id] = (mention_keys(surface), label)
+        keys = keys_of.get(surface)
+        if keys is None:
+            keys = keys_of[surface] = mention_keys(surface)
+        keys_by_span[span_id] = (keys, label)
     best = _best_entities(session, keys_by_span)
     if best:
         session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR}
