@@ -119,8 +119,8 @@ def test_kb_after_articles_gives_unchecked_suggestions_their_links(corpus):
     after = project_agreement(store)
     assert (after.overall, after.pairs) == (agreement.overall, agreement.pairs)
     again = kb_transfer.import_kb(store, STARTER, by="ana")  # nothing left to suggest
-    assert kb_transfer.summary(again) == ["Added 0 entities with 0 aliases; no unchecked mention's text is one "
-                                          "of its aliases, so none got a suggested link.",
+    assert kb_transfer.summary(again) == ["Added 0 entities with 0 aliases; no unchecked mention's text is a "
+                                          "known alias, so none got a suggested link.",
                                           "Skipped 67 already in the knowledge base."]
 
 

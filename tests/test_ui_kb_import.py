@@ -10,6 +10,7 @@ from test_ui_done import press, shown_box
 
 from annotator.core.db.annotators import record_owner
 from annotator.core.db.models import Entity, Span
+from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.resources import seeds_dir
 from annotator.io import kb_transfer
@@ -68,3 +69,16 @@ def test_ui_kb_import_refused_to_an_annotator_of_a_shared_project(project, qtbot
     with project.store.Session() as s:
         assert s.scalar(select(func.count()).select_from(Entity)) == 0
     w.close()
+
+
+def test_ui_kb_import_on_another_desktop_shows_the_links_here(window, qtbot):
+    """The import writes no event per span; its new entities are what a window notices, and it reads
+    its open document again: an Enter on a span whose link it did not show would confirm it unseen."""
+    window.watcher.timer.setInterval(50)
+    other = Store(window.project.store.url)
+    kb_transfer.import_kb(other, STARTER, by=window.project.user)
+    other.close()
+    qtbot.waitUntil(lambda: window_links(window)["Kim Kwan-jin"] is not None, timeout=5_000)
+    with window.project.store.Session() as s:
+        kim = s.scalar(select(Entity.id).where(Entity.kb_id == "local:kim-kwan-jin"))
+    assert window_links(window)["Kim Kwan-jin"] == kim and window_links(window)["Naoki Tanaka"] is None

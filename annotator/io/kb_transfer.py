@@ -53,8 +53,8 @@ def _count(n: int, one: str, many: str) -> str:
 def summary(report: KbImportReport) -> list[str]:
     """What a knowledge-base import did, a line each, for the command line and the window."""
     linked = (f"{_count(report.suggested_links, 'unchecked mention', 'unchecked mentions')} got a suggested link"
-              if report.suggested_links else "no unchecked mention's text is one of its aliases, so none got a "
-              "suggested link")
+              if report.suggested_links else "no unchecked mention's text is a known alias, so none got a suggested "
+              "link")
     lines = [f"Added {_count(len(report.added), 'entity', 'entities')} with "
              f"{_count(report.aliases, 'alias', 'aliases')}; {linked}."]
     if report.skipped:

@@ -72,13 +72,13 @@ def _link_candidates(session: Session, where: list) -> int:
     """Give the unchecked, unlinked, not-NIL spans matching `where` whose text is a known alias a
     suggested link to the most likely entity (only their surface text is read, never a whole text)."""
     keys_by_span: dict[int, tuple[list[str], str]] = {}
+    # `+ 0`: SQLite without statistics walked ix_spans_entity (every unlinked span of the corpus) for each
+    # batch of a document range instead of the range's spans: 100,000 documents, 86 s instead of 26
     rows = session.execute(
         select(Span.id, Span.label, func.substr(Document.text, Span.start + 1, Span.end - Span.start))
         .join(Document, Document.id == Span.document_id)
         .where(*where, Span.status == "suggested", (Span.entity_id + 0).is_(None), Span.nil.is_(False),
                Span.label.not_in(UNLINKABLE)))
-    # `+ 0`: SQLite without statistics walked ix_spans_entity (every unlinked span of the corpus) for each
-    # batch of a document range instead of the range's spans: 100,000 documents, 86 s instead of 26
     keys_of: dict[str, list[str]] = {}  # a corpus repeats its names: each surface normalised once
     for span_id, label, surface in rows:
         keys = keys_of.get(surface)
