@@ -197,6 +197,11 @@ class Errors(metaclass=ErrorsWithCodes):
             "and import again; nothing was imported.")
     E208 = "Unknown KB export format '{fmt}'. Use one of: {known}."
     E209 = "Cannot write the KB to '{path}': {reason}. Check the path; nothing was written."
+    E629 = ("'{user}' cannot import a knowledge base: its entities are everyone's, and it gives the unchecked "
+            "mentions of every layer suggested links, so on this shared project only {who} may. Nothing was "
+            "imported; ask them, or for the reviewer role (`annotator role {user} reviewer`).")
+    E630 = ("The knowledge-base import stopped on an unexpected error ({error}). Nothing was imported; please "
+            "report this together with the file you imported.")
     E210 = "Entity {entity_id} does not exist (it may have been merged or deleted). Search the knowledge base again."
     E211 = "KB id '{kb_id}' is already used by '{name}'. Choose another id, or link to that entity instead."
     E212 = "An entity needs a non-empty name. Type a name and try again."

@@ -114,10 +114,37 @@ def event_count(store):
         return s.scalar(select(func.count()).select_from(Event))
 
 
+def test_ui_review_dashboard_ticks_the_reviewers_own_layer(team, qtbot):
+    """Regression: a reviewer with a layer of her own (ana) was left out by default, so the dashboard
+    compared bob and carol, who share no document: "0 documents", all dashes, while `annotator
+    agreement` compared ana / bob. Her layer is a layer like any other."""
+    store, d0 = team
+    set_role(store, "ana", "reviewer")
+    carol = Project(store, "carol")
+    d1 = doc_id(store, 1)
+    carol.open_document(d1)
+    label(carol, d1, "South Korea", "GPE", kb="Q884")
+    carol.set_status(d1, "done")
+    w = open_window(qtbot, store, "ana", d0)
+    try:
+        dash = dashboard(w, qtbot)
+        assert [(n, box.isChecked()) for n, box in dash.checks.items()] == [("ana", True), ("bob", True),
+                                                                            ("carol", True)]
+        core = project_agreement(store)  # as `annotator agreement` computes it: every person's layer
+        assert [p.a + " / " + p.b for p in core.pairs] == ["ana / bob", "ana / carol", "bob / carol"]
+        assert rows(dash.pairs_model) == [("Overall", measures(core.overall))] + [
+            (f"{p.a} / {p.b}", measures(p.measures)) for p in core.pairs]
+        ana_bob = dash.pairs.model().index(1, 1).data()
+        assert ana_bob == f"{core.pairs[0].measures.span_f1_exact:.3f}" != "–"
+        assert dash.status.text().startswith("Agreement of ana, bob, carol over 2 documents")
+    finally:
+        w.close()
+
+
 def test_ui_review_dashboard_shows_the_cores_numbers(team, reviewer, qtbot):
     store, d0 = team
     dash = dashboard(reviewer, qtbot)
-    assert dash.chosen() == ["ana", "bob"]  # rev's own layer (started on opening) is not compared
+    assert dash.chosen() == ["ana", "bob"]  # rev has no layer: opening a document starts none
     core = project_agreement(store, ["ana", "bob"])
     assert rows(dash.pairs_model) == [("Overall", measures(core.overall)), ("ana / bob", measures(core.pairs[0].measures))]
     assert rows(dash.labels_model) == [(k, measures(m)) for k, m in core.by_label.items()]

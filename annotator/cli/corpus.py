@@ -85,15 +85,16 @@ def kb_group():
 @click.pass_context
 @coded_errors
 def kb_import_cmd(ctx, file):
-    """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none."""
-    from annotator.io.kb_transfer import import_kb
+    """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none — and give
+    the unchecked mentions whose text is one of their aliases a suggested link."""
+    from annotator.io.kb_transfer import import_kb, summary
 
-    report = import_kb(open_store(ctx), file)
-    click.echo(f"Added {plural(len(report.added), 'entity')} with {plural(report.aliases, 'alias')}.")
-    if report.skipped:
-        click.echo(f"Skipped {len(report.skipped)} already in the knowledge base"
-                   + (f"; {len(report.conflicting)} differ from the file: {', '.join(report.conflicting[:10])}"
-                      if report.conflicting else "") + ".")
+    store = open_store(ctx)
+    bar, callback = progress_bar("Suggesting links")
+    with bar:
+        report = import_kb(store, file, by=user_of(ctx, store), progress=callback)
+    for line in summary(report):
+        click.echo(line)
 
 
 @kb_group.command("export")

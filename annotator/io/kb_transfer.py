@@ -4,23 +4,31 @@ Re-importing. A row whose id is already in the knowledge base (or, for a row wit
 name and type are) is skipped and reported, never applied: a file must not silently overwrite names,
 descriptions, or the alias counts that analysts' links have taught. `KbImportReport.conflicting`
 names the skipped entities whose row differs from what is stored, so they can be edited by hand.
+
+Suggested links. An import gives mentions whose text is a known alias a suggested link; a knowledge
+base loaded after the articles does the same for the corpus's unchecked suggestions, in the same
+transaction (`suggest_links_everywhere`: never a checked span, a NIL, an existing link or a finished
+layer). Only the link changes, so the provenance and agreement counts (offsets, labels, statuses;
+accepted spans only) stay as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from annotator.core.db.models import Alias, Document, Entity
+from annotator.core.db.models import Alias, Entity
 from annotator.core.db.store import Store
 from annotator.core.kb.entities import CHUNK, _alias_rows, add_entities
-from annotator.core.kb.suggestions import suggest_links
+from annotator.core.editing.permissions import check_kb_importer
+from annotator.core.kb.suggestions import suggest_links_everywhere
 from annotator.core.records import KbEntry
 from annotator.core.resources import seeds_dir
+from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import kb_files, spacy_kb
 from annotator.io import outputs
@@ -36,6 +44,21 @@ class KbImportReport:
     skipped: list[str] = field(default_factory=list)  # already in the knowledge base: left as they are
     conflicting: list[str] = field(default_factory=list)  # skipped, and the file says something else
     aliases: int = 0  # aliases stored for the new entities
+    suggested_links: int = 0  # unchecked mentions already in the project that got a suggested link
+
+
+def summary(report: KbImportReport) -> list[str]:
+    """What a knowledge-base import did, a line each, for the command line and the window."""
+    linked = (f"{plural(report.suggested_links, 'unchecked mention')} got a suggested link"
+              if report.suggested_links else "no unchecked mention's text is a known alias, so none got a suggested "
+              "link")
+    lines = [f"Added {plural(len(report.added), 'entity')} with "
+             f"{plural(report.aliases, 'alias')}; {linked}."]
+    if report.skipped:
+        lines.append(f"Skipped {len(report.skipped)} already in the knowledge base"
+                     + (f"; {len(report.conflicting)} differ from the file: {', '.join(report.conflicting[:10])}"
+                        if report.conflicting else "") + ".")
+    return lines
 
 
 def _differs(entity: Entity, entry: KbEntry, stored_aliases: set[str]) -> bool:
@@ -43,9 +66,15 @@ def _differs(entity: Entity, entry: KbEntry, stored_aliases: set[str]) -> bool:
             or not set(entry.aliases) <= stored_aliases)
 
 
-def import_kb(store: Store, path: str | Path) -> KbImportReport:
-    """`annotator kb import FILE`: every row checked first, then all stored in one transaction."""
+def import_kb(store: Store, path: str | Path, *, by: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> KbImportReport:
+    """`annotator kb import FILE`: every row checked first, then all stored in one transaction with
+    the suggested links the corpus's unchecked mentions get from it. `by`, the person importing, must
+    be allowed to (E629); `progress(done, total)` counts documents of the suggestion pass."""
     path = Path(path)
+    if by is not None:
+        with store.Session() as s:
+            check_kb_importer(s, by, server=not store.is_sqlite, admin=store.is_admin)
     rows = [entry for _, entry in kb_files.read(path)]
     report = KbImportReport(path=str(path))
     with store.atomic() as s:
@@ -70,6 +99,7 @@ def import_kb(store: Store, path: str | Path) -> KbImportReport:
         add_entities(s, fresh)
         report.added = [e.kb_id for e in fresh]
         report.aliases = sum(len(_alias_rows(e)) for e in fresh)
+        report.suggested_links = suggest_links_everywhere(s, progress)
     return report
 
 
@@ -112,9 +142,6 @@ def export_kb(store: Store, fmt: str, out: str | Path, *, force: bool = False) -
 
 
 def load_starter(store: Store) -> KbImportReport:
-    """The starter KB for the sample corpus (idempotent: known ids are skipped), then link
-    suggestions for every document already imported, so the order of first-run steps does not matter."""
-    report = import_kb(store, seeds_dir() / STARTER_KB)
-    with store.atomic() as s:
-        suggest_links(s, list(s.scalars(select(Document.id))))
-    return report
+    """The starter KB for the sample corpus (idempotent: known ids are skipped); like any KB import it
+    suggests links for the documents already imported, so the order of first-run steps does not matter."""
+    return import_kb(store, seeds_dir() / STARTER_KB)

@@ -79,6 +79,9 @@ class QtActions(QObject):
                                         "Import .txt or .jsonl files")
         self.import_folder = make_action(w, "Import &folder…", ["Ctrl+Shift+O"], w.import_folder_dialog,
                                          "Import every .txt and .jsonl file of a folder")
+        self.import_kb = make_action(w, "Import &knowledge base…", ["Ctrl+Shift+K"], w.import_kb_dialog,
+                                     "Add entities from a JSONL or CSV file; mentions whose text is one of "
+                                     "their aliases get a suggested link")
         self.merge = make_action(w, "&Merge project…", ["Ctrl+Shift+M"], w.review.merge_dialog,
                                  "Bring a colleague's project file in: their layers, documents, entities, history")
         self.export = make_action(w, "&Export…", ["Ctrl+E"], w.export_dialog,
@@ -244,7 +247,7 @@ class QtActions(QObject):
         bar = self.window.menuBar()
         bar.clear()
         file = bar.addMenu("&File")
-        file.addActions([self.import_files, self.import_folder])
+        file.addActions([self.import_files, self.import_folder, self.import_kb])
         file.addAction(self.merge)
         file.addSeparator()
         file.addAction(self.export)

@@ -220,16 +220,17 @@ class QtAgreementDashboard(QWidget):
 
     # --- who is compared
     def set_annotators(self) -> None:
-        """One check box per person's layer holding a document; all checked but the reviewer's own
-        (when two others remain): their layer started from the model's when they opened a document."""
+        """One check box per person's layer holding a document, all checked, as `annotator agreement`
+        compares them. The reviewer's own is a layer like any other: opening a document no longer
+        starts one (it starts with their first edit), and only finished documents with accepted spans
+        count, so an untouched copy of the model's suggestions could never enter the numbers."""
         names = self.review.people_layers()
         for box in self.checks.values():
             box.deleteLater()
         self.checks = {}
-        others = [n for n in names if n != self.project.user]
         for name in names:
             box = QCheckBox(name)
-            box.setChecked(name != self.project.user or len(others) < 2)
+            box.setChecked(True)
             self.checks[name] = box
             self.choice.addWidget(box)
 

@@ -273,8 +273,8 @@ class QtMainWindow(QtWindowImports, QMainWindow):
 
     def _on_activity(self, found) -> None:
         """Changes made elsewhere (core.activity.Activity): redraw what they touched, and say whose."""
-        if self.model.doc_id in found.documents:
-            self.model.reload_layer()
+        if self.model.doc_id in found.documents or found.knowledge_base:
+            self.model.reload_layer()  # a knowledge-base import gives unchecked spans suggested links, unrecorded
         if found.new_documents or (found.by and found.documents):
             self.refresh_documents()
         if found.by or found.knowledge_base:

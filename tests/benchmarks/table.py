@@ -163,6 +163,14 @@ def rows(r: dict) -> list[tuple[str, str, str, str, bool]]:
                     f"Tab); {k['keys_per_document']} keys per article",
                     f"before: {k['before_two_key_flow_keys']} keys (Tab, Enter each)", "1 key per suggestion",
                     k["meets_target"]))
+    if "kb_after" in r:
+        b = r["kb_after"]
+        grew = b["peak_rss_mb_after"] - b["peak_rss_mb_before"]
+        out.append((f"Knowledge base imported after {b['documents']:,} documents ({b['suggestions']:,} suggestions)",
+                    f"{b['seconds']} s, {b['linked']:,} suggested links; peak memory +{grew} MB",
+                    f"reading every unchecked suggestion's text {b['baseline_read_seconds']} s",
+                    f"memory bounded (+{b['target_peak_growth_mb_max']} MB at most)",
+                    grew <= b["target_peak_growth_mb_max"]))
     return out
 
 

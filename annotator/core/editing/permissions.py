@@ -6,7 +6,7 @@ commands that only read). Only reviewers edit the gold layer: `check_command` is
 adjudication commands (`core/review/decisions.py`) check too. Nobody edits the model's layer (E620): a
 person's edit of a suggestion goes to their copy of it (`targets.py`). Agreement is for reviewers
 (`check_reviewer_view`, E164). Who may change roles is decided where roles are set
-(`core/db/annotators.py`, E165).
+(`core/db/annotators.py`, E165). Who may import a knowledge base: `check_kb_importer` (E629).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from annotator.core.db.annotators import GOLD, MODEL_LAYER
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, owner
 from annotator.core.db.models import Annotator, Span
 from annotator.core.db.visibility import check_visible, visible_layers  # noqa: F401 (the rule, without the ORM)
 from annotator.errors import AnnotatorError, Errors
@@ -27,6 +27,25 @@ def check_reviewer_view(session: Session, viewer: str, what: str) -> None:
     role = session.scalar(select(Annotator.role).where(Annotator.name == viewer))
     if role != "reviewer":
         raise AnnotatorError(Errors.E164.format(name=viewer, what=what))
+
+
+def check_kb_importer(session: Session, name: str, *, server: bool = False, admin: bool = False) -> None:
+    """E629 unless `name` may import a knowledge base. Its entities are everyone's and it gives every
+    unfinished layer's unchecked mentions suggested links: on a team server (`server`) the admin or a
+    reviewer (the server lets nobody else add entities of no one's, migration 0003); on a project file
+    with other people in it, a reviewer or the owner; on one's own file, its user."""
+    row = session.scalar(select(Annotator).where(Annotator.name == name))
+    if row is not None and row.role == "reviewer":
+        return
+    if server:
+        if admin:
+            return
+        raise AnnotatorError(Errors.E629.format(user=name, who="a reviewer or the server's admin"))
+    people = set(session.scalars(select(Annotator.name).where(~Annotator.is_model, Annotator.name != GOLD)))
+    who = owner(session)
+    if people <= {name} or name == who:
+        return
+    raise AnnotatorError(Errors.E629.format(user=name, who=f"a reviewer or the project's owner ('{who}')"))
 
 
 def check_edit(session: Session, actor_id: int, layer_id: int) -> None:

@@ -16,6 +16,7 @@ linker, the alias prior (`suggest_links`, also where that linker had no candidat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from annotator.errors import AnnotatorError, Errors
 # Labels that never name an entity of the knowledge base.
 UNLINKABLE = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
 SCOPES = ("document", "corpus")
+CORPUS_BATCH = 1000  # documents whose spans are read at a time by suggest_links_everywhere
 NORMS_PER_QUERY = 100  # a UNION ALL of this many parts stays under SQLite's compound-select limit
 LINKER, PRIOR, PROPAGATED, PERSON = LINK_SOURCES
 UNKNOWN = "unknown"  # a suggested link of a run with a trained linker, from before sources were kept (0018)
@@ -66,27 +68,63 @@ def _best_entities(session: Session, keys_by_span: dict[int, tuple[list[str], st
     return best
 
 
-def suggest_links(session: Session, document_ids: list[int]) -> int:
-    """Give each unreviewed, unlinked span of these documents (any layer) whose text is a known alias
-    a suggested link to its most likely entity. Returns how many spans got one.
-
-    Called at the end of an import (in its transaction) and after the starter KB is loaded; the
-    model layer's suggested links are copied into an analyst's layer when they open the document.
-    """
+def _link_candidates(session: Session, where: list) -> int:
+    """Give the unchecked, unlinked, not-NIL spans matching `where` whose text is a known alias a
+    suggested link to the most likely entity (only their surface text is read, never a whole text)."""
     keys_by_span: dict[int, tuple[list[str], str]] = {}
-    for i in range(0, len(document_ids), 500):
-        rows = session.execute(
-            select(Span.id, Span.label, func.substr(Document.text, Span.start + 1, Span.end - Span.start))
-            .join(Document, Document.id == Span.document_id)
-            .where(Span.document_id.in_(document_ids[i:i + 500]), Span.status == "suggested",
-                   Span.entity_id.is_(None), Span.nil.is_(False), Span.label.not_in(UNLINKABLE)))
-        for span_id, label, surface in rows:
-            keys_by_span[span_id] = (mention_keys(surface), label)
+    # `+ 0`: SQLite without statistics walked ix_spans_entity (every unlinked span of the corpus) for each
+    # batch of a document range instead of the range's spans: 100,000 documents, 86 s instead of 26
+    rows = session.execute(
+        select(Span.id, Span.label, func.substr(Document.text, Span.start + 1, Span.end - Span.start))
+        .join(Document, Document.id == Span.document_id)
+        .where(*where, Span.status == "suggested", (Span.entity_id + 0).is_(None), Span.nil.is_(False),
+               Span.label.not_in(UNLINKABLE)))
+    keys_of: dict[str, list[str]] = {}  # a corpus repeats its names: each surface normalised once
+    for span_id, label, surface in rows:
+        keys = keys_of.get(surface)
+        if keys is None:
+            keys = keys_of[surface] = mention_keys(surface)
+        keys_by_span[span_id] = (keys, label)
     best = _best_entities(session, keys_by_span)
     if best:
         session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR}
                                        for sid, eid in best.items()])
     return len(best)
+
+
+def suggest_links(session: Session, document_ids: list[int]) -> int:
+    """Give each unreviewed, unlinked span of these documents (any layer) whose text is a known alias
+    a suggested link to its most likely entity. Returns how many spans got one.
+
+    Called at the end of an import (in its transaction); the model layer's suggested links are copied
+    into an analyst's layer when they open the document.
+    """
+    return sum(_link_candidates(session, [Span.document_id.in_(document_ids[i:i + 500])])
+               for i in range(0, len(document_ids), 500))
+
+
+def suggest_links_everywhere(session: Session, progress: Callable[[int, int], None] | None = None,
+                             batch: int = CORPUS_BATCH) -> int:
+    """After the knowledge base grew (a KB import, the starter KB): what an import would have given
+    the corpus's unchecked suggestions had the knowledge base been there. Every layer but a finished
+    one (a layer marked done stays as it was left, as re-suggesting leaves it); a span a person
+    checked, a NIL and an existing link are never touched. A batch of documents at a time, so memory
+    stays bounded at any corpus size. Returns how many spans got a suggested link."""
+    total = session.scalar(select(func.count()).select_from(Document)) or 0
+    finished = (select(DocumentState.document_id)
+                .where(DocumentState.document_id == Span.document_id, DocumentState.annotator_id == Span.annotator_id,
+                       DocumentState.status == "done").exists())
+    linked, done, last = 0, 0, 0
+    while True:
+        ids = list(session.scalars(select(Document.id).where(Document.id > last).order_by(Document.id).limit(batch)))
+        if not ids:
+            break
+        last = ids[-1]
+        linked += _link_candidates(session, [Span.document_id.between(ids[0], last), ~finished])
+        done += len(ids)
+        if progress:
+            progress(done, max(total, done))
+    return linked
 
 
 def suggested_by(session: Session, span_id: int | None) -> tuple[int, str] | None:
