@@ -1,0 +1,40 @@
+"""Review reproductions: the three-way merge of layer documents (io/merge_layers.py)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import select
+from test_merge import layer
+from test_merge_again import hers, her_file, merge_cli, weekly, work  # noqa: F401  (fixture)
+from test_review import doc_id, label, make_store
+
+from annotator.core.project import Project
+from annotator.core.db.store import Store
+
+BACKENDS = ("sqlite",)
+
+
+def test_a_colleague_file_carrying_an_older_copy_of_her_layer_does_not_revert_it(weekly, tmp_path):
+    """Bob merged ana's first file into his own; ana then corrected her layer, and this project took
+    her correction. Merging bob's file (which carries her layer as it was) must not put back her old
+    version: the stored base is the version we last took, so ours == base and theirs "wins"."""
+    ours, path = weekly
+    bob_path = tmp_path / "bob.db"
+    bob = make_store(bob_path, docs=(1,), file=True)
+    bob.close()
+    bob = Store(bob_path)
+    merge_cli(bob, path)  # bob has her layer as it was (v1)
+    bob.close()
+
+    def correct(ana, d):
+        ana.relabel(ana.spans(d)[0].id, "LOC")
+    work(path, correct)
+    merge_cli(ours, path)
+    v2 = layer(ours, "ana", 1)
+    assert [sp[2] for sp in v2] == ["LOC"]
+
+    lines = merge_cli(ours, bob_path)
+    print("\n".join(lines))
+    assert layer(ours, "ana", 1) == v2, "her later correction was replaced by bob's stale copy"
