@@ -15,6 +15,7 @@ from annotator.io import kb_transfer
 BACKENDS = ("sqlite",)
 
 
+@pytest.mark.xfail(strict=True, reason="defect on main: the suggestion pass keeps span versions")
 def test_enter_on_a_span_shown_unlinked_does_not_confirm_a_link_imported_meanwhile(corpus):
     """ana sees Seoul as an unlinked suggestion (version v). Meanwhile a KB import elsewhere gives it a
     suggested link without bumping the span's version. Her Enter, with the version she saw, must be a
