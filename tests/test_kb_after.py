@@ -192,7 +192,7 @@ def test_kb_after_articles_team_server_reviewer_only(tmp_path, pg_cluster):
     store = make_store(tmp_path / "p.db", docs=(0,), kb=False)
     d0 = doc_id(store, 0)
     model_spans(store, d0)
-    n = f"{os.getpid()}_{next(_n)}"
+    n = f"{os.getpid()}_k{next(_n)}"  # not test_team_roles's names: logins belong to the whole server
     ann, rev = f"ann{n}", f"rev{n}"
     for name, role in ((ann, "annotator"), (rev, "reviewer")):
         assert cli(store.url, "db", "users", "add", name, "--role", role).exit_code == 0

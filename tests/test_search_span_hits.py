@@ -81,7 +81,6 @@ def test_span_hits_carry_the_text_around_them_in_small_and_big_documents(corpus)
     assert find(ana, Filters(label="GPE"), width=5000) == [e for e in expected(texts, 5000) if e[6] == "GPE"]
 
 
-@pytest.mark.single_backend
 def test_span_hits_of_small_documents_are_one_statement(corpus):
     """A page of hits is read in one statement when no document is over WHOLE code points."""
     ana, _ = corpus
@@ -90,19 +89,6 @@ def test_span_hits_of_small_documents_are_one_statement(corpus):
     assert [h.document for h in hits] == ["a"]
     assert len([sql for sql, _ in seen if "FROM spans" in sql]) == 1
     assert not [sql for sql, _ in seen if "VALUES" in sql]
-
-
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_span_hits_on_postgresql_are_one_statement_prepared_on_its_first_run(corpus):
-    """The same page on PostgreSQL, where its statement is prepared on the connection the first time:
-    the server plans it without parsing it again on the next search."""
-    ana, _ = corpus
-    with ana.store.Session() as s:
-        hits = search_module.search(s, ana.annotator_id, filters=Filters(label="ORG"), limit=1)
-        kept = s.execute(text("SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%FROM spans%'"))
-        kept = kept.scalars().all()
-    assert [h.document for h in hits] == ["a"]
-    assert len(kept) == 1 and "FROM documents" in kept[0]
 
 
 @pytest.mark.single_backend

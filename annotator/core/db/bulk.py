@@ -18,8 +18,9 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
-from annotator.core.db.driver import driver_errors
+from annotator.errors import ConnectionLost, Errors
 
 COPY = True  # False: PostgreSQL takes the executemany path too (to compare both)
 
@@ -65,10 +66,19 @@ class Bulk:
             self.conn.execute(insert(self.table), [dict(zip(self.columns, row)) for row in rows])
 
     def _copy(self, rows: list[tuple]) -> None:
+        import psycopg  # only a server's projects get here
+
         driver = self.conn.connection.driver_connection
-        with driver_errors(self.conn, self.sql), driver.cursor() as cursor, cursor.copy(self.sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with driver.cursor() as cursor, cursor.copy(self.sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as e:  # as the engine's error hook (core/db/store.py) says it for an INSERT
+            if driver.closed or (e.sqlstate or "").startswith(("08", "57P")):
+                self.conn.invalidate()
+                reason = (str(e).strip().splitlines() or ["no answer"])[0]
+                raise ConnectionLost(Errors.E400.format(reason=reason, what="Nothing was changed.")) from e
+            raise DBAPIError.instance(self.sql, None, e, psycopg.Error) from e
 
 
 def _same(value: Any) -> Any:
