@@ -1,4 +1,4 @@
-"""Review reproduction: --format auto and brat's empty .ann files (io/sources.py)."""
+"""--format auto and brat's empty .ann files (io/sources.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Review reproduction: a KB import's suggested links and a window's stale view (io/kb_transfer.py)."""
+"""A KB import's suggested links give their spans a new version: a view from before cannot confirm one
+unseen (io/kb_transfer.py, core/kb/suggestions.py)."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 from test_kb_after import STARTER, corpus, layer  # noqa: F401  (fixture)
 
@@ -15,7 +15,6 @@ from annotator.io import kb_transfer
 BACKENDS = ("sqlite",)
 
 
-@pytest.mark.xfail(strict=True, reason="defect on main: the suggestion pass keeps span versions")
 def test_enter_on_a_span_shown_unlinked_does_not_confirm_a_link_imported_meanwhile(corpus):
     """ana sees Seoul as an unlinked suggestion (version v). Meanwhile a KB import elsewhere gives it a
     suggested link without bumping the span's version. Her Enter, with the version she saw, must be a
