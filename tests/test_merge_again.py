@@ -216,7 +216,7 @@ def test_merge_again_a_project_upgraded_from_0016_merges_as_before_then_three_wa
     result = CliRunner().invoke(main, ["--db", str(ours_path), "db", "upgrade"])
     assert result.exit_code == 0 and result.output.startswith(f"Upgraded {ours_path} from schema 0016 to {schema.HEAD}.")
     conn = sqlite3.connect(ours_path)
-    assert [r[1] for r in conn.execute("PRAGMA table_info(merge_bases)")] == ["document_id", "annotator_id", "digest"]
+    assert [r[1] for r in conn.execute("PRAGMA table_info(merge_bases)")] == ["document_id", "annotator_id", "digest", "seq"]
     assert conn.execute("SELECT count(*) FROM merge_bases").fetchone() == (0,)
     conn.close()
     shutil.copy(ours_path, theirs_path)  # her copy of the project, from before any merge

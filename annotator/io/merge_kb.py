@@ -57,10 +57,11 @@ def not_merged_here(theirs, kb_here: set[str], their_kb: dict[int, str]) -> list
     return out
 
 
-def teach(ours: Session, span_rows: list[dict], copied: set[tuple[int, str]]) -> int:
+def teach(ours: Session, span_rows: list[dict], copied: set[tuple[int, str]], sign: int = 1) -> int:
     """Count the confirmed links among `span_rows` (people's spans copied here) toward the aliases here,
     as each link did there and as an import's do; an alias in `copied` ((entity, normal form), copied
-    from them with their count) has them already. Returns how many were counted."""
+    from them with their count) has them already. `sign` -1 takes withdrawn links back out. Returns
+    how many were counted."""
     links = [r for r in span_rows if r["status"] == "accepted" and r["entity_id"] is not None and not r["nil"]]
     taught: Counter = Counter()
     for chunk in chunks(sorted({r["document_id"] for r in links})):
@@ -71,6 +72,6 @@ def teach(ours: Session, span_rows: list[dict], copied: set[tuple[int, str]]) ->
     counted = 0
     for (entity_id, text), n in sorted(taught.items()):
         if (entity_id, normalize(text)) not in copied:
-            learn(ours, entity_id, text, n)
+            learn(ours, entity_id, text, sign * n)
             counted += n
     return counted

@@ -2,12 +2,16 @@
 
 A unit's content is its spans' signatures (offsets, label, kb_id or NIL, status, referent note) and its
 document state's status; never times. After a merge wrote a unit or found it the same in both files,
-the SHA-256 of that content is kept here as the unit's base (`merge_bases`, migration 0017). At the
-next merge of a unit both files have:
+the SHA-256 of that content is kept here among the unit's versions (`merge_bases`, migration 0017). At
+the next merge of a unit both files have:
 - ours equals theirs: unchanged;
-- ours still equals the base (nobody here changed it since): theirs replaces it ("updated");
-- theirs equals the base (they did not change it since): ours is newer and is kept, no conflict;
-- else both changed (or there is no base: a first merge, or one from before 0017): a conflict, ours
+- theirs is the version the last merge left (they did not change it since): ours is kept, no conflict
+  ("kept_newer");
+- ours is that version (nobody here changed it since) and theirs is new here: theirs replaces it
+  ("updated");
+- theirs is an older version this project had (their file carries an older copy than a later merge
+  brought, or they went back to it): a conflict, ours kept, never silently put back;
+- else both changed (or there are no versions: a first merge, or one from before 0017): a conflict, ours
   kept — unless only the state differs, which is left as it is here (as before 0017).
 Gold alike; `gold_taken` and `gold_kept` (their document ids) say whose gold stands, for the decisions.
 """
@@ -18,7 +22,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,22 +44,28 @@ def digest(signatures: list[tuple], status: str | None) -> str:
     return hashlib.sha256(json.dumps([status, sorted(signatures)]).encode("utf-8")).hexdigest()
 
 
-def bases(s, units: list[Unit]) -> dict[Unit, str]:
-    """The stored base of each of `units` (our ids) that has one."""
-    out = {}
+def bases(s, units: list[Unit]) -> dict[Unit, tuple[str, set[str]]]:
+    """Of each of `units` (our ids) a merge left here: (the last version, the older ones)."""
+    found: dict[Unit, list] = defaultdict(list)
     for chunk in chunks(sorted(units)):
-        out.update({(r.annotator_id, r.document_id): r.digest for r in s.execute(
-            select(MergeBase.annotator_id, MergeBase.document_id, MergeBase.digest)
-            .where(tuple_(MergeBase.annotator_id, MergeBase.document_id).in_(chunk)))})
+        for r in s.execute(select(MergeBase.annotator_id, MergeBase.document_id, MergeBase.digest, MergeBase.seq)
+                           .where(tuple_(MergeBase.annotator_id, MergeBase.document_id).in_(chunk))):
+            found[(r.annotator_id, r.document_id)].append((r.seq, r.digest))
+    out = {}
+    for unit, versions in found.items():
+        versions.sort()
+        out[unit] = (versions[-1][1], {d for _, d in versions[:-1]})
     return out
 
 
 def store_bases(s, new: dict[Unit, str]) -> None:
+    """`new` as each unit's last version (a version seen again becomes the last again)."""
     table = MergeBase.__table__
+    seq = (s.scalar(select(func.max(MergeBase.seq))) or 0) + 1
     stmt = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["document_id", "annotator_id"],
-                                      set_={"digest": stmt.excluded.digest})
-    rows = [dict(annotator_id=a, document_id=d, digest=h) for (a, d), h in sorted(new.items())]
+    stmt = stmt.on_conflict_do_update(index_elements=["document_id", "annotator_id", "digest"],
+                                      set_={"seq": stmt.excluded.seq})
+    rows = [dict(annotator_id=a, document_id=d, digest=h, seq=seq) for (a, d), h in sorted(new.items())]
     for chunk in chunks(rows, CHUNK * 10):
         s.execute(stmt, chunk)
 
@@ -67,7 +77,8 @@ def _confirmed(r: dict) -> tuple | None:
 
 def fresh_links(new: list[dict], old: list[dict]) -> list[dict]:
     """The rows of `new` whose confirmed link `old` (the spans they replace) did not have already: a
-    link counted toward the aliases when it first came is not counted again."""
+    link counted toward the aliases when it first came is not counted again. Swapped, the links `old`
+    had that `new` has no more."""
     had = Counter(k for r in old if (k := _confirmed(r)) is not None)
     out = []
     for r in new:
@@ -151,7 +162,7 @@ class Layers:
             select(DocumentState.annotator_id, DocumentState.document_id, DocumentState.status)))
         mapped = [(self.annotator[a], self.document[d]) for a, d in units]
         our_span_units = self._our_signatures(mapped)
-        base = bases(self.o, mapped)
+        had = bases(self.o, mapped)  # (last, older) versions of each unit a merge left here
         span_rows, state_rows, replaced, new_bases, copied = [], [], [], {}, 0
         for (a, d), (oa, od) in zip(units, mapped):
             spans = their_spans.get((a, d), [])
@@ -172,10 +183,15 @@ class Layers:
                 continue
             ours_sig = our_span_units.get((oa, od), [])
             ours = digest(ours_sig, our_states.get((oa, od)))
+            last, older = had.get((oa, od), (None, set()))
             if ours == theirs:
                 self.report.unchanged += 1
                 new_bases[(oa, od)] = ours
-            elif base.get((oa, od)) == ours:  # nobody here changed it since: their later version
+            elif theirs == last:  # they did not change it since the last merge: ours is newer
+                self.report.kept_newer.append(unit)
+                if gold:
+                    self.gold_kept.add(d)
+            elif ours == last and theirs not in older:  # nobody here changed it since: their later version
                 self.report.updated.append(unit)
                 replaced.append((oa, od))
                 span_rows += self._span_rows(spans, oa, od)
@@ -184,10 +200,6 @@ class Layers:
                 new_bases[(oa, od)] = theirs
                 if gold:
                     self.gold_taken.add(d)
-            elif base.get((oa, od)) == theirs:  # they did not change it since: ours is newer
-                self.report.kept_newer.append(unit)
-                if gold:
-                    self.gold_kept.add(d)
             elif ours_sig == theirs_sig:  # the same spans, another state: ours stands, or theirs where we have none
                 self.report.unchanged += 1
                 if state is not None and (oa, od) not in our_states:
@@ -206,8 +218,11 @@ class Layers:
         refresh(self.o, {r["document_id"] for r in span_rows + state_rows} | {d for _, d in replaced})
         self.report.spans, self.report.states = copied, len(state_rows)
         people = {self.annotator[a] for a, name in self.annotator_name.items() if name not in (GOLD, MODEL_LAYER)}
-        self.report.learned_links = teach(self.o, fresh_links([r for r in span_rows if r["annotator_id"] in people],
-                                                              old_rows), self.aliases_copied)
+        new_rows = [r for r in span_rows if r["annotator_id"] in people]
+        old_rows = [r for r in old_rows if r["annotator_id"] in people]
+        self.report.learned_links = teach(self.o, fresh_links(new_rows, old_rows), self.aliases_copied)
+        # their later version no longer has these links: as a delete there unlearned them, here too
+        teach(self.o, fresh_links(old_rows, new_rows), self.aliases_copied, sign=-1)
 
     @staticmethod
     def _state_row(state: DocumentState, oa: int, od: int) -> dict:

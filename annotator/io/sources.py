@@ -63,7 +63,7 @@ def sources(paths: Iterable[str | Path], fmt: str = "auto") -> list[Source]:
             out.extend(found)
             continue
         kind = fmt if fmt != "auto" else _kind(path)
-        if kind != "txt" and path.is_file() and path.stat().st_size == 0:
+        if kind != "txt" and path.suffix != ".ann" and path.is_file() and path.stat().st_size == 0:  # brat: none yet
             raise AnnotatorError(Errors.E012.format(path=path))
         out.append((kind, path))
     return out

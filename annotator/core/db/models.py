@@ -306,11 +306,12 @@ class EditSeconds(Base):
 
 
 class MergeBase(Base):
-    """What a layer document (annotator, document) was right after a merge last wrote it or found it
-    the same in both files: the SHA-256 of its spans' signatures and its state's status (io/merge_layers.py),
-    the common ancestor of the next merge's three-way comparison."""
+    """A version a layer document (annotator, document) had right after a merge wrote it or found it the
+    same in both files: the SHA-256 of its spans' signatures and its state's status (io/merge_layers.py),
+    an ancestor for the next merge's three-way comparison (a row per version the unit has had here)."""
 
     __tablename__ = "merge_bases"
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the merge that left this version last: larger is later

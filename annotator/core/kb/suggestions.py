@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from annotator.core.db.models import Document, DocumentState, Entity, ModelRun, Span
@@ -86,9 +86,11 @@ def _link_candidates(session: Session, where: list) -> int:
             keys = keys_of[surface] = mention_keys(surface)
         keys_by_span[span_id] = (keys, label)
     best = _best_entities(session, keys_by_span)
-    if best:
-        session.execute(update(Span), [{"id": sid, "entity_id": eid, "link_source": PRIOR}
-                                       for sid, eid in best.items()])
+    if best:  # a new version: a view of the span from before (another desktop) cannot confirm it unseen (E037)
+        spans = Span.__table__
+        session.execute(spans.update().where(spans.c.id == bindparam("sid"))
+                        .values(entity_id=bindparam("eid"), link_source=PRIOR, version=spans.c.version + 1),
+                        [{"sid": sid, "eid": eid} for sid, eid in best.items()])
     return len(best)
 
 

@@ -1,15 +1,17 @@
-"""merge: what each layer document was when a merge last wrote it or found it equal
+"""merge: every version of each layer document a merge wrote or found equal
 
 Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-05
 
-`merge_bases` holds, per (annotator, document) unit, the SHA-256 of the unit's content right after a
-merge wrote it or found it the same in both files (its spans' signatures and its document state's
-status; no times): the common ancestor of a three-way merge (io/merge_layers.py). At the next merge,
-a unit still at its base here takes their later version, and one still at its base there keeps ours
-without a conflict. One base per unit, whichever file it came from: the unit is the same layer.
-A project without rows merges as before (a difference is a conflict).
+`merge_bases` holds, per (annotator, document) unit, the SHA-256 of each content the unit had here
+right after a merge wrote it or found it the same in both files (its spans' signatures and its
+document state's status; no times) and `seq`, the merge that left it last (larger is later): the
+versions this project has had, the ancestors of a three-way merge (io/merge_layers.py). At the next
+merge, theirs at the last version keeps ours; ours at the last version takes theirs when theirs is
+new; theirs at an older version is a conflict (a colleague's file can carry an older copy of a third
+person's layer than the one a later merge brought here, and must not put it back). A project
+without rows merges as before (a difference is a conflict).
 
 On PostgreSQL only the admin merges (E543): members read the rows of the layers they read (as spans)
 and write none (no policy lets them, and the table is not among those granted for writing).
@@ -32,9 +34,10 @@ def upgrade() -> None:
         sa.Column('document_id', sa.Integer(), nullable=False),
         sa.Column('annotator_id', sa.Integer(), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('seq', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['annotator_id'], ['annotators.id']),
         sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('document_id', 'annotator_id'),
+        sa.PrimaryKeyConstraint('document_id', 'annotator_id', 'digest'),
     )
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
