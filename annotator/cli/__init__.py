@@ -20,9 +20,14 @@ from annotator.cli.model import evaluate_cmd, models_group, queue_cmd, suggest_c
 from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
 
 
+SIGPIPE_STATUS = 128 + 13  # as a shell reports a command killed by SIGPIPE
+
+
 class _Annotator(click.Group):
-    """The command group; output into a closed pipe (`annotator stats | head -1`) ends it quietly with
-    status 0, as Unix tools do (click's own handling exits 1 without a word)."""
+    """The command group. Output into a closed pipe (`annotator stats | head -1`) ends a command without
+    a word (click's own handling printed nothing and exited 1) and with the status of a command SIGPIPE
+    ended: a pipeline's status is the reader's unless pipefail, and a script that checks it knows the
+    command did not finish (a training whose progress went into a closed pipe stopped: no success)."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -32,7 +37,7 @@ class _Annotator(click.Group):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except (OSError, ValueError):  # not a file descriptor (click's test runner)
                 pass
-            ctx.exit(0)
+            ctx.exit(SIGPIPE_STATUS)
 
 
 @click.group(cls=_Annotator, invoke_without_command=True)
