@@ -23,6 +23,7 @@ PROGRESS_EVERY = 0.05  # seconds: 100,000 documents must not queue 100,000 signa
 
 class QtJobWorker(QObject):
     progress = Signal(int, int)
+    line = Signal(str)  # a line of the job's output (training): emitted here, in the worker's thread
     finished = Signal(object)  # the job's report
     failed = Signal(str)
     cancelled = Signal()
@@ -70,6 +71,7 @@ class QtJobRunner(QObject):
 
     started = Signal(str)  # what is being worked on, for the progress label
     progress = Signal(int, int)
+    line = Signal(str)  # the job's output (`say`), re-emitted on the UI thread
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -92,12 +94,21 @@ class QtJobRunner(QObject):
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progress.connect(self.progress)
+        self._worker.line.connect(self.line)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
         self._worker.cancelled.connect(self._on_cancelled)
         self._thread.start()
         self.started.emit(what)
         return True
+
+    def say(self, text: str) -> None:
+        """A line of output from the running job, called in its thread: it goes out through the worker
+        (an object of that thread), so `line` is emitted on the UI thread only. Emitted from the worker
+        thread on this UI-thread object, a listener disconnecting meanwhile crashed the process."""
+        worker = self._worker
+        if worker is not None:
+            worker.line.emit(text)
 
     def cancel(self) -> None:
         if self._worker is not None:

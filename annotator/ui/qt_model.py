@@ -40,10 +40,9 @@ class QtTrainer(QtJobRunner):
 
     busy = Errors.E615
     unexpected = Errors.E616
-    line = Signal(str)
 
     def start(self, url: str, viewer: str, max_steps: int) -> bool:
-        return self.run_job(url, partial(_train, viewer, max_steps, self.line.emit), "training")
+        return self.run_job(url, partial(_train, viewer, max_steps, self.say), "training")
 
 
 class QtResuggester(QtJobRunner):
