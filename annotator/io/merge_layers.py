@@ -171,15 +171,19 @@ class Layers:
             theirs = digest(theirs_sig, state.status if state is not None else None)
             unit = (self.annotator_name[a], self.document_name[d])
             gold = self.annotator_name[a] == GOLD
-            if (oa, od) not in our_states and (oa, od) not in our_span_units:  # only they have it: copied
-                self.report.layers += 1
-                copied += len(spans)
-                span_rows += self._span_rows(spans, oa, od)
+
+            def take() -> None:  # their unit, whole, as the last version here
+                span_rows.extend(self._span_rows(spans, oa, od))
                 if state is not None:
                     state_rows.append(self._state_row(state, oa, od))
                 new_bases[(oa, od)] = theirs
                 if gold:
                     self.gold_taken.add(d)
+
+            if (oa, od) not in our_states and (oa, od) not in our_span_units:  # only they have it: copied
+                self.report.layers += 1
+                copied += len(spans)
+                take()
                 continue
             ours_sig = our_span_units.get((oa, od), [])
             ours = digest(ours_sig, our_states.get((oa, od)))
@@ -194,12 +198,7 @@ class Layers:
             elif ours == last and theirs not in older:  # nobody here changed it since: their later version
                 self.report.updated.append(unit)
                 replaced.append((oa, od))
-                span_rows += self._span_rows(spans, oa, od)
-                if state is not None:
-                    state_rows.append(self._state_row(state, oa, od))
-                new_bases[(oa, od)] = theirs
-                if gold:
-                    self.gold_taken.add(d)
+                take()
             elif ours_sig == theirs_sig:  # the same spans, another state: ours stands, or theirs where we have none
                 self.report.unchanged += 1
                 if state is not None and (oa, od) not in our_states:
