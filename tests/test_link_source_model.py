@@ -11,12 +11,10 @@ from annotator.core.db.models import Alias, Document, Entity, Span
 from annotator.core.db.store import Store
 from annotator.core.kb.suggestions import linker_choice, suggested_by
 from annotator.core.project import Project
-from annotator.ui.qt_app import make_window
 from annotator.ui.qt_link_panel import MODEL_MARK, PRIOR_MARK
 
-from conftest import show_active
 from factories import write_jsonl
-from test_model_loop import PLACES, cli, project_dir, trained  # noqa: F401 (the trained run, once per module)
+from test_model_loop import PLACES, cli, project_dir, trained, window_on  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 Key = Qt.Key
@@ -101,13 +99,7 @@ def test_link_source_panel_marks_the_models_choice_and_the_priors_apart(project_
     store, entity = suggest_with_a_gap(project_dir, prior_of_places=True)
     project = Project(store, "ben")
     doc = project.document_ids(["new-1"])["new-1"]
-    w = make_window(project)
-    w.persist_layout = False
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    show_active(qtbot, w)
-    w.refresh_documents()
-    w.open_document(doc)
+    w = window_on(project, doc, qtbot)
     text = project.document(doc).text
     at = {text[v.start:v.end]: v for v in project.spans(doc)}
     panel = w.link_panel

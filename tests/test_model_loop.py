@@ -66,6 +66,18 @@ def project_dir(trained, tmp_path):
     return tmp_path / "copy"
 
 
+def window_on(project: Project, doc: int, qtbot):
+    """The window, shown and active, on document `doc` (the user's layout left alone)."""
+    w = make_window(project)
+    w.persist_layout = False
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    show_active(qtbot, w)
+    w.refresh_documents()
+    w.open_document(doc)
+    return w
+
+
 def test_train_records_a_run_trained_on_checked_spans_only(trained, project_dir):
     folder, output = trained
     assert "Training on 23 documents, 7 held out" in output  # the split by name hash, every time
@@ -293,13 +305,7 @@ def test_link_panel_ranks_the_linkers_choice_with_the_candidate_scores(project_d
     store = Store(str(db))
     project = Project(store, "ben")
     doc = project.document_ids(["new-1"])["new-1"]
-    w = make_window(project)
-    w.persist_layout = False
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    show_active(qtbot, w)
-    w.refresh_documents()
-    w.open_document(doc)
+    w = window_on(project, doc, qtbot)
     text = project.document(doc).text
     seoul = next(v for v in project.spans(doc) if text[v.start:v.end] == "Seoul")
     ui.click(w.view, seoul.start + 1)

@@ -149,6 +149,26 @@ def test_store_atomic_nests_with_savepoints(tmp_path):
         assert sorted(s.scalars(select(Label.name))) == ["A", "B"]
 
 
+GPE_COUNT = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+             "print(c.execute(\"SELECT count(*) FROM spans WHERE label = 'GPE'\").fetchone()[0]); c.close()")
+
+
+def gpe_seen_elsewhere(path: Path) -> str:
+    """The GPE spans another process finds, opening and closing the project (a command beside the window)."""
+    return subprocess.run([sys.executable, "-c", GPE_COUNT, str(path)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def project_with_a_span(path: Path) -> tuple[Store, Project, int]:
+    """A project at `path` with one document and ana's GPE span in it: (store, ana, document)."""
+    store = Store(path)
+    import_records(store, [DocRecord("d", "Seoul and Tokyo met.")], use_model=False)
+    ana = Project(store, "ana")
+    doc = ana.documents()[0].id
+    ana.add_span(doc, 0, 5, "GPE")
+    return store, ana, doc
+
+
 def test_store_another_store_in_the_process_keeps_the_projects_locks(tmp_path):
     """A background task opens its own Store on the window's project, in the window's process. Its
     checks once read the file's header with open(): closing that handle dropped every POSIX lock the
@@ -156,20 +176,12 @@ def test_store_another_store_in_the_process_keeps_the_projects_locks(tmp_path):
     one, checkpointed and deleted the write-ahead log the window kept writing into. Edits made after
     that were invisible to every other process and lost with the window."""
     path = tmp_path / "p.db"
-    store = Store(path)
-    import_records(store, [DocRecord("d", "Seoul and Tokyo met.")], use_model=False)
-    ana = Project(store, "ana")
-    doc = ana.documents()[0].id
-    ana.add_span(doc, 0, 5, "GPE")
+    store, ana, doc = project_with_a_span(path)
     Store(path).close()  # a background task's (ui/qt_jobs.py)
-    count = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-             "print(c.execute('SELECT count(*) FROM spans WHERE label = ?', ('GPE',)).fetchone()[0]); c.close()")
-    reads = lambda: subprocess.run([sys.executable, "-c", count, str(path)], capture_output=True, text=True,  # noqa: E731
-                                   check=True).stdout.strip()
-    assert reads() == "1"  # another process comes and goes (a command on the same project)
+    assert gpe_seen_elsewhere(path) == "1"  # another process comes and goes (a command on the same project)
     ana.add_span(doc, 10, 15, "GPE")  # saved, as the window says
     assert Path(f"{path}-wal").exists()
-    assert reads() == "2"
+    assert gpe_seen_elsewhere(path) == "2"
     store.close()
 
 

@@ -4,47 +4,29 @@ closing that read dropped this process's SQLite locks on the open project (ui/qt
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
+from test_store import gpe_seen_elsewhere, project_with_a_span
 
-from annotator.core.db.store import Store
-from annotator.core.project import Project
-from annotator.core.records import DocRecord
-from annotator.io.importing import import_records
 from annotator.ui.qt_files import file_dialog
 
 UI = Path(__file__).resolve().parents[1] / "annotator" / "ui"
-COUNT = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-         "print(c.execute(\"SELECT count(*) FROM spans WHERE label = 'GPE'\").fetchone()[0]); c.close()")
-
-
-def reads(path: Path) -> str:
-    """What another process finds, opening and closing the project (a command run beside the window)."""
-    return subprocess.run([sys.executable, "-c", COUNT, str(path)], capture_output=True, text=True,
-                          check=True).stdout.strip()
 
 
 def test_ui_files_a_dialog_on_the_projects_folder_keeps_its_locks(tmp_path, qtbot):
     """With QFileDialog(...) in place of file_dialog(...) the second read finds 1 (seen)."""
     path = tmp_path / "p.db"
-    store = Store(path)
-    import_records(store, [DocRecord("d", "Seoul and Tokyo met.")], use_model=False)
-    ana = Project(store, "ana")
-    doc = ana.documents()[0].id
-    ana.add_span(doc, 0, 5, "GPE")
+    store, ana, doc = project_with_a_span(path)
     dialog = file_dialog(None, "Open project", str(tmp_path), "Annotator projects (*.db)")
-    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     dialog.setViewMode(QFileDialog.ViewMode.Detail)  # the type column
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.wait(1500)  # the dialog's file model has listed the folder, types and icons
-    assert reads(path) == "1"
+    assert gpe_seen_elsewhere(path) == "1"
     ana.add_span(doc, 10, 15, "GPE")  # saved, as the window says
     try:
-        assert reads(path) == "2", "an edit saved after the dialog is invisible to other processes"
+        assert gpe_seen_elsewhere(path) == "2", "an edit saved after the dialog is invisible to other processes"
     finally:
         dialog.close()
         store.close()

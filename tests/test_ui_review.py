@@ -365,18 +365,25 @@ def theirs(team, tmp_path):
     return tmp_path / "theirs.db"
 
 
-def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothing(team, reviewer, theirs, qtbot):
+def merge_from_the_window(qtbot, window, path):
+    """File → Merge project… (Ctrl+Shift+M), the file typed into the chooser: the report dialog."""
     from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
-    store, d0 = team
-    assert len(reviewer.documents.model.docs) == 2
-    qtbot.keyClick(reviewer, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    window.review.merge_report = None
+    activate(qtbot, window)
+    qtbot.keyClick(window, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
     name = dialog.findChild(QLineEdit, "fileNameEdit")
-    name.setText(str(theirs))
+    name.setText(str(path))
     qtbot.keyClick(name, Key.Key_Return)
-    qtbot.waitUntil(lambda: reviewer.review.merge_report is not None, timeout=15_000)
-    report = reviewer.review.merge_report
+    qtbot.waitUntil(lambda: window.review.merge_report is not None, timeout=15_000)
+    return window.review.merge_report
+
+
+def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothing(team, reviewer, theirs, qtbot):
+    store, d0 = team
+    assert len(reviewer.documents.model.docs) == 2
+    report = merge_from_the_window(qtbot, reviewer, theirs)
     assert report.isVisible()
     assert report.summary.text().startswith(f"Merged {theirs}: 1 document,")
     table = report.conflicts
@@ -391,21 +398,6 @@ def test_ui_review_merge_from_the_window_reports_conflicts_and_overwrites_nothin
     assert len(reviewer.documents.model.docs) == 3
     assert reviewer.statusBar().currentMessage().endswith("1 conflict: kept this project's.")
     report.close()
-
-
-def merge_from_the_window(qtbot, window, path):
-    """File → Merge project… (Ctrl+Shift+M), the file typed into the chooser: the report dialog."""
-    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
-
-    window.review.merge_report = None
-    activate(qtbot, window)
-    qtbot.keyClick(window, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
-    name = dialog.findChild(QLineEdit, "fileNameEdit")
-    name.setText(str(path))
-    qtbot.keyClick(name, Key.Key_Return)
-    qtbot.waitUntil(lambda: window.review.merge_report is not None, timeout=15_000)
-    return window.review.merge_report
 
 
 def test_ui_review_merge_again_from_the_window_brings_their_later_version(team, reviewer, theirs, qtbot):
@@ -659,8 +651,6 @@ def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelin
                                                                                             qtbot):
     """Their guidelines were left behind: the pane stayed empty after the merge. Where ours differ they are
     kept, and the merge report's table lists the conflict."""
-    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
-
     store, _ = team
     other = Store(theirs)
     set_role(other, "lead", "reviewer")
@@ -670,18 +660,7 @@ def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelin
     assert pane.markdown == ""
     reviewer.watcher.timer.stop()  # its "Updated with changes by ..." (the merged events) would race the merge's line
 
-    def merge_from_window():
-        activate(qtbot, reviewer)
-        qtbot.keyClick(reviewer, Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
-        name = dialog.findChild(QLineEdit, "fileNameEdit")
-        name.setText(str(theirs))
-        reviewer.review.merge_report = None
-        qtbot.keyClick(name, Key.Key_Return)
-        qtbot.waitUntil(lambda: reviewer.review.merge_report is not None, timeout=15_000)
-        return reviewer.review.merge_report
-
-    report = merge_from_window()
+    report = merge_from_the_window(qtbot, reviewer, theirs)
     assert pane.markdown.startswith("# Guidelines") and "Countries" in pane.browser.toPlainText()
     assert "The project's guidelines came from it (this project had none)." in report.notes.text()
     report.close()
@@ -689,7 +668,7 @@ def test_ui_review_merge_brings_guidelines_to_the_open_pane_and_lists_a_guidelin
         assert guidelines(s).startswith("# Guidelines")
 
     reviewer.project.set_guidelines("# Ours\n")
-    report = merge_from_window()
+    report = merge_from_the_window(qtbot, reviewer, theirs)
     table = report.conflicts
     rows = [[table.item(r, c).text() for c in range(4)] for r in range(table.rowCount())]
     assert ["setting", "guidelines", "kept (this project's)", "differs (not copied)"] in rows

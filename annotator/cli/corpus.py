@@ -87,7 +87,7 @@ def kb_group():
 def kb_import_cmd(ctx, file):
     """Add entities from JSONL or CSV (id, name, type, description, aliases) — all, or none — and give
     the unchecked mentions whose text is one of their aliases a suggested link."""
-    from annotator.io.kb_transfer import import_kb, summary
+    from annotator.io.kb_transfer import import_kb, summary  # per command: start-up (module docstring)
 
     store = open_store(ctx)
     bar, callback = progress_bar("Suggesting links")

@@ -124,7 +124,7 @@ def suggest_cmd(ctx, run, documents):
 @coded_errors
 def queue_cmd(ctx, uncertain, run, limit, pool, as_json):
     """The unchecked documents (nobody has opened them), in the order to check them."""
-    from annotator.io.uncertainty import Uncertain, first_unchecked, uncertain_order
+    from annotator.io.uncertainty import Uncertain, first_unchecked, uncertain_order  # per command: start-up
 
     store = read_store(ctx)
     if uncertain:
