@@ -268,3 +268,37 @@ def test_ui_first_edit_label_all_from_search_shows_the_reviewers_layer(q, qtbot,
         assert w.model.spans == suggestions and w.model.status() == "new"
     finally:
         w.close()
+
+
+@pytest.mark.parametrize("change", ["relinked", "relabelled"])
+def test_ui_first_edit_confirms_only_the_suggestion_shown(q, qtbot, ui, change):
+    """A suggestion the reviewer looks at is changed by another process (a `suggest` run, a knowledge
+    base loaded) before their first edit; Enter confirms what they saw or nothing. Regression: the
+    window started the layer from the model's suggestions as they were now and confirmed its copy, so
+    a link (a label) nobody in the window had seen was accepted as the reviewer's."""
+    store = q()
+    doc = first_doc(store)
+    w = open_window(qtbot, store, "ana", doc)
+    try:
+        at = w.model.text.index("Seoul")
+        ui.click(w.view, at + 2)
+        shown = w.model.current_span()
+        assert shown.status == "suggested" and shown.entity_id == entity(store, "Q8684")  # Seoul, the city
+        other = q()  # another process changes the suggestion behind the window's back
+        with other.atomic() as s:
+            row = s.get(Span, shown.id)
+            if change == "relinked":
+                row.entity_id = entity(store, "Q884")  # South Korea
+            else:
+                row.label = "LOC"
+            row.version += 1
+        changed = at_seoul(layer(store, MODEL_LAYER, doc), at)
+        ui.key(w.view, Key.Key_Return)
+        assert "E037" in w.statusBar().currentMessage()
+        assert [r[4] for r in layer(store, "ana", doc)] == ["suggested"] * len(layer(store, "ana", doc))
+        assert at_seoul(layer(store, "ana", doc), at) == changed  # started from the suggestions as they are now
+        [span] = [v for v in w.model.spans.values() if (v.start, v.end) == (at, at + 5)]  # ... and shown so
+        assert (span.label, span.status, span.entity_id) == changed[0][2:5]
+        assert w.model.counts()[0] == w.model.counts()[1]  # nothing checked
+    finally:
+        w.close()

@@ -16,7 +16,6 @@ part of opening.
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
 from contextlib import contextmanager
 from typing import Callable
@@ -201,7 +200,7 @@ class QtDocumentModel(QObject):
         with self.editing():
             try:
                 self.load_rest()
-                args, kwargs = self.prepare(fn, args, kwargs)
+                self.prepare(fn)
                 return fn(*args, **kwargs)
             except AnnotatorError as e:
                 self.after_error(e)
@@ -218,38 +217,28 @@ class QtDocumentModel(QObject):
         finally:
             self.busy = was
 
-    def prepare(self, fn: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        """Before an edit from any part of the window (`fn` and its arguments, as it will be called):
-        the first edit of a document whose layer is not started yet (a reviewer's) starts it, as an
-        analyst's starts on opening (from the model's suggestions), and shows it; an edit of a
-        suggestion shown until then goes to its copy (the core would send it there too, targets.py)."""
+    def prepare(self, fn: Callable) -> None:
+        """Before an edit from any part of the window (`fn`, as it will be called): the first edit of a
+        document whose layer is not started yet (a reviewer's) starts it, as an analyst's starts on
+        opening (from the model's suggestions), and shows it. An edit of a suggestion shown until then
+        still names it, with the version shown: the core sends it to the copy if the suggestion is
+        still the one seen, and else refuses it (E037, targets.py), so that nothing confirms a link or a
+        label the window never showed."""
         if not self.unstarted or self.doc_id is None or fn in (self.project.stack.undo, self.project.stack.redo):
-            return args, kwargs
+            return
         self.project.start_layer(self.doc_id)
-        was = self._show_own_layer()
-        try:
-            bound = inspect.signature(fn).bind_partial(*args, **kwargs)
-        except TypeError:
-            return args, kwargs
-        span_id = bound.arguments.get("span_id")
-        copy = self._copy_of(was.get(span_id)) if span_id in was else None
-        if copy is not None:
-            bound.arguments["span_id"] = copy.id
-            if bound.arguments.get("version") is not None:
-                bound.arguments["version"] = copy.version
-        return bound.args, bound.kwargs
+        self._show_own_layer()
 
-    def _show_own_layer(self) -> dict[int, SpanView]:
+    def _show_own_layer(self) -> None:
         """Show this user's layer, just started, in place of the model's suggestions; the current span
-        becomes its copy. Returns the suggestions shown until now."""
-        shown, current = dict(self.spans), self.current_span()
+        becomes its copy."""
+        current = self.current_span()
         self.unstarted = False
         with self.editing():
             self.reload_layer()  # the views get the differences
             copy = self._copy_of(current)
             if copy is not None:
                 self.set_current(copy.id)
-        return shown
 
     def _copy_of(self, span: SpanView | None) -> SpanView | None:
         """The span of the open layer at the same place with the same label (a suggestion's copy)."""

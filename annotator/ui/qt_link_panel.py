@@ -303,7 +303,7 @@ class QtLinkPanel(QWidget):
             self.note.save()
         with self.model.editing():
             try:
-                args, kwargs = self.model.prepare(fn, args, kwargs)
+                self.model.prepare(fn)
                 return fn(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 (AnnotatorError: a coded message; nothing changed)
                 if isinstance(e, AnnotatorError):
