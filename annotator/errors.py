@@ -66,6 +66,8 @@ class Errors(metaclass=ErrorsWithCodes):
             "en_core_web_sm`), or import with --no-model.")
     E021 = "The spaCy model '{name}' has no 'ner' component, so it cannot suggest entities."
     # Editing
+    E022 = ("'{path}' is busy: another program is writing to it (an import, a merge or a knowledge base loading "
+            "holds it until it ends). Nothing was changed; try again once it has finished.")
     E030 = ("Span {start}-{end} is outside the document ({length} characters) or empty. "
             "Select at least one character inside the text.")
     E031 = "Unknown label '{label}'. Known labels: {known}."

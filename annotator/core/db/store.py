@@ -118,6 +118,13 @@ def machine_failure(path: Path | None, e: BaseException) -> AnnotatorError | Non
     return None
 
 
+def busy(path: Path | None, e: BaseException) -> AnnotatorError | None:
+    """E022 when another process held the project's write lock for the whole busy timeout."""
+    if path is None or not (getattr(e, "sqlite_errorname", None) or "").startswith("SQLITE_BUSY"):
+        return None
+    return AnnotatorError(Errors.E022.format(path=path))
+
+
 def to_url(db: str | os.PathLike) -> str:
     """A file path or an SQLAlchemy URL → URL."""
     s = str(db)
@@ -299,12 +306,13 @@ class Store:
         """The coded error for a database failure the user can act on, else `e` itself."""
         if _sqlstate(e) == INSUFFICIENT_PRIVILEGE:
             return AnnotatorError(Errors.E401.format(user=self.login, reason=_first_line(e)))
-        return machine_failure(self.path, e.orig) or e
+        return machine_failure(self.path, e.orig) or busy(self.path, e.orig) or e
 
     def _sqlite_error(self, ctx) -> AnnotatorError | None:
         """SQLAlchemy's error hook on an SQLite engine: a failure of the machine under the file (read
-        only, full, damaged) becomes its coded error wherever it happens, reading or writing."""
-        return machine_failure(self.path, ctx.original_exception)
+        only, full, damaged) or a lock held by another process past the busy timeout becomes its coded
+        error wherever it happens, reading or writing."""
+        return machine_failure(self.path, ctx.original_exception) or busy(self.path, ctx.original_exception)
 
     def check_file(self) -> None:
         """E009 when the project file was deleted or replaced since it was opened: SQLite (in WAL
