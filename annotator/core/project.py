@@ -242,13 +242,15 @@ class Project(LinkingFacade):
             return dict(s.execute(select(Document.name, Document.id).where(Document.name.in_(names))).all())
 
     # the window's fast reads (core/editing/rows.py): light tuples, no ORM objects
-    def read_layer(self, document_id: int, layer_id: int | None = None, until: int | None = None) -> rows.LayerRead:
+    def read_layer(self, document_id: int, layer_id: int | None = None, until: int | None = None,
+                   start: bool = True) -> rows.LayerRead:
         """This user's layer of a document, or another layer, only read. An annotator's layer starts
-        (as a copy of the model's suggestions) on first open; a reviewer's only with their first edit
-        (`start_layer`): reviewers open documents to look, and an untouched copy would count as a
-        layer of theirs in agreement and adjudication."""
+        (as a copy of the model's suggestions) on first open, unless not `start` (the window's own job
+        holds the project); a reviewer's only with their first edit (`start_layer`): reviewers open
+        documents to look, and an untouched copy would count as a layer of theirs in agreement and
+        adjudication."""
         own = layer_id is None or layer_id == self.annotator_id
-        start = not (own and self.is_reviewer())
+        start = start and not (own and self.is_reviewer())
         return rows.read_layer(self.store, self.annotator_id, document_id, layer_id, until, start=start)
 
     def model_layer_id(self) -> int | None:

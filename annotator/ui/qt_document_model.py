@@ -70,13 +70,17 @@ class QtDocumentModel(QObject):
         self.unstarted = False  # this user's layer of the open document starts with their first edit
         self.lazy_layer = False  # ... and it did not exist when the document was opened (see _follow_layer)
         self.busy = False  # an edit is running (see editing)
+        self.holders: set = set()  # this window's jobs holding the project's write lock (see hold)
         project.changes.subscribe(self._on_change, Change)
 
     @property
     def read_only(self) -> str | None:
-        """The reason edits are refused (the server is away, or another layer is shown), else None."""
+        """The reason edits are refused (the server is away, a job of this window holds the project, or
+        another layer is shown), else None."""
         if self.offline:
             return self.offline
+        if self.holders:
+            return Errors.E023
         if self.viewing is not None:
             return Errors.E222.format(name=self.viewing)
         return None
@@ -84,6 +88,13 @@ class QtDocumentModel(QObject):
     @read_only.setter
     def read_only(self, reason: str | None) -> None:
         self.offline = reason
+
+    def hold_while(self, job) -> None:
+        """`job` (a QtJobRunner: an import, a merge, new suggestions) holds an SQLite project's write lock
+        from start to end: edits are refused at once (E023), not frozen for the busy timeout (E022)."""
+        if self.project.store.is_sqlite:
+            job.started.connect(lambda _what: self.holders.add(job))
+            job.ended.connect(lambda: self.holders.discard(job))
 
     def set_layer(self, layer_id: int | None, name: str | None = None) -> None:
         """Show another layer (`layer_id`, called `name`) read-only, or this user's own again (None),
@@ -122,7 +133,8 @@ class QtDocumentModel(QObject):
         doc = self.project.document(document_id)
         # a document of a few screens is read at once; a longer one's first screen first
         until = self.first_screen if len(doc.text) > 2 * self.first_screen else None
-        layer = read_layer(self.project, document_id, self.layer_id, until)
+        # while a job of this window holds the project, an analyst's layer starts with their first edit too
+        layer = read_layer(self.project, document_id, self.layer_id, until, start=not self.holders)
         # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it;
         # until then the model's suggestions are shown, as the layer will start from them
         self.unstarted = self.lazy_layer = self.layer_id == self.project.annotator_id and layer.status == "new"
@@ -219,11 +231,10 @@ class QtDocumentModel(QObject):
 
     def prepare(self, fn: Callable) -> None:
         """Before an edit from any part of the window (`fn`, as it will be called): the first edit of a
-        document whose layer is not started yet (a reviewer's) starts it, as an analyst's starts on
-        opening (from the model's suggestions), and shows it. An edit of a suggestion shown until then
-        still names it, with the version shown: the core sends it to the copy if the suggestion is
-        still the one seen, and else refuses it (E037, targets.py), so that nothing confirms a link or a
-        label the window never showed."""
+        document whose layer is not started yet starts it (from the model's suggestions) and shows it.
+        An edit of a suggestion shown until then still names it, with the version shown: the core sends
+        it to the copy if the suggestion is still the one seen, else refuses it (E037, targets.py), so
+        that nothing confirms a link or a label the window never showed."""
         if not self.unstarted or self.doc_id is None or fn in (self.project.stack.undo, self.project.stack.redo):
             return
         self.project.start_layer(self.doc_id)

@@ -80,6 +80,7 @@ class QtMainWindow(QtWindowImports, QMainWindow):
         self.link_panel.entityRequested.connect(self.show_entity_view)
         self.entity_view: QtEntityView | None = None  # made when first asked for
         self.importer = QtImporter(self)
+        self.model.hold_while(self.importer)
         self.watcher = QtWatcher(project, self)  # changes by others; the server coming and going
         build_status_bar(self)  # import_progress, offline_label, progress_label, saved_label, layer_box, user_label
 

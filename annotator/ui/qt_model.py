@@ -267,6 +267,7 @@ class QtModelTools(QObject):
         self.window_ = w = window
         self.trainer = QtTrainer(self)
         self.resuggester = QtResuggester(self)
+        w.model.hold_while(self.resuggester)
         self.ranker = QtRanker(self)
         self.train_dialog: QtTrainDialog | None = None
         self.runs_dialog: QtRunsDialog | None = None

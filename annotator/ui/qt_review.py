@@ -34,6 +34,7 @@ class QtReview(QObject):
         self.provenance: QtProvenancePanel | None = None
         self.merge_report: QtMergeReport | None = None
         self.merge_task = QtStoreTask(self)
+        window.model.hold_while(self.merge_task)
         self.merge_task.finished.connect(self._on_merged)
         self.merge_task.failed.connect(window.show_error)
 

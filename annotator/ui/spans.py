@@ -17,8 +17,9 @@ RARE_SEPARATORS = "\r\u2029\ufdd0\ufdd1"
 
 
 # The layer reads the document model makes, through the project (core/editing/rows.py holds the SQL).
-def read_layer(project, document_id: int, layer_id: int | None = None, until: int | None = None) -> LayerRead:
-    return project.read_layer(document_id, layer_id, until)
+def read_layer(project, document_id: int, layer_id: int | None = None, until: int | None = None,
+               start: bool = True) -> LayerRead:
+    return project.read_layer(document_id, layer_id, until, start)
 
 
 def read_spans(project, document_id: int, layer_id: int, since: int = 0) -> list[SpanRow]:
