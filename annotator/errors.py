@@ -68,8 +68,8 @@ class Errors(metaclass=ErrorsWithCodes):
     # Editing
     E022 = ("'{path}' is busy: another program is writing to it (an import, a merge or a knowledge base loading "
             "holds it until it ends). Nothing was changed; try again once it has finished.")
-    E023 = ("Edits wait until the job this window runs (an import, a merge, new suggestions) has finished: it "
-            "holds the project until then. Nothing was changed; read on, or cancel the job.")
+    E023 = ("Edits wait: a job of this window (an import, a merge, new suggestions) holds the project until it "
+            "ends. Nothing was changed; read on, or cancel the job.")
     E030 = ("Span {start}-{end} is outside the document ({length} characters) or empty. "
             "Select at least one character inside the text.")
     E031 = "Unknown label '{label}'. Known labels: {known}."
