@@ -22,7 +22,8 @@ from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
 
 BACKENDS = ("postgresql",)
-HELPERS = ("annotator_me", "annotator_is_reviewer", "annotator_may_write", "annotator_linked_elsewhere")
+HELPERS = ("annotator_me", "annotator_is_reviewer", "annotator_may_write", "annotator_linked_elsewhere",
+           "annotator_visible_layers", "annotator_may_delete_entity")  # the last two: 0004, 0020
 # the attack: a temporary `annotators` that makes the caller a reviewer
 SHADOW = ("CREATE TEMP TABLE annotators (id int, name text, role text, is_model bool)",
           "INSERT INTO annotators VALUES (0, current_user, 'reviewer', false)")

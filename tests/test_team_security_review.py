@@ -99,7 +99,11 @@ def test_team_security_review_no_helper_tells_who_linked_an_entity(team, pg_clus
                              "VALUES (%s, %s, 'ORG', '', annotator_me(), now(), 1) RETURNING id",
                              (f"local:{name}{os.getpid()}", name)).fetchone()[0] for name in ("kept", "gone")]
     projects[bob].link(projects[bob].spans(d)[0].id, made[0])
+    with store.engine.begin() as conn:  # should TEMPORARY come back, an empty `spans` of their own changes nothing
+        conn.exec_driver_sql(f'GRANT TEMPORARY ON DATABASE "{store.engine.url.database}" TO "{ann}"')
     with raw(pg_cluster, store, ann) as conn:
+        conn.execute("SET search_path = pg_temp, public")
+        conn.execute("CREATE TEMP TABLE spans (entity_id int, annotator_id int)")
         assert [conn.execute("DELETE FROM entities WHERE id = %s", (e,)).rowcount for e in made] == [0, 1]
     assert admin_rows(store, "SELECT id FROM entities WHERE id = ANY (%s)", (made,)) == [(made[0],)]
 
