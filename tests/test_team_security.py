@@ -22,7 +22,8 @@ from annotator.core.review.inputs import agreement_inputs, project_agreement
 from annotator.core.review.provenance import provenance, recount
 
 BACKENDS = ("postgresql",)
-HELPERS = ("annotator_me", "annotator_is_reviewer", "annotator_may_write", "annotator_linked_elsewhere")
+HELPERS = ("annotator_me", "annotator_is_reviewer", "annotator_may_write", "annotator_linked_elsewhere",
+           "annotator_visible_layers", "annotator_may_delete_entity")  # the last two: 0004, 0020
 # the issue's attack: a temporary `annotators` that makes the caller a reviewer
 SHADOW = ("CREATE TEMP TABLE annotators (id int, name text, role text, is_model bool)",
           "INSERT INTO annotators VALUES (0, current_user, 'reviewer', false)")
@@ -52,7 +53,8 @@ def model_span(store, d: int) -> int:
 def attacks(conn, ids) -> None:
     """What a member who has made themselves a reviewer would try: each refused or finding no row."""
     theirs, gold, korea = ids
-    assert conn.execute("DELETE FROM documents").rowcount == 0
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # no member deletes a document (0020)
+        conn.execute("DELETE FROM documents")
     assert conn.execute("UPDATE spans SET label = 'ORG' WHERE id = %s", (theirs,)).rowcount == 0
     assert conn.execute("DELETE FROM spans WHERE id = %s", (gold,)).rowcount == 0
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -79,8 +81,9 @@ def test_team_security_temporary_objects_are_refused(team, pg_cluster):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(SHADOW[0])
         conn.rollback()
-        assert conn.execute("DELETE FROM documents").rowcount == 0
-        conn.commit()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # no member deletes a document (0020)
+            conn.execute("DELETE FROM documents")
+        conn.rollback()
     assert snapshot(store) == before
     with store.engine.connect() as conn:  # neither the public nor the members' group may create temporary tables
         grantees = conn.exec_driver_sql(
@@ -213,8 +216,8 @@ def test_team_security_provenance_counts_are_per_layer(team, pg_cluster):
 
 def test_team_security_agreement_counts_are_per_pair(team, pg_cluster):
     """The stored agreement counts (migration 0014): members' edits queue their document, the reviewer's
-    agreement counts it under row-level security and equals the full computation; a member reads only
-    the rows of pairs with their own layer and cannot write a pair of two colleagues."""
+    agreement counts it under row-level security and equals the full computation; the counts are the
+    reviewer's: an annotator reads and writes none (0020; tests/test_team_security_review.py)."""
     store, d, projects, (ann, bob, rev) = team
     for name in (ann, bob):
         projects[name].set_status(d, "done")
@@ -224,8 +227,7 @@ def test_team_security_agreement_counts_are_per_pair(team, pg_cluster):
         assert report == compute(*agreement_inputs(s, [ann, bob])).to_json()
         layer = dict(s.execute(select(Annotator.name, Annotator.id)).all())
     with raw(pg_cluster, store, ann) as conn:
-        rows = conn.execute("SELECT layer_a, layer_b FROM agreement_pairs").fetchall()
-        assert rows and all(layer[ann] in r for r in rows)
+        assert conn.execute("SELECT layer_a, layer_b FROM agreement_pairs").fetchall() == []
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO agreement_pairs VALUES (%s, %s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
                          (d, layer[bob], layer[rev]))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
-from annotator.core.db.annotators import GOLD, ROLES, set_role
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, ROLES, set_role
 from annotator.core.db.grants import _quote, grant_members, group_name
 from annotator.core.db.models import Annotator
 from annotator.core.db.store import Store
@@ -37,6 +37,7 @@ def add_user(store: Store, name: str, role: str = "annotator", *, by: str | None
     if role not in ROLES:
         raise AnnotatorError(Errors.E155.format(role=role))
     created = False
+    _check_person(store, name)  # before a login is made: a login named after a model or gold would write it
     if not store.is_sqlite:
         store.check_admin("add users")
         with store.engine.begin() as conn:
@@ -55,6 +56,14 @@ def add_user(store: Store, name: str, role: str = "annotator", *, by: str | None
             conn.exec_driver_sql(f"GRANT {_quote(conn, group)} TO {_quote(conn, name)}")
     change = set_role(store, name, role, by=by)
     return change.before, created
+
+
+def _check_person(store: Store, name: str) -> None:
+    """E157 when `name` is gold's or a model's layer (set_role says so too, but after the login exists)."""
+    with store.Session() as s:
+        is_model = s.scalar(select(Annotator.is_model).where(Annotator.name == name))
+    if name == GOLD or name == MODEL_LAYER or is_model:
+        raise AnnotatorError(Errors.E157.format(name=name, what="gold" if name == GOLD else "model"))
 
 
 def users(store: Store) -> list[Member]:
