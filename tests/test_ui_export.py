@@ -68,7 +68,7 @@ def leftovers(folder) -> list[str]:
 
 
 def every_document(qtbot, dialog) -> None:
-    """Documents: every one opened (--status all), not only those marked done (the default)."""
+    """Documents: every one done or in progress (--status all), not only those marked done (the default)."""
     choose(qtbot, dialog.status, "E")
     assert dialog.status.currentData() == "all"
 

@@ -64,7 +64,8 @@ def layer_id(store: Store, layer: str) -> int:
 
 
 def document_ids(store: Store, layer: str, status: str = "done", suggestions: bool = False) -> list[int]:
-    """The documents a layer covers: those its annotator finished (`done`) or opened (`all`).
+    """The documents a layer covers: those its annotator finished (`done`), or finished or has in
+    progress (`all`; not those set back to new).
     The model layer holds only suggestions: every document with `suggestions`, else none."""
     if status not in STATUSES:
         raise AnnotatorError(Errors.E034.format(status=status))
@@ -75,8 +76,10 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
         if layer == MODEL_LAYER:
             found = rows(conn, "SELECT id FROM documents")
         else:
-            done = " AND status = 'done'" if status == "done" else ""
-            found = rows(conn, f"SELECT document_id FROM document_states WHERE annotator_id = ?{done}", [annotator])
+            # "all" is done and in progress: a document set back to new is none of this layer's work
+            states = "('done')" if status == "done" else "('done', 'in_progress')"
+            found = rows(conn, f"SELECT document_id FROM document_states WHERE annotator_id = ? AND status IN {states}",
+                         [annotator])
     return sorted(r[0] for r in found)
 
 
@@ -233,7 +236,7 @@ def nothing_selected(layer: str, status: str) -> AnnotatorError:
         hint = ("The model layer holds only unchecked suggestions, never a person's decision: add "
                 "--include-suggestions (in the window: Include unchecked suggestions) to export them")
     else:
-        which = "finished (--status done)" if status == "done" else "opened"
+        which = "finished (--status done)" if status == "done" else "finished or in-progress (--status all)"
         hint = "Mark documents done, choose --status all or another layer"
     return AnnotatorError(Errors.E048.format(layer=layer, which=which, hint=hint))
 
