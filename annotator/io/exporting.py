@@ -217,8 +217,12 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         if not report.documents and left.documents_left_out:
             raise AnnotatorError(Errors.E621.format(n=len(left.documents_left_out), fmt=fmt,
                                                     suggestions=left.suggestions_left_out))
+        if not report.documents and report.unplaced_documents:
+            example = next(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned if d in report.unplaced_documents)
+            raise AnnotatorError(Errors.E056.format(n=len(report.unplaced_documents), fmt=fmt, example=example))
         return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
-                            as_text=report.as_text, fmt=fmt, suggestions_left_out=left.suggestions_left_out,
+                            as_text=report.as_text, unplaced_documents=report.unplaced_documents,
+                            fmt=fmt, suggestions_left_out=left.suggestions_left_out,
                             unchecked_documents=left.unchecked_documents,
                             documents_left_out=left.documents_left_out)
 
@@ -255,6 +259,13 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
         lines.append(f"{plural(len(report.as_text), 'meta value')} {are} beyond 64 bits, which a .spacy file cannot "
                      f"hold, and {were} written as their decimal text, e.g.: "
                      + ", ".join(f"{d} {k}" for d, k in report.as_text[:5]))
+    if report.unplaced_documents:
+        names = report.unplaced_documents
+        lines.append(f"{plural(len(names), 'document')} {'was' if len(names) == 1 else 'were'} left out: "
+                     f"{getattr(report, 'fmt', '') or 'the format'} has no tag for a word nobody decided, and a "
+                     "person's span it cannot place (above) would go out as O, a non-entity. Fix the span or export "
+                     "--format spacy (marks its words as not annotated): "
+                     + ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
         lines.append(unchecked_line(report))
