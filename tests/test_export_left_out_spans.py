@@ -31,7 +31,7 @@ def test_spacy_marks_the_words_of_a_person_span_off_token_boundaries_missing_not
     out = tmp_path / "o.spacy"
     report = export(project.store, "spacy", out, layer=USER)
     assert report.misaligned == [(project.documents()[0].name, start, start + 6, "Defens")]
-    assert summary(report, out)[1].startswith("1 span is not on token boundaries and was left out")
+    assert summary(report, out)[1].startswith("1 span is not on token boundaries (or overlaps another) and was left out")
     [doc] = DocBin().from_disk(out).get_docs(spacy.blank("en").vocab)
     assert iob(doc, "Defense Minister") == ["", "O"]  # the word the person marked: neither entity nor O
     assert iob(doc, "Naoki Tanaka") == ["B", "I"] and [e.text for e in doc.ents] == ["Naoki Tanaka"]
@@ -71,7 +71,7 @@ def test_conll_leaves_out_a_document_whose_person_span_would_be_o_and_names_it(p
     name = project.documents()[0].name
     assert (report.documents, report.unplaced_documents) == (1, [name])
     assert summary(report, out)[1:] == [
-        "1 span is not on token boundaries and was left out, e.g.: "
+        "1 span is not on token boundaries (or overlaps another) and was left out, e.g.: "
         f"{name} {report.misaligned[0][1]}-{report.misaligned[0][2]} 'Defens'",
         f"1 document was left out: conll has no tag for a word nobody decided, and a person's span it cannot "
         f"place (above) would go out as O, a non-entity. Fix the span or export --format spacy (marks its words "

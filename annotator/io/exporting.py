@@ -249,8 +249,9 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
     """What an export did, for the command line and the window's status bar."""
     lines = [f"Wrote {plural(report.documents, 'document')}, {plural(report.spans, 'span')} to {out}."]
     if report.misaligned:
-        are, were = ("is", "was") if len(report.misaligned) == 1 else ("are", "were")
-        lines.append(f"{plural(len(report.misaligned), 'span')} {are} not on token boundaries and {were} left out, "
+        are, were, overlap = ("is", "was", "overlaps") if len(report.misaligned) == 1 else ("are", "were", "overlap")
+        lines.append(f"{plural(len(report.misaligned), 'span')} {are} not on token boundaries (or {overlap} another) "
+                     f"and {were} left out, "
                      "e.g.: "
                      + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
     if report.as_text:
