@@ -49,7 +49,8 @@ def gold(store, document_id) -> list[tuple[int, int, str, str, str]]:
 def test_unchecked_suggestions_both_layers_share_are_no_agreement_and_stay_out_of_gold(store, tmp_path):
     """Regression: two layers holding the same untouched model suggestions "agreed", so starting
     adjudication put them into gold as a person's accepted spans and the gold export wrote them as
-    entities nobody had checked."""
+    entities nobody had checked. Now a region where an annotator decided nothing is "missing", for
+    the reviewer to decide."""
     d = layers_with_suggestions(store)
     ana, bob = Project(store, "ana"), Project(store, "bob")
     for p in (ana, bob):
@@ -60,12 +61,24 @@ def test_unchecked_suggestions_both_layers_share_are_no_agreement_and_stay_out_o
     naoki = text.index("Naoki Tanaka")
     assert gold(store, d) == [(naoki, naoki + 12, "PERSON", "accepted", "human")]
     assert adjudication.agreed == 1
-    [open_one] = list(adjudication)  # Japan: ana's decision against none of bob's
-    assert (open_one.kind, text[open_one.start:open_one.end]) == ("missing", "Japan")
-    assert [s.status for s in open_one.spans["ana"]] == ["accepted"] and open_one.spans["bob"] == ()
+    japan, kim = list(adjudication)  # in text order
+    assert [(d.kind, text[d.start:d.end]) for d in (japan, kim)] == [("missing", "Japan"), ("missing", "Kim Kwan-jin")]
+    assert {n: [s.status for s in spans] for n, spans in kim.spans.items()} == {"ana": ["suggested"], "bob": ["suggested"]}
+    assert {n: [s.status for s in spans] for n, spans in japan.spans.items()} == {"ana": ["accepted"], "bob": ["suggested"]}
+    adjudication.take(japan, "ana")
+    adjudication.reject(kim)
     adjudication.finish()
     out = tmp_path / "gold.jsonl"
     report = export(store, "jsonl", out, layer=GOLD)
     [task] = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
-    assert [(text[s["start"]:s["end"]], s["status"]) for s in task["spans"]] == [("Naoki Tanaka", "accepted")]
-    assert report.spans == 1
+    assert [(text[s["start"]:s["end"]], s["status"]) for s in task["spans"]] == [
+        ("Japan", "accepted"), ("Naoki Tanaka", "accepted")]
+    assert report.spans == 2
+
+
+def test_a_suggestion_left_unchecked_in_every_layer_is_listed_for_the_reviewer(store):
+    """Neither agreed nor silently left out: gold finished without a decision there would teach O."""
+    d = layers_with_suggestions(store)
+    adjudication = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
+    assert gold(store, d) == [] and adjudication.agreed == 0
+    assert [d.kind for d in adjudication] == ["missing"] * 3

@@ -178,9 +178,8 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
 # --- one document's layers, and the decisions taken on it
 
 def document_layers(session: Session, document_id: int, annotators: Iterable[str]) -> dict[str, list[SpanRecord]]:
-    """annotator name -> their accepted spans of the document as SpanRecords (kb_id, or "NIL"). An
-    unchecked suggestion is the model's, no one's decision (as for agreement): two layers holding the
-    same one agree on nothing, and adjudication must not put it into gold as accepted."""
+    """annotator name -> their spans of the document as SpanRecords (kb_id, or "NIL"; with their status:
+    an unchecked suggestion is no decision, see agreement.disagreements)."""
     ids = {r.name: r.id for r in session.scalars(select(Annotator).where(Annotator.name.in_(list(annotators))))}
     out: dict[str, list[SpanRecord]] = {name: [] for name in annotators}
     if not ids:
@@ -189,8 +188,7 @@ def document_layers(session: Session, document_id: int, annotators: Iterable[str
     rows = session.execute(select(Span.annotator_id, Span.start, Span.end, Span.label, Span.nil, Span.status,
                                   Entity.kb_id)
                            .outerjoin(Entity, Entity.id == Span.entity_id)
-                           .where(Span.document_id == document_id, Span.annotator_id.in_(list(ids.values())),
-                                  Span.status == "accepted")
+                           .where(Span.document_id == document_id, Span.annotator_id.in_(list(ids.values())))
                            .order_by(Span.start, Span.end, Span.label, Span.id))
     for r in rows:
         out[name_of[r.annotator_id]].append(SpanRecord(r.start, r.end, r.label, NIL if r.nil else r.kb_id, r.status))
