@@ -99,6 +99,9 @@ class Errors(metaclass=ErrorsWithCodes):
     E047 = ("The folder '{path}' holds '{item}', which is not a file an export writes (a folder, a link or a "
             "database), so it is not replaced, even with --force. Choose a new or empty folder; nothing was written.")
     E048 = "Layer '{layer}' has no {which} document, so there is nothing to export. {hint}; nothing was written."
+    E056 = ("Nothing was written: every one of the {n} selected document(s) has a person's span {fmt} cannot place "
+            "(e.g. {example}), and O would teach it as a non-entity. Fix the span's boundaries, or export --format "
+            "spacy, which marks its words as not annotated.")
     # Command line
     E050 = "Unknown annotator '{name}'. Known annotators: {known}."
     E051 = ("Cannot open a window: there is no display (DISPLAY and WAYLAND_DISPLAY are unset). Run "

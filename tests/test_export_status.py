@@ -315,3 +315,16 @@ def test_a_colleagues_documents_with_no_entity_come_in_and_go_out(tmp_path, fmt)
     assert result.exit_code == 0, result.output
     tasks = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert len(tasks) == 13 and sum(1 for t in tasks if t["spans"] == []) == 8
+
+
+def test_status_all_leaves_out_documents_set_back_to_new(checked, tmp_path):
+    """Regression: `--status all` ("also those in progress") took every document the layer had a state
+    for, so one a person set back to new went out with no entity, as if read and found empty."""
+    third = checked.documents()[2].id
+    checked.set_status(third, "new")
+    out = tmp_path / "o.jsonl"
+    report = export(checked.store, "jsonl", out, layer=USER, status="all")
+    tasks = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert [t["meta"]["name"] for t in tasks] == names(checked)[:2] and report.documents == 2
+    checked.set_status(third, "in_progress")
+    assert export(checked.store, "jsonl", out, layer=USER, status="all", force=True).documents == 3

@@ -173,7 +173,7 @@ def test_exporting_summary_is_what_the_cli_prints():
     report = FormatReport(documents=2, spans=5, misaligned=[("a1", 3, 7, "m X"), ("a2", 0, 1, "K")])
     assert summary(report, "out.conll") == [
         "Wrote 2 documents, 5 spans to out.conll.",
-        "2 spans are not on token boundaries and were left out, e.g.: a1 3-7 'm X'; a2 0-1 'K'"]
+        "2 spans are not on token boundaries (or overlap another) and were left out, e.g.: a1 3-7 'm X'; a2 0-1 'K'"]
     assert summary(FormatReport(documents=1), "x") == ["Wrote 1 document, 0 spans to x."]
 
 

@@ -111,6 +111,9 @@ class FormatReport:
     misaligned: list[tuple[str, int, int, str]] = field(default_factory=list)  # (doc, start, end, text)
     as_text: list[tuple[str, str]] = field(default_factory=list)  # (doc, meta key): a value the format
     # cannot hold (an integer beyond 64 bits in a DocBin) written as its text
+    # names of documents a writer left out whole: a person's span it could not place would have gone out
+    # as a non-entity (CoNLL has no "not annotated" tag)
+    unplaced_documents: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -14,7 +14,9 @@
 Writing: tokens are the record's tokens (else spacy.blank("en")'s), split at any whitespace inside
 them; a sentence ends where the text between two tokens holds a line break, except inside an entity.
 The KB column is written when any span in the export has a KB id; `_` means none. Spans off token
-boundaries or overlapping an earlier span are skipped and listed in `FormatReport.misaligned`.
+boundaries or overlapping an earlier span are skipped and listed in `FormatReport.misaligned`; when
+one touches a word no other entity tags, the document is left out whole (`unplaced_documents`):
+O would say a person's entity is none.
 Reading: 2 columns (token tag), 3 (token tag kb), 4 (CoNLL-2003: token pos chunk tag) or 5 (token
 pos chunk tag kb); IOB1 is converted to IOB2 (an I- that does not continue the same type starts an
 entity). CoNLL keeps no whitespace, so the text is rebuilt: tokens joined by single spaces, sentences
@@ -59,15 +61,17 @@ def conll_tokens(doc: DocRecord) -> list[tuple[int, int]]:
 
 
 def tags_for(doc: DocRecord, tokens: list[tuple[int, int]], report: FormatReport):
-    """IOB2 tag and KB id per token."""
+    """IOB2 tag and KB id per token, and the spans left out (misaligned)."""
     first = {s: i for i, (s, _) in enumerate(tokens)}
     after = {e: i + 1 for i, (_, e) in enumerate(tokens)}
     tags, kbs = ["O"] * len(tokens), [None] * len(tokens)
     taken_until = -1
+    skipped = []
     for sp in sorted(doc.spans, key=lambda s: (s.start, s.start - s.end, s.label)):
         i, j = first.get(sp.start), after.get(sp.end)
         if i is None or j is None or i >= j or i < taken_until:
             report.misaligned.append((doc.name, sp.start, sp.end, doc.text[sp.start:sp.end]))
+            skipped.append(sp)
             continue
         for what, value in (("label", sp.label), ("KB id", sp.kb_id)):
             if value is not None and (not value or _NON_SPACE.fullmatch(value) is None or value == NO_KB):
@@ -78,7 +82,12 @@ def tags_for(doc: DocRecord, tokens: list[tuple[int, int]], report: FormatReport
         kbs[i:j] = [sp.kb_id] * (j - i)
         taken_until = j
         report.spans += 1
-    return tags, kbs
+    return tags, kbs, skipped
+
+
+def left_as_o(tokens: list[tuple[int, int]], tags: list[str], skipped) -> bool:
+    """Whether a span left out touches a token tagged O: a person's "entity here" written as a non-entity."""
+    return any(tags[k] == "O" for sp in skipped for k, (s, e) in enumerate(tokens) if s < sp.end and sp.start < e)
 
 
 def extra_columns(doc: DocRecord, n_tokens: int) -> list[list[str]] | None:
@@ -92,9 +101,16 @@ def extra_columns(doc: DocRecord, n_tokens: int) -> list[list[str]] | None:
     return values
 
 
-def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: bool = False) -> list[str]:
+def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: bool = False) -> list[str] | None:
+    """The document's lines; None (and its name in `report.unplaced_documents`) when a span left out
+    would leave its words O: no tag says "not annotated", and O would teach a marked entity as none."""
     tokens = conll_tokens(doc)
-    tags, kbs = tags_for(doc, tokens, report)
+    placed = report.spans
+    tags, kbs, skipped = tags_for(doc, tokens, report)
+    if skipped and left_as_o(tokens, tags, skipped):
+        report.spans = placed
+        report.unplaced_documents.append(doc.name)
+        return None
     extra = extra_columns(doc, len(tokens)) if with_extra else None
     lines = [DOCSTART, ""]
     for k, (start, end) in enumerate(tokens):
@@ -119,8 +135,10 @@ def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     report = FormatReport()
     lines: list[str] = []
     for doc in docs:
-        lines.extend(doc_lines(doc, with_kb, report, with_extra))
-        report.documents += 1
+        written = doc_lines(doc, with_kb, report, with_extra)
+        if written is not None:
+            lines.extend(written)
+            report.documents += 1
     Path(out).write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
     return report
 

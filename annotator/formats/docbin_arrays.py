@@ -95,11 +95,18 @@ def unchecked_extents(rec: DocRecord) -> list[tuple[int, int]]:
     return list(rec.unchecked) + [(row[1], row[2]) for row in span_rows(rec) if row[5] == SUGGESTED]
 
 
+def not_o_extents(rec: DocRecord) -> list[tuple[int, int]]:
+    """(start, end) of what no token in it may be O for: the unchecked suggestions, and every span a
+    person accepted (those placed as entities hold their tokens anyway; one left out, off token
+    boundaries or overlapping another, is still a person's "entity here", never a non-entity)."""
+    return unchecked_extents(rec) + [(row[1], row[2]) for row in span_rows(rec) if row[5] != SUGGESTED]
+
+
 def touched(recs: list[DocRecord], starts, ends):
-    """For each token of the batch, whether an unchecked extent (`unchecked_extents`) touches it: the
-    tokens from the first ending after the extent's start to the last starting before its end."""
+    """For each token of the batch, whether an extent of `not_o_extents` touches it: the tokens from
+    the first ending after the extent's start to the last starting before its end."""
     n = len(starts)
-    found = [(d, s, e) for d, rec in enumerate(recs) for s, e in unchecked_extents(rec)]
+    found = [(d, s, e) for d, rec in enumerate(recs) for s, e in not_o_extents(rec)]
     if not found or not n:
         return numpy.zeros(n, dtype=bool)
     offs = numpy.concatenate(([0], numpy.cumsum([len(r.text) for r in recs])[:-1])).astype(numpy.int64)

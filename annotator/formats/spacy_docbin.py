@@ -21,7 +21,8 @@ either way: the tokens it covers (those of `doc.spans["suggested"]` and of `DocR
 off token boundaries) are missing in `doc.ents` (ent_iob 0, `ent_iob_ == ""`, as
 `Doc.set_ents(missing=...)` sets them), unless a person's entity holds them, so `spacy train`
 neither learns them as entities nor as O (`Example.get_aligned_ner` gives None there), and spaCy's
-scorer counts no prediction on them. On read, `tokens` are the doc's
+scorer counts no prediction on them. A person's span left out (misaligned) is no non-entity either:
+its tokens that no placed entity holds are missing too. On read, `tokens` are the doc's
 non-whitespace tokens. A meta integer beyond 64 bits (JSON has no bound, msgpack stops there) is
 written as its decimal text and listed in `FormatReport.as_text`.
 
@@ -53,7 +54,7 @@ from annotator.core.records import DocRecord, FormatReport
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import docbin_arrays
 from annotator.formats.docbin_arrays import SENTENCE_ENDS as _SENTENCE_ENDS
-from annotator.formats.docbin_arrays import SUGGESTED, unchecked_extents
+from annotator.formats.docbin_arrays import SUGGESTED, not_o_extents
 from annotator.formats.docbin_read import count, from_doc, stream  # noqa: F401  # the format's reading side
 from annotator.formats.docbin_stream import DocBinStream
 
@@ -125,7 +126,7 @@ def place_spans(doc: DocRecord, words: list[str], starts: list[int], report: For
 
 
 def missing_tokens(extents: list[tuple[int, int]], words: list[str], starts: list[int], placed) -> list[int]:
-    """The tokens an unchecked extent touches that no placed entity holds: not annotated (missing)."""
+    """The tokens an extent (`not_o_extents`) touches that no placed entity holds: not annotated (missing)."""
     ends = [start + len(word) for start, word in zip(starts, words)]
     held = {k for i, j, _ in placed for k in range(i, j)}
     touched = {k for s, e in extents for k in range(bisect_right(ends, s), bisect_left(starts, e))}
@@ -161,7 +162,7 @@ def to_doc(record: DocRecord, vocab: Vocab, report: FormatReport) -> Doc:
     words, spaces, starts = words_and_spaces(record)
     placed = place_spans(record, words, starts, report)
     doc = Doc(vocab, words=words, spaces=spaces, sent_starts=sentence_starts(words, placed))
-    missing = missing_tokens(unchecked_extents(record), words, starts, placed)
+    missing = missing_tokens(not_o_extents(record), words, starts, placed)
     doc.set_ents([Span(doc, i, j, label=sp.label, kb_id=sp.kb_id or "") for i, j, sp in placed],
                  missing=[Span(doc, k, k + 1) for k in missing])
     suggested = place_spans(record, words, starts, report, suggested=True)
@@ -261,7 +262,7 @@ class _Batches:
             tokens[inside, self.columns[ENT_KB_ID]] = kb[which[inside]]
         else:
             iob = numpy.full(n, self.O, dtype=numpy.uint64)
-        iob[docbin_arrays.touched(recs, starts, ends) & ~inside] = 0  # unchecked: missing, not O
+        iob[docbin_arrays.touched(recs, starts, ends) & ~inside] = 0  # unchecked or left out: missing, not O
         tokens[:, self.columns[ENT_IOB]] = iob
         tokens[:, self.columns[SENT_START]] = sent
         groups = [self.no_groups] * len(recs)

@@ -64,7 +64,8 @@ def layer_id(store: Store, layer: str) -> int:
 
 
 def document_ids(store: Store, layer: str, status: str = "done", suggestions: bool = False) -> list[int]:
-    """The documents a layer covers: those its annotator finished (`done`) or opened (`all`).
+    """The documents a layer covers: those its annotator finished (`done`), or finished or has in
+    progress (`all`; not those set back to new).
     The model layer holds only suggestions: every document with `suggestions`, else none."""
     if status not in STATUSES:
         raise AnnotatorError(Errors.E034.format(status=status))
@@ -75,8 +76,10 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
         if layer == MODEL_LAYER:
             found = rows(conn, "SELECT id FROM documents")
         else:
-            done = " AND status = 'done'" if status == "done" else ""
-            found = rows(conn, f"SELECT document_id FROM document_states WHERE annotator_id = ?{done}", [annotator])
+            # "all" is done and in progress: a document set back to new is none of this layer's work
+            states = "('done')" if status == "done" else "('done', 'in_progress')"
+            found = rows(conn, f"SELECT document_id FROM document_states WHERE annotator_id = ? AND status IN {states}",
+                         [annotator])
     return sorted(r[0] for r in found)
 
 
@@ -214,8 +217,12 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
         if not report.documents and left.documents_left_out:
             raise AnnotatorError(Errors.E621.format(n=len(left.documents_left_out), fmt=fmt,
                                                     suggestions=left.suggestions_left_out))
+        if not report.documents and report.unplaced_documents:
+            example = next(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned if d in report.unplaced_documents)
+            raise AnnotatorError(Errors.E056.format(n=len(report.unplaced_documents), fmt=fmt, example=example))
         return ExportReport(documents=report.documents, spans=report.spans, misaligned=report.misaligned,
-                            as_text=report.as_text, fmt=fmt, suggestions_left_out=left.suggestions_left_out,
+                            as_text=report.as_text, unplaced_documents=report.unplaced_documents,
+                            fmt=fmt, suggestions_left_out=left.suggestions_left_out,
                             unchecked_documents=left.unchecked_documents,
                             documents_left_out=left.documents_left_out)
 
@@ -233,7 +240,7 @@ def nothing_selected(layer: str, status: str) -> AnnotatorError:
         hint = ("The model layer holds only unchecked suggestions, never a person's decision: add "
                 "--include-suggestions (in the window: Include unchecked suggestions) to export them")
     else:
-        which = "finished (--status done)" if status == "done" else "opened"
+        which = "finished (--status done)" if status == "done" else "finished or in-progress (--status all)"
         hint = "Mark documents done, choose --status all or another layer"
     return AnnotatorError(Errors.E048.format(layer=layer, which=which, hint=hint))
 
@@ -242,8 +249,9 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
     """What an export did, for the command line and the window's status bar."""
     lines = [f"Wrote {plural(report.documents, 'document')}, {plural(report.spans, 'span')} to {out}."]
     if report.misaligned:
-        are, were = ("is", "was") if len(report.misaligned) == 1 else ("are", "were")
-        lines.append(f"{plural(len(report.misaligned), 'span')} {are} not on token boundaries and {were} left out, "
+        are, were, overlap = ("is", "was", "overlaps") if len(report.misaligned) == 1 else ("are", "were", "overlap")
+        lines.append(f"{plural(len(report.misaligned), 'span')} {are} not on token boundaries (or {overlap} another) "
+                     f"and {were} left out, "
                      "e.g.: "
                      + "; ".join(f"{d} {s}-{e} {t!r}" for d, s, e, t in report.misaligned[:5]))
     if report.as_text:
@@ -252,6 +260,13 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
         lines.append(f"{plural(len(report.as_text), 'meta value')} {are} beyond 64 bits, which a .spacy file cannot "
                      f"hold, and {were} written as their decimal text, e.g.: "
                      + ", ".join(f"{d} {k}" for d, k in report.as_text[:5]))
+    if report.unplaced_documents:
+        names = report.unplaced_documents
+        lines.append(f"{plural(len(names), 'document')} {'was' if len(names) == 1 else 'were'} left out: "
+                     f"{getattr(report, 'fmt', '') or 'the format'} has no tag for a word nobody decided, and a "
+                     "person's span it cannot place (above) would go out as O, a non-entity. Fix the span or export "
+                     "--format spacy (marks its words as not annotated): "
+                     + ", ".join(names[:5]) + (", ..." if len(names) > 5 else ""))
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
         lines.append(unchecked_line(report))

@@ -27,7 +27,7 @@ from annotator.io.exporting import STATUSES, export, summary
 from annotator.ui.qt_files import file_dialog
 from annotator.ui.qt_jobs import QtJobRunner
 
-STATUS_TEXT = {"done": "Only documents marked done (done)", "all": "Every document opened, also those in progress (all)"}
+STATUS_TEXT = {"done": "Only documents marked done (done)", "all": "Every document marked done or in progress (all)"}
 SUGGESTION_MARK = {"jsonl": 'span "status": "suggested"', "labelstudio": "predictions",
                    "spacy": 'doc.spans["suggested"], never doc.ents', "brat": "the attribute Suggested",
                    "xmi": "inception_internal_predicted on the NamedEntity"}

@@ -1,7 +1,7 @@
 """Adjudicating one document: the open disagreements, and the reviewer's decisions as commands.
 
-`start_adjudication` puts the spans every compared annotator has (same offsets, label and link)
-into gold in one command, and lists the remaining disagreements (`agreement.disagreements`: kinds
+`start_adjudication` puts the spans every compared annotator accepted (same offsets, label and
+link; an unchecked suggestion is nobody's decision) into gold in one command, and lists the remaining disagreements (`agreement.disagreements`: kinds
 boundary, label, link, missing). The reviewer decides each one with a command of its own: take one
 annotator's version, reject it (nothing goes to gold), or enter their own spans. A decision is
 keyed by the disagreement's region (start, end) in its document; the history (Event rows, with who

@@ -309,17 +309,19 @@ class Disagreement:
 def disagreements(layers: dict[str, list[SpanRecord]]) -> list[Disagreement]:
     """How the layers (annotator -> spans) of one document differ, plus the spans all agree on.
 
-    A span identical in every layer (offsets, label, kb_id) is "agreed" and can go to gold. The
-    rest are grouped into regions of overlapping spans (any layer, any label). A region is
-    "missing" when an annotator has no span in it, else "boundary" when offsets differ (whatever
-    the labels), else "label" when labels differ, else "link" (kb_ids differ). Sorted by position.
-    Fewer than two layers: nothing to compare, [].
+    A span every layer accepted identically (offsets, label, kb_id) is "agreed" and can go to gold.
+    The rest are grouped into regions of overlapping spans (any layer, any label). A region is
+    "missing" when an annotator has no span in it or only unchecked suggestions (the model's, no
+    decision of theirs: the reviewer decides, never an agreement of untouched copies), else
+    "boundary" when offsets differ (whatever the labels), else "label" when labels differ, else
+    "link" (kb_ids differ). Sorted by position. Fewer than two layers: nothing to compare, [].
     """
     names = sorted(layers)
     if len(names) < 2:
         return []
     by_key = [{(s.start, s.end, s.label, s.kb_id): s for s in layers[n]} for n in names]
-    common = set(by_key[0]).intersection(*by_key[1:])
+    common = {k for k in set(by_key[0]).intersection(*by_key[1:])
+              if all(spans[k].status != "suggested" for spans in by_key)}
     found = [Disagreement("agreed", k[0], k[1], {n: (spans[k],) for n, spans in zip(names, by_key)})
              for k in sorted(common, key=lambda k: (k[0], k[1], k[2], k[3] or ""))]
     rest = sorted(((s, n) for n, spans in zip(names, by_key) for k, s in spans.items()
@@ -338,7 +340,7 @@ def disagreements(layers: dict[str, list[SpanRecord]]) -> list[Disagreement]:
 
 
 def _kind(groups: list[tuple[SpanRecord, ...]]) -> str:
-    if not all(groups):
+    if not all(any(s.status != "suggested" for s in g) for g in groups):
         return "missing"
     if len({tuple((s.start, s.end) for s in g) for g in groups}) > 1:
         return "boundary"

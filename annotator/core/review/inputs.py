@@ -178,7 +178,8 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
 # --- one document's layers, and the decisions taken on it
 
 def document_layers(session: Session, document_id: int, annotators: Iterable[str]) -> dict[str, list[SpanRecord]]:
-    """annotator name -> their spans of the document as SpanRecords (kb_id, or "NIL")."""
+    """annotator name -> their spans of the document as SpanRecords (kb_id, or "NIL"; with their status:
+    an unchecked suggestion is no decision, see agreement.disagreements)."""
     ids = {r.name: r.id for r in session.scalars(select(Annotator).where(Annotator.name.in_(list(annotators))))}
     out: dict[str, list[SpanRecord]] = {name: [] for name in annotators}
     if not ids:
