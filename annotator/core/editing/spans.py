@@ -181,6 +181,9 @@ class UpdateSpan(Command):
     document_id: int | None = None
     before: dict[str, Any] = field(default_factory=dict)
     seen_version: int | None = None  # the version the user saw (None: whatever is stored)
+    # a relabel or a resize checks the span, not its suggested link: the link is dropped rather than
+    # confirmed unseen (status "accepted" says a person checked the span and its link)
+    drops_suggested_link: ClassVar[bool] = False
 
     def validate(self, s: Session, row: Span) -> None:
         if "label" in self.changes:
@@ -196,6 +199,8 @@ class UpdateSpan(Command):
             expect_version(s, row, self.seen_version)
         self.validate(s, row)
         self.document_id = row.document_id
+        if not self.before and self.drops_suggested_link and row.status == "suggested" and row.entity_id is not None:
+            self.changes = {**self.changes, "entity_id": None, "link_source": None}
         self.before = {f: getattr(row, f) for f in self.changes}
         self._apply(s, self.changes, row.version)
         return Change(self.document_id, (self.span_id,))
@@ -218,6 +223,7 @@ class UpdateSpan(Command):
 
 @dataclass
 class RelabelSpan(UpdateSpan):
+    drops_suggested_link: ClassVar[bool] = True
     name: ClassVar[str] = "relabel_span"
 
     @classmethod
@@ -230,6 +236,7 @@ class RelabelSpan(UpdateSpan):
 
 @dataclass
 class MoveSpan(UpdateSpan):
+    drops_suggested_link: ClassVar[bool] = True
     name: ClassVar[str] = "move_span"
 
     @classmethod
