@@ -178,7 +178,9 @@ def project_agreement(store: Store, annotators: Iterable[str] | None = None,
 # --- one document's layers, and the decisions taken on it
 
 def document_layers(session: Session, document_id: int, annotators: Iterable[str]) -> dict[str, list[SpanRecord]]:
-    """annotator name -> their spans of the document as SpanRecords (kb_id, or "NIL")."""
+    """annotator name -> their accepted spans of the document as SpanRecords (kb_id, or "NIL"). An
+    unchecked suggestion is nobody's decision: two layers holding the same one did not agree on it,
+    and it is no version to take into gold."""
     ids = {r.name: r.id for r in session.scalars(select(Annotator).where(Annotator.name.in_(list(annotators))))}
     out: dict[str, list[SpanRecord]] = {name: [] for name in annotators}
     if not ids:
@@ -187,7 +189,8 @@ def document_layers(session: Session, document_id: int, annotators: Iterable[str
     rows = session.execute(select(Span.annotator_id, Span.start, Span.end, Span.label, Span.nil, Span.status,
                                   Entity.kb_id)
                            .outerjoin(Entity, Entity.id == Span.entity_id)
-                           .where(Span.document_id == document_id, Span.annotator_id.in_(list(ids.values())))
+                           .where(Span.document_id == document_id, Span.annotator_id.in_(list(ids.values())),
+                                  Span.status == "accepted")
                            .order_by(Span.start, Span.end, Span.label, Span.id))
     for r in rows:
         out[name_of[r.annotator_id]].append(SpanRecord(r.start, r.end, r.label, NIL if r.nil else r.kb_id, r.status))
