@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 from factories import new_store
 from sqlalchemy import select
-from test_review import SEEDS, doc_id
+from test_review import SEEDS, doc_id, entity_id
 
 from annotator.core.db.annotators import GOLD, set_role
-from annotator.core.db.models import Annotator, Span
+from annotator.core.db.models import Annotator, Entity, Span
 from annotator.core.project import Project
+from annotator.core.records import SpanRecord
 from annotator.core.review import triage
 from annotator.core.review.adjudication import start_adjudication
 from annotator.io.importing import import_paths
@@ -62,3 +63,79 @@ def test_review_trust_unchecked_suggestions_never_reach_gold(suggested):
     assert [(i.disagreement.kind, i.disagreement.start) for i in listed] == [("missing", second[0])]
     adj.take(adj[0], "bob")  # bob decided nothing there: gold gets nothing
     assert gold_rows(store, d) == {first}
+
+
+def gold_versions(store, document_id) -> set[tuple[int, int, str, str | None]]:
+    """Gold's spans as (start, end, label, kb_id or "NIL" or None)."""
+    with store.Session() as s:
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
+        return {(r.start, r.end, r.label, "NIL" if r.nil else r.kb_id) for r in s.execute(
+            select(Span.start, Span.end, Span.label, Span.nil, Entity.kb_id)
+            .outerjoin(Entity, Entity.id == Span.entity_id)
+            .where(Span.annotator_id == gold, Span.document_id == document_id))}
+
+
+def checked(p: Project, d: int, start: int, end: int, label: str) -> int:
+    """A span of `p`'s accepted as `label`: the model's suggestion there accepted (and relabelled), else added."""
+    for v in p.spans(d):
+        if (v.start, v.end) == (start, end):
+            p.accept(v.id)
+            if v.label != label:
+                p.relabel(v.id, label)
+            return v.id
+    return p.add_span(d, start, end, label)
+
+
+@pytest.fixture
+def agreed_then_changed(suggested):
+    """ana and bob both labelled "Japan" GPE linked to Q17 and "Seoul" GPE (its suggested link Q8684); adjudication put both into
+    gold as agreed. Then bob, still working, changed his mind on "Japan"."""
+    store, d, ana, bob = suggested
+    text = ana.document(d).text
+    japan, seoul = text.index("Japan"), text.index("Seoul")
+    ids = {}
+    for p in (ana, bob):
+        p.open_document(d)
+        ids[p.user] = checked(p, d, japan, japan + 5, "GPE")
+        p.link(ids[p.user], entity_id(store, "Q17"))
+        checked(p, d, seoul, seoul + 5, "GPE")
+    rev = Project(store, "rev")
+    adj = start_adjudication(store, d, rev.stack, ["ana", "bob"])
+    seoul_gold = (seoul, seoul + 5, "GPE", "Q8684")  # accepted with the link suggested for it
+    assert gold_versions(store, d) == {(japan, japan + 5, "GPE", "Q17"), seoul_gold}
+    return store, d, adj, bob, ids["bob"], japan, seoul_gold
+
+
+@pytest.mark.parametrize("change, decide, expected", [
+    ("relabel", "take bob", ("ORG", "Q17")),
+    ("nil", "take bob", ("GPE", "NIL")),
+    ("relabel", "take ana", ("GPE", "Q17")),
+    ("nil", "edit", ("NORP", None)),
+    ("relabel", "reject", None),
+])
+def test_review_trust_a_decision_replaces_what_gold_held_in_its_region(agreed_then_changed, change, decide,
+                                                                      expected):
+    """A decision on a region makes gold there exactly what the reviewer decided. Gold kept the span it
+    had from an earlier agreement beside the one taken (GPE and ORG on the same words), kept Q17 when
+    the reviewer took bob's NIL, and a rejection left the old span in."""
+    store, d, adj, bob, bob_span, japan, seoul_gold = agreed_then_changed
+    if change == "relabel":
+        bob.relabel(bob_span, "ORG")
+    else:
+        bob.mark_nil(bob_span)
+    adj.refresh()
+    [open_] = adj
+    assert (open_.start, open_.end) == (japan, japan + 5)
+    if decide == "reject":
+        adj.reject(open_)
+    elif decide == "edit":
+        adj.edit(open_, [SpanRecord(japan, japan + 5, "NORP", None)])
+    else:
+        adj.take(open_, decide.split()[1])
+    assert gold_versions(store, d) == ({seoul_gold} | ({(japan, japan + 5, *expected)} if expected else set()))
+    adj.undo()  # gold as it was before the decision
+    assert gold_versions(store, d) == {(japan, japan + 5, "GPE", "Q17"), seoul_gold}
+    assert len(adj) == 1
+    adj.redo()
+    assert gold_versions(store, d) == ({seoul_gold} | ({(japan, japan + 5, *expected)} if expected else set()))
+    assert len(adj) == 0

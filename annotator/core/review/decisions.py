@@ -20,7 +20,7 @@ from annotator.core.db.store import serialize
 from annotator.core.changes import Change
 from annotator.core.editing.command import Command
 from annotator.core.editing.permissions import check_reviewer
-from annotator.core.editing.spans import _check_bounds, _check_label, span_conflict
+from annotator.core.editing.spans import SPAN_FIELDS, _check_bounds, _check_label, span_conflict
 from annotator.core.records import MERGED, NIL, SpanRecord
 from annotator.errors import AnnotatorError, DecisionTaken, Errors
 
@@ -89,6 +89,7 @@ class GoldEdit(Command):
         serialize(s, GOLD_LOCK, self.document_id)  # two reviewers deciding at once: one after the other
         gold = gold_annotator(s).id
         self.check(s)
+        self.clear(s, gold)
         self._fill_notes(s)
         self.span_ids = [self._insert(s, gold, row, self.span_ids[i] if i < len(self.span_ids) else None)
                          for i, row in enumerate(self.rows)]
@@ -109,6 +110,7 @@ class GoldEdit(Command):
                 raise span_conflict(s, r.id)  # another reviewer changed it since: not undone behind their back
         if ids:
             s.execute(delete(Span).where(Span.id.in_(ids)))
+        self.restore(s)
         if self.created_state:
             gold = gold_annotator(s).id
             s.execute(delete(DocumentState).where(DocumentState.document_id == self.document_id,
@@ -117,6 +119,12 @@ class GoldEdit(Command):
 
     def check(self, s: Session) -> None:
         """More checks before anything is written (subclasses)."""
+
+    def clear(self, s: Session, gold: int) -> None:
+        """Take out of gold what the rows replace (subclasses; `restore` puts it back on undo)."""
+
+    def restore(self, s: Session) -> None:
+        """Undo what `clear` did."""
 
     def sources(self) -> list[str]:
         """The annotators whose "Refers to" notes a row without one takes, in order of preference."""
@@ -186,6 +194,43 @@ class Decide(GoldEdit):
     end: int = 0
     kind: str = ""  # the disagreement's kind: boundary | label | link | missing
     annotators: list[str] = field(default_factory=list)
+
+    replaced: list[dict[str, Any]] = field(default_factory=list)  # gold's spans the decision took out
+
+    def clear(self, s: Session, gold: int) -> None:
+        """The decision is what gold holds in its region: gold's spans inside it go, unless every compared
+        annotator has them as they are now (agreed spans, which may lie inside a region). What they
+        were (an earlier agreement one annotator has since changed, an older decision on a region that
+        has grown) is no longer what anyone decided."""
+        rows = s.execute(select(*(getattr(Span, f) for f in SPAN_FIELDS), Entity.kb_id, Annotator.name)
+                         .join(Annotator, Annotator.id == Span.annotator_id)
+                         .outerjoin(Entity, Entity.id == Span.entity_id)
+                         .where(Span.document_id == self.document_id, Span.start >= self.start,
+                                Span.end <= self.end, Span.status == "accepted",
+                                or_(Span.annotator_id == gold, Annotator.name.in_(self.annotators)))).all()
+        versions: dict[str, set] = {name: set() for name in self.annotators}
+        for r in rows:
+            if r.annotator_id != gold and r.name in versions:
+                versions[r.name].add((r.start, r.end, r.label, NIL if r.nil else r.kb_id))
+        agreed = set.intersection(*versions.values()) if versions else set()
+        gone = [r for r in rows if r.annotator_id == gold
+                and (r.start, r.end, r.label, NIL if r.nil else r.kb_id) not in agreed]
+        self.replaced = [{f: getattr(r, f) for f in SPAN_FIELDS} for r in gone]
+        if gone:
+            s.execute(delete(Span).where(Span.id.in_([r.id for r in gone])))
+
+    def do(self, s: Session) -> Change:
+        change = super().do(s)
+        return Change(change.document_id, change.span_ids + tuple(r["id"] for r in self.replaced))
+
+    def undo(self, s: Session) -> Change:
+        change = super().undo(s)
+        return Change(change.document_id, change.span_ids + tuple(r["id"] for r in self.replaced))
+
+    def restore(self, s: Session) -> None:
+        if self.replaced:
+            s.connection().execute(insert(Span), [dict(r, created_at=utcnow(), updated_at=utcnow())
+                                                  for r in self.replaced])
 
     def check(self, s: Session) -> None:
         for d in decisions(s, self.document_id):
