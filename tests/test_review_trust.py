@@ -139,3 +139,36 @@ def test_review_trust_a_decision_replaces_what_gold_held_in_its_region(agreed_th
     adj.redo()
     assert gold_versions(store, d) == ({seoul_gold} | ({(japan, japan + 5, *expected)} if expected else set()))
     assert len(adj) == 0
+
+
+@pytest.mark.parametrize("change, now", [("nil", ("GPE", "NIL")), ("relabel", ("ORG", "Q17"))])
+def test_review_trust_an_agreement_both_changed_is_replaced_in_gold(agreed_then_changed, change, now):
+    """ana and bob agreed on "Japan" GPE Q17 (in gold), then both changed it the same way: adjudicating
+    again puts the new agreement in gold in place of the old. Gold kept Q17 beside both NILs (no
+    disagreement listed), and held GPE and ORG on the same words."""
+    store, d, adj, bob, bob_span, japan, seoul_gold = agreed_then_changed
+    ana = Project(store, "ana")
+    ana_span = next(v.id for v in ana.spans(d) if v.start == japan)
+    for p, span in ((ana, ana_span), (bob, bob_span)):
+        p.mark_nil(span) if change == "nil" else p.relabel(span, "ORG")
+    rev = Project(store, "rev")
+    again = start_adjudication(store, d, rev.stack, ["ana", "bob"])
+    assert list(again) == []
+    assert gold_versions(store, d) == {(japan, japan + 5, *now), seoul_gold}
+    rev.stack.undo()  # gold as the first adjudication left it
+    assert gold_versions(store, d) == {(japan, japan + 5, "GPE", "Q17"), seoul_gold}
+    rev.stack.redo()
+    assert gold_versions(store, d) == {(japan, japan + 5, *now), seoul_gold}
+    again = start_adjudication(store, d, rev.stack, ["ana", "bob"])  # nothing more to do: no new step
+    assert rev.stack.undo_text.startswith(("take 1 span", "add 1 agreed"))
+    assert gold_versions(store, d) == {(japan, japan + 5, *now), seoul_gold}
+
+
+def test_review_trust_an_agreement_some_still_hold_waits_for_a_decision(agreed_then_changed):
+    """Only bob changed: gold's span from the agreement stays until the reviewer decides the region
+    (an edit or import into gold is never taken out: only what an agreement put there)."""
+    store, d, adj, bob, bob_span, japan, seoul_gold = agreed_then_changed
+    bob.relabel(bob_span, "ORG")
+    again = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
+    assert [(x.kind, x.start) for x in again] == [("label", japan)]
+    assert gold_versions(store, d) == {(japan, japan + 5, "GPE", "Q17"), seoul_gold}

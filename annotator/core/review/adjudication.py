@@ -29,7 +29,7 @@ from annotator.core.editing.stack import CommandStack
 from annotator.core.records import SpanRecord
 from annotator.core.review.agreement import Disagreement, disagreements
 from annotator.core.review.decisions import (AdjudicateAgreed, Decide, EditDisagreement, RejectDisagreement,
-                                             TakeVersion, decisions, record)
+                                             TakeVersion, decisions, record, stale_agreed)
 from annotator.core.review.inputs import document_layers
 from annotator.errors import AnnotatorError, Errors
 
@@ -144,11 +144,13 @@ def start_adjudication(store: Store, document_id: int, stack: CommandStack, anno
         in_gold = set() if gold is None else set(s.execute(
             select(Span.start, Span.end, Span.label).where(Span.document_id == document_id,
                                                            Span.annotator_id == gold)).all())
+        stale = [] if gold is None else stale_agreed(s, document_id, gold, annotators)
+        in_gold -= {(r.start, r.end, r.label) for r in stale}  # taken out first, then put in as agreed now
         has_state = gold is not None and s.get(DocumentState, (document_id, gold)) is not None
         agreed = [d for d in disagreements(document_layers(s, document_id, annotators)) if d.kind == "agreed"]
     rows = [record(sp) for d in agreed for sp in d.spans[annotators[0]][:1]
             if (sp.start, sp.end, sp.label) not in in_gold]
-    if rows or not has_state:
+    if rows or stale or not has_state:
         command = AdjudicateAgreed(document_id=document_id, reviewer_id=reviewer_id, rows=rows,
                                    annotators=annotators)
         with store.Session() as s:
