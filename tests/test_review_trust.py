@@ -4,10 +4,13 @@ several people editing as themselves), checked against an independent computatio
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
-from factories import new_store
+from factories import new_store, reopen
 from sqlalchemy import select
-from test_review import SEEDS, doc_id, entity_id
+from test_review import SEEDS, doc_id, entity_id, label, make_store
 
 from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Annotator, Entity, Span
@@ -15,6 +18,8 @@ from annotator.core.project import Project
 from annotator.core.records import SpanRecord
 from annotator.core.review import triage
 from annotator.core.review.adjudication import start_adjudication
+from annotator.core.review.decisions import decisions
+from annotator.errors import AnnotatorError
 from annotator.io.importing import import_paths
 from annotator.io.kb_transfer import load_starter
 
@@ -172,3 +177,82 @@ def test_review_trust_an_agreement_some_still_hold_waits_for_a_decision(agreed_t
     again = start_adjudication(store, d, Project(store, "rev").stack, ["ana", "bob"])
     assert [(x.kind, x.start) for x in again] == [("label", japan)]
     assert gold_versions(store, d) == {(japan, japan + 5, "GPE", "Q17"), seoul_gold}
+
+
+@pytest.fixture
+def two_desktops(tmp_path):
+    """Article 0 without the model: ana "Naoki Tanaka" PERSON, bob ORG (a label disagreement); rev1
+    and rev2 are reviewers, each on a store of their own (two desktops on one project)."""
+    store = make_store(tmp_path / "desks.db", docs=(0,))
+    d = doc_id(store, 0)
+    ana, bob = Project(store, "ana"), Project(store, "bob")
+    label(ana, d, "Naoki Tanaka", "PERSON")
+    bob_span = label(bob, d, "Naoki Tanaka", "ORG")
+    for name in ("rev1", "rev2"):
+        set_role(store, name, "reviewer")
+    other = reopen(store)
+    yield store, other, d, bob, bob_span
+    store.close()
+
+
+def test_review_trust_a_decision_on_a_region_grown_since_another_reviewer_decided_is_refused(two_desktops):
+    """rev1 took ana's PERSON; then bob widened his span, so the region grew and was open again for
+    rev2, whose decision took rev1's span out of gold without a word. Now it is E160 naming rev1; rev1
+    may decide the grown region, replacing their own decision."""
+    store, other, d, bob, bob_span = two_desktops
+    rev1, rev2 = Project(store, "rev1"), Project(other, "rev2")
+    adj1 = start_adjudication(store, d, rev1.stack, ["ana", "bob"])
+    adj1.take(adj1[0], "ana")
+    start = bob.span(bob_span).start
+    bob.move(bob_span, start - len("Japanese counterpart "), bob.span(bob_span).end)
+    adj2 = start_adjudication(other, d, rev2.stack, ["ana", "bob"])
+    [grown] = adj2
+    with pytest.raises(AnnotatorError) as e:
+        adj2.take(grown, "bob")
+    assert e.value.code == "E160" and "take by rev1" in str(e.value)
+    assert gold_versions(store, d) == {(start, start + len("Naoki Tanaka"), "PERSON", None)}
+    adj1.refresh()
+    adj1.take(adj1[0], "bob")  # rev1's own newer decision replaces theirs
+    assert gold_versions(store, d) == {(grown.start, grown.end, "ORG", None)}
+
+
+def test_review_trust_two_processes_deciding_one_region_at_once_one_wins(two_desktops):
+    """Two reviewers' processes take a version of the same disagreement at the same moment: one
+    decision goes in, the other is E160, and gold holds exactly the winner's version."""
+    import subprocess
+    import sys
+    import time
+
+    store, _, d, _, _ = two_desktops
+    go = store.url.replace("/", "_")[-40:]  # a file name of this test's own
+    code = ("import sys, time, pathlib\n"
+            "from annotator.core.db.store import Store\n"
+            "from annotator.core.project import Project\n"
+            "from annotator.core.review.adjudication import start_adjudication\n"
+            "from annotator.errors import AnnotatorError\n"
+            "store = Store(sys.argv[1])\n"
+            "adj = start_adjudication(store, int(sys.argv[2]), Project(store, 'rev2').stack, ['ana', 'bob'])\n"
+            "print('ready', flush=True)\n"
+            "go = pathlib.Path(sys.argv[3])\n"
+            "while not go.exists(): time.sleep(0.001)\n"
+            "try:\n    adj.take(adj[0], 'bob'); print('took')\n"
+            "except AnnotatorError as e:\n    print(e.code)\n")
+    flag = Path(tempfile.gettempdir()) / f"go-{go}-{time.time_ns()}"
+    child = subprocess.Popen([sys.executable, "-c", code, store.url, str(d), str(flag)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    adj = start_adjudication(store, d, Project(store, "rev1").stack, ["ana", "bob"])
+    assert child.stdout.readline().strip() == "ready"
+    flag.touch()
+    try:
+        adj.take(adj[0], "ana")
+        mine = "took"
+    except AnnotatorError as e:
+        mine = e.code
+    theirs, err = child.communicate(timeout=60)
+    flag.unlink()
+    assert child.returncode == 0, err
+    assert sorted([mine, theirs.strip()]) == ["E160", "took"]
+    with store.Session() as s:
+        assert len(decisions(s, d)) == 1
+    won = "ORG" if theirs.strip() == "took" else "PERSON"
+    assert {lab for _, _, lab, _ in gold_versions(store, d)} == {won} and len(gold_versions(store, d)) == 1

@@ -216,11 +216,15 @@ class Decide(GoldEdit):
                 if _key(r) not in agreed]
 
     def check(self, s: Session) -> None:
+        """E160 when the region is decided, or another reviewer's decision overlaps it (the region grew
+        since they decided, as an annotator changed a span): this decision would replace theirs."""
+        me = s.scalar(select(Annotator.name).where(Annotator.id == self.reviewer_id))
         for d in decisions(s, self.document_id):
-            if (d.start, d.end) == (self.start, self.end):
+            if (d.start, d.end) == (self.start, self.end) or (
+                    d.reviewer != me and d.start < self.end and self.start < d.end):
                 doc = s.scalar(select(Document.name).where(Document.id == self.document_id))
-                raise DecisionTaken(Errors.E160.format(start=self.start, end=self.end, doc=doc, decision=d.kind,
-                                                       who=d.reviewer), self.document_id, (self.start, self.end))
+                raise DecisionTaken(Errors.E160.format(start=d.start, end=d.end, doc=doc, decision=d.kind,
+                                                       who=d.reviewer), self.document_id, (d.start, d.end))
 
 
 @dataclass
