@@ -4,14 +4,17 @@ several people editing as themselves), checked against an independent computatio
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from factories import new_store, reopen
 from sqlalchemy import select
 from test_review import SEEDS, doc_id, entity_id, label, make_store
 
+from annotator.cli import main
 from annotator.core.db.annotators import GOLD, set_role
 from annotator.core.db.models import Annotator, Entity, Span
 from annotator.core.project import Project
@@ -256,3 +259,33 @@ def test_review_trust_two_processes_deciding_one_region_at_once_one_wins(two_des
         assert len(decisions(s, d)) == 1
     won = "ORG" if theirs.strip() == "took" else "PERSON"
     assert {lab for _, _, lab, _ in gold_versions(store, d)} == {won} and len(gold_versions(store, d)) == 1
+
+
+def test_review_trust_gold_export_holds_exactly_the_decisions(suggested, tmp_path):
+    """`annotator export --layer gold` after adjudicating a document with the model's suggestions in
+    every layer: the agreed span, the versions taken and the reviewer's edit, nothing else."""
+    store, d, ana, bob = suggested
+    text = ana.document(d).text
+    japan, seoul, korea = text.index("Japan"), text.index("Seoul"), text.index("South Korea")
+    for p in (ana, bob):
+        p.open_document(d)
+        checked(p, d, japan, japan + 5, "GPE")  # agreed
+    checked(ana, d, seoul, seoul + 5, "GPE")  # missing in bob's
+    checked(ana, d, korea, korea + 11, "GPE")  # label
+    checked(bob, d, korea, korea + 11, "ORG")
+    rev = Project(store, "rev")
+    adj = start_adjudication(store, d, rev.stack, ["ana", "bob"])
+    kinds = {x.kind: x for x in adj}
+    adj.take(kinds["label"], "bob")
+    adj.edit(kinds["missing"], [SpanRecord(seoul, seoul + 5, "LOC", None)])
+    adj.finish()
+    out = tmp_path / "gold.jsonl"
+    result = CliRunner().invoke(main, ["--db", store.url, "--user", "rev", "export", "--format", "jsonl",
+                                       "--layer", "gold", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    [task] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted((s["start"], s["end"], s["label"], s["status"]) for s in task["spans"]) == sorted([
+        (japan, japan + 5, "GPE", "accepted"), (korea, korea + 11, "ORG", "accepted"),
+        (seoul, seoul + 5, "LOC", "accepted")])
+    assert {(s, e, lab) for s, e, lab, _ in gold_versions(store, d)} == {
+        (x["start"], x["end"], x["label"]) for x in task["spans"]}
