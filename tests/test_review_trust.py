@@ -96,8 +96,8 @@ def checked(p: Project, d: int, start: int, end: int, label: str) -> int:
 
 @pytest.fixture
 def agreed_then_changed(suggested):
-    """ana and bob both labelled "Japan" GPE linked to Q17 and "Seoul" GPE (its suggested link Q8684); adjudication put both into
-    gold as agreed. Then bob, still working, changed his mind on "Japan"."""
+    """ana and bob both labelled "Japan" GPE linked to Q17 and "Seoul" GPE (its suggested link Q8684);
+    adjudication put both into gold as agreed. Then bob, still working, changes his mind on "Japan"."""
     store, d, ana, bob = suggested
     text = ana.document(d).text
     japan, seoul = text.index("Japan"), text.index("Seoul")
