@@ -278,3 +278,25 @@ def test_review_trust_agreement_follows_random_edits(project, seed):
             step(people[rnd.choice(names)])
         for status in ("done", "all"):
             assert differences(store, project_agreement(store, status=status), names, status) == []
+
+
+def test_review_trust_agreement_follows_an_entity_merge(project):
+    """ana linked "Japan" to Q17, bob to Q884; a reviewer finds they are one entity and merges Q884 into
+    Q17: link agreement is 1 at once, and 0 again after the undo. The merge queued no document for
+    counting, so the report kept 0 (the stored counts of a merge's mentions were stale)."""
+    store, people, (d0, _, _) = project
+    ana, bob = people["ana"], people["bob"]
+    japan = find(ana, d0, "Japan")
+    for p, kb in ((ana, "Q17"), (bob, "Q884")):
+        p.open_document(d0)
+        p.link(mine(p, d0, *japan, "GPE"), entity(store, kb))
+        p.set_status(d0, "done")
+    assert project_agreement(store).overall.link_agreement < 1
+    lead = Project(store, "lead")
+    lead.merge_entities(entity(store, "Q884"), entity(store, "Q17"))
+    report = project_agreement(store)
+    assert differences(store, report, ["ana", "bob"]) == []
+    assert report.overall.link_agreement == 1.0
+    lead.stack.undo()
+    report = project_agreement(store)
+    assert differences(store, report, ["ana", "bob"]) == [] and report.overall.link_agreement < 1

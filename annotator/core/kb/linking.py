@@ -359,7 +359,7 @@ class MergeEntities(Command):
             s.execute(update(Alias).where(Alias.id.in_(self.moved)).values(entity_id=dst.id))
         if s.execute(delete(Entity).where(Entity.id == src.id, Entity.version == src.version)).rowcount != 1:
             raise entity_conflict(s, src.id)
-        return Change(None, tuple(self.span_ids), kind="entities")
+        return self._change(s)
 
     def undo(self, s: Session) -> Change:
         from datetime import datetime
@@ -378,7 +378,14 @@ class MergeEntities(Command):
         if self.span_ids:
             s.execute(update(Span).where(Span.id.in_(self.span_ids))
                       .values(entity_id=self.source_id, version=Span.version + 1, updated_at=utcnow()))
-        return Change(None, tuple(self.span_ids), kind="entities")
+        return self._change(s)
+
+    def _change(self, s: Session) -> Change:
+        """The mentions moved, and their documents: what is counted per document (agreement's links)
+        is counted again there."""
+        docs = tuple(s.scalars(select(Span.document_id).where(Span.id.in_(self.span_ids)).distinct())) \
+            if self.span_ids else ()
+        return Change(None, tuple(self.span_ids), kind="entities", documents=docs)
 
     def text(self) -> str:
         into = f" into {self.target_name}" if self.target_name else ""
