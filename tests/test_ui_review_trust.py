@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from test_review_trust import checked, gold_versions
 from test_review import SEEDS, doc_id, entity_id
-from test_ui_review import activate, open_window
+from test_review_adjudication import gold_spans
+from test_ui_review import activate, open_window, reviewer, team  # noqa: F401 (fixtures)
 
 from annotator.core.db.annotators import set_role
 from annotator.core.project import Project
@@ -76,3 +77,21 @@ def test_ui_review_trust_adjudication_by_keys_puts_only_decisions_in_gold(projec
         view.close()
     finally:
         w.close()
+
+
+def test_ui_review_trust_edit_of_a_link_disagreement_takes_no_side(team, reviewer, qtbot):
+    """ana linked the second "Japan" to Q17, bob marked it NIL. E then Enter (the span as it is) put
+    ana's Q17 into gold, silently settling the dispute for her; the edit now keeps a link only where
+    the versions agree on it (A / B choose a side)."""
+    store, d0 = team
+    qtbot.keyClick(reviewer, Key.Key_J, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    view = reviewer.review.adjudication
+    activate(qtbot, view)
+    row = [i.disagreement.kind for i in view.model.items].index("link")
+    view._select(row)
+    qtbot.keyClick(view.table, Key.Key_E)
+    qtbot.keyClick(view.view, Key.Key_Return)
+    assert ("Japan", "GPE", None) in gold_spans(store, d0)
+    assert ("Japan", "GPE", "Q17") in gold_spans(store, d0)  # the first Japan, agreed, keeps its link
+    assert gold_spans(store, d0).count(("Japan", "GPE", "Q17")) == 1
+    view.close()
