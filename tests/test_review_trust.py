@@ -289,3 +289,24 @@ def test_review_trust_gold_export_holds_exactly_the_decisions(suggested, tmp_pat
         (seoul, seoul + 5, "LOC", "accepted")])
     assert {(s, e, lab) for s, e, lab, _ in gold_versions(store, d)} == {
         (x["start"], x["end"], x["label"]) for x in task["spans"]}
+
+
+def test_review_trust_a_later_agreement_does_not_join_a_decided_region(two_desktops):
+    """rev1 took ana's PERSON for "Naoki Tanaka" (bob: ORG); later both relabelled it NORP. Adjudicating
+    again added NORP beside the decided PERSON: two labels on the same words in gold. The reviewer's
+    decision stands until they undo it; then the new agreement goes in."""
+    store, _, d, bob, bob_span = two_desktops
+    ana = Project(store, "ana")
+    rev1 = Project(store, "rev1")
+    adj = start_adjudication(store, d, rev1.stack, ["ana", "bob"])
+    adj.take(adj[0], "ana")
+    start = bob.span(bob_span).start
+    decided = {(start, start + len("Naoki Tanaka"), "PERSON", None)}
+    ana.relabel(ana.spans(d)[0].id, "NORP")
+    bob.relabel(bob_span, "NORP")
+    again = start_adjudication(store, d, rev1.stack, ["ana", "bob"])
+    assert list(again) == [] and gold_versions(store, d) == decided and again.agreed == 0
+    rev1.stack.undo()  # the decision (the second start added nothing to undo)
+    assert gold_versions(store, d) == set()
+    start_adjudication(store, d, rev1.stack, ["ana", "bob"])
+    assert gold_versions(store, d) == {(start, start + len("Naoki Tanaka"), "NORP", None)}
