@@ -310,3 +310,25 @@ def test_review_trust_a_later_agreement_does_not_join_a_decided_region(two_deskt
     assert gold_versions(store, d) == set()
     start_adjudication(store, d, rev1.stack, ["ana", "bob"])
     assert gold_versions(store, d) == {(start, start + len("Naoki Tanaka"), "NORP", None)}
+
+
+def test_review_trust_a_decision_keeps_the_span_it_found_in_gold(two_desktops):
+    """ana and cy agreed on "Naoki Tanaka" PERSON (in gold); with bob compared too (ORG) rev1 took ana's
+    PERSON, which gold had already from the agreement. Then ana and cy relabelled theirs: adjudicating
+    again must not take the decided span out as an agreement nobody holds any more."""
+    store, _, d, bob, bob_span = two_desktops
+    ana, cy, rev1 = Project(store, "ana"), Project(store, "cy"), Project(store, "rev1")
+    start = bob.span(bob_span).start
+    label(cy, d, "Naoki Tanaka", "PERSON")
+    start_adjudication(store, d, rev1.stack, ["ana", "cy"])  # their agreement goes to gold
+    person = {(start, start + len("Naoki Tanaka"), "PERSON", None)}
+    assert gold_versions(store, d) == person
+    adj = start_adjudication(store, d, rev1.stack, ["ana", "bob", "cy"])
+    [label_dis] = adj
+    adj.take(label_dis, "ana")
+    assert gold_versions(store, d) == person
+    ana.relabel(ana.spans(d)[0].id, "NORP")
+    cy.relabel(cy.spans(d)[0].id, "LOC")
+    again = start_adjudication(store, d, rev1.stack, ["ana", "bob", "cy"])
+    assert list(again) == []  # the region is still the decided one
+    assert gold_versions(store, d) == person
