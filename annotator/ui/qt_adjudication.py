@@ -310,14 +310,16 @@ class QtAdjudicationView(QWidget):
         return self._decide(self.adjudication.edit, item.disagreement, [span])
 
     def _edit_kb(self, item: triage.Item, start: int, end: int, label: str) -> str | None:
-        """The link the edited span keeps: that of a version with the same offsets and label, else of
-        the first version with the same label that has one; else none (link it in gold later)."""
+        """The link the edited span keeps: the one the versions with the same offsets and label share,
+        else the one the linked versions with the same label share; none where they differ (Q17 against
+        NIL, or against no link at the same offsets): an edit does not settle a link dispute for one
+        side, A / B do."""
         spans = [s for a in self.annotators for s in item.disagreement.spans.get(a, ())]
-        exact = [s for s in spans if (s.start, s.end, s.label) == (start, end, label)]
-        for s in exact + [s for s in spans if s.label == label]:
-            if s.kb_id is not None:
-                return s.kb_id
-        return None
+        exact = {s.kb_id for s in spans if (s.start, s.end, s.label) == (start, end, label)}
+        if exact:
+            return exact.pop() if len(exact) == 1 else None
+        linked = {s.kb_id for s in spans if s.label == label and s.kb_id is not None}
+        return linked.pop() if len(linked) == 1 else None
 
     def _cancel_edit(self) -> None:
         self._set_editing(False)

@@ -322,6 +322,7 @@ class MergeEntities(Command):
     target_id: int
     source: dict[str, Any] = field(default_factory=dict)
     span_ids: list[int] = field(default_factory=list)
+    documents: list[int] = field(default_factory=list)  # of the mentions: their agreement counts go stale
     moved: list[int] = field(default_factory=list)  # alias ids now on the target
     folded: list[dict[str, Any]] = field(default_factory=list)  # source aliases added into a target alias
     seen_versions: list[int | None] | None = None  # (source, target) as the user saw them; E218 if one moved on
@@ -339,7 +340,8 @@ class MergeEntities(Command):
         self.source = {k: getattr(src, k) for k in ("id", "kb_id", "name", "type", "description", "created_by",
                                                    "version")}
         self.source["created_at"] = src.created_at.isoformat() if src.created_at else None
-        self.span_ids = list(s.scalars(select(Span.id).where(Span.entity_id == src.id).order_by(Span.id)))
+        rows = s.execute(select(Span.id, Span.document_id).where(Span.entity_id == src.id).order_by(Span.id)).all()
+        self.span_ids, self.documents = [r.id for r in rows], sorted({r.document_id for r in rows})
         if self.span_ids:
             s.execute(update(Span).where(Span.id.in_(self.span_ids))
                       .values(entity_id=dst.id, version=Span.version + 1, updated_at=utcnow()))
@@ -359,7 +361,7 @@ class MergeEntities(Command):
             s.execute(update(Alias).where(Alias.id.in_(self.moved)).values(entity_id=dst.id))
         if s.execute(delete(Entity).where(Entity.id == src.id, Entity.version == src.version)).rowcount != 1:
             raise entity_conflict(s, src.id)
-        return Change(None, tuple(self.span_ids), kind="entities")
+        return Change(None, tuple(self.span_ids), kind="entities", documents=tuple(self.documents))
 
     def undo(self, s: Session) -> Change:
         from datetime import datetime
@@ -378,7 +380,7 @@ class MergeEntities(Command):
         if self.span_ids:
             s.execute(update(Span).where(Span.id.in_(self.span_ids))
                       .values(entity_id=self.source_id, version=Span.version + 1, updated_at=utcnow()))
-        return Change(None, tuple(self.span_ids), kind="entities")
+        return Change(None, tuple(self.span_ids), kind="entities", documents=tuple(self.documents))
 
     def text(self) -> str:
         into = f" into {self.target_name}" if self.target_name else ""

@@ -29,7 +29,7 @@ from annotator.core.editing.stack import CommandStack
 from annotator.core.records import SpanRecord
 from annotator.core.review.agreement import Disagreement, disagreements
 from annotator.core.review.decisions import (AdjudicateAgreed, Decide, EditDisagreement, RejectDisagreement,
-                                             TakeVersion, decisions, record)
+                                             TakeVersion, decisions, record, stale_agreed)
 from annotator.core.review.inputs import document_layers
 from annotator.errors import AnnotatorError, Errors
 
@@ -52,7 +52,8 @@ class Adjudication(Sequence):
         with self.store.Session() as s:
             found = disagreements(document_layers(s, self.document_id, self.annotators))
             decided = {(d.start, d.end) for d in decisions(s, self.document_id)}
-        self.agreed = sum(d.kind == "agreed" for d in found)
+        self.agreed = sum(d.kind == "agreed" and not any(lo < d.end and d.start < hi for lo, hi in decided)
+                          for d in found)  # those in a decided region stay out of gold (start_adjudication)
         self.disagreements = [d for d in found if d.kind != "agreed" and (d.start, d.end) not in decided]
         return self.disagreements
 
@@ -144,11 +145,16 @@ def start_adjudication(store: Store, document_id: int, stack: CommandStack, anno
         in_gold = set() if gold is None else set(s.execute(
             select(Span.start, Span.end, Span.label).where(Span.document_id == document_id,
                                                            Span.annotator_id == gold)).all())
+        stale = [] if gold is None else stale_agreed(s, document_id, gold, annotators)
+        in_gold -= {(r.start, r.end, r.label) for r in stale}  # taken out first, then put in as agreed now
         has_state = gold is not None and s.get(DocumentState, (document_id, gold)) is not None
         agreed = [d for d in disagreements(document_layers(s, document_id, annotators)) if d.kind == "agreed"]
+        decided = [(x.start, x.end) for x in decisions(s, document_id)]
+    # a reviewer's decision stands in its region: annotators agreeing there since do not add to it
     rows = [record(sp) for d in agreed for sp in d.spans[annotators[0]][:1]
-            if (sp.start, sp.end, sp.label) not in in_gold]
-    if rows or not has_state:
+            if (sp.start, sp.end, sp.label) not in in_gold
+            and not any(lo < sp.end and sp.start < hi for lo, hi in decided)]
+    if rows or stale or not has_state:
         command = AdjudicateAgreed(document_id=document_id, reviewer_id=reviewer_id, rows=rows,
                                    annotators=annotators)
         with store.Session() as s:

@@ -20,7 +20,7 @@ from annotator.core.db.store import serialize
 from annotator.core.changes import Change
 from annotator.core.editing.command import Command
 from annotator.core.editing.permissions import check_reviewer
-from annotator.core.editing.spans import _check_bounds, _check_label, span_conflict
+from annotator.core.editing.spans import SPAN_FIELDS, _check_bounds, _check_label, span_conflict
 from annotator.core.records import MERGED, NIL, SpanRecord
 from annotator.errors import AnnotatorError, DecisionTaken, Errors
 
@@ -83,12 +83,16 @@ class GoldEdit(Command):
     rows: list[dict[str, Any]] = field(default_factory=list)
     span_ids: list[int | None] = field(default_factory=list)  # per row; None: gold had it already
     created_state: bool = False
+    replaced: list[dict[str, Any]] = field(default_factory=list)  # gold's spans it took out (`clear`)
 
     def do(self, s: Session) -> Change:
         check_reviewer(s, self.reviewer_id)
         serialize(s, GOLD_LOCK, self.document_id)  # two reviewers deciding at once: one after the other
         gold = gold_annotator(s).id
         self.check(s)
+        self.replaced = [{f: getattr(r, f) for f in SPAN_FIELDS} for r in self.clear(s, gold)]
+        if self.replaced:
+            s.execute(delete(Span).where(Span.id.in_([r["id"] for r in self.replaced])))
         self._fill_notes(s)
         self.span_ids = [self._insert(s, gold, row, self.span_ids[i] if i < len(self.span_ids) else None)
                          for i, row in enumerate(self.rows)]
@@ -98,7 +102,8 @@ class GoldEdit(Command):
                                 updated_at=utcnow()))
             s.flush()
             self.created_state = True
-        return Change(self.document_id, tuple(i for i in self.span_ids if i is not None))
+        return Change(self.document_id, tuple(i for i in self.span_ids if i is not None)
+                      + tuple(r["id"] for r in self.replaced))
 
     def undo(self, s: Session) -> Change:
         serialize(s, GOLD_LOCK, self.document_id)
@@ -109,14 +114,21 @@ class GoldEdit(Command):
                 raise span_conflict(s, r.id)  # another reviewer changed it since: not undone behind their back
         if ids:
             s.execute(delete(Span).where(Span.id.in_(ids)))
+        if self.replaced:  # put back what `clear` took out
+            s.connection().execute(insert(Span), [dict(r, created_at=utcnow(), updated_at=utcnow())
+                                                  for r in self.replaced])
         if self.created_state:
             gold = gold_annotator(s).id
             s.execute(delete(DocumentState).where(DocumentState.document_id == self.document_id,
                                                   DocumentState.annotator_id == gold))
-        return Change(self.document_id, tuple(ids))
+        return Change(self.document_id, tuple(ids) + tuple(r["id"] for r in self.replaced))
 
     def check(self, s: Session) -> None:
         """More checks before anything is written (subclasses)."""
+
+    def clear(self, s: Session, gold: int) -> list:
+        """Gold's spans (rows of `_gold_rows`) that the rows replace: taken out first, put back on undo."""
+        return []
 
     def sources(self) -> list[str]:
         """The annotators whose "Refers to" notes a row without one takes, in order of preference."""
@@ -173,8 +185,14 @@ class AdjudicateAgreed(GoldEdit):
     name: ClassVar[str] = "adjudicate_agreed"
     annotators: list[str] = field(default_factory=list)
 
+    def clear(self, s: Session, gold: int) -> list:
+        return stale_agreed(s, self.document_id, gold, self.annotators)
+
     def text(self) -> str:
         n = len([i for i in self.span_ids if i is not None]) or len(self.rows)
+        if self.replaced and not n:
+            n = len(self.replaced)
+            return f"take {n} span{'s' if n != 1 else ''} nobody agrees on any more out of gold"
         return f"add {n} agreed span{'s' if n != 1 else ''} to gold"
 
 
@@ -187,12 +205,26 @@ class Decide(GoldEdit):
     kind: str = ""  # the disagreement's kind: boundary | label | link | missing
     annotators: list[str] = field(default_factory=list)
 
+    def clear(self, s: Session, gold: int) -> list[dict[str, Any]]:
+        """The decision is what gold holds in its region: gold's spans inside it go, unless every compared
+        annotator has them as they are now (agreed spans, which may lie inside a region). What they
+        were (an earlier agreement one annotator has since changed, an older decision on a region that
+        has grown) is no longer what anyone decided."""
+        versions = _versions(s, self.document_id, self.annotators, self.start, self.end)
+        agreed = set.intersection(*versions.values()) if versions else set()
+        return [r for r in _gold_rows(s, self.document_id, gold, Span.start >= self.start, Span.end <= self.end)
+                if _key(r) not in agreed]
+
     def check(self, s: Session) -> None:
+        """E160 when the region is decided, or another reviewer's decision overlaps it (the region grew
+        since they decided, as an annotator changed a span): this decision would replace theirs."""
+        me = s.scalar(select(Annotator.name).where(Annotator.id == self.reviewer_id))
         for d in decisions(s, self.document_id):
-            if (d.start, d.end) == (self.start, self.end):
+            if (d.start, d.end) == (self.start, self.end) or (
+                    d.reviewer != me and d.start < self.end and self.start < d.end):
                 doc = s.scalar(select(Document.name).where(Document.id == self.document_id))
-                raise DecisionTaken(Errors.E160.format(start=self.start, end=self.end, doc=doc, decision=d.kind,
-                                                       who=d.reviewer), self.document_id, (self.start, self.end))
+                raise DecisionTaken(Errors.E160.format(start=d.start, end=d.end, doc=doc, decision=d.kind,
+                                                       who=d.reviewer), self.document_id, (d.start, d.end))
 
 
 @dataclass
@@ -221,6 +253,45 @@ class EditDisagreement(Decide):
 
     def text(self) -> str:
         return "enter own version in gold"
+
+
+def stale_agreed(s: Session, document_id: int, gold: int, annotators: list[str]) -> list:
+    """Gold's spans an earlier agreement put there (`adjudicate_agreed`, not undone) that none of
+    `annotators` has any more as gold has it (all changed its label, link or offsets since): nobody's
+    decision now. One some of them still have lies in a disagreement, whose decision replaces it."""
+    put: set[int] = set()
+    for payload in s.scalars(select(Event.payload).where(Event.document_id == document_id, ~Event.undone,
+                                                        Event.command == AdjudicateAgreed.name)):
+        put.update(i for i in payload.get("span_ids") or () if i is not None)
+    if not put:
+        return []
+    held = set().union(*_versions(s, document_id, annotators).values())
+    return [r for r in _gold_rows(s, document_id, gold, Span.id.in_(sorted(put))) if _key(r) not in held]
+
+
+def _key(r) -> tuple:
+    return r.start, r.end, r.label, NIL if r.nil else r.kb_id
+
+
+def _gold_rows(s: Session, document_id: int, gold: int, *where) -> list:
+    """Gold's spans of the document (every stored field, and kb_id) that meet `where`."""
+    return s.execute(select(*(getattr(Span, f) for f in SPAN_FIELDS), Entity.kb_id)
+                     .outerjoin(Entity, Entity.id == Span.entity_id)
+                     .where(Span.document_id == document_id, Span.annotator_id == gold, *where)).all()
+
+
+def _versions(s: Session, document_id: int, annotators: list[str], start: int | None = None,
+              end: int | None = None) -> dict[str, set]:
+    """Each annotator's accepted spans of the document (inside start-end when given) as _key tuples."""
+    where = [] if start is None else [Span.start >= start, Span.end <= end]
+    out: dict[str, set] = {name: set() for name in annotators}
+    for r in s.execute(select(Annotator.name, Span.start, Span.end, Span.label, Span.nil, Entity.kb_id)
+                       .join(Annotator, Annotator.id == Span.annotator_id)
+                       .outerjoin(Entity, Entity.id == Span.entity_id)
+                       .where(Span.document_id == document_id, Span.status == "accepted",
+                              Annotator.name.in_(annotators), *where)):
+        out[r.name].add(_key(r))
+    return out
 
 
 COMMANDS = (AdjudicateAgreed, TakeVersion, RejectDisagreement, EditDisagreement)
