@@ -26,8 +26,11 @@ doubled.
 
 Carried through, in `carried["labelstudio"]` (stored with the document, left out of `data.meta`): the
 task's `id`, its data keys other than text/name/title/meta/annotator, the labels' `from_name` and
-`to_name`, each region's id (by start:end:label) and the predictions' `model_version`. Writing puts
-them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
+`to_name`, each region's id (by start:end:label), the predictions' `model_version`, and an
+annotation's results that are no labelled region (`choices`, `relation`, `textarea`, `rating` ...), as
+they were: written back into the annotation while what they refer to is (a relation's two regions, a
+per-region answer's region), counted in the import summary. A cancelled annotation holds no decision:
+it is left out, and counted in the summary. Writing puts them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
 Label Studio's importer and label-studio-converter expect) and `from_name`/`to_name` from `write`'s
 arguments, else "label"/"text".
 """
@@ -35,6 +38,7 @@ arguments, else "label"/"text".
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
@@ -92,12 +96,28 @@ def to_task(doc: DocRecord, from_name: str | None = None, to_name: str | None = 
     suggested = [sp for sp in doc.spans if sp.status == "suggested"]
     used: set = set()
     annotations = ([] if doc.annotator == MODEL_LAYER
-                   else [{"result": results(doc, decided, names, used), "was_cancelled": False}])
+                   else [{"result": results(doc, decided, names, used) + _still_there(kept, used),
+                          "was_cancelled": False}])
     task = {"id": kept.get("id"), "data": data, "annotations": annotations}
     if suggested:
         version = kept.get("model_version") if isinstance(kept.get("model_version"), str) else MODEL_VERSION
         task["predictions"] = [{"model_version": version, "result": results(doc, suggested, names, used, "p")}]
     return task
+
+
+def _still_there(kept: dict, written: set) -> list[dict]:
+    """The carried results (choices, relations, per-region answers ...) whose regions are still written:
+    a relation needs both its regions, a per-region answer its region; a result of the whole text stays."""
+    regions = set((kept.get("regions") or {}).values())
+    out = []
+    for r in kept.get("results") or []:
+        if not isinstance(r, dict):
+            continue
+        relation = r.get("type") == "relation"
+        refs = [r.get("from_id"), r.get("to_id")] if relation else [r.get("id")]
+        if all(ref in written if relation or ref in regions else True for ref in refs):
+            out.append(r)
+    return out
 
 
 def number_tasks(tasks: list[dict]) -> None:
@@ -159,6 +179,7 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise bad('"annotations" must be a list of objects')
     kept_annotations = [a for a in annotations if not a.get("was_cancelled")]
+    cancelled = len(annotations) - len(kept_annotations)
     annotated = bool(kept_annotations)  # an annotation with an empty result: checked, nothing found
     kept_annotations = kept_annotations or [{"result": []}]
     name = data.get("name") or f"{path.stem}-{task.get('id', number)}"
@@ -191,19 +212,26 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
             who = who.get("email") or who.get("id")
         annotator = str(who) if who is not None else data.get("annotator")
         own = dict(kept, regions=dict(regions))
-        spans = spans_of(annotation.get("result") or [], text, bad, own["regions"], own)
+        others: list = []
+        spans = spans_of(annotation.get("result") or [], text, bad, own["regions"], own, others)
+        if others:
+            own["results"] = others
+            own["counts"] = dict(Counter(f"{r.get('type') or 'untyped'} results" for r in others))
         decided = {(sp.start, sp.end, sp.label) for sp in spans}
         spans += [sp for sp in predicted if (sp.start, sp.end, sp.label) not in decided]
         if not own["regions"]:
             del own["regions"]
         docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta_in), spans=spans,
-                              annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {}))
+                              annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {},
+                              left_out={"labelstudio cancelled annotations": cancelled} if cancelled else {}))
     return docs
 
 
-def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | None = None) -> list[SpanRecord]:
+def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | None = None,
+             others: list | None = None) -> list[SpanRecord]:
     """The result's labelled regions as spans; their ids go into `regions` (by start:end:label) and
-    the first region's from_name/to_name into `kept`."""
+    the first region's from_name/to_name into `kept`; the results that are neither a labelled region
+    nor its KB id go into `others`, as they are."""
     regions = {} if regions is None else regions
     kept = {} if kept is None else kept
     if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
@@ -220,6 +248,8 @@ def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | N
     spans, utf16 = [], None
     for r in result:
         if r.get("type") != "labels":
+            if others is not None and not (r.get("type") == "textarea" and r.get("from_name") == KB):
+                others.append(r)
             continue
         value = r.get("value") if isinstance(r.get("value"), dict) else {}
         start, end, labels = value.get("start"), value.get("end"), value.get("labels")

@@ -1,0 +1,108 @@
+"""Other tools' real files that the first samples did not exercise (tests/data/*/README.md name their
+repositories and commits), imported through the command line into a project file and exported
+again: every entity and every carried item is checked in the database, in the re-export and in the
+summary line; what the project cannot hold is written back or named with its count, never dropped
+without a word."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from annotator.cli import main
+from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.store import Store
+from annotator.formats import labelstudio
+
+DATA = Path(__file__).parent / "data"
+LS_CHOICES = DATA / "labelstudio" / "choices-sentiment.json"  # label-studio-converter: a choices result only
+LS_NER = DATA / "labelstudio" / "completions-348.json"  # label-studio-converter: 38 labelled regions
+
+
+def cli(db: Path, *args) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--db", str(db), "--user", "ana", *map(str, args)], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def rows(db: Path, query) -> list:
+    store = Store(str(db))
+    try:
+        with store.Session() as s:
+            return [tuple(r) for r in s.execute(query).all()]
+    finally:
+        store.close()
+
+
+# --- Label Studio: results that are no labelled region, cancelled annotations
+
+def test_labelstudio_choices_result_is_carried_and_written_back(tmp_path):
+    """A sentiment `choices` answer was dropped without a word (the summary said "0 spans" only)."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", LS_CHOICES, "--format", "labelstudio", "--no-model")
+    assert code == 0, out
+    assert out.splitlines() == ["Imported 1 document with 0 spans.",
+                                "Kept with their documents, written back by an export to the same format: "
+                                "labelstudio choices results 1."]
+    assert rows(db, select(Annotator.name, DocumentState.status)
+                .join(DocumentState, DocumentState.annotator_id == Annotator.id)) == [("sergei@heartex.e2e", "done")]
+    assert rows(db, select(Span.id)) == []
+    code, out = cli(db, "export", "--format", "labelstudio", "--out", tmp_path / "o.json",
+                    "--layer", "sergei@heartex.e2e", "--status", "all")
+    assert code == 0, out
+    [task] = json.loads((tmp_path / "o.json").read_text())
+    [original] = json.loads(LS_CHOICES.read_text())
+    assert task["id"] == original["id"] and task["data"]["text"] == original["data"]["text"]
+    assert task["annotations"][0]["result"] == original["annotations"][0]["result"]
+
+
+def _ner_with_relation_and_cancelled(tmp_path: Path) -> tuple[Path, dict]:
+    """The real NER task with what a relation project adds: a relation between two of its regions,
+    a document-level choice and a per-region rating, and a second, cancelled annotation."""
+    task = json.loads(LS_NER.read_text())
+    result = task["completions"][0]["result"]
+    first, second = result[0], result[1]
+    result += [{"id": "rel1", "type": "relation", "from_id": first["id"], "to_id": second["id"],
+                "direction": "right", "labels": ["works_for"]},
+               {"id": "doc1", "type": "choices", "from_name": "topic", "to_name": "text",
+                "value": {"choices": ["Politics"]}},
+               {"id": first["id"], "type": "rating", "from_name": "confidence", "to_name": "text",
+                "value": {"start": first["value"]["start"], "end": first["value"]["end"], "rating": 4}}]
+    task["completions"].append({"id": 2, "completed_by": 7, "was_cancelled": True, "result": []})
+    path = tmp_path / "ner.json"
+    path.write_text(json.dumps(task))
+    return path, task
+
+
+def test_labelstudio_relations_choices_ratings_and_cancelled_annotations_are_counted_and_kept(tmp_path):
+    db = tmp_path / "p.db"
+    path, task = _ner_with_relation_and_cancelled(tmp_path)
+    code, out = cli(db, "import", path, "--format", "labelstudio", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines() == [
+        "Imported 1 document with 38 spans.",
+        "Kept with their documents, written back by an export to the same format: labelstudio choices results 1, "
+        "labelstudio rating results 1, labelstudio relation results 1.",
+        "Not imported, the project has no place for them (the source files still hold them): "
+        "labelstudio cancelled annotations 1."]
+    assert len(rows(db, select(Span.id))) == 38
+    out_path = tmp_path / "o.json"
+    assert cli(db, "export", "--format", "labelstudio", "--out", out_path, "--layer", "bob", "--status", "all")[0] == 0
+    [back] = json.loads(out_path.read_text())
+    got = {r["id"]: r for r in back["annotations"][0]["result"] if r["type"] != "labels"}
+    assert {k: got[k]["type"] for k in got} == {"rel1": "relation", "doc1": "choices",
+                                                task["completions"][0]["result"][0]["id"]: "rating"}
+    assert got["rel1"] == task["completions"][0]["result"][-3]
+
+
+def test_labelstudio_relation_and_region_answer_go_with_a_deleted_region(tmp_path):
+    """A carried relation or per-region answer is written only while its regions are: deleting the
+    first region drops both, the document's choice stays."""
+    path, task = _ner_with_relation_and_cancelled(tmp_path)
+    [doc] = labelstudio.read(path)
+    first = task["completions"][0]["result"][0]["value"]
+    doc.spans = [sp for sp in doc.spans if (sp.start, sp.end) != (first["start"], first["end"])]
+    kinds = [r["type"] for r in labelstudio.to_task(doc)["annotations"][0]["result"] if r["type"] != "labels"]
+    assert kinds == ["choices"]
