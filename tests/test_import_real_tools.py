@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cassis import load_cas_from_xmi, load_typesystem
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
-from annotator.formats import labelstudio
+from annotator.formats import labelstudio, xmi
 
 DATA = Path(__file__).parent / "data"
 LS_CHOICES = DATA / "labelstudio" / "choices-sentiment.json"  # label-studio-converter: a choices result only
@@ -106,3 +107,60 @@ def test_labelstudio_relation_and_region_answer_go_with_a_deleted_region(tmp_pat
     doc.spans = [sp for sp in doc.spans if (sp.start, sp.end) != (first["start"], first["end"])]
     kinds = [r["type"] for r in labelstudio.to_task(doc)["annotations"][0]["result"] if r["type"] != "labels"]
     assert kinds == ["choices"]
+
+
+# --- INCEpTION XMI: features we do not declare, other layers, zero-width entities
+
+INCEPTION = DATA / "inception"
+
+
+def xmi_folder(tmp_path: Path, name: str) -> Path:
+    """The file alone in a folder, as a user copies an .xmi without its type system."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / name).write_bytes((INCEPTION / name).read_bytes())
+    return folder
+
+
+def test_xmi_token_with_lemma_and_pos_is_read_and_its_layers_are_counted(tmp_path):
+    """A Token with `lemma`, `pos`, `stem`, `morph` refused the whole file without its type system
+    (E101, "Token.__init__() got an unexpected keyword argument"); so did any newer INCEpTION export,
+    whose Tokens have `order`."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", xmi_folder(tmp_path, "token-attached-annotations-with-values.xmi"), "--no-model")
+    assert code == 0, out
+    assert out.splitlines() == [
+        "Imported 1 document with 0 spans.",
+        "Kept with their documents, written back by an export to the same format: xmi sentences 1.",
+        "Not imported, the project has no place for them (the source files still hold them): "
+        "xmi lexmorph.type.morph.MorphologicalFeatures 1, xmi lexmorph.type.pos.POS 1, "
+        "xmi segmentation.type.Lemma 1, xmi segmentation.type.Stem 1."]
+    [(text, tokens)] = rows(db, select(Document.text, Document.tokens))
+    assert text == "This is a test ." and len(tokens) == 5 * 8  # the file's five tokens, kept
+
+
+def test_xmi_custom_span_and_relation_layers_are_counted_not_dropped(tmp_path):
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", xmi_folder(tmp_path, "stringmatch-relation-test.xmi"), "--no-model")
+    assert code == 0, out
+    assert out.splitlines()[-1] == (
+        "Not imported, the project has no place for them (the source files still hold them): "
+        "xmi metadata.type.TagsetDescription 4, xmi webanno.custom.MyRelationBase 4, "
+        "xmi webanno.custom.MyRelationLayer 1.")
+    [(text,)] = rows(db, select(Document.text))
+    assert text == "Darmstadt is in Hessen.\r\nHannover is in Lower Saxony."
+
+
+def test_xmi_zero_width_entities_are_carried_and_written_back(tmp_path):
+    """Two zero-width NamedEntities refused the file (E101 "lies outside the text or is empty")."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", xmi_folder(tmp_path, "zero-length-spans-with-feature-values.xmi"), "--no-model",
+                    "--as-layer", "bob")
+    assert code == 0, out
+    assert "xmi zero-width named entities 2" in out.splitlines()[1]
+    assert rows(db, select(Span.id)) == []  # a span cannot be empty: they are carried, not spans
+    assert cli(db, "export", "--format", "xmi", "--out", tmp_path / "out", "--layer", "bob", "--status", "all")[0] == 0
+    with open(tmp_path / "out" / "zero-length-spans-with-feature-values.xmi", "rb") as fh:
+        cas = load_cas_from_xmi(fh, typesystem=load_typesystem(tmp_path / "out" / "TypeSystem.xml"))
+    assert sorted((a.begin, a.end, a.value) for a in cas.select(xmi.NAMED_ENTITY)) == [(0, 0, "PERSON"),
+                                                                                      (16, 16, "ORG")]
