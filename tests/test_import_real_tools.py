@@ -164,3 +164,84 @@ def test_xmi_zero_width_entities_are_carried_and_written_back(tmp_path):
         cas = load_cas_from_xmi(fh, typesystem=load_typesystem(tmp_path / "out" / "TypeSystem.xml"))
     assert sorted((a.begin, a.end, a.value) for a in cas.select(xmi.NAMED_ENTITY)) == [(0, 0, "PERSON"),
                                                                                       (16, 16, "ORG")]
+
+
+# --- CoNLL: where the tag column is, IOBES
+
+CONLL_NL = DATA / "conll" / "opennlp-conll2002-nl.sample"  # token POS tag
+CONLL_IOBES = DATA / "conll" / "mtl-bc5cdr-iobes.head.tsv"  # token<TAB>tag, S- and E-
+# CoNLL-2003 German, as its shared task lays it out: token lemma POS chunk NER (the chunk column holds
+# IOB tags too, which were read as the entities, and the entity tags as KB ids)
+CONLL_DE = """-DOCSTART- -X- -X- -X- O
+
+Angela Angela NE I-NC B-PER
+Merkel Merkel NE I-NC I-PER
+besucht besuchen VVFIN I-VC O
+Berlin Berlin NE I-NC B-LOC
+. . $. O O
+
+"""
+
+
+def span_texts(db: Path) -> list[tuple[str, str, str | None]]:
+    return sorted((text[start:end], label, kb) for text, start, end, label, kb in rows(
+        db, select(Document.text, Span.start, Span.end, Span.label, Span.entity_id)
+        .join(Span, Span.document_id == Document.id)))
+
+
+def test_conll2002_dutch_three_columns_is_read_with_its_pos(tmp_path):
+    """`token POS tag` was refused: its POS was taken for the tag (E100 "tag 'Art' is not O ...")."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", CONLL_NL, "--format", "conll", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines() == ["Imported 1 document with 3 spans."]
+    assert span_texts(db) == [("BPA", "MISC", None), ("Floralux", "ORG", None), ("Vlaamse", "MISC", None)]
+    out_path = tmp_path / "o.conll"
+    assert cli(db, "export", "--format", "conll", "--out", out_path, "--layer", "bob", "--status", "all")[0] == 0
+    written = out_path.read_text().splitlines()
+    assert written[0] == "-DOCSTART- -X- O" and "Floralux N B-ORG" in written and "'81 Num O" in written
+    assert [w for w in written if w and not w.startswith("-DOCSTART-")] == [
+        line for line in CONLL_NL.read_text().splitlines() if line and not line.startswith("-DOCSTART-")]
+
+
+def test_conll2003_german_five_columns_reads_the_entity_tags_not_the_chunks(tmp_path):
+    path = tmp_path / "deu.conll"
+    path.write_text(CONLL_DE)
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "conll", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert span_texts(db) == [("Angela Merkel", "PER", None), ("Berlin", "LOC", None)]
+    out_path = tmp_path / "o.conll"
+    assert cli(db, "export", "--format", "conll", "--out", out_path, "--layer", "bob", "--status", "all")[0] == 0
+    assert out_path.read_text() == CONLL_DE  # lemma, POS and chunk back in their columns
+
+
+def test_conll_iobes_tags_are_read(tmp_path):
+    """S- and E- refused the file (E100); the 12 entities of the BC5CDR excerpt come in whole."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", CONLL_IOBES, "--format", "conll", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines() == ["Imported 1 document with 12 spans."]
+    got = span_texts(db)
+    assert ("22 - oxacalcitriol", "Chemical", None) in got and ("OCT", "Chemical", None) in got
+    assert ("suppression of bone turnover", "Disease", None) in got and ("vitamin D", "Chemical", None) in got
+    assert got.count(("renal failure", "Disease", None)) == 2 and len(got) == 12
+    out_path = tmp_path / "o.conll"  # written back in IOB2, the same entities
+    assert cli(db, "export", "--format", "conll", "--out", out_path, "--layer", "bob", "--status", "all")[0] == 0
+    db2 = tmp_path / "q.db"
+    assert cli(db2, "import", out_path, "--format", "conll", "--no-model", "--as-layer", "bob")[0] == 0
+    assert span_texts(db2) == got
+
+
+def test_conll_i_without_b_starts_an_entity_and_a_bad_tag_names_its_line(tmp_path):
+    """BIO errors: an I- with no B- before it (or after another type) starts an entity, as seqeval and
+    spaCy read it; a tag that is none of O, B-, I-, E-, S- refuses the file on its line, nothing stored."""
+    path = tmp_path / "bio.conll"
+    path.write_text("Kim I-PER\nKwan-jin I-PER\nin O\nSeoul I-GPE\nTokyo I-LOC\n")
+    db = tmp_path / "p.db"
+    assert cli(db, "import", path, "--format", "conll", "--no-model", "--as-layer", "bob")[0] == 0
+    assert span_texts(db) == [("Kim Kwan-jin", "PER", None), ("Seoul", "GPE", None), ("Tokyo", "LOC", None)]
+    path.write_text("Kim B-PER\nvisits U-X\n")
+    code, out = cli(tmp_path / "q.db", "import", path, "--format", "conll", "--no-model")
+    assert code == 1 and out.startswith(f"Error: [E100] '{path}', line 2: tag 'U-X' is not O")
+    assert rows(tmp_path / "q.db", select(Document.id)) == []
