@@ -16,7 +16,7 @@ from sqlalchemy import select
 from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
-from annotator.formats import labelstudio, xmi
+from annotator.formats import jsonl, labelstudio, xmi
 
 DATA = Path(__file__).parent / "data"
 LS_CHOICES = DATA / "labelstudio" / "choices-sentiment.json"  # label-studio-converter: a choices result only
@@ -245,3 +245,68 @@ def test_conll_i_without_b_starts_an_entity_and_a_bad_tag_names_its_line(tmp_pat
     code, out = cli(tmp_path / "q.db", "import", path, "--format", "conll", "--no-model")
     assert code == 1 and out.startswith(f"Error: [E100] '{path}', line 2: tag 'U-X' is not O")
     assert rows(tmp_path / "q.db", select(Document.id)) == []
+
+
+# --- Prodigy: rejected spans, spans given by tokens only
+
+TEACH = DATA / "prodigy" / "reddit-product-ner-teach.jsonl"  # ner.teach: one span per task, its own answer
+MANUAL = DATA / "prodigy" / "news-headlines-ner-manual.jsonl"  # ner_manual with tokens
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_prodigy_rejected_spans_are_no_entities_and_go_back_as_rejected(tmp_path):
+    """`ner.teach` asks "is MX a PRODUCT?"; the annotator said no. The span was stored as an accepted
+    PRODUCT of their layer, and exported with "status": "accepted"."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", TEACH, "--format", "jsonl", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines() == ["Imported 12 documents with 4 spans.",
+                                "Kept with their documents, written back by an export to the same format: "
+                                "prodigy rejected spans 8."]
+    original = lines_of(TEACH)
+    accepted = sorted(t["spans"][0]["text"] for t in original if t["answer"] == "accept")
+    assert sorted(t for t, _, _ in span_texts(db)) == accepted == ["Google", "Kleenex", "Windows", "iPhoto"]
+    assert cli(db, "export", "--format", "jsonl", "--out", tmp_path / "o.jsonl", "--layer", "bob",
+               "--status", "all")[0] == 0
+    back = lines_of(tmp_path / "o.jsonl")
+    assert [t["answer"] for t in back] == [t["answer"] for t in original]
+    for old, new in zip(original, back):
+        [span] = new["spans"]
+        if old["answer"] == "reject":
+            assert span == old["spans"][0]  # as the annotator rejected it, no status of ours
+        else:
+            assert span["status"] == "accepted" and span["text"] == old["spans"][0]["text"]
+
+
+def test_prodigy_binary_ner_task_rejected_as_a_whole_rejects_its_span(tmp_path):
+    task = {**lines_of(TEACH)[7], "_view_id": "ner", "answer": "reject"}  # "Google", rejected in the ner view
+    del task["spans"][0]["answer"]
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(task) + "\n")
+    [rec] = jsonl.read(path)
+    assert rec.spans == [] and rec.carried["prodigy"]["rejected"] == task["spans"]
+    task["_view_id"] = "ner_manual"  # a manual task rejected: the example is bad, the spans are the annotator's
+    path.write_text(json.dumps(task) + "\n")
+    assert [sp.label for sp in jsonl.read(path)[0].spans] == ["PRODUCT"]
+
+
+def test_prodigy_spans_with_token_indices_only_take_their_offsets_from_the_tokens(tmp_path):
+    """A span with token_start/token_end and no start/end refused the file (E016 "offsets must be integers")."""
+    tasks = lines_of(MANUAL)
+    for task in tasks:
+        for sp in task.get("spans", []):
+            del sp["start"], sp["end"]
+    path = tmp_path / "tokens.jsonl"
+    path.write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "jsonl", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    want = sorted((t["text"][s["start"]:s["end"]], s["label"], None) for t in lines_of(MANUAL) for s in t["spans"])
+    assert span_texts(db) == want and len(want) == 5
+    tasks[0]["spans"][0]["token_end"] = 99
+    path.write_text(json.dumps(tasks[0]) + "\n")
+    code, out = cli(tmp_path / "q.db", "import", path, "--format", "jsonl", "--no-model")
+    assert code == 1 and out.startswith("Error: [E016]") and "line 1" in out and "span tokens 0-99" in out
