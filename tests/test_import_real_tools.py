@@ -310,3 +310,23 @@ def test_prodigy_spans_with_token_indices_only_take_their_offsets_from_the_token
     path.write_text(json.dumps(tasks[0]) + "\n")
     code, out = cli(tmp_path / "q.db", "import", path, "--format", "jsonl", "--no-model")
     assert code == 1 and out.startswith("Error: [E016]") and "line 1" in out and "span tokens 0-99" in out
+
+
+# --- doccano: keys of the line beside the text
+
+DOCCANO_INTENT = DATA / "doccano" / "intent_detection_export.jsonl"  # entities + intent "cats"
+
+
+def test_doccano_intent_cats_go_back_to_the_top_of_the_line(tmp_path):
+    """`cats` came back inside `meta`, where doccano's intent-detection import does not look."""
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", DOCCANO_INTENT, "--format", "doccano", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert span_texts(db) == [("Find a flight from Memphis", "City", None), ("Los Angeles", "City", None),
+                              ("Tacoma", "City", None)]
+    assert cli(db, "export", "--format", "doccano", "--out", tmp_path / "o.jsonl", "--layer", "bob",
+               "--status", "all")[0] == 0
+    back = lines_of(tmp_path / "o.jsonl")
+    for old, new in zip(lines_of(DOCCANO_INTENT), back):
+        assert new["cats"] == old["cats"] and "cats" not in new.get("meta", {})
+        assert new["label"] == old["entities"] and new["text"] == old["text"]
