@@ -330,3 +330,28 @@ def test_doccano_intent_cats_go_back_to_the_top_of_the_line(tmp_path):
     for old, new in zip(lines_of(DOCCANO_INTENT), back):
         assert new["cats"] == old["cats"] and "cats" not in new.get("meta", {})
         assert new["label"] == old["entities"] and new["text"] == old["text"]
+
+
+def test_labelstudio_text_under_another_key_is_found_and_written_back_there(tmp_path):
+    """A project whose Text tag reads `$article` exports the text as data.article: the file was
+    refused (E101 'a task needs "data" with a string "text"')."""
+    task = json.loads(LS_NER.read_text())
+    task["data"] = {"article": task["data"]["text"], "source": "wire"}
+    unlabelled = {"id": 349, "data": {"article": "Seoul and Tokyo signed the pact.", "source": "wire"}}
+    path = tmp_path / "article.json"
+    path.write_text(json.dumps([unlabelled, task]))  # the labelled task tells the key for the file
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "labelstudio", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines() == ["Imported 2 documents with 38 spans."]
+    [_, (text,)] = rows(db, select(Document.text).order_by(Document.id))
+    assert text == task["data"]["article"]
+    assert cli(db, "export", "--format", "labelstudio", "--out", tmp_path / "o.json", "--layer", "bob",
+               "--status", "all")[0] == 0
+    [back] = [t for t in json.loads((tmp_path / "o.json").read_text()) if t["id"] == 348]
+    assert back["data"]["article"] == back["data"]["text"] == text and back["data"]["source"] == "wire"
+    task["data"]["summary"] = "Another string: which one is the text?"
+    task["completions"] = []
+    path.write_text(json.dumps([task]))
+    code, out = cli(tmp_path / "q.db", "import", path, "--format", "labelstudio", "--no-model")
+    assert code == 1 and out.startswith("Error: [E101]") and '"article", "source", "summary"' in out

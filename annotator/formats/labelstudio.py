@@ -90,6 +90,8 @@ def to_task(doc: DocRecord, from_name: str | None = None, to_name: str | None = 
     meta = doc.meta
     extra = kept.get("data") if isinstance(kept.get("data"), dict) else {}
     data = {**extra, "text": doc.text, "name": doc.name, "title": doc.title, "meta": meta}
+    if isinstance(kept.get("text_key"), str) and kept["text_key"] not in data:
+        data = {kept["text_key"]: doc.text, **data}  # where the project's Text tag reads it ($key)
     if doc.annotator is not None:
         data["annotator"] = doc.annotator
     decided = [sp for sp in doc.spans if sp.status != "suggested"]
@@ -161,23 +163,33 @@ def read(path: Path) -> list[DocRecord]:
         tasks = [tasks]
     if not isinstance(tasks, list):
         raise AnnotatorError(Errors.E101.format(path=path, reason="expected a list of tasks"))
+    hint = next((key for key in map(_regions_key, tasks) if key), None)
     docs = []
     for number, task in enumerate(tasks, start=1):
-        docs.extend(check_record(doc, path, f"task {number}") for doc in from_task(task, path, number))
+        docs.extend(check_record(doc, path, f"task {number}") for doc in from_task(task, path, number, hint))
     return docs
 
 
-def from_task(task, path: Path, number: int) -> list[DocRecord]:
+def from_task(task, path: Path, number: int, hint: str | None = None) -> list[DocRecord]:
+    """The task's documents, one per annotation; `hint`: the data key holding the text in the file's
+    other tasks, when it is not "text"."""
     def bad(reason: str) -> AnnotatorError:
         return AnnotatorError(Errors.E101.format(path=path, reason=f"task {number}: {reason}"))
 
     data = task.get("data") if isinstance(task, dict) else None
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+    if not isinstance(data, dict):
         raise bad('a task needs "data" with a string "text"')
-    text = data["text"]
     annotations = task.get("annotations") or task.get("completions") or []
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise bad('"annotations" must be a list of objects')
+    text_key = "text" if isinstance(data.get("text"), str) else hint if isinstance(data.get(hint), str) else None
+    if text_key is None:
+        text_key = _regions_key(task)
+    if text_key is None:
+        keys = ", ".join(f'"{k}"' for k, v in data.items() if isinstance(v, str)) or "none"
+        raise bad(f'a task needs "data" with a string "text" (string keys of its data: {keys}, and no labelled '
+                  f'region tells which one the Text tag reads: rename it to "text")')
+    text = data[text_key]
     kept_annotations = [a for a in annotations if not a.get("was_cancelled")]
     cancelled = len(annotations) - len(kept_annotations)
     annotated = bool(kept_annotations)  # an annotation with an empty result: checked, nothing found
@@ -192,9 +204,11 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
     kept: dict = {}
     if isinstance(task.get("id"), (str, int)) and not isinstance(task.get("id"), bool):
         kept["id"] = task["id"]
-    extra = {k: v for k, v in data.items() if k not in OURS}
+    extra = {k: v for k, v in data.items() if k not in OURS and k != text_key}
     if extra:
         kept["data"] = extra
+    if text_key != "text":
+        kept["text_key"] = text_key
     predicted, regions = [], {}
     for prediction in task.get("predictions") or []:
         if not isinstance(prediction, dict):
@@ -225,6 +239,26 @@ def from_task(task, path: Path, number: int) -> list[DocRecord]:
                               annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {},
                               left_out={"labelstudio cancelled annotations": cancelled} if cancelled else {}))
     return docs
+
+
+def _regions_key(task) -> str | None:
+    """For a task without data.text (a Text tag reading `$article`): the one data key on whose string
+    every labelled region of its annotations and predictions lies, as its `value.text` says."""
+    data = task.get("data") if isinstance(task, dict) else None
+    if not isinstance(data, dict) or isinstance(data.get("text"), str):
+        return None
+    items = [a for key in ("annotations", "completions", "predictions") if isinstance(task.get(key), list)
+             for a in task[key] if isinstance(a, dict) and isinstance(a.get("result"), list)]
+    regions = [r.get("value") for a in items for r in a["result"]
+               if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("value"), dict)]
+    keys = [k for k, v in data.items() if isinstance(v, str) and k not in OURS
+            and regions and all(_on(v, value) for value in regions)]
+    return keys[0] if len(keys) == 1 else None
+
+
+def _on(text: str, value: dict) -> bool:
+    start, end, surface = value.get("start"), value.get("end"), value.get("text")
+    return type(start) is int and type(end) is int and isinstance(surface, str) and text[start:end] == surface
 
 
 def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | None = None,
