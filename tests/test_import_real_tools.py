@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cassis import load_cas_from_xmi, load_typesystem
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
@@ -355,3 +355,26 @@ def test_labelstudio_text_under_another_key_is_found_and_written_back_there(tmp_
     path.write_text(json.dumps([task]))
     code, out = cli(tmp_path / "q.db", "import", path, "--format", "labelstudio", "--no-model")
     assert code == 1 and out.startswith("Error: [E101]") and '"article", "source", "summary"' in out
+
+
+def test_labelstudio_several_annotations_become_layers_and_cancelled_ones_count_once(tmp_path):
+    """Two annotators' annotations and a cancelled third: a layer each, the cancelled one counted once
+    for the task (it was counted once per annotation kept)."""
+    task = json.loads(LS_NER.read_text())
+    result = task.pop("completions")[0]["result"]
+    task["annotations"] = [{"id": 1, "completed_by": {"id": 1, "email": "ann@example.org"}, "result": result[:20]},
+                           {"id": 2, "completed_by": 2, "result": result[10:]},
+                           {"id": 3, "completed_by": 3, "was_cancelled": True, "result": []}]
+    path = tmp_path / "multi.json"
+    path.write_text(json.dumps([task]))
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "labelstudio", "--no-model")
+    assert code == 0, out
+    assert out.splitlines() == [
+        "Imported 1 document with 20 spans.",
+        "Added layer 2 to 1 document already in the project, 28 spans: multi-348",
+        "Not imported, the project has no place for them (the source files still hold them): "
+        "labelstudio cancelled annotations 1."]
+    layers = rows(db, select(Annotator.name, func.count(Span.id)).join(Span, Span.annotator_id == Annotator.id)
+                  .group_by(Annotator.name).order_by(Annotator.name))
+    assert layers == [("2", 28), ("ann@example.org", 20)]

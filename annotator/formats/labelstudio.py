@@ -237,7 +237,7 @@ def from_task(task, path: Path, number: int, hint: str | None = None) -> list[Do
             del own["regions"]
         docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta_in), spans=spans,
                               annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {},
-                              left_out={"labelstudio cancelled annotations": cancelled} if cancelled else {}))
+                              left_out={"labelstudio cancelled annotations": cancelled} if cancelled and not docs else {}))
     return docs
 
 
