@@ -408,3 +408,25 @@ def test_spacy_docbin_tags_parses_span_groups_and_entity_ids_are_counted_not_dro
     assert f"spacy token POS values {n_tokens}" in left and f"spacy token HEAD values {parsed}" in left
     assert "spacy token LEMMA values" in left and "spacy user_data keys 1" in left
     assert span_texts(db) == [("Kim Kwan-jin", "PERSON", None), ("Tokyo", "GPE", None)]
+
+
+def test_labelstudio_regions_of_a_second_labels_tag_keep_its_name(tmp_path):
+    """A project with two Labels tags on one text ("ner" and "topic_span"): every region was written back
+    under the first one's name, where Label Studio does not find its label."""
+    task = json.loads(LS_NER.read_text())
+    result = task["completions"][0]["result"]
+    for r in result[::3]:
+        r["from_name"] = "topic_span"
+    path = tmp_path / "two-tags.json"
+    path.write_text(json.dumps(task))
+    db = tmp_path / "p.db"
+    assert cli(db, "import", path, "--format", "labelstudio", "--no-model", "--as-layer", "bob")[0] == 0
+    out = tmp_path / "o.json"
+    assert cli(db, "export", "--format", "labelstudio", "--out", out, "--layer", "bob", "--status", "all")[0] == 0
+    [back] = json.loads(out.read_text())
+    assert {r["id"]: r["from_name"] for r in back["annotations"][0]["result"]} == {r["id"]: r["from_name"]
+                                                                                   for r in result}
+    renamed = tmp_path / "renamed.json"  # --from-name names the target project's one tag: all go there
+    assert cli(db, "export", "--format", "labelstudio", "--out", renamed, "--layer", "bob", "--status", "all",
+               "--from-name", "entities")[0] == 0
+    assert {r["from_name"] for r in json.loads(renamed.read_text())[0]["annotations"][0]["result"]} == {"entities"}

@@ -26,7 +26,8 @@ doubled.
 
 Carried through, in `carried["labelstudio"]` (stored with the document, left out of `data.meta`): the
 task's `id`, its data keys other than text/name/title/meta/annotator, the labels' `from_name` and
-`to_name`, each region's id (by start:end:label), the predictions' `model_version`, and an
+`to_name` (and a region's own `from_name` where a project has several Labels tags), each region's id
+(by start:end:label), the predictions' `model_version`, and an
 annotation's results that are no labelled region (`choices`, `relation`, `textarea`, `rating` ...), as
 they were: written back into the annotation while what they refer to is (a relation's two regions, a
 per-region answer's region), counted in the import summary. A cancelled annotation holds no decision:
@@ -64,10 +65,13 @@ def results(doc: DocRecord, spans, names: tuple[str, str], used: set, prefix: st
     """The regions of `spans` (labels, and the KB id as a per-region textarea), with the region ids
     the document came with where it has them; `used` holds the task's ids so far."""
     from_name, to_name = names
-    ids = (doc.carried.get(KEPT) or {}).get("regions") or {}
+    kept = doc.carried.get(KEPT) or {}
+    ids = kept.get("regions") or {}
+    own = (kept.get("names") or {}) if from_name == (kept.get("from_name") or LABELS) else {}  # else as asked
     result = []
     for n, sp in enumerate(sorted(spans, key=lambda s: (s.start, s.end, s.label)), start=1):
-        rid = ids.get(region_key(sp.start, sp.end, sp.label))
+        key = region_key(sp.start, sp.end, sp.label)
+        rid = ids.get(key)
         if not isinstance(rid, (str, int)) or isinstance(rid, bool) or rid in used:
             rid, k = f"{prefix}{n}", n
             while rid in used:
@@ -76,7 +80,8 @@ def results(doc: DocRecord, spans, names: tuple[str, str], used: set, prefix: st
         used.add(rid)
         value = {"start": sp.start, "end": sp.end, "text": doc.text[sp.start:sp.end]}
         origin = "prediction" if prefix == "p" else "manual"
-        result.append({"id": rid, "from_name": from_name, "to_name": to_name, "type": "labels",
+        tag = own.get(key) if isinstance(own.get(key), str) else from_name
+        result.append({"id": rid, "from_name": tag, "to_name": to_name, "type": "labels",
                        "origin": origin, "value": {**value, "labels": [sp.label]}})
         if sp.kb_id is not None:
             result.append({"id": rid, "from_name": KB, "to_name": to_name, "type": "textarea",
@@ -315,6 +320,8 @@ def spans_of(result, text: str, bad, regions: dict | None = None, kept: dict | N
             spans.append(SpanRecord(start, end, label, kb_id))
             if rid is not None:
                 regions[region_key(start, end, label)] = rid
+            if isinstance(r.get("from_name"), str) and r["from_name"] != kept.get("from_name"):
+                kept.setdefault("names", {})[region_key(start, end, label)] = r["from_name"]  # another Labels tag
     return spans
 
 
