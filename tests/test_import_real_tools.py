@@ -430,3 +430,14 @@ def test_labelstudio_regions_of_a_second_labels_tag_keep_its_name(tmp_path):
     assert cli(db, "export", "--format", "labelstudio", "--out", renamed, "--layer", "bob", "--status", "all",
                "--from-name", "entities")[0] == 0
     assert {r["from_name"] for r in json.loads(renamed.read_text())[0]["annotations"][0]["result"]} == {"entities"}
+
+
+def test_doccano_other_column_names_are_named_in_the_refusal(tmp_path):
+    """doccano's import example names its columns `column_data`/`column_label` (chosen in doccano's
+    import form): refused, as before, but the line now says which keys it has and what to rename."""
+    path = DATA / "doccano" / "column_names_import_example.jsonl"
+    db = tmp_path / "p.db"
+    code, out = cli(db, "import", path, "--format", "doccano", "--no-model")
+    assert code == 1 and out.startswith(f"Error: [E100] '{path}', line 1: \"text\" is missing or not a string")
+    assert '"column_data", "column_label"' in out and len(out.splitlines()) == 1
+    assert rows(db, select(Document.id)) == []

@@ -135,7 +135,9 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
         raise bad("the line is not a JSON object")
     text = obj.get("text")
     if not isinstance(text, str):
-        raise bad('"text" is missing or not a string')
+        keys = ", ".join(f'"{k}"' for k in list(obj)[:8]) or "none"
+        raise bad(f'"text" is missing or not a string (the line\'s keys: {keys}; doccano exports the text as '
+                  f'"text" and the spans as "label" or "entities": rename the columns so)')
     links: dict[tuple, list[str]] = {}  # several spans may share (start, end, label)
     kb_items = obj.get("kb_ids") or []
     if not isinstance(kb_items, list):
