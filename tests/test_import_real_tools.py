@@ -261,18 +261,22 @@ def lines_of(path: Path) -> list[dict]:
 
 def test_prodigy_rejected_spans_are_no_entities_and_go_back_as_rejected(tmp_path):
     """`ner.teach` asks "is MX a PRODUCT?"; the annotator said no. The span was stored as an accepted
-    PRODUCT of their layer, and exported with "status": "accepted"."""
+    PRODUCT of their layer, and exported with "status": "accepted". A skipped one ("ignore") was
+    stored as accepted too: it is an unchecked suggestion."""
     db = tmp_path / "p.db"
     code, out = cli(db, "import", TEACH, "--format", "jsonl", "--no-model", "--as-layer", "bob")
     assert code == 0, out
-    assert out.splitlines() == ["Imported 12 documents with 4 spans.",
+    assert out.splitlines() == ["Imported 14 documents with 5 spans.",
                                 "Kept with their documents, written back by an export to the same format: "
-                                "prodigy rejected spans 8."]
+                                "prodigy rejected spans 9."]
     original = lines_of(TEACH)
     accepted = sorted(t["spans"][0]["text"] for t in original if t["answer"] == "accept")
-    assert sorted(t for t, _, _ in span_texts(db)) == accepted == ["Google", "Kleenex", "Windows", "iPhoto"]
+    assert sorted(t for t, _, _ in span_texts(db)) == sorted([*accepted, "Quietpoint ATH"])
+    assert accepted == ["Google", "Kleenex", "Windows", "iPhoto"]
+    assert rows(db, select(Span.status).where(Span.label == "PRODUCT").order_by(Span.status)) == [
+        ("accepted",)] * 4 + [("suggested",)]
     assert cli(db, "export", "--format", "jsonl", "--out", tmp_path / "o.jsonl", "--layer", "bob",
-               "--status", "all")[0] == 0
+               "--status", "all", "--include-suggestions")[0] == 0
     back = lines_of(tmp_path / "o.jsonl")
     assert [t["answer"] for t in back] == [t["answer"] for t in original]
     for old, new in zip(original, back):
@@ -280,7 +284,8 @@ def test_prodigy_rejected_spans_are_no_entities_and_go_back_as_rejected(tmp_path
         if old["answer"] == "reject":
             assert span == old["spans"][0]  # as the annotator rejected it, no status of ours
         else:
-            assert span["status"] == "accepted" and span["text"] == old["spans"][0]["text"]
+            assert span["status"] == ("suggested" if old["answer"] == "ignore" else "accepted")
+            assert {k: span[k] for k in old["spans"][0]} == old["spans"][0]
 
 
 def test_prodigy_binary_ner_task_rejected_as_a_whole_rejects_its_span(tmp_path):

@@ -17,7 +17,8 @@ one of their spans was deleted), and each span's other keys (`type`, `score`, `s
 
 A span the annotator rejected (its own `"answer": "reject"`, as `ner.teach` writes, or the task's in
 the binary `ner` view) says "this is not that entity": it is no span here, but is carried whole and
-written back in the task's spans, and counted in the import summary. A span with `token_start` and
+written back in the task's spans, and counted in the import summary. One they skipped (`"ignore"`)
+is nobody's decision: an unchecked suggestion. A span with `token_start` and
 `token_end` but no `start`/`end` takes its offsets from the task's `tokens`.
 
 Entity-linking tasks (`options` with ids, `accept: [id]`, one span, answer accept) give the span that
@@ -219,7 +220,7 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         raise bad(f'"spans" must be a list, not {type(raw_spans).__name__}')
     spans, span_keys, rejected = [], [], []
     answer = task["answer"] if isinstance(task.get("answer"), str) else None
-    binary_reject = answer == "reject" and task.get("_view_id") == "ner"
+    binary = task.get("_view_id") == "ner"  # the binary view: the task's answer is its span's
     tokens = None
     for sp in raw_spans or []:
         if not isinstance(sp, dict):
@@ -231,12 +232,13 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         problem = span_problem(text, start, end, label, kb_id)
         if problem:
             raise bad(problem)
-        if sp.get("answer") == "reject" or binary_reject:
+        verdict = sp.get("answer", answer if binary else None)
+        if verdict == "reject":
             rejected.append(sp)
             continue
         if "text" in sp and sp["text"] != text[start:end]:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
-        status = sp.get("status", "accepted")
+        status = sp.get("status", "suggested" if verdict == "ignore" else "accepted")  # skipped: not decided
         if status not in SPAN_STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
         spans.append(SpanRecord(start, end, label, kb_id, status))
