@@ -446,3 +446,18 @@ def test_doccano_other_column_names_are_named_in_the_refusal(tmp_path):
     assert code == 1 and out.startswith(f"Error: [E100] '{path}', line 1: \"text\" is missing or not a string")
     assert '"column_data", "column_label"' in out and len(out.splitlines()) == 1
     assert rows(db, select(Document.id)) == []
+
+
+def test_labelstudio_drafts_reviews_and_prediction_choices_are_counted(tmp_path):
+    """A prediction's `choices`, a task's drafts and an annotation's reviews were dropped without a word."""
+    task = json.loads(LS_CHOICES.read_text())[0]
+    task["predictions"] = [{"model_version": "sentiment-v1", "result": [dict(task["annotations"][0]["result"][0])]}]
+    task["drafts"] = [{"result": [], "lead_time": 3.1}]
+    task["annotations"][0]["reviews"] = [{"accepted": True}, {"accepted": False}]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps([task]))
+    code, out = cli(tmp_path / "p.db", "import", path, "--format", "labelstudio", "--no-model")
+    assert code == 0, out
+    assert out.splitlines()[-1] == (
+        "Not imported, the project has no place for them (the source files still hold them): labelstudio "
+        "annotation reviews 2, labelstudio drafts 1, labelstudio prediction choices results 1.")

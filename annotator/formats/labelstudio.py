@@ -31,7 +31,8 @@ task's `id`, its data keys other than text/name/title/meta/annotator, the labels
 annotation's results that are no labelled region (`choices`, `relation`, `textarea`, `rating` ...), as
 they were: written back into the annotation while what they refer to is (a relation's two regions, a
 per-region answer's region), counted in the import summary. A cancelled annotation holds no decision:
-it is left out, and counted in the summary. Writing puts them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
+it is left out, and counted in the summary, as are drafts, reviews and predictions' results that are
+no labelled region. Writing puts them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
 Label Studio's importer and label-studio-converter expect) and `from_name`/`to_name` from `write`'s
 arguments, else "label"/"text".
 """
@@ -214,16 +215,23 @@ def from_task(task, path: Path, number: int, hint: str | None = None) -> list[Do
         kept["data"] = extra
     if text_key != "text":
         kept["text_key"] = text_key
-    predicted, regions = [], {}
+    predicted, regions, unread = [], {}, []
     for prediction in task.get("predictions") or []:
         if not isinstance(prediction, dict):
             raise bad('"predictions" must be a list of objects')
         result = prediction.get("result") or []
         predicted += [SpanRecord(sp.start, sp.end, sp.label, sp.kb_id, "suggested")
-                      for sp in spans_of(result, text, bad, regions, kept)]
+                      for sp in spans_of(result, text, bad, regions, kept, unread)]
         version = prediction.get("model_version")
         if isinstance(version, str) and version and version != MODEL_VERSION:
             kept.setdefault("model_version", version)
+    left = Counter(f"labelstudio prediction {r.get('type') or 'untyped'} results" for r in unread)
+    left.update({f"labelstudio {key}": len(task[key]) for key in ("drafts", "reviews")
+                 if isinstance(task.get(key), list) and task[key]})
+    left["labelstudio annotation reviews"] += sum(len(a["reviews"]) for a in annotations
+                                                  if isinstance(a.get("reviews"), list))
+    left["labelstudio cancelled annotations"] += cancelled
+    left += Counter()  # (drops the zero counts)
     docs = []
     for annotation in kept_annotations:
         who = annotation.get("completed_by")
@@ -242,7 +250,7 @@ def from_task(task, path: Path, number: int, hint: str | None = None) -> list[Do
             del own["regions"]
         docs.append(DocRecord(name=name, text=text, title=title, meta=dict(meta_in), spans=spans,
                               annotator=annotator, annotated=annotated, carried={KEPT: own} if own else {},
-                              left_out={"labelstudio cancelled annotations": cancelled} if cancelled and not docs else {}))
+                              left_out=dict(left) if not docs else {}))  # once for the task
     return docs
 
 
