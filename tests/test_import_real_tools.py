@@ -7,12 +7,15 @@ without a word."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 import spacy
 from cassis import load_cas_from_xmi, load_typesystem
 from click.testing import CliRunner
-from spacy.tokens import DocBin, Span as SpacySpan
+from spacy.tokens import DocBin
+from spacy.tokens import Span as SpacySpan
 from sqlalchemy import func, select
 
 from annotator.cli import main
@@ -461,3 +464,29 @@ def test_labelstudio_drafts_reviews_and_prediction_choices_are_counted(tmp_path)
     assert out.splitlines()[-1] == (
         "Not imported, the project has no place for them (the source files still hold them): labelstudio "
         "annotation reviews 2, labelstudio drafts 1, labelstudio prediction choices results 1.")
+
+
+# --- import --format auto on the tools' files
+
+def test_import_auto_reads_labelstudio_conll_and_doccano_files_as_theirs(tmp_path):
+    """A Label Studio .json and a CoNLL file were imported as plain text (the JSON source, the token
+    lines, as a document: "Imported 1 document with 0 spans"), a doccano .jsonl as Prodigy tasks with
+    its spans left in the task's keys ("3 documents with 0 spans"): every annotation lost without a word."""
+    cases = [(LS_NER, 1, 38), (DATA / "conll" / "eng.testb.head.conll", 3, 143),
+             (DATA / "doccano" / "sequence_labeling.jsonl", 3, 4), (DOCCANO_INTENT, 2, 3),
+             (TEACH, 14, 5)]  # Prodigy tasks stay Prodigy's
+    for path, docs, spans in cases:
+        db = tmp_path / f"{path.stem}.db"
+        code, out = cli(db, "import", path, "--no-model")
+        assert code == 0, out
+        assert out.splitlines()[0] == f"Imported {docs} document{'s' * (docs > 1)} with {spans} spans.", path.name
+
+
+@pytest.mark.timeout(60)
+def test_import_of_a_fifo_named_jsonl_is_refused_not_waited_on(tmp_path):
+    """`annotator import pipe.jsonl` waited for ever: counting its lines for the progress bar opened it."""
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    for fmt in ("auto", "jsonl"):
+        code, out = cli(tmp_path / "f.db", "import", fifo, "--no-model", "--format", fmt)
+        assert code == 1 and out.startswith(f"Error: [E108] '{fifo}' is not a regular file"), out
