@@ -48,6 +48,7 @@ FORMAT = "conll"  # this format's key of DocRecord.carried: the POS and chunk co
 EXTRA = ["pos", "chunk"]
 _NAMES = {1: ["pos"], 2: EXTRA, 3: ["lemma", "pos", "chunk"]}  # the middle columns of the usual layouts
 _TAG = re.compile(r"O|[BIES]-\S+")
+LAYOUT_LINES = 5000  # token lines read to find the tag column
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -154,17 +155,22 @@ def _layout(lines: list[str]) -> tuple[int | None, int | None, int | None]:
     """(columns, tag column, KB column) of a file, from its first token line's width and where the
     tags are: the last column when it holds a tag on every line; in our own layouts with a KB column
     (3 or 5 columns) the one before it, when that holds a tag on every line and the last none. Else
-    the last column, whose first bad tag is then refused on its line; past 5 columns, none (tag None)."""
+    the last column, whose first bad tag is then refused on its line; past 5 columns, none (tag None).
+    The first LAYOUT_LINES token lines decide (a later line that does not fit is refused where read)."""
     width = None
     last = before = True
     tag_in_last = False
+    seen = 0
     for line in lines:
         cols = line.split()
         if not cols or cols[0] == "-DOCSTART-":
             continue
         width = width or len(cols)
-        if len(cols) != width or width < 2:
+        if width <= 2 or seen == LAYOUT_LINES:
+            break
+        if len(cols) != width:
             continue
+        seen += 1
         is_tag = _TAG.fullmatch(cols[-1]) is not None
         last, tag_in_last = last and is_tag, tag_in_last or is_tag
         before = before and _TAG.fullmatch(cols[-2]) is not None
