@@ -57,8 +57,9 @@ def imported(store, path: Path, fmt: str) -> None:
 
 
 @FUZZ
-@given(data=st.binary(max_size=300) | st.sampled_from([b"", b"\x00", b"{}", b"[]", b'{"text": "a"}\n', b"T1\tX 0 1\ta\n",
-                                                      b"a B-X\n", b"<xmi:XMI/>", b"\xef\xbb\xbf[{}]"]),
+@given(data=st.binary(max_size=300) | st.sampled_from([b"", b"\x00", b"{}", b"[]", b'{"text": "a"}\n',
+                                                      b"T1\tX 0 1\ta\n", b"a B-X\n", b"<xmi:XMI/>",
+                                                      b"\xef\xbb\xbf[{}]", b'{"text": "a", "label": [[0, 1, "X"]]}\n']),
        suffix=st.sampled_from(SUFFIXES))
 def test_fuzz_import_auto_any_bytes_any_suffix(project, tmp_path_factory, data, suffix):
     folder = tmp_path_factory.mktemp("in")

@@ -27,14 +27,15 @@ doubled.
 Carried through, in `carried["labelstudio"]` (stored with the document, left out of `data.meta`): the
 task's `id`, its data keys other than text/name/title/meta/annotator, the labels' `from_name` and
 `to_name` (and a region's own `from_name` where a project has several Labels tags), each region's id
-(by start:end:label), the predictions' `model_version`, and an
-annotation's results that are no labelled region (`choices`, `relation`, `textarea`, `rating` ...), as
-they were: written back into the annotation while what they refer to is (a relation's two regions, a
-per-region answer's region), counted in the import summary. A cancelled annotation holds no decision:
-it is left out, and counted in the summary, as are drafts, reviews and predictions' results that are
-no labelled region. Writing puts them back; a document from elsewhere gets a fresh integer `id` (every exported task has one, as
-Label Studio's importer and label-studio-converter expect) and `from_name`/`to_name` from `write`'s
-arguments, else "label"/"text".
+(by start:end:label), the predictions' `model_version`, the data key the text came under (a Text tag
+reading `$article`: found as the key on which the labelled regions lie), and an annotation's results
+that are no labelled region (`choices`, `relation`, `textarea`, `rating` ...), as they were: written
+back into the annotation while what they refer to is (a relation's two regions, a per-region answer's
+region), counted in the import summary. A cancelled annotation holds no decision: it is left out, and
+counted in the summary, as are drafts, reviews and predictions' results that are no labelled region.
+Writing puts them back; a document from elsewhere gets a fresh integer `id` (every exported task has
+one, as Label Studio's importer and label-studio-converter expect) and `from_name`/`to_name` from
+`write`'s arguments, else "label"/"text".
 """
 
 from __future__ import annotations
