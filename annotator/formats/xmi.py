@@ -197,7 +197,7 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
         if not (is_offset(a.begin) and 0 <= a.begin <= len(text)):
             raise AnnotatorError(Errors.E101.format(
                 path=path, reason=f"NamedEntity {a.begin}-{a.end} lies outside the text"))
-    entities = [a for a in entities if a not in zero_width]
+    entities = [a for a in entities if a.begin != a.end]
     labelled = [a for a in entities if has(a, "value") and a.get("value")]
     unlabelled = [a for a in entities if not (has(a, "value") and a.get("value"))]
     spans = [SpanRecord(a.begin, a.end, a.get("value"), a.get("identifier") if has(a, "identifier") else None,
