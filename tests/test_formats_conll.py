@@ -89,7 +89,7 @@ def test_conll_reports_misaligned_and_overlapping_spans(tmp_path):
 @pytest.mark.parametrize("content, line, needle", [
     ("Kim B-PER\nvisits\n", 2, "expected 2 columns"),  # truncated line
     ("Kim B-PER Q1 x y z\n", 1, "2, 3, 4 or 5 columns"),
-    ("Kim B-PER\nTokyo E-GPE\n", 2, "is not O, B-<label> or I-<label>"),
+    ("Kim B-PER\nTokyo X-GPE\n", 2, "is not O, B-<label> or I-<label>"),  # (E- is IOBES's: read)
     ("Kim B-PER\nTokyo I-\n", 2, "is not O"),
 ])
 def test_conll_malformed_names_file_and_line(tmp_path, content, line, needle):

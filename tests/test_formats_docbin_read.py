@@ -56,7 +56,8 @@ def old_from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
                   for e in doc.spans["suggested"]]
     tokens = [(t.idx, t.idx + len(t)) for t in doc]
     return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
-                     spans=spans, annotator=data.get("annotator"), tokens=tokens, annotated=True)
+                     spans=spans, annotator=data.get("annotator"), tokens=tokens, annotated=True,
+                     left_out=docbin_read.left_out(doc, data))  # (counted on spaCy's own Doc here)
 
 
 def assert_same(path: Path) -> list[DocRecord]:

@@ -46,6 +46,9 @@ class DocRecord:
     # kept in the document's meta under CARRIED and written back when exporting to that format; its
     # "counts" ({what: n}) go into the import summary.
     carried: dict[str, Any] = field(default_factory=dict)
+    # What a reader found and neither keeps nor writes back ({"xmi webanno.custom.Relation": 2}): the import
+    # summary names it with its count, so nothing is lost without a word.
+    left_out: dict[str, int] = field(default_factory=dict)
     # (start, end) of the unchecked suggestions an export leaves out of `spans`: nobody accepted or
     # deleted them, so their text is neither an entity nor a non-entity. A format that can say "not
     # annotated" marks their tokens so (DocBin: ent_iob 0, spaCy's missing); exporting.py reports them.

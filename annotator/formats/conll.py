@@ -17,15 +17,20 @@ The KB column is written when any span in the export has a KB id; `_` means none
 boundaries or overlapping an earlier span are skipped and listed in `FormatReport.misaligned`; when
 one touches a word no other entity tags, the document is left out whole (`unplaced_documents`):
 O would say a person's entity is none.
-Reading: 2 columns (token tag), 3 (token tag kb), 4 (CoNLL-2003: token pos chunk tag) or 5 (token
-pos chunk tag kb); IOB1 is converted to IOB2 (an I- that does not continue the same type starts an
-entity). CoNLL keeps no whitespace, so the text is rebuilt: tokens joined by single spaces, sentences
+Reading: the token first; the tag column is the last one when every line's last column is a tag
+(CoNLL-2003 English `token pos chunk tag`, German `token lemma pos chunk tag`, CoNLL-2002 Dutch
+`token pos tag`, two-column files), else the one before it, and the last is then our KB column
+(`token tag kb`, `token pos chunk tag kb`). Columns between the token and the tag are carried. IOB1
+is converted to IOB2 (an I- that does not continue the same type starts an entity: an I- without a
+B- is read as its start, as seqeval and spaCy do); IOBES's S- (a one-token entity) and E- (its last
+token) are read too. CoNLL keeps no whitespace, so the text is rebuilt: tokens joined by single spaces, sentences
 by "\\n"; the tokens are the file's, and the document keeps them. Documents are named
 `<file stem>-<n>`.
 
-POS and chunk columns travel: read into `carried["conll"]` = {"columns": ["pos", "chunk"], "values":
-[[pos, chunk] per token]}, stored with the document, and written back as CoNLL-2003's middle columns
-when the export's tokens are those same tokens (a document without them gets `_ _`).
+POS and chunk columns (any columns between the token and the tag) travel: read into
+`carried["conll"]` = {"columns": ["pos", "chunk"], "values": [[pos, chunk] per token]}, stored with the
+document, and written back as the middle columns when the export's tokens are those same tokens (a
+document without them gets `_` in each).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ DOCSTART = "-DOCSTART- -X- -X- O"
 NO_KB = "_"
 FORMAT = "conll"  # this format's key of DocRecord.carried: the POS and chunk columns
 EXTRA = ["pos", "chunk"]
+_NAMES = {1: ["pos"], 2: EXTRA, 3: ["lemma", "pos", "chunk"]}  # the middle columns of the usual layouts
+_TAG = re.compile(r"O|[BIES]-\S+")
+LAYOUT_LINES = 5000  # token lines read to find the tag column
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -90,20 +98,25 @@ def left_as_o(tokens: list[tuple[int, int]], tags: list[str], skipped) -> bool:
     return any(tags[k] == "O" for sp in skipped for k, (s, e) in enumerate(tokens) if s < sp.end and sp.start < e)
 
 
-def extra_columns(doc: DocRecord, n_tokens: int) -> list[list[str]] | None:
-    """The POS and chunk per token the document came with, if they still fit its tokens."""
+def extra_columns(doc: DocRecord, n_tokens: int, width: int | None = None) -> list[list[str]] | None:
+    """The middle columns (POS, chunk ...) per token the document came with, if they still fit its
+    tokens (and number `width`, when given)."""
     kept = doc.carried.get(FORMAT)
     values = kept.get("values") if isinstance(kept, dict) else None
-    if (not isinstance(values, list) or len(values) != n_tokens
-            or not all(isinstance(v, list) and len(v) == len(EXTRA) for v in values)
+    if not isinstance(values, list) or not values or not isinstance(values[0], list):
+        return None
+    width = len(values[0]) if width is None else width
+    if (len(values) != n_tokens or not width
+            or not all(isinstance(v, list) and len(v) == width for v in values)
             or not all(isinstance(x, str) and _NON_SPACE.fullmatch(x) for v in values for x in v)):
         return None
     return values
 
 
-def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: bool = False) -> list[str] | None:
-    """The document's lines; None (and its name in `report.unplaced_documents`) when a span left out
-    would leave its words O: no tag says "not annotated", and O would teach a marked entity as none."""
+def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: int = 0) -> list[str] | None:
+    """The document's lines (`with_extra`: how many middle columns each line has, 0: none); None (and its
+    name in `report.unplaced_documents`) when a span left out would leave its words O: no tag says "not
+    annotated", and O would teach a marked entity as none."""
     tokens = conll_tokens(doc)
     placed = report.spans
     tags, kbs, skipped = tags_for(doc, tokens, report)
@@ -111,14 +124,14 @@ def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: b
         report.spans = placed
         report.unplaced_documents.append(doc.name)
         return None
-    extra = extra_columns(doc, len(tokens)) if with_extra else None
-    lines = [DOCSTART, ""]
+    extra = extra_columns(doc, len(tokens), with_extra) if with_extra else None
+    lines = [DOCSTART if with_extra in (0, 2) else " ".join(["-DOCSTART-", *["-X-"] * with_extra, "O"]), ""]
     for k, (start, end) in enumerate(tokens):
         if k and tags[k][0] != "I" and _LINE_BREAKS.search(doc.text, tokens[k - 1][1], start):
             lines.append("")
         cols = [doc.text[start:end]]
         if with_extra:
-            cols += extra[k] if extra else [NO_KB] * len(EXTRA)
+            cols += extra[k] if extra else [NO_KB] * with_extra
         cols.append(tags[k])
         if with_kb:
             cols.append(kbs[k] or NO_KB)
@@ -131,7 +144,8 @@ def doc_lines(doc: DocRecord, with_kb: bool, report: FormatReport, with_extra: b
 def write(docs: Iterable[DocRecord], out: Path) -> FormatReport:
     docs = list(docs)
     with_kb = any(sp.kb_id is not None for doc in docs for sp in doc.spans)
-    with_extra = any(extra_columns(doc, len(conll_tokens(doc))) for doc in docs if FORMAT in doc.carried)
+    widths = (extra_columns(doc, len(conll_tokens(doc))) for doc in docs if FORMAT in doc.carried)
+    with_extra = next((len(values[0]) for values in widths if values), 0)  # one width for the whole file
     report = FormatReport()
     lines: list[str] = []
     for doc in docs:
@@ -148,20 +162,55 @@ def read(path: Path) -> list[DocRecord]:
     text = read_text(path)
     if not text.strip():
         raise AnnotatorError(Errors.E012.format(path=path))
-    reader = _Reader(path)
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    reader = _Reader(path, *_layout(lines))
+    for lineno, line in enumerate(lines, start=1):
         reader.line(lineno, line.removesuffix("\r"))
     return [check_record(doc, path, f"document {i}") for i, doc in enumerate(reader.finish(), 1)]
+
+
+def _layout(lines: list[str]) -> tuple[int | None, int | None, int | None]:
+    """(columns, tag column, KB column) of a file, from its first token line's width and where the
+    tags are: the last column when it holds a tag on every line; in our own layouts with a KB column
+    (3 or 5 columns) the one before it, when that holds a tag on every line and the last none. Else
+    the last column, whose first bad tag is then refused on its line; past 5 columns, none (tag None).
+    The first LAYOUT_LINES token lines decide (a later line that does not fit is refused where read)."""
+    width = None
+    last = before = True
+    tag_in_last = False
+    seen = 0
+    for line in lines:
+        cols = line.split()
+        if not cols or cols[0] == "-DOCSTART-":
+            continue
+        width = width or len(cols)
+        if width <= 2 or seen == LAYOUT_LINES:
+            break
+        if len(cols) != width:
+            continue
+        seen += 1
+        is_tag = _TAG.fullmatch(cols[-1]) is not None
+        last, tag_in_last = last and is_tag, tag_in_last or is_tag
+        before = before and _TAG.fullmatch(cols[-2]) is not None
+        if not last and (not before or tag_in_last):
+            break
+    if width is not None and width < 2:
+        return width, None, None
+    if width is None or width == 2 or last:
+        return width, (width or 2) - 1, None
+    if width in (3, 5) and before and not tag_in_last:
+        return width, width - 2, width - 1
+    return width, width - 1 if width <= 5 else None, None
 
 
 class _Reader:
     """Collects documents line by line; each sentence is a list of (token, tag, kb_id, [pos, chunk])."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, width: int | None, tag: int | None, kb: int | None):
         self.path = path
         self.docs: list[DocRecord] = []
         self.sentences: list[list[tuple[str, str, str | None, list[str] | None]]] = [[]]
-        self.width: int | None = None
+        self.width, self.tag, self.kb = width, tag, kb
         self.started = False
 
     def line(self, lineno: int, line: str) -> None:
@@ -174,18 +223,17 @@ class _Reader:
             self.flush()
             self.started = True
             return
-        if self.width is None:
-            self.width = len(cols)
-        if len(cols) != self.width or self.width not in (2, 3, 4, 5):
+        usual = self.tag is not None
+        if len(cols) != self.width or not usual:
             raise AnnotatorError(Errors.E100.format(path=self.path, line=lineno, reason=(
-                f"expected {self.width if self.width in (2, 3, 4, 5) else '2, 3, 4 or 5'} columns "
+                f"expected {self.width if usual else '2, 3, 4 or 5'} columns "
                 f"(token tag [kb_id], or token pos chunk tag [kb_id]), found {len(cols)}")))
-        tag = cols[3] if self.width >= 4 else cols[1]
-        if tag != "O" and not re.fullmatch(r"[BI]-\S+", tag):
+        tag = cols[self.tag]
+        if _TAG.fullmatch(tag) is None:
             raise AnnotatorError(Errors.E100.format(path=self.path, line=lineno, reason=(
-                f"tag {tag!r} is not O, B-<label> or I-<label> (IOB1/IOB2)")))
-        kb = cols[-1] if self.width in (3, 5) and cols[-1] != NO_KB else None
-        self.sentences[-1].append((cols[0], tag, kb, cols[1:3] if self.width >= 4 else None))
+                f"tag {tag!r} is not O, B-<label> or I-<label> (IOB1/IOB2; S- and E- of IOBES too)")))
+        kb = cols[self.kb] if self.kb is not None and cols[self.kb] != NO_KB else None
+        self.sentences[-1].append((cols[0], tag, kb, cols[1:self.tag] if self.tag > 1 else None))
         self.started = True
 
     def flush(self) -> None:
@@ -218,15 +266,18 @@ def build_doc(name: str, sentences) -> DocRecord:
             tokens.append((start, end))
             pos = end
             kind, _, label = tag.partition("-")
-            if kind == "I" and current is not None and current[2] == label:
+            if kind in ("I", "E") and current is not None and current[2] == label:
                 current[1] = end
-                continue
-            if current is not None:
+            else:
+                if current is not None:
+                    spans.append(SpanRecord(*current))
+                current = [start, end, label, kb] if kind != "O" else None
+            if kind in ("S", "E") and current is not None:  # IOBES: the entity ends on this token
                 spans.append(SpanRecord(*current))
                 current = None
-            if kind in ("B", "I"):
-                current = [start, end, label, kb]
     if current is not None:
         spans.append(SpanRecord(*current))
-    carried = {FORMAT: {"columns": EXTRA, "values": extra}} if extra and extra[0] is not None else {}
+    width = len(extra[0]) if extra and extra[0] is not None else 0
+    names = _NAMES.get(width) or [f"column {k}" for k in range(2, width + 2)]
+    carried = {FORMAT: {"columns": names, "values": extra}} if width else {}
     return DocRecord(name=name, text="".join(parts), spans=spans, tokens=tokens, carried=carried, annotated=True)

@@ -31,7 +31,7 @@ from typing import BinaryIO, Iterator
 
 import numpy
 import srsly
-from spacy.attrs import IDX, LENGTH, ORTH
+from spacy.attrs import DEP, ENT_ID, HEAD, IDX, LEMMA, LENGTH, MORPH, ORTH, POS, TAG
 from spacy.tokens import Doc
 from spacy.tokens._dict_proxies import SpanGroups
 from spacy.vocab import Vocab
@@ -332,4 +332,25 @@ def from_doc(doc: Doc, data, path: Path, number: int) -> DocRecord:
     starts = doc.to_array(IDX).astype(numpy.int64)
     tokens = list(zip(starts.tolist(), (starts + doc.to_array(LENGTH).astype(numpy.int64)).tolist()))
     return DocRecord(name=str(name), text=doc.text, title=title, meta=dict(data.get("meta") or {}),
-                     spans=spans, annotator=annotator, tokens=tokens, annotated=True)
+                     spans=spans, annotator=annotator, tokens=tokens, annotated=True,
+                     left_out=left_out(doc, data))
+
+
+_TOKEN_ATTRS = {"POS": POS, "TAG": TAG, "LEMMA": LEMMA, "MORPH": MORPH, "DEP": DEP, "HEAD": HEAD, "ENT_ID": ENT_ID}
+
+
+def left_out(doc: Doc, data: dict) -> dict[str, int]:
+    """What the Doc holds that no record keeps, counted for the import summary: tagger, parser and
+    lemmatizer values and entity ids (tokens that have one), other span groups than the suggestions
+    (their spans), and user_data keys other than ours."""
+    out: dict[str, int] = {}
+    if len(doc):
+        values = numpy.count_nonzero(doc.to_array(list(_TOKEN_ATTRS.values())), axis=0)
+        out = {f"spacy token {name} values": int(n) for name, n in zip(_TOKEN_ATTRS, values) if n}
+    for key, group in doc.spans.items():
+        if key != SUGGESTED and len(group):
+            out[f"spacy span group {key!r} spans"] = len(group)
+    extra = len(set(data) - {"name", "title", "meta", "annotator"})
+    if extra:
+        out["spacy user_data keys"] = extra
+    return out

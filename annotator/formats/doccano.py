@@ -7,7 +7,9 @@ Reading also takes doccano's other spellings: `"labels": [[s, e, label]]` and
 `"entities": [{"start_offset": s, "end_offset": e, "label": label}]` (the `[s, e, label]` list form
 too). doccano has no KB ids; ours ride in `kb_ids`, an extra key that doccano keeps as metadata,
 matched to spans by (start, end, label) so edits in doccano leave the other links intact. Keys other
-than the known ones go into `meta`, as doccano's exports flatten metadata into the line.
+than the known ones go into `meta`, as doccano's exports flatten metadata into the line; their names
+are carried (`carried["doccano"]["top"]`) and they are written back at the top of the line, where
+doccano reads an intent's `cats` or a line's `Comments`, not inside `meta`.
 
 Offsets are code points. doccano itself has counted in code points (2019 fix) and, since its
 rewrite, in UTF-16 code units unless "Count grapheme clusters as one character" is set; with
@@ -38,7 +40,8 @@ _KNOWN = {"text", "label", "labels", "entities", "relations", "name", "title", "
 
 def to_line(doc: DocRecord) -> dict:
     spans = sorted(doc.spans, key=lambda s: (s.start, s.end, s.label, s.kb_id is None, s.kb_id or ""))
-    relations = (doc.carried.get(FORMAT) or {}).get("relations")
+    kept = doc.carried.get(FORMAT) or {}
+    relations = kept.get("relations")
     if relations is None:
         line = {"text": doc.text, "label": [[s.start, s.end, s.label] for s in spans], "name": doc.name}
     else:
@@ -47,8 +50,12 @@ def to_line(doc: DocRecord) -> dict:
                 "relations": _relations_out(relations, spans), "name": doc.name}
     if doc.title:
         line["title"] = doc.title
-    if doc.meta:
-        line["meta"] = doc.meta
+    meta = dict(doc.meta)
+    for key in kept.get("top") or []:
+        if isinstance(key, str) and key in meta and key not in line:
+            line[key] = meta.pop(key)  # back where the source had it
+    if meta:
+        line["meta"] = meta
     if doc.annotator is not None:
         line["annotator"] = doc.annotator
     links = [[s.start, s.end, s.label, s.kb_id] for s in spans if s.kb_id is not None]
@@ -128,7 +135,9 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
         raise bad("the line is not a JSON object")
     text = obj.get("text")
     if not isinstance(text, str):
-        raise bad('"text" is missing or not a string')
+        keys = ", ".join(f'"{k}"' for k in list(obj)[:8]) or "none"
+        raise bad(f'"text" is missing or not a string (the line\'s keys: {keys}; doccano exports the text as '
+                  f'"text" and the spans as "label" or "entities": rename the columns so)')
     links: dict[tuple, list[str]] = {}  # several spans may share (start, end, label)
     kb_items = obj.get("kb_ids") or []
     if not isinstance(kb_items, list):
@@ -151,7 +160,8 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
     if meta is not None and not isinstance(meta, dict):
         raise bad(f'"meta" must be a JSON object, not {type(meta).__name__}')
     meta = dict(meta or {})
-    meta.update({k: v for k, v in obj.items() if k not in _KNOWN})
+    top = [k for k in obj if k not in _KNOWN and k not in meta]
+    meta.update({k: obj[k] for k in top})
     name = obj.get("name") or f"{path.stem}-{lineno}"
     title, annotator = obj.get("title") or "", obj.get("annotator")
     if not isinstance(name, (str, int)) or isinstance(name, bool) or not isinstance(title, str):
@@ -159,10 +169,12 @@ def from_line(obj, path: Path, lineno: int) -> DocRecord:
     if annotator is not None and not isinstance(annotator, str):
         raise bad('"annotator" must be a string')
     relations = _relations_in(obj, bad)
+    kept = {"relations": relations, "counts": {"relations": len(relations)}} if relations else {}
+    if top:
+        kept["top"] = top
     return DocRecord(name=str(name), text=text, title=title, meta=meta, spans=spans, annotator=annotator,
                      annotated=any(key in obj for key in ("label", "labels", "entities")),
-                     carried={FORMAT: {"relations": relations, "counts": {"relations": len(relations)}}}
-                     if relations else {})
+                     carried={FORMAT: kept} if kept else {})
 
 
 def _relations_in(obj: dict, bad) -> list[dict]:

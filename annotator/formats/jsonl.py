@@ -15,6 +15,12 @@ and written back for the same document: the task's other keys (`_input_hash`, `_
 one of their spans was deleted), and each span's other keys (`type`, `score`, `source`, ...). Span
 `token_start`/`token_end` are then counted in the task's own `tokens`.
 
+A span the annotator rejected (its own `"answer": "reject"`, as `ner.teach` writes, or the task's in
+the binary `ner` view) says "this is not that entity": it is no span here, but is carried whole and
+written back in the task's spans, and counted in the import summary. One they skipped (`"ignore"`)
+is nobody's decision: an unchecked suggestion. A span with `token_start` and
+`token_end` but no `start`/`end` takes its offsets from the task's `tokens`.
+
 Entity-linking tasks (`options` with ids, `accept: [id]`, one span, answer accept) give the span that
 link; an id starting with "NIL" (Prodigy's NIL_otherLink, NIL_ambiguous) means NIL. A task whose text is
 empty or whitespace is skipped (Prodigy writes such tasks; they are nothing to annotate); `stream` lists
@@ -92,6 +98,9 @@ def to_task(doc: DocRecord) -> dict:
             item["kb_id"] = sp.kb_id
         item["status"] = sp.status
         spans.append(item)
+    rejected = [sp for sp in kept.get("rejected") or [] if isinstance(sp, dict)]
+    if rejected:  # as the annotator rejected them, in order with the others
+        spans = sorted(spans + rejected, key=lambda sp: (sp.get("start", -1), sp.get("end", -1)))
     meta = {"name": doc.name, "title": doc.title, **doc.meta}
     task = {"text": doc.text, "meta": meta, "spans": spans, "_input_hash": input_hash(doc.text)}
     task.update(original)  # the source's hashes, tokens, answer ... as it wrote them
@@ -99,7 +108,7 @@ def to_task(doc: DocRecord) -> dict:
         task["_annotator_id"] = doc.annotator
     task.setdefault("answer", "accept")
     if "relations" in kept:
-        here = {(sp["start"], sp["end"]) for sp in spans}
+        here = {(sp.get("start"), sp.get("end")) for sp in spans}
         task["relations"] = [r for r in kept["relations"] if _ends_here(r, here)]
     _accept_link(task, doc.spans)
     return task
@@ -209,36 +218,60 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
     raw_spans = task.get("spans")
     if raw_spans is not None and not isinstance(raw_spans, list):
         raise bad(f'"spans" must be a list, not {type(raw_spans).__name__}')
-    spans, span_keys = [], []
+    spans, span_keys, rejected = [], [], []
+    answer = task["answer"] if isinstance(task.get("answer"), str) else None
+    binary = task.get("_view_id") == "ner"  # the binary view: the task's answer is its span's
+    tokens = None
     for sp in raw_spans or []:
         if not isinstance(sp, dict):
             raise bad("each span must be a JSON object")
         start, end, label, kb_id = sp.get("start"), sp.get("end"), sp.get("label"), sp.get("kb_id")
+        if start is None and end is None and "token_start" in sp:
+            tokens = tokens if tokens is not None else _token_offsets(task.get("tokens")) or []
+            start, end = _from_tokens(sp, tokens, bad)
         problem = span_problem(text, start, end, label, kb_id)
         if problem:
             raise bad(problem)
+        verdict = sp.get("answer", answer if binary else None)
+        if verdict == "reject":
+            rejected.append(sp)
+            continue
         if "text" in sp and sp["text"] != text[start:end]:
             raise bad(f"span {start}-{end} says {sp['text']!r} but the text there is {text[start:end]!r}")
-        status = sp.get("status", "accepted")
+        status = sp.get("status", "suggested" if verdict == "ignore" else "accepted")  # skipped: not decided
         if status not in SPAN_STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
         spans.append(SpanRecord(start, end, label, kb_id, status))
         if set(sp) - _SPAN_KEYS:
             span_keys.append([start, end, label, {k: v for k, v in sp.items() if k not in _SPAN_KEYS}])
-    answer = task["answer"] if isinstance(task.get("answer"), str) else None
     spans = _linked(task, spans, answer, bad)
     extra: dict = {"task": {k: v for k, v in task.items() if k not in _TASK_KEYS}}
     if span_keys:
         extra["spans"] = span_keys
+    counts = {}  # for the import summary
+    if rejected:
+        extra["rejected"] = rejected
+        counts["rejected spans"] = len(rejected)
     if "relations" in task:
         if not isinstance(task["relations"], list):
             raise bad(f'"relations" must be a list, not {type(task["relations"]).__name__}')
         extra["relations"] = task["relations"]
-        extra["counts"] = {"relations": len(task["relations"])}  # for the import summary
+        counts["relations"] = len(task["relations"])
+    if counts:
+        extra["counts"] = counts
     return DocRecord(name=str(name), text=text, title=title or "", meta=meta, spans=spans,
                      annotator=None if annotator is None else str(annotator), answer=answer,
                      annotated="spans" in task or "answer" in task,
                      carried={FORMAT: extra} if extra["task"] or len(extra) > 1 else {})
+
+
+def _from_tokens(sp: dict, tokens: list[tuple[int, int]], bad) -> tuple[int, int]:
+    """(start, end) of a span given by `token_start`/`token_end` only, from the task's tokens."""
+    first, last = sp.get("token_start"), sp.get("token_end")
+    if type(first) is not int or type(last) is not int or not 0 <= first <= last < len(tokens):
+        raise bad(f"span tokens {first!r}-{last!r} with no start and end are not tokens of the task's "
+                  f"\"tokens\" ({len(tokens)} with offsets)")
+    return tokens[first][0], tokens[last][1]
 
 
 def _linked(task: dict, spans: list[SpanRecord], answer: str | None, bad) -> list[SpanRecord]:

@@ -19,19 +19,25 @@ DocumentMetaData with its standard features), types we do not know being skipped
 A KB identifier is kept as written: INCEpTION's IRIs (`http://www.wikidata.org/entity/Q884`) are the
 kb_id as they are, and go back out the same. What the project cannot hold is carried in the
 document (`DocRecord.carried["xmi"]`) and written back to XMI: the DocumentMetaData features, the
-Sentences, and NamedEntities with no `value` (no label: counted in the import summary, never an
-empty label). Without imported Sentences, a Sentence is written per run of tokens up to a token
-ending in . ! or ? or a line break.
+Sentences, NamedEntities with no `value` (no label: counted in the import summary, never an
+empty label) and zero-width NamedEntities (INCEpTION allows them; a span cannot be empty). Without
+imported Sentences, a Sentence is written per run of tokens up to a token ending in . ! or ? or a line
+break. Annotations of other types (POS, lemmas, dependencies, INCEpTION's custom layers
+`webanno.custom.*` ...) are not imported: the import summary names each type with its count. Features
+of our types that the DKPro types below lack (a Token's `pos`, `lemma`, `morph`) do not refuse the
+file when it comes without its type system: they are read as strings and not kept.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
 from cassis import Cas, TypeSystem, load_cas_from_xmi, load_typesystem
+from lxml import etree
 
 from annotator.core.records import DocRecord, FormatReport, SpanRecord
 from annotator.errors import AnnotatorError, Errors
@@ -97,6 +103,8 @@ def to_cas(doc: DocRecord, ts: TypeSystem) -> Cas:
         cas.add(ne(begin=sp.start, end=sp.end, value=sp.label, identifier=sp.kb_id, **predicted))
     for start, end, identifier in carried.get("unlabelled", []):
         cas.add(ne(begin=start, end=end, identifier=identifier))
+    for start, end, value, identifier in carried.get("zero_width", []):
+        cas.add(ne(begin=start, end=end, value=value, identifier=identifier))
     return cas
 
 
@@ -163,6 +171,9 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
             warnings.simplefilter("always")
             if check_regular(path) > MAX_FILE_BYTES:
                 raise AnnotatorError(Errors.E109.format(path=path, limit=MAX_FILE_BYTES, what="file"))
+            undeclared, others = _scan(path, ts)
+            if lenient and undeclared:
+                ts = _with_features(undeclared)
             with open_file(path) as fh:
                 cas = load_cas_from_xmi(fh, typesystem=ts, lenient=lenient)
     except AnnotatorError:
@@ -181,6 +192,12 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     entities = _select(cas, ts, NAMED_ENTITY)
     predicted = ts.get_type(NAMED_ENTITY).get_feature(PREDICTED) is not None if entities else False
     has = (lambda a, f: a.type.get_feature(f) is not None)
+    zero_width = [a for a in entities if a.begin == a.end]
+    for a in zero_width:
+        if not (is_offset(a.begin) and 0 <= a.begin <= len(text)):
+            raise AnnotatorError(Errors.E101.format(
+                path=path, reason=f"NamedEntity {a.begin}-{a.end} lies outside the text"))
+    entities = [a for a in entities if a.begin != a.end]
     labelled = [a for a in entities if has(a, "value") and a.get("value")]
     unlabelled = [a for a in entities if not (has(a, "value") and a.get("value"))]
     spans = [SpanRecord(a.begin, a.end, a.get("value"), a.get("identifier") if has(a, "identifier") else None,
@@ -193,22 +210,81 @@ def read_one(path: Path, ts: TypeSystem, lenient: bool) -> DocRecord:
     tokens = [(a.begin, a.end) for a in _select(cas, ts, TOKEN)] or None
     metas = _select(cas, ts, METADATA)
     title = (metas[0].get("documentTitle") or "") if metas and has(metas[0], "documentTitle") else ""
-    carried = _carried(metas[0] if metas else None, _select(cas, ts, SENTENCE), unlabelled)
+    carried = _carried(metas[0] if metas else None, _select(cas, ts, SENTENCE), unlabelled, zero_width)
     return check_record(DocRecord(name=path.stem, text=text, title=str(title), spans=spans[:len(labelled)],
-                                  tokens=tokens, annotated=True, carried=carried),
+                                  tokens=tokens, annotated=True, carried=carried,
+                                  left_out={f"xmi {_short(name)}": n for name, n in sorted(others.items())}),
                         path, "the document")
 
 
-def _carried(meta, sents: list, unlabelled: list) -> dict:
-    """The DocumentMetaData features, Sentences and NamedEntities without a value, to write back."""
+def _carried(meta, sents: list, unlabelled: list, zero_width: list) -> dict:
+    """The DocumentMetaData features, Sentences, NamedEntities without a value and zero-width ones,
+    to write back."""
     kept = {f: meta.get(f) for f in META_KEPT
             if meta is not None and meta.type.get_feature(f) is not None and meta.get(f) is not None}
+    ident = (lambda a: a.get("identifier") if a.type.get_feature("identifier") else None)
     content = {"meta": kept, "sentences": [[a.begin, a.end] for a in sents],
-               "unlabelled": [[a.begin, a.end, a.get("identifier") if a.type.get_feature("identifier") else None]
-                              for a in unlabelled],
+               "unlabelled": [[a.begin, a.end, ident(a)] for a in unlabelled],
+               "zero_width": [[a.begin, a.end, a.get("value") if a.type.get_feature("value") else None, ident(a)]
+                              for a in zero_width],
                "counts": {k: n for k, n in (("sentences", len(sents)),
-                                             ("named entities without a value", len(unlabelled))) if n}}
+                                             ("named entities without a value", len(unlabelled)),
+                                             ("zero-width named entities", len(zero_width))) if n}}
     return {"xmi": content} if any(content.values()) else {}
+
+
+KNOWN = (NAMED_ENTITY, TOKEN, SENTENCE, METADATA)
+
+
+def _type_name(tag) -> str | None:
+    """The UIMA type an XMI element stands for ("{http:///de/.../type.ecore}Token" is
+    "de....type.Token"); None for the CAS's own elements (Sofa, View, NULL) and XMI's."""
+    if not isinstance(tag, str) or not tag.startswith("{http:///"):
+        return None
+    uri, _, local = tag[len("{http:///"):].partition("}")
+    package = uri.removesuffix(".ecore").replace("/", ".")
+    return None if package == "uima.cas" else f"{package}.{local}"
+
+
+def _scan(path: Path, ts: TypeSystem) -> tuple[dict[str, set[str]], Counter]:
+    """What the file holds beyond what we read: per type of ours, the features `ts` does not declare,
+    and the number of annotations of each other type. Streamed, element by element."""
+    declared = {name: {f.name for f in ts.get_type(name).all_features} for name in KNOWN if ts.contains_type(name)}
+    undeclared: dict[str, set[str]] = {}
+    others: Counter = Counter()
+    depth = 0
+    with open_file(path) as fh:
+        for event, el in etree.iterparse(fh, events=("start", "end"), resolve_entities=False, no_network=True,
+                                         huge_tree=True):
+            if event == "end":
+                depth -= 1
+                if depth == 1:  # a top-level element: done with it
+                    el.clear()
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+                continue
+            depth += 1
+            name = _type_name(el.tag) if depth == 2 else None
+            if name in declared:
+                new = {a for a in el.attrib if not a.startswith("{") and a not in declared[name]}
+                if new:
+                    undeclared.setdefault(name, set()).update(new)
+            elif name is not None and name not in KNOWN:
+                others[name] += 1
+    return undeclared, others
+
+
+def _with_features(undeclared: dict[str, set[str]]) -> TypeSystem:
+    """Our types with the file's further features of them, as strings (read, not kept)."""
+    ts = typesystem()
+    for name, features in undeclared.items():
+        for feature in sorted(features):
+            ts.create_feature(ts.get_type(name), feature, "uima.cas.String")
+    return ts
+
+
+def _short(type_name: str) -> str:
+    return type_name.removeprefix("de.tudarmstadt.ukp.dkpro.core.api.")
 
 
 def _select(cas: Cas, ts: TypeSystem, type_name: str) -> list:

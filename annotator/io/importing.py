@@ -62,6 +62,7 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)  # "file, line N: reason": blank tasks, bad ones with skip_invalid
     carried: Counter = field(default_factory=Counter)  # "brat relations": n ... kept whole, not as spans
     not_carried: Counter = field(default_factory=Counter)  # the same, read for documents already here: not kept
+    left_out: Counter = field(default_factory=Counter)  # "xmi webanno.custom.Relation": n read, with no place here
 
 
 
@@ -103,6 +104,9 @@ def summary(report: ImportReport) -> list[str]:
     if report.not_carried:
         lost = ", ".join(f"{what} {n}" for what, n in sorted(report.not_carried.items()))
         lines.append(f"Not kept, the documents were already in the project (only their spans were added): {lost}.")
+    if report.left_out:
+        left = ", ".join(f"{what} {n}" for what, n in sorted(report.left_out.items()))
+        lines.append(f"Not imported, the project has no place for them (the source files still hold them): {left}.")
     if report.skipped:
         lines.append(f"Skipped {plural(len(report.skipped), 'line')} (blank text, or unreadable with --skip-invalid):")
         for line in report.skipped:
@@ -273,6 +277,7 @@ class _Run:
             names.append(name)
             meta = {**rec.meta, CARRIED: rec.carried} if rec.carried else rec.meta  # exported back (exporting.py)
             _count_carried(rec, self.report.carried)
+            self.report.left_out.update(rec.left_out)
             doc_rows.append((name, rec.title or title_of(rec.text), rec.text, digest, as_json(meta), at,
                              tokens if isinstance(tokens, bytes) else pack_tokens(tokens)))
         docs.insert(doc_rows)  # no RETURNING: SQLite would insert one row per statement to keep their order
@@ -334,6 +339,7 @@ class _Run:
             before = len(rows.spans)
             self._layer_rows(rec, doc_id, layer, rows, layer_name)
             _count_carried(rec, self.report.not_carried)  # the document here keeps its own
+            self.report.left_out.update(rec.left_out)
             self.report.layered.append(f"{doc_name} ({layer_name})")
             self.report.layer_names[layer_name] += 1
             self.report.layer_spans += len(rows.spans) - before

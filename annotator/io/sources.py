@@ -4,6 +4,7 @@ bounded memory. `io/importing.py` stores what this yields."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -11,11 +12,13 @@ from annotator.core.records import DocRecord
 from annotator.core.text import normalize_plain, title_of
 from annotator.errors import AnnotatorError, Errors
 from annotator.formats import registry
-from annotator.formats.files import check_record, check_regular, read_bytes
+from annotator.formats.files import check_record, check_regular, open_file, read_bytes
 
 MAX_DOCUMENT_BYTES = 10_000_000
 TEXT_SUFFIXES = (".txt",)
-AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy", ".ann": "brat", ".xmi": "xmi"}  # --format auto
+AUTO = {".txt": "txt", ".jsonl": "jsonl", ".spacy": "spacy", ".ann": "brat", ".xmi": "xmi",  # --format auto
+        ".conll": "conll", ".json": "labelstudio"}  # (Label Studio's export is the one JSON file read)
+SNIFF_BYTES = 1 << 20  # of a .jsonl's first line, to tell doccano from Prodigy
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -74,10 +77,34 @@ def _texts(folder: Path) -> list[Path]:
 
 
 def _kind(path: Path) -> str:
-    """--format auto of one file: by suffix, and a text with a brat annotation file beside it is brat."""
+    """--format auto of one file: by suffix, and a text with a brat annotation file beside it is brat;
+    a .jsonl whose first line holds doccano's spans (`label`, `labels` or `entities` lists, no
+    `spans`) is doccano (read as Prodigy tasks, its spans were left in the task's keys)."""
     if path.suffix in TEXT_SUFFIXES and path.with_suffix(".ann").is_file():
         return "brat"
-    return AUTO.get(path.suffix, "txt")
+    kind = AUTO.get(path.suffix, "txt")
+    if kind == "jsonl" and _doccano_line(path):
+        return "doccano"
+    return kind
+
+
+def _doccano_line(path: Path) -> bool:
+    """Whether the first non-blank line of a .jsonl is a doccano line; anything unreadable is not (the
+    reader then says what is wrong with it)."""
+    if not path.is_file():  # a FIFO is never opened here (it would wait for a writer): the reader refuses it
+        return False
+    try:
+        with open(path, "rb") as fh:
+            line = b""
+            while not line.strip():
+                line = fh.readline(SNIFF_BYTES)
+                if not line:
+                    return False
+        task = json.loads(line.decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return (isinstance(task, dict) and "spans" not in task
+            and any(isinstance(task.get(key), list) and task[key] for key in ("label", "labels", "entities")))
 
 
 def _folder(folder: Path) -> list[Source]:
@@ -101,7 +128,7 @@ def estimate(found: list[Source]) -> int:
         if kind == "txt":
             n += 1
         elif kind == "jsonl":
-            with open(path, "rb") as fh:
+            with open_file(path) as fh:  # a FIFO is refused (E108), never waited on
                 n += sum(1 for line in fh if line.strip())
         else:
             module = registry.get(kind)
