@@ -70,7 +70,7 @@ class QtDocumentModel(QObject):
         self.unstarted = False  # this user's layer of the open document starts with their first edit
         self.lazy_layer = False  # ... and it did not exist when the document was opened (see _follow_layer)
         self.busy = False  # an edit is running (see editing)
-        self.holders: set = set()  # this window's jobs holding the project's write lock (see hold)
+        self.holders: set = set()  # this window's jobs holding the project's write lock (see hold_while)
         project.changes.subscribe(self._on_change, Change)
 
     @property
