@@ -140,3 +140,44 @@ def test_scores_count_only_the_runs_labels_on_both_sides(store):
     _, held = training.split(training.selection(store, training.layers_of(store, ["done"], None)))
     assert {k: evaluated[k] for k in ("overall", "per_label")} == own_scores(spacy.load(run.path), store, held,
                                                                              set(LABELS))
+
+
+def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
+    """Every row before and after: finished layers, gold, and every span a person accepted, linked,
+    marked NIL, moved, relabelled, added or annotated stay exactly as they were; only the model
+    layer and the untouched suggestions of layers in progress are replaced, and never over a decision
+    or a deletion. Regression: a suggestion carrying a person's referent note was replaced (the note
+    lost, and undoing it failed: E032)."""
+    with store.Session() as s:
+        names = dict(s.query(Annotator.id, Annotator.name))
+        states = {(d, a): st for d, a, st in s.query(DocumentState.document_id, DocumentState.annotator_id,
+                                                       DocumentState.status)}
+    before = lp.layer_rows(store)
+    ana = Project(store, lp.ANA)
+    noted = [i for i, r in before.items() if names[r[1]] == lp.ANA and r[7] and r[9] == "suggested"
+             and states[r[0], r[1]] == "in_progress"]
+    assert noted  # the builder left a note on an unchecked suggestion in ana's work in progress
+    report = resuggesting.resuggest(store, "r1", "all")
+    after = lp.layer_rows(store)
+    run_id = training.model_runs.find_run(store, "r1").id
+
+    def replaceable(r) -> bool:
+        return (names[r[1]] == "model" or states.get((r[0], r[1])) == "in_progress") and r[8] == "model" \
+            and r[9] == "suggested" and r[7] == ""
+
+    assert {i: r for i, r in before.items() if not replaceable(r)} == \
+           {i: r for i, r in after.items() if i in before}  # every other row, every field
+    assert not any(replaceable(r) for i, r in after.items() if i in before)  # the untouched all replaced
+    new = [r for i, r in after.items() if i not in before]
+    assert {(r[8], r[9], r[10], r[7], r[6]) for r in new} == {("model", "suggested", run_id, "", False)}
+    people = [r for r in new if names[r[1]] != "model"]
+    assert len(people) == report.added and report.layers == sum(st == "in_progress" for (_, a), st in states.items()
+                                                                   if names[a] in (lp.ANA, lp.BEN))
+    kept = [r for r in after.values() if r not in new]
+    for r in people:  # a new suggestion overlaps nothing kept in its layer
+        assert not any(k[0] == r[0] and k[1] == r[1] and k[2] < r[3] and r[2] < k[3] for k in kept)
+    for _ in range(3):  # ana's last edits, back to her note: the span is still there to take it from
+        ana.stack.undo()
+        if lp.layer_rows(store)[noted[-1]][7] == "":
+            break
+    assert lp.layer_rows(store)[noted[-1]][7] == ""

@@ -3,7 +3,8 @@
 - The model layer (all suggestions, nobody's decision) gets the run's entities for the chosen
   documents: "unchecked" (nobody has opened them; their layers will start from these) or "all".
 - With "all", a layer someone is working on (in progress, not done) has only its untouched suggestions
-  (origin model, status suggested) replaced. A new suggestion is left out where it would overlap a
+  (origin model, status suggested, no referent note: a note leaves a span unchecked but is a person's
+  work) replaced. A new suggestion is left out where it would overlap a
   span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
   deleted a span at those offsets (the history says so). Finished layers stay as they are.
 - A run with an entity linker (io/linker.py) links what it suggests: the linker's kb_id for a new
@@ -116,7 +117,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
                     continue
                 report.layers += 1
                 untouched = (Span.document_id == doc_id, Span.annotator_id == annotator_id, Span.origin == "model",
-                             Span.status == "suggested")
+                             Span.status == "suggested", Span.referent_note == "")  # a note is a person's
                 report.replaced += s.execute(delete(Span).where(*untouched)).rowcount
                 decided = [(a, b) for a, b in s.execute(select(Span.start, Span.end).where(
                     Span.document_id == doc_id, Span.annotator_id == annotator_id))]
