@@ -16,6 +16,7 @@ import loop_project as lp
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.errors import AnnotatorError
 from annotator.formats import registry
 from annotator.io import resuggesting, training
 
@@ -181,3 +182,28 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
         if lp.layer_rows(store)[noted[-1]][7] == "":
             break
     assert lp.layer_rows(store)[noted[-1]][7] == ""
+
+
+def test_evaluate_never_scores_a_document_the_run_was_trained_on(store, tmp_path):
+    """Regression: `evaluate --against LAYER` scored every finished document of the layer, those the run
+    learned from too (README's own `train --from gold` then `evaluate --against gold` scored a run on
+    its training data). Now they are left out and counted; with nothing else left: E627; a run whose
+    record of them is gone: E628."""
+    run = training.train(store, sources=["gold"], labels=LABELS, base="blank", max_steps=2,
+                         out=tmp_path / "copy" / "p.models" / "gold-run").run
+    trained = training.trained_on(run)
+    gold_train, gold_held = training.split(training.selection(store, training.layers_of(store, ["gold"], None)))
+    assert trained == {c.name for c in gold_train} and len(trained) == 2
+    ana_done = training.selection(store, training.layers_of(store, [lp.ANA], None))
+    assert trained <= {c.name for c in ana_done}  # gold was adjudicated from ana's finished documents
+    result = training.evaluate(store, "gold-run", against=lp.ANA)
+    assert result["documents"] == len(ana_done) - 2 and result["trained_on_left_out"] == 2
+    unseen = [c for c in ana_done if c.name not in trained]
+    assert {k: result[k] for k in ("overall", "per_label")} == own_scores(spacy.load(run.path), store, unseen,
+                                                                          set(LABELS))
+    assert training.evaluate(store, "gold-run", against="gold")["documents"] == len(gold_held) == 1
+    with pytest.raises(AnnotatorError, match=r"\[E627\].*'r1'"):  # r1 learned from all of gold's
+        training.evaluate(store, "r1", against="gold")
+    (run.path.parent / "train.spacy").unlink()
+    with pytest.raises(AnnotatorError, match=r"\[E628\]"):
+        training.evaluate(store, "gold-run", against=lp.ANA)

@@ -306,15 +306,19 @@ def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -
 
 def evaluate(store: Store, run_name: str, against: str | None = None, viewer: str | None = None) -> dict:
     """Score a run against checked data: `against` a layer's finished documents, or by default the
-    documents held out of the finished layers (the split `train` made). `run_name` is a run's name or
-    folder, or any spaCy pipeline's folder (a model trained elsewhere, scored on its NER labels)."""
+    documents held out of the finished layers (the split `train` made); either way never one the run
+    was trained on (`trained_on`: the split's fallback, or a layer's documents it learned from, would
+    otherwise be scored). `run_name` is a run's name or folder, or any spaCy pipeline's folder (a model
+    trained elsewhere, scored on its NER labels: what it learned from is not known here)."""
     import spacy
 
+    trained: set[str] = set()
     try:
         run = model_runs.find_run(store, run_name)
         name, path, labels = run.name, run.path, set(run.labels) or None
-    except AnnotatorError:
-        if not (Path(run_name) / "meta.json").is_file():
+        trained = trained_on(run)
+    except AnnotatorError as e:
+        if not (Path(run_name) / "meta.json").is_file() or "[E628]" in str(e):
             raise
         name, path, labels = run_name, Path(run_name), None
     try:
@@ -331,4 +335,20 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
         source = f"layer '{against}'"
     if not chosen:
         raise AnnotatorError(Errors.E609.format(source=source))
-    return {"run": name, "against": against or "held-out", **score(nlp, checked_records(store, chosen, labels), labels)}
+    unseen = [c for c in chosen if c.name not in trained]  # never a document the run learned from
+    if not unseen:
+        raise AnnotatorError(Errors.E627.format(source=source, n=len(chosen), name=name))
+    return {"run": name, "against": against or "held-out", "trained_on_left_out": len(chosen) - len(unseen),
+            **score(nlp, checked_records(store, unseen, labels), labels)}
+
+
+def trained_on(run: model_runs.RunInfo) -> set[str]:
+    """The names of the documents `run` learned from, read from its folder's train.spacy (the
+    record of what it was trained on; user_data only, no Doc is built). E628 when it is gone."""
+    import srsly
+    from spacy.tokens import DocBin
+
+    path = run.path.parent / "train.spacy"
+    if not path.is_file():
+        raise AnnotatorError(Errors.E628.format(name=run.name, path=path))
+    return {srsly.msgpack_loads(data).get("name") for data in DocBin(store_user_data=True).from_disk(path).user_data}
