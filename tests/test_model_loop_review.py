@@ -7,12 +7,16 @@ uncertain queue. One tiny training (a dozen steps) serves the module; each test 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 import spacy
+from click.testing import CliRunner
 from spacy.training import Corpus
 
 import loop_project as lp
+from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
@@ -207,3 +211,30 @@ def test_evaluate_never_scores_a_document_the_run_was_trained_on(store, tmp_path
     (run.path.parent / "train.spacy").unlink()
     with pytest.raises(AnnotatorError, match=r"\[E628\]"):
         training.evaluate(store, "gold-run", against=lp.ANA)
+
+
+def cli(db, *args):
+    return CliRunner().invoke(main, ["--db", str(db), "--user", lp.REVIEWER, *map(str, args)], catch_exceptions=False)
+
+
+def test_cli_train_end_to_end_and_its_config_trains_again_on_an_export(store, tmp_path):
+    """`annotator train --max-steps N` records a run with what it learned from; its folder's config.cfg
+    is the app's own, and `spacy train` runs it again on the `annotator export --format spacy` DocBin.
+    Regression: the config sourced the NER from the run's base/ folder, deleted after training (E050)."""
+    db = tmp_path / "copy" / "p.db"
+    result = cli(db, "train", "--from", lp.ANA, "--max-steps", 4, "--out", tmp_path / "copy" / "p.models" / "r2")
+    assert result.exit_code == 0, result.output
+    assert "Training on 7 documents, 1 held out" in result.output and "Trained run r2 on 7 documents" in result.output
+    run = training.model_runs.find_run(store, "r2")
+    ana_train, _ = training.split(training.selection(store, training.layers_of(store, [lp.ANA], None)))
+    assert run.documents == 7 and training.trained_on(run) == {c.name for c in ana_train}
+    assert set(run.scores["overall"]) == {"p", "r", "f"} and run.base == training.nlp_mod.resolve_model(None)
+    exported = tmp_path / "ana.spacy"
+    assert cli(db, "export", "--format", "spacy", "--layer", lp.ANA, "--out", exported).exit_code == 0
+    again = subprocess.run([sys.executable, "-m", "spacy", "train", str(run.path.parent / "config.cfg"),
+                            "--output", str(tmp_path / "again"), "--paths.train", str(exported),
+                            "--paths.dev", str(exported), "--training.max_steps", "2"],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    labels = spacy.load(tmp_path / "again" / "model-best").get_pipe("ner").labels
+    assert set(LABELS) <= set(labels) and "EVENT" in labels  # the project's labels, added to the base's

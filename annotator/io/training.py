@@ -11,7 +11,9 @@ The spaCy format module is loaded when first needed (registry.get), so the windo
 
 Training is spaCy's own (`python -m spacy train`), in a subprocess whose output lines are passed on as
 progress, starting from the base model's NER (with the project's labels added) or from a blank English
-pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best. With enough
+pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best, and base/ (the
+base model's NER with the project's labels, ~7 MB) that the config sources: `spacy train config.cfg`
+runs again on it (on an export too), and train.spacy says which documents the run learned from. With enough
 decided links an entity linker is trained alongside (io/linker.py), its knowledge base in `kb/`.
 """
 
@@ -255,9 +257,7 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if base_dir is not None:
-        shutil.rmtree(base_dir, ignore_errors=True)
-    shutil.rmtree(folder / "model-last", ignore_errors=True)
+    shutil.rmtree(folder / "model-last", ignore_errors=True)  # base/ stays: config.cfg sources its NER
     best = folder / "model-best"
     import spacy
 
