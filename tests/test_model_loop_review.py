@@ -22,7 +22,7 @@ from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError
 from annotator.formats import registry
-from annotator.io import resuggesting, training
+from annotator.io import resuggesting, training, uncertainty
 
 pytestmark = pytest.mark.slow
 LABELS = ["GPE", "ORG"]  # the run learns these two; the base model knows eighteen
@@ -238,3 +238,20 @@ def test_cli_train_end_to_end_and_its_config_trains_again_on_an_export(store, tm
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     labels = spacy.load(tmp_path / "again" / "model-best").get_pipe("ner").labels
     assert set(LABELS) <= set(labels) and "EVENT" in labels  # the project's labels, added to the base's
+
+
+def test_uncertain_queue_lists_only_unchecked_documents_in_a_stable_order(store):
+    """Only documents nobody opened (gold and both analysts' work left out), most disputed first, ties
+    in import order, the same order every time; a document opened meanwhile leaves the rest in order."""
+    training.model_runs.use_run(store, "r1")
+    with store.Session() as s:
+        model = s.query(Annotator.id).filter(Annotator.name == "model").scalar()
+        opened = {d for d, a in s.query(DocumentState.document_id, DocumentState.annotator_id) if a != model}
+        unchecked = sorted(i for (i,) in s.query(Document.id) if i not in opened)
+    assert len(unchecked) >= 2
+    first = uncertainty.uncertain_order(store)
+    assert sorted(u.document_id for u in first) == unchecked
+    keys = [(-u.disagreement, unchecked.index(u.document_id)) for u in first]
+    assert keys == sorted(keys) and first == uncertainty.uncertain_order(store)
+    Project(store, lp.BEN).open_document(first[0].document_id)
+    assert uncertainty.uncertain_order(store) == first[1:]
