@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 import spacy
@@ -20,7 +21,7 @@ from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
-from annotator.errors import AnnotatorError
+from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import resuggesting, training, uncertainty
 
@@ -255,3 +256,22 @@ def test_uncertain_queue_lists_only_unchecked_documents_in_a_stable_order(store)
     assert keys == sorted(keys) and first == uncertainty.uncertain_order(store)
     Project(store, lp.BEN).open_document(first[0].document_id)
     assert uncertainty.uncertain_order(store) == first[1:]
+
+
+def test_cancel_while_the_run_is_scored_records_nothing_and_leaves_no_folder(store, tmp_path):
+    """Regression: Cancel pressed after spaCy had finished, while the run was being scored on the
+    held-out documents (both the run and the stock model read them), was ignored: the run was
+    recorded. And a failure there left the folder behind with no run (a retry hit E606)."""
+    asked = []
+
+    def cancelled() -> bool:  # the window's Cancel, pressed once spaCy's process has ended
+        if threading.current_thread() is threading.main_thread():
+            asked.append(True)
+        return len(asked) >= 2
+
+    out = tmp_path / "copy" / "p.models" / "r3"
+    with pytest.raises(Cancelled):
+        training.train(store, base="blank", max_steps=2, out=out, cancelled=cancelled)
+    assert not out.exists() and [r.name for r in training.model_runs.runs(store)] == ["r1"]
+    with pytest.raises(AnnotatorError, match=r"\[E602\]"):
+        training.model_runs.find_run(store, "r3")

@@ -207,7 +207,8 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
           viewer: str | None = None, progress: Progress | None = None,
           cancelled: Stop | None = None) -> TrainReport:
     """Train on the checked documents of `sources`, record the run and return it (see the module).
-    Cancelling stops spaCy and removes the run's folder: nothing is recorded."""
+    Cancelling (up to the moment the run is recorded, scoring included) stops spaCy and removes the
+    run's folder, as any failure does: nothing is recorded, and no folder is left without its run."""
     if max_steps < 1:
         raise AnnotatorError(Errors.E608.format(steps=max_steps))
     sources = sources or [DONE]
@@ -254,19 +255,21 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
             linker.add_to_config(cfg, folder / "kb")
         cfg.to_disk(folder / "config.cfg")
         _spacy_train(folder, progress, cancelled)
-    except BaseException:
+        shutil.rmtree(folder / "model-last", ignore_errors=True)  # base/ stays: config.cfg sources its NER
+        best = folder / "model-best"
+        import spacy
+
+        scores = score(spacy.load(best), checked_records(store, held, keep), keep)
+        if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
+            scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
+        scores["linker"] = links.record()
+        if cancelled is not None and cancelled():  # asked while the run was scored: still nothing recorded
+            raise Cancelled()
+        run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
+                                    labels=sorted(keep), scores=scores)
+    except BaseException:  # a failure or a cancel at any step: no folder without its run
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    shutil.rmtree(folder / "model-last", ignore_errors=True)  # base/ stays: config.cfg sources its NER
-    best = folder / "model-best"
-    import spacy
-
-    scores = score(spacy.load(best), checked_records(store, held, keep), keep)
-    if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
-        scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
-    scores["linker"] = links.record()
-    run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
-                                labels=sorted(keep), scores=scores)
     return TrainReport(run, len(train_set), len(held), misaligned)
 
 
