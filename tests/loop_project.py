@@ -84,6 +84,8 @@ def build(folder: Path, *, model: bool = True) -> Store:
         while len(adj):
             adj.take(adj[0], ANA)
         adj.finish()
+    adj = review.adjudicate(ids[3], [ANA, BEN])  # gold being adjudicated: in progress
+    adj.take(adj[0], BEN)
     return store
 
 

@@ -152,8 +152,8 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     """Every row before and after: finished layers, gold, and every span a person accepted, linked,
     marked NIL, moved, relabelled, added or annotated stay exactly as they were; only the model
     layer and the untouched suggestions of layers in progress are replaced, and never over a decision
-    or a deletion. Regression: a suggestion carrying a person's referent note was replaced (the note
-    lost, and undoing it failed: E032)."""
+    or a deletion. Regressions: a suggestion carrying a person's referent note was replaced (the note
+    lost, and undoing it failed: E032); gold being adjudicated got the run's suggestions."""
     with store.Session() as s:
         names = dict(s.query(Annotator.id, Annotator.name))
         states = {(d, a): st for d, a, st in s.query(DocumentState.document_id, DocumentState.annotator_id,
@@ -179,6 +179,9 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     people = [r for r in new if names[r[1]] != "model"]
     assert len(people) == report.added and report.layers == sum(st == "in_progress" for (_, a), st in states.items()
                                                                    if names[a] in (lp.ANA, lp.BEN))
+    # gold, even while a document is being adjudicated, is what reviewers decided: never a suggestion
+    assert any(names[a] == "gold" and st == "in_progress" for (_, a), st in states.items())
+    assert not any(names[r[1]] == "gold" for r in people)
     kept = [r for r in after.values() if r not in new]
     for r in people:  # a new suggestion overlaps nothing kept in its layer
         assert not any(k[0] == r[0] and k[1] == r[1] and k[2] < r[3] and r[2] < k[3] for k in kept)

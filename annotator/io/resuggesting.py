@@ -6,7 +6,8 @@
   (origin model, status suggested, no referent note: a note leaves a span unchecked but is a person's
   work) replaced. A new suggestion is left out where it would overlap a
   span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
-  deleted a span at those offsets (the history says so). Finished layers stay as they are.
+  deleted a span at those offsets (the history says so). Finished layers stay as they are, and so
+  does gold, even while a document is being adjudicated: it holds reviewers' decisions only.
 - A run with an entity linker (io/linker.py) links what it suggests: the linker's kb_id for a new
   suggestion becomes its suggested link (the project's entity with that kb_id), its `link_source`
   "linker". Where the linker has no candidate (NIL), or the entity is gone, the prior-based suggestion
@@ -22,8 +23,8 @@ from typing import Callable
 from sqlalchemy import delete, insert, select
 
 from annotator.core import nlp as nlp_mod
-from annotator.core.db.annotators import MODEL_LAYER, get_annotator
-from annotator.core.db.models import Document, DocumentState, Event, Span, utcnow
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
+from annotator.core.db.models import Annotator, Document, DocumentState, Event, Span, utcnow
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
@@ -83,6 +84,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
     with store.atomic() as s:
         run_id = run.id
         model = get_annotator(s, MODEL_LAYER, is_model=True).id
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
         opened = {}
         for doc_id, annotator_id, status in s.execute(select(DocumentState.document_id, DocumentState.annotator_id,
                                                              DocumentState.status)):
@@ -113,7 +115,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
             report.documents += 1
             report.suggestions += len(rows)
             for annotator_id, status in opened.get(doc_id, []):
-                if status == "done":
+                if status == "done" or annotator_id == gold:  # gold holds reviewers' decisions only
                     continue
                 report.layers += 1
                 untouched = (Span.document_id == doc_id, Span.annotator_id == annotator_id, Span.origin == "model",
