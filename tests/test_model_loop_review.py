@@ -24,6 +24,7 @@ from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import resuggesting, training, uncertainty
+from annotator.ui.qt_model import details
 
 pytestmark = pytest.mark.slow
 LABELS = ["GPE", "ORG"]  # the run learns these two; the base model knows eighteen
@@ -222,7 +223,8 @@ def cli(db, *args):
 
 
 def test_cli_train_end_to_end_and_its_config_trains_again_on_an_export(store, tmp_path):
-    """`annotator train --max-steps N` records a run with what it learned from; its folder's config.cfg
+    """`annotator train --max-steps N` records a run with what it learned from (the sources and layers;
+    before, only a count: whose work it was could not be told); its folder's config.cfg
     is the app's own, and `spacy train` runs it again on the `annotator export --format spacy` DocBin.
     Regression: the config sourced the NER from the run's base/ folder, deleted after training (E050)."""
     db = tmp_path / "copy" / "p.db"
@@ -233,6 +235,11 @@ def test_cli_train_end_to_end_and_its_config_trains_again_on_an_export(store, tm
     ana_train, _ = training.split(training.selection(store, training.layers_of(store, [lp.ANA], None)))
     assert run.documents == 7 and training.trained_on(run) == {c.name for c in ana_train}
     assert set(run.scores["overall"]) == {"p", "r", "f"} and run.base == training.nlp_mod.resolve_model(None)
+    assert run.scores["trained_on"] == {"sources": [lp.ANA], "layers": {lp.ANA: 7}}  # whose work it learned
+    r1 = training.model_runs.find_run(store, "r1").scores["trained_on"]
+    assert r1["sources"] == ["done"] and set(r1["layers"]) == {"gold", lp.ANA, lp.BEN}
+    assert sum(r1["layers"].values()) == training.model_runs.find_run(store, "r1").documents
+    assert "r2: trained on 7 documents (ana 7), scored on 1 held out." in details(run)
     exported = tmp_path / "ana.spacy"
     assert cli(db, "export", "--format", "spacy", "--layer", lp.ANA, "--out", exported).exit_code == 0
     again = subprocess.run([sys.executable, "-m", "spacy", "train", str(run.path.parent / "config.cfg"),

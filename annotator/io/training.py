@@ -263,6 +263,10 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
         if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
             scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
         scores["linker"] = links.record()
+        layers: dict[str, int] = {}
+        for c in train_set:
+            layers[c.layer] = layers.get(c.layer, 0) + 1
+        scores["trained_on"] = {"sources": sources, "layers": layers}  # whose work; the names: train.spacy
         if cancelled is not None and cancelled():  # asked while the run was scored: still nothing recorded
             raise Cancelled()
         run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
