@@ -154,7 +154,8 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     marked NIL, moved, relabelled, added or annotated stay exactly as they were; only the model
     layer and the untouched suggestions of layers in progress are replaced, and never over a decision
     or a deletion. Regressions: a suggestion carrying a person's referent note was replaced (the note
-    lost, and undoing it failed: E032); gold being adjudicated got the run's suggestions."""
+    lost, and undoing it failed: E032); gold being adjudicated got the run's suggestions; a run trained
+    on GPE and ORG suggested its base model's DATE, NORP, CARDINAL... too."""
     with store.Session() as s:
         names = dict(s.query(Annotator.id, Annotator.name))
         states = {(d, a): st for d, a, st in s.query(DocumentState.document_id, DocumentState.annotator_id,
@@ -177,6 +178,7 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     assert not any(replaceable(r) for i, r in after.items() if i in before)  # the untouched all replaced
     new = [r for i, r in after.items() if i not in before]
     assert {(r[8], r[9], r[10], r[7], r[6]) for r in new} == {("model", "suggested", run_id, "", False)}
+    assert {r[4] for r in new} == set(LABELS)  # what the run learned, not the base model's DATE or NORP
     people = [r for r in new if names[r[1]] != "model"]
     assert len(people) == report.added and report.layers == sum(st == "in_progress" for (_, a), st in states.items()
                                                                    if names[a] in (lp.ANA, lp.BEN))

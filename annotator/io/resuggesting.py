@@ -1,6 +1,7 @@
 """Re-suggest with a trained run, never touching what a person decided.
 
-- The model layer (all suggestions, nobody's decision) gets the run's entities for the chosen
+- The model layer (all suggestions, nobody's decision) gets the run's entities of the labels it
+  was trained on (those it was scored on; a base model's others are left out) for the chosen
   documents: "unchecked" (nobody has opened them; their layers will start from these) or "all".
 - With "all", a layer someone is working on (in progress, not done) has only its untouched suggestions
   (origin model, status suggested, no referent note: a note leaves a span unchecked but is a person's
@@ -98,8 +99,10 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
             progress(0, len(docs))
         texts = (t for _, t in docs)
         links = linker.has_linker(nlp)
+        learned = set(run.labels)  # a base model's other labels (DATE, NORP...) were neither learned nor scored
         found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if links else (ents, {})
-                 for _, ents in nlp_mod.suggest(nlp, texts, links=links))
+                 for ents in ([e for e in ents if not learned or e[2] in learned]
+                              for _, ents in nlp_mod.suggest(nlp, texts, links=links)))
         entity_of: dict[str, int | None] = {}
         for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
