@@ -18,7 +18,7 @@ from spacy.training import Corpus
 
 import loop_project as lp
 from annotator.cli import main
-from annotator.core.db.models import Annotator, Document, DocumentState, Span
+from annotator.core.db.models import Annotator, Document, DocumentState, Event, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Cancelled
@@ -149,6 +149,26 @@ def test_scores_count_only_the_runs_labels_on_both_sides(store):
                                                                              set(LABELS))
 
 
+def events(store) -> list[tuple]:
+    with store.Session() as s:
+        return [(e.id, e.command, e.undone, e.document_id) for e in s.query(Event).order_by(Event.id)]
+
+
+def test_resuggest_unchecked_changes_only_the_model_layer_of_documents_nobody_opened(store):
+    with store.Session() as s:
+        model = s.query(Annotator.id).filter(Annotator.name == "model").scalar()
+        opened = {d for d, a in s.query(DocumentState.document_id, DocumentState.annotator_id) if a != model}
+    before, history = lp.layer_rows(store), events(store)
+    report = resuggesting.resuggest(store, "r1", "unchecked")
+    after = lp.layer_rows(store)
+    untouched = {i: r for i, r in before.items() if r[0] in opened or r[1] != model}
+    assert untouched == {i: r for i, r in after.items() if i in untouched} and events(store) == history
+    new = [r for i, r in after.items() if i not in before]
+    assert {r[0] for r in new} <= set(range(1, 100)) - opened and {r[1] for r in new} == {model}
+    assert len(new) == report.suggestions and report.documents == 2 and report.layers == 0
+    assert not [i for i, r in before.items() if r[0] not in opened and r[1] == model and i in after]
+
+
 def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     """Every row before and after: finished layers, gold, and every span a person accepted, linked,
     marked NIL, moved, relabelled, added or annotated stay exactly as they were; only the model
@@ -160,7 +180,7 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
         names = dict(s.query(Annotator.id, Annotator.name))
         states = {(d, a): st for d, a, st in s.query(DocumentState.document_id, DocumentState.annotator_id,
                                                        DocumentState.status)}
-    before = lp.layer_rows(store)
+    before, history = lp.layer_rows(store), events(store)
     ana = Project(store, lp.ANA)
     noted = [i for i, r in before.items() if names[r[1]] == lp.ANA and r[7] and r[9] == "suggested"
              and states[r[0], r[1]] == "in_progress"]
@@ -185,6 +205,7 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     # gold, even while a document is being adjudicated, is what reviewers decided: never a suggestion
     assert any(names[a] == "gold" and st == "in_progress" for (_, a), st in states.items())
     assert not any(names[r[1]] == "gold" for r in people)
+    assert events(store) == history  # nobody's edit: the history and every undo stack are as they were
     kept = [r for r in after.values() if r not in new]
     for r in people:  # a new suggestion overlaps nothing kept in its layer
         assert not any(k[0] == r[0] and k[1] == r[1] and k[2] < r[3] and r[2] < k[3] for k in kept)
