@@ -66,9 +66,9 @@ def _work(person: Project, doc: int, n: int, finish: bool) -> None:
         person.set_status(doc, "done")
 
 
-def build(folder: Path, *, model: bool = True) -> Store:
-    """The project file `folder/p.db` (see the module)."""
-    store = Store(str(folder / "p.db"))
+def build(folder: Path, *, model: bool = True, store: Store | None = None) -> Store:
+    """The project file `folder/p.db` (see the module), or the project in `store` (a team server's)."""
+    store = store if store is not None else Store(str(folder / "p.db"))
     Project(store, REVIEWER, role="reviewer")
     import_kb(store, seeds_dir() / "kb.jsonl")
     import_paths(store, articles(folder / "texts"), use_model=model)

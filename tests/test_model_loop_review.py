@@ -16,6 +16,7 @@ import spacy
 from click.testing import CliRunner
 from spacy.training import Corpus
 
+import factories
 import loop_project as lp
 from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Event, Span
@@ -170,6 +171,18 @@ def test_resuggest_unchecked_changes_only_the_model_layer_of_documents_nobody_op
 
 
 def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
+    resuggest_all_row_by_row(store, "r1")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_resuggest_all_row_by_row_on_a_team_server(backend, tmp_path):
+    """The same on PostgreSQL: the project built there, the run's folder given (no project folder)."""
+    store = lp.build(tmp_path, store=factories.new_store(tmp_path / "p.db"))
+    training.train(store, labels=LABELS, max_steps=12, out=tmp_path / "runs" / "pg")
+    resuggest_all_row_by_row(store, "pg")
+
+
+def resuggest_all_row_by_row(store, run_name: str) -> None:
     """Every row before and after: finished layers, gold, and every span a person accepted, linked,
     marked NIL, moved, relabelled, added or annotated stay exactly as they were; only the model
     layer and the untouched suggestions of layers in progress are replaced, and never over a decision
@@ -185,9 +198,9 @@ def test_resuggest_all_replaces_only_untouched_suggestions_row_by_row(store):
     noted = [i for i, r in before.items() if names[r[1]] == lp.ANA and r[7] and r[9] == "suggested"
              and states[r[0], r[1]] == "in_progress"]
     assert noted  # the builder left a note on an unchecked suggestion in ana's work in progress
-    report = resuggesting.resuggest(store, "r1", "all")
+    report = resuggesting.resuggest(store, run_name, "all")
     after = lp.layer_rows(store)
-    run_id = training.model_runs.find_run(store, "r1").id
+    run_id = training.model_runs.find_run(store, run_name).id
 
     def replaceable(r) -> bool:
         return (names[r[1]] == "model" or states.get((r[0], r[1])) == "in_progress") and r[8] == "model" \
