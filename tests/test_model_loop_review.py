@@ -321,3 +321,14 @@ def test_cancel_while_the_run_is_scored_records_nothing_and_leaves_no_folder(sto
     assert not out.exists() and [r.name for r in training.model_runs.runs(store)] == ["r1"]
     with pytest.raises(AnnotatorError, match=r"\[E602\]"):
         training.model_runs.find_run(store, "r3")
+
+
+def test_an_annotator_cannot_train_even_from_their_own_layer(store, tmp_path):
+    """Regression: `annotator --user ana train --from ana` recorded a run in the project (the window
+    and README say training is for reviewers; only --from done was refused, for showing others' work)."""
+    db = tmp_path / "copy" / "p.db"
+    out = tmp_path / "copy" / "p.models" / "by-ana"
+    result = CliRunner().invoke(main, ["--db", str(db), "--user", lp.ANA, "train", "--from", lp.ANA, "--base",
+                                       "blank", "--max-steps", 1, "--out", str(out)])
+    assert result.exit_code == 1 and result.output.startswith("Error: [E614] Training is for reviewers: ana")
+    assert not out.exists() and [r.name for r in training.model_runs.runs(store)] == ["r1"]

@@ -207,10 +207,15 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
           viewer: str | None = None, progress: Progress | None = None,
           cancelled: Stop | None = None) -> TrainReport:
     """Train on the checked documents of `sources`, record the run and return it (see the module).
+    With `viewer`, only a reviewer may (E614), from their own layer too: the run is the project's.
     Cancelling (up to the moment the run is recorded, scoring included) stops spaCy and removes the
     run's folder, as any failure does: nothing is recorded, and no folder is left without its run."""
     if max_steps < 1:
         raise AnnotatorError(Errors.E608.format(steps=max_steps))
+    if viewer is not None:  # a run is the project's (listed, made the suggester): reviewers, as in the window
+        with store.Session() as s:
+            if s.scalar(select(Annotator.role).where(Annotator.name == viewer)) != "reviewer":
+                raise AnnotatorError(Errors.E614.format(user=viewer))
     sources = sources or [DONE]
     source_text = ", ".join(sources)
     chosen = selection(store, layers_of(store, sources, viewer))
