@@ -25,6 +25,7 @@ from annotator.core.project import Project
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import resuggesting, training, uncertainty
+from annotator.io.merging import merge
 from annotator.ui.qt_model import details
 
 pytestmark = pytest.mark.slow
@@ -332,3 +333,25 @@ def test_an_annotator_cannot_train_even_from_their_own_layer(store, tmp_path):
                                        "blank", "--max-steps", 1, "--out", str(out)])
     assert result.exit_code == 1 and result.output.startswith("Error: [E614] Training is for reviewers: ana")
     assert not out.exists() and [r.name for r in training.model_runs.runs(store)] == ["r1"]
+
+
+def test_resuggest_keeps_out_what_a_colleague_deleted_in_a_merged_file(store, tmp_path):
+    """Regression: deletions merged from a colleague's project file (history events of command
+    "merged") were not read, so `suggest --documents all` put back the suggestions they had deleted."""
+    theirs_path = tmp_path / "theirs.db"
+    shutil.copy(tmp_path / "copy" / "p.db", theirs_path)
+    Project(store, "dora")  # here first: carl's id in this file is not his id in theirs
+    theirs = Store(str(theirs_path))
+    carl = Project(theirs, "carl")
+    doc = uncertainty.unchecked(theirs)[0][0]
+    opened = carl.open_document(doc)
+    deleted = {(v.start, v.end) for v in opened if v.label in LABELS}
+    for v in opened:
+        if (v.start, v.end) in deleted:
+            carl.delete_span(v.id)
+    assert deleted
+    theirs.close()
+    merge(store, theirs_path)
+    report = resuggesting.resuggest(store, "r1", "all")
+    mine = Project(store, "carl")
+    assert not {(v.start, v.end) for v in mine.spans(doc)} & deleted and report.kept_out >= len(deleted)

@@ -30,6 +30,7 @@ from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
+from annotator.core.records import MERGED
 from annotator.errors import AnnotatorError, Errors
 from annotator.io import linker, model_runs
 
@@ -50,13 +51,20 @@ class SuggestReport:
 
 def _deleted_by_person(session, document_id: int, annotator_id: int) -> set[tuple[int, int]]:
     """(start, end) of spans deleted from this layer of this document (not undone), by its owner or a
-    reviewer: the history holds each deleted span as it was."""
-    rows = session.scalars(select(Event.payload).where(Event.document_id == document_id,
-                                                       Event.command == "delete_span", ~Event.undone))
+    reviewer: the history holds each deleted span as it was. A deletion merged from a colleague's file
+    (io/merging.py) counts too: its span's layer id is that file's, so one the layer's owner made there
+    is known by who made it."""
+    rows = session.execute(select(Event.command, Event.annotator_id, Event.payload).where(
+        Event.document_id == document_id, Event.command.in_(["delete_span", MERGED]), ~Event.undone))
     out = set()
-    for payload in rows:
-        before = (payload or {}).get("before") or {}
-        if before.get("annotator_id") == annotator_id:
+    for command, by, payload in rows:
+        payload = payload or {}
+        if command == MERGED:
+            if payload.get("command") != "delete_span":
+                continue
+            payload = payload.get("payload") or {}
+        before = payload.get("before") or {}
+        if before.get("annotator_id") == annotator_id or (command == MERGED and by == annotator_id):
             out.add((before.get("start"), before.get("end")))
     return out
 
