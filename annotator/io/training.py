@@ -356,11 +356,9 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
 
 def trained_on(run: model_runs.RunInfo) -> set[str]:
     """The names of the documents `run` learned from, read from its folder's train.spacy (the
-    record of what it was trained on; user_data only, no Doc is built). E628 when it is gone."""
-    import srsly
-    from spacy.tokens import DocBin
-
+    record of what it was trained on), a document at a time: DocBin.from_disk would hold the whole
+    corpus's token rows (gigabytes for 100,000 articles). E628 when it is gone."""
     path = run.path.parent / "train.spacy"
     if not path.is_file():
         raise AnnotatorError(Errors.E628.format(name=run.name, path=path))
-    return {srsly.msgpack_loads(data).get("name") for data in DocBin(store_user_data=True).from_disk(path).user_data}
+    return {rec.name for rec in registry.get("spacy").stream(path)}
