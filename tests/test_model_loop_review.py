@@ -22,9 +22,11 @@ from annotator.cli import main
 from annotator.core.db.models import Annotator, Document, DocumentState, Event, Span
 from annotator.core.db.store import Store
 from annotator.core.project import Project
+from annotator.core.records import DocRecord
 from annotator.errors import AnnotatorError, Cancelled
 from annotator.formats import registry
 from annotator.io import resuggesting, training, uncertainty
+from annotator.io.importing import import_records
 from annotator.io.merging import merge
 from annotator.ui.qt_model import details
 
@@ -355,3 +357,21 @@ def test_resuggest_keeps_out_what_a_colleague_deleted_in_a_merged_file(store, tm
     report = resuggesting.resuggest(store, "r1", "all")
     mine = Project(store, "carl")
     assert not {(v.start, v.end) for v in mine.spans(doc)} & deleted and report.kept_out >= len(deleted)
+
+
+def test_resuggest_with_a_linker_after_a_document_with_no_link(store):
+    """Regression: with a run that has an entity linker, a document where it linked nothing made the
+    next one's entities arrive with their kb_ids still attached: ValueError (too many values to
+    unpack), a traceback instead of suggestions."""
+    run = training.model_runs.find_run(store, "r1")
+    assert "links" in run.scores  # r1 has an entity linker
+    import_records(store, [DocRecord(name="zz-calm", text="The weather was calm all week."),
+                           DocRecord(name="zz-seoul", text="Seoul and Tokyo signed it. Japan agreed with South Korea.")],
+                   use_model=False)
+    report = resuggesting.resuggest(store, "r1", "unchecked")
+    with store.Session() as s:
+        model = s.query(Annotator.id).filter(Annotator.name == "model").scalar()
+        doc = s.query(Document.id).filter(Document.name == "zz-seoul").scalar()
+        rows = s.query(Span).filter(Span.document_id == doc, Span.annotator_id == model).all()
+    assert report.documents == 4 and {r.label for r in rows} == {"GPE"} and len(rows) >= 3
+    assert all(r.entity_id is not None for r in rows)  # the places, linked by the linker or the prior

@@ -106,11 +106,11 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
         if progress:
             progress(0, len(docs))
         texts = (t for _, t in docs)
-        links = linker.has_linker(nlp)
+        has_linker = linker.has_linker(nlp)  # a name of its own: the generator below reads it lazily
         learned = set(run.labels)  # a base model's other labels (DATE, NORP...) were neither learned nor scored
-        found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if links else (ents, {})
+        found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if has_linker else (ents, {})
                  for ents in ([e for e in ents if not learned or e[2] in learned]
-                              for _, ents in nlp_mod.suggest(nlp, texts, links=links)))
+                              for _, ents in nlp_mod.suggest(nlp, texts, links=has_linker)))
         entity_of: dict[str, int | None] = {}
         for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
