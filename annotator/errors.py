@@ -331,6 +331,10 @@ class Errors(metaclass=ErrorsWithCodes):
             "--format labelstudio only, not {fmt}. Leave them out, or export as labelstudio.")
     E625 = ("Cannot load the spaCy pipeline at '{path}' ({reason}). It may need another spaCy version or a "
             "package it was trained with; install that, or score a run of this project. Nothing was scored.")
+    E627 = ("Nothing to evaluate against: every finished document of {source} ({n}) is one run '{name}' was "
+            "trained on, and scoring it there would flatter it. Mark other documents done, or train without them.")
+    E628 = ("Cannot tell which documents run '{name}' was trained on: its record {path} is gone, and a score "
+            "must never include them. Put the run folder back as it was; nothing was scored.")
 
     # The label scheme
     E520 = ("'{user}' cannot change the label scheme ({action}): it relabels or re-keys every layer of "

@@ -143,7 +143,9 @@ def test_evaluate_prints_scores_per_label(project_dir):
                                      for m in data["per_label"].values())
     against = json.loads(cli(project_dir / "p.db", "evaluate", "--model", "first", "--against", "ana",
                              "--json").output)
-    assert against["documents"] == 30
+    assert against["documents"] == 7 and against["trained_on_left_out"] == 23  # never what it learned from
+    said = cli(project_dir / "p.db", "evaluate", "--model", "first", "--against", "ana").output.splitlines()[0]
+    assert said == "first against ana (7 documents; 23 it was trained on left out)"
     text = cli(project_dir / "p.db", "evaluate", "--model", "first").output
     assert text.splitlines()[2].startswith("overall")
     # the entity linker, scored by spaCy on the mentions the analysts linked

@@ -89,7 +89,7 @@ def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_win
     assert runs.detail.text().startswith("Select a run")
     runs.select_run(run.name)
     per_label = runs.detail.text().splitlines()  # the selected run, label by label, against the stock model
-    assert per_label[0].startswith(f"{run.name}: trained on {run.documents} documents")
+    assert per_label[0].startswith(f"{run.name}: trained on {run.documents} documents (ana {run.documents}),")
     assert any(line.startswith(f"{label}: P ") for label in run.scores["per_label"] for line in per_label[1:])
     qtbot.mouseClick(runs.use_button, Qt.MouseButton.LeftButton)
     assert runs.table.item(0, 0).text() == "●"

@@ -161,7 +161,9 @@ def evaluate_cmd(ctx, run, against, as_json):
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(f"{report['run']} against {report['against']} ({plural(report['documents'], 'document')})")
+    left = report.get("trained_on_left_out")
+    click.echo(f"{report['run']} against {report['against']} ({plural(report['documents'], 'document')}"
+               + (f"; {left} it was trained on left out" if left else "") + ")")
     rows = [("overall", report["overall"])] + list(report["per_label"].items())
     width = max(len(name) for name, _ in rows)
     click.echo(" " * width + "".join(f"{t:>8}" for t in ("P", "R", "F1")))

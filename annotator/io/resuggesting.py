@@ -1,11 +1,14 @@
 """Re-suggest with a trained run, never touching what a person decided.
 
-- The model layer (all suggestions, nobody's decision) gets the run's entities for the chosen
+- The model layer (all suggestions, nobody's decision) gets the run's entities of the labels it
+  was trained on (those it was scored on; a base model's others are left out) for the chosen
   documents: "unchecked" (nobody has opened them; their layers will start from these) or "all".
 - With "all", a layer someone is working on (in progress, not done) has only its untouched suggestions
-  (origin model, status suggested) replaced. A new suggestion is left out where it would overlap a
+  (origin model, status suggested, no referent note: a note leaves a span unchecked but is a person's
+  work) replaced. A new suggestion is left out where it would overlap a
   span still in that layer (accepted, relabelled, moved, added: a decision), or where the person
-  deleted a span at those offsets (the history says so). Finished layers stay as they are.
+  deleted a span at those offsets (the history says so). Finished layers stay as they are, and so
+  does gold, even while a document is being adjudicated: it holds reviewers' decisions only.
 - A run with an entity linker (io/linker.py) links what it suggests: the linker's kb_id for a new
   suggestion becomes its suggested link (the project's entity with that kb_id), its `link_source`
   "linker". Where the linker has no candidate (NIL), or the entity is gone, the prior-based suggestion
@@ -21,12 +24,13 @@ from typing import Callable
 from sqlalchemy import delete, insert, select
 
 from annotator.core import nlp as nlp_mod
-from annotator.core.db.annotators import MODEL_LAYER, get_annotator
-from annotator.core.db.models import Document, DocumentState, Event, Span, utcnow
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, get_annotator
+from annotator.core.db.models import Annotator, Document, DocumentState, Event, Span, utcnow
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.editing.permissions import check_reviewer_view
 from annotator.core.kb.suggestions import LINKER, UNLINKABLE, suggest_links
+from annotator.core.records import MERGED
 from annotator.errors import AnnotatorError, Errors
 from annotator.io import linker, model_runs
 
@@ -47,13 +51,20 @@ class SuggestReport:
 
 def _deleted_by_person(session, document_id: int, annotator_id: int) -> set[tuple[int, int]]:
     """(start, end) of spans deleted from this layer of this document (not undone), by its owner or a
-    reviewer: the history holds each deleted span as it was."""
-    rows = session.scalars(select(Event.payload).where(Event.document_id == document_id,
-                                                       Event.command == "delete_span", ~Event.undone))
+    reviewer: the history holds each deleted span as it was. A deletion merged from a colleague's file
+    (io/merging.py) counts too: its span's layer id is that file's, so one the layer's owner made there
+    is known by who made it."""
+    rows = session.execute(select(Event.command, Event.annotator_id, Event.payload).where(
+        Event.document_id == document_id, Event.command.in_(["delete_span", MERGED]), ~Event.undone))
     out = set()
-    for payload in rows:
-        before = (payload or {}).get("before") or {}
-        if before.get("annotator_id") == annotator_id:
+    for command, by, payload in rows:
+        payload = payload or {}
+        if command == MERGED:
+            if payload.get("command") != "delete_span":
+                continue
+            payload = payload.get("payload") or {}
+        before = payload.get("before") or {}
+        if before.get("annotator_id") == annotator_id or (command == MERGED and by == annotator_id):
             out.add((before.get("start"), before.get("end")))
     return out
 
@@ -82,6 +93,7 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
     with store.atomic() as s:
         run_id = run.id
         model = get_annotator(s, MODEL_LAYER, is_model=True).id
+        gold = s.scalar(select(Annotator.id).where(Annotator.name == GOLD))
         opened = {}
         for doc_id, annotator_id, status in s.execute(select(DocumentState.document_id, DocumentState.annotator_id,
                                                              DocumentState.status)):
@@ -94,9 +106,11 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
         if progress:
             progress(0, len(docs))
         texts = (t for _, t in docs)
-        links = linker.has_linker(nlp)
-        found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if links else (ents, {})
-                 for _, ents in nlp_mod.suggest(nlp, texts, links=links))
+        has_linker = linker.has_linker(nlp)  # a name of its own: the generator below reads it lazily
+        learned = set(run.labels)  # a base model's other labels (DATE, NORP...) were neither learned nor scored
+        found = (([e[:3] for e in ents], {(a, b): kb for a, b, _, kb in ents if kb}) if has_linker else (ents, {})
+                 for ents in ([e for e in ents if not learned or e[2] in learned]
+                              for _, ents in nlp_mod.suggest(nlp, texts, links=has_linker)))
         entity_of: dict[str, int | None] = {}
         for n, ((doc_id, _), (ents, links)) in enumerate(zip(docs, found), 1):
             s.execute(delete(Span).where(Span.document_id == doc_id, Span.annotator_id == model))
@@ -112,11 +126,11 @@ def resuggest(store: Store, run_name: str, documents: str = "unchecked", viewer:
             report.documents += 1
             report.suggestions += len(rows)
             for annotator_id, status in opened.get(doc_id, []):
-                if status == "done":
+                if status == "done" or annotator_id == gold:  # gold holds reviewers' decisions only
                     continue
                 report.layers += 1
                 untouched = (Span.document_id == doc_id, Span.annotator_id == annotator_id, Span.origin == "model",
-                             Span.status == "suggested")
+                             Span.status == "suggested", Span.referent_note == "")  # a note is a person's
                 report.replaced += s.execute(delete(Span).where(*untouched)).rowcount
                 decided = [(a, b) for a, b in s.execute(select(Span.start, Span.end).where(
                     Span.document_id == doc_id, Span.annotator_id == annotator_id))]

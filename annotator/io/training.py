@@ -11,7 +11,9 @@ The spaCy format module is loaded when first needed (registry.get), so the windo
 
 Training is spaCy's own (`python -m spacy train`), in a subprocess whose output lines are passed on as
 progress, starting from the base model's NER (with the project's labels added) or from a blank English
-pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best. With enough
+pipeline. The run folder keeps config.cfg, train.spacy and dev.spacy beside model-best, and base/ (the
+base model's NER with the project's labels, ~7 MB) that the config sources: `spacy train config.cfg`
+runs again on it (on an export too), and train.spacy says which documents the run learned from. With enough
 decided links an entity linker is trained alongside (io/linker.py), its knowledge base in `kb/`.
 """
 
@@ -205,9 +207,15 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
           viewer: str | None = None, progress: Progress | None = None,
           cancelled: Stop | None = None) -> TrainReport:
     """Train on the checked documents of `sources`, record the run and return it (see the module).
-    Cancelling stops spaCy and removes the run's folder: nothing is recorded."""
+    With `viewer`, only a reviewer may (E614), from their own layer too: the run is the project's.
+    Cancelling (up to the moment the run is recorded, scoring included) stops spaCy and removes the
+    run's folder, as any failure does: nothing is recorded, and no folder is left without its run."""
     if max_steps < 1:
         raise AnnotatorError(Errors.E608.format(steps=max_steps))
+    if viewer is not None:  # a run is the project's (listed, made the suggester): reviewers, as in the window
+        with store.Session() as s:
+            if s.scalar(select(Annotator.role).where(Annotator.name == viewer)) != "reviewer":
+                raise AnnotatorError(Errors.E614.format(user=viewer))
     sources = sources or [DONE]
     source_text = ", ".join(sources)
     chosen = selection(store, layers_of(store, sources, viewer))
@@ -252,29 +260,35 @@ def train(store: Store, *, sources: list[str] | None = None, labels: list[str] |
             linker.add_to_config(cfg, folder / "kb")
         cfg.to_disk(folder / "config.cfg")
         _spacy_train(folder, progress, cancelled)
-    except BaseException:
+        shutil.rmtree(folder / "model-last", ignore_errors=True)  # base/ stays: config.cfg sources its NER
+        best = folder / "model-best"
+        import spacy
+
+        scores = score(spacy.load(best), checked_records(store, held, keep), keep)
+        if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
+            scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
+        scores["linker"] = links.record()
+        layers: dict[str, int] = {}
+        for c in train_set:
+            layers[c.layer] = layers.get(c.layer, 0) + 1
+        scores["trained_on"] = {"sources": sources, "layers": layers}  # whose work; the names: train.spacy
+        if cancelled is not None and cancelled():  # asked while the run was scored: still nothing recorded
+            raise Cancelled()
+        run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
+                                    labels=sorted(keep), scores=scores)
+    except BaseException:  # a failure or a cancel at any step: no folder without its run
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if base_dir is not None:
-        shutil.rmtree(base_dir, ignore_errors=True)
-    shutil.rmtree(folder / "model-last", ignore_errors=True)
-    best = folder / "model-best"
-    import spacy
-
-    scores = score(spacy.load(best), checked_records(store, held, keep), keep)
-    if base_name != BLANK:  # the stock model on the same held-out documents: the improvement is measurable
-        scores["stock"] = score(nlp_mod.load_model(base_name), checked_records(store, held, keep), keep)
-    scores["linker"] = links.record()
-    run = model_runs.record_run(store, name=name, path=best, base=base_name, documents=len(train_set),
-                                labels=sorted(keep), scores=scores)
     return TrainReport(run, len(train_set), len(held), misaligned)
 
 
 def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -> dict:
-    """P/R/F1 of the pipeline's entities against the records' spans, by spaCy's scorer (through
-    Language.evaluate): {"overall": {p, r, f}, "per_label": {LABEL: {p, r, f}}, "documents": n}, and
-    "links": {p, r, f} (spaCy's nel_micro scores) when the pipeline has an entity linker.
-    With `labels`, reference spans of other labels are left out: the model never learned them."""
+    """P/R/F1 of the pipeline's entities against the records' spans, by spaCy's scorer (as
+    Language.evaluate runs it): {"overall": {p, r, f}, "per_label": {LABEL: {p, r, f}}, "documents": n},
+    and "links": {p, r, f} (spaCy's nel_micro scores) when the pipeline has an entity linker.
+    With `labels`, both sides keep only those: the model never learned the others, and a base model's
+    DATE or NORP would count as a false positive against reference data that leaves them out."""
+    from spacy.scorer import Scorer
     from spacy.training import Example
 
     keep = set(labels) if labels is not None else None
@@ -284,7 +298,11 @@ def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -
             rec.spans = [sp for sp in rec.spans if sp.label in keep]
         reference = registry.get("spacy").to_doc(rec, nlp.vocab, report)
         examples.append(Example(nlp.make_doc(rec.text), reference))
-    scores = nlp.evaluate(examples) if examples else {}
+    for eg, doc in zip(examples, nlp.pipe([eg.predicted for eg in examples])):
+        if keep is not None:
+            doc.ents = [e for e in doc.ents if e.label_ in keep]
+        eg.predicted = doc
+    scores = Scorer(nlp).score(examples) if examples else {}
 
     def prf(d: dict | None, prefix: str = "") -> dict:
         d = d or {}
@@ -300,15 +318,19 @@ def score(nlp, docs: Iterable[DocRecord], labels: Iterable[str] | None = None) -
 
 def evaluate(store: Store, run_name: str, against: str | None = None, viewer: str | None = None) -> dict:
     """Score a run against checked data: `against` a layer's finished documents, or by default the
-    documents held out of the finished layers (the split `train` made). `run_name` is a run's name or
-    folder, or any spaCy pipeline's folder (a model trained elsewhere, scored on its NER labels)."""
+    documents held out of the finished layers (the split `train` made); either way never one the run
+    was trained on (`trained_on`: the split's fallback, or a layer's documents it learned from, would
+    otherwise be scored). `run_name` is a run's name or folder, or any spaCy pipeline's folder (a model
+    trained elsewhere, scored on its NER labels: what it learned from is not known here)."""
     import spacy
 
+    trained: set[str] = set()
     try:
         run = model_runs.find_run(store, run_name)
         name, path, labels = run.name, run.path, set(run.labels) or None
-    except AnnotatorError:
-        if not (Path(run_name) / "meta.json").is_file():
+        trained = trained_on(run)
+    except AnnotatorError as e:
+        if not (Path(run_name) / "meta.json").is_file() or "[E628]" in str(e):
             raise
         name, path, labels = run_name, Path(run_name), None
     try:
@@ -325,4 +347,18 @@ def evaluate(store: Store, run_name: str, against: str | None = None, viewer: st
         source = f"layer '{against}'"
     if not chosen:
         raise AnnotatorError(Errors.E609.format(source=source))
-    return {"run": name, "against": against or "held-out", **score(nlp, checked_records(store, chosen, labels), labels)}
+    unseen = [c for c in chosen if c.name not in trained]  # never a document the run learned from
+    if not unseen:
+        raise AnnotatorError(Errors.E627.format(source=source, n=len(chosen), name=name))
+    return {"run": name, "against": against or "held-out", "trained_on_left_out": len(chosen) - len(unseen),
+            **score(nlp, checked_records(store, unseen, labels), labels)}
+
+
+def trained_on(run: model_runs.RunInfo) -> set[str]:
+    """The names of the documents `run` learned from, read from its folder's train.spacy (the
+    record of what it was trained on), a document at a time: DocBin.from_disk would hold the whole
+    corpus's token rows (gigabytes for 100,000 articles). E628 when it is gone."""
+    path = run.path.parent / "train.spacy"
+    if not path.is_file():
+        raise AnnotatorError(Errors.E628.format(name=run.name, path=path))
+    return {rec.name for rec in registry.get("spacy").stream(path)}

@@ -83,8 +83,10 @@ def details(run: model_runs.RunInfo) -> str:
     """The selected run, label by label: what the table's one F hides (a new label learned, an old one lost)."""
     scores = run.scores
     stock = (scores.get("stock") or {}).get("per_label") or {}
-    lines = [f"{run.name}: trained on {plural(run.documents, 'document')}, scored on {scores.get('documents', 0)} "
-             "held out."]
+    layers = (scores.get("trained_on") or {}).get("layers") or {}
+    whose = f" ({', '.join(f'{layer} {n}' for layer, n in layers.items())})" if layers else ""
+    lines = [f"{run.name}: trained on {plural(run.documents, 'document')}{whose}, scored on "
+             f"{scores.get('documents', 0)} held out."]
     for label, prf in (scores.get("per_label") or {}).items():
         versus = f"   (stock F {stock[label]['f']:.3f})" if label in stock else "   (the stock model lacks it)"
         lines.append(f"{label}: P {prf['p']:.3f}  R {prf['r']:.3f}  F {prf['f']:.3f}" + (versus if stock else ""))
