@@ -95,7 +95,7 @@ def test_train_in_the_window_then_use_the_run_and_walk_uncertain_first(model_win
     assert runs.table.item(0, 0).text() == "●"
     with w.project.store.Session() as s:  # the database says so
         assert s.query(ModelRun.name).filter(ModelRun.active).scalar() == run.name
-    assert model_runs.suggester(w.project.store) == str(run.path)
+    assert model_runs.active_run(w.project.store).path == run.path
 
     ranked = uncertain_order(w.project.store)
     order = [u.document_id for u in ranked]

@@ -34,10 +34,8 @@ from annotator.formats.registry import export_names
 def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
     from annotator.io.importing import import_paths, summary
-    from annotator.io.model_runs import suggester
 
     store = open_store(ctx)
-    model = model or (None if no_model else suggester(store))  # the run made the project's suggester
     bar, callback = progress_bar("Pre-annotating")
     with bar:
         report = import_paths(store, paths, fmt=fmt, model=model, use_model=not no_model, as_layer=as_layer,

@@ -36,7 +36,7 @@ from annotator.core.records import CARRIED, NIL, DocRecord, SpanRecord
 from annotator.core.text import pack_tokens, title_of
 from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Cancelled, Errors
-from annotator.io import linker
+from annotator.io import linker, model_runs
 from annotator.io.import_rows import DOC_COLUMNS, Rows, Teach, entities_for_links, held, ids_of
 from annotator.io.sources import estimate, iter_records, sources
 
@@ -128,7 +128,9 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
                    use_model: bool = True, as_layer: str | None = None,
                    progress: ProgressFn | None = None, cancelled: Callable[[], bool] = lambda: False,
                    nlp=None, by: str | None = None, total: int | None = None) -> ImportReport:
-    """Tokenise (and pre-annotate with spaCy unless `use_model` is false), and store in one transaction.
+    """Tokenise (and pre-annotate with spaCy unless `use_model` is false: with `model`, else the project's
+    suggester run, with the labels it was trained on only, else the configured model), and store in one
+    transaction.
 
     Records stream: rows are inserted in batches as they are read, and a bad record, an error or
     `cancelled()` anywhere rolls everything back. Only text hashes and names of the project's
@@ -141,6 +143,10 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
     """
     if total is None:
         total = len(records) if isinstance(records, Sized) else 0
+    learned: set[str] = set()  # the suggester's labels: a run suggests only what it was trained on
+    suggester = model_runs.active_run(store) if use_model and model is None and nlp is None else None
+    if suggester is not None and suggester.exists:
+        model, learned = str(suggester.path), set(suggester.labels)
     with store.atomic() as session:
         run = _Run(session, as_layer, by, ImportReport())
         fresh = run.fresh(records)
@@ -154,6 +160,8 @@ def import_records(store: Store, records: Iterable[DocRecord], *, model: str | N
             n_process = nlp_mod.processes_for(total)
             analysed = nlp_mod.suggest(nlp, (_model_input(rec, nlp.vocab) for rec, _ in feed),
                                        n_process=n_process, links=run.linking)
+            if learned:
+                analysed = ((tokens, [e for e in ents if e[2] in learned]) for tokens, ents in analysed)
         else:
             analysed = nlp_mod.tokens_only(rec.text if rec.tokens is None else list(rec.tokens) for rec, _ in feed)
         batch = []

@@ -125,12 +125,3 @@ def active_run(store: Store) -> RunInfo | None:
     with store.Session() as s:
         row = s.scalar(select(ModelRun).where(ModelRun.active, ModelRun.name.is_not(None)))
         return _info(store, row) if row is not None else None
-
-
-def suggester(store: Store) -> str | None:
-    """The folder of the project's suggester, if a run was made it and is still there."""
-    with store.Session() as s:
-        row = s.scalar(select(ModelRun).where(ModelRun.active, ModelRun.name.is_not(None)))
-        info = _info(store, row) if row is not None else None
-    return str(info.path) if info is not None and info.exists else None
-
