@@ -29,6 +29,7 @@ class SpanRecord:
     label: str
     kb_id: str | None = None  # the linked entity's kb_id; "NIL" when checked and nothing fits
     status: str = "accepted"
+    note: str = ""  # the person's "Refers to" note (Span.referent_note)
 
 
 @dataclass

@@ -84,7 +84,7 @@ def sentence_starts(words: list[str], starts, ends, codes, pdoc, lengths, yes: i
 
 
 def span_rows(rec: DocRecord) -> list:
-    """The record's spans as rows (document id, start, end, label, kb_id, status): a StoredRecord's rows
+    """The record's spans as rows (document id, start, end, label, kb_id, status[, note]): a StoredRecord's rows
     as read (no SpanRecord built), else made from its spans."""
     rows = getattr(rec, "span_rows", None)
     return rows if rows is not None else [(0, sp.start, sp.end, sp.label, sp.kb_id, sp.status) for sp in rec.spans]
@@ -128,7 +128,7 @@ def place(recs: list[DocRecord], starts, ends, pdoc, report: FormatReport):
     if not m:
         return numpy.zeros((0, 2), dtype=numpy.int64), [], [], {}
     rows = list(chain.from_iterable(per_doc))
-    _, ss, se, labels, kbs, statuses = zip(*rows)
+    _, ss, se, labels, kbs, statuses, *_ = zip(*rows)  # (a stored row has its note last)
     sdoc = numpy.repeat(numpy.arange(len(recs)), counts)
     ss, se = numpy.fromiter(ss, numpy.int64, m), numpy.fromiter(se, numpy.int64, m)
     sugg = numpy.fromiter(map(SUGGESTED.__eq__, statuses), bool, m)

@@ -44,7 +44,7 @@ from annotator.formats.files import check_record, kb_id_problem, lines, loads, s
 SUFFIX = ".jsonl"
 FORMAT = "prodigy"  # this format's key of DocRecord.carried
 _TASK_KEYS = {"text", "meta", "spans", "name", "_annotator_id", "relations"}  # modelled, or kept apart
-_SPAN_KEYS = {"start", "end", "label", "text", "token_start", "token_end", "kb_id", "status"}
+_SPAN_KEYS = {"start", "end", "label", "text", "token_start", "token_end", "kb_id", "status", "note"}
 
 
 def input_hash(text: str) -> int:
@@ -97,6 +97,8 @@ def to_task(doc: DocRecord) -> dict:
         if sp.kb_id is not None:
             item["kb_id"] = sp.kb_id
         item["status"] = sp.status
+        if sp.note:
+            item["note"] = sp.note
         spans.append(item)
     rejected = [sp for sp in kept.get("rejected") or [] if isinstance(sp, dict)]
     if rejected:  # as the annotator rejected them, in order with the others
@@ -241,7 +243,10 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
         status = sp.get("status", "suggested" if verdict == "ignore" else "accepted")  # skipped: not decided
         if status not in SPAN_STATUSES:
             raise bad(f"span {start}-{end} has status {status!r}; expected \"accepted\" or \"suggested\"")
-        spans.append(SpanRecord(start, end, label, kb_id, status))
+        note = sp.get("note", "")
+        if not isinstance(note, str):
+            raise bad(f"span {start}-{end} has note {note!r}; expected a string")
+        spans.append(SpanRecord(start, end, label, kb_id, status, note))
         if set(sp) - _SPAN_KEYS:
             span_keys.append([start, end, label, {k: v for k, v in sp.items() if k not in _SPAN_KEYS}])
     spans = _linked(task, spans, answer, bad)

@@ -23,6 +23,7 @@ class Format:
     # a token can be marked "not annotated" (DocBin: missing), as an unchecked suggestion's tokens must be;
     # a token format without it would write them as O, non-entities: exporting.py leaves such documents out
     missing: bool = False
+    notes: bool = False  # a span's "Refers to" note is written (elsewhere exporting.py counts it as left out)
 
     @property
     def folder(self) -> bool:
@@ -30,7 +31,7 @@ class Format:
 
 
 FORMATS: dict[str, Format] = {
-    "jsonl": Format("annotator.formats.jsonl", "Prodigy-style JSONL", ".jsonl"),
+    "jsonl": Format("annotator.formats.jsonl", "Prodigy-style JSONL", ".jsonl", notes=True),
     "spacy": Format("annotator.formats.spacy_docbin", "spaCy DocBin, for spacy train", ".spacy", tokens=True,
                     missing=True),
     "brat": Format("annotator.formats.brat", "brat standoff, .txt and .ann per document", ""),

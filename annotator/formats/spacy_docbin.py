@@ -290,7 +290,7 @@ class _Batches:
         (id, kb_id, label, start, end, start_char, end_char) big-endian, as SpanGroup.to_bytes packs it."""
         ids, pack = self.ids, self.pack
         rows = [_SPAN_ROW.pack(0, ids[kb_id] if kb_id else 0, ids[label], i - first, j - first, start, end)
-                for i, j, (_, start, end, label, kb_id, _status) in spans]
+                for i, j, (_, start, end, label, kb_id, *_) in spans]
         return pack({pack({"name": SUGGESTED, "attrs": {}, "spans": rows}): [SUGGESTED]})
 
     def finish(self) -> None:

@@ -53,6 +53,7 @@ class ExportReport(FormatReport):
     suggestions_left_out: int = 0  # unchecked suggestions not written as spans ...
     unchecked_documents: int = 0  # ... in this many documents
     documents_left_out: list[str] = field(default_factory=list)  # a token format with no "missing": whole
+    notes_left_out: int = 0  # "Refers to" notes of written spans the format has no place for
 
 
 def layer_id(store: Store, layer: str) -> int:
@@ -85,7 +86,7 @@ def document_ids(store: Store, layer: str, status: str = "done", suggestions: bo
 
 _DOCS = "SELECT id, name, title, text, meta, tokens FROM documents WHERE id IN ({}) ORDER BY id"
 _SPANS = (f"SELECT s.document_id, s.start, s.\"end\", s.label, CASE WHEN s.nil THEN '{NIL}' ELSE e.kb_id END, "
-          "{status} FROM spans s LEFT OUTER JOIN entities e ON e.id = s.entity_id "
+          "{status}, s.referent_note FROM spans s LEFT OUTER JOIN entities e ON e.id = s.entity_id "
           "WHERE s.annotator_id = ?{accepted} AND s.document_id IN ({ids}) "
           "ORDER BY s.document_id, s.start, s.\"end\", s.label")
 # the extents of the suggestions left out, from the covering index ix_spans_document_layer alone
@@ -129,6 +130,12 @@ def records(store: Store, layer: str, ids: list[int], suggestions: bool = False)
         return out
 
     yield from read_ahead(read, [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)])
+
+
+def _notes(rec: DocRecord) -> int:
+    """How many of the record's spans carry a "Refers to" note (its rows as read, or its spans)."""
+    stored = getattr(rec, "span_rows", None)
+    return sum(1 for row in stored if row[6]) if stored is not None else sum(1 for sp in rec.spans if sp.note)
 
 
 def read_ahead(read: Callable[[list[int]], list[DocRecord]], chunks: list[list[int]]) -> Iterator[DocRecord]:
@@ -199,6 +206,8 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
                     left.documents_left_out.append(rec.name)
                     rec = None
             if rec is not None:
+                if not kind.notes:
+                    left.notes_left_out += _notes(rec)
                 yield rec
             if progress:
                 progress(n, len(ids))
@@ -224,7 +233,7 @@ def export(store: Store, fmt: str, out: str | Path, *, layer: str, status: str =
                             as_text=report.as_text, unplaced_documents=report.unplaced_documents,
                             fmt=fmt, suggestions_left_out=left.suggestions_left_out,
                             unchecked_documents=left.unchecked_documents,
-                            documents_left_out=left.documents_left_out)
+                            documents_left_out=left.documents_left_out, notes_left_out=left.notes_left_out)
 
     try:
         return outputs.replace(out, write, folder=kind.folder)
@@ -270,6 +279,10 @@ def summary(report: FormatReport, out: str | Path) -> list[str]:
     left_out = getattr(report, "suggestions_left_out", 0)
     if left_out:
         lines.append(unchecked_line(report))
+    notes = getattr(report, "notes_left_out", 0)
+    if notes:
+        lines.append(f"{plural(notes, 'span note')} (\"Refers to\") {'was' if notes == 1 else 'were'} not written: "
+                     f"{getattr(report, 'fmt', '') or 'the format'} has no place for them (--format jsonl keeps them).")
     return lines
 
 

@@ -373,7 +373,7 @@ class _Run:
         for sp in unique.values():
             entity_id = entity_of.get(sp.kb_id)
             spans.append((doc_id, sp.start, sp.end, sp.label, layer, "import", sp.status, entity_id,
-                          sp.kb_id == NIL, None, "", at, at, 1, None))  # the file does not say who linked
+                          sp.kb_id == NIL, None, sp.note, at, at, 1, None))  # the file does not say who linked
             if entity_id is not None and sp.status == "accepted":
                 self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)
