@@ -292,7 +292,7 @@ class QtAdjudicationView(QWidget):
         sel = self.view.selection()
         if sel is None:
             return
-        bounds = move_edge(self.gold.tokens, *sel, edge, direction)  # the main window's rule
+        bounds = move_edge(self.gold.tokens, *sel, edge, direction, self.gold.text)  # the main window's rule
         if bounds is not None:
             self.view.select(*bounds)
         self._edit_hint()
