@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import factories
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QScrollArea
 from sqlalchemy import insert, select
 
 from annotator.core.db.annotators import MODEL_LAYER, get_annotator, record_owner
-from annotator.core.db.models import Annotator, Span
+from annotator.core.db.models import Annotator, Entity, Span
 from annotator.core.db.provenance_counts import refresh
 from annotator.core.db.store import Store
 from annotator.core.project import Project
 from annotator.core.resources import seeds_dir
+from annotator.io import kb_transfer
 from annotator.io.importing import import_paths
 from annotator.ui.qt_app import make_window
 
@@ -111,3 +113,34 @@ def test_ui_walk_shift_right_at_a_paragraph_end_passes_over_the_line_break(windo
     assert text[a:b] == "May"
     ui.key(view, Key.Key_0)  # DATE
     assert (a, b, "DATE") in [(s.start, s.end, s.label) for s in project.spans(window.model.doc_id)]
+
+
+def test_ui_walk_new_entity_form_scrolls_into_view_with_its_warning(window, ui, qtbot):
+    """Regression: at 1280×800 Ctrl+Shift+N opened the new-entity form below the side panels' edge:
+    the near-duplicate warning (why the first Enter creates nothing) and the Create button were out of
+    sight, and the first Enter seemed to do nothing."""
+    view, text, store = window.view, window.model.text, window.project.store
+    at = text.index("Japan")
+    window.watcher.timer.setInterval(50)
+    kb_transfer.load_starter(store)  # the starter knowledge base, as on a first run
+    qtbot.waitUntil(lambda: any(s.entity_id for s in window.model.spans.values()), timeout=5_000)
+    ui.click(view, at + 1)
+    assert window.model.span_text(window.model.current_span()) == "Japan"
+    ui.key(view, Key.Key_N, Mod.ControlModifier | Mod.ShiftModifier)
+    form, area = window.link_panel.new_form, window.findChild(QScrollArea, "sidePanels")
+
+    def seen(widget) -> bool:
+        top = widget.mapTo(area.viewport(), QPoint(0, 0)).y()
+        return widget.isVisible() and top >= 0 and top + widget.height() <= area.viewport().height()
+
+    qtbot.wait(200)  # the layout has placed the form, as the user looks at it
+    assert seen(form.name) and seen(form.warning) and seen(form.create)
+    assert form.warning.text().startswith("Similar: Japan (GPE, Q17)")
+    ui.key(form.name, Key.Key_Return)  # warns
+    ui.key(form.name, Key.Key_Return)  # creates
+    with store.Session() as s:
+        made = s.scalars(select(Entity).where(Entity.name == "Japan", Entity.kb_id != "Q17")).one()
+        linked = s.scalar(select(Span.entity_id).where(Span.start == at, Span.end == at + 5,
+                                                       Span.document_id == window.model.doc_id))
+    assert linked == made.id
+    assert window.model.current_span().entity_id == made.id
