@@ -6,7 +6,7 @@ from __future__ import annotations
 import factories
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QScrollArea
+from PySide6.QtWidgets import QApplication, QScrollArea
 from sqlalchemy import insert, select
 
 from annotator.core.db.annotators import MODEL_LAYER, get_annotator, record_owner
@@ -144,3 +144,35 @@ def test_ui_walk_new_entity_form_scrolls_into_view_with_its_warning(window, ui, 
                                                        Span.document_id == window.model.doc_id))
     assert linked == made.id
     assert window.model.current_span().entity_id == made.id
+
+
+def test_ui_walk_export_path_follows_the_format(window, qtbot, tmp_path):
+    """Regression: after a JSONL export to a path of one's own, choosing spaCy in the next export kept
+    `out.jsonl` in the path box (the hint saying "Writes one .spacy file"): Export asked to replace
+    out.jsonl, and Replace wrote the DocBin over the JSONL under its name."""
+    from spacy.tokens import DocBin  # noqa: PLC0415 (spaCy only where the DocBin is read back)
+    from test_ui_export import choose, every_document, open_dialog, press_export, type_path
+
+    dialog = open_dialog(window, qtbot)
+    every_document(qtbot, dialog)
+    assert dialog.format.currentData() == "jsonl"
+    type_path(qtbot, dialog, tmp_path / "out.jsonl")
+    press_export(qtbot, dialog, dialog.exported)
+    jsonl = (tmp_path / "out.jsonl").read_bytes()
+    dialog = open_dialog(window, qtbot)
+    qtbot.wait(QApplication.keyboardInputInterval())  # a combo's type-ahead starts again
+    choose(qtbot, dialog.format, "spacy")
+    assert dialog.path.text() == str(tmp_path / "out.spacy")
+    press_export(qtbot, dialog, dialog.exported)
+    assert (tmp_path / "out.jsonl").read_bytes() == jsonl
+    assert len(DocBin().from_disk(tmp_path / "out.spacy")) == len(jsonl.splitlines()) == 1  # the started one
+    dialog = open_dialog(window, qtbot)
+    qtbot.wait(QApplication.keyboardInputInterval())
+    choose(qtbot, dialog.format, "brat")  # a folder
+    assert dialog.format.currentData() == "brat"
+    assert dialog.path.text() == str(tmp_path / "out")
+    type_path(qtbot, dialog, tmp_path / "mine.txt")  # a name of the user's making stays as typed
+    qtbot.wait(QApplication.keyboardInputInterval())
+    choose(qtbot, dialog.format, "conll")
+    assert dialog.path.text() == str(tmp_path / "mine.txt")
+    dialog.reject()
