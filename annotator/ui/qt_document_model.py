@@ -139,11 +139,10 @@ class QtDocumentModel(QObject):
         # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it;
         # until then the model's suggestions are shown, as the layer will start from them
         self.unstarted = self.lazy_layer = self.layer_id == self.project.annotator_id and layer.status == "new"
-        shown = self.layer_id
+        self.shown = shown = self.layer_id  # the model's suggestions until this user's layer starts
         if self.unstarted and (model := self.project.model_layer_id()) is not None:
-            shown, status = model, layer.status
-            layer = read_layer(self.project, document_id, model, until)._replace(status=status)
-        self.shown = shown
+            self.shown = shown = model
+            layer = read_layer(self.project, document_id, model, until)._replace(status=layer.status)
         self.doc = self._hooked(OpenDocument(
             doc.id, doc.text, doc.tokens, layer.spans, name=doc.name, title=doc.title, status=layer.status,
             unread=layer.unread, unread_suggested=layer.unread_suggested,
@@ -246,8 +245,7 @@ class QtDocumentModel(QObject):
         """Show this user's layer, just started, in place of the model's suggestions; the current span
         becomes its copy."""
         current = self.current_span()
-        self.unstarted = False
-        self.shown = self.layer_id
+        self.unstarted, self.shown = False, self.layer_id
         with self.editing():
             self.reload_layer()  # the views get the differences
             copy = self._copy_of(current)
@@ -284,13 +282,8 @@ class QtDocumentModel(QObject):
             self.connectionLost.emit(str(e))
 
     def reload_layer(self) -> None:
-        """Re-read the open document's layer after changes made elsewhere; views get the differences.
-        Until this user's layer starts that is the model's suggestions, as `open` showed them (their own,
-        still empty, would blank the article), and their layer once another desktop of theirs started it."""
+        """Re-read the layer shown (the model's until this user's starts) after changes made elsewhere."""
         if self.doc_id is None:
-            return
-        if self.unstarted and document_status(self.project, self.doc_id) != "new":
-            self._show_own_layer()
             return
         self.load_rest()
         fresh = {s.id: s for s in read_spans(self.project, self.doc_id, self.shown)}
