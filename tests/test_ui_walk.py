@@ -176,3 +176,28 @@ def test_ui_walk_export_path_follows_the_format(window, qtbot, tmp_path):
     choose(qtbot, dialog.format, "conll")
     assert dialog.path.text() == str(tmp_path / "mine.txt")
     dialog.reject()
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 700)])
+def test_ui_walk_a_long_refusal_wraps_in_the_status_bar(window, ui, qtbot, size):
+    """Regression: Review → Agreement… (Ctrl+Shift+A) as an annotator says why not and what to do,
+    `[E164] ... A reviewer (or the project lead) can run annotator role NAME reviewer`; the status bar
+    cut it off at "A reviewer (c", the command out of sight. A message too long for one line wraps."""
+    window.resize(*size)
+    qtbot.wait(50)
+    ui.key(window.view, Key.Key_A, Mod.ControlModifier | Mod.ShiftModifier)
+    bar = window.statusBar()
+    text = bar.currentMessage()
+    assert text.startswith("[E164]") and text.endswith("`annotator role tester reviewer`.")
+    left_of = min(w.x() for w in (window.progress_label, window.saved_label, window.user_label))
+    width = left_of - 12  # the room left of the permanent widgets
+    one_line = bar.fontMetrics().horizontalAdvance(text)
+    lines = bar.fontMetrics().boundingRect(0, 0, width, 10_000, int(Qt.TextFlag.TextWordWrap), text).height()
+    assert one_line > width  # it does not fit on one line here
+    qtbot.waitUntil(lambda: bar.height() >= lines, timeout=2_000)  # every line of it shows
+    shot = bar.grab()  # and something is drawn on the second line, left of the permanent widgets
+    second = [shot.toImage().pixelColor(x, bar.height() // 2 + bar.fontMetrics().lineSpacing() // 2)
+              for x in range(6, width)]
+    assert len({c.name() for c in second}) > 1
+    bar.clearMessage()
+    qtbot.waitUntil(lambda: bar.height() < lines, timeout=2_000)
