@@ -8,6 +8,9 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QScrollArea
 from sqlalchemy import insert, select
+from spacy.tokens import DocBin
+from test_ui_export import choose, every_document, open_dialog, press_export, type_path
+from test_ui_review import adjudicate, gold_status, reviewer, team  # noqa: F401 (fixtures)
 
 from annotator.core.db.annotators import MODEL_LAYER, get_annotator, record_owner
 from annotator.core.db.models import Annotator, Entity, Span
@@ -150,9 +153,6 @@ def test_ui_walk_export_path_follows_the_format(window, qtbot, tmp_path):
     """Regression: after a JSONL export to a path of one's own, choosing spaCy in the next export kept
     `out.jsonl` in the path box (the hint saying "Writes one .spacy file"): Export asked to replace
     out.jsonl, and Replace wrote the DocBin over the JSONL under its name."""
-    from spacy.tokens import DocBin  # noqa: PLC0415 (spaCy only where the DocBin is read back)
-    from test_ui_export import choose, every_document, open_dialog, press_export, type_path
-
     dialog = open_dialog(window, qtbot)
     every_document(qtbot, dialog)
     assert dialog.format.currentData() == "jsonl"
@@ -201,3 +201,20 @@ def test_ui_walk_a_long_refusal_wraps_in_the_status_bar(window, ui, qtbot, size)
     assert len({c.name() for c in second}) > 1
     bar.clearMessage()
     qtbot.waitUntil(lambda: bar.height() < lines, timeout=2_000)
+
+
+def test_ui_walk_gold_done_is_said_in_the_adjudication_view(team, reviewer, qtbot):
+    """Regression: Ctrl+Enter in the adjudication view marked gold done and said so only in the main
+    window's status bar, under the adjudication window: nothing in the view changed, and a reviewer
+    pressed it again or wondered whether it had worked. The progress line says it now."""
+    store, d0 = team
+    view = adjudicate(reviewer, qtbot)
+    for _ in range(len(view.model.items)):
+        qtbot.keyClick(view.table, Key.Key_R)  # every disagreement decided (rejected)
+    assert "gold marked done" not in view.progress.text()
+    qtbot.keyClick(view.table, Key.Key_Return, Mod.ControlModifier)
+    assert gold_status(store, d0) == "done"
+    assert view.progress.text().endswith("· gold marked done ✓") and view.progress.isVisible()
+    qtbot.keyClick(view.table, Key.Key_Z, Mod.ControlModifier)  # undone: said no more
+    assert gold_status(store, d0) == "in_progress"
+    assert "gold marked done" not in view.progress.text()
