@@ -218,3 +218,31 @@ def test_ui_walk_gold_done_is_said_in_the_adjudication_view(team, reviewer, qtbo
     qtbot.keyClick(view.table, Key.Key_Z, Mod.ControlModifier)  # undone: said no more
     assert gold_status(store, d0) == "in_progress"
     assert "gold marked done" not in view.progress.text()
+
+
+def test_ui_walk_propagating_again_says_every_mention_is_linked(window, ui, qtbot):
+    """Regression: Ctrl+Shift+P on a link already on every identical mention said "No other identical
+    mention in this document." beside a dozen of them in the article; it says none is left unlinked."""
+    view, text, store = window.view, window.model.text, window.project.store
+    window.watcher.timer.setInterval(50)
+    kb_transfer.load_starter(store)
+    qtbot.waitUntil(lambda: any(s.entity_id for s in window.model.spans.values()), timeout=5_000)
+    at = text.index("Japan")
+    ui.click(view, at + 1)
+    ui.key(view, Key.Key_Return)  # confirms the suggested link (Japan, Q17) and moves on
+    ui.click(view, at + 1)
+    panel = window.link_panel
+
+    def linked() -> int:
+        with store.Session() as s:
+            return len(s.scalars(select(Span.id).join(Annotator, Annotator.id == Span.annotator_id).where(
+                Annotator.name == "tester", Span.document_id == window.model.doc_id,
+                Span.entity_id == window.model.current_span().entity_id)).all())
+
+    ui.key(view, Key.Key_P, Mod.ControlModifier | Mod.ShiftModifier)
+    n = text.count("Japan") - text.count("Japanese")
+    assert panel.offer.text().startswith(f"Link suggested on {n - 1} identical mentions here.")
+    assert linked() == n
+    ui.key(view, Key.Key_P, Mod.ControlModifier | Mod.ShiftModifier)  # again: nothing left to do
+    assert panel.offer.text().startswith("No identical mention here is left without a link.")
+    assert linked() == n
