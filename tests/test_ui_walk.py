@@ -6,6 +6,7 @@ from __future__ import annotations
 import factories
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QTextLayout, QTextOption
 from PySide6.QtWidgets import QApplication, QScrollArea
 from sqlalchemy import insert, select
 from spacy.tokens import DocBin
@@ -246,3 +247,31 @@ def test_ui_walk_propagating_again_says_every_mention_is_linked(window, ui, qtbo
     ui.key(view, Key.Key_P, Mod.ControlModifier | Mod.ShiftModifier)  # again: nothing left to do
     assert panel.offer.text().startswith("No identical mention here is left without a link.")
     assert linked() == n
+
+
+def lines_needed(widget, width: int) -> int:
+    """How many lines a QtTextLine's text takes at `width`, wrapped as it paints it."""
+    layout = QTextLayout(widget.text(), widget.font())
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    n = 0
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        n += 1
+    layout.endLayout()
+    return n
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 700)])
+def test_ui_walk_the_no_span_hint_is_read_whole(window, ui, qtbot, size):
+    """Regression: with no span current, the selected-span box says how to pick and how to add one; it
+    holds two lines, and the hint took three, cut at "To…": how to add a span, the one thing a newcomer
+    looks there for, was never seen."""
+    window.resize(*size)
+    qtbot.wait(50)
+    ui.key(window.view, Key.Key_Escape)
+    box = window.panel.text
+    assert window.model.current is None and "select text" in box.text()
+    assert lines_needed(box, box.width() - 2 * box.PAD[0]) <= 2
