@@ -275,3 +275,19 @@ def test_ui_walk_the_no_span_hint_is_read_whole(window, ui, qtbot, size):
     box = window.panel.text
     assert window.model.current is None and "select text" in box.text()
     assert lines_needed(box, box.width() - 2 * box.PAD[0]) <= 2
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1024, 700)])
+def test_ui_walk_a_suggestions_status_is_read_whole(window, ui, qtbot, size):
+    """Regression: the span panel's Status line of a suggestion, "suggestion (Enter accepts), from the
+    model", was cut at "from the mo…" at 1280×800 (here: the side panels dragged to their narrowest, as
+    fonts differ between displays): where the span came from, and the key, unread."""
+    window.resize(*size)
+    window.splitter.setSizes([290, 10_000, 0])  # the side panels as narrow as they go
+    qtbot.wait(50)
+    text = window.model.text
+    ui.click(window.view, text.index("Kim Kwan-jin") + 1)
+    status = window.panel.status
+    assert status.text().startswith("suggestion (Enter accepts), ")
+    needed = lines_needed(status, status.width())
+    assert needed * status.fontMetrics().lineSpacing() <= status.height()

@@ -146,7 +146,7 @@ class QtSpanPanel(QWidget):
         self.label = QComboBox()
         self.label.setToolTip("Relabel the span (or press the label's digit key)")
         self.label.activated.connect(self._on_label_chosen)
-        self.status = QtTextLine()
+        self.status = QtTextLine(lines=2)  # "suggestion (Enter accepts), from the model" wraps, never cut
         self.offsets = QtTextLine(colour="#6B675F")
         self.buttons = QHBoxLayout()
         self.buttons.setContentsMargins(0, 0, 0, 0)
