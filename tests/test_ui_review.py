@@ -688,7 +688,7 @@ def test_ui_review_merged_adjudication_opens_resolved_in_the_view(tmp_path, qtbo
     try:
         view = adjudicate(w, qtbot)
         assert view.annotators == ["ana", "bob"]
-        assert view.progress.text() == "2 of 2 resolved · 1 agreed span went to gold"
+        assert view.progress.text() == "2 of 2 resolved · 1 agreed span went to gold · gold marked done ✓"
         decided = [(i.decision.kind, i.decision.reviewer) for i in view.model.items]
         assert decided == [("take", "rev"), ("reject", "rev")]
         assert sorted(gold_spans(ours, doc_id(ours, 1))) == [("Seoul", "ORG", None), ("South Korea", "GPE", "Q884")]

@@ -92,22 +92,37 @@ class Tokens:
     def pairs(self) -> list[tuple[int, int]]:
         return list(zip(self.starts, self.ends))
 
-    def snap(self, start: int, end: int) -> tuple[int, int]:
-        """[start, end) widened to the tokens it touches, trimmed of surrounding spaces.
+    def snap(self, start: int, end: int, text: str | None = None) -> tuple[int, int]:
+        """[start, end) widened to the tokens it touches, trimmed of surrounding spaces (with the
+        document's `text`, of whitespace tokens too: a line break between paragraphs).
 
         A selection touching no token (only spaces) is returned as it is.
         """
         first = bisect_right(self.ends, start)  # first token ending after start
         last = bisect_left(self.starts, end) - 1  # last token starting before end
+        if text is not None:
+            while first <= last and not text[self.starts[first]:self.ends[first]].strip():
+                first += 1
+            while last >= first and not text[self.starts[last]:self.ends[last]].strip():
+                last -= 1
         if first > last:
             return start, end
         return self.starts[first], self.ends[last]
 
-    def next_boundary(self, pos: int, *, edge: str, direction: int) -> int:
-        """The nearest token start (edge="start") or end (edge="end") strictly before/after pos."""
+    def next_boundary(self, pos: int, *, edge: str, direction: int, text: str | None = None) -> int:
+        """The nearest token start (edge="start") or end (edge="end") strictly before/after pos. With
+        the document's `text`, a boundary of a whitespace token (spaCy's "\n\n" between paragraphs) is
+        passed over: a span's edge moved by a token never lands on one, which would hold line breaks."""
         seq = self.starts if edge == "start" else self.ends
-        if direction > 0:
-            i = bisect_right(seq, pos)
-            return seq[i] if i < len(seq) else pos
-        i = bisect_left(seq, pos) - 1
-        return seq[i] if i >= 0 else pos
+        while True:
+            if direction > 0:
+                i = bisect_right(seq, pos)
+                if i >= len(seq):
+                    return pos
+            else:
+                i = bisect_left(seq, pos) - 1
+                if i < 0:
+                    return pos
+            pos = seq[i]
+            if text is None or text[self.starts[i]:self.ends[i]].strip():
+                return pos

@@ -152,7 +152,8 @@ class QtAdjudicationView(QWidget):
         total, open_ = len(found), self.model.open_count()
         agreed = self.adjudication.agreed
         self.progress.setText(f"{total - open_} of {total} resolved"
-                              + (f" · {agreed} agreed span{'s' if agreed != 1 else ''} went to gold" if agreed else ""))
+                              + (f" · {agreed} agreed span{'s' if agreed != 1 else ''} went to gold" if agreed else "")
+                              + (" · gold marked done ✓" if self.adjudication.gold_done() else ""))
         stack = self.project.stack
         self.undo_action.setText(f"Undo {stack.undo_text}" if stack.can_undo else "Undo")
         self.undo_button.setToolTip(self.undo_action.text() + " (Ctrl+Z)")
@@ -292,7 +293,7 @@ class QtAdjudicationView(QWidget):
         sel = self.view.selection()
         if sel is None:
             return
-        bounds = move_edge(self.gold.tokens, *sel, edge, direction)  # the main window's rule
+        bounds = move_edge(self.gold.tokens, *sel, edge, direction, self.gold.text)  # the main window's rule
         if bounds is not None:
             self.view.select(*bounds)
         self._edit_hint()
@@ -386,6 +387,7 @@ class QtAdjudicationView(QWidget):
         except AnnotatorError as e:
             self.show_error(str(e))
             return
+        self.refresh()  # the progress line says it: the main window's status bar may be out of sight
         open_ = self.model.open_count()
         self.message.emit(f"Gold version of {self.title} marked done"
                           + (f" ({open_} disagreement{'s' if open_ != 1 else ''} still open)." if open_ else "."))

@@ -67,6 +67,7 @@ class QtDocumentModel(QObject):
         self.offline: str | None = None  # why edits are refused while the server is away, else None
         self.viewing: str | None = None  # the name of another layer shown read-only (the layer switcher)
         self.own_layer = self.layer_id == project.annotator_id
+        self.shown = self.layer_id  # the layer whose spans are shown: the model's until an own layer starts
         self.unstarted = False  # this user's layer of the open document starts with their first edit
         self.lazy_layer = False  # ... and it did not exist when the document was opened (see _follow_layer)
         self.busy = False  # an edit is running (see editing)
@@ -138,10 +139,10 @@ class QtDocumentModel(QObject):
         # a reviewer's own layer is not started by opening (Project.read_layer): the first edit does it;
         # until then the model's suggestions are shown, as the layer will start from them
         self.unstarted = self.lazy_layer = self.layer_id == self.project.annotator_id and layer.status == "new"
-        shown = self.layer_id
+        self.shown = shown = self.layer_id  # the model's suggestions until this user's layer starts
         if self.unstarted and (model := self.project.model_layer_id()) is not None:
-            shown, status = model, layer.status
-            layer = read_layer(self.project, document_id, model, until)._replace(status=status)
+            self.shown = shown = model
+            layer = read_layer(self.project, document_id, model, until)._replace(status=layer.status)
         self.doc = self._hooked(OpenDocument(
             doc.id, doc.text, doc.tokens, layer.spans, name=doc.name, title=doc.title, status=layer.status,
             unread=layer.unread, unread_suggested=layer.unread_suggested,
@@ -244,7 +245,7 @@ class QtDocumentModel(QObject):
         """Show this user's layer, just started, in place of the model's suggestions; the current span
         becomes its copy."""
         current = self.current_span()
-        self.unstarted = False
+        self.unstarted, self.shown = False, self.layer_id
         with self.editing():
             self.reload_layer()  # the views get the differences
             copy = self._copy_of(current)
@@ -281,11 +282,11 @@ class QtDocumentModel(QObject):
             self.connectionLost.emit(str(e))
 
     def reload_layer(self) -> None:
-        """Re-read the open document's layer after changes made elsewhere; views get the differences."""
+        """Re-read the layer shown (the model's until this user's starts) after changes made elsewhere."""
         if self.doc_id is None:
             return
         self.load_rest()
-        fresh = {s.id: s for s in read_spans(self.project, self.doc_id, self.layer_id)}
+        fresh = {s.id: s for s in read_spans(self.project, self.doc_id, self.shown)}
         self.reload_spans(set(self.spans) | set(fresh), fresh)
         status = document_status(self.project, self.doc_id)
         if status != self.doc.status:  # e.g. marked done on another desktop
@@ -297,7 +298,7 @@ class QtDocumentModel(QObject):
         layer as just read, else each span it holds is read)."""
         self.load_rest()
         if fresh is None:
-            fresh = {i: read_span(self.project, i, self.doc_id, self.layer_id) for i in span_ids if i in self.spans}
+            fresh = {i: read_span(self.project, i, self.doc_id, self.shown) for i in span_ids if i in self.spans}
         self.doc.refresh(span_ids, fresh.get)
 
     def _need_current(self) -> SpanView | None:
@@ -446,4 +447,4 @@ class QtDocumentModel(QObject):
             others = {change.document_id, *change.documents} - {self.doc_id, None}
             for other in sorted(others):
                 self.documentTouched.emit(other)
-        self.doc.apply_change(change, lambda i: read_span(self.project, i, self.doc_id, self.layer_id))
+        self.doc.apply_change(change, lambda i: read_span(self.project, i, self.doc_id, self.shown))

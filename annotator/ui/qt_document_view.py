@@ -134,13 +134,13 @@ class QtDocumentView(QPlainTextEdit):
             self._select_from(anchor, pos)
             return
         edge = "end" if direction > 0 else "start"
-        pos = self.model.tokens.next_boundary(pos, edge=edge, direction=direction)
+        pos = self.model.tokens.next_boundary(pos, edge=edge, direction=direction, text=self.model.text)
         if pos == anchor:
             self._select_from(anchor, pos)
         elif pos > anchor:
-            self._select_from(*self.model.tokens.snap(anchor, pos))
+            self._select_from(*self.model.tokens.snap(anchor, pos, self.model.text))
         else:
-            start, end = self.model.tokens.snap(pos, anchor)
+            start, end = self.model.tokens.snap(pos, anchor, self.model.text)
             self._select_from(end, start)
 
     def _select_from(self, anchor: int, pos: int) -> None:
@@ -270,7 +270,7 @@ class QtDocumentView(QPlainTextEdit):
         selected = self.selection()
         if selected is not None:
             if not event.modifiers() & Qt.KeyboardModifier.AltModifier:
-                start, end = self.model.tokens.snap(*selected)
+                start, end = self.model.tokens.snap(*selected, self.model.text)
                 self.select(start, end)
             self.model.set_current(None)
             return

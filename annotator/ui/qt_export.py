@@ -73,6 +73,7 @@ class QtExportDialog(QDialog):
         self.setModal(True)
         self.setMinimumWidth(560)
         self._suggested = ""
+        self._path_format: str | None = None  # the format the path in the box was written for
         self.out: Path | None = None
         self.confirm: QMessageBox | None = None  # "replace the existing export?", while it is asked
 
@@ -203,17 +204,32 @@ class QtExportDialog(QDialog):
         self._suggest()
 
     def _suggest(self) -> None:
-        """Propose `<project>-<layer>.<suffix>` beside the project file, until the user types their own."""
+        """Propose `<project>-<layer>.<suffix>` beside the project file, until the user types their own;
+        a path of their own follows the format's suffix (`_follow_format`)."""
         current = self.path.text().strip()
-        if current and current != self._suggested:
-            return
+        before, self._path_format = self._path_format, self.fmt()
         kind = registry.info(self.fmt())
+        if current and current != self._suggested:
+            self._follow_format(current, before, kind)
+            return
         folder = Path(current).parent if current else self._base()
         stem = self.project.store.path.stem if self.project.store.path else "export"
         layer = self.layer.currentData() or self.project.user
         name = f"{stem}-{layer}-{self.fmt()}" if kind.folder else f"{stem}-{layer}{kind.suffix}"
         self._suggested = str(folder / name)
         self.path.setText(self._suggested)
+
+    def _follow_format(self, current: str, before: str | None, kind) -> None:
+        """The user's path for the format chosen before, given the new one's suffix (out.jsonl becomes
+        out.spacy, a folder for brat out.conll): switching the format after an export wrote a DocBin under
+        the JSONL's name, over it, once Replace was pressed."""
+        if before is None or before == self.fmt():
+            return
+        path, was = Path(current), registry.info(before)
+        if (path.suffix.lower() != was.suffix.lower()) if was.suffix else path.suffix:
+            return  # a name of the user's own making: left as typed
+        base = str(path.with_suffix("")) if was.suffix else current
+        self.path.setText(base + kind.suffix)
 
     def _base(self) -> Path:
         return self.project.store.path.parent if self.project.store.path else Path.home()

@@ -28,8 +28,10 @@ def propagated_text(scope: str, per_document: dict[int, int], document_id: int) 
     """What a propagation did, from the spans it touched in each document."""
     total = sum(per_document.values())
     if not total:
-        return ("No other identical mention in this document." if scope == "document" else
-                "No identical mention in the documents you have opened.")
+        # said so even where identical mentions are all already linked: "no other identical mention"
+        # read as "there is none" beside a dozen of them in the article
+        return ("No identical mention here is left without a link." if scope == "document" else
+                "No identical mention without a link in the documents you have opened.")
     if scope == "document":
         return f"Link suggested on {mentions_text(total)} here."
     here = per_document.get(document_id, 0)

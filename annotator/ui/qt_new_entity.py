@@ -5,8 +5,8 @@ twice on the same name. The panel (qt_link_panel) makes the edits: the form asks
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QWidget
 
 from annotator.errors import AnnotatorError, Errors
 from annotator.ui.qt_actions import ENTER
@@ -60,6 +60,19 @@ class QtNewEntityForm(QWidget):
         self.show()
         self.name.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.name.selectAll()
+        QTimer.singleShot(0, self.reveal)  # once the layout has placed it
+
+    def reveal(self) -> None:
+        """Scroll the side panels so the whole form shows: at 1280×800 it opened below their edge, its
+        near-duplicate warning (why Enter must be pressed twice) and Create button out of sight."""
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None and self.isVisible():
+            for _ in range(3):  # the form's rows, then the panels, then the scroll area's widget grow
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+            area.ensureWidgetVisible(self.create, 0, 8)
+            area.ensureWidgetVisible(self.name, 0, 8)  # a form taller than the panel: its top first
 
     def check_duplicates(self) -> list:
         """Entities the name in the form would likely duplicate, shown above the Create button."""
@@ -77,8 +90,11 @@ class QtNewEntityForm(QWidget):
             self.warning.setText(f"Similar: {listed}. Enter creates a new entity only when pressed twice.")
             self.link.setText(f"Link to {short(first.name, 40)} instead (Ctrl+L)")
             self.link.setToolTip(f"Link the span to {first.name} ({first.kb_id}) and create nothing")
+        shown = self.warning.isVisible()
         self.warning.setVisible(bool(self.duplicates))
         self.link.setVisible(bool(self.duplicates))
+        if self.isVisible() and shown != bool(self.duplicates):
+            QTimer.singleShot(0, self.reveal)
         return self.duplicates
 
     def unconfirmed(self) -> str | None:

@@ -146,7 +146,7 @@ class QtSpanPanel(QWidget):
         self.label = QComboBox()
         self.label.setToolTip("Relabel the span (or press the label's digit key)")
         self.label.activated.connect(self._on_label_chosen)
-        self.status = QtTextLine()
+        self.status = QtTextLine(lines=2)  # "suggestion (Enter accepts), from the model" wraps, never cut
         self.offsets = QtTextLine(colour="#6B675F")
         self.buttons = QHBoxLayout()
         self.buttons.setContentsMargins(0, 0, 0, 0)
@@ -225,8 +225,8 @@ class QtSpanPanel(QWidget):
         self._refresh_heading()
         self.label.setEnabled(span is not None)
         if span is None:
-            self.text.setText("No span selected. Click a highlighted name, or press Tab.\n"
-                              "To add one, select text and press a label's digit.")
+            # two lines at the panel's narrowest: the longer hint was cut at "To…", how to add a span unseen
+            self.text.setText("Tab or a click picks a span; select text + a digit adds one.")
             self.status.setText("—")
             self.offsets.setText("—")
             with QSignalBlocker(self.label):

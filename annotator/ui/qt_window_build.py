@@ -15,6 +15,7 @@ from annotator.ui.qt_label_bar import QtLabelBar
 from annotator.ui.qt_layer_box import QtLayerBox
 from annotator.ui.qt_link_panel import QtLinkPanel
 from annotator.ui.qt_span_panel import QtSpanPanel
+from annotator.ui.qt_status_bar import QtStatusBar
 
 if TYPE_CHECKING:  # type names only: qt_main_window imports this module to build itself
     from annotator.ui.qt_main_window import QtMainWindow
@@ -73,6 +74,7 @@ def build_centre(w: QtMainWindow) -> None:
 def build_status_bar(w: QtMainWindow) -> None:
     """Import progress, the server's absence, the user's progress, the saved state, the layer shown
     and the user, as permanent widgets."""
+    w.setStatusBar(QtStatusBar())  # a message too long for one line wraps
     bar = w.statusBar()
     w.import_progress = QtImportProgress(w.importer)
     w.progress_label = QLabel()

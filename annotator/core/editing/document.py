@@ -29,13 +29,15 @@ def span_key(span: SpanView) -> tuple[int, int, int]:
     return span.start, span.end, span.id
 
 
-def move_edge(tokens: Tokens, start: int, end: int, edge: str, direction: int) -> tuple[int, int] | None:
+def move_edge(tokens: Tokens, start: int, end: int, edge: str, direction: int,
+              text: str | None = None) -> tuple[int, int] | None:
     """[start, end) with its start or end moved to the next token boundary in `direction` (it stays
-    put at the document's edge); None when that leaves no text between them."""
+    put at the document's edge), passing over whitespace tokens when `text` is given; None when that
+    leaves no text between them."""
     if edge == "end":
-        end = tokens.next_boundary(end, edge="end", direction=direction)
+        end = tokens.next_boundary(end, edge="end", direction=direction, text=text)
     else:
-        start = tokens.next_boundary(start, edge="start", direction=direction)
+        start = tokens.next_boundary(start, edge="start", direction=direction, text=text)
     return (start, end) if start < end else None
 
 
@@ -119,7 +121,7 @@ class OpenDocument:
 
     def snap(self, start: int, end: int) -> tuple[int, int]:
         """A selection widened to the tokens it touches (see Tokens.snap)."""
-        return self.tokens.snap(start, end)
+        return self.tokens.snap(start, end, self.text)
 
     # --- current span and navigation
     def set_current(self, span_id: int | None) -> None:
@@ -150,7 +152,7 @@ class OpenDocument:
         span = self.current_span()
         if span is None:
             raise AnnotatorError(Errors.E301)
-        bounds = move_edge(self.tokens, span.start, span.end, edge, direction)
+        bounds = move_edge(self.tokens, span.start, span.end, edge, direction, self.text)
         if bounds is None:
             raise AnnotatorError(Errors.E304)
         return bounds

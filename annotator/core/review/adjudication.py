@@ -82,6 +82,12 @@ class Adjudication(Sequence):
         """Mark the gold version of the document done (so `export --layer gold --status done` has it)."""
         return self._run(SetDocumentStatus(self.document_id, self.gold_id(), "done"))
 
+    def gold_done(self) -> bool:
+        """Whether the gold version of the document is marked done."""
+        with self.store.Session() as s:
+            state = s.get(DocumentState, (self.document_id, self.gold_id() or 0))
+        return state is not None and state.status == "done"
+
     def gold_id(self) -> int | None:
         """The gold layer's annotator id (the view shows that layer)."""
         with self.store.Session() as s:
