@@ -1,0 +1,61 @@
+"""Every command driven as a user drives it, with the mistakes users make: each one gets one coded
+line on stderr and exit status 1 (Ctrl+C: 130), and leaves the project and the files around it as
+they were. Found by walking the command line on a copy of the sample corpus."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from annotator.cli import main
+from annotator.core.resources import seeds_dir
+
+SEED = seeds_dir() / "000_8c62d622aab8081a.txt"
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """`annotator ARGS` in-process on the project tmp_path/p.db, as ana; stderr apart from stdout."""
+    monkeypatch.setenv("ANNOTATOR_DB", str(tmp_path / "p.db"))
+    monkeypatch.setenv("ANNOTATOR_USER", "ana")
+
+    def invoke(*args):
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def dump(db: Path) -> str:
+    """The project's rows, read by SQLite itself (another connection than the command's)."""
+    with sqlite3.connect(db) as conn:
+        return "\n".join(conn.iterdump())
+
+
+def one_line(result, code: str, status: int = 1) -> str:
+    assert result.exit_code == status, result.output
+    assert result.stderr.startswith(f"Error: [{code}] ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    return result.stderr
+
+
+def test_export_never_replaces_a_named_pipe_or_a_device(run, tmp_path):
+    """`--out` on a FIFO or a device (`/dev/stdout`) with --force renamed a regular file over the node
+    itself (as root, /dev/full became a file); without --force it asked for --force, which does that."""
+    assert run("import", SEED).exit_code == 0  # the model's suggestions: a layer to export
+    fifo = tmp_path / "feed"
+    os.mkfifo(fifo)
+    for out in (fifo, "/dev/null"):
+        force = ("--force",) if out == fifo else ()  # never --force onto /dev/null: without the fix it goes
+        result = run("export", "--format", "jsonl", "--out", out, "--layer", "model", "--include-suggestions", *force)
+        assert one_line(result, "E044").endswith("is a named pipe; an output never replaces it. Choose another "
+                                                 "path; nothing was written.\n" if out == fifo else
+                                                 "is a device; an output never replaces it. Choose another path; "
+                                                 "nothing was written.\n")
+    assert fifo.is_fifo() and Path("/dev/null").is_char_device()
+    result = run("kb", "export", "--format", "jsonl", "--out", fifo, "--force")
+    one_line(result, "E044")
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("p.db")) == ["feed"]
