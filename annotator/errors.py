@@ -115,6 +115,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "`annotator db init` creates a project.")
     E055 = ("'{name}' is not an annotator of this project, and looking does not make them one. Known "
             "annotators: {known}. Pass --user with one of them.")
+    E058 = "{problem} `{command} --help` says what it takes; nothing was done."
     # A file's own tokens
     E140 = ("'{path}', document {number} ('{name}'): token {k} ({token}) is not a (start, end) pair of "
             "offsets in order inside the text ({length} characters), so its tokens cannot be kept. Fix or "

@@ -22,6 +22,7 @@ def run(tmp_path, monkeypatch):
     """`annotator ARGS` in-process on the project tmp_path/p.db, as ana; stderr apart from stdout."""
     monkeypatch.setenv("ANNOTATOR_DB", str(tmp_path / "p.db"))
     monkeypatch.setenv("ANNOTATOR_USER", "ana")
+    monkeypatch.chdir(tmp_path)
 
     def invoke(*args):
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
@@ -59,3 +60,29 @@ def test_export_never_replaces_a_named_pipe_or_a_device(run, tmp_path):
     result = run("kb", "export", "--format", "jsonl", "--out", fifo, "--force")
     one_line(result, "E044")
     assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("p.db")) == ["feed"]
+
+
+@pytest.mark.parametrize("args, problem", [
+    (("kb", "export", "--format", "nope", "--out", "x"),
+     "Invalid value for '--format': 'nope' is not one of 'jsonl', 'csv', 'spacy-kb'. `annotator kb export --help`"),
+    (("nope",), "No such command 'nope'. `annotator --help`"),
+    (("export", "--out", "x"), "Missing option '--format'. `annotator export --help`"),
+    (("import", SEED, "--model", "en_core_web_sm", "--no-model"),
+     "--model and --no-model contradict each other: give one of them. `annotator import --help`"),
+    (("search", "Seoul", "--nil", "--unlinked"),
+     "--nil and --unlinked contradict each other: give one of them. `annotator search --help`"),
+    (("queue", "--pool", "5"), "--pool applies with --uncertain only: add that, or leave --pool out. `annotator queue"),
+    (("history", "--limit", "-1"), "Invalid value for '--limit': -1 is not in the range x>=1. `annotator history"),
+    (("screenshot", "--doc", "x", "--out", "x.png", "--size", "big"),  # was a traceback (int('big'))
+     "Invalid value for '--size': 'big' is not WIDTHxHEIGHT in pixels, each at least 100 (e.g. 1280x800)."),
+    (("screenshot", "--doc", "x", "--out", "x.png", "--size", "0x0"), "'0x0' is not WIDTHxHEIGHT in pixels"),
+])
+def test_a_mistake_in_the_arguments_is_one_coded_line(run, tmp_path, args, problem):
+    """Click's usage block (three lines, status 2), an option silently ignored beside one that
+    contradicts it, or a traceback: now one line E058, status 1, and the project as it was."""
+    assert run("import", seeds_dir(), "--no-model").exit_code == 0
+    before = dump(tmp_path / "p.db")
+    result = CliRunner().invoke(main, [str(a) for a in args], prog_name="annotator")
+    message = one_line(result, "E058")
+    assert problem in message and message.endswith("says what it takes; nothing was done.\n")
+    assert dump(tmp_path / "p.db") == before and not (tmp_path / "x.png").exists()

@@ -18,6 +18,7 @@ from annotator.cli.common import coded_errors, default_db
 from annotator.cli.corpus import export_cmd, import_cmd, kb_group, merge_cmd, screenshot_cmd, search_cmd, stats_cmd
 from annotator.cli.model import evaluate_cmd, models_group, queue_cmd, suggest_cmd, train_cmd
 from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
+from annotator.errors import Errors
 
 
 SIGPIPE_STATUS = 128 + 13  # as a shell reports a command killed by SIGPIPE
@@ -29,15 +30,33 @@ class _Annotator(click.Group):
     ended: a pipeline's status is the reader's unless pipefail, and a script that checks it knows the
     command did not finish (a training whose progress went into a closed pipe stopped: no success)."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:
+            raise _usage(e) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:
+            raise _usage(e) from None
         except BrokenPipeError:
             try:  # what is still buffered goes nowhere, so the flush at exit does not fail again
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except (OSError, ValueError):  # not a file descriptor (click's test runner)
                 pass
             ctx.exit(SIGPIPE_STATUS)
+
+
+def _usage(e: click.UsageError) -> click.ClickException:
+    """A mistake in the arguments (unknown option, a value not allowed, options that contradict each
+    other) as one coded line and status 1, like every other refusal, rather than click's usage block
+    and status 2."""
+    command = e.ctx.command_path if e.ctx is not None else "annotator"
+    problem = e.format_message().strip()
+    problem += "" if problem.endswith((".", "?", "!")) else "."
+    return click.ClickException(Errors.E058.format(problem=problem, command=command))
 
 
 @click.group(cls=_Annotator, invoke_without_command=True)

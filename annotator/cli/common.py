@@ -86,6 +86,17 @@ def progress_bar(description: str):
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
 
+def contradict(ctx: click.Context, *pairs: tuple[str, bool, str, bool]) -> None:
+    """Options given together that cannot both hold (`--model M --no-model`), or one that means
+    something only with another: refused (E058) rather than one of them silently ignored. Each pair:
+    (option, given, other option, given); an other option starting "without" needs the first."""
+    for a, given_a, b, given_b in pairs:
+        if given_a and given_b and b.startswith("without "):
+            raise click.UsageError(f"{a} applies with {b.removeprefix('without ')} only: add that, or leave {a} out", ctx)
+        if given_a and given_b:
+            raise click.UsageError(f"{a} and {b} contradict each other: give one of them", ctx)
+
+
 def comma_list(value: str | None) -> list[str] | None:
     """"A,B" -> ["A", "B"]; None stays None."""
     return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
