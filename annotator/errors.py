@@ -116,6 +116,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E055 = ("'{name}' is not an annotator of this project, and looking does not make them one. Known "
             "annotators: {known}. Pass --user with one of them.")
     E058 = "{problem} `{command} --help` says what it takes; nothing was done."
+    E059 = ("Interrupted (Ctrl+C): `{command}` stopped before it finished, and the project is as it was "
+            "before it (a command saves its changes at once, at its end). Run it again to do it.")
     # A file's own tokens
     E140 = ("'{path}', document {number} ('{name}'): token {k} ({token}) is not a (start, end) pair of "
             "offsets in order inside the text ({length} characters), so its tokens cannot be kept. Fix or "

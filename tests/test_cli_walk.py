@@ -5,15 +5,21 @@ they were. Found by walking the command line on a copy of the sample corpus."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from annotator.cli import main
+from annotator.core import nlp
 from annotator.core.resources import seeds_dir
 
+ROOT = Path(__file__).resolve().parents[1]
 SEED = seeds_dir() / "000_8c62d622aab8081a.txt"
 
 
@@ -86,3 +92,57 @@ def test_a_mistake_in_the_arguments_is_one_coded_line(run, tmp_path, args, probl
     message = one_line(result, "E058")
     assert problem in message and message.endswith("says what it takes; nothing was done.\n")
     assert dump(tmp_path / "p.db") == before and not (tmp_path / "x.png").exists()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (its spaCy workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.single_backend
+@pytest.mark.parametrize("whom", ["process", "group"])
+def test_ctrl_c_during_a_parallel_import_ends_it_and_keeps_the_project(tmp_path, whom):
+    """SIGINT to the command alone (`kill -INT`) left it joining spaCy's workers, blocked on a full
+    pipe, forever; a terminal's Ctrl+C (the whole group) printed each worker's traceback, spaCy's W127,
+    "Aborted!", and then hung the same way. Now: one line E059, status 130, workers gone, nothing stored."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = SEED.read_text()
+    for i in range(nlp.PARALLEL_MIN + 100):  # enough for worker processes
+        (corpus / f"a{i}.txt").write_text(f"Copy {i}. {text}")
+    db = tmp_path / "p.db"
+    env = {**os.environ, "ANNOTATOR_USER": "ana", "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-m", "annotator", "--db", db, "import", SEED], env=env).returncode == 0
+    before = dump(db)
+    proc = subprocess.Popen([sys.executable, "-m", "annotator", "--db", db, "import", corpus], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2, "the import ran no worker processes"
+    time.sleep(1.0)  # at work
+    if whom == "process":
+        proc.send_signal(signal.SIGINT)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the interrupted import did not end")
+    assert proc.returncode == 130 and out == b""
+    assert err.decode().startswith("Error: [E059] Interrupted (Ctrl+C): `") and err.count(b"\n") == 1, err.decode()
+    assert not any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
+                   for w in workers)
+    assert dump(db) == before

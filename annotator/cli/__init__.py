@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import click
 
@@ -22,6 +23,7 @@ from annotator.errors import Errors
 
 
 SIGPIPE_STATUS = 128 + 13  # as a shell reports a command killed by SIGPIPE
+SIGINT_STATUS = 128 + 2  # ... and one Ctrl+C stopped
 
 
 class _Annotator(click.Group):
@@ -41,12 +43,30 @@ class _Annotator(click.Group):
             return super().invoke(ctx)
         except click.UsageError as e:
             raise _usage(e) from None
+        except KeyboardInterrupt:
+            _interrupted(ctx)
         except BrokenPipeError:
             try:  # what is still buffered goes nowhere, so the flush at exit does not fail again
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except (OSError, ValueError):  # not a file descriptor (click's test runner)
                 pass
             ctx.exit(SIGPIPE_STATUS)
+
+
+def _interrupted(ctx: click.Context) -> None:
+    """Ctrl+C: one coded line and the status of a command SIGINT ended (130), not click's "Aborted!".
+    The command's transaction was rolled back on the way here. Worker processes still running (spaCy's)
+    are ended; their queues' threads could never finish, so the process then ends without waiting for them."""
+    command = f"{ctx.info_name} {ctx.invoked_subcommand or ''}".strip()
+    click.echo(f"Error: {Errors.E059.format(command=command)}", err=True)
+    workers = sys.modules["multiprocessing"].active_children() if "multiprocessing" in sys.modules else []
+    for child in workers:
+        child.terminate()
+    if workers or any(t.name == "QueueFeederThread" for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(SIGINT_STATUS)  # the exit would join a queue's thread blocked on a pipe nobody reads
+    ctx.exit(SIGINT_STATUS)
 
 
 def _usage(e: click.UsageError) -> click.ClickException:
