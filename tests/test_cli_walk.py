@@ -146,3 +146,24 @@ def test_ctrl_c_during_a_parallel_import_ends_it_and_keeps_the_project(tmp_path,
     assert not any(Path(f"/proc/{w}").exists() and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]
                    for w in workers)
     assert dump(db) == before
+
+
+def test_search_for_a_label_the_project_does_not_have_names_the_known_ones(run, tmp_path):
+    """`search --label PERSNO` said "No hits.", as if none were left to check."""
+    assert run("import", SEED).exit_code == 0
+    message = one_line(run("search", "--label", "PERSNO"), "E031")
+    assert message.startswith("Error: [E031] Unknown label 'PERSNO'. Known labels: PERSON, ORG, GPE,")
+    hits = run("search", "--label", "GPE", "--layer", "model", "--limit", "1")
+    assert hits.exit_code == 0 and hits.stdout.count("\n") == 2 and " GPE " in hits.stdout  # a hit, "the first 1"
+
+
+def test_a_binary_file_is_not_set_as_the_guidelines(run, tmp_path):
+    """A file with NUL bytes (valid UTF-8) became the guidelines; PostgreSQL would refuse the text."""
+    assert run("import", SEED, "--no-model").exit_code == 0
+    (tmp_path / "g.md").write_text("# PERSON\n\nPeople.\n")
+    assert run("guidelines", "set", tmp_path / "g.md").exit_code == 0
+    before = dump(tmp_path / "p.db")
+    (tmp_path / "logo.png").write_bytes(b"PNG\x00\x01\x02 not text")
+    message = one_line(run("guidelines", "set", tmp_path / "logo.png"), "E510")
+    assert "(it holds NUL bytes: a binary file, not text)" in message
+    assert dump(tmp_path / "p.db") == before and run("guidelines", "show").stdout == "# PERSON\n\nPeople.\n"
