@@ -167,3 +167,23 @@ def test_a_binary_file_is_not_set_as_the_guidelines(run, tmp_path):
     message = one_line(run("guidelines", "set", tmp_path / "logo.png"), "E510")
     assert "(it holds NUL bytes: a binary file, not text)" in message
     assert dump(tmp_path / "p.db") == before and run("guidelines", "show").stdout == "# PERSON\n\nPeople.\n"
+
+
+@pytest.mark.parametrize("args", [("search", "Seoul"), ("kb", "export", "--format", "jsonl", "--out", "kb.jsonl")])
+def test_looking_with_a_mistyped_db_creates_no_project(run, tmp_path, args):
+    """`search` and `kb export` made a new empty project (and its folder) at a mistyped --db, then said
+    "No hits." / "Wrote 0 entities" with status 0, as the other commands that only read do not."""
+    message = one_line(run("--db", tmp_path / "typo" / "p.db", *args), "E054")
+    assert f"`annotator {' '.join(args[:2]) if args[0] == 'kb' else args[0]}` only reads a project" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_searching_makes_nobody_an_annotator(run, tmp_path):
+    """`search --user zed` added zed to the project's annotators (README: running a command does not)."""
+    assert run("import", SEED, "--no-model").exit_code == 0
+    before = dump(tmp_path / "p.db")
+    message = one_line(run("search", "Seoul", "--user", "zed"), "E055")
+    assert message.startswith("Error: [E055] 'zed' is not an annotator of this project, and looking does not")
+    assert dump(tmp_path / "p.db") == before
+    found = run("search", "Seoul")
+    assert found.exit_code == 0 and found.stdout.count("[Seoul]") == 5 and dump(tmp_path / "p.db") == before

@@ -109,7 +109,7 @@ def kb_export_cmd(ctx, fmt, out, force):
     """Write the knowledge base, with alias counts as priors."""
     from annotator.io.kb_transfer import export_kb
 
-    n = export_kb(open_store(ctx), fmt, out, force=force)
+    n = export_kb(read_store(ctx), fmt, out, force=force)
     click.echo(f"Wrote {plural(n, 'entity')} to {out}.")
 
 
@@ -197,8 +197,8 @@ def search_cmd(ctx, query, regex, label, kb_id, unlinked, nil, suggested, origin
     from annotator.core.search import Filters
 
     contradict(ctx, ("--nil", nil, "--unlinked", unlinked))  # unlinked: neither linked nor NIL
-    store = open_store(ctx)
-    project = Project(store, user_of(ctx, store))
+    store = read_store(ctx)  # looking creates no project, and makes nobody an annotator (E055)
+    project = Project(store, user_of(ctx, store), register=False)
     hits = project.search(query, regex=regex, layer=layer, limit=limit, filters=Filters(
         label=label, kb_id=kb_id, unlinked=unlinked, nil=nil, suggested=suggested, origin=origin))
     if as_json:
