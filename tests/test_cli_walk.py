@@ -187,3 +187,15 @@ def test_searching_makes_nobody_an_annotator(run, tmp_path):
     assert dump(tmp_path / "p.db") == before
     found = run("search", "Seoul")
     assert found.exit_code == 0 and found.stdout.count("[Seoul]") == 5 and dump(tmp_path / "p.db") == before
+
+
+@pytest.mark.parametrize("args", [("stats",), ("search", "Seoul"), ("db", "users")])
+def test_a_command_that_reads_leaves_an_empty_project_file_empty(run, tmp_path, args):
+    """A 0-byte file at --db (a copy cut short, a `touch`) became a new empty project (245 KB) and
+    `stats` said "Documents: 0", hiding that the file held nothing; `import` still starts one there."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    message = one_line(run("--db", empty, *args), "E054")
+    assert message.startswith(f"Error: [E054] No project at '{empty}': the file is empty (0 bytes), and `annotator ")
+    assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    assert run("--db", empty, "import", SEED, "--no-model").exit_code == 0 and empty.stat().st_size > 0
