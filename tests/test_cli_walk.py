@@ -199,3 +199,17 @@ def test_a_command_that_reads_leaves_an_empty_project_file_empty(run, tmp_path, 
     assert message.startswith(f"Error: [E054] No project at '{empty}': the file is empty (0 bytes), and `annotator ")
     assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
     assert run("--db", empty, "import", SEED, "--no-model").exit_code == 0 and empty.stat().st_size > 0
+
+
+def test_an_annotator_cannot_make_themselves_a_reviewer_with_db_users_add(run, tmp_path):
+    """`annotator role bob reviewer --user bob` was refused (E165) but `db users add bob --role reviewer
+    --user bob` did it, and blind annotation was gone: a reviewer reads every layer."""
+    assert run("import", SEED, "--no-model").exit_code == 0  # ana owns the project
+    assert run("db", "users", "add", "bob").exit_code == 0
+    before = dump(tmp_path / "p.db")
+    for args in (("bob", "--role", "reviewer"), ("eve",)):
+        message = one_line(run("db", "users", "add", *args, "--user", "bob"), "E165")
+        assert message.startswith(f"Error: [E165] 'bob' cannot give '{args[0]}' the role ")
+    assert dump(tmp_path / "p.db") == before
+    assert run("db", "users").stdout == "ana: reviewer\nbob: annotator\n"
+    assert run("db", "users", "add", "bob", "--role", "reviewer").stdout == "bob is now reviewer (was annotator).\n"
