@@ -56,8 +56,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E014 = ("'{path}' is {size} bytes, over the limit of {limit} bytes per document. Split it "
             "into smaller documents; nothing was imported.")
     E015 = "'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; nothing was imported."
-    E016 = ("'{path}', line {line}: {reason}. Each line needs a non-empty string \"text\"; "
-            "nothing was imported.")
+    E016 = ("'{path}', line {line}: {reason}. Fix the line (or leave out the lines that cannot be read with "
+            "--skip-invalid) and import again; nothing was imported.")
     E017 = ("Unknown input format '{fmt}' for '{path}'. Use one of: {known}.")
     E018 = "No importable files found in '{path}' (looked for {suffixes})."
     # Models

@@ -213,3 +213,15 @@ def test_an_annotator_cannot_make_themselves_a_reviewer_with_db_users_add(run, t
     assert dump(tmp_path / "p.db") == before
     assert run("db", "users").stdout == "ana: reviewer\nbob: annotator\n"
     assert run("db", "users", "add", "bob", "--role", "reviewer").stdout == "bob is now reviewer (was annotator).\n"
+
+
+def test_the_knowledge_base_given_to_import_points_to_kb_import(run, tmp_path):
+    """`annotator import seeds/kb.jsonl` said '"text" is missing or empty. Each line needs a non-empty
+    string "text"', which did not say what the file was, nor which command reads it."""
+    assert run("import", SEED, "--no-model").exit_code == 0
+    before = dump(tmp_path / "p.db")
+    message = one_line(run("import", seeds_dir() / "kb.jsonl"), "E016")
+    assert message.endswith("kb.jsonl', line 1: \"text\" is missing: the line is a knowledge base entity (id, name), "
+                            "which `annotator kb import FILE` reads. Fix the line (or leave out the lines that cannot "
+                            "be read with --skip-invalid) and import again; nothing was imported.\n")
+    assert dump(tmp_path / "p.db") == before
