@@ -110,7 +110,7 @@ class Errors(metaclass=ErrorsWithCodes):
             "On Debian or Ubuntu: sudo apt-get install {packages}")
     E053 = ("Cannot open a window: the X display '{display}' does not answer (no X server there, or "
             "this user may not use it). Check DISPLAY; `annotator screenshot` renders the window without one.")
-    E054 = ("No project at '{path}': {what}, and `annotator {command}` only reads a "
+    E054 = ("No project at '{path}': {what}, and `annotator {command}` works on an existing "
             "project, so it does not create one. Check --db (or ANNOTATOR_DB); `annotator import` or "
             "`annotator db init` creates a project.")
     E055 = ("'{name}' is not an annotator of this project, and looking does not make them one. Known "

@@ -174,7 +174,7 @@ def test_looking_with_a_mistyped_db_creates_no_project(run, tmp_path, args):
     """`search` and `kb export` made a new empty project (and its folder) at a mistyped --db, then said
     "No hits." / "Wrote 0 entities" with status 0, as the other commands that only read do not."""
     message = one_line(run("--db", tmp_path / "typo" / "p.db", *args), "E054")
-    assert f"`annotator {' '.join(args[:2]) if args[0] == 'kb' else args[0]}` only reads a project" in message
+    assert f"`annotator {' '.join(args[:2]) if args[0] == 'kb' else args[0]}` works on an existing project" in message
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -189,7 +189,7 @@ def test_searching_makes_nobody_an_annotator(run, tmp_path):
     assert found.exit_code == 0 and found.stdout.count("[Seoul]") == 5 and dump(tmp_path / "p.db") == before
 
 
-@pytest.mark.parametrize("args", [("stats",), ("search", "Seoul"), ("db", "users")])
+@pytest.mark.parametrize("args", [("stats",), ("search", "Seoul"), ("db", "users"), ("labels", "add", "TREATY")])
 def test_a_command_that_reads_leaves_an_empty_project_file_empty(run, tmp_path, args):
     """A 0-byte file at --db (a copy cut short, a `touch`) became a new empty project (245 KB) and
     `stats` said "Documents: 0", hiding that the file held nothing; `import` still starts one there."""
