@@ -56,8 +56,8 @@ class Errors(metaclass=ErrorsWithCodes):
     E014 = ("'{path}' is {size} bytes, over the limit of {limit} bytes per document. Split it "
             "into smaller documents; nothing was imported.")
     E015 = "'{path}', line {line}: invalid JSON ({reason}). Fix the line and import again; nothing was imported."
-    E016 = ("'{path}', line {line}: {reason}. Each line needs a non-empty string \"text\"; "
-            "nothing was imported.")
+    E016 = ("'{path}', line {line}: {reason}. Fix the line (or leave out the lines that cannot be read with "
+            "--skip-invalid) and import again; nothing was imported.")
     E017 = ("Unknown input format '{fmt}' for '{path}'. Use one of: {known}.")
     E018 = "No importable files found in '{path}' (looked for {suffixes})."
     # Models
@@ -110,11 +110,14 @@ class Errors(metaclass=ErrorsWithCodes):
             "On Debian or Ubuntu: sudo apt-get install {packages}")
     E053 = ("Cannot open a window: the X display '{display}' does not answer (no X server there, or "
             "this user may not use it). Check DISPLAY; `annotator screenshot` renders the window without one.")
-    E054 = ("No project at '{path}': the file does not exist, and `annotator {command}` only reads a "
+    E054 = ("No project at '{path}': {what}, and `annotator {command}` works on an existing "
             "project, so it does not create one. Check --db (or ANNOTATOR_DB); `annotator import` or "
             "`annotator db init` creates a project.")
     E055 = ("'{name}' is not an annotator of this project, and looking does not make them one. Known "
             "annotators: {known}. Pass --user with one of them.")
+    E058 = "{problem} `{command} --help` says what it takes; nothing was done."
+    E059 = ("Interrupted (Ctrl+C): `{command}` stopped before it finished, and the project is as it was "
+            "before it (a command saves its changes at once, at its end). Run it again to do it.")
     # A file's own tokens
     E140 = ("'{path}', document {number} ('{name}'): token {k} ({token}) is not a (start, end) pair of "
             "offsets in order inside the text ({length} characters), so its tokens cannot be kept. Fix or "

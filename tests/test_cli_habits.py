@@ -48,7 +48,7 @@ def test_cli_read_only_command_refuses_a_missing_project(tmp_path, args):
     assert result.exit_code == 1
     command = " ".join(a for a in args if not a.startswith("-") and a not in ("jsonl", "OUT"))
     assert result.stderr == (f"Error: [E054] No project at '{db}': the file does not exist, and `annotator "
-                             f"{command}` only reads a project, so it does not create one. Check --db (or "
+                             f"{command}` works on an existing project, so it does not create one. Check --db (or "
                              "ANNOTATOR_DB); `annotator import` or `annotator db init` creates a project.\n")
     assert not (tmp_path / "nowhere").exists()
     assert not (tmp_path / "o.jsonl").exists()

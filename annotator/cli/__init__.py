@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import click
 
@@ -18,9 +19,11 @@ from annotator.cli.common import coded_errors, default_db
 from annotator.cli.corpus import export_cmd, import_cmd, kb_group, merge_cmd, screenshot_cmd, search_cmd, stats_cmd
 from annotator.cli.model import evaluate_cmd, models_group, queue_cmd, suggest_cmd, train_cmd
 from annotator.cli.review import agreement_cmd, guidelines_group, history_cmd, progress_cmd, role_cmd
+from annotator.errors import Errors
 
 
 SIGPIPE_STATUS = 128 + 13  # as a shell reports a command killed by SIGPIPE
+SIGINT_STATUS = 128 + 2  # ... and one Ctrl+C stopped
 
 
 class _Annotator(click.Group):
@@ -29,15 +32,51 @@ class _Annotator(click.Group):
     ended: a pipeline's status is the reader's unless pipefail, and a script that checks it knows the
     command did not finish (a training whose progress went into a closed pipe stopped: no success)."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as e:
+            raise _usage(e) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:
+            raise _usage(e) from None
+        except KeyboardInterrupt:
+            _interrupted(ctx)
         except BrokenPipeError:
             try:  # what is still buffered goes nowhere, so the flush at exit does not fail again
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             except (OSError, ValueError):  # not a file descriptor (click's test runner)
                 pass
             ctx.exit(SIGPIPE_STATUS)
+
+
+def _interrupted(ctx: click.Context) -> None:
+    """Ctrl+C: one coded line and the status of a command SIGINT ended (130), not click's "Aborted!".
+    The command's transaction was rolled back on the way here. Worker processes still running (spaCy's)
+    are ended; their queues' threads could never finish, so the process then ends without waiting for them."""
+    command = f"{ctx.info_name} {ctx.invoked_subcommand or ''}".strip()
+    click.echo(f"Error: {Errors.E059.format(command=command)}", err=True)
+    workers = sys.modules["multiprocessing"].active_children() if "multiprocessing" in sys.modules else []
+    for child in workers:
+        child.terminate()
+    if workers or any(t.name == "QueueFeederThread" for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(SIGINT_STATUS)  # the exit would join a queue's thread blocked on a pipe nobody reads
+    ctx.exit(SIGINT_STATUS)
+
+
+def _usage(e: click.UsageError) -> click.ClickException:
+    """A mistake in the arguments (unknown option, a value not allowed, options that contradict each
+    other) as one coded line and status 1, like every other refusal, rather than click's usage block
+    and status 2."""
+    command = e.ctx.command_path if e.ctx is not None else "annotator"
+    problem = e.format_message().strip()
+    problem += "" if problem.endswith((".", "?", "!")) else "."
+    return click.ClickException(Errors.E058.format(problem=problem, command=command))
 
 
 @click.group(cls=_Annotator, invoke_without_command=True)

@@ -48,16 +48,19 @@ def open_store(ctx: click.Context):
 
 
 def existing_db(ctx: click.Context) -> str:
-    """--db for a command that only reads: a project file that does not exist is E054, rather than a
-    new empty project (and its folder) made as a side effect of looking."""
+    """--db for a command that only reads: a project file that does not exist, or is empty (a copy cut
+    short, a `touch`), is E054, rather than a new empty project (and its folder) made as a side effect
+    of looking, whose "Documents: 0" would hide that the file holds nothing."""
     from annotator.core.db.store import to_url
 
     url = to_url(ctx.obj["db"])
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        if not path.exists():
+        what = "the file does not exist" if not path.exists() else "the file is empty (0 bytes)" \
+            if path.is_file() and path.stat().st_size == 0 else None  # SQLite would make a project in it
+        if what is not None:
             command = ctx.command_path[len(ctx.find_root().command_path) + 1:]
-            raise AnnotatorError(Errors.E054.format(path=ctx.obj["db"], command=command))
+            raise AnnotatorError(Errors.E054.format(path=ctx.obj["db"], what=what, command=command))
     return ctx.obj["db"]
 
 
@@ -84,6 +87,17 @@ def progress_bar(description: str):
     bar = Progress(transient=True)
     task = bar.add_task(description, total=None)
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def contradict(ctx: click.Context, *pairs: tuple[str, bool, str, bool]) -> None:
+    """Options given together that cannot both hold (`--model M --no-model`), or one that means
+    something only with another: refused (E058) rather than one of them silently ignored. Each pair:
+    (option, given, other option, given); an other option starting "without" needs the first."""
+    for a, given_a, b, given_b in pairs:
+        if given_a and given_b and b.startswith("without "):
+            raise click.UsageError(f"{a} applies with {b.removeprefix('without ')} only: add that, or leave {a} out", ctx)
+        if given_a and given_b:
+            raise click.UsageError(f"{a} and {b} contradict each other: give one of them", ctx)
 
 
 def comma_list(value: str | None) -> list[str] | None:

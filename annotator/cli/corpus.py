@@ -11,7 +11,7 @@ import os
 
 import click
 
-from annotator.cli.common import coded_errors, existing_db, open_store, progress_bar, read_store, user_of
+from annotator.cli.common import coded_errors, contradict, existing_db, open_store, progress_bar, read_store, user_of
 from annotator.core.records import SPAN_ORIGINS
 from annotator.core.words import plural
 from annotator.formats.registry import export_names
@@ -35,6 +35,7 @@ def import_cmd(ctx, paths, model, no_model, fmt, as_layer, skip_invalid):
     """Import text files, folders of them, or JSONL — all in one transaction, or nothing."""
     from annotator.io.importing import import_paths, summary
 
+    contradict(ctx, ("--model", model is not None, "--no-model", no_model))
     store = open_store(ctx)
     bar, callback = progress_bar("Pre-annotating")
     with bar:
@@ -106,7 +107,7 @@ def kb_export_cmd(ctx, fmt, out, force):
     """Write the knowledge base, with alias counts as priors."""
     from annotator.io.kb_transfer import export_kb
 
-    n = export_kb(open_store(ctx), fmt, out, force=force)
+    n = export_kb(read_store(ctx), fmt, out, force=force)
     click.echo(f"Wrote {plural(n, 'entity')} to {out}.")
 
 
@@ -193,8 +194,9 @@ def search_cmd(ctx, query, regex, label, kb_id, unlinked, nil, suggested, origin
     from annotator.core.project import Project
     from annotator.core.search import Filters
 
-    store = open_store(ctx)
-    project = Project(store, user_of(ctx, store))
+    contradict(ctx, ("--nil", nil, "--unlinked", unlinked))  # unlinked: neither linked nor NIL
+    store = read_store(ctx)  # looking creates no project, and makes nobody an annotator (E055)
+    project = Project(store, user_of(ctx, store), register=False)
     hits = project.search(query, regex=regex, layer=layer, limit=limit, filters=Filters(
         label=label, kb_id=kb_id, unlinked=unlinked, nil=nil, suggested=suggested, origin=origin))
     if as_json:
@@ -206,10 +208,19 @@ def search_cmd(ctx, query, regex, label, kb_id, unlinked, nil, suggested, origin
         click.echo(f"(the first {limit} hits: --limit for more)")
 
 
+def _size(value: str) -> tuple[int, int]:
+    """"1280x800" -> (1280, 800); anything else, or a side under 100 pixels, is refused (E058)."""
+    width, x, height = value.lower().partition("x")
+    if not (x and width.isdigit() and height.isdigit() and int(width) >= 100 and int(height) >= 100):
+        raise click.BadParameter(f"'{value}' is not WIDTHxHEIGHT in pixels, each at least 100 (e.g. 1280x800)")
+    return int(width), int(height)
+
+
 @click.command("screenshot")
 @click.option("--doc", "doc_name", required=True, help="Name of the document to show.")
 @click.option("--out", required=True, type=click.Path(), help="PNG file to write.")
-@click.option("--size", default="1280x800", show_default=True, help="Window size, WIDTHxHEIGHT.")
+@click.option("--size", default="1280x800", show_default=True, callback=lambda _c, _p, v: _size(v),
+              help="Window size, WIDTHxHEIGHT.")
 @click.option("--force", is_flag=True, help="Replace an existing file at --out.")
 @click.pass_context
 @coded_errors
@@ -218,8 +229,7 @@ def screenshot_cmd(ctx, doc_name, out, size, force):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from annotator.ui.qt_app import screenshot
 
-    width, height = (int(v) for v in size.lower().split("x"))
-    screenshot(existing_db(ctx), doc_name, out, size=(width, height), user=ctx.obj["user"], force=force)
+    screenshot(existing_db(ctx), doc_name, out, size=size, user=ctx.obj["user"], force=force)
     click.echo(f"Wrote {out}.")
 
 

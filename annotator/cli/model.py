@@ -10,7 +10,7 @@ import json
 
 import click
 
-from annotator.cli.common import coded_errors, comma_list, progress_bar, read_store, user_of
+from annotator.cli.common import coded_errors, comma_list, contradict, progress_bar, read_store, user_of
 from annotator.core.words import plural
 from annotator.errors import AnnotatorError, Errors
 
@@ -126,6 +126,8 @@ def queue_cmd(ctx, uncertain, run, limit, pool, as_json):
     """The unchecked documents (nobody has opened them), in the order to check them."""
     from annotator.io.uncertainty import Uncertain, first_unchecked, uncertain_order  # per command: start-up
 
+    contradict(ctx, ("--pool", pool is not None, "without --uncertain", not uncertain),
+               ("--model", run is not None, "without --uncertain", not uncertain))
     store = read_store(ctx)
     if uncertain:
         rows = uncertain_order(store, run, limit=limit, pool=pool)

@@ -83,7 +83,7 @@ def progress_cmd(ctx, as_json):
 @click.command("history")
 @click.option("--doc", "doc_name", help="Only this document's edits.")
 @click.option("--user", "person", help="Only this person's edits (someone else's: reviewers only).")
-@click.option("--limit", default=200, show_default=True, help="The newest this many edits.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1), help="The newest this many edits.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of edits, oldest first.")
 @click.pass_context
 @coded_errors

@@ -25,11 +25,14 @@ def read_file(path: str | Path) -> str:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise AnnotatorError(Errors.E511.format(path=path, size=size, limit=MAX_BYTES))
-        return path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as e:
         raise AnnotatorError(Errors.E510.format(path=path, reason=f"not UTF-8 text: {e.reason} at byte {e.start}"))
     except OSError as e:
         raise AnnotatorError(Errors.E510.format(path=path, reason=e.strerror or type(e).__name__)) from None
+    if "\x00" in text:  # valid UTF-8, but a binary file (and PostgreSQL refuses NUL in text)
+        raise AnnotatorError(Errors.E510.format(path=path, reason="it holds NUL bytes: a binary file, not text"))
+    return text
 
 
 def guidelines(s: Session) -> str:

@@ -5,7 +5,12 @@ spaCy is imported inside functions: the window must show before any of it loads.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
+import signal
+import threading
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable, Iterator
 
@@ -151,12 +156,44 @@ def suggest(nlp: Language, texts: Iterable[str | Doc], batch_size: int = BATCH_S
     A text may be a Doc already (`doc_from_tokens`): the model then keeps its tokens.
     With `n_process` > 1 spaCy runs the model in that many worker processes (texts are still read
     from `texts` lazily, in this thread)."""
+    with _workers_end_on_interrupt(n_process > 1):
+        yield from _suggest(nlp, texts, batch_size, n_process, links)
+
+
+def _suggest(nlp, texts, batch_size, n_process, links):
     for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
         if links:
             yield packed_tokens(doc), [(e.start_char, e.end_char, e.label_, "" if e.kb_id_ == "NIL" else e.kb_id_)
                                        for e in doc.ents]
         else:
             yield packed_tokens(doc), [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+
+
+@contextlib.contextmanager
+def _workers_end_on_interrupt(parallel: bool):
+    """Ctrl+C (SIGINT) while spaCy's worker processes run: this process ends them, then stops as usual
+    (KeyboardInterrupt); the workers, forked with this handler, ignore it. Without it, a SIGINT to this
+    process alone left it joining workers blocked on a full pipe, forever, and a terminal's Ctrl+C made
+    each worker print a traceback and spaCy a warning (W127) about them."""
+    if not parallel or threading.current_thread() is not threading.main_thread():  # the window's jobs
+        yield
+        return
+    owner = os.getpid()
+
+    def interrupt(_signum, _frame):
+        if os.getpid() != owner:
+            return  # a worker: the process that started it ends it
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGINT, interrupt)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\[W127\]")
+            yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def tokens_only(items: Iterable[str | list[tuple[int, int]]]) -> Iterator[tuple[bytes | list[tuple[int, int]], list]]:

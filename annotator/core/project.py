@@ -26,7 +26,7 @@ from annotator.core.editing.permissions import check_reviewer, visible_layers
 from annotator.core.editing.stack import CommandStack
 from annotator.core.kb import linking
 from annotator.core.kb.facade import LinkingFacade
-from annotator.core.search import Filters, Hit, search
+from annotator.core.search import Filters, Hit, check_label, search
 from annotator.core.text import Tokens
 from annotator.errors import AnnotatorError, Errors
 
@@ -350,8 +350,10 @@ class Project(LinkingFacade):
     def search(self, query: str = "", *, regex: bool = False, filters: Filters = Filters(), layer: str | None = None,
                limit: int = 100) -> list[Hit]:
         """Text or regex matches and/or filtered spans in `layer` (default: this user's), which this user
-        must be allowed to see (E163: annotation is blind)."""
+        must be allowed to see (E163: annotation is blind); a label the project does not know is E031."""
         with self.store.Session() as s:
+            if filters.label is not None:
+                check_label(s, filters.label)
             return search(s, self.annotator_id, query, regex=regex, filters=filters, layer=layer, limit=limit)
 
     def label_matches(self, hits: list[Hit], label: str) -> list[int]:

@@ -337,6 +337,17 @@ def _pieces(conn: Connection, spans: list, width: int) -> Iterator[tuple[int, in
                         [x for doc, lo, hi in chunk for x in (doc, lo, hi - lo)])
 
 
+def check_label(session: Session, label: str) -> None:
+    """E031 for a label neither in the scheme nor on any span: a person searching for it (`search
+    --label PERSNO`) would read "No hits." as "none left"."""
+    conn = session.connection()
+    if rows(conn, "SELECT 1 FROM labels WHERE name = ?", (label,)):
+        return
+    if not rows(conn, "SELECT 1 FROM spans WHERE label = ? LIMIT 1", (label,)):
+        known = [name for name, in rows(conn, "SELECT name FROM labels ORDER BY position, id", ())]
+        raise AnnotatorError(Errors.E031.format(label=label, known=", ".join(known)))
+
+
 def search(session: Session, viewer_id: int, query: str = "", *, regex: bool = False,
            filters: Filters = Filters(), layer: str | None = None, limit: int = 100,
            width: int = WIDTH) -> list[Hit]:

@@ -204,6 +204,9 @@ def _from_task(task, path: Path, lineno: int) -> DocRecord:
     if not isinstance(task, dict):
         raise bad("the line is not a JSON object")
     text = task.get("text")
+    if text is None and {"id", "name"} <= task.keys():  # seeds/kb.jsonl given to `import`
+        raise bad('"text" is missing: the line is a knowledge base entity (id, name), which `annotator kb import '
+                  'FILE` reads')
     if not isinstance(text, str) or not text.strip():
         raise bad('"text" is missing or empty')
     meta = task.get("meta")

@@ -1,7 +1,8 @@
 """Where exports, KB exports and screenshots write: a checked path, replaced atomically.
 
 `check` refuses an output that would destroy an input: the open project, its -wal/-shm/-journal,
-any SQLite database, a folder holding one; and an existing export unless `force`. `replace` writes
+any SQLite database, a folder holding one, a device or named pipe (`--out /dev/stdout`: the rename
+would replace the node itself); and an existing export unless `force`. `replace` writes
 into a staging folder beside the target (`.NAME.xxxxxxxx.part`) and swaps the result in by rename,
 so after a crash the target is the old output or the new one, never a mix; the next write to the
 same target removes what a killed one left behind.
@@ -14,6 +15,7 @@ import ctypes
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -51,6 +53,19 @@ def _database_of(path: Path) -> Path | None:
     return None
 
 
+def _special(path: Path) -> str | None:
+    """What `path` is when it is neither a file nor a folder (a link: what it points to), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    for test, what in ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what + (" (through a link)" if path.is_symlink() else "")
+    return None
+
+
 def check(out: str | os.PathLike, *, project: str | os.PathLike | None, force: bool = False,
           folder: bool = False) -> Path:
     """`out` if writing there destroys no input; else a coded error, before anything is written.
@@ -65,6 +80,8 @@ def check(out: str | os.PathLike, *, project: str | os.PathLike | None, force: b
                                                         else f"the open project's {tail[1:]} file"))
         if out.is_dir() and Path(os.path.realpath(project)).is_relative_to(os.path.realpath(out)):
             raise AnnotatorError(Errors.E044.format(path=out, what="the folder that holds the open project"))
+    if (kind := _special(out)) is not None:  # a rename would put a file where the device or pipe was
+        raise AnnotatorError(Errors.E044.format(path=out, what=kind))
     if (database := _database_of(out)) is not None:  # a -wal name beside a database, even if absent
         raise AnnotatorError(Errors.E045.format(path=out, database=database))
     if out.is_dir() and folder:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
-from annotator.core.db.annotators import GOLD, MODEL_LAYER, ROLES, set_role
+from annotator.core.db.annotators import GOLD, MODEL_LAYER, ROLES, find_annotator, set_role
 from annotator.core.db.grants import _quote, grant_members, group_name
 from annotator.core.db.models import Annotator
 from annotator.core.db.store import Store
@@ -54,8 +54,16 @@ def add_user(store: Store, name: str, role: str = "annotator", *, by: str | None
                 conn.connection.driver_connection.execute(
                     sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(name), sql.Literal(password)))
             conn.exec_driver_sql(f"GRANT {_quote(conn, group)} TO {_quote(conn, name)}")
-    change = set_role(store, name, role, by=by)
+    # on a project file a person of the project changes roles only as a reviewer or the owner, as with
+    # `annotator role` (E165): else an annotator made themselves a reviewer here. Whoever sets a file up
+    # without being one of its people still may; on a server the admin check above and the grants hold.
+    change = set_role(store, name, role, by=by, guard=store.is_sqlite and _member(store, by))
     return change.before, created
+
+
+def _member(store: Store, name: str | None) -> bool:
+    with store.Session() as s:
+        return name is not None and find_annotator(s, name) is not None
 
 
 def _check_person(store: Store, name: str) -> None:
