@@ -97,8 +97,9 @@ class Project(LinkingFacade):
                 self.annotator_id = get_annotator(s, self.user, role=role).id
             else:
                 row = find_annotator(s, self.user)
-                if row is None:
-                    raise AnnotatorError(Errors.E055.format(name=self.user, known=known_annotators(s)))
+                if row is None:  # nobody of that name; the model's name is no person's, whatever the project
+                    raise AnnotatorError(Errors.E547.format(name=self.user) if self.user == MODEL_LAYER
+                                         else Errors.E055.format(name=self.user, known=known_annotators(s)))
                 self.annotator_id = row.id
         self.changes = Hub()  # what this user's edits and the watcher's polls changed (core/changes.py)
         self.stack = CommandStack(store, self.annotator_id, COMMANDS, self.changes)

@@ -63,6 +63,7 @@ class ImportReport:
     carried: Counter = field(default_factory=Counter)  # "brat relations": n ... kept whole, not as spans
     not_carried: Counter = field(default_factory=Counter)  # the same, read for documents already here: not kept
     left_out: Counter = field(default_factory=Counter)  # "xmi webanno.custom.Relation": n read, with no place here
+    as_suggestions: int = 0  # spans a file gave the model's layer as decisions (accepted, NIL): stored as suggestions
 
 
 
@@ -96,6 +97,10 @@ def summary(report: ImportReport) -> list[str]:
                      f"lacked: {', '.join(report.new_entities)}")
     if report.learned_links:
         lines.append(f"Counted {plural(report.learned_links, 'imported link')} toward the aliases of their entities.")
+    if report.as_suggestions:
+        lines.append(f"Stored {plural(report.as_suggestions, 'span')} the file gave the model's layer as decided "
+                     "(accepted, or NIL) as unchecked suggestions: that layer holds nobody's decision. Import them "
+                     "with --as-layer NAME to keep them as someone's work.")
     if report.duplicate_spans:
         lines.append(f"Stored {plural(report.duplicate_spans, 'duplicate span')} once (same start, end and label).")
     if report.carried:
@@ -358,8 +363,10 @@ class _Run:
         has the document now, so it exports, and the model's copy is not added when it is opened. A
         colleague's file is their finished work (`_finished`): done, so it enters agreement and `--status
         done` exports; one's own layer stays in progress."""
-        status = "done" if _finished(rec, layer_name, self.by) else "in_progress"
-        rows.states.append((doc_id, layer, status, 0.0, rows.at))
+        model = layer_name == MODEL_LAYER  # suggestions only, and no state: nobody works in it
+        if not model:
+            status = "done" if _finished(rec, layer_name, self.by) else "in_progress"
+            rows.states.append((doc_id, layer, status, 0.0, rows.at))
         unique: dict[tuple[int, int, str], SpanRecord] = {}  # the same start, end and label: stored once
         for sp in rec.spans:
             key = (sp.start, sp.end, sp.label)
@@ -371,10 +378,13 @@ class _Run:
         entity_of = entities_for_links(self.session, rec, self.report.new_entities, self.teach)
         at, spans = rows.at, rows.spans
         for sp in unique.values():
-            entity_id = entity_of.get(sp.kb_id)
-            spans.append((doc_id, sp.start, sp.end, sp.label, layer, "import", sp.status, entity_id,
-                          sp.kb_id == NIL, None, sp.note, at, at, 1, None))  # the file does not say who linked
-            if entity_id is not None and sp.status == "accepted":
+            entity_id, status, nil = entity_of.get(sp.kb_id), sp.status, sp.kb_id == NIL
+            if model and (status != "suggested" or nil):
+                self.report.as_suggestions += 1
+                status, nil = "suggested", False
+            spans.append((doc_id, sp.start, sp.end, sp.label, layer, "import", status, entity_id,
+                          nil, None, sp.note, at, at, 1, None))  # the file does not say who linked
+            if entity_id is not None and status == "accepted":
                 self.teach.counts[(entity_id, rec.text[sp.start:sp.end])] += 1
         self.seen_labels.update(sp.label for sp in rec.spans)
 
