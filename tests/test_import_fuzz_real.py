@@ -15,6 +15,7 @@ from factories import new_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from test_readers_fuzz import _paths, _replaced
 
 from annotator.core.db.models import Document, Span
 from annotator.errors import AnnotatorError
@@ -75,23 +76,6 @@ _value = st.recursive(
     | st.text(max_size=8) | st.sampled_from(["", "reject", "ignore", "labels", "choices", "relation", "text", "O"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
-def _replaced(value, where, new):
-    if not where:
-        return new
-    value[where[0]] = _replaced(value[where[0]], where[1:], new)
-    return value
 
 
 @FUZZ

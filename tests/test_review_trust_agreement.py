@@ -18,6 +18,7 @@ from factories import new_store
 from sklearn.metrics import cohen_kappa_score
 from sqlalchemy import select
 from test_review import SEEDS
+from test_review_trust import checked
 
 from annotator.cli import main
 from annotator.core.db.annotators import set_role
@@ -163,17 +164,6 @@ def find(p, d, surface, nth=0):
     return at, at + len(surface)
 
 
-def mine(p, d, start, end, label):
-    """`p`'s accepted span there: the suggestion accepted (relabelled if need be), else added."""
-    for v in p.spans(d):
-        if (v.start, v.end) == (start, end):
-            p.accept(v.id)
-            if v.label != label:
-                p.relabel(v.id, label)
-            return v.id
-    return p.add_span(d, start, end, label)
-
-
 def entity(store, kb_id):
     with store.Session() as s:
         return s.scalar(select(Entity.id).where(Entity.kb_id == kb_id))
@@ -191,21 +181,21 @@ def test_review_trust_agreement_edge_cases_against_the_reference(project):
             p.open_document(d)
     japan, korea = find(ana, d0, "Japan"), find(ana, d0, "South Korea")
     for p in (ana, bob, cy):
-        mine(p, d0, *japan, "GPE")
-    ana.link(mine(ana, d0, *korea, "GPE"), entity(store, "Q884"))
-    bob.mark_nil(mine(bob, d0, *korea, "GPE"))
-    cy.link(mine(cy, d0, *korea, "GPE"), entity(store, "Q17"))
+        checked(p, d0, *japan, "GPE")
+    ana.link(checked(ana, d0, *korea, "GPE"), entity(store, "Q884"))
+    bob.mark_nil(checked(bob, d0, *korea, "GPE"))
+    cy.link(checked(cy, d0, *korea, "GPE"), entity(store, "Q17"))
     minister = find(ana, d0, "Defense Minister Kim Kwan-jin")
-    mine(ana, d0, *minister, "PERSON")
-    mine(ana, d0, minister[0] + len("Defense Minister "), minister[1], "PERSON")  # nested inside
-    mine(bob, d0, minister[0] + len("Defense Minister "), minister[1], "PERSON")
-    mine(bob, d0, *find(bob, d0, "Japanese"), "EVENT")  # a label only bob uses
+    checked(ana, d0, *minister, "PERSON")
+    checked(ana, d0, minister[0] + len("Defense Minister "), minister[1], "PERSON")  # nested inside
+    checked(bob, d0, minister[0] + len("Defense Minister "), minister[1], "PERSON")
+    checked(bob, d0, *find(bob, d0, "Japanese"), "EVENT")  # a label only bob uses
     bob_japan = [v.id for v in bob.spans(d0) if (v.start, v.end) == japan][0]
-    mine(bob, d1, *find(bob, d1, "South Korea"), "GPE")
+    checked(bob, d1, *find(bob, d1, "South Korea"), "GPE")
     ana.set_status(d1, "done")  # done, every suggestion left unchecked: no entity there
-    mine(cy, d1, *find(cy, d1, "South Korea"), "GPE")
-    mine(ana, d2, *find(ana, d2, "Japan"), "GPE")  # ana's d2 stays in progress
-    mine(bob, d2, *find(bob, d2, "Japan"), "GPE")
+    checked(cy, d1, *find(cy, d1, "South Korea"), "GPE")
+    checked(ana, d2, *find(ana, d2, "Japan"), "GPE")  # ana's d2 stays in progress
+    checked(bob, d2, *find(bob, d2, "Japan"), "GPE")
     for p, docs in ((ana, (d0,)), (bob, (d0, d1, d2)), (cy, (d0, d1))):
         for d in docs:
             p.set_status(d, "done")
@@ -289,7 +279,7 @@ def test_review_trust_agreement_follows_an_entity_merge(project):
     japan = find(ana, d0, "Japan")
     for p, kb in ((ana, "Q17"), (bob, "Q884")):
         p.open_document(d0)
-        p.link(mine(p, d0, *japan, "GPE"), entity(store, kb))
+        p.link(checked(p, d0, *japan, "GPE"), entity(store, kb))
         p.set_status(d0, "done")
     assert project_agreement(store).overall.link_agreement < 1
     lead = Project(store, "lead")

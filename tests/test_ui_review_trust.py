@@ -6,31 +6,21 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from test_review_trust import checked, gold_versions, settle
-from test_review import SEEDS, doc_id, entity_id
+from test_review_trust import checked, gold_versions, settle, suggested  # noqa: F401 (fixture)
+from test_review import entity_id
 from test_review_adjudication import gold_spans
 from test_ui_review import activate, open_window, reviewer, team  # noqa: F401 (fixtures)
 
-from annotator.core.db.annotators import set_role
-from annotator.core.project import Project
-from annotator.io.importing import import_paths
-from annotator.io.kb_transfer import load_starter
-from factories import new_store
 
 Key = Qt.Key
 
 
 @pytest.fixture
-def project(tmp_path):
+def project(suggested):  # noqa: F811 (the fixture)
     """The seeds with the model's suggestions; in article 0 ana and bob both checked "Japan" (GPE, Q17),
     ana also "Seoul" (its suggested link); both delete every other suggestion (an unchecked one would be
     a region to decide too: test_review_trust.py)."""
-    store = new_store(tmp_path / "trust.db")
-    import_paths(store, SEEDS, use_model=True)
-    load_starter(store)
-    set_role(store, "rev", "reviewer")
-    d = doc_id(store, 0)
-    ana, bob = Project(store, "ana"), Project(store, "bob")
+    store, d, ana, bob = suggested
     text = ana.document(d).text
     japan, seoul = text.index("Japan"), text.index("Seoul")
     spans = {}
@@ -40,8 +30,7 @@ def project(tmp_path):
         p.link(spans[p.user], entity_id(store, "Q17"))
     checked(ana, d, seoul, seoul + 5, "GPE")
     settle(ana, bob, d=d)
-    yield store, d, bob, spans["bob"], japan, seoul
-    store.close()
+    return store, d, bob, spans["bob"], japan, seoul
 
 
 def test_ui_review_trust_adjudication_by_keys_puts_only_decisions_in_gold(project, qtbot):
